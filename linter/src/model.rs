@@ -1,0 +1,399 @@
+//! The workspace model: every fact the extractors find, with its source location.
+//!
+//! Extractors append facts; rules only read them. Facts hold spans (file id + byte range +
+//! 1-based line/column of the start), never source text, so memory grows with the number of
+//! facts, not with the size of the workspace. Reporters re-read the few files they render.
+
+use camino::Utf8PathBuf;
+use serde::Serialize;
+
+/// Index into [`Model::files`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct FileId(pub u32);
+
+/// Index into [`Model::crates`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CrateId(pub u32);
+
+/// Index into [`Model::services`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ServiceId(pub u32);
+
+/// A location in a workspace file. `start`/`end` are byte offsets into the file;
+/// `line`/`column` are the 1-based position of `start` (column counted in chars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A file the extractors read. `path` is relative to the workspace root, with `/` separators.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceFile {
+    pub path: Utf8PathBuf,
+    /// The crate whose directory holds the file, if any (deployment files at the root have none).
+    pub crate_id: Option<CrateId>,
+    /// True for code under `#[cfg(test)]`-only files, `tests/`, `benches/`.
+    pub is_test: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqlDialect {
+    Postgres,
+    MySql,
+    Sqlite,
+    Generic,
+}
+
+/// A workspace member.
+#[derive(Debug, Clone, Serialize)]
+pub struct Crate {
+    pub id: CrateId,
+    pub name: String,
+    /// Directory of the crate's Cargo.toml, relative to the workspace root ("" for the root).
+    pub dir: Utf8PathBuf,
+    /// The manifest file, registered in [`Model::files`] so findings can point into it.
+    pub manifest: FileId,
+    pub has_bin: bool,
+    pub has_lib: bool,
+    /// Names of every dependency (normal and build), as written in the manifest, `-` kept.
+    pub dependencies: Vec<Dependency>,
+    /// The SQL dialect its queries are parsed with, from its database crate features.
+    pub dialect: SqlDialect,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dependency {
+    /// The name the crate is known by in code (`rename` applied, `-` replaced by `_`).
+    pub code_name: String,
+    /// The package name.
+    pub package: String,
+    /// The workspace member this resolves to, for path dependencies.
+    pub member: Option<CrateId>,
+    /// Where the dependency is declared in the manifest.
+    pub span: Option<Span>,
+}
+
+/// Why a crate is a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ServiceEvidence {
+    /// Named in `archlint.toml` / `[workspace.metadata.archlint]`.
+    Configured,
+    /// A binary target depending on a server framework or broker client.
+    Framework { dependency: String },
+}
+
+/// A deployed unit: one binary crate plus the library crates it pulls in by path.
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: String,
+    pub root_crate: CrateId,
+    /// `root_crate` and every workspace library it reaches through path dependencies.
+    pub crates: Vec<CrateId>,
+    pub evidence: ServiceEvidence,
+    /// Database the configuration says this service owns, if declared.
+    pub declared_database: Option<String>,
+    /// Names under which deployment files know it (compose service, k8s Deployment/container).
+    pub deploy_names: Vec<String>,
+}
+
+/// A table name, normalised: lower case, default schema (`public`, `dbo`, `main`) dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TableName {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for TableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.schema {
+            Some(schema) => write!(f, "{schema}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Read,
+    Write,
+    Create,
+    Alter,
+    Drop,
+}
+
+/// How sure an extractor is of a piece of text it resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Certainty {
+    /// Fully known at compile time (literals, consts, `concat!`, `include_str!`).
+    Exact,
+    /// Known up to holes filled at run time (`format!` with runtime values).
+    Template,
+    /// Found by keyword scan after the parser gave up.
+    Unknown,
+}
+
+/// A table mentioned by SQL or an ORM declaration, with the span of the table name itself
+/// (inside the literal when it can be located, otherwise the whole literal).
+#[derive(Debug, Clone, Serialize)]
+pub struct TableRef {
+    pub table: TableName,
+    pub access: Access,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SqlOrigin {
+    SqlxMacro,
+    SqlxFunction,
+    TokioPostgres,
+    Rusqlite,
+    MySqlAsync,
+    DieselSqlQuery,
+    SeaOrmRaw,
+    IncludeStr,
+    QueryFile,
+    /// A string literal that reads as SQL, passed to something else.
+    Literal,
+    Migration,
+}
+
+/// One piece of SQL found in code or in a `.sql` file.
+#[derive(Debug, Clone, Serialize)]
+pub struct SqlQuery {
+    pub crate_id: CrateId,
+    /// The literal (or file) holding the SQL.
+    pub span: Span,
+    pub origin: SqlOrigin,
+    pub certainty: Certainty,
+    pub tables: Vec<TableRef>,
+    /// Leading keyword of each statement, upper case (`SELECT`, `INSERT`, `PREPARE TRANSACTION`).
+    pub statements: Vec<String>,
+    /// Enclosing function, as `module::path::fn` relative to the crate (empty at item level).
+    pub function: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationTool {
+    Sqlx,
+    Diesel,
+    Refinery,
+    SeaOrm,
+    Plain,
+}
+
+/// A migrations directory and what it creates.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationSet {
+    /// The crate whose migrations these are (the crate holding the directory, or the crate
+    /// whose `migrate!`/`embed_migrations!` call names it).
+    pub crate_id: CrateId,
+    /// Directory relative to the workspace root.
+    pub dir: Utf8PathBuf,
+    pub tool: MigrationTool,
+    /// The call that runs them (`sqlx::migrate!("..")`), when found.
+    pub run_at: Option<Span>,
+    /// Tables created, altered or dropped, each at its name in the migration file.
+    pub tables: Vec<TableRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrmKind {
+    /// `diesel::table!`
+    Diesel,
+    /// `#[sea_orm(table_name = "..")]`
+    SeaOrm,
+}
+
+/// A table declared for an ORM in some crate.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrmTable {
+    pub crate_id: CrateId,
+    pub kind: OrmKind,
+    pub table: TableName,
+    /// Rust path of the declaration inside its crate (`schema::orders`, `entity::order::Entity`).
+    pub rust_path: String,
+    pub span: Span,
+}
+
+/// Code in one crate that names an item of another workspace crate (`use other::schema::t`,
+/// `other::entity::Entity::find()`), with the table it reaches when known.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrateUse {
+    pub crate_id: CrateId,
+    pub used_crate: CrateId,
+    /// The path as written.
+    pub path: String,
+    /// The ORM table it resolves to, if any.
+    pub table: Option<TableName>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbEngine {
+    Postgres,
+    MySql,
+    Sqlite,
+    Mongo,
+    Redis,
+    Unknown,
+}
+
+/// A database a service connects to, normalised. Credentials are never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct DbTarget {
+    pub engine: DbEngine,
+    /// Lower-cased host; `None` when unresolved. Poolers are followed to the real host.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub database: Option<String>,
+}
+
+impl DbTarget {
+    /// True when host and database are both known, so two targets can be compared.
+    pub fn is_resolved(&self) -> bool {
+        self.host.is_some() && self.database.is_some()
+            || self.engine == DbEngine::Sqlite && self.database.is_some()
+    }
+}
+
+impl std::fmt::Display for DbTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let engine = match self.engine {
+            DbEngine::Postgres => "postgres",
+            DbEngine::MySql => "mysql",
+            DbEngine::Sqlite => "sqlite",
+            DbEngine::Mongo => "mongodb",
+            DbEngine::Redis => "redis",
+            DbEngine::Unknown => "db",
+        };
+        write!(f, "{engine}://{}", self.host.as_deref().unwrap_or("?"))?;
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        write!(f, "/{}", self.database.as_deref().unwrap_or("?"))
+    }
+}
+
+/// Where a connection was declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionSource {
+    RustLiteral,
+    EnvDefault,
+    DotEnv,
+    Compose,
+    Kubernetes,
+    ConfigFile,
+}
+
+/// Who a connection belongs to, before services are resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
+pub enum ConnectionOwner {
+    Crate(CrateId),
+    /// A compose service, k8s workload or container name, matched to a service later.
+    Deployment(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DbConnection {
+    pub owner: ConnectionOwner,
+    pub target: DbTarget,
+    pub source: ConnectionSource,
+    /// Environment variable or config key that carries it (`DATABASE_URL`, `database.url`).
+    pub key: Option<String>,
+    pub span: Span,
+}
+
+/// An `env::var("X")` (or `dotenvy::var`, `std::env::var_os`) lookup in code.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvLookup {
+    pub crate_id: CrateId,
+    pub name: String,
+    /// The literal default (`unwrap_or("..")`), if any.
+    pub default: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoteKind {
+    /// A file could not be read or is not UTF-8.
+    Unreadable,
+    /// Rust that syn cannot parse.
+    RustSyntax,
+    /// SQL that sqlparser cannot parse (tables were taken from a keyword scan).
+    SqlSyntax,
+    /// YAML/TOML/.env that does not parse.
+    ConfigSyntax,
+}
+
+/// Something the linter could not read; reported once, never fatal.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub kind: NoteKind,
+    pub file: FileId,
+    pub span: Option<Span>,
+    pub message: String,
+}
+
+/// Everything known about a workspace.
+#[derive(Debug, Default, Serialize)]
+pub struct Model {
+    pub root: Utf8PathBuf,
+    pub files: Vec<SourceFile>,
+    pub crates: Vec<Crate>,
+    pub services: Vec<Service>,
+    pub queries: Vec<SqlQuery>,
+    pub migrations: Vec<MigrationSet>,
+    pub orm_tables: Vec<OrmTable>,
+    pub crate_uses: Vec<CrateUse>,
+    pub connections: Vec<DbConnection>,
+    pub env_lookups: Vec<EnvLookup>,
+    pub notes: Vec<Note>,
+    #[serde(skip)]
+    file_index: std::collections::HashMap<Utf8PathBuf, FileId>,
+}
+
+impl Model {
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn krate(&self, id: CrateId) -> &Crate {
+        &self.crates[id.0 as usize]
+    }
+
+    pub fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id.0 as usize]
+    }
+
+    /// Registers a file and returns its id; a path already registered keeps its id.
+    pub fn add_file(&mut self, file: SourceFile) -> FileId {
+        if let Some(id) = self.file_index.get(&file.path) {
+            return *id;
+        }
+        let id = FileId(self.files.len() as u32);
+        self.file_index.insert(file.path.clone(), id);
+        self.files.push(file);
+        id
+    }
+
+    /// Services a crate belongs to (a library shared by two services belongs to both).
+    pub fn services_of_crate(&self, id: CrateId) -> impl Iterator<Item = &Service> {
+        self.services.iter().filter(move |s| s.crates.contains(&id))
+    }
+}

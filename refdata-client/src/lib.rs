@@ -1,0 +1,1 @@
+//! Typed, caching client for the refdata service.

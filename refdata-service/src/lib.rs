@@ -1,0 +1,1 @@
+//! refdata: the shared reference-data service (countries, currencies, exchange rates, tax rates).
