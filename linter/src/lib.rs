@@ -5,4 +5,6 @@
 //! files) feed facts into one [`model::Model`] -> rules judge the model -> reporters render
 //! diagnostics. Rules never reparse source; extractors never judge.
 
+pub mod extract;
 pub mod model;
+pub mod source;

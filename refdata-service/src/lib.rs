@@ -1,1 +1,3 @@
 //! refdata: the shared reference-data service (countries, currencies, exchange rates, tax rates).
+
+pub mod caching;

@@ -1,0 +1,50 @@
+//! Extractors: read Rust, SQL and deployment files into facts. They never judge.
+//!
+//! The workspace walker registers every file in the [`Model`](crate::model::Model) first, then
+//! hands each file to the extractor for its kind, in parallel; each returns a [`Facts`] that is
+//! merged into the model in file order, so output is deterministic.
+
+pub mod deploy;
+pub mod migrations;
+pub mod rust;
+pub mod sql;
+
+use camino::Utf8Path;
+
+use crate::model::{
+    Crate, CrateUse, DbConnection, EnvLookup, MigrationSet, Model, Note, OrmTable, SqlQuery,
+};
+
+/// What extractors know about the crate a file belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct CrateContext<'a> {
+    /// Absolute workspace root.
+    pub root: &'a Utf8Path,
+    pub krate: &'a Crate,
+    /// All workspace members, to resolve paths like `other_crate::schema::t`.
+    pub crates: &'a [Crate],
+}
+
+/// Facts found in one file (or one directory of migrations).
+#[derive(Debug, Default)]
+pub struct Facts {
+    pub queries: Vec<SqlQuery>,
+    pub migrations: Vec<MigrationSet>,
+    pub orm_tables: Vec<OrmTable>,
+    pub crate_uses: Vec<CrateUse>,
+    pub connections: Vec<DbConnection>,
+    pub env_lookups: Vec<EnvLookup>,
+    pub notes: Vec<Note>,
+}
+
+impl Facts {
+    pub fn merge_into(self, model: &mut Model) {
+        model.queries.extend(self.queries);
+        model.migrations.extend(self.migrations);
+        model.orm_tables.extend(self.orm_tables);
+        model.crate_uses.extend(self.crate_uses);
+        model.connections.extend(self.connections);
+        model.env_lookups.extend(self.env_lookups);
+        model.notes.extend(self.notes);
+    }
+}

@@ -1,0 +1,38 @@
+//! HTTP caching for rendered responses: strong ETags, conditional requests, Cache-Control,
+//! pre-compressed variants and an in-process moka cache bounded by bytes.
+//!
+//! Contract with the handlers: a handler that returns a cacheable `200` inserts a
+//! [`CachePolicy`] into its response extensions. The caching layer keys stored responses by
+//! the data generation (bumped whenever any dataset changes), the path and query, and the
+//! negotiated encoding, so a new dataset version never serves stale bytes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// How a representation may be cached, chosen per dataset by the handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachePolicy {
+    /// Version of the dataset(s) the body was rendered from; part of the ETag.
+    pub dataset_version: String,
+    /// When that dataset last changed (`Last-Modified`).
+    pub last_modified: SystemTime,
+    pub max_age: Duration,
+    pub stale_while_revalidate: Duration,
+    /// Representations that can never change (historic exchange rates).
+    pub immutable: bool,
+}
+
+/// A counter bumped whenever any dataset changes; cache keys include it.
+#[derive(Debug, Clone, Default)]
+pub struct DataGeneration(Arc<AtomicU64>);
+
+impl DataGeneration {
+    pub fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    pub fn bump(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::AcqRel) + 1
+    }
+}
