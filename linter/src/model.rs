@@ -318,6 +318,34 @@ pub struct DbConnection {
     pub span: Span,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeploymentKind {
+    Compose,
+    Kubernetes,
+}
+
+/// A deployed container found in docker-compose or Kubernetes files. The model matches it to a
+/// service crate by build context, Dockerfile location or name.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployment {
+    /// Compose service name, or k8s workload/container name.
+    pub name: String,
+    pub kind: DeploymentKind,
+    /// Build context directory, relative to the workspace root.
+    pub build_context: Option<Utf8PathBuf>,
+    /// Dockerfile path, relative to the workspace root.
+    pub dockerfile: Option<Utf8PathBuf>,
+    pub image: Option<String>,
+    /// Set when the container is itself a database server (postgres, mysql, mongo, redis image).
+    pub database_engine: Option<DbEngine>,
+    /// Databases the server container creates (`POSTGRES_DB`, `MYSQL_DATABASE`, init scripts).
+    pub databases: Vec<String>,
+    /// For connection poolers and proxies (pgbouncer, haproxy, pgpool): the host they forward to.
+    pub forwards_to: Option<String>,
+    pub span: Span,
+}
+
 /// An `env::var("X")` (or `dotenvy::var`, `std::env::var_os`) lookup in code.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvLookup {
@@ -362,6 +390,7 @@ pub struct Model {
     pub orm_tables: Vec<OrmTable>,
     pub crate_uses: Vec<CrateUse>,
     pub connections: Vec<DbConnection>,
+    pub deployments: Vec<Deployment>,
     pub env_lookups: Vec<EnvLookup>,
     pub notes: Vec<Note>,
     #[serde(skip)]

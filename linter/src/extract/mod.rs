@@ -12,7 +12,7 @@ pub mod sql;
 use camino::Utf8Path;
 
 use crate::model::{
-    Crate, CrateUse, DbConnection, EnvLookup, MigrationSet, Model, Note, OrmTable, SqlQuery,
+    Crate, CrateUse, DbConnection, Deployment, EnvLookup, MigrationSet, Model, Note, OrmTable, SqlQuery,
 };
 
 /// What extractors know about the crate a file belongs to.
@@ -33,6 +33,7 @@ pub struct Facts {
     pub orm_tables: Vec<OrmTable>,
     pub crate_uses: Vec<CrateUse>,
     pub connections: Vec<DbConnection>,
+    pub deployments: Vec<Deployment>,
     pub env_lookups: Vec<EnvLookup>,
     pub notes: Vec<Note>,
 }
@@ -44,6 +45,7 @@ impl Facts {
         model.orm_tables.extend(self.orm_tables);
         model.crate_uses.extend(self.crate_uses);
         model.connections.extend(self.connections);
+        model.deployments.extend(self.deployments);
         model.env_lookups.extend(self.env_lookups);
         model.notes.extend(self.notes);
     }
