@@ -3,8 +3,25 @@
 //!
 //! Contract with the handlers: a handler that returns a cacheable `200` inserts a
 //! [`CachePolicy`] into its response extensions. The caching layer keys stored responses by
-//! the data generation (bumped whenever any dataset changes), the path and query, and the
-//! negotiated encoding, so a new dataset version never serves stale bytes.
+//! the data generation (bumped whenever any dataset changes) and the path and query, so a new
+//! dataset version never serves stale bytes.
+//!
+//! One entry holds every content-coding of a representation (identity, and brotli and gzip when
+//! the body is large enough to gain from them), compressed once when the entry is built, so a
+//! hit is a hash look-up plus a reference-counted copy of the body. HEAD shares the GET entry.
+//! Bump the [`DataGeneration`] after the new data is visible to the handlers.
+
+mod conditional;
+mod key;
+mod layer;
+mod negotiate;
+mod store;
+
+pub use conditional::{if_none_match_matches, not_modified_since};
+pub use key::canonical_target;
+pub use layer::{CacheLayer, CacheService};
+pub use negotiate::{negotiate, Encoding};
+pub use store::{cache_control_value, etag_base, CacheConfig, CacheStats, ResponseCache};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
