@@ -84,6 +84,12 @@ pub struct Currency {
     /// A fund code (e.g. `USN`) rather than a circulating currency.
     #[serde(default)]
     pub fund: bool,
+    /// A precious metal (`XAU`, `XAG`, ...).
+    #[serde(default)]
+    pub metal: bool,
+    /// When a historic currency was withdrawn, as ISO 4217 reports it (`2002-03`).
+    #[serde(default)]
+    pub withdrawn: Option<String>,
 }
 
 /// Reference rates of one day: one unit of `base` is worth `rates[code]` units of `code`.
@@ -130,7 +136,14 @@ pub struct TaxRate {
 pub struct Dataset {
     pub name: String,
     pub version: String,
-    /// Everything else the service reports about the dataset (source, record count, ...).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Hash of the dataset's content; changes whenever the data does.
+    #[serde(default)]
+    pub content_hash: Option<String>,
+    #[serde(default)]
+    pub records: Option<u64>,
+    /// Everything else the service reports about the dataset (licence, update date, ...).
     #[serde(flatten)]
     pub details: BTreeMap<String, serde_json::Value>,
 }
@@ -209,15 +222,17 @@ mod tests {
 
     #[test]
     fn dataset_lists_come_bare_or_wrapped() {
-        let bare: DatasetList =
-            serde_json::from_str(r#"[{"name":"iso4217","version":"2024-06-01","records":180}]"#)
-                .expect("bare");
+        let bare: DatasetList = serde_json::from_str(
+            r#"[{"name":"iso4217","version":"2024-06-01","records":180,"licence":"ISO"}]"#,
+        )
+        .expect("bare");
         let wrapped: DatasetList =
             serde_json::from_str(r#"{"datasets":[{"name":"iso4217","version":"2024-06-01"}]}"#)
                 .expect("wrapped");
         let bare: Vec<Dataset> = bare.into();
         let wrapped: Vec<Dataset> = wrapped.into();
-        assert_eq!(bare[0].details["records"], 180);
+        assert_eq!(bare[0].records, Some(180));
+        assert_eq!(bare[0].details["licence"], "ISO");
         assert_eq!(bare[0].version, wrapped[0].version);
     }
 }
