@@ -61,7 +61,10 @@ fn problem(status: StatusCode, detail: String) -> Response {
 
 async fn country(Path(code): Path<String>) -> Response {
     if !code.eq_ignore_ascii_case("DE") {
-        return problem(StatusCode::NOT_FOUND, format!("no country with code {code:?}"));
+        return problem(
+            StatusCode::NOT_FOUND,
+            format!("no country with code {code:?}"),
+        );
     }
     with_policy(
         json!({
@@ -83,7 +86,10 @@ async fn convert(Query(query): Query<HashMap<String, String>>) -> Response {
         );
     };
     let Ok(amount) = Decimal::from_str(amount) else {
-        return problem(StatusCode::BAD_REQUEST, format!("invalid amount {amount:?}"));
+        return problem(
+            StatusCode::BAD_REQUEST,
+            format!("invalid amount {amount:?}"),
+        );
     };
     let rate = Decimal::new(14_213, 2);
     let date = param("date").unwrap_or("2024-01-02");
@@ -179,7 +185,10 @@ fn main() -> ExitCode {
         }
         Some(Ok(address)) => address,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("contract_server: cannot start the runtime: {error}");
@@ -188,7 +197,10 @@ fn main() -> ExitCode {
     };
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(address).await?;
-        eprintln!("contract_server listening on http://{}", listener.local_addr()?);
+        eprintln!(
+            "contract_server listening on http://{}",
+            listener.local_addr()?
+        );
         axum::serve(listener, app())
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;

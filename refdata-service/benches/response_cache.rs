@@ -130,7 +130,10 @@ fn bench_cache(c: &mut Criterion) {
     group.bench_function("miss/small", |b| {
         b.iter(|| {
             let n = unique.fetch_add(1, Ordering::Relaxed);
-            runtime.block_on(call(&cached, request(&format!("/v1/countries/DE?n={n}"), &[])))
+            runtime.block_on(call(
+                &cached,
+                request(&format!("/v1/countries/DE?n={n}"), &[]),
+            ))
         })
     });
     group.bench_function("uncached/small", |b| {

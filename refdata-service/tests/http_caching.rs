@@ -62,6 +62,17 @@ async fn countries(State(renders): State<Renders>) -> Response {
     cacheable(json!(list), policy())
 }
 
+/// Large enough to be compressed on the blocking pool.
+async fn large(State(renders): State<Renders>) -> Response {
+    renders.0.fetch_add(1, Ordering::SeqCst);
+    let list: Vec<_> = (0..2000)
+        .map(
+            |i| json!({ "code": format!("X{i:04}"), "label": format!("Entry {i} of a long list") }),
+        )
+        .collect();
+    cacheable(json!(list), policy())
+}
+
 async fn convert(State(renders): State<Renders>, uri: axum::http::Uri) -> Response {
     renders.0.fetch_add(1, Ordering::SeqCst);
     let historic = CachePolicy {
@@ -100,6 +111,7 @@ fn app_with(config: CacheConfig) -> App {
         .route("/v1/countries", get(countries))
         .route("/v1/countries/{code}", get(country))
         .route("/v1/convert", get(convert))
+        .route("/v1/large", get(large))
         .route("/slow", get(slow))
         .route("/live", get(uncached).post(uncached))
         .with_state(renders.clone())
@@ -258,6 +270,21 @@ async fn negotiates_precompressed_encodings_with_distinct_strong_etags() {
         header(&gz_headers, header::ETAG),
         format!("\"{identity_tag}-gzip\"")
     );
+}
+
+#[tokio::test]
+async fn large_bodies_are_compressed_off_the_async_workers() {
+    let app = app();
+    let (_, identity) = get_ok(&app, "/v1/large", &[("accept-encoding", "identity")]).await;
+    assert!(identity.len() > 64 * 1024, "{}", identity.len());
+    let (headers, br) = get_ok(&app, "/v1/large", &[("accept-encoding", "br")]).await;
+    assert_eq!(header(&headers, header::CONTENT_ENCODING), "br");
+    let mut unbrotli = Vec::new();
+    brotli::Decompressor::new(&br[..], 4096)
+        .read_to_end(&mut unbrotli)
+        .expect("valid brotli");
+    assert_eq!(unbrotli, identity);
+    assert_eq!(app.renders.count(), 1);
 }
 
 #[tokio::test]

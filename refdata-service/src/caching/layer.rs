@@ -57,6 +57,9 @@ pub struct CacheService<S> {
     generation: DataGeneration,
 }
 
+/// Bodies from this size on are hashed and compressed on the blocking pool.
+const BLOCKING_BUILD_BYTES: usize = 32 * 1024;
+
 /// A response the handlers produced that must not be cached; handed back to the request that
 /// rendered it. Requests that waited on the same render find it taken and render their own.
 struct Uncacheable(Mutex<Option<Response>>);
@@ -200,13 +203,29 @@ async fn into_entry(
     }
     let (parts, body) = response.into_parts();
     match axum::body::to_bytes(body, max_entry_bytes).await {
-        Ok(bytes) => Ok(Arc::new(CachedResponse::build(
+        Ok(bytes) if bytes.len() < BLOCKING_BUILD_BYTES => Ok(Arc::new(CachedResponse::build(
             &cache.config,
             &policy,
             target,
             parts.headers,
             bytes,
         ))),
+        // Compressing a large body takes milliseconds: keep it off the async workers.
+        Ok(bytes) => {
+            let config = Arc::clone(&cache.config);
+            let owned_target = target.to_owned();
+            let built = tokio::task::spawn_blocking(move || {
+                CachedResponse::build(&config, &policy, &owned_target, parts.headers, bytes)
+            })
+            .await;
+            match built {
+                Ok(entry) => Ok(Arc::new(entry)),
+                Err(error) => {
+                    tracing::error!(%error, target, "building a cache entry failed");
+                    Err(give_back(StatusCode::INTERNAL_SERVER_ERROR.into_response()))
+                }
+            }
+        }
         Err(error) => {
             tracing::error!(%error, target, "reading a response body failed");
             Err(give_back(StatusCode::INTERNAL_SERVER_ERROR.into_response()))

@@ -36,7 +36,7 @@ impl Default for CacheConfig {
             max_bytes: 64 * 1024 * 1024,
             max_entry_bytes: 8 * 1024 * 1024,
             compress_min_bytes: 512,
-            brotli_quality: 9,
+            brotli_quality: 5,
             gzip_level: 6,
         }
     }
