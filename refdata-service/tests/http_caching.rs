@@ -62,6 +62,16 @@ async fn countries(State(renders): State<Renders>) -> Response {
     cacheable(json!(list), policy())
 }
 
+async fn negotiated(State(renders): State<Renders>) -> Response {
+    renders.0.fetch_add(1, Ordering::SeqCst);
+    let mut response = cacheable(json!({ "lang": "en" }), policy());
+    response.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static("Accept-Language"),
+    );
+    response
+}
+
 /// Large enough to be compressed on the blocking pool.
 async fn large(State(renders): State<Renders>) -> Response {
     renders.0.fetch_add(1, Ordering::SeqCst);
@@ -112,6 +122,7 @@ fn app_with(config: CacheConfig) -> App {
         .route("/v1/countries/{code}", get(country))
         .route("/v1/convert", get(convert))
         .route("/v1/large", get(large))
+        .route("/v1/negotiated", get(negotiated))
         .route("/slow", get(slow))
         .route("/live", get(uncached).post(uncached))
         .with_state(renders.clone())
@@ -363,6 +374,49 @@ async fn if_modified_since_applies_only_without_if_none_match() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn failed_if_match_and_if_unmodified_since_answer_412() {
+    let app = app();
+    let (headers, _) = get_ok(&app, "/v1/countries/DE", &[]).await;
+    let etag = header(&headers, header::ETAG).to_owned();
+    let (status, _, _) = send(
+        &app,
+        Method::GET,
+        "/v1/countries/DE",
+        &[("if-match", &etag)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let weak = format!("W/{etag}");
+    for (name, value) in [
+        ("if-match", "\"other\""),
+        ("if-match", weak.as_str()),
+        ("if-unmodified-since", "Mon, 01 Jan 2024 00:00:00 GMT"),
+    ] {
+        let (status, _, body) = send(&app, Method::GET, "/v1/countries/DE", &[(name, value)]).await;
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{name}: {value}");
+        assert!(body.is_empty());
+    }
+    let (status, _, _) = send(
+        &app,
+        Method::GET,
+        "/v1/countries/DE",
+        &[("if-unmodified-since", "Wed, 03 Jan 2024 00:00:00 GMT")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn responses_varying_on_other_headers_are_not_shared() {
+    let app = app();
+    for _ in 0..2 {
+        let (headers, _) = get_ok(&app, "/v1/negotiated", &[]).await;
+        assert!(!headers.contains_key(header::ETAG));
+    }
+    assert_eq!(app.renders.count(), 2);
 }
 
 #[tokio::test]

@@ -16,6 +16,38 @@ pub fn if_none_match_matches(field: &str, base: &str) -> bool {
     entity_tags(field).any(|opaque| strip_coding_suffix(opaque) == base)
 }
 
+/// Whether an `If-Match` field value matches the representation with strong ETag `"{etag}"`,
+/// using the strong comparison function: weak tags never match.
+pub fn if_match_matches(field: &str, etag: &str) -> bool {
+    let field = field.trim();
+    if field == "*" {
+        return true;
+    }
+    let mut rest = field;
+    std::iter::from_fn(move || {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+        if rest.is_empty() {
+            return None;
+        }
+        let weak = rest.starts_with("W/");
+        let quoted = rest.strip_prefix("W/").unwrap_or(rest).strip_prefix('"')?;
+        let end = quoted.find('"')?;
+        let opaque = &quoted[..end];
+        rest = &quoted[end + 1..];
+        Some((weak, opaque))
+    })
+    .any(|(weak, opaque)| !weak && opaque == etag)
+}
+
+/// Whether a representation last modified at `last_modified` was modified after the
+/// `If-Unmodified-Since` date. An unparsable date is ignored.
+pub fn modified_since(field: &str, last_modified: SystemTime) -> bool {
+    match httpdate::parse_http_date(field.trim()) {
+        Ok(since) => truncate_to_seconds(last_modified) > since,
+        Err(_) => false,
+    }
+}
+
 fn strip_coding_suffix(tag: &str) -> &str {
     tag.strip_suffix("-br")
         .or_else(|| tag.strip_suffix("-gzip"))
@@ -86,6 +118,24 @@ mod tests {
     fn tags_may_contain_commas() {
         assert!(if_none_match_matches("\"a,b\", \"abc\"", "abc"));
         assert!(if_none_match_matches("\"a,b\"", "a,b"));
+    }
+
+    #[test]
+    fn if_match_uses_strong_comparison() {
+        assert!(if_match_matches("\"abc-br\"", "abc-br"));
+        assert!(if_match_matches("\"x\", \"abc\"", "abc"));
+        assert!(if_match_matches("*", "abc"));
+        assert!(!if_match_matches("W/\"abc\"", "abc"));
+        assert!(!if_match_matches("\"abc\"", "abc-br"));
+        assert!(!if_match_matches("abc", "abc"));
+    }
+
+    #[test]
+    fn if_unmodified_since_compares_whole_seconds() {
+        let modified = SystemTime::UNIX_EPOCH + Duration::from_millis(1_704_153_600_500);
+        assert!(!modified_since("Tue, 02 Jan 2024 00:00:00 GMT", modified));
+        assert!(modified_since("Mon, 01 Jan 2024 23:59:59 GMT", modified));
+        assert!(!modified_since("garbage", modified));
     }
 
     #[test]

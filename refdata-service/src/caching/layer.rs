@@ -13,7 +13,9 @@ use http::header::{self, HeaderValue};
 use http::{Method, Request, StatusCode};
 use tower::{Layer, Service, ServiceExt};
 
-use super::conditional::{if_none_match_matches, not_modified_since};
+use super::conditional::{
+    if_match_matches, if_none_match_matches, modified_since, not_modified_since,
+};
 use super::key::{canonical_target, CacheKey};
 use super::negotiate::negotiate;
 use super::store::{CachedResponse, ResponseCache};
@@ -192,6 +194,23 @@ async fn into_entry(
     let Some(policy) = response.extensions().get::<CachePolicy>().cloned() else {
         return Err(give_back(response));
     };
+    // Entries are keyed by target only: a response that varies on other request headers
+    // (Accept, Accept-Language, ...) must not be shared.
+    let varies_otherwise = response
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .any(|value| {
+            value.to_str().map_or(true, |value| {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .any(|name| !name.is_empty() && !name.eq_ignore_ascii_case("accept-encoding"))
+            })
+        });
+    if varies_otherwise {
+        return Err(give_back(response));
+    }
     let max_entry_bytes = cache.config.max_entry_bytes;
     let fits = response
         .body()
@@ -244,6 +263,28 @@ fn respond(entry: &CachedResponse, request: &http::request::Parts, is_head: bool
     else {
         return not_acceptable();
     };
+
+    // RFC 9110 §13.2.2: If-Match, else If-Unmodified-Since, then If-None-Match, else
+    // If-Modified-Since.
+    let etag = variant.etag.to_str().unwrap_or("").trim_matches('"');
+    let precondition_failed = match request.headers.get(header::IF_MATCH) {
+        Some(field) => !field
+            .to_str()
+            .is_ok_and(|field| if_match_matches(field, etag)),
+        None => request
+            .headers
+            .get(header::IF_UNMODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|field| modified_since(field, entry.last_modified_at)),
+    };
+    if precondition_failed {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::PRECONDITION_FAILED;
+        response
+            .headers_mut()
+            .insert(header::ETAG, variant.etag.clone());
+        return response;
+    }
 
     let not_modified = match request.headers.get(header::IF_NONE_MATCH) {
         Some(field) => field

@@ -10,6 +10,31 @@
 //! the body is large enough to gain from them), compressed once when the entry is built, so a
 //! hit is a hash look-up plus a reference-counted copy of the body. HEAD shares the GET entry.
 //! Bump the [`DataGeneration`] after the new data is visible to the handlers.
+//!
+//! Responses that vary on request headers other than `Accept-Encoding` (a handler `Vary`
+//! header naming them) are passed through uncached, as are non-`200` responses, responses
+//! without a [`CachePolicy`], and bodies above [`CacheConfig::max_entry_bytes`].
+//!
+//! # Wiring
+//!
+//! Layers added later wrap the earlier ones. Metrics go last, so they are outermost and time
+//! cache hits too; both go through `Router::layer` so they see the route's `MatchedPath`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::{routing::get, Router};
+//! use refdata::caching::{CacheConfig, CacheLayer, DataGeneration, ResponseCache};
+//! use refdata::metrics::{metrics_router, track_requests, Metrics};
+//!
+//! let metrics = Metrics::new();
+//! let generation = DataGeneration::default(); // bumped by whoever reloads datasets
+//! let cache = ResponseCache::new(CacheConfig { max_bytes: 64 << 20, ..CacheConfig::default() });
+//! let app: Router = Router::new()
+//!     .route("/v1/countries/{code}", get(|| async { "handler returning a CachePolicy" }))
+//!     .merge(metrics_router(Arc::clone(&metrics)))
+//!     .layer(CacheLayer::new(cache, generation.clone(), Arc::clone(&metrics)))
+//!     .layer(axum::middleware::from_fn_with_state(metrics, track_requests));
+//! ```
 
 mod conditional;
 mod key;
@@ -17,7 +42,9 @@ mod layer;
 mod negotiate;
 mod store;
 
-pub use conditional::{if_none_match_matches, not_modified_since};
+pub use conditional::{
+    if_match_matches, if_none_match_matches, modified_since, not_modified_since,
+};
 pub use key::canonical_target;
 pub use layer::{CacheLayer, CacheService};
 pub use negotiate::{negotiate, Encoding};
