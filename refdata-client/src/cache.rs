@@ -14,11 +14,21 @@ pub(crate) struct Entry {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub fresh_until: Instant,
+    /// Freshness lifetime the response granted; reused when a `304` carries no
+    /// `Cache-Control` of its own.
+    pub lifetime: Duration,
+    /// How long after `fresh_until` the body may be returned while it is revalidated in the
+    /// background.
+    pub stale_while_revalidate: Duration,
 }
 
 impl Entry {
     pub fn is_fresh(&self, now: Instant) -> bool {
         now < self.fresh_until
+    }
+
+    pub fn within_stale_while_revalidate(&self, now: Instant) -> bool {
+        !self.is_fresh(now) && now < self.fresh_until + self.stale_while_revalidate
     }
 
     /// Usable when the service is unavailable: stale by no more than `max_stale`.
@@ -39,14 +49,18 @@ impl Entry {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Directives {
     pub max_age: Option<Duration>,
+    pub stale_while_revalidate: Option<Duration>,
     pub no_store: bool,
     pub no_cache: bool,
+    /// Whether any `Cache-Control` field was present.
+    pub present: bool,
 }
 
 impl Directives {
     pub fn parse(headers: &HeaderMap) -> Self {
         let mut directives = Directives::default();
         for value in headers.get_all(CACHE_CONTROL) {
+            directives.present = true;
             let Ok(value) = value.to_str() else { continue };
             for directive in value.split(',') {
                 let (name, argument) = match directive.split_once('=') {
@@ -55,10 +69,16 @@ impl Directives {
                     }
                     None => (directive.trim(), None),
                 };
+                let seconds = || {
+                    argument
+                        .and_then(|a| a.parse::<u64>().ok())
+                        .map(Duration::from_secs)
+                };
                 if name.eq_ignore_ascii_case("max-age") {
-                    if let Some(seconds) = argument.and_then(|a| a.parse::<u64>().ok()) {
-                        directives.max_age = Some(Duration::from_secs(seconds));
-                    }
+                    directives.max_age = seconds().or(directives.max_age);
+                } else if name.eq_ignore_ascii_case("stale-while-revalidate") {
+                    directives.stale_while_revalidate =
+                        seconds().or(directives.stale_while_revalidate);
                 } else if name.eq_ignore_ascii_case("no-store") {
                     directives.no_store = true;
                 } else if name.eq_ignore_ascii_case("no-cache") {
@@ -67,6 +87,14 @@ impl Directives {
             }
         }
         directives
+    }
+
+    /// The stale-while-revalidate window; none when the response must always be revalidated.
+    pub fn stale_while_revalidate_window(&self) -> Duration {
+        if self.no_cache {
+            return Duration::ZERO;
+        }
+        self.stale_while_revalidate.unwrap_or(Duration::ZERO)
     }
 
     /// How long a response received now stays fresh, net of the `Age` it already has.
@@ -107,12 +135,21 @@ pub(crate) fn entry_from_response(headers: &HeaderMap, body: Bytes, now: Instant
         etag,
         last_modified,
         fresh_until: now + fresh_for,
+        lifetime: fresh_for,
+        stale_while_revalidate: directives.stale_while_revalidate_window(),
     })
 }
 
 /// Entries expire once they are too stale to serve even when the service is down.
 struct StaleBound {
     max_stale: Duration,
+}
+
+impl StaleBound {
+    fn lifetime(&self, entry: &Entry, now: Instant) -> Duration {
+        entry.fresh_until.saturating_duration_since(now)
+            + self.max_stale.max(entry.stale_while_revalidate)
+    }
 }
 
 impl moka::Expiry<String, Arc<Entry>> for StaleBound {
@@ -122,7 +159,7 @@ impl moka::Expiry<String, Arc<Entry>> for StaleBound {
         entry: &Arc<Entry>,
         created_at: Instant,
     ) -> Option<Duration> {
-        Some(entry.fresh_until.saturating_duration_since(created_at) + self.max_stale)
+        Some(self.lifetime(entry, created_at))
     }
 
     fn expire_after_update(
@@ -132,7 +169,7 @@ impl moka::Expiry<String, Arc<Entry>> for StaleBound {
         updated_at: Instant,
         _duration_until_expiry: Option<Duration>,
     ) -> Option<Duration> {
-        Some(entry.fresh_until.saturating_duration_since(updated_at) + self.max_stale)
+        Some(self.lifetime(entry, updated_at))
     }
 }
 
@@ -174,6 +211,11 @@ mod tests {
             ("age", "15"),
         ]);
         assert_eq!(Directives::parse(&h).freshness(&h), Duration::from_secs(45));
+        let directives = Directives::parse(&h);
+        assert_eq!(
+            directives.stale_while_revalidate_window(),
+            Duration::from_secs(30)
+        );
         let h = headers(&[("cache-control", "max-age=\"10\""), ("age", "99")]);
         assert_eq!(Directives::parse(&h).freshness(&h), Duration::ZERO);
     }

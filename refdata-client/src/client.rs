@@ -1,8 +1,9 @@
 //! The client: typed endpoint methods over a cached, retrying GET.
 
+use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -122,6 +123,7 @@ impl ClientBuilder {
                 cache,
                 config: self,
                 stats: Counters::default(),
+                refreshing: Mutex::new(HashSet::new()),
             }),
         })
     }
@@ -133,6 +135,7 @@ struct Counters {
     fresh_hits: AtomicU64,
     revalidated: AtomicU64,
     stale_served: AtomicU64,
+    background_revalidations: AtomicU64,
     retries: AtomicU64,
 }
 
@@ -147,6 +150,9 @@ pub struct ClientStats {
     pub revalidated: u64,
     /// Calls answered with a stale copy because the service failed.
     pub stale_served: u64,
+    /// Calls answered with a stale copy within `stale-while-revalidate` while it was
+    /// revalidated in the background.
+    pub background_revalidations: u64,
     pub retries: u64,
 }
 
@@ -156,6 +162,24 @@ struct Inner {
     cache: Option<Store>,
     config: ClientBuilder,
     stats: Counters,
+    /// Keys being revalidated in the background, so each is refreshed once at a time.
+    refreshing: Mutex<HashSet<String>>,
+}
+
+/// Removes a key from the in-flight set however the background refresh ends.
+struct RefreshGuard {
+    inner: Arc<Inner>,
+    key: String,
+}
+
+impl Drop for RefreshGuard {
+    fn drop(&mut self) {
+        lock(&self.inner.refreshing).remove(&self.key);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Typed, caching client of the refdata service. Cheap to clone; clones share the cache.
@@ -209,6 +233,7 @@ impl RefdataClient {
             fresh_hits: c.fresh_hits.load(Ordering::Relaxed),
             revalidated: c.revalidated.load(Ordering::Relaxed),
             stale_served: c.stale_served.load(Ordering::Relaxed),
+            background_revalidations: c.background_revalidations.load(Ordering::Relaxed),
             retries: c.retries.load(Ordering::Relaxed),
         }
     }
@@ -319,8 +344,8 @@ impl RefdataClient {
         })
     }
 
-    /// The body of `url`: from a fresh cached copy, a revalidated one, the network, or a stale
-    /// copy when the service fails.
+    /// The body of `url`: from a fresh cached copy, a stale one being revalidated in the
+    /// background, a revalidated one, the network, or a stale copy when the service fails.
     async fn fetch(&self, url: Url) -> Result<Bytes, Error> {
         let inner = &*self.inner;
         let key = url.to_string();
@@ -329,15 +354,60 @@ impl RefdataClient {
             None => None,
         };
         if let Some(entry) = &cached {
-            if entry.is_fresh(Instant::now()) {
+            let now = Instant::now();
+            if entry.is_fresh(now) {
                 inner.stats.fresh_hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(entry.body.clone());
             }
+            if entry.within_stale_while_revalidate(now) {
+                inner
+                    .stats
+                    .background_revalidations
+                    .fetch_add(1, Ordering::Relaxed);
+                self.revalidate_in_background(url, key, Arc::clone(entry));
+                return Ok(entry.body.clone());
+            }
         }
+        self.fetch_from_network(&url, &key, cached.as_deref(), true)
+            .await
+    }
 
+    fn revalidate_in_background(&self, url: Url, key: String, entry: Arc<Entry>) {
+        if !lock(&self.inner.refreshing).insert(key.clone()) {
+            return;
+        }
+        let guard = RefreshGuard {
+            inner: Arc::clone(&self.inner),
+            key,
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let client = self.clone();
+        runtime.spawn(async move {
+            let guard = guard;
+            if let Err(error) = client
+                .fetch_from_network(&url, &guard.key, Some(&entry), false)
+                .await
+            {
+                tracing::debug!(%url, error = %error, "background revalidation failed");
+            }
+        });
+    }
+
+    /// Requests `url`, revalidating `cached` when there is one, with retries; answers with the
+    /// stale copy when the service keeps failing and `serve_stale` allows it.
+    async fn fetch_from_network(
+        &self,
+        url: &Url,
+        key: &str,
+        cached: Option<&Entry>,
+        serve_stale: bool,
+    ) -> Result<Bytes, Error> {
+        let inner = &*self.inner;
         let mut attempt = 0;
         loop {
-            match self.attempt(&url, &key, cached.as_deref()).await {
+            match self.attempt(url, key, cached).await {
                 Ok(body) => return Ok(body),
                 Err(Failure::Permanent(error)) => return Err(error),
                 Err(Failure::Transient { error, retry_after }) => {
@@ -349,7 +419,7 @@ impl RefdataClient {
                         tokio::time::sleep(delay).await;
                         continue;
                     }
-                    if let Some(entry) = &cached {
+                    if let Some(entry) = cached.filter(|_| serve_stale) {
                         if entry.usable_when_failing(Instant::now(), inner.config.max_stale) {
                             inner.stats.stale_served.fetch_add(1, Ordering::Relaxed);
                             tracing::warn!(%url, error = %error, "refdata unavailable; serving a stale cached response");
@@ -412,15 +482,26 @@ impl RefdataClient {
                     "304 to an unconditional request",
                 )));
             };
-            inner.stats.revalidated.fetch_add(1, Ordering::Relaxed);
             let directives = Directives::parse(&headers);
+            // A 304 updates the stored headers it carries; without Cache-Control the stored
+            // lifetime and window apply again.
+            let (lifetime, stale_while_revalidate) = if directives.present {
+                (
+                    directives.freshness(&headers),
+                    directives.stale_while_revalidate_window(),
+                )
+            } else {
+                (entry.lifetime, entry.stale_while_revalidate)
+            };
             let refreshed = Entry {
                 body: entry.body.clone(),
                 etag: cache::header_string(&headers, reqwest::header::ETAG)
                     .or_else(|| entry.etag.clone()),
                 last_modified: cache::header_string(&headers, reqwest::header::LAST_MODIFIED)
                     .or_else(|| entry.last_modified.clone()),
-                fresh_until: Instant::now() + directives.freshness(&headers),
+                fresh_until: Instant::now() + lifetime,
+                lifetime,
+                stale_while_revalidate,
             };
             let body = refreshed.body.clone();
             if let Some(cache) = &inner.cache {
@@ -428,6 +509,7 @@ impl RefdataClient {
                     cache.insert(key.to_owned(), Arc::new(refreshed)).await;
                 }
             }
+            inner.stats.revalidated.fetch_add(1, Ordering::Relaxed);
             return Ok(body);
         }
 

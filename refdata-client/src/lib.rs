@@ -5,6 +5,8 @@
 //!
 //! - responses are cached for their `Cache-Control: max-age`, so fresh reads make no request;
 //! - expired entries are revalidated with `If-None-Match`, and a `304` reuses the cached body;
+//! - within the response's `stale-while-revalidate` window the cached body is returned at once
+//!   and revalidated in the background, once per resource;
 //! - when the service is unreachable or answers 5xx, a stale copy is returned, up to a
 //!   configurable maximum staleness (stale-if-error);
 //! - each attempt has a timeout, and connection errors, timeouts and 5xx are retried with

@@ -25,6 +25,9 @@ struct Backend {
     queries: Arc<Mutex<Vec<String>>>,
     failures_left: Arc<AtomicUsize>,
     max_age: Arc<AtomicU64>,
+    stale_while_revalidate: Arc<AtomicU64>,
+    /// Delay before answering, in milliseconds.
+    delay_ms: Arc<AtomicU64>,
 }
 
 impl Backend {
@@ -76,7 +79,15 @@ async fn country(
             &format!("no country with code {code:?}"),
         );
     }
-    let cache_control = format!("public, max-age={}", backend.max_age.load(Ordering::SeqCst));
+    let delay = backend.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let mut cache_control = format!("public, max-age={}", backend.max_age.load(Ordering::SeqCst));
+    let window = backend.stale_while_revalidate.load(Ordering::SeqCst);
+    if window > 0 {
+        cache_control.push_str(&format!(", stale-while-revalidate={window}"));
+    }
     let etag = "\"iso3166-2024-de\"";
     if let Some(condition) = headers
         .get(header::IF_NONE_MATCH)
@@ -267,6 +278,45 @@ async fn expired_responses_are_revalidated_with_if_none_match() {
     );
     let stats = refdata.stats();
     assert_eq!((stats.revalidated, stats.fresh_hits), (1, 1));
+}
+
+#[tokio::test]
+async fn stale_while_revalidate_answers_at_once_and_refreshes_in_the_background() {
+    let backend = Backend::default();
+    backend.max_age.store(0, Ordering::SeqCst);
+    backend.stale_while_revalidate.store(60, Ordering::SeqCst);
+    let server = TestServer::start(backend.clone()).await;
+    let refdata = client(&server);
+    let first = refdata.country("DE").await.expect("first");
+
+    // The service turns slow; stale answers must not wait for it.
+    backend.delay_ms.store(1500, Ordering::SeqCst);
+    backend.max_age.store(60, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        assert_eq!(refdata.country("DE").await.expect("stale"), first);
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(refdata.stats().background_revalidations, 5);
+
+    // One background revalidation, not five; once it lands the entry is fresh again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while refdata.stats().revalidated == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no background revalidation"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(backend.requests(), 2);
+    assert_eq!(backend.not_modified.load(Ordering::SeqCst), 1);
+    refdata.country("DE").await.expect("fresh");
+    assert_eq!(refdata.stats().fresh_hits, 1);
+    assert_eq!(backend.requests(), 2);
 }
 
 #[tokio::test]
