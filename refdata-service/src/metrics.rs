@@ -321,13 +321,11 @@ pub async fn track_requests(
 ) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| Arc::<str>::from(path.as_str()));
+    // Cloning a MatchedPath is a reference-count increment.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     metrics.record_request(
-        route.as_deref().unwrap_or(UNMATCHED_ROUTE),
+        route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str),
         &method,
         response.status().as_u16(),
         started.elapsed(),

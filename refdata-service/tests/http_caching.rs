@@ -619,6 +619,10 @@ async fn conditional_and_head_responses_survive_a_real_connection() {
         .expect("conditional GET");
     assert_eq!(revalidated.status(), 304);
     assert_eq!(revalidated.headers()[header::ETAG], etag);
+    // Content-Length on a 304 must be the 200's, if sent at all.
+    if let Some(announced) = revalidated.headers().get(header::CONTENT_LENGTH) {
+        assert_eq!(announced, length.to_string().as_str());
+    }
     assert!(revalidated.bytes().await.expect("body").is_empty());
     server.abort();
 }

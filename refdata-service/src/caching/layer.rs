@@ -307,6 +307,8 @@ fn respond(entry: &CachedResponse, request: &http::request::Parts, is_head: bool
     headers.insert(header::CACHE_CONTROL, entry.cache_control.clone());
     headers.insert(header::LAST_MODIFIED, entry.last_modified.clone());
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    // The 200's length (RFC 9110 §8.6); without it, axum's router would announce 0.
+    headers.insert(header::CONTENT_LENGTH, variant.content_length.clone());
     if not_modified {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         return response;
@@ -318,7 +320,6 @@ fn respond(entry: &CachedResponse, request: &http::request::Parts, is_head: bool
     if let Some(coding) = variant.encoding.content_coding() {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
-    headers.insert(header::CONTENT_LENGTH, variant.content_length.clone());
     response
 }
 
