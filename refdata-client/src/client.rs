@@ -338,10 +338,19 @@ impl RefdataClient {
     ) -> Result<T, Error> {
         let url = self.url(segments, query);
         let body = self.fetch(url.clone()).await?;
-        serde_json::from_slice(&body).map_err(|source| Error::Decode {
-            url: url.to_string(),
-            source,
-        })
+        match serde_json::from_slice(&body) {
+            Ok(value) => Ok(value),
+            Err(source) => {
+                // Do not keep answering from a body this client cannot read.
+                if let Some(cache) = &self.inner.cache {
+                    cache.invalidate(url.as_str()).await;
+                }
+                Err(Error::Decode {
+                    url: url.to_string(),
+                    source,
+                })
+            }
+        }
     }
 
     /// The body of `url`: from a fresh cached copy, a stale one being revalidated in the
@@ -532,7 +541,11 @@ impl RefdataClient {
             url: url.to_string(),
             problem,
         };
-        if status.is_server_error() {
+        // Overload and server-side failures are worth another try; other 4xx are answers.
+        let transient = status.is_server_error()
+            || status == StatusCode::TOO_MANY_REQUESTS
+            || status == StatusCode::REQUEST_TIMEOUT;
+        if transient {
             Err(Failure::Transient {
                 error,
                 retry_after: retry_after(&headers),
@@ -542,7 +555,7 @@ impl RefdataClient {
         }
     }
 
-    /// Exponential backoff with full jitter, stretched to the server's `Retry-After` seconds
+    /// Exponential backoff, jittered between half and all of the step, stretched to the server's `Retry-After` seconds
     /// when it sends one (up to the configured maximum).
     fn backoff_delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let config = &self.inner.config;

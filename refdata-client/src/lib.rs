@@ -9,8 +9,9 @@
 //!   and revalidated in the background, once per resource;
 //! - when the service is unreachable or answers 5xx, a stale copy is returned, up to a
 //!   configurable maximum staleness (stale-if-error);
-//! - each attempt has a timeout, and connection errors, timeouts and 5xx are retried with
-//!   exponential backoff and jitter (every call is an idempotent GET);
+//! - each attempt has a timeout, and connection errors, timeouts, 5xx, 408 and 429 are retried
+//!   with exponential backoff and jitter, honouring `Retry-After` (every call is an idempotent
+//!   GET);
 //! - error responses (`application/problem+json`) become [`Error::Api`] with the service's
 //!   `detail`.
 //!

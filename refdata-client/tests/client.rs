@@ -178,7 +178,14 @@ async fn tax_rates(State(backend): State<Backend>, RawQuery(query): RawQuery) ->
 }
 
 async fn broken() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], "[1, 2").into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "max-age=60"),
+        ],
+        "[1, 2",
+    )
+        .into_response()
 }
 
 struct TestServer {
@@ -396,8 +403,15 @@ async fn problem_documents_become_typed_errors_without_retries() {
     assert!(error.to_string().contains("404 Not Found"), "{error}");
     assert_eq!(backend.requests(), 1);
 
-    let error = refdata.datasets().await.expect_err("malformed body");
-    assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+    for _ in 0..2 {
+        let error = refdata.datasets().await.expect_err("malformed body");
+        assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+    }
+    assert_eq!(
+        refdata.stats().fresh_hits,
+        0,
+        "unreadable bodies are not kept"
+    );
 }
 
 #[tokio::test]
