@@ -1,6 +1,6 @@
 //! The client: typed endpoint methods over a cached, retrying GET.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,6 +14,7 @@ use reqwest::header::{
 use reqwest::{StatusCode, Url};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
 
 use crate::cache::{self, Directives, Entry, Store};
 use crate::error::Error;
@@ -124,6 +125,7 @@ impl ClientBuilder {
                 config: self,
                 stats: Counters::default(),
                 refreshing: Mutex::new(HashSet::new()),
+                in_flight: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -164,7 +166,12 @@ struct Inner {
     stats: Counters,
     /// Keys being revalidated in the background, so each is refreshed once at a time.
     refreshing: Mutex<HashSet<String>>,
+    /// Network fetches in flight, shared by concurrent calls for the same URL.
+    in_flight: Mutex<HashMap<String, Arc<SharedFetch>>>,
 }
+
+/// The outcome of one network fetch, set once and read by every caller that waited for it.
+type SharedFetch = OnceCell<Result<Bytes, Error>>;
 
 /// Removes a key from the in-flight set however the background refresh ends.
 struct RefreshGuard {
@@ -347,7 +354,7 @@ impl RefdataClient {
                 }
                 Err(Error::Decode {
                     url: url.to_string(),
-                    source,
+                    source: Arc::new(source),
                 })
             }
         }
@@ -377,8 +384,34 @@ impl RefdataClient {
                 return Ok(entry.body.clone());
             }
         }
-        self.fetch_from_network(&url, &key, cached.as_deref(), true)
+        self.fetch_shared(&url, &key, cached.as_deref()).await
+    }
+
+    /// One network fetch per URL at a time: concurrent callers wait for the one in flight and
+    /// share its outcome. If the caller running it is cancelled, a waiting one takes over.
+    async fn fetch_shared(
+        &self,
+        url: &Url,
+        key: &str,
+        cached: Option<&Entry>,
+    ) -> Result<Bytes, Error> {
+        let cell = Arc::clone(
+            lock(&self.inner.in_flight)
+                .entry(key.to_owned())
+                .or_insert_with(|| Arc::new(OnceCell::new())),
+        );
+        let outcome = cell
+            .get_or_init(|| self.fetch_from_network(url, key, cached, true))
             .await
+            .clone();
+        let mut in_flight = lock(&self.inner.in_flight);
+        if in_flight
+            .get(key)
+            .is_some_and(|current| Arc::ptr_eq(current, &cell))
+        {
+            in_flight.remove(key);
+        }
+        outcome
     }
 
     fn revalidate_in_background(&self, url: Url, key: String, entry: Arc<Entry>) {
@@ -471,7 +504,7 @@ impl RefdataClient {
             } else {
                 Error::Transport {
                     url: url.to_string(),
-                    source,
+                    source: Arc::new(source),
                 }
             };
             Failure::Transient {

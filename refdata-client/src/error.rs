@@ -1,9 +1,11 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::Problem;
 
-/// Everything a refdata call can fail with.
-#[derive(Debug, thiserror::Error)]
+/// Everything a refdata call can fail with. Cloneable, because concurrent calls for the same
+/// resource share one request and its outcome.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     #[error("invalid refdata base URL {url:?}: {reason}")]
     InvalidBaseUrl { url: String, reason: String },
@@ -20,14 +22,14 @@ pub enum Error {
     Transport {
         url: String,
         #[source]
-        source: reqwest::Error,
+        source: Arc<reqwest::Error>,
     },
 
     #[error("unexpected response body from {url}")]
     Decode {
         url: String,
         #[source]
-        source: serde_json::Error,
+        source: Arc<serde_json::Error>,
     },
 }
 

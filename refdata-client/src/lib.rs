@@ -7,6 +7,7 @@
 //! - expired entries are revalidated with `If-None-Match`, and a `304` reuses the cached body;
 //! - within the response's `stale-while-revalidate` window the cached body is returned at once
 //!   and revalidated in the background, once per resource;
+//! - concurrent calls for the same resource share one request and its outcome;
 //! - when the service is unreachable or answers 5xx, a stale copy is returned, up to a
 //!   configurable maximum staleness (stale-if-error);
 //! - each attempt has a timeout, and connection errors, timeouts, 5xx, 408 and 429 are retried

@@ -59,6 +59,10 @@ async fn country(
     headers: HeaderMap,
 ) -> Response {
     backend.requests.fetch_add(1, Ordering::SeqCst);
+    let delay = backend.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     if backend
         .failures_left
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
@@ -78,10 +82,6 @@ async fn country(
             "Not Found",
             &format!("no country with code {code:?}"),
         );
-    }
-    let delay = backend.delay_ms.load(Ordering::SeqCst);
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
     }
     let mut cache_control = format!("public, max-age={}", backend.max_age.load(Ordering::SeqCst));
     let window = backend.stale_while_revalidate.load(Ordering::SeqCst);
@@ -363,6 +363,48 @@ async fn stale_copies_stand_in_for_server_errors() {
     backend.failures_left.store(10, Ordering::SeqCst);
     assert_eq!(refdata.country("DE").await.expect("stale"), fresh);
     assert_eq!(backend.requests(), 3);
+}
+
+#[tokio::test]
+async fn concurrent_calls_share_one_request() {
+    let backend = Backend::default();
+    backend.delay_ms.store(200, Ordering::SeqCst);
+    let server = TestServer::start(backend.clone()).await;
+    let refdata = client(&server);
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let refdata = refdata.clone();
+            tokio::spawn(async move { refdata.country("DE").await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.expect("task").expect("country").alpha2, "DE");
+    }
+    assert_eq!(
+        backend.requests(),
+        1,
+        "max-age=0, yet one request for 20 concurrent calls"
+    );
+
+    // Failures are shared too: one failing request (and its retries), not twenty.
+    backend.failures_left.store(100, Ordering::SeqCst);
+    backend.requests.store(0, Ordering::SeqCst);
+    let strict = RefdataClient::builder(server.url())
+        .retries(1)
+        .backoff(Duration::from_millis(1), Duration::from_millis(2))
+        .build()
+        .expect("client");
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let strict = strict.clone();
+            tokio::spawn(async move { strict.country("DE").await })
+        })
+        .collect();
+    for call in calls {
+        let error = call.await.expect("task").expect_err("503");
+        assert_eq!(error.status(), Some(503));
+    }
+    assert_eq!(backend.requests(), 2);
 }
 
 #[tokio::test]
