@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -91,6 +91,7 @@ struct RouteMetrics {
 #[derive(Debug)]
 pub struct Metrics {
     started: Instant,
+    in_flight: AtomicI64,
     routes: RwLock<HashMap<Arc<str>, Arc<RouteMetrics>>>,
     response_cache: OnceLock<ResponseCache>,
 }
@@ -99,6 +100,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Self {
             started: Instant::now(),
+            in_flight: AtomicI64::new(0),
             routes: RwLock::new(HashMap::new()),
             response_cache: OnceLock::new(),
         }
@@ -309,6 +311,22 @@ fn resident_memory_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// Counts a request as in flight until dropped, also when the client goes away mid-request.
+struct InFlight<'a>(&'a Metrics);
+
+impl<'a> InFlight<'a> {
+    fn enter(metrics: &'a Metrics) -> Self {
+        metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+        Self(metrics)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Middleware recording every request's route template, method, status class and latency.
 ///
 /// Add it with `Router::layer(axum::middleware::from_fn_with_state(metrics, track_requests))`
@@ -320,6 +338,7 @@ pub async fn track_requests(
     next: Next,
 ) -> Response {
     let started = Instant::now();
+    let _in_flight = InFlight::enter(&metrics);
     let method = request.method().clone();
     // Cloning a MatchedPath is a reference-count increment.
     let route = request.extensions().get::<MatchedPath>().cloned();
