@@ -336,4 +336,7 @@ fn not_acceptable() -> Response {
         HeaderValue::from_static("application/problem+json"),
     );
     response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
 }

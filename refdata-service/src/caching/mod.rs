@@ -19,6 +19,8 @@
 //!
 //! Layers added later wrap the earlier ones. Metrics go last, so they are outermost and time
 //! cache hits too; both go through `Router::layer` so they see the route's `MatchedPath`.
+//! Tracing, timeouts and panic catching can wrap them. Do not put a compression layer around
+//! the cache: it would re-encode identity responses under their identity ETag.
 //!
 //! ```
 //! use std::sync::Arc;
