@@ -520,6 +520,7 @@ async fn refused_identity_without_alternative_is_not_acceptable() {
         header(&headers, header::CONTENT_TYPE),
         "application/problem+json"
     );
+    assert_eq!(header(&headers, header::VARY), "accept-encoding");
     let (headers, _) = get_ok(
         &app,
         "/v1/countries",
