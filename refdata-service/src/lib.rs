@@ -1,3 +1,4 @@
 //! refdata: the shared reference-data service (countries, currencies, exchange rates, tax rates).
 
 pub mod caching;
+pub mod metrics;

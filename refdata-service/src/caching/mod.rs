@@ -3,8 +3,54 @@
 //!
 //! Contract with the handlers: a handler that returns a cacheable `200` inserts a
 //! [`CachePolicy`] into its response extensions. The caching layer keys stored responses by
-//! the data generation (bumped whenever any dataset changes), the path and query, and the
-//! negotiated encoding, so a new dataset version never serves stale bytes.
+//! the data generation (bumped whenever any dataset changes) and the path and query, so a new
+//! dataset version never serves stale bytes.
+//!
+//! One entry holds every content-coding of a representation (identity, and brotli and gzip when
+//! the body is large enough to gain from them), compressed once when the entry is built, so a
+//! hit is a hash look-up plus a reference-counted copy of the body. HEAD shares the GET entry.
+//! Bump the [`DataGeneration`] after the new data is visible to the handlers.
+//!
+//! Responses that vary on request headers other than `Accept-Encoding` (a handler `Vary`
+//! header naming them) are passed through uncached, as are non-`200` responses, responses
+//! without a [`CachePolicy`], and bodies above [`CacheConfig::max_entry_bytes`].
+//!
+//! # Wiring
+//!
+//! Layers added later wrap the earlier ones. Metrics go last, so they are outermost and time
+//! cache hits too; both go through `Router::layer` so they see the route's `MatchedPath`.
+//! Tracing, timeouts and panic catching can wrap them. Do not put a compression layer around
+//! the cache: it would re-encode identity responses under their identity ETag.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::{routing::get, Router};
+//! use refdata::caching::{CacheConfig, CacheLayer, DataGeneration, ResponseCache};
+//! use refdata::metrics::{metrics_router, track_requests, Metrics};
+//!
+//! let metrics = Metrics::new();
+//! let generation = DataGeneration::default(); // bumped by whoever reloads datasets
+//! let cache = ResponseCache::new(CacheConfig { max_bytes: 64 << 20, ..CacheConfig::default() });
+//! let app: Router = Router::new()
+//!     .route("/v1/countries/{code}", get(|| async { "handler returning a CachePolicy" }))
+//!     .merge(metrics_router(Arc::clone(&metrics)))
+//!     .layer(CacheLayer::new(cache, generation.clone(), Arc::clone(&metrics)))
+//!     .layer(axum::middleware::from_fn_with_state(metrics, track_requests));
+//! ```
+
+mod conditional;
+mod key;
+mod layer;
+mod negotiate;
+mod store;
+
+pub use conditional::{
+    if_match_matches, if_none_match_matches, modified_since, not_modified_since,
+};
+pub use key::canonical_target;
+pub use layer::{CacheLayer, CacheService};
+pub use negotiate::{negotiate, Encoding};
+pub use store::{cache_control_value, etag_base, CacheConfig, CacheStats, ResponseCache};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

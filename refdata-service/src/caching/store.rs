@@ -1,0 +1,333 @@
+//! The in-process store of rendered responses, bounded by bytes.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use sha2::{Digest, Sha256};
+
+use super::conditional::truncate_to_seconds;
+use super::key::CacheKey;
+use super::negotiate::Encoding;
+use super::CachePolicy;
+
+/// Sizing and compression settings of the [`ResponseCache`].
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    /// Upper bound of the cache, in bytes of stored bodies (all encodings) plus keys and headers.
+    pub max_bytes: u64,
+    /// Bodies larger than this are served but not cached.
+    pub max_entry_bytes: usize,
+    /// Bodies smaller than this are stored (and served) uncompressed only: compressing them
+    /// saves less than the `Content-Encoding` header costs.
+    pub compress_min_bytes: usize,
+    /// Brotli quality, 0-11. Compression runs once per entry, so a high value pays off.
+    pub brotli_quality: u32,
+    /// gzip level, 0-9.
+    pub gzip_level: u32,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: 64 * 1024 * 1024,
+            max_entry_bytes: 8 * 1024 * 1024,
+            compress_min_bytes: 512,
+            brotli_quality: 5,
+            gzip_level: 6,
+        }
+    }
+}
+
+/// One content-coding of a cached representation, with its precomputed header values.
+#[derive(Debug)]
+pub(crate) struct Variant {
+    pub encoding: Encoding,
+    pub body: Bytes,
+    pub etag: HeaderValue,
+    pub content_length: HeaderValue,
+}
+
+/// A rendered `200` response with every content-coding worth serving.
+#[derive(Debug)]
+pub(crate) struct CachedResponse {
+    /// Hex hash shared by all variants; the strong ETag of each variant adds a coding suffix.
+    pub etag_base: String,
+    /// Handler headers, minus the ones this layer manages.
+    pub headers: HeaderMap,
+    pub cache_control: HeaderValue,
+    pub last_modified: HeaderValue,
+    pub last_modified_at: SystemTime,
+    /// Identity first, then whatever compressed variants turned out smaller.
+    pub variants: Vec<Variant>,
+    pub available: Vec<Encoding>,
+    weight: usize,
+}
+
+impl CachedResponse {
+    pub fn variant(&self, encoding: Encoding) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.encoding == encoding)
+    }
+}
+
+/// Headers the caching layer computes itself and must not copy from the handler's response.
+const MANAGED_HEADERS: [HeaderName; 8] = [
+    header::CONTENT_LENGTH,
+    header::CONTENT_ENCODING,
+    header::TRANSFER_ENCODING,
+    header::ETAG,
+    header::CACHE_CONTROL,
+    header::LAST_MODIFIED,
+    header::VARY,
+    header::EXPIRES,
+];
+
+/// Renders the `Cache-Control` value of a policy.
+pub fn cache_control_value(policy: &CachePolicy) -> HeaderValue {
+    let mut value = format!("public, max-age={}", policy.max_age.as_secs());
+    if !policy.stale_while_revalidate.is_zero() {
+        value.push_str(&format!(
+            ", stale-while-revalidate={}",
+            policy.stale_while_revalidate.as_secs()
+        ));
+    }
+    if policy.immutable {
+        value.push_str(", immutable");
+    }
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("no-cache"))
+}
+
+/// Strong validator of a representation: a hash of the dataset version, the canonical target
+/// and the body, so it changes whenever any of them does.
+pub fn etag_base(dataset_version: &str, target: &str, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update((dataset_version.len() as u64).to_le_bytes());
+    hasher.update(dataset_version.as_bytes());
+    hasher.update((target.len() as u64).to_le_bytes());
+    hasher.update(target.as_bytes());
+    hasher.update(body);
+    hex::encode(&hasher.finalize()[..16])
+}
+
+fn is_compressible(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("text/")
+        || essence.ends_with("+json")
+        || essence.ends_with("+xml")
+        || matches!(
+            essence.as_str(),
+            "application/json" | "application/xml" | "application/javascript" | "image/svg+xml"
+        )
+}
+
+fn gzip(body: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 3),
+        flate2::Compression::new(level.min(9)),
+    );
+    encoder.write_all(body)?;
+    encoder.finish()
+}
+
+fn brotli(body: &[u8], quality: u32) -> std::io::Result<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: quality.min(11) as i32,
+        lgwin: 22,
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(body.len() / 3);
+    brotli::BrotliCompress(&mut &body[..], &mut out, &params)?;
+    Ok(out)
+}
+
+impl CachedResponse {
+    /// Builds an entry from a handler's `200`: hashes the body once and compresses it once per
+    /// coding, keeping a compressed variant only when it is actually smaller.
+    pub fn build(
+        config: &CacheConfig,
+        policy: &CachePolicy,
+        target: &str,
+        mut headers: HeaderMap,
+        body: Bytes,
+    ) -> Self {
+        for name in &MANAGED_HEADERS {
+            headers.remove(name);
+        }
+        let etag_base = etag_base(&policy.dataset_version, target, &body);
+        let mut variants = Vec::with_capacity(3);
+        if body.len() >= config.compress_min_bytes && is_compressible(&headers) {
+            let compressed = [
+                (Encoding::Brotli, brotli(&body, config.brotli_quality)),
+                (Encoding::Gzip, gzip(&body, config.gzip_level)),
+            ];
+            for (encoding, result) in compressed {
+                match result {
+                    Ok(bytes) if bytes.len() < body.len() => {
+                        variants.push(variant(encoding, &etag_base, Bytes::from(bytes)));
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, ?encoding, "compressing a cached response failed");
+                    }
+                }
+            }
+        }
+        variants.insert(0, variant(Encoding::Identity, &etag_base, body));
+        let last_modified_at = truncate_to_seconds(policy.last_modified);
+        let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(last_modified_at))
+            .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
+        let header_bytes: usize = headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 16)
+            .sum();
+        let weight = variants
+            .iter()
+            .map(|v| v.body.len() + v.etag.len() + 64)
+            .sum::<usize>()
+            + header_bytes
+            + etag_base.len()
+            + 256;
+        let available = variants.iter().map(|v| v.encoding).collect();
+        Self {
+            etag_base,
+            headers,
+            cache_control: cache_control_value(policy),
+            last_modified,
+            last_modified_at,
+            variants,
+            available,
+            weight,
+        }
+    }
+}
+
+fn variant(encoding: Encoding, etag_base: &str, body: Bytes) -> Variant {
+    let etag = format!("\"{etag_base}{}\"", encoding.etag_suffix());
+    Variant {
+        encoding,
+        etag: HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
+        content_length: HeaderValue::from(body.len()),
+        body,
+    }
+}
+
+/// Hit, miss and eviction counters of a [`ResponseCache`].
+#[derive(Debug, Default)]
+pub struct CacheCounters {
+    pub(crate) hits: AtomicU64,
+    pub(crate) misses: AtomicU64,
+    pub(crate) evictions: AtomicU64,
+    pub(crate) uncacheable: AtomicU64,
+}
+
+/// A point-in-time view of a cache's counters and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Requests answered from the cache (including 304s and requests that waited for a
+    /// concurrent render of the same key).
+    pub hits: u64,
+    /// Requests that rendered a response through the handlers.
+    pub misses: u64,
+    /// Entries removed to stay within `max_bytes`.
+    pub evictions: u64,
+    /// GET/HEAD responses that were not cacheable (not `200`, no policy, too large).
+    pub uncacheable: u64,
+    pub entries: u64,
+    pub weighted_bytes: u64,
+    pub max_bytes: u64,
+}
+
+/// Shared, cloneable cache of rendered responses.
+#[derive(Clone)]
+pub struct ResponseCache {
+    pub(crate) entries: moka::future::Cache<CacheKey, Arc<CachedResponse>>,
+    pub(crate) config: Arc<CacheConfig>,
+    pub(crate) counters: Arc<CacheCounters>,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("config", &self.config)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl ResponseCache {
+    pub fn new(config: CacheConfig) -> Self {
+        let counters = Arc::new(CacheCounters::default());
+        let eviction_counters = Arc::clone(&counters);
+        let entries = moka::future::Cache::builder()
+            .name("refdata-responses")
+            .max_capacity(config.max_bytes)
+            .weigher(|key: &CacheKey, value: &Arc<CachedResponse>| {
+                u32::try_from(key.target.len() + value.weight).unwrap_or(u32::MAX)
+            })
+            .eviction_listener(move |_key, _value, cause| {
+                if cause.was_evicted() {
+                    eviction_counters.evictions.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+            .build();
+        Self {
+            entries,
+            config: Arc::new(config),
+            counters,
+        }
+    }
+
+    pub fn with_max_bytes(max_bytes: u64) -> Self {
+        Self::new(CacheConfig {
+            max_bytes,
+            ..CacheConfig::default()
+        })
+    }
+
+    pub fn config(&self) -> &CacheConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.counters.hits.load(Ordering::Relaxed),
+            misses: self.counters.misses.load(Ordering::Relaxed),
+            evictions: self.counters.evictions.load(Ordering::Relaxed),
+            uncacheable: self.counters.uncacheable.load(Ordering::Relaxed),
+            entries: self.entries.entry_count(),
+            weighted_bytes: self.entries.weighted_size(),
+            max_bytes: self.config.max_bytes,
+        }
+    }
+
+    /// Drops every entry. Not needed for correctness after a [`super::DataGeneration`] bump
+    /// (old generations are never looked up again and age out), but frees their memory at once.
+    pub fn invalidate_all(&self) {
+        self.entries.invalidate_all();
+    }
+
+    /// Applies pending evictions and size accounting now; moka does it lazily otherwise.
+    pub async fn run_pending_tasks(&self) {
+        self.entries.run_pending_tasks().await;
+    }
+}
+
+impl Default for ResponseCache {
+    fn default() -> Self {
+        Self::new(CacheConfig::default())
+    }
+}
