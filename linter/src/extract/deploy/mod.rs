@@ -2,6 +2,8 @@
 //! `config/*.toml|yaml`. They say which database each service connects to, and which
 //! containers run which crate.
 
+pub mod url;
+
 use camino::Utf8Path;
 
 use crate::extract::Facts;
