@@ -388,7 +388,8 @@ fn parse_libpq(text: &str) -> Option<DbTarget> {
         "client_encoding",
         "service",
     ];
-    if get("host").is_none() && get("dbname").is_none() && get("hostaddr").is_none() {
+    // A lone `host=x` is as likely a log filter or a form field as a connection string.
+    if get("dbname").is_none() && (pairs.len() < 2 || get("host").or(get("hostaddr")).is_none()) {
         return None;
     }
     if !pairs
@@ -701,6 +702,7 @@ mod tests {
         // Arbitrary key=value text is not a connection string.
         assert_eq!(parse_database_url("level=info target=app"), None);
         assert_eq!(parse_database_url("host=a color=red"), None);
+        assert_eq!(parse_database_url("host=debug"), None);
     }
 
     #[test]

@@ -1,0 +1,232 @@
+mod deploy_support;
+
+use archlint::extract::deploy::DeployFileKind;
+use archlint::model::{ConnectionOwner, ConnectionSource, DbEngine, DbTarget, NoteKind};
+use deploy_support::*;
+
+fn connections_of(facts: &archlint::extract::Facts, service: &str) -> Vec<DbTarget> {
+    facts
+        .connections
+        .iter()
+        .filter(|c| c.owner == ConnectionOwner::Deployment(service.to_string()))
+        .map(|c| c.target.clone())
+        .collect()
+}
+
+#[test]
+fn compose_services_become_deployments() {
+    let facts = extract(
+        "compose_basic",
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+    );
+    assert!(facts.notes.is_empty(), "{:?}", facts.notes);
+    let names: Vec<&str> = facts.deployments.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "orders",
+            "billing",
+            "reports",
+            "legacy",
+            "postgres",
+            "pgbouncer",
+            "cache",
+            "exporter"
+        ]
+    );
+    let find = |name: &str| facts.deployments.iter().find(|d| d.name == name).unwrap();
+
+    let orders = find("orders");
+    assert_eq!(
+        orders.build_context.as_deref().map(|p| p.as_str()),
+        Some("services/orders")
+    );
+    assert_eq!(
+        orders.dockerfile.as_deref().map(|p| p.as_str()),
+        Some("services/orders/Dockerfile.prod")
+    );
+    assert_eq!(orders.database_engine, None);
+    assert_eq!(orders.span.line, 5);
+
+    // No Dockerfile on disk: the context alone.
+    let billing = find("billing");
+    assert_eq!(
+        billing.build_context.as_deref().map(|p| p.as_str()),
+        Some("services/billing")
+    );
+    assert_eq!(billing.dockerfile, None);
+
+    assert_eq!(
+        find("reports").image.as_deref(),
+        Some("example/reports:1.2.3")
+    );
+
+    let postgres = find("postgres");
+    assert_eq!(postgres.database_engine, Some(DbEngine::Postgres));
+    assert_eq!(postgres.databases, ["billing", "orders"]);
+
+    let pgbouncer = find("pgbouncer");
+    assert_eq!(pgbouncer.database_engine, None);
+    assert_eq!(pgbouncer.forwards_to.as_deref(), Some("postgres"));
+
+    assert_eq!(find("cache").database_engine, Some(DbEngine::Redis));
+    assert_eq!(find("exporter").database_engine, None);
+}
+
+#[test]
+fn environment_in_map_and_list_form() {
+    let text =
+        std::fs::read_to_string(fixture_root("compose_basic").join("docker-compose.yml")).unwrap();
+    let facts = extract(
+        "compose_basic",
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+    );
+
+    let orders: Vec<_> = facts
+        .connections
+        .iter()
+        .filter(|c| c.owner == ConnectionOwner::Deployment("orders".into()))
+        .collect();
+    assert_eq!(orders.len(), 1, "API_URL is not a database: {orders:?}");
+    assert_eq!(orders[0].target, pg("postgres", "orders"));
+    assert_eq!(orders[0].source, ConnectionSource::Compose);
+    assert_eq!(orders[0].key.as_deref(), Some("DATABASE_URL"));
+    assert_eq!(
+        spanned(&text, &orders[0].span),
+        "postgres://orders:${ORDERS_DB_PASSWORD}@postgres:5432/orders"
+    );
+
+    let billing: Vec<_> = facts
+        .connections
+        .iter()
+        .filter(|c| c.owner == ConnectionOwner::Deployment("billing".into()))
+        .collect();
+    assert_eq!(billing.len(), 2);
+    // Through pgbouncer to the postgres container, with the `${VAR:-default}` database.
+    assert_eq!(billing[0].target, pg("postgres", "orders"));
+    assert_eq!(
+        spanned(&text, &billing[0].span),
+        "postgres://billing:secret@pgbouncer:6432/${BILLING_DB:-orders}"
+    );
+    assert_eq!(
+        billing[1].target,
+        target(DbEngine::Redis, Some("cache"), None, Some("0"))
+    );
+}
+
+#[test]
+fn two_services_share_one_database_through_env_file_split_settings() {
+    let text =
+        std::fs::read_to_string(fixture_root("compose_basic").join("docker-compose.yml")).unwrap();
+    let facts = extract(
+        "compose_basic",
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+    );
+    let reports = connections_of(&facts, "reports");
+    assert_eq!(reports, [pg("postgres", "orders")]);
+    assert_eq!(reports[0], connections_of(&facts, "orders")[0]);
+    let connection = facts
+        .connections
+        .iter()
+        .find(|c| c.owner == ConnectionOwner::Deployment("reports".into()))
+        .unwrap();
+    // Values from an env_file point at the `env_file:` entry.
+    assert_eq!(spanned(&text, &connection.span), "./deploy/reports.env");
+}
+
+#[test]
+fn passed_through_url_is_an_unknown_connection() {
+    let facts = extract(
+        "compose_basic",
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+    );
+    assert_eq!(
+        connections_of(&facts, "legacy"),
+        [target(DbEngine::Unknown, None, None, None)]
+    );
+}
+
+#[test]
+fn servers_and_poolers_have_no_connections() {
+    let facts = extract(
+        "compose_basic",
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+    );
+    assert!(connections_of(&facts, "postgres").is_empty());
+    assert!(connections_of(&facts, "pgbouncer").is_empty());
+}
+
+#[test]
+fn malformed_yaml_is_one_note() {
+    let root = fixture_root("compose_basic");
+    let text = "services:\n  orders:\n    image: [unclosed\n";
+    let facts = extract_text(
+        &root,
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+        text,
+    );
+    assert_eq!(facts.notes.len(), 1);
+    let note = &facts.notes[0];
+    assert_eq!(note.kind, NoteKind::ConfigSyntax);
+    assert!(note.span.is_some_and(|s| s.line >= 3), "{note:?}");
+    assert!(facts.deployments.is_empty());
+}
+
+#[test]
+fn compose_without_services_and_odd_shapes_do_not_crash() {
+    let root = fixture_root("compose_basic");
+    for text in [
+        "",
+        "version: '3'\n",
+        "services: []\n",
+        "services:\n  a:\n  b: 3\n  c:\n    environment: 5\n    build: {}\n    env_file: 9\n",
+        "services:\n  a:\n    extends: a\n  b:\n    extends: {service: a, file: missing.yml}\n",
+        "- just\n- a list\n",
+    ] {
+        let facts = extract_text(
+            &root,
+            "docker-compose.yml",
+            DeployFileKind::Compose,
+            None,
+            text,
+        );
+        assert!(facts.connections.is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn extends_inherits_environment() {
+    let root = fixture_root("compose_basic");
+    let text = "\
+services:
+  base:
+    image: example/base
+    environment:
+      DATABASE_URL: postgres://postgres/orders
+  worker:
+    extends: base
+    environment:
+      LOG: debug
+";
+    let facts = extract_text(
+        &root,
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+        text,
+    );
+    assert_eq!(connections_of(&facts, "worker"), [pg("postgres", "orders")]);
+    assert_eq!(facts.deployments[1].image.as_deref(), Some("example/base"));
+}
