@@ -207,7 +207,7 @@ pub(crate) enum Field {
 /// Classifies a variable or config key name as part of a database setting: returns its stem
 /// (`ORDERS_DB` for `ORDERS_DB_HOST`), the field and the engine the stem names, if any.
 /// Works on upper-cased names; config keys are upper-cased and `.` becomes `__` first.
-pub(crate) fn classify_key(key: &str) -> Option<(String, Field, Option<DbEngine>)> {
+pub(crate) fn classify_key(key: &str) -> Option<KeyClass> {
     let key = key.trim().to_ascii_uppercase().replace(['.', '-'], "__");
     // libpq's own variables.
     match key.as_str() {
@@ -260,10 +260,10 @@ pub(crate) fn classify_key(key: &str) -> Option<(String, Field, Option<DbEngine>
 }
 
 /// `Some(engine hint)` when a stem names a database (`DB`, `ORDERS_DATABASE`, `POSTGRES`).
-fn stem_engine(stem: &str) -> Option<Option<DbEngine>> {
+pub(crate) fn stem_engine(stem: &str) -> Option<Option<DbEngine>> {
     let last = stem.rsplit('_').next().unwrap_or(stem);
     Some(match last {
-        "DB" | "DATABASE" | "RDS" | "SQL" | "DATASOURCE" => None,
+        "DB" | "DATABASE" | "DATABASES" | "DBS" | "RDS" | "SQL" | "DATASOURCE" => None,
         "PG" | "POSTGRES" | "POSTGRESQL" | "PSQL" | "PGSQL" | "TIMESCALE" | "COCKROACH" => {
             Some(DbEngine::Postgres)
         }
@@ -290,6 +290,19 @@ pub(crate) fn connections(
     owner: &ConnectionOwner,
     source: ConnectionSource,
 ) -> Vec<DbConnection> {
+    connections_with(vars, owner, source, &classify_key)
+}
+
+/// A key's stem, field and engine hint, as [`classify_key`] returns them.
+pub(crate) type KeyClass = (String, Field, Option<DbEngine>);
+
+/// [`connections`] with another key classification (configuration files use dotted keys).
+pub(crate) fn connections_with(
+    vars: &[EnvVar],
+    owner: &ConnectionOwner,
+    source: ConnectionSource,
+    classify: &dyn Fn(&str) -> Option<KeyClass>,
+) -> Vec<DbConnection> {
     let mut out = Vec::new();
     let mut url_stems: Vec<String> = Vec::new();
     let mut groups: Vec<(String, SplitGroup<'_>)> = Vec::new();
@@ -307,7 +320,7 @@ pub(crate) fn connections(
         .map(|(_, var)| var);
 
     for var in effective {
-        let class = classify_key(&var.key);
+        let class = classify(&var.key);
         let value = var.value.as_deref().map(str::trim).unwrap_or("");
         if let Some(target) = parse_database_url(value) {
             if let Some((stem, _, _)) = &class {
@@ -409,10 +422,16 @@ pub(crate) fn connections(
             .flatten()
             .map(|v| v.key.as_str())
             .collect();
-        if out
-            .iter()
-            .any(|c| c.target == target && c.target.host.is_some())
-        {
+        // Split settings that only repeat a connection string's parts
+        // (`DATABASE_URL=postgres://${DB_HOST}:${DB_PORT}/..`) are the same connection.
+        let repeats = |c: &DbConnection| {
+            c.target.host.is_some()
+                && c.target.host == target.host
+                && (target.port.is_none()
+                    || normalize_port(c.target.engine, target.port) == c.target.port)
+                && (target.database.is_none() || target.database == c.target.database)
+        };
+        if out.iter().any(repeats) {
             continue;
         }
         out.push(DbConnection {
