@@ -45,6 +45,7 @@ fn workloads_become_deployments() {
                 Some(DbEngine::Postgres)
             ),
             ("migrator", Some("ghcr.io/example/migrator:1"), None),
+            ("billing", Some("ghcr.io/example/billing:2"), None),
             // The Service in front of the StatefulSet is where connections point.
             ("orders-db", Some("postgres:16"), Some(DbEngine::Postgres)),
         ]
@@ -52,7 +53,7 @@ fn workloads_become_deployments() {
     let postgres = &facts.deployments[3];
     assert_eq!(postgres.databases, ["orders"]);
     assert_eq!(spanned(&text, &facts.deployments[0].span), "orders");
-    assert_eq!(spanned(&text, &facts.deployments[5].span), "orders-db");
+    assert_eq!(spanned(&text, &facts.deployments[6].span), "orders-db");
 }
 
 #[test]
@@ -159,5 +160,36 @@ fn odd_manifests_do_not_crash() {
     assert_eq!(
         connections_of(&facts, "p"),
         [(Some("DATABASE_URL".into()), pg("db", "x"))]
+    );
+}
+
+#[test]
+fn config_map_key_refs_and_external_name_services() {
+    let (text, facts) = orders();
+    let connections = connections_of(&facts, "billing");
+    assert_eq!(
+        connections,
+        [
+            (
+                Some("REPORTING_DATABASE_URL".to_string()),
+                target(DbEngine::MySql, Some("reporting-db"), None, Some("reports"))
+            ),
+            (
+                Some("DATABASE_URL".to_string()),
+                pg("billing.abc123.eu-west-1.rds.amazonaws.com", "billing")
+            ),
+        ]
+    );
+    let direct = facts
+        .connections
+        .iter()
+        .find(|c| {
+            c.key.as_deref() == Some("DATABASE_URL")
+                && c.owner == ConnectionOwner::Deployment("billing".into())
+        })
+        .unwrap();
+    assert_eq!(
+        spanned(&text, &direct.span),
+        "postgres://billing@billing-db:5432/billing"
     );
 }

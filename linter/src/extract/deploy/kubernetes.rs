@@ -139,8 +139,8 @@ struct Server {
 impl Manifests<'_> {
     fn extract(&self, objects: &[(Range<usize>, &Value)], out: &mut Facts) {
         let mut servers: HashMap<String, Server> = HashMap::new();
-        // (workload name, pod labels, index of its first deployment)
-        let mut workload_labels: Vec<(String, Labels, usize)> = Vec::new();
+        // (workload name, pod labels, indices of its deployments)
+        let mut workload_labels: Vec<(String, Labels, Range<usize>)> = Vec::new();
         let mut pending = Vec::new();
         for (range, object) in objects {
             let Some(kind) = get_str(object, "kind") else {
@@ -224,12 +224,17 @@ impl Manifests<'_> {
                 });
             }
             if out.deployments.len() > first_deployment {
-                workload_labels.push((name.clone(), labels, first_deployment));
+                workload_labels.push((
+                    name.clone(),
+                    labels,
+                    first_deployment..out.deployments.len(),
+                ));
             }
             pending.push((name, pod_env));
         }
 
         // Services that select a database workload under another name.
+        let mut external_names: HashMap<String, String> = HashMap::new();
         for (range, object) in objects {
             if get_str(object, "kind").as_deref() != Some("Service") {
                 continue;
@@ -237,20 +242,33 @@ impl Manifests<'_> {
             let Some(service_name) = metadata_name(object) else {
                 continue;
             };
-            let selector = labels_of(get(object, "spec").and_then(|s| get(s, "selector")));
+            let spec = get(object, "spec");
+            // `type: ExternalName` Services alias a host outside the cluster (a managed
+            // database): connections through them reach that host.
+            if let Some(external) = spec.and_then(|s| get_str(s, "externalName")) {
+                if let Some(host) = normalize_host(&external) {
+                    external_names.insert(service_name, host);
+                }
+                continue;
+            }
+            let selector = labels_of(spec.and_then(|s| get(s, "selector")));
             if selector.is_empty() {
                 continue;
             }
-            let Some((workload, _, deployment_index)) = workload_labels
+            let Some((_, _, deployments)) = workload_labels
                 .iter()
                 .find(|(_, labels, _)| selector.iter().all(|pair| labels.contains(pair)))
             else {
                 continue;
             };
-            if *workload == service_name || servers.contains_key(&service_name) {
+            if servers.contains_key(&service_name) {
                 continue;
             }
-            let Some(server) = servers.get(workload) else {
+            // The database or pooler container of the selected pods.
+            let Some((deployment_index, server)) = deployments.clone().find_map(|index| {
+                let name = &out.deployments[index].name;
+                servers.get(name).map(|server| (index, server))
+            }) else {
                 continue;
             };
             let alias = Server {
@@ -258,7 +276,7 @@ impl Manifests<'_> {
                 pooler: server.pooler,
                 forwards_to: server.forwards_to.clone(),
             };
-            let mut deployment = out.deployments[*deployment_index].clone();
+            let mut deployment = out.deployments[deployment_index].clone();
             deployment.name = service_name.clone();
             deployment.span = self.cx.span(
                 self.locator
@@ -273,6 +291,9 @@ impl Manifests<'_> {
             let owner = ConnectionOwner::Deployment(name);
             for mut connection in env::connections(&env, &owner, ConnectionSource::Kubernetes) {
                 let target = &mut connection.target;
+                if let Some(external) = target.host.as_ref().and_then(|h| external_names.get(h)) {
+                    target.host = Some(external.clone());
+                }
                 for _ in 0..4 {
                     let Some(server) = target.host.as_ref().and_then(|h| servers.get(h)) else {
                         break;

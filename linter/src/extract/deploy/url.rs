@@ -341,6 +341,14 @@ fn split_host_port(engine: DbEngine, authority: &str) -> (Option<String>, Option
 
 fn split_one_host_port(authority: &str) -> (Option<String>, Option<u16>) {
     let authority = percent_decode(authority);
+    // Go-style MySQL addresses: `tcp(db:3306)`.
+    let authority = match authority
+        .strip_prefix("tcp(")
+        .and_then(|a| a.strip_suffix(')'))
+    {
+        Some(inner) => inner.to_string(),
+        None => authority,
+    };
     if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6.split_once(']').unwrap_or((v6, ""));
         let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
@@ -678,6 +686,10 @@ mod tests {
         assert_eq!(
             parse_database_url("jdbc:postgresql://db:5432/orders?user=x").unwrap(),
             pg("db", "orders")
+        );
+        assert_eq!(
+            parse_database_url("mysql://u:p@tcp(DB:3306)/shop").unwrap(),
+            target(DbEngine::MySql, Some("db"), None, Some("shop"))
         );
         assert_eq!(
             parse_database_url("jdbc:mysql://db:3307/shop").unwrap(),
