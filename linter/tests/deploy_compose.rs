@@ -230,3 +230,48 @@ services:
     assert_eq!(connections_of(&facts, "worker"), [pg("postgres", "orders")]);
     assert_eq!(facts.deployments[1].image.as_deref(), Some("example/base"));
 }
+
+#[test]
+fn build_args_and_dockerfile_built_databases() {
+    let path = "deploy/compose.yaml";
+    let text = std::fs::read_to_string(fixture_root("compose_build").join(path)).unwrap();
+    let facts = extract("compose_build", path, DeployFileKind::Compose, None);
+    assert!(facts.notes.is_empty(), "{:?}", facts.notes);
+
+    let server = &facts.deployments[0];
+    assert_eq!(
+        server.build_context.as_deref().map(|p| p.as_str()),
+        Some("backend")
+    );
+    assert_eq!(
+        server.dockerfile.as_deref().map(|p| p.as_str()),
+        Some("backend/Dockerfile")
+    );
+    assert_eq!(server.database_engine, None);
+
+    let db = &facts.deployments[2];
+    assert_eq!(db.database_engine, Some(DbEngine::Postgres));
+    assert_eq!(
+        db.dockerfile.as_deref().map(|p| p.as_str()),
+        Some("deploy/Dockerfile-db")
+    );
+    assert_eq!(db.databases, ["shop"]);
+
+    // The build argument sqlx compiles against.
+    let server_connections: Vec<_> = facts
+        .connections
+        .iter()
+        .filter(|c| c.owner == ConnectionOwner::Deployment("server".into()))
+        .collect();
+    assert_eq!(server_connections.len(), 1);
+    assert_eq!(server_connections[0].target, pg("db", "shop"));
+    assert_eq!(
+        spanned(&text, &server_connections[0].span),
+        "postgres://postgres:postgres@db:5432/shop"
+    );
+
+    // The runtime environment overrides the build argument; `database` is the
+    // container name of `db`.
+    assert_eq!(connections_of(&facts, "worker"), [pg("db", "shop")]);
+    assert!(connections_of(&facts, "db").is_empty());
+}

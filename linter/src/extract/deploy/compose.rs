@@ -105,10 +105,21 @@ impl Compose<'_> {
 
             let image = self.string(field("image"));
             let (build_context, dockerfile) = self.build(field("build"));
-            let engine = image.as_deref().and_then(engine_for_image);
-            let pooler = image.as_deref().is_some_and(is_pooler_image);
+            // A service built from a Dockerfile runs what its last stage starts `FROM`.
+            let base_image = dockerfile
+                .as_ref()
+                .and_then(|path| std::fs::read_to_string(self.cx.input.root.join(path)).ok())
+                .and_then(|text| final_base_image(&text));
+            let run_image = image.as_deref().or(base_image.as_deref());
+            let engine = image
+                .as_deref()
+                .and_then(engine_for_image)
+                .or_else(|| base_image.as_deref().and_then(engine_for_image));
+            let pooler = engine.is_none() && run_image.is_some_and(is_pooler_image);
 
-            let mut env = Vec::new();
+            // Build arguments (sqlx checks queries against `DATABASE_URL` at build time)
+            // come first, so the runtime environment overrides them.
+            let mut env = self.build_args(field("build"), &block);
             for (depth, definition) in chain.iter().enumerate().rev() {
                 // Only the service itself is located in this file; inherited entries point
                 // at its `extends:`.
@@ -234,6 +245,54 @@ impl Compose<'_> {
             }
         };
         (Some(context), dockerfile)
+    }
+
+    fn build_args(&self, build: Option<&Value>, block: &Range<usize>) -> Vec<EnvVar> {
+        let Some(args) = build.and_then(|b| get(b, "args")) else {
+            return Vec::new();
+        };
+        let args_block = self
+            .locator
+            .path(block.clone(), &["build", "args"])
+            .map_or(0..0, |l| l.block);
+        let mut vars = Vec::new();
+        let mut push = |key: String, value: Option<String>| {
+            let range = self
+                .locator
+                .key(args_block.clone(), &key)
+                .map(|l| l.value)
+                .or_else(|| {
+                    self.locator
+                        .list_scalar(args_block.clone(), &format!("{key}="))
+                })
+                .unwrap_or_else(|| args_block.start..args_block.start);
+            vars.push(EnvVar {
+                value: value
+                    .map(|v| self.interpolate(&v))
+                    .or_else(|| self.lookup(&key)),
+                key,
+                span: self.cx.span(range),
+            });
+        };
+        match args {
+            Value::Mapping(map) => {
+                for (key, value) in map {
+                    if let Some(key) = scalar(key) {
+                        push(key, scalar(value));
+                    }
+                }
+            }
+            Value::Sequence(items) => {
+                for item in items.iter().filter_map(scalar) {
+                    match item.split_once('=') {
+                        Some((key, value)) => push(key.trim().to_string(), Some(value.to_string())),
+                        None => push(item.trim().to_string(), None),
+                    }
+                }
+            }
+            _ => {}
+        }
+        vars
     }
 
     fn env_files(
@@ -506,6 +565,43 @@ fn env_value<'e>(env: &'e [EnvVar], keys: &[&str]) -> Option<&'e str> {
     })
 }
 
+/// The image the last stage of a Dockerfile starts from (`FROM postgres:16 AS db`), with
+/// `ARG` defaults substituted; `None` when it names an earlier stage or cannot be read.
+pub(crate) fn final_base_image(dockerfile: &str) -> Option<String> {
+    let mut args: Vec<(String, String)> = Vec::new();
+    let mut stages: Vec<String> = Vec::new();
+    let mut last = None;
+    for line in dockerfile.lines() {
+        let line = line.trim();
+        let mut words = line.split_whitespace();
+        let Some(instruction) = words.next() else {
+            continue;
+        };
+        if instruction.eq_ignore_ascii_case("ARG") {
+            if let Some((name, value)) = words.next().and_then(|a| a.split_once('=')) {
+                args.push((name.to_string(), value.trim_matches('"').to_string()));
+            }
+        } else if instruction.eq_ignore_ascii_case("FROM") {
+            let image = words.find(|w| !w.starts_with("--"))?;
+            let image = interpolate(
+                image,
+                Syntax::Shell {
+                    dollar_escape: false,
+                },
+                &|name| args.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            );
+            let rest: Vec<&str> = line.split_whitespace().collect();
+            if let Some(position) = rest.iter().position(|w| w.eq_ignore_ascii_case("AS")) {
+                if let Some(stage) = rest.get(position + 1) {
+                    stages.push(stage.to_ascii_lowercase());
+                }
+            }
+            last = Some(image);
+        }
+    }
+    last.filter(|image| !stages.contains(&image.to_ascii_lowercase()))
+}
+
 /// Databases a server image creates on first start.
 pub(crate) fn server_databases(engine: DbEngine, env: &[EnvVar]) -> Vec<String> {
     let mut databases = Vec::new();
@@ -517,7 +613,12 @@ pub(crate) fn server_databases(engine: DbEngine, env: &[EnvVar]) -> Vec<String> 
     };
     match engine {
         DbEngine::Postgres => {
-            const NAME: &[&str] = &["POSTGRES_DB", "POSTGRESQL_DATABASE", "COCKROACH_DATABASE"];
+            const NAME: &[&str] = &[
+                "POSTGRES_DB",
+                "POSTGRES_DATABASE",
+                "POSTGRESQL_DATABASE",
+                "COCKROACH_DATABASE",
+            ];
             const USER: &[&str] = &["POSTGRES_USER", "POSTGRESQL_USERNAME"];
             if let Some(db) = env_value(env, NAME) {
                 databases.push(db.to_string());
@@ -627,6 +728,26 @@ pub(crate) fn created_databases(script: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dockerfile_base_images() {
+        let dockerfile = "ARG PG=16\nFROM rust:1.80 AS build\nRUN cargo build\nFROM postgres:${PG}-alpine\nCOPY init.sql /docker-entrypoint-initdb.d/\n";
+        assert_eq!(
+            final_base_image(dockerfile).as_deref(),
+            Some("postgres:16-alpine")
+        );
+        let app = "FROM rust AS build\nFROM debian:bookworm-slim\n";
+        assert_eq!(
+            final_base_image(app).as_deref(),
+            Some("debian:bookworm-slim")
+        );
+        assert_eq!(final_base_image("FROM rust AS build\nFROM build\n"), None);
+        assert_eq!(
+            final_base_image("FROM --platform=linux/amd64 mysql:8\n").as_deref(),
+            Some("mysql:8")
+        );
+        assert_eq!(final_base_image(""), None);
+    }
 
     #[test]
     fn init_scripts() {
