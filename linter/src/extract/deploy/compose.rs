@@ -265,7 +265,7 @@ impl Compose<'_> {
                     self.locator
                         .list_scalar(args_block.clone(), &format!("{key}="))
                 })
-                .unwrap_or_else(|| args_block.start..args_block.start);
+                .unwrap_or(args_block.start..args_block.start);
             vars.push(EnvVar {
                 value: value
                     .map(|v| self.interpolate(&v))
