@@ -21,7 +21,8 @@ use std::collections::HashMap;
 use crate::model::{ConnectionOwner, ConnectionSource, DbConnection, DbEngine, DbTarget, Span};
 
 use super::url::{
-    engine_for_port, is_unresolved, normalize_host, normalize_port, parse_database_url,
+    engine_for_port, is_placeholder, is_unresolved, normalize_host, normalize_port,
+    parse_database_url,
 };
 
 /// One environment variable as a deployment file sets it.
@@ -385,7 +386,7 @@ pub(crate) fn connections_with(
         fn text(var: Option<&EnvVar>) -> Option<&str> {
             var.and_then(|v| v.value.as_deref())
                 .map(str::trim)
-                .filter(|v| !v.is_empty() && !is_unresolved(v))
+                .filter(|v| !v.is_empty() && !is_unresolved(v) && !is_placeholder(v))
         }
         let (host, host_port) = match text(group.host) {
             Some(host) => split_host_setting(host),

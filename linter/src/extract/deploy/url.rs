@@ -75,7 +75,7 @@ pub fn normalize_host(host: &str) -> Option<String> {
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
-    if host.is_empty() || is_unresolved(host) {
+    if host.is_empty() || is_unresolved(host) || is_placeholder(host) {
         return None;
     }
     if host.starts_with('/') {
@@ -112,6 +112,43 @@ pub fn is_unresolved(text: &str) -> bool {
         || text
             .strip_prefix('$')
             .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+}
+
+/// True for the stand-ins of example files: `<host>`, `DB_HOST`, `your_database`, `dbname`.
+/// Two services whose `.env.example` both say `postgres://user:pass@host/dbname` do not
+/// share a database.
+pub fn is_placeholder(text: &str) -> bool {
+    if text.contains(['<', '>', '{', '}']) {
+        return true;
+    }
+    let shouting = text.chars().any(|c| c.is_ascii_uppercase())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if shouting
+        && (text.contains('_') || matches!(text, "HOST" | "HOSTNAME" | "DATABASE" | "DBNAME"))
+    {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    lower.starts_with("your_")
+        || lower.starts_with("your-")
+        || lower.starts_with("my_database")
+        || matches!(
+            lower.as_str(),
+            "dbname"
+                | "db_name"
+                | "database_name"
+                | "databasename"
+                | "yourdb"
+                | "yourdatabase"
+                | "hostname"
+                | "yourhost"
+                | "db_host"
+                | "database_host"
+                | "changeme"
+                | "xxx"
+        )
 }
 
 /// Decodes `%XX` escapes; invalid escapes are kept as written.
@@ -277,17 +314,17 @@ fn parse_network_url(engine: DbEngine, scheme: &str, rest: &str) -> DbTarget {
                 .unwrap_or_else(|| "0".to_string()),
         );
     }
-    if database.as_deref().is_some_and(is_unresolved) {
+    if database
+        .as_deref()
+        .is_some_and(|db| is_unresolved(db) || is_placeholder(db))
+    {
         database = None;
-    }
-    if host.is_none() && !authority.is_empty() && !is_unresolved(authority) {
-        host = normalize_host(authority);
     }
     // `postgres:///db` with no host connects through the local socket.
     if host.is_none() && authority.is_empty() && !is_unresolved(rest) {
         host = Some("localhost".to_string());
     }
-    if engine == DbEngine::Postgres && database.is_none() && !is_unresolved(path) {
+    if engine == DbEngine::Postgres && database.is_none() && path.trim_matches('/').is_empty() {
         // libpq's default database is the user name.
         database = user_name(rest, after_credentials);
     }
@@ -418,7 +455,7 @@ fn parse_libpq(text: &str) -> Option<DbTarget> {
     let port = get("port").and_then(|p| p.parse().ok());
     let database = get("dbname")
         .or(get("user"))
-        .filter(|db| !db.is_empty() && !is_unresolved(db))
+        .filter(|db| !db.is_empty() && !is_unresolved(db) && !is_placeholder(db))
         .map(str::to_string);
     Some(DbTarget {
         engine: DbEngine::Postgres,
@@ -715,6 +752,31 @@ mod tests {
         assert_eq!(parse_database_url("level=info target=app"), None);
         assert_eq!(parse_database_url("host=a color=red"), None);
         assert_eq!(parse_database_url("host=debug"), None);
+    }
+
+    #[test]
+    fn placeholders_of_example_files_are_unknown() {
+        let unknown = target(DbEngine::Postgres, None, None, None);
+        assert_eq!(
+            parse_database_url("postgres://user:password@<host>:5432/<db>").unwrap(),
+            unknown
+        );
+        assert_eq!(
+            parse_database_url("postgres://USERNAME:PASSWORD@DB_HOST:DB_PORT/DB_NAME").unwrap(),
+            unknown
+        );
+        let t = parse_database_url("postgres://user:pass@localhost:5432/dbname").unwrap();
+        assert_eq!(t, target(DbEngine::Postgres, Some("localhost"), None, None));
+        let t = parse_database_url("mysql://root@db/your_database").unwrap();
+        assert_eq!(t.database, None);
+        // Real names in lower case or mixed case stay.
+        assert_eq!(
+            parse_database_url("postgres://db/Orders")
+                .unwrap()
+                .database
+                .as_deref(),
+            Some("Orders")
+        );
     }
 
     #[test]
