@@ -193,3 +193,40 @@ fn config_map_key_refs_and_external_name_services() {
         "postgres://billing@billing-db:5432/billing"
     );
 }
+
+#[test]
+fn the_name_matching_a_crate_owns_the_workload() {
+    let root = fixture_root("k8s");
+    let text = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: orders-deployment
+spec:
+  template:
+    spec:
+      containers:
+        - name: orders_api
+          image: example/orders
+          env:
+            - name: DATABASE_URL
+              value: postgres://orders-db/orders
+";
+    let crates = [bin_crate(0, "orders-api")];
+    let facts = extract_with_crates(
+        &root,
+        "k8s.yaml",
+        DeployFileKind::Kubernetes,
+        None,
+        text,
+        &crates,
+    );
+    assert_eq!(facts.deployments.len(), 1);
+    assert_eq!(facts.deployments[0].name, "orders_api");
+    assert_eq!(connections_of(&facts, "orders_api").len(), 1);
+
+    // Without a matching crate the workload keeps its own name.
+    let facts = extract_text(&root, "k8s.yaml", DeployFileKind::Kubernetes, None, text);
+    assert_eq!(facts.deployments[0].name, "orders-deployment");
+    assert_eq!(connections_of(&facts, "orders-deployment").len(), 1);
+}

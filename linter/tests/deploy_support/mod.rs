@@ -3,7 +3,7 @@
 
 use archlint::extract::deploy::{extract_file, DeployFile, DeployFileKind};
 use archlint::extract::Facts;
-use archlint::model::{CrateId, DbEngine, DbTarget, FileId};
+use archlint::model::{Crate, CrateId, DbEngine, DbTarget, FileId, SqlDialect};
 use camino::{Utf8Path, Utf8PathBuf};
 
 pub fn fixture_root(name: &str) -> Utf8PathBuf {
@@ -26,6 +26,31 @@ pub fn extract_text(
     owner: Option<CrateId>,
     text: &str,
 ) -> Facts {
+    extract_with_crates(root, path, kind, owner, text, &[])
+}
+
+/// A binary crate of the workspace, for name matching.
+pub fn bin_crate(id: u32, name: &str) -> Crate {
+    Crate {
+        id: CrateId(id),
+        name: name.to_string(),
+        dir: Utf8PathBuf::from(name),
+        manifest: FileId(0),
+        has_bin: true,
+        has_lib: false,
+        dependencies: Vec::new(),
+        dialect: SqlDialect::Postgres,
+    }
+}
+
+pub fn extract_with_crates(
+    root: &Utf8Path,
+    path: &str,
+    kind: DeployFileKind,
+    owner: Option<CrateId>,
+    text: &str,
+    crates: &[Crate],
+) -> Facts {
     let input = DeployFile {
         kind,
         file: FileId(7),
@@ -35,7 +60,7 @@ pub fn extract_text(
         text,
     };
     let mut facts = Facts::default();
-    extract_file(&input, &[], &mut facts);
+    extract_file(&input, crates, &mut facts);
     facts
 }
 

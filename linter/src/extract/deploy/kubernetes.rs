@@ -168,6 +168,17 @@ impl Manifests<'_> {
                 .flatten()
                 .collect();
             let main = main_container(&name, &containers);
+            // Workloads are often named `<crate>-deployment` around a container named
+            // after the crate: the name that matches a crate identifies the service.
+            let main_name = containers
+                .get(main)
+                .and_then(|c| get_str(c, "name"))
+                .unwrap_or_default();
+            let name = if !self.cx.names_crate(&name) && self.cx.names_crate(&main_name) {
+                main_name
+            } else {
+                name
+            };
             let first_deployment = out.deployments.len();
             let mut pod_env = Vec::new();
             for (index, container) in containers.iter().enumerate() {

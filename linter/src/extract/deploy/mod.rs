@@ -52,8 +52,8 @@ pub struct DeployFile<'a> {
 }
 
 /// Extracts database connections and deployments from one file.
-pub fn extract_file(input: &DeployFile<'_>, _crates: &[Crate], out: &mut Facts) {
-    let context = Context::new(input);
+pub fn extract_file(input: &DeployFile<'_>, crates: &[Crate], out: &mut Facts) {
+    let context = Context::new(input, crates);
     match input.kind {
         DeployFileKind::DotEnv => extract_dotenv(&context, out),
         DeployFileKind::Compose => compose::extract(&context, out),
@@ -97,14 +97,17 @@ fn extract_dotenv(context: &Context<'_>, out: &mut Facts) {
 /// One file being extracted, with helpers for spans and notes.
 pub(crate) struct Context<'a> {
     pub input: &'a DeployFile<'a>,
+    /// Workspace members, to prefer names that match a crate.
+    pub crates: &'a [Crate],
     pub text: &'a str,
     index: LineIndex,
 }
 
 impl<'a> Context<'a> {
-    fn new(input: &'a DeployFile<'a>) -> Self {
+    fn new(input: &'a DeployFile<'a>, crates: &'a [Crate]) -> Self {
         Self {
             input,
+            crates,
             text: input.text,
             index: LineIndex::new(input.text),
         }
@@ -134,6 +137,15 @@ impl<'a> Context<'a> {
             span: Some(self.span(range)),
             message,
         }
+    }
+
+    /// True when a deployment name is the name of a workspace crate (`-` and `_` alike).
+    pub fn names_crate(&self, name: &str) -> bool {
+        let normalise = |n: &str| n.to_ascii_lowercase().replace('_', "-");
+        let name = normalise(name);
+        self.crates
+            .iter()
+            .any(|krate| normalise(&krate.name) == name)
     }
 
     /// Directory of the file, relative to the workspace root.
