@@ -275,3 +275,32 @@ fn build_args_and_dockerfile_built_databases() {
     assert_eq!(connections_of(&facts, "worker"), [pg("db", "shop")]);
     assert!(connections_of(&facts, "db").is_empty());
 }
+
+#[test]
+fn connection_strings_on_command_lines() {
+    let root = fixture_root("compose_basic");
+    let text = "\
+services:
+  migrate:
+    image: migrate/migrate
+    command: [\"-path\", \"/migrations\", \"-database\", \"postgres://u:p@db:5432/orders?sslmode=disable\", \"up\"]
+  web:
+    image: example/web
+    command: serve --listen http://0.0.0.0:8080
+";
+    let facts = extract_text(
+        &root,
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+        text,
+    );
+    assert_eq!(connections_of(&facts, "migrate"), [pg("db", "orders")]);
+    let connection = &facts.connections[0];
+    assert_eq!(connection.key.as_deref(), Some("command"));
+    assert_eq!(
+        spanned(text, &connection.span),
+        "postgres://u:p@db:5432/orders?sslmode=disable"
+    );
+    assert!(connections_of(&facts, "web").is_empty());
+}

@@ -230,3 +230,29 @@ spec:
     assert_eq!(facts.deployments[0].name, "orders-deployment");
     assert_eq!(connections_of(&facts, "orders-deployment").len(), 1);
 }
+
+#[test]
+fn connection_strings_in_container_args() {
+    let root = fixture_root("k8s");
+    let text = "\
+kind: Job
+metadata:
+  name: migrate
+spec:
+  template:
+    spec:
+      containers:
+        - name: migrate
+          image: example/migrate
+          env:
+            - name: DB_HOST
+              value: orders-db
+          args: [\"--database-url=postgres://app@$(DB_HOST)/orders\"]
+";
+    let facts = extract_text(&root, "k8s.yaml", DeployFileKind::Kubernetes, None, text);
+    let connections = connections_of(&facts, "migrate");
+    assert_eq!(
+        connections,
+        [(Some("args".to_string()), pg("orders-db", "orders"))]
+    );
+}

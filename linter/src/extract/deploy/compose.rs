@@ -135,6 +135,7 @@ impl Compose<'_> {
                 self.env_files(definition, &span_block, &fallback, &mut env, out);
                 self.environment(definition, &span_block, &fallback, &mut env);
             }
+            env.extend(self.command_urls(&chain, &block, &service_span));
             let depends_on = names_of(field("depends_on"))
                 .chain(names_of(field("links")))
                 .collect();
@@ -245,6 +246,44 @@ impl Compose<'_> {
             }
         };
         (Some(context), dockerfile)
+    }
+
+    /// Connection strings in `command:`/`entrypoint:` (a string or a list), nearest
+    /// definition first.
+    fn command_urls(
+        &self,
+        chain: &[&Value],
+        block: &Range<usize>,
+        fallback: &Range<usize>,
+    ) -> Vec<EnvVar> {
+        let mut vars = Vec::new();
+        for key in ["entrypoint", "command"] {
+            let Some(command) = chain.iter().find_map(|d| get(d, key)) else {
+                continue;
+            };
+            let parts: Vec<String> = match command {
+                Value::Sequence(items) => items.iter().filter_map(scalar).collect(),
+                other => scalar(other).into_iter().collect(),
+            };
+            let urls = env::urls_in_command(parts.iter().map(String::as_str));
+            let many = urls.len() > 1;
+            for (index, url) in urls.into_iter().enumerate() {
+                let range = self
+                    .locator
+                    .find(block.clone(), url)
+                    .unwrap_or_else(|| fallback.clone());
+                vars.push(EnvVar {
+                    key: if many {
+                        format!("{key}[{index}]")
+                    } else {
+                        key.to_string()
+                    },
+                    value: Some(self.interpolate(url)),
+                    span: self.cx.span(range),
+                });
+            }
+        }
+        vars
     }
 
     fn build_args(&self, build: Option<&Value>, block: &Range<usize>) -> Vec<EnvVar> {

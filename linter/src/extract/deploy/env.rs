@@ -195,6 +195,27 @@ fn expand_braced(
     value.unwrap_or_else(unresolved)
 }
 
+/// Connection strings passed on a command line (`migrate -database postgres://..`,
+/// `--database-url=postgres://..`), as written. `command` is a shell string or argv items.
+pub(crate) fn urls_in_command<'c>(command: impl IntoIterator<Item = &'c str>) -> Vec<&'c str> {
+    command
+        .into_iter()
+        .flat_map(str::split_whitespace)
+        .filter_map(|token| {
+            let token = token.trim_matches(|c| c == '"' || c == '\'');
+            let candidate = match token.split_once('=') {
+                Some((flag, value)) if flag.starts_with('-') => value,
+                _ => token,
+            };
+            let candidate = candidate.trim_matches(|c| c == '"' || c == '\'');
+            // Only URLs: a bare `host=x` word on a command line is not a connection string.
+            (candidate.contains("://") || candidate.starts_with("sqlite:"))
+                .then_some(candidate)
+                .filter(|c| parse_database_url(c).is_some())
+        })
+        .collect()
+}
+
 /// Which part of a split connection setting a variable holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Field {
@@ -679,6 +700,22 @@ mod tests {
             var("DATABASE_URL", "postgres://new/orders"),
         ]);
         assert_eq!(targets, vec![pg("new", "orders")]);
+    }
+
+    #[test]
+    fn urls_on_command_lines() {
+        let shell = "migrate -path /m -database postgres://u:p@db/orders?sslmode=disable up";
+        assert_eq!(
+            urls_in_command([shell]),
+            ["postgres://u:p@db/orders?sslmode=disable"]
+        );
+        let argv = [
+            "server",
+            "--database-url=\"mysql://db/shop\"",
+            "--listen=http://0.0.0.0:80",
+        ];
+        assert_eq!(urls_in_command(argv), ["mysql://db/shop"]);
+        assert!(urls_in_command(["psql", "host=db dbname=x"]).is_empty());
     }
 
     #[test]

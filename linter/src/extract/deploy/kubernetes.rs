@@ -365,7 +365,7 @@ impl Manifests<'_> {
             }
         }
         if let Some(entries) = get(container, "env").and_then(Value::as_sequence) {
-            let env_key = self.locator.key(item, "env");
+            let env_key = self.locator.key(item.clone(), "env");
             for entry in entries {
                 let Some(key) = get_str(entry, "name") else {
                     continue;
@@ -396,6 +396,36 @@ impl Manifests<'_> {
                 vars.push(EnvVar {
                     key,
                     value,
+                    span: self.cx.span(range),
+                });
+            }
+        }
+        // `command`/`args` expand `$(VAR)` from the container environment too.
+        for key in ["command", "args"] {
+            let Some(items) = get(container, key).and_then(Value::as_sequence) else {
+                continue;
+            };
+            let parts: Vec<String> = items.iter().filter_map(scalar).collect();
+            let urls = env::urls_in_command(parts.iter().map(String::as_str));
+            let many = urls.len() > 1;
+            for (index, url) in urls.into_iter().enumerate() {
+                let range = self
+                    .locator
+                    .find(item.clone(), url)
+                    .unwrap_or_else(|| fallback.clone());
+                let value = interpolate(url, Syntax::Kubernetes, &|name| {
+                    vars.iter()
+                        .rev()
+                        .find(|var| var.key == name)
+                        .and_then(|var| var.value.clone())
+                });
+                vars.push(EnvVar {
+                    key: if many {
+                        format!("{key}[{index}]")
+                    } else {
+                        key.to_string()
+                    },
+                    value: Some(value),
                     span: self.cx.span(range),
                 });
             }
