@@ -304,3 +304,56 @@ services:
     );
     assert!(connections_of(&facts, "web").is_empty());
 }
+
+#[test]
+fn file_variables_read_compose_secrets() {
+    let root = fixture_root("compose_basic");
+    let text = "\
+services:
+  audit:
+    image: example/audit
+    environment:
+      DATABASE_URL_FILE: /run/secrets/audit_db_url
+    secrets: [audit_db_url]
+secrets:
+  audit_db_url:
+    file: ./secrets/audit_db_url.txt
+";
+    let facts = extract_text(
+        &root,
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+        text,
+    );
+    assert_eq!(connections_of(&facts, "audit"), [pg("postgres", "audit")]);
+    assert_eq!(facts.connections[0].key.as_deref(), Some("DATABASE_URL"));
+    assert_eq!(
+        spanned(text, &facts.connections[0].span),
+        "/run/secrets/audit_db_url"
+    );
+}
+
+#[test]
+fn file_variables_outside_the_workspace_are_unknown_connections() {
+    let root = fixture_root("compose_basic");
+    let text = "\
+services:
+  audit:
+    image: example/audit
+    environment:
+      DATABASE_URL_FILE: /run/secrets/external
+      DB_PASSWORD_FILE: /run/secrets/password
+";
+    let facts = extract_text(
+        &root,
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+        text,
+    );
+    assert_eq!(
+        connections_of(&facts, "audit"),
+        [target(DbEngine::Unknown, None, None, None)]
+    );
+}

@@ -45,6 +45,7 @@ pub(crate) fn extract(cx: &Context<'_>, out: &mut Facts) {
         cx,
         locator: Locator::new(cx.text),
         services,
+        secrets: get(&document, "secrets").and_then(Value::as_mapping),
         project_env,
     };
     compose.extract(out);
@@ -54,6 +55,8 @@ struct Compose<'a> {
     cx: &'a Context<'a>,
     locator: Locator<'a>,
     services: &'a Mapping,
+    /// Top-level `secrets:`, for `*_FILE=/run/secrets/<name>` variables.
+    secrets: Option<&'a Mapping>,
     project_env: DotEnv,
 }
 
@@ -136,6 +139,9 @@ impl Compose<'_> {
                 self.environment(definition, &span_block, &fallback, &mut env);
             }
             env.extend(self.command_urls(&chain, &block, &service_span));
+            let from_secrets: Vec<EnvVar> =
+                env.iter().filter_map(|var| self.secret_file(var)).collect();
+            env.extend(from_secrets);
             let depends_on = names_of(field("depends_on"))
                 .chain(names_of(field("links")))
                 .collect();
@@ -246,6 +252,28 @@ impl Compose<'_> {
             }
         };
         (Some(context), dockerfile)
+    }
+
+    /// `DATABASE_URL_FILE=/run/secrets/db_url` (the convention of official images and many
+    /// services) reads the variable from a compose secret whose `file:` is in the workspace.
+    fn secret_file(&self, var: &EnvVar) -> Option<EnvVar> {
+        let key = var.key.strip_suffix("_FILE")?;
+        let path = var.value.as_deref()?.trim();
+        if !path.starts_with('/') {
+            return None;
+        }
+        // A secret that is not in the workspace still says the variable is set.
+        let value = path
+            .strip_prefix("/run/secrets/")
+            .and_then(|name| self.secrets?.get(name))
+            .and_then(|secret| self.string(get(secret, "file")))
+            .and_then(|file| self.cx.read_relative(&file))
+            .map(|(_, text)| text.trim().to_string());
+        Some(EnvVar {
+            key: key.to_string(),
+            value,
+            span: var.span,
+        })
     }
 
     /// Connection strings in `command:`/`entrypoint:` (a string or a list), nearest
