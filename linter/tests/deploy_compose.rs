@@ -357,3 +357,31 @@ services:
         [target(DbEngine::Unknown, None, None, None)]
     );
 }
+
+#[test]
+fn extends_a_service_of_another_file() {
+    let root = fixture_root("compose_basic");
+    let text = "\
+services:
+  shipping:
+    extends:
+      file: ./deploy/common.yml
+      service: rust-service
+  loop:
+    extends: loop
+";
+    let facts = extract_text(
+        &root,
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+        text,
+    );
+    assert_eq!(
+        connections_of(&facts, "shipping"),
+        [pg("postgres", "shared")]
+    );
+    let connection = &facts.connections[0];
+    assert_eq!(spanned(text, &connection.span), "extends");
+    assert_eq!(facts.deployments[0].image.as_deref(), Some("example/base"));
+}

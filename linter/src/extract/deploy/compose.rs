@@ -6,6 +6,7 @@
 //! overridden by `environment:`. A service whose host is a connection pooler in the same
 //! file (pgbouncer, pgpool, haproxy) is followed to the database the pooler forwards to.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -104,7 +105,7 @@ impl Compose<'_> {
             let service_span = located.as_ref().map_or(0..0, |l| l.key.clone());
             let block = located.as_ref().map_or(0..0, |l| l.block.clone());
             let chain = self.extends_chain(definition);
-            let field = |field: &str| chain.iter().find_map(|d| get(d, field));
+            let field = |field: &str| chain.iter().find_map(|d| get(d.as_ref(), field));
 
             let image = self.string(field("image"));
             let (build_context, dockerfile) = self.build(field("build"));
@@ -192,26 +193,41 @@ impl Compose<'_> {
     }
 
     /// The service definition followed by the definitions it extends, nearest first.
-    fn extends_chain<'v>(&'v self, definition: &'v Value) -> Vec<&'v Value> {
-        let mut chain = vec![definition];
-        let mut current = definition;
+    /// `extends: {file, service}` reads the other file (relative to this one).
+    fn extends_chain<'v>(&'v self, definition: &'v Value) -> Vec<Cow<'v, Value>> {
+        let mut chain: Vec<Cow<'v, Value>> = vec![Cow::Borrowed(definition)];
+        let mut seen: Vec<(Option<String>, String)> = Vec::new();
         while chain.len() <= MAX_EXTENDS {
-            let base = match get(current, "extends") {
-                Some(Value::String(name)) => Some(name.clone()),
-                Some(extends @ Value::Mapping(_)) if get(extends, "file").is_none() => {
-                    get_str(extends, "service")
+            let current = chain.last().map_or(&Value::Null, |c| c.as_ref());
+            let (file, base) = match get(current, "extends") {
+                Some(Value::String(name)) => (None, name.clone()),
+                Some(extends @ Value::Mapping(_)) => {
+                    let Some(service) = get_str(extends, "service") else {
+                        break;
+                    };
+                    (self.string(get(extends, "file")), service)
                 }
-                // Extending a service of another file: its settings stay unknown.
-                _ => None,
+                _ => break,
             };
-            let Some(next) = base.and_then(|name| self.services.get(name.as_str())) else {
-                break;
-            };
-            if chain.iter().any(|d| std::ptr::eq(*d, next)) {
+            if seen.contains(&(file.clone(), base.clone())) {
                 break;
             }
+            seen.push((file.clone(), base.clone()));
+            let next = match &file {
+                None => self.services.get(base.as_str()).map(Cow::Borrowed),
+                Some(file) => self
+                    .cx
+                    .read_relative(file)
+                    .and_then(|(_, text)| yaml::parse_single(&text).ok())
+                    .and_then(|other| {
+                        get(&other, "services")
+                            .and_then(|services| get(services, &base))
+                            .cloned()
+                    })
+                    .map(Cow::Owned),
+            };
+            let Some(next) = next else { break };
             chain.push(next);
-            current = next;
         }
         chain
     }
@@ -280,13 +296,13 @@ impl Compose<'_> {
     /// definition first.
     fn command_urls(
         &self,
-        chain: &[&Value],
+        chain: &[Cow<'_, Value>],
         block: &Range<usize>,
         fallback: &Range<usize>,
     ) -> Vec<EnvVar> {
         let mut vars = Vec::new();
         for key in ["entrypoint", "command"] {
-            let Some(command) = chain.iter().find_map(|d| get(d, key)) else {
+            let Some(command) = chain.iter().find_map(|d| get(d.as_ref(), key)) else {
                 continue;
             };
             let parts: Vec<String> = match command {
