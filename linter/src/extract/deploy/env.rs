@@ -456,6 +456,11 @@ pub(crate) fn connections_with(
         if out.iter().any(repeats) {
             continue;
         }
+        // Without a host, split settings next to a connection string (a `POSTGRES_DB` shared
+        // with the database container through one env file) add nothing.
+        if target.host.is_none() && !out.is_empty() {
+            continue;
+        }
         out.push(DbConnection {
             owner: owner.clone(),
             target,
@@ -716,6 +721,27 @@ mod tests {
         ];
         assert_eq!(urls_in_command(argv), ["mysql://db/shop"]);
         assert!(urls_in_command(["psql", "host=db dbname=x"]).is_empty());
+    }
+
+    #[test]
+    fn hostless_split_settings_defer_to_any_connection_string() {
+        let targets = conns(&[
+            var("POSTGRES_DB", "orders"),
+            var("POSTGRES_USER", "app"),
+            var("DATABASE_URL", "postgres://db/orders"),
+        ]);
+        assert_eq!(targets, vec![pg("db", "orders")]);
+        // Alone, they are a connection to an unknown host.
+        let targets = conns(&[var("POSTGRES_DB", "orders")]);
+        assert_eq!(
+            targets,
+            vec![DbTarget {
+                engine: DbEngine::Postgres,
+                host: None,
+                port: None,
+                database: Some("orders".into())
+            }]
+        );
     }
 
     #[test]
