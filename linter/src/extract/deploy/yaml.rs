@@ -54,9 +54,11 @@ pub(crate) fn parse_documents(text: &str) -> Vec<Document> {
 
 fn push_document(documents: &mut Vec<Document>, text: &str, range: Range<usize>) {
     let body = &text[range.clone()];
-    let has_content = body
-        .lines()
-        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    // Comments and directives (`%YAML 1.2`) before a `---` are not a document.
+    let has_content = body.lines().any(|l| {
+        let l = l.trim_start();
+        !l.is_empty() && !l.starts_with('#') && !l.starts_with('%')
+    });
     if !has_content {
         return;
     }
@@ -460,12 +462,12 @@ containers:
 
     #[test]
     fn splits_documents() {
-        let text = "a: 1\n---\nb: [\n---\n# only a comment\n---\nc: 3\n";
+        let text = "%YAML 1.2\n---\na: 1\n---\nb: [\n---\n# only a comment\n---\nc: 3\n";
         let docs = parse_documents(text);
         assert_eq!(docs.len(), 3);
         assert!(docs[0].value.is_ok());
         let error = docs[1].value.as_ref().unwrap_err();
-        assert!(error.offset.is_some_and(|o| o >= 9));
+        assert!(error.offset.is_some_and(|o| o >= 19));
         assert_eq!(&text[docs[2].range.clone()], "c: 3\n");
     }
 }
