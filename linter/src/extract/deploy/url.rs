@@ -350,11 +350,8 @@ fn user_name(rest: &str, after_credentials: &str) -> Option<String> {
 /// Splits `host:port`, `[v6]:port` or a comma-separated host list (Mongo replica sets,
 /// libpq multi-host). Host lists are normalised to a sorted, comma-joined list.
 fn split_host_port(engine: DbEngine, authority: &str) -> (Option<String>, Option<u16>) {
-    if authority.is_empty() || is_unresolved(authority) {
-        let port = authority
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse::<u16>().ok());
-        return (None, port);
+    if authority.is_empty() {
+        return (None, None);
     }
     let members: Vec<(Option<String>, Option<u16>)> =
         authority.split(',').map(split_one_host_port).collect();
@@ -637,6 +634,14 @@ mod tests {
         assert_eq!(t, target(DbEngine::Postgres, None, None, None));
         let t = parse_database_url("postgres://u:${PASSWORD}@db/orders").unwrap();
         assert_eq!(t, pg("db", "orders"));
+        // A known host with an unknown port is still the host.
+        let t = parse_database_url("postgres://u@db:${DB_PORT}/orders").unwrap();
+        assert_eq!(t, pg("db", "orders"));
+        let t = parse_database_url("postgres://u@${DB_HOST}:5433/orders").unwrap();
+        assert_eq!(
+            t,
+            target(DbEngine::Postgres, None, Some(5433), Some("orders"))
+        );
         let t = parse_database_url("postgres://u@{{ .Values.db.host }}/orders").unwrap();
         assert_eq!(t.host, None);
         assert_eq!(parse_database_url("${DATABASE_URL}"), None);
