@@ -19,7 +19,7 @@ use crate::model::{
 
 use super::dotenv::{self, DotEnv};
 use super::env::{self, interpolate, EnvVar, Syntax};
-use super::images::{engine_for_image, is_pooler_image};
+use super::images::{engine_for_image, is_pooler_image, is_tool_image};
 use super::url::{normalize_host, normalize_port, parse_database_url};
 use super::yaml::{self, get, get_str, scalar, Locator};
 use super::{workspace_relative, Context};
@@ -66,6 +66,8 @@ struct Service {
     name: String,
     engine: Option<DbEngine>,
     pooler: bool,
+    /// An admin UI or exporter: its connections are not a service's.
+    tool: bool,
     forwards_to: Option<String>,
     env: Vec<EnvVar>,
     depends_on: Vec<String>,
@@ -120,6 +122,7 @@ impl Compose<'_> {
                 .and_then(engine_for_image)
                 .or_else(|| base_image.as_deref().and_then(engine_for_image));
             let pooler = engine.is_none() && run_image.is_some_and(is_pooler_image);
+            let tool = run_image.is_some_and(is_tool_image);
 
             // Build arguments (sqlx checks queries against `DATABASE_URL` at build time)
             // come first, so the runtime environment overrides them.
@@ -178,6 +181,7 @@ impl Compose<'_> {
                 name,
                 engine,
                 pooler,
+                tool,
                 forwards_to,
                 env,
                 depends_on,
@@ -581,7 +585,7 @@ impl Compose<'_> {
             }
         }
         for service in services {
-            if service.engine.is_some() || service.pooler {
+            if service.engine.is_some() || service.pooler || service.tool {
                 continue;
             }
             let owner = ConnectionOwner::Deployment(service.name.clone());

@@ -60,6 +60,30 @@ pub(crate) fn is_pooler_image(image: &str) -> bool {
         )
 }
 
+/// True for database admin UIs and metrics exporters: they connect to every database by
+/// design, so their connections say nothing about which service owns which data.
+pub(crate) fn is_tool_image(image: &str) -> bool {
+    let name = image_name(image);
+    matches!(
+        name.as_str(),
+        "pgadmin4"
+            | "pgadmin"
+            | "adminer"
+            | "phpmyadmin"
+            | "pgweb"
+            | "cloudbeaver"
+            | "mongo-express"
+            | "redis-commander"
+            | "redisinsight"
+            | "postgres-exporter"
+            | "postgres_exporter"
+            | "mysqld-exporter"
+            | "mongodb-exporter"
+            | "redis_exporter"
+            | "redis-exporter"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +134,14 @@ mod tests {
         ] {
             assert_eq!(engine_for_image(image), None, "{image}");
         }
+    }
+
+    #[test]
+    fn tools() {
+        assert!(is_tool_image("dpage/pgadmin4:8"));
+        assert!(is_tool_image("prometheuscommunity/postgres-exporter"));
+        assert!(is_tool_image("oliver006/redis_exporter:v1"));
+        assert!(!is_tool_image("example/orders"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::model::{ConnectionOwner, ConnectionSource, DbEngine, Deployment, Depl
 
 use super::compose::{forward_host, server_databases};
 use super::env::{self, interpolate, EnvVar, Syntax};
-use super::images::{engine_for_image, is_pooler_image};
+use super::images::{engine_for_image, is_pooler_image, is_tool_image};
 use super::url::{normalize_host, normalize_port};
 use super::yaml::{self, get, get_str, scalar, Locator};
 use super::Context;
@@ -215,7 +215,7 @@ impl Manifests<'_> {
                             forwards_to: forwards_to.clone(),
                         },
                     );
-                } else {
+                } else if !image.as_deref().is_some_and(is_tool_image) {
                     pod_env.extend(env);
                 }
                 out.deployments.push(Deployment {
