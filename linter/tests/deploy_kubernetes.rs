@@ -256,3 +256,42 @@ spec:
         [(Some("args".to_string()), pg("orders-db", "orders"))]
     );
 }
+
+#[test]
+fn postgres_operator_clusters_are_database_servers() {
+    let facts = extract("k8s", "operators.yaml", DeployFileKind::Kubernetes, None);
+    assert!(facts.notes.is_empty(), "{:?}", facts.notes);
+    let servers: Vec<(&str, Vec<String>)> = facts
+        .deployments
+        .iter()
+        .filter(|d| d.database_engine == Some(DbEngine::Postgres))
+        .map(|d| (d.name.as_str(), d.databases.clone()))
+        .collect();
+    assert_eq!(
+        servers,
+        [
+            ("orders-pg-rw", vec!["orders".to_string()]),
+            ("orders-pg-ro", vec!["orders".to_string()]),
+            ("orders-pg-r", vec!["orders".to_string()]),
+            ("acid-billing", vec!["billing".to_string()]),
+            ("acid-billing-repl", vec!["billing".to_string()]),
+        ]
+    );
+    // The generated `<cluster>-app` Secret resolves.
+    assert_eq!(
+        connections_of(&facts, "orders"),
+        [(
+            Some("DATABASE_URL".to_string()),
+            pg("orders-pg-rw", "orders")
+        )]
+    );
+    let reports: Vec<DbTarget> = connections_of(&facts, "reports")
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    // A read replica holds the primary's data: the same database.
+    assert_eq!(
+        reports,
+        [pg("orders-pg-rw", "orders"), pg("acid-billing", "billing")]
+    );
+}

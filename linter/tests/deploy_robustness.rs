@@ -13,6 +13,7 @@ const FILES: &[(&str, &str)] = &[
     ("compose_build", "deploy/compose.yaml"),
     ("k8s", "orders.yaml"),
     ("k8s", "helm-deployment.yaml"),
+    ("k8s", "operators.yaml"),
     ("config", "services/orders/config/default.toml"),
     ("config", "services/orders/config/production.yaml"),
     ("config", "services/orders/.env"),

@@ -66,12 +66,121 @@ pub(crate) fn extract(cx: &Context<'_>, out: &mut Facts) {
         }
         objects.push((document.range.clone(), value));
     }
+    let clusters: Vec<OperatorCluster> = objects
+        .iter()
+        .filter_map(|(range, object)| operator_cluster(range, object))
+        .collect();
+    let mut config = collect_config(&objects);
+    for cluster in &clusters {
+        for (name, values) in &cluster.secrets {
+            config
+                .entry((Source::Secret, name.clone()))
+                .or_insert_with(|| values.clone());
+        }
+    }
     let manifests = Manifests {
         cx,
         locator: Locator::new(cx.text),
-        config: collect_config(&objects),
+        config,
     };
-    manifests.extract(&objects, out);
+    manifests.extract(&objects, &clusters, out);
+}
+
+/// A PostgreSQL cluster run by an operator (CloudNativePG, Zalando, Crunchy PGO): the
+/// Services it creates (the primary's first, then replicas), its databases, and the connection Secrets it generates (which
+/// workloads reference with `secretKeyRef`).
+struct OperatorCluster {
+    range: Range<usize>,
+    services: Vec<String>,
+    databases: Vec<String>,
+    secrets: Vec<(String, Vec<(String, String)>)>,
+}
+
+fn operator_cluster(range: &Range<usize>, object: &Value) -> Option<OperatorCluster> {
+    let api = get_str(object, "apiVersion")?;
+    let kind = get_str(object, "kind")?;
+    let name = metadata_name(object)?;
+    let spec = get(object, "spec").unwrap_or(&Value::Null);
+    let connection_secret = |host: &str, database: &str, user: &str| {
+        vec![
+            ("host".to_string(), host.to_string()),
+            ("port".to_string(), "5432".to_string()),
+            ("dbname".to_string(), database.to_string()),
+            ("user".to_string(), user.to_string()),
+            ("username".to_string(), user.to_string()),
+            (
+                "uri".to_string(),
+                format!("postgresql://{user}@{host}:5432/{database}"),
+            ),
+            (
+                "jdbc-uri".to_string(),
+                format!("jdbc:postgresql://{host}:5432/{database}"),
+            ),
+        ]
+    };
+    if api.starts_with("postgresql.cnpg.io/") && kind == "Cluster" {
+        let initdb = get(spec, "bootstrap").and_then(|b| get(b, "initdb"));
+        let database = initdb
+            .and_then(|i| get_str(i, "database"))
+            .unwrap_or_else(|| "app".to_string());
+        let owner = initdb
+            .and_then(|i| get_str(i, "owner"))
+            .unwrap_or_else(|| database.clone());
+        let primary = format!("{name}-rw");
+        return Some(OperatorCluster {
+            range: range.clone(),
+            services: vec![primary.clone(), format!("{name}-ro"), format!("{name}-r")],
+            databases: vec![database.clone()],
+            secrets: vec![(
+                format!("{name}-app"),
+                connection_secret(&primary, &database, &owner),
+            )],
+        });
+    }
+    if api.starts_with("acid.zalan.do/") && kind == "postgresql" {
+        let databases = get(spec, "databases")
+            .and_then(Value::as_mapping)
+            .map(|m| m.keys().filter_map(scalar).collect())
+            .unwrap_or_default();
+        return Some(OperatorCluster {
+            range: range.clone(),
+            services: vec![name.clone(), format!("{name}-repl")],
+            databases,
+            secrets: Vec::new(),
+        });
+    }
+    if api.starts_with("postgres-operator.crunchydata.com/") && kind == "PostgresCluster" {
+        let primary = format!("{name}-primary");
+        let mut databases = Vec::new();
+        let mut secrets = Vec::new();
+        let users = get(spec, "users").and_then(Value::as_sequence);
+        for user in users.into_iter().flatten() {
+            let Some(user_name) = get_str(user, "name") else {
+                continue;
+            };
+            let user_databases: Vec<String> = get(user, "databases")
+                .and_then(Value::as_sequence)
+                .map(|d| d.iter().filter_map(scalar).collect())
+                .unwrap_or_default();
+            if let Some(first) = user_databases.first() {
+                secrets.push((
+                    format!("{name}-pguser-{user_name}"),
+                    connection_secret(&primary, first, &user_name),
+                ));
+            }
+            databases.extend(user_databases);
+        }
+        if databases.is_empty() {
+            databases.push(name.clone());
+        }
+        return Some(OperatorCluster {
+            range: range.clone(),
+            services: vec![primary, format!("{name}-replicas")],
+            databases,
+            secrets,
+        });
+    }
+    None
 }
 
 /// ConfigMap and Secret values by object name, then key.
@@ -137,8 +246,47 @@ struct Server {
 }
 
 impl Manifests<'_> {
-    fn extract(&self, objects: &[(Range<usize>, &Value)], out: &mut Facts) {
+    fn extract(
+        &self,
+        objects: &[(Range<usize>, &Value)],
+        clusters: &[OperatorCluster],
+        out: &mut Facts,
+    ) {
         let mut servers: HashMap<String, Server> = HashMap::new();
+        // Replica Services of an operator cluster serve the primary's databases.
+        let mut primaries: HashMap<&str, &str> = HashMap::new();
+        for cluster in clusters {
+            if let Some((primary, replicas)) = cluster.services.split_first() {
+                for replica in replicas {
+                    primaries.insert(replica, primary);
+                }
+            }
+            let span_range = self
+                .locator
+                .path(cluster.range.clone(), &["metadata", "name"])
+                .map_or(cluster.range.start..cluster.range.start, |l| l.value);
+            for service in &cluster.services {
+                servers.insert(
+                    service.clone(),
+                    Server {
+                        engine: Some(DbEngine::Postgres),
+                        pooler: false,
+                        forwards_to: None,
+                    },
+                );
+                out.deployments.push(Deployment {
+                    name: service.clone(),
+                    kind: DeploymentKind::Kubernetes,
+                    build_context: None,
+                    dockerfile: None,
+                    image: None,
+                    database_engine: Some(DbEngine::Postgres),
+                    databases: cluster.databases.clone(),
+                    forwards_to: None,
+                    span: self.cx.span(span_range.clone()),
+                });
+            }
+        }
         // (workload name, pod labels, indices of its deployments)
         let mut workload_labels: Vec<(String, Labels, Range<usize>)> = Vec::new();
         let mut pending = Vec::new();
@@ -302,6 +450,19 @@ impl Manifests<'_> {
             let owner = ConnectionOwner::Deployment(name);
             for mut connection in env::connections(&env, &owner, ConnectionSource::Kubernetes) {
                 let target = &mut connection.target;
+                // `orders-db.shop` is the Service `orders-db` of namespace `shop`.
+                if let Some(host) = target.host.as_deref() {
+                    if let Some((service, namespace)) = host.split_once('.') {
+                        let known =
+                            servers.contains_key(service) || external_names.contains_key(service);
+                        if known && !namespace.contains('.') {
+                            target.host = Some(service.to_string());
+                        }
+                    }
+                }
+                if let Some(primary) = target.host.as_deref().and_then(|h| primaries.get(h)) {
+                    target.host = Some((*primary).to_string());
+                }
                 if let Some(external) = target.host.as_ref().and_then(|h| external_names.get(h)) {
                     target.host = Some(external.clone());
                 }
