@@ -6,6 +6,21 @@
 //! next to a compose file) is read from disk relative to it. Parse errors become one
 //! [`NoteKind::ConfigSyntax`] note and never stop the run. Credentials are dropped as soon
 //! as a connection string is parsed.
+//!
+//! What comes out:
+//! * [`Deployment`](crate::model::Deployment)s for compose services and Kubernetes workloads
+//!   (and for the Services of PostgreSQL operator clusters), with build context, Dockerfile,
+//!   image, and for database servers their engine and databases; poolers name the host they
+//!   forward to.
+//! * [`DbConnection`](crate::model::DbConnection)s owned by a compose service / workload
+//!   (`ConnectionOwner::Deployment`) or, for `.env` and config files inside a crate, by that
+//!   crate. Hosts that name a compose service or Kubernetes Service are followed through
+//!   aliases, poolers, replicas and `ExternalName`s within the same file. A compose host is
+//!   a name on that compose project's network: two compose files in different directories
+//!   may both call their own database `db` (the span's file tells them apart).
+//!
+//! Connection strings are normalised by [`url::parse_database_url`], which other extractors
+//! use for literals in code.
 
 mod compose;
 mod config_file;

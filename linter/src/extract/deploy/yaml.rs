@@ -174,7 +174,9 @@ impl<'a> Locator<'a> {
 
     /// Lines starting inside `within` (binary search: manifests can be long).
     fn lines_in(&self, within: &Range<usize>) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let first = self.lines.partition_point(|(start, _)| *start < within.start);
+        let first = self
+            .lines
+            .partition_point(|(start, _)| *start < within.start);
         let last = self.lines.partition_point(|(start, _)| *start < within.end);
         self.lines[first..last.max(first)].iter().copied()
     }
