@@ -387,3 +387,39 @@ services:
     assert_eq!(spanned(text, &connection.span), "extends");
     assert_eq!(facts.deployments[0].image.as_deref(), Some("example/base"));
 }
+
+#[test]
+fn sqlite_files_belong_to_their_container() {
+    let root = fixture_root("compose_basic");
+    let text = "\
+services:
+  orders:
+    image: example/orders
+    environment:
+      DATABASE_URL: sqlite://data.db
+  billing:
+    image: example/billing
+    environment:
+      DATABASE_URL: sqlite://data.db
+";
+    let facts = extract_text(
+        &root,
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+        text,
+    );
+    assert_eq!(
+        connections_of(&facts, "orders"),
+        [target(
+            DbEngine::Sqlite,
+            Some("orders"),
+            None,
+            Some("data.db")
+        )]
+    );
+    assert_ne!(
+        connections_of(&facts, "orders"),
+        connections_of(&facts, "billing")
+    );
+}

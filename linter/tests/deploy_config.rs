@@ -162,7 +162,19 @@ fn dotenv_connections_of_a_crate() {
 #[test]
 fn dotenv_unresolved_and_malformed_lines() {
     let path = "services/billing/.env";
-    let facts = extract("config", path, DeployFileKind::DotEnv, Some(CrateId(4)));
+    let root = fixture_root("config");
+    let text = read(path);
+    let crates = [bin_crate(4, "billing")];
+    let mut crates = crates;
+    crates[0].dir = "services/billing".into();
+    let facts = extract_with_crates(
+        &root,
+        path,
+        DeployFileKind::DotEnv,
+        Some(CrateId(4)),
+        &text,
+        &crates,
+    );
     assert_eq!(facts.notes.len(), 1);
     assert_eq!(facts.notes[0].span.map(|s| s.line), Some(2));
     let targets: Vec<_> = facts.connections.iter().map(|c| c.target.clone()).collect();
@@ -170,7 +182,13 @@ fn dotenv_unresolved_and_malformed_lines() {
         targets,
         [
             target(DbEngine::Unknown, None, None, None),
-            target(DbEngine::Sqlite, None, None, Some("billing.db")),
+            // Relative to the crate directory, where the service runs.
+            target(
+                DbEngine::Sqlite,
+                None,
+                None,
+                Some("services/billing/billing.db")
+            ),
         ]
     );
 }

@@ -589,11 +589,12 @@ impl Compose<'_> {
                 continue;
             }
             let owner = ConnectionOwner::Deployment(service.name.clone());
-            for mut connection in env::connections(&service.env, &owner, ConnectionSource::Compose)
-            {
-                follow(&mut connection, &by_host);
-                out.connections.push(connection);
+            let mut connections = env::connections(&service.env, &owner, ConnectionSource::Compose);
+            for connection in &mut connections {
+                follow(connection, &by_host);
             }
+            self.cx.place_sqlite_files(&mut connections);
+            out.connections.extend(connections);
         }
     }
 }

@@ -54,12 +54,14 @@ pub(crate) fn extract(cx: &Context<'_>, out: &mut Facts) {
             }
         })
         .collect();
-    out.connections.extend(env::connections_with(
+    let mut connections = env::connections_with(
         &vars,
         &ConnectionOwner::Crate(owner),
         ConnectionSource::ConfigFile,
         &classify_config_key,
-    ));
+    );
+    cx.place_sqlite_files(&mut connections);
+    out.connections.extend(connections);
 }
 
 /// Classifies a dotted config key. Beyond the environment-variable rules, a setting below a

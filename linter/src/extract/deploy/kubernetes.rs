@@ -448,7 +448,9 @@ impl Manifests<'_> {
 
         for (name, env) in pending {
             let owner = ConnectionOwner::Deployment(name);
-            for mut connection in env::connections(&env, &owner, ConnectionSource::Kubernetes) {
+            let mut connections = env::connections(&env, &owner, ConnectionSource::Kubernetes);
+            self.cx.place_sqlite_files(&mut connections);
+            for mut connection in connections {
                 let target = &mut connection.target;
                 // `orders-db.shop` is the Service `orders-db` of namespace `shop`.
                 if let Some(host) = target.host.as_deref() {

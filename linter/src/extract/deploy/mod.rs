@@ -37,7 +37,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::extract::Facts;
 use crate::model::{
-    ConnectionOwner, ConnectionSource, Crate, CrateId, FileId, Note, NoteKind, Span,
+    ConnectionOwner, ConnectionSource, Crate, CrateId, DbConnection, DbEngine, FileId, Note,
+    NoteKind, Span,
 };
 use crate::source::LineIndex;
 
@@ -102,11 +103,13 @@ fn extract_dotenv(context: &Context<'_>, out: &mut Facts) {
             span: context.span(entry.value_range.clone()),
         })
         .collect();
-    out.connections.extend(env::connections(
+    let mut connections = env::connections(
         &vars,
         &ConnectionOwner::Crate(owner),
         ConnectionSource::DotEnv,
-    ));
+    );
+    context.place_sqlite_files(&mut connections);
+    out.connections.extend(connections);
 }
 
 /// One file being extracted, with helpers for spans and notes.
@@ -151,6 +154,30 @@ impl<'a> Context<'a> {
             file: self.input.file,
             span: Some(self.span(range)),
             message,
+        }
+    }
+
+    /// Gives SQLite files a place, so two services' `sqlite://data.db` are not one database:
+    /// a crate's relative path is taken from the crate directory (where `cargo run` starts);
+    /// a container's file lives on that container (`host` = the deployment).
+    pub fn place_sqlite_files(&self, connections: &mut [DbConnection]) {
+        for connection in connections {
+            let target = &mut connection.target;
+            if target.engine != DbEngine::Sqlite {
+                continue;
+            }
+            match &connection.owner {
+                ConnectionOwner::Crate(id) => {
+                    let Some(krate) = self.crates.iter().find(|k| k.id == *id) else {
+                        continue;
+                    };
+                    if let Some(path) = target.database.as_deref().filter(|p| !p.starts_with('/')) {
+                        target.database =
+                            workspace_relative(&krate.dir, path).map(|p| p.to_string());
+                    }
+                }
+                ConnectionOwner::Deployment(name) => target.host = Some(name.to_ascii_lowercase()),
+            }
         }
     }
 
