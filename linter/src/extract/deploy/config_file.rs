@@ -16,7 +16,7 @@ use serde_norway::Value;
 use crate::extract::Facts;
 use crate::model::{ConnectionOwner, ConnectionSource};
 
-use super::env::{self, classify_key, EnvVar, KeyClass};
+use super::env::{self, classify_key, interpolate, EnvVar, KeyClass, Syntax};
 use super::yaml::{self, scalar, Locator};
 use super::Context;
 
@@ -49,7 +49,7 @@ pub(crate) fn extract(cx: &Context<'_>, out: &mut Facts) {
                 .unwrap_or(0..0);
             EnvVar {
                 key: leaf.path.join("."),
-                value: Some(leaf.value),
+                value: Some(with_defaults(&leaf.value)),
                 span: cx.span(range),
             }
         })
@@ -62,6 +62,41 @@ pub(crate) fn extract(cx: &Context<'_>, out: &mut Facts) {
     );
     cx.place_sqlite_files(&mut connections);
     out.connections.extend(connections);
+}
+
+/// Applies the defaults of placeholders that loaders expand at start-up: shell style
+/// `${DATABASE_URL:-postgres://..}` and Spring style `${DB_URL:jdbc:postgresql://..}`. The
+/// environment is unknown here, so a placeholder without a default stays unresolved.
+fn with_defaults(value: &str) -> String {
+    if !value.contains("${") {
+        return value.to_string();
+    }
+    // Spring's `${NAME:default}` is the shell's `${NAME:-default}`.
+    let mut shell = String::with_capacity(value.len() + 2);
+    let mut rest = value;
+    while let Some(open) = rest.find("${") {
+        shell.push_str(&rest[..open + 2]);
+        rest = &rest[open + 2..];
+        let name_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.')))
+            .unwrap_or(rest.len());
+        shell.push_str(&rest[..name_len]);
+        rest = &rest[name_len..];
+        if let Some(after) = rest.strip_prefix(':') {
+            if !after.starts_with(['-', '+', '?', '=']) {
+                shell.push_str(":-");
+                rest = after;
+            }
+        }
+    }
+    shell.push_str(rest);
+    interpolate(
+        &shell,
+        Syntax::Shell {
+            dollar_escape: false,
+        },
+        &|_| None,
+    )
 }
 
 /// Classifies a dotted config key. Beyond the environment-variable rules, a setting below a
@@ -298,6 +333,24 @@ fn find_assignment(
 mod tests {
     use super::*;
     use crate::extract::deploy::env::Field;
+
+    #[test]
+    fn placeholder_defaults() {
+        assert_eq!(
+            with_defaults("${DB_URL:jdbc:postgresql://db/orders}"),
+            "jdbc:postgresql://db/orders"
+        );
+        assert_eq!(
+            with_defaults("${DATABASE_URL:-postgres://db/x}"),
+            "postgres://db/x"
+        );
+        assert_eq!(
+            with_defaults("postgres://${DB_HOST:localhost}:5432/x"),
+            "postgres://localhost:5432/x"
+        );
+        assert_eq!(with_defaults("${DATABASE_URL}"), "${DATABASE_URL}");
+        assert_eq!(with_defaults("plain"), "plain");
+    }
 
     #[test]
     fn config_key_classification() {
