@@ -3,3 +3,4 @@
 pub mod caching;
 pub mod domain;
 pub mod import;
+pub mod store;
