@@ -1,6 +1,15 @@
 //! refdata: the shared reference-data service (countries, currencies, exchange rates, tax rates).
+//!
+//! - [`domain`]: data types and pure logic (cross rates, rounding, tax validity).
+//! - [`import`]: `refdata import`, building the snapshot from the source files.
+//! - [`store`]: the loaded, indexed snapshot and the [`store::SnapshotSource`] seam.
+//! - [`app`]: the axum router ([`app::router`]) over an [`app::AppState`].
+//! - [`server`]: layers, background loading and graceful shutdown ([`server::serve`]).
+//! - [`caching`]: the HTTP caching contract.
 
+pub mod app;
 pub mod caching;
 pub mod domain;
 pub mod import;
+pub mod server;
 pub mod store;

@@ -5,7 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::sync::Arc;
+
+use refdata::app::AppState;
 use refdata::import::{self, ImportSources};
+use refdata::server;
+use refdata::store::{EmbeddedSource, SnapshotSource};
 
 #[derive(Parser)]
 #[command(name = "refdata", version, about = "Shared reference-data service")]
@@ -120,6 +125,44 @@ fn run_import(args: ImportArgs) -> ExitCode {
     }
 }
 
-fn run_serve(_args: ServeArgs) -> ExitCode {
-    ExitCode::SUCCESS
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn run_serve(args: ServeArgs) -> ExitCode {
+    init_logging(args.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
+        let source: Arc<dyn SnapshotSource> = Arc::new(EmbeddedSource);
+        server::serve(
+            listener,
+            AppState::loading(),
+            source,
+            server::shutdown_signal(),
+        )
+        .await
+        .map_err(|error| error.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "refdata stopped");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -90,7 +90,6 @@ pub struct DatasetInfo {
     /// Number of records.
     pub records: usize,
     #[serde(skip)]
-    #[schema(ignore)]
     pub last_modified: SystemTime,
 }
 
