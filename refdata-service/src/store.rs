@@ -613,7 +613,7 @@ mod tests {
         };
         assert_eq!(rate("DE", "2021-01-01", TaxType::Standard), ["19"]);
         assert_eq!(rate("DE", "2020-08-01", TaxType::Standard), ["16"]);
-        assert_eq!(rate("DE", "2020-06-30", TaxType::Standard), ["19"]);
+        assert_eq!(rate("DE", "2020-12-31", TaxType::Standard), ["16"]);
         assert_eq!(rate("DE", "2020-08-01", TaxType::Reduced), ["5"]);
         assert_eq!(rate("DE", "2021-01-01", TaxType::Reduced), ["7"]);
         assert_eq!(rate("EE", "2024-06-01", TaxType::Standard), ["22"]);
