@@ -158,6 +158,18 @@ async fn time_series_lists_each_publication_in_range() {
     assert_eq!(in_usd["rates"]["2024-01-02"]["EUR"], "0.912742");
     let open_ended = get_ok("/v1/exchange-rates?start=2026-10-01&symbols=USD").await;
     assert!(open_ended["rates"].as_object().unwrap().len() >= 20);
+    // Bulgaria adopted the euro on 2026-01-01: BGN is in the series until it left the list.
+    let lev = get_ok("/v1/exchange-rates?start=2025-12-30&end=2026-01-05&symbols=BGN,USD").await;
+    let days = lev["rates"].as_object().unwrap();
+    assert_eq!(days["2025-12-31"]["BGN"], "1.9558");
+    assert!(days["2026-01-02"].get("BGN").is_none());
+    assert!(days["2026-01-02"].get("USD").is_some());
+    get_problem(
+        "/v1/exchange-rates?start=2026-01-01&end=2026-01-31&symbols=BGN",
+        422,
+        "currency-not-quoted",
+    )
+    .await;
     get_problem(
         "/v1/exchange-rates?start=2024-01-08&end=2024-01-04",
         400,

@@ -118,7 +118,9 @@ impl From<RateError> for Problem {
                 "Internal error",
                 detail,
             ),
-            RateError::NotAnEcbCurrency { .. } | RateError::NotQuoted { .. } => Problem::new(
+            RateError::NotAnEcbCurrency { .. }
+            | RateError::NotQuoted { .. }
+            | RateError::NotQuotedInRange { .. } => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "currency-not-quoted",
                 "Currency not quoted",

@@ -35,6 +35,12 @@ pub enum RateError {
     },
     #[error("the ECB did not quote {code} on {date}")]
     NotQuoted { code: String, date: NaiveDate },
+    #[error("the ECB did not quote {code} between {start} and {end}")]
+    NotQuotedInRange {
+        code: String,
+        start: NaiveDate,
+        end: NaiveDate,
+    },
     #[error("start date {start} is after end date {end}")]
     InvertedRange { start: NaiveDate, end: NaiveDate },
     #[error("converting {amount} from {from} to {to} overflows the decimal range")]
@@ -249,8 +255,9 @@ impl ExchangeRates {
         })
     }
 
-    /// One quote per publication date in `start..=end`. Currencies requested explicitly must
-    /// be quoted on every date of the range.
+    /// One quote per publication date in `start..=end`. A currency (or base) that was not
+    /// quoted on some of those dates is left out of them, so a range may span the day a
+    /// currency joined or left the ECB's list; it is an error only if it was quoted on none.
     pub fn series(
         &self,
         base: &str,
@@ -270,9 +277,47 @@ impl ExchangeRates {
         }
         let from = self.dates.partition_point(|published| *published < start);
         let to = self.dates.partition_point(|published| *published <= end);
-        (from..to)
-            .map(|row| self.quote_row(base, row, symbols))
-            .collect()
+        let mut quotes = Vec::with_capacity(to - from);
+        for row in from..to {
+            let Ok(base_rate) = self.euro_rate(row, base) else {
+                continue;
+            };
+            let mut rates = BTreeMap::new();
+            let codes: Box<dyn Iterator<Item = &str>> = if symbols.is_empty() {
+                Box::new(
+                    std::iter::once(EURO)
+                        .chain(self.currencies.iter().map(String::as_str))
+                        .filter(|code| *code != base),
+                )
+            } else {
+                Box::new(symbols.iter().map(String::as_str))
+            };
+            for code in codes {
+                if let Ok(rate) = self.euro_rate(row, code) {
+                    rates.insert(code.to_owned(), display_rate(base, base_rate, rate));
+                }
+            }
+            quotes.push(Quote {
+                base: base.to_owned(),
+                date: self.dates[row],
+                rates,
+            });
+        }
+        let not_quoted = |code: &str| RateError::NotQuotedInRange {
+            code: code.to_owned(),
+            start,
+            end,
+        };
+        if from < to && quotes.is_empty() {
+            return Err(not_quoted(base));
+        }
+        if let Some(missing) = symbols
+            .iter()
+            .find(|code| from < to && !quotes.iter().any(|q| q.rates.contains_key(*code)))
+        {
+            return Err(not_quoted(missing));
+        }
+        Ok(quotes)
     }
 
     /// Converts `amount` of `from` into `to` with the rates as of `date`; see the module
@@ -479,6 +524,34 @@ mod tests {
         let dates: Vec<_> = series.iter().map(|quote| quote.date).collect();
         assert_eq!(dates, vec![day("2024-01-02"), day("2024-01-05")]);
         assert_eq!(series[1].rates["USD"].to_string(), "1.0921");
+    }
+
+    #[test]
+    fn series_spans_a_currency_leaving_the_list() {
+        let rates = table();
+        let series = rates
+            .series(
+                "EUR",
+                day("1999-01-01"),
+                day("2024-01-03"),
+                &["CYP".into(), "USD".into()],
+            )
+            .unwrap();
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].rates.len(), 2);
+        assert_eq!(series[1].rates.keys().collect::<Vec<_>>(), ["USD"]);
+        let in_cyp = rates
+            .series("CYP", day("1999-01-01"), day("2024-01-31"), &["USD".into()])
+            .unwrap();
+        assert_eq!(in_cyp.len(), 1, "dates without the base are left out");
+        assert_eq!(
+            rates.series("EUR", day("2024-01-01"), day("2024-01-31"), &["CYP".into()]),
+            Err(RateError::NotQuotedInRange {
+                code: "CYP".into(),
+                start: day("2024-01-01"),
+                end: day("2024-01-31")
+            })
+        );
     }
 
     #[test]
