@@ -18,7 +18,7 @@ use thiserror::Error;
 use utoipa::ToSchema;
 
 use crate::domain::rates::{ExchangeRates, RateError};
-use crate::domain::tax::{self, KnownCodes, TaxFileError, TaxRate, TaxType};
+use crate::domain::tax::{self, TaxFileError, TaxRate, TaxType};
 use crate::domain::text::fold;
 use crate::domain::{Country, Currency, Manifest, Subdivision};
 
@@ -154,42 +154,83 @@ fn parse_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-impl KnownCodes for Snapshot {
-    fn has_country(&self, alpha2: &str) -> bool {
-        self.country_index
-            .get(alpha2)
-            .is_some_and(|&i| self.countries[i].alpha2 == alpha2)
-    }
-
-    fn has_subdivision(&self, code: &str) -> bool {
-        self.subdivisions
-            .binary_search_by(|s| s.code.as_str().cmp(code))
-            .is_ok()
-    }
+/// Every dataset in typed form, as a backend produces it; [`Snapshot::from_datasets`]
+/// indexes it.
+#[derive(Debug, Clone)]
+pub struct Datasets {
+    pub countries: Vec<Country>,
+    pub subdivisions: Vec<Subdivision>,
+    pub currencies: Vec<Currency>,
+    pub exchange_rates: ExchangeRates,
+    pub tax_rates: Vec<TaxRate>,
+    /// Metadata, one per dataset: `countries`, `subdivisions`, `currencies`,
+    /// `exchange_rates`, `tax_rates`.
+    pub info: Vec<DatasetInfo>,
 }
 
 impl Snapshot {
-    /// Parses and indexes a snapshot, checking its internal consistency.
+    /// Parses the snapshot layout written by `refdata import`, validates the tax table and
+    /// hashes every file.
     pub fn from_files(files: SnapshotFiles<'_>) -> Result<Self, StoreError> {
         let manifest: Manifest = parse_json("manifest", files.manifest)?;
         let countries: Vec<Country> = parse_json("countries", files.countries)?;
-        let mut subdivisions: Vec<Subdivision> = parse_json("subdivisions", files.subdivisions)?;
+        let subdivisions: Vec<Subdivision> = parse_json("subdivisions", files.subdivisions)?;
         let currencies: Vec<Currency> = parse_json("currencies", files.currencies)?;
-        let rates_text =
-            std::str::from_utf8(files.exchange_rates).map_err(|_| StoreError::Malformed {
-                dataset: "exchange_rates".into(),
+        let text = |dataset: &str, bytes| {
+            std::str::from_utf8(bytes).map_err(|_| StoreError::Malformed {
+                dataset: dataset.into(),
                 message: "not UTF-8".into(),
-            })?;
-        let exchange_rates = ExchangeRates::from_snapshot_csv(rates_text)?;
+            })
+        };
+        let exchange_rates =
+            ExchangeRates::from_snapshot_csv(text("exchange_rates", files.exchange_rates)?)?;
+        let codes = tax::CodeSet::new(
+            countries.iter().map(|c| c.alpha2.clone()),
+            subdivisions.iter().map(|s| s.code.clone()),
+        );
+        let tax_rates = tax::parse_tax_rates(text("tax_rates", files.tax_rates)?, &codes)?;
+        let info = dataset_infos(
+            &manifest,
+            files,
+            [
+                countries.len(),
+                subdivisions.len(),
+                currencies.len(),
+                exchange_rates.publication_count(),
+                tax_rates.len(),
+            ],
+            exchange_rates.last_date(),
+            &tax_rates,
+        );
+        Self::from_datasets(Datasets {
+            countries,
+            subdivisions,
+            currencies,
+            exchange_rates,
+            tax_rates,
+            info,
+        })
+    }
 
+    /// Indexes typed datasets, checking that they refer to each other consistently.
+    pub fn from_datasets(datasets: Datasets) -> Result<Self, StoreError> {
+        let Datasets {
+            countries,
+            mut subdivisions,
+            currencies,
+            exchange_rates,
+            tax_rates,
+            info,
+        } = datasets;
+        let malformed = |dataset: &str, message: String| StoreError::Malformed {
+            dataset: dataset.into(),
+            message,
+        };
         let mut country_index = HashMap::with_capacity(countries.len() * 3);
         for (i, country) in countries.iter().enumerate() {
             for key in [&country.alpha2, &country.alpha3, &country.numeric] {
                 if country_index.insert(key.to_ascii_uppercase(), i).is_some() {
-                    return Err(StoreError::Malformed {
-                        dataset: "countries".into(),
-                        message: format!("duplicate code {key}"),
-                    });
+                    return Err(malformed("countries", format!("duplicate code {key}")));
                 }
             }
         }
@@ -212,6 +253,12 @@ impl Snapshot {
         subdivisions.sort_by(|a, b| (&a.country, &a.code).cmp(&(&b.country, &b.code)));
         let mut subdivisions_by_country: HashMap<String, Range<usize>> = HashMap::new();
         for (i, subdivision) in subdivisions.iter().enumerate() {
+            if !country_index.contains_key(&subdivision.country) {
+                return Err(malformed(
+                    "subdivisions",
+                    format!("{} belongs to unknown country", subdivision.code),
+                ));
+            }
             subdivisions_by_country
                 .entry(subdivision.country.clone())
                 .and_modify(|range| range.end = i + 1)
@@ -231,13 +278,13 @@ impl Snapshot {
             .iter()
             .find(|code| !currency_index.contains_key(*code))
         {
-            return Err(StoreError::Malformed {
-                dataset: "exchange_rates".into(),
-                message: format!("{code} is not an ISO 4217 currency"),
-            });
+            return Err(malformed(
+                "exchange_rates",
+                format!("{code} is not an ISO 4217 currency"),
+            ));
         }
 
-        let mut snapshot = Snapshot {
+        let snapshot = Snapshot {
             countries,
             country_index,
             country_search,
@@ -246,87 +293,36 @@ impl Snapshot {
             currencies,
             currency_index,
             exchange_rates,
-            tax_rates: Vec::new(),
-            datasets: Vec::new(),
+            tax_rates,
+            datasets: info,
         };
-        // Subdivision look-ups need the code order.
-        let mut by_code = snapshot.subdivisions.clone();
-        by_code.sort_by(|a, b| a.code.cmp(&b.code));
-        let tax_text = std::str::from_utf8(files.tax_rates).map_err(|_| StoreError::Malformed {
-            dataset: "tax_rates".into(),
-            message: "not UTF-8".into(),
-        })?;
-        let codes = CodeLookup {
-            snapshot: &snapshot,
-            subdivisions: &by_code,
-        };
-        snapshot.tax_rates = tax::parse_tax_rates(tax_text, &codes)?;
-        snapshot.datasets = snapshot.dataset_infos(&manifest, files);
-        Ok(snapshot)
-    }
-
-    fn dataset_infos(&self, manifest: &Manifest, files: SnapshotFiles<'_>) -> Vec<DatasetInfo> {
-        let entry = |name: &str| manifest.datasets.iter().find(|d| d.name == name);
-        let now = SystemTime::now();
-        let info =
-            |name: &str, bytes: &[u8], records: usize, fallback_updated: Option<NaiveDate>| {
-                let manifest_entry = entry(name);
-                let updated = manifest_entry
-                    .and_then(|e| e.updated.as_deref())
-                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                    .or(fallback_updated);
-                DatasetInfo {
-                    name: name.to_owned(),
-                    source: manifest_entry.map(|e| e.source.clone()).unwrap_or_default(),
-                    version: manifest_entry
-                        .map(|e| e.version.clone())
-                        .unwrap_or_default(),
-                    content_hash: sha256(bytes),
-                    updated: updated.map(|d| d.to_string()),
-                    licence: manifest_entry
-                        .map(|e| e.licence.clone())
-                        .unwrap_or_default(),
-                    records,
-                    last_modified: updated
-                        .map_or(SystemTime::UNIX_EPOCH, date_to_system_time)
-                        .min(now),
-                }
-            };
-        // The curated tax table changes whenever a rate is added: its last change is the
-        // latest date a rate starts (not in the future).
-        let today = chrono::Utc::now().date_naive();
-        let tax_updated = self
-            .tax_rates
-            .iter()
-            .map(|rate| rate.valid_from)
-            .filter(|date| *date <= today)
-            .max();
-        let mut tax_info = info(
-            "tax_rates",
-            files.tax_rates,
-            self.tax_rates.len(),
-            tax_updated,
-        );
-        if tax_info.version.is_empty() || tax_info.version == "curated" {
-            tax_info.version = format!("curated {}", &tax_info.content_hash[7..19]);
+        for rate in &snapshot.tax_rates {
+            let known_place = snapshot.country(&rate.country).is_some()
+                && rate
+                    .subdivision
+                    .as_deref()
+                    .is_none_or(|code| snapshot.subdivision(code).is_some());
+            if !known_place {
+                return Err(malformed(
+                    "tax_rates",
+                    format!(
+                        "rate for unknown place {} {:?}",
+                        rate.country, rate.subdivision
+                    ),
+                ));
+            }
         }
-        vec![
-            info("countries", files.countries, self.countries.len(), None),
-            info(
-                "subdivisions",
-                files.subdivisions,
-                self.subdivisions.len(),
-                None,
-            ),
-            info("currencies", files.currencies, self.currencies.len(), None),
-            info(
-                "exchange_rates",
-                files.exchange_rates,
-                self.exchange_rates.publication_count(),
-                Some(self.exchange_rates.last_date()),
-            ),
-            tax_info,
-        ]
+        const NAMES: [&str; 5] = [
+            "countries",
+            "subdivisions",
+            "currencies",
+            "exchange_rates",
+            "tax_rates",
+        ];
+        if let Some(missing) = NAMES.iter().find(|name| snapshot.dataset(name).is_none()) {
+            return Err(malformed(missing, "no dataset metadata".into()));
+        }
+        Ok(snapshot)
     }
 
     pub fn datasets(&self) -> &[DatasetInfo] {
@@ -452,22 +448,59 @@ impl Snapshot {
     }
 }
 
-/// Code checks for tax rows while the snapshot is being built.
-struct CodeLookup<'a> {
-    snapshot: &'a Snapshot,
-    subdivisions: &'a [Subdivision],
-}
-
-impl KnownCodes for CodeLookup<'_> {
-    fn has_country(&self, alpha2: &str) -> bool {
-        self.snapshot.has_country(alpha2)
+/// Metadata of each dataset of a file snapshot: the manifest's provenance, the hash of the
+/// bytes and the record counts (in [`Datasets::info`] order).
+fn dataset_infos(
+    manifest: &Manifest,
+    files: SnapshotFiles<'_>,
+    records: [usize; 5],
+    last_rate_date: NaiveDate,
+    tax_rates: &[TaxRate],
+) -> Vec<DatasetInfo> {
+    let now = SystemTime::now();
+    let info = |name: &str, bytes: &[u8], records: usize, fallback_updated: Option<NaiveDate>| {
+        let entry = manifest.datasets.iter().find(|d| d.name == name);
+        let updated = entry
+            .and_then(|e| e.updated.as_deref())
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .or(fallback_updated);
+        DatasetInfo {
+            name: name.to_owned(),
+            source: entry.map(|e| e.source.clone()).unwrap_or_default(),
+            version: entry.map(|e| e.version.clone()).unwrap_or_default(),
+            content_hash: sha256(bytes),
+            updated: updated.map(|d| d.to_string()),
+            licence: entry.map(|e| e.licence.clone()).unwrap_or_default(),
+            records,
+            last_modified: updated
+                .map_or(SystemTime::UNIX_EPOCH, date_to_system_time)
+                .min(now),
+        }
+    };
+    // The curated tax table changes whenever a rate is added: its last change is taken as the
+    // latest date a rate starts (not in the future).
+    let today = chrono::Utc::now().date_naive();
+    let tax_updated = tax_rates
+        .iter()
+        .map(|rate| rate.valid_from)
+        .filter(|date| *date <= today)
+        .max();
+    let mut tax_info = info("tax_rates", files.tax_rates, records[4], tax_updated);
+    if tax_info.version.is_empty() || tax_info.version == "curated" {
+        tax_info.version = format!("curated {}", &tax_info.content_hash[7..19]);
     }
-
-    fn has_subdivision(&self, code: &str) -> bool {
-        self.subdivisions
-            .binary_search_by(|s| s.code.as_str().cmp(code))
-            .is_ok()
-    }
+    vec![
+        info("countries", files.countries, records[0], None),
+        info("subdivisions", files.subdivisions, records[1], None),
+        info("currencies", files.currencies, records[2], None),
+        info(
+            "exchange_rates",
+            files.exchange_rates,
+            records[3],
+            Some(last_rate_date),
+        ),
+        tax_info,
+    ]
 }
 
 #[cfg(test)]
@@ -480,6 +513,79 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn small_datasets() -> Datasets {
+        let germany: Country = serde_json::from_value(serde_json::json!({
+            "alpha2":"DE","alpha3":"DEU","numeric":"276","name":"Germany",
+            "official_name":null,"common_name":null,"flag":"🇩🇪","currencies":["EUR"],
+            "region":"Europe","subregion":"Western Europe"}))
+        .unwrap();
+        let currency = |code: &str, numeric: &str| Currency {
+            code: code.into(),
+            numeric: numeric.into(),
+            name: code.into(),
+            minor_units: Some(2),
+            countries: vec![],
+            historic: false,
+            fund: false,
+            metal: false,
+            withdrawn: None,
+        };
+        let info = |name: &str| DatasetInfo {
+            name: name.into(),
+            source: "test".into(),
+            version: "1".into(),
+            content_hash: format!("sha256:{}", "0".repeat(64)),
+            updated: None,
+            licence: "test".into(),
+            records: 1,
+            last_modified: SystemTime::UNIX_EPOCH,
+        };
+        Datasets {
+            countries: vec![germany],
+            subdivisions: vec![Subdivision {
+                code: "DE-BY".into(),
+                country: "DE".into(),
+                name: "Bayern".into(),
+                kind: "Land".into(),
+                parent: None,
+            }],
+            currencies: vec![currency("EUR", "978"), currency("USD", "840")],
+            exchange_rates: ExchangeRates::from_snapshot_csv("date,USD\n2024-01-02,1.0956\n")
+                .unwrap(),
+            tax_rates: vec![],
+            info: [
+                "countries",
+                "subdivisions",
+                "currencies",
+                "exchange_rates",
+                "tax_rates",
+            ]
+            .map(info)
+            .to_vec(),
+        }
+    }
+
+    #[test]
+    fn typed_datasets_are_indexed_and_checked() {
+        let snapshot = Snapshot::from_datasets(small_datasets()).unwrap();
+        assert_eq!(snapshot.country("deu").unwrap().alpha2, "DE");
+        assert_eq!(snapshot.subdivision("de-by").unwrap().name, "Bayern");
+
+        let mut unknown_rate_currency = small_datasets();
+        unknown_rate_currency.currencies.pop();
+        let error = Snapshot::from_datasets(unknown_rate_currency).unwrap_err();
+        assert!(error.to_string().contains("USD"), "{error}");
+
+        let mut orphan_subdivision = small_datasets();
+        orphan_subdivision.subdivisions[0].country = "FR".into();
+        assert!(Snapshot::from_datasets(orphan_subdivision).is_err());
+
+        let mut missing_info = small_datasets();
+        missing_info.info.pop();
+        let error = Snapshot::from_datasets(missing_info).unwrap_err();
+        assert!(error.to_string().contains("tax_rates"), "{error}");
     }
 
     #[test]

@@ -134,6 +134,35 @@ pub trait KnownCodes {
     fn has_subdivision(&self, code: &str) -> bool;
 }
 
+/// Known codes held in sets.
+#[derive(Debug, Clone, Default)]
+pub struct CodeSet {
+    countries: HashSet<String>,
+    subdivisions: HashSet<String>,
+}
+
+impl CodeSet {
+    pub fn new(
+        countries: impl IntoIterator<Item = String>,
+        subdivisions: impl IntoIterator<Item = String>,
+    ) -> Self {
+        Self {
+            countries: countries.into_iter().collect(),
+            subdivisions: subdivisions.into_iter().collect(),
+        }
+    }
+}
+
+impl KnownCodes for CodeSet {
+    fn has_country(&self, alpha2: &str) -> bool {
+        self.countries.contains(alpha2)
+    }
+
+    fn has_subdivision(&self, code: &str) -> bool {
+        self.subdivisions.contains(code)
+    }
+}
+
 /// Parses and validates the whole file, reporting every bad line. Rows keep file order.
 pub fn parse_tax_rates(text: &str, known: &impl KnownCodes) -> Result<Vec<TaxRate>, TaxFileError> {
     let records = csv::parse(text)?;

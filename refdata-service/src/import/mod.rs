@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::domain::csv;
-use crate::domain::tax::{self, KnownCodes, TaxFileError};
+use crate::domain::tax::{self, TaxFileError};
 use crate::domain::{Country, Currency, DatasetManifestEntry, Manifest, Subdivision};
 use entities::{is_supranational, EntityMatcher};
 
@@ -629,20 +629,6 @@ fn import_historic(
     Ok(historic)
 }
 
-struct CodeSets {
-    countries: HashSet<String>,
-    subdivisions: HashSet<String>,
-}
-
-impl KnownCodes for CodeSets {
-    fn has_country(&self, alpha2: &str) -> bool {
-        self.countries.contains(alpha2)
-    }
-    fn has_subdivision(&self, code: &str) -> bool {
-        self.subdivisions.contains(code)
-    }
-}
-
 fn to_json<T: Serialize>(value: &T) -> String {
     // Serialising plain data structures cannot fail.
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
@@ -664,18 +650,10 @@ pub fn run(sources: &ImportSources, out: &Path) -> Result<ImportSummary, ImportE
         None => None,
         Some(path) => {
             let text = read_text(path)?;
-            let codes = CodeSets {
-                countries: imported
-                    .countries
-                    .iter()
-                    .map(|c| c.alpha2.clone())
-                    .collect(),
-                subdivisions: imported
-                    .subdivisions
-                    .iter()
-                    .map(|s| s.code.clone())
-                    .collect(),
-            };
+            let codes = tax::CodeSet::new(
+                imported.countries.iter().map(|c| c.alpha2.clone()),
+                imported.subdivisions.iter().map(|s| s.code.clone()),
+            );
             let rates =
                 tax::parse_tax_rates(&text, &codes).map_err(|source| ImportError::TaxRates {
                     path: path.clone(),
