@@ -119,7 +119,18 @@ fn run_import(args: ImportArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            let help = match error {
+                import::ImportError::Write { .. } => {
+                    "the snapshot may be partly written; fix the output directory and run the \
+                     import again"
+                }
+                _ => {
+                    "fix the named source file (or pass the right one) and run the import \
+                      again; nothing was written"
+                }
+            };
+            let report = miette::miette!(help = help, "{error}");
+            eprintln!("{report:?}");
             ExitCode::FAILURE
         }
     }
@@ -162,6 +173,7 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "refdata stopped");
+            eprintln!("{:?}", miette::miette!("{error}"));
             ExitCode::FAILURE
         }
     }
