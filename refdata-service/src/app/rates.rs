@@ -48,10 +48,13 @@ pub struct RatesOnDateQuery {
 #[into_params(parameter_in = Query)]
 pub struct ConvertQuery {
     /// Source currency.
+    #[param(required = true)]
     from: Option<String>,
     /// Target currency.
+    #[param(required = true)]
     to: Option<String>,
     /// Decimal amount, e.g. `12.34` (no exponent, at most 28 significant digits).
+    #[param(required = true)]
     amount: Option<String>,
     /// As-of date `YYYY-MM-DD` (default: latest).
     date: Option<String>,

@@ -17,7 +17,8 @@ use crate::store::Snapshot;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TaxQuery {
-    /// Country (alpha-2, alpha-3 or numeric). Required.
+    /// Country (alpha-2, alpha-3 or numeric).
+    #[param(required = true)]
     country: Option<String>,
     /// ISO 3166-2 subdivision of that country, e.g. `US-CA`; without it, national rates.
     subdivision: Option<String>,
