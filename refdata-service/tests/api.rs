@@ -356,6 +356,10 @@ async fn pagination_and_filters() {
         })
         .collect();
     assert!(codes.contains(&"DE") && codes.contains(&"FR") && !codes.contains(&"GB"));
+    let by_numeric = get_ok("/v1/countries?currency=978&fields=alpha2").await;
+    let by_code = get_ok("/v1/countries?currency=eur&fields=alpha2").await;
+    assert_eq!(by_numeric, by_code);
+    assert!(by_code["total"].as_u64().unwrap() > europe["total"].as_u64().unwrap());
     let search = get_ok("/v1/countries?q=COTE%20D").await;
     assert_eq!(search["items"][0]["alpha2"], "CI");
     let accented = get_ok("/v1/countries?q=r%C3%A9union").await;

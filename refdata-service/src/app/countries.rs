@@ -158,12 +158,15 @@ pub async fn list(
         per_page: &query.per_page,
     })?;
     let fields = parse_fields(&query.fields)?;
-    let currency = given(&query.currency).map(str::to_ascii_uppercase);
-    if let Some(code) = &currency {
-        if data.currency(code).is_none() {
-            return Err(Problem::unknown_code("ISO 4217 currency", code));
-        }
-    }
+    let currency = match given(&query.currency) {
+        None => None,
+        Some(code) => Some(
+            data.currency(code)
+                .ok_or_else(|| Problem::unknown_code("ISO 4217 currency", code))?
+                .code
+                .clone(),
+        ),
+    };
     let filter = CountryFilter {
         region: given(&query.region).map(str::to_owned),
         subregion: given(&query.subregion).map(str::to_owned),
