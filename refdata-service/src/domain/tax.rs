@@ -189,23 +189,7 @@ pub fn parse_tax_rates(text: &str, known: &impl KnownCodes) -> Result<Vec<TaxRat
             }),
         }
     }
-    errors.extend(overlapping_standard_rates(&rows));
-    let mut seen = HashSet::new();
-    for (line, rate) in &rows {
-        let key = (
-            &rate.country,
-            &rate.subdivision,
-            rate.kind,
-            rate.rate,
-            rate.valid_from,
-        );
-        if !seen.insert(key) {
-            errors.push(LineError {
-                line: *line,
-                message: "duplicate of an earlier row".into(),
-            });
-        }
-    }
+    errors.extend(overlapping_rates(&rows));
     if errors.is_empty() {
         Ok(rows.into_iter().map(|(_, rate)| rate).collect())
     } else {
@@ -214,27 +198,34 @@ pub fn parse_tax_rates(text: &str, known: &impl KnownCodes) -> Result<Vec<TaxRat
     }
 }
 
-/// A place has one standard rate at a time; reduced rates may coexist.
-fn overlapping_standard_rates(rows: &[(usize, TaxRate)]) -> Vec<LineError> {
-    let standard: Vec<_> = rows
-        .iter()
-        .filter(|(_, rate)| rate.kind == TaxType::Standard)
-        .collect();
+/// A place has one standard rate at a time. Several reduced (or other) rates may coexist, but
+/// the same rate of the same type must not be listed twice for overlapping periods.
+fn overlapping_rates(rows: &[(usize, TaxRate)]) -> Vec<LineError> {
     let mut errors = Vec::new();
-    for (i, (line, rate)) in standard.iter().enumerate() {
-        for (other_line, other) in &standard[..i] {
-            if rate.country == other.country
+    for (i, (line, rate)) in rows.iter().enumerate() {
+        let clash = rows[..i].iter().find(|(_, other)| {
+            rate.country == other.country
                 && rate.subdivision == other.subdivision
+                && rate.kind == other.kind
+                && (rate.kind == TaxType::Standard || rate.rate == other.rate)
                 && rate.overlaps(other)
-            {
-                errors.push(LineError {
-                    line: *line,
-                    message: format!(
-                        "standard rate overlaps the one on line {other_line} ({} from {})",
-                        other.rate, other.valid_from
-                    ),
-                });
-            }
+        });
+        if let Some((other_line, other)) = clash {
+            let message = if rate.kind == TaxType::Standard {
+                format!(
+                    "standard rate overlaps the one on line {other_line} ({} from {})",
+                    other.rate, other.valid_from
+                )
+            } else {
+                format!(
+                    "{} rate {} overlaps the same rate on line {other_line}",
+                    rate.kind, rate.rate
+                )
+            };
+            errors.push(LineError {
+                line: *line,
+                message,
+            });
         }
     }
     errors
@@ -393,11 +384,20 @@ mod tests {
     }
 
     #[test]
-    fn rejects_bad_header_and_duplicates() {
+    fn rejects_bad_header_and_repeated_rates() {
         assert!(parse_tax_rates("country,rate\nDE,19\n", &Codes).is_err());
         let errors = line_errors(parse(
-            "DE,,reduced,7,2020-07-01,,a\nDE,,reduced,7,2020-07-01,,b\n",
+            "DE,,reduced,7,2007-01-01,2020-06-30,a\n\
+             DE,,reduced,7,2020-01-01,,b\n\
+             DE,,reduced,7,2020-07-01,,c\n",
         ));
-        assert_eq!(errors, vec![(3, "duplicate of an earlier row".to_owned())]);
+        let lines: Vec<usize> = errors.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, [3, 4]);
+        assert!(errors[0]
+            .1
+            .contains("reduced rate 7 overlaps the same rate on line 2"));
+        assert!(
+            parse("DE,,reduced,7,2007-01-01,2020-06-30,a\nDE,,reduced,7,2021-01-01,,b\n").is_ok()
+        );
     }
 }
