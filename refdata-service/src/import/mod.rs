@@ -192,7 +192,7 @@ fn is_three_digits(text: &str) -> bool {
     text.len() == 3 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Runs the import into memory; [`write_snapshot`] puts it on disk.
+/// Runs the import into memory; [`run`] also writes the snapshot to disk.
 pub fn import(sources: &ImportSources) -> Result<Imported, ImportError> {
     let dir = &sources.iso_codes_dir;
     let countries_path = dir.join("iso_3166-1.json");
