@@ -10,7 +10,7 @@ use std::sync::Arc;
 use refdata::app::AppState;
 use refdata::import::{self, ImportSources};
 use refdata::server;
-use refdata::store::{EmbeddedSource, SnapshotSource};
+use refdata::store::{EmbeddedSource, Snapshot, SnapshotFiles, SnapshotSource, EMBEDDED_FILES};
 
 #[derive(Parser)]
 #[command(name = "refdata", version, about = "Shared reference-data service")]
@@ -27,6 +27,11 @@ enum Command {
     Serve(ServeArgs),
     /// Rebuild the snapshot from the authoritative source files.
     Import(Box<ImportArgs>),
+    /// Validate a tax-rate table against the embedded ISO 3166 codes.
+    CheckTaxRates {
+        /// CSV with header country,subdivision,type,rate,valid_from,valid_to,source.
+        file: PathBuf,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -84,6 +89,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Import(args)) => run_import(*args),
         Some(Command::Serve(args)) => run_serve(args),
+        Some(Command::CheckTaxRates { file }) => run_check_tax_rates(&file),
         None => run_serve(cli.serve),
     }
 }
@@ -131,6 +137,38 @@ fn run_import(args: ImportArgs) -> ExitCode {
             };
             let report = miette::miette!(help = help, "{error}");
             eprintln!("{report:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_check_tax_rates(file: &std::path::Path) -> ExitCode {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!(
+                "{:?}",
+                miette::miette!("cannot read {}: {error}", file.display())
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let files = SnapshotFiles {
+        tax_rates: &bytes,
+        ..EMBEDDED_FILES
+    };
+    match Snapshot::from_files(files) {
+        Ok(snapshot) => {
+            let rates = snapshot.datasets().iter().find(|d| d.name == "tax_rates");
+            println!(
+                "{}: {} valid tax rates",
+                file.display(),
+                rates.map_or(0, |d| d.records)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{:?}", miette::miette!("{}: {error}", file.display()));
             ExitCode::FAILURE
         }
     }

@@ -98,3 +98,41 @@ fn bad_listen_address_is_a_usage_error() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--listen"));
 }
+
+#[test]
+fn check_tax_rates_reports_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "country,subdivision,type,rate,valid_from,valid_to,source\n\
+         DE,,standard,19,2021-01-01,,UStG\nUS,US-CA,standard,7.25,2017-01-01,,CDTFA\n",
+    )
+    .unwrap();
+    let output = Command::new(BINARY)
+        .arg("check-tax-rates")
+        .arg(&good)
+        .output()
+        .expect("binary runs");
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("2 valid tax rates"));
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "country,subdivision,type,rate,valid_from,valid_to,source\n\
+         DE,,standard,19,2021-01-01,,UStG\nDE,DE-XX,standard,19,2021-01-01,,x\n",
+    )
+    .unwrap();
+    let output = Command::new(BINARY)
+        .arg("check-tax-rates")
+        .arg(&bad)
+        .output()
+        .expect("binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 3") && stderr.contains("DE-XX"),
+        "{stderr}"
+    );
+}
