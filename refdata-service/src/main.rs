@@ -50,6 +50,9 @@ enum LogFormat {
     Json,
 }
 
+/// Version of the region extract committed as `data/sources/regions.csv`.
+const COMMITTED_REGIONS_VERSION: &str = "world-countries 5.1.0";
+
 #[derive(Args)]
 struct ImportArgs {
     /// Directory with iso-codes' iso_3166-1.json, iso_3166-2.json and iso_4217.json.
@@ -67,15 +70,17 @@ struct ImportArgs {
     /// ECB reference-rate history: eurofxref-hist.zip or a CSV in that layout.
     #[arg(long)]
     ecb: PathBuf,
-    /// UN M49 regions: world-countries countries.json or a CSV alpha2,region,subregion.
-    #[arg(long)]
-    regions: PathBuf,
+    /// UN M49 regions: world-countries countries.json or a CSV alpha2,region,subregion
+    /// [default: OUT/sources/regions.csv].
+    #[arg(long, requires = "regions_version")]
+    regions: Option<PathBuf>,
     /// Version of the region source, e.g. "world-countries 5.1.0".
-    #[arg(long)]
+    #[arg(long, default_value = COMMITTED_REGIONS_VERSION)]
     regions_version: String,
     /// Curated historic-currencies.csv.
+    /// [default: OUT/sources/historic-currencies.csv]
     #[arg(long)]
-    historic_currencies: PathBuf,
+    historic_currencies: Option<PathBuf>,
     /// Curated tax-rates.csv to validate (and copy into OUT/sources/).
     #[arg(long)]
     tax_rates: Option<PathBuf>,
@@ -101,9 +106,13 @@ fn run_import(args: ImportArgs) -> ExitCode {
         iso_codes_released: args.iso_codes_released,
         iso4217_list_one: args.iso4217,
         ecb: args.ecb,
-        regions: args.regions,
+        regions: args
+            .regions
+            .unwrap_or_else(|| args.out.join("sources/regions.csv")),
         regions_version: args.regions_version,
-        historic_currencies: args.historic_currencies,
+        historic_currencies: args
+            .historic_currencies
+            .unwrap_or_else(|| args.out.join("sources/historic-currencies.csv")),
         tax_rates: args.tax_rates,
     };
     match import::run(&sources, &args.out) {
