@@ -340,6 +340,8 @@ async fn pagination_and_filters() {
     let third = get_ok("/v1/countries?page=3&per_page=10").await;
     let offset = get_ok("/v1/countries?limit=10&offset=20").await;
     assert_eq!(third["items"], offset["items"]);
+    let huge = get_ok(&format!("/v1/countries?limit=1000&offset={}", usize::MAX)).await;
+    assert_eq!(huge["items"], json!([]));
     let beyond = get_ok("/v1/countries?limit=10&offset=1000").await;
     assert_eq!(beyond["items"], json!([]));
     assert_eq!(beyond["total"], 249);

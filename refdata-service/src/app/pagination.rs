@@ -141,7 +141,7 @@ pub fn headers(uri: &Uri, request: PageRequest, total: usize) -> HeaderMap {
     if request.offset > 0 {
         links.push(link(request.offset.saturating_sub(limit).min(last), "prev"));
     }
-    if request.offset + limit < total {
+    if request.offset.saturating_add(limit) < total {
         links.push(link(request.offset + limit, "next"));
     }
     links.push(link(last, "last"));
