@@ -139,9 +139,14 @@ impl ExchangeRates {
                 values.push(if cell.is_empty() {
                     None
                 } else {
-                    Some(cell.parse::<Decimal>().map_err(|error| {
-                        RateError::Malformed(format!("line {line_number}: {cell:?}: {error}"))
-                    })?)
+                    match cell.parse::<Decimal>() {
+                        Ok(rate) if rate > Decimal::ZERO => Some(rate),
+                        _ => {
+                            return Err(RateError::Malformed(format!(
+                                "line {line_number}: {cell:?} is not a positive decimal"
+                            )))
+                        }
+                    }
                 });
             }
             if width != currencies.len() {
@@ -557,6 +562,7 @@ mod tests {
     #[test]
     fn rejects_malformed_tables() {
         assert!(ExchangeRates::from_snapshot_csv("date,USD\n2024-01-02,abc\n").is_err());
+        assert!(ExchangeRates::from_snapshot_csv("date,USD\n2024-01-02,0\n").is_err());
         assert!(ExchangeRates::from_snapshot_csv("date,USD\n2024-01-02,1,2\n").is_err());
         assert!(
             ExchangeRates::from_snapshot_csv("date,USD\n2024-01-03,1\n2024-01-02,1\n").is_err()
