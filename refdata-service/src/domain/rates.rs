@@ -104,6 +104,9 @@ impl ExchangeRates {
         if dates.is_empty() {
             return Err(RateError::Malformed("no publication dates".into()));
         }
+        if values.iter().flatten().any(|rate| *rate <= Decimal::ZERO) {
+            return Err(RateError::Malformed("rates must be positive".into()));
+        }
         Ok(Self {
             currencies,
             dates,
