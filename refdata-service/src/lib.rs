@@ -1,4 +1,17 @@
 //! refdata: the shared reference-data service (countries, currencies, exchange rates, tax rates).
+//!
+//! - [`domain`]: data types and pure logic (cross rates, rounding, tax validity).
+//! - [`import`]: `refdata import`, building the snapshot from the source files.
+//! - [`store`]: the loaded, indexed snapshot and the [`store::SnapshotSource`] seam.
+//! - [`app`]: the axum router ([`app::router`]) over an [`app::AppState`].
+//! - [`server`]: layers, background loading and graceful shutdown ([`server::serve`]).
+//! - [`caching`]: ETags, conditional requests and the in-process response cache.
+//! - [`metrics`]: Prometheus metrics for requests and the cache.
 
+pub mod app;
 pub mod caching;
+pub mod domain;
+pub mod import;
 pub mod metrics;
+pub mod server;
+pub mod store;

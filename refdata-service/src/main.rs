@@ -1,3 +1,227 @@
-fn main() {
-    println!("refdata");
+//! `refdata`: serve the embedded reference-data snapshot, or rebuild it from source files.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::sync::Arc;
+
+use refdata::app::AppState;
+use refdata::import::{self, ImportSources};
+use refdata::server;
+use refdata::store::{EmbeddedSource, Snapshot, SnapshotFiles, SnapshotSource, EMBEDDED_FILES};
+
+#[derive(Parser)]
+#[command(name = "refdata", version, about = "Shared reference-data service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default).
+    Serve(ServeArgs),
+    /// Rebuild the snapshot from the authoritative source files.
+    Import(Box<ImportArgs>),
+    /// Validate a tax-rate table against the embedded ISO 3166 codes.
+    CheckTaxRates {
+        /// CSV with header country,subdivision,type,rate,valid_from,valid_to,source.
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "REFDATA_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Log format; the filter comes from `RUST_LOG` (default `info`).
+    #[arg(long, value_enum, env = "REFDATA_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Version of the region extract committed as `data/sources/regions.csv`.
+const COMMITTED_REGIONS_VERSION: &str = "world-countries 5.1.0";
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Directory with iso-codes' iso_3166-1.json, iso_3166-2.json and iso_4217.json.
+    #[arg(long)]
+    iso_codes: PathBuf,
+    /// Version of those iso-codes files, e.g. 4.15.0.
+    #[arg(long)]
+    iso_codes_version: String,
+    /// Release date of that iso-codes version (YYYY-MM-DD).
+    #[arg(long)]
+    iso_codes_released: Option<String>,
+    /// ISO 4217 list one (list-one.xml).
+    #[arg(long)]
+    iso4217: PathBuf,
+    /// ECB reference-rate history: eurofxref-hist.zip or a CSV in that layout.
+    #[arg(long)]
+    ecb: PathBuf,
+    /// UN M49 regions: world-countries countries.json or a CSV alpha2,region,subregion
+    /// [default: OUT/sources/regions.csv].
+    #[arg(long, requires = "regions_version")]
+    regions: Option<PathBuf>,
+    /// Version of the region source, e.g. "world-countries 5.1.0".
+    #[arg(long, default_value = COMMITTED_REGIONS_VERSION)]
+    regions_version: String,
+    /// Curated historic-currencies.csv.
+    /// [default: OUT/sources/historic-currencies.csv]
+    #[arg(long)]
+    historic_currencies: Option<PathBuf>,
+    /// Curated tax-rates.csv to validate (and copy into OUT/sources/).
+    #[arg(long)]
+    tax_rates: Option<PathBuf>,
+    /// Snapshot directory to write, normally refdata-service/data.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Import(args)) => run_import(*args),
+        Some(Command::Serve(args)) => run_serve(args),
+        Some(Command::CheckTaxRates { file }) => run_check_tax_rates(&file),
+        None => run_serve(cli.serve),
+    }
+}
+
+fn run_import(args: ImportArgs) -> ExitCode {
+    let sources = ImportSources {
+        iso_codes_dir: args.iso_codes,
+        iso_codes_version: args.iso_codes_version,
+        iso_codes_released: args.iso_codes_released,
+        iso4217_list_one: args.iso4217,
+        ecb: args.ecb,
+        regions: args
+            .regions
+            .unwrap_or_else(|| args.out.join("sources/regions.csv")),
+        regions_version: args.regions_version,
+        historic_currencies: args
+            .historic_currencies
+            .unwrap_or_else(|| args.out.join("sources/historic-currencies.csv")),
+        tax_rates: args.tax_rates,
+    };
+    match import::run(&sources, &args.out) {
+        Ok(summary) => {
+            println!(
+                "imported {} countries, {} subdivisions, {} currencies ({} historic), \
+                 {} days of exchange rates{} into {}",
+                summary.countries,
+                summary.subdivisions,
+                summary.currencies,
+                summary.historic_currencies,
+                summary.rate_days,
+                summary
+                    .tax_rates
+                    .map(|n| format!(", {n} tax rates"))
+                    .unwrap_or_default(),
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            let help = match error {
+                import::ImportError::Write { .. } => {
+                    "the snapshot may be partly written; fix the output directory and run the \
+                     import again"
+                }
+                _ => {
+                    "fix the named source file (or pass the right one) and run the import \
+                      again; nothing was written"
+                }
+            };
+            let report = miette::miette!(help = help, "{error}");
+            eprintln!("{report:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_check_tax_rates(file: &std::path::Path) -> ExitCode {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!(
+                "{:?}",
+                miette::miette!("cannot read {}: {error}", file.display())
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let files = SnapshotFiles {
+        tax_rates: &bytes,
+        ..EMBEDDED_FILES
+    };
+    match Snapshot::from_files(files) {
+        Ok(snapshot) => {
+            let rates = snapshot.datasets().iter().find(|d| d.name == "tax_rates");
+            println!(
+                "{}: {} valid tax rates",
+                file.display(),
+                rates.map_or(0, |d| d.records)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{:?}", miette::miette!("{}: {error}", file.display()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn run_serve(args: ServeArgs) -> ExitCode {
+    init_logging(args.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
+        let source: Arc<dyn SnapshotSource> = Arc::new(EmbeddedSource);
+        server::serve(
+            listener,
+            AppState::loading(),
+            source,
+            server::shutdown_signal(),
+        )
+        .await
+        .map_err(|error| error.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "refdata stopped");
+            eprintln!("{:?}", miette::miette!("{error}"));
+            ExitCode::FAILURE
+        }
+    }
 }

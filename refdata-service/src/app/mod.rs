@@ -1,0 +1,150 @@
+//! The HTTP API: routes, handlers, problem details and the OpenAPI document.
+//!
+//! [`router`] builds every route over an [`AppState`] without HTTP caching; the caching layer
+//! (`crate::caching`) is added around it by [`crate::server`]. Handlers attach a
+//! [`CachePolicy`] to each cacheable `200` response (see [`policy`]).
+
+mod countries;
+mod currencies;
+pub mod extract;
+mod meta;
+pub mod openapi;
+pub mod pagination;
+pub mod policy;
+pub mod problem;
+mod rates;
+mod tax;
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::caching::{CachePolicy, DataGeneration};
+use crate::store::Snapshot;
+use problem::Problem;
+
+/// Renders extra Prometheus text for `/metrics` (installed by the caching layer).
+pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Shared state of the API: the current snapshot (absent while loading) and the data
+/// generation the caching layer keys on.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+}
+
+struct StateInner {
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    generation: DataGeneration,
+    metrics: RwLock<Vec<MetricsRenderer>>,
+}
+
+impl AppState {
+    /// A state that serves `snapshot` right away.
+    pub fn new(snapshot: Snapshot) -> Self {
+        let state = Self::loading();
+        state.replace_snapshot(snapshot);
+        state
+    }
+
+    /// A state with no data yet: `/readyz` and data routes answer 503 until
+    /// [`AppState::replace_snapshot`] is called.
+    pub fn loading() -> Self {
+        Self {
+            inner: Arc::new(StateInner {
+                snapshot: RwLock::new(None),
+                generation: DataGeneration::default(),
+                metrics: RwLock::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// Installs a new snapshot and bumps the data generation; returns the new generation.
+    pub fn replace_snapshot(&self, snapshot: Snapshot) -> u64 {
+        let mut current = self
+            .inner
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        *current = Some(Arc::new(snapshot));
+        self.inner.generation.bump()
+    }
+
+    /// The current snapshot, if loaded.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.inner
+            .snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The current snapshot, or a 503 problem while loading.
+    pub fn data(&self) -> Result<Arc<Snapshot>, Problem> {
+        self.snapshot().ok_or_else(Problem::not_ready)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.snapshot().is_some()
+    }
+
+    /// The generation counter shared with the caching layer.
+    pub fn generation(&self) -> DataGeneration {
+        self.inner.generation.clone()
+    }
+
+    /// Adds a renderer whose output is appended to `/metrics`.
+    pub fn add_metrics(&self, renderer: MetricsRenderer) {
+        self.inner
+            .metrics
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(renderer);
+    }
+
+    fn extra_metrics(&self) -> String {
+        self.inner
+            .metrics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|render| render())
+            .collect()
+    }
+}
+
+/// A response carrying the cache policy the caching layer applies.
+pub fn with_policy(policy: CachePolicy, body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    response.extensions_mut().insert(policy);
+    response
+}
+
+/// All routes of the API, without the caching layer.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/countries", get(countries::list))
+        .route("/v1/countries/{code}", get(countries::get_one))
+        .route(
+            "/v1/countries/{code}/subdivisions",
+            get(countries::subdivisions),
+        )
+        .route("/v1/currencies", get(currencies::list))
+        .route("/v1/currencies/{code}", get(currencies::get_one))
+        .route("/v1/exchange-rates", get(rates::query))
+        .route("/v1/exchange-rates/{date}", get(rates::on_date))
+        .route("/v1/convert", get(rates::convert))
+        .route("/v1/tax-rates", get(tax::query))
+        .route("/v1/tax-rates/{country}", get(tax::by_country))
+        .route("/v1/datasets", get(meta::datasets))
+        .route("/healthz", get(meta::healthz))
+        .route("/readyz", get(meta::readyz))
+        .route("/metrics", get(meta::metrics))
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(problem::route_not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn(problem::fill_instance))
+        .with_state(state)
+}

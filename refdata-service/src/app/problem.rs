@@ -1,0 +1,195 @@
+//! RFC 9457 problem details (`application/problem+json`) for every error the API returns.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::rates::RateError;
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+/// An RFC 9457 problem detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"type":"urn:refdata:problem:bad-date","title":"Invalid date",
+    "status":400,"detail":"date \"2024-13-01\" is not a YYYY-MM-DD date",
+    "instance":"/v1/exchange-rates?date=2024-13-01"}))]
+pub struct Problem {
+    /// URN identifying the problem type, `urn:refdata:problem:<slug>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Path and query of the request that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("urn:refdata:problem:{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            instance: None,
+        }
+    }
+
+    /// A malformed or unknown query parameter.
+    pub fn invalid_parameter(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-parameter",
+            "Invalid request parameter",
+            detail,
+        )
+    }
+
+    pub fn bad_date(text: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-date",
+            "Invalid date",
+            format!("date {text:?} is not a YYYY-MM-DD date"),
+        )
+    }
+
+    pub fn unknown_code(what: &str, code: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unknown-code",
+            "Unknown code",
+            format!("{code:?} is not a known {what}"),
+        )
+    }
+
+    pub fn not_found(what: &str, code: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!("no {what} with code {code:?}"),
+        )
+    }
+
+    pub fn not_ready() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-ready",
+            "Datasets not loaded yet",
+            "the service is still loading its datasets; retry shortly",
+        )
+    }
+
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn render(&self) -> Response {
+        let body = serde_json::to_vec(self).unwrap_or_default();
+        let mut response = (self.status_code(), body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        response
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = self.render();
+        // Kept so `fill_instance` can add the request URI.
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+impl From<RateError> for Problem {
+    fn from(error: RateError) -> Self {
+        let detail = error.to_string();
+        match error {
+            RateError::Malformed(_) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                detail,
+            ),
+            RateError::NotAnEcbCurrency { .. }
+            | RateError::NotQuoted { .. }
+            | RateError::NotQuotedInRange { .. } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "currency-not-quoted",
+                "Currency not quoted",
+                detail,
+            ),
+            RateError::BeforeFirstPublication { .. } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "date-before-dataset-start",
+                "Date before the start of the dataset",
+                detail,
+            ),
+            RateError::InvertedRange { .. } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-range",
+                "Invalid date range",
+                detail,
+            ),
+            RateError::Overflow { .. } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad-amount",
+                "Invalid amount",
+                detail,
+            ),
+        }
+    }
+}
+
+/// Middleware: sets `instance` of problem responses to the request's path and query.
+pub async fn fill_instance(request: Request, next: Next) -> Response {
+    let instance = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path().to_owned(), ToString::to_string);
+    let mut response = next.run(request).await;
+    match response.extensions_mut().remove::<Problem>() {
+        Some(mut problem) if problem.instance.is_none() => {
+            problem.instance = Some(instance);
+            let mut rendered = problem.render();
+            std::mem::swap(rendered.headers_mut(), response.headers_mut());
+            rendered
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+            rendered.headers_mut().remove(header::CONTENT_LENGTH);
+            rendered
+        }
+        _ => response,
+    }
+}
+
+/// Fallback for unknown routes.
+pub async fn route_not_found(request: Request) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "route-not-found",
+        "Not found",
+        format!("no route for {}; see /openapi.json", request.uri().path()),
+    )
+}
+
+/// Fallback for known routes called with another method.
+pub async fn method_not_allowed(request: Request) -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        format!(
+            "{} is not supported on {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
