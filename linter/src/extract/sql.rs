@@ -38,6 +38,10 @@ pub struct SqlAnalysis {
     pub statements: Vec<String>,
     /// Set when sqlparser rejected the text and tables came from a keyword scan.
     pub parse_error: Option<String>,
+    /// Byte range of each statement in the text, parallel to `statements`.
+    pub statement_ranges: Vec<Range<usize>>,
+    /// Byte range of the first statement sqlparser rejected.
+    pub parse_error_range: Option<Range<usize>>,
 }
 
 impl SqlAnalysis {
@@ -62,8 +66,15 @@ pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAnalysis {
         let text = &prepared[statement.range.clone()];
         let base = statement.range.start;
         analysis.statements.push(keyword.clone());
+        analysis.statement_ranges.push(statement.range.clone());
         if is_control_statement(&keyword) {
             continue;
+        }
+        if matches!(
+            keyword.as_str(),
+            "CREATE FUNCTION" | "CREATE PROCEDURE" | "DO"
+        ) {
+            analysis.tables.extend(scan_routine_bodies(&prepared, toks));
         }
         match parse(parser_dialect.as_ref(), text) {
             Ok(parsed) => {
@@ -79,7 +90,13 @@ pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAnalysis {
             }
             Err(message) => {
                 if analysis.parse_error.is_none() {
+                    // sqlparser's position is relative to the statement; the range says where.
+                    let message = match message.find(" at Line:") {
+                        Some(at) => message[..at].to_owned(),
+                        None => message,
+                    };
                     analysis.parse_error = Some(message);
+                    analysis.parse_error_range = Some(statement.range.clone());
                 }
                 analysis.tables.extend(scan_tables(&prepared, toks));
             }
@@ -615,7 +632,7 @@ impl<'a> Collector<'a> {
     }
 
     fn collect(&mut self, stmt: &Statement) {
-        self.mark_targets(stmt);
+        // Nested statements (trigger bodies, data-modifying CTEs) are marked as they are visited.
         let _ = stmt.visit(self);
     }
 
@@ -703,6 +720,8 @@ impl<'a> Collector<'a> {
                 }
             }
             Statement::CreateIndex(index) => self.mark(&index.table_name, Access::Alter),
+            Statement::CreateTrigger(trigger) => self.mark(&trigger.table_name, Access::Alter),
+            Statement::CreatePolicy(policy) => self.mark(&policy.table_name, Access::Alter),
             Statement::Drop {
                 object_type: ObjectType::Table | ObjectType::View | ObjectType::MaterializedView,
                 names,
@@ -821,6 +840,11 @@ impl Visitor for Collector<'_> {
         {
             self.mark_targets(stmt);
         }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<()> {
+        self.mark_targets(statement);
         ControlFlow::Continue(())
     }
 
@@ -1019,6 +1043,34 @@ fn scan_tables(text: &str, toks: &[Tok]) -> Vec<SqlTable> {
             _ => i + 1,
         };
         i = next.max(i + 1);
+    }
+    out
+}
+
+/// Tables named by the statements of dollar-quoted routine bodies (PL/pgSQL), which sqlparser
+/// keeps as opaque strings.
+fn scan_routine_bodies(text: &str, toks: &[Tok]) -> Vec<SqlTable> {
+    let mut out = Vec::new();
+    for tok in toks.iter().filter(|t| t.kind == TokKind::Str) {
+        let quoted = &text[tok.range.clone()];
+        if !quoted.starts_with('$') {
+            continue;
+        }
+        let Some(tag_len) = quoted[1..].find('$').map(|p| p + 2) else {
+            continue;
+        };
+        if quoted.len() < 2 * tag_len {
+            continue;
+        }
+        let body_start = tok.range.start + tag_len;
+        let body = &text[body_start..tok.range.end - tag_len];
+        let body_toks = lex(body);
+        for statement in split_statements(body, &body_toks) {
+            for mut found in scan_tables(body, &body_toks[statement.tokens]) {
+                found.range = found.range.start + body_start..found.range.end + body_start;
+                out.push(found);
+            }
+        }
     }
     out
 }
@@ -1382,6 +1434,13 @@ mod tests {
         let sql = "CREATE TRIGGER t AFTER INSERT ON orders BEGIN UPDATE stats SET n = n + 1; END; SELECT 1";
         let analysis = analyze(sql, SqlDialect::Sqlite);
         assert_eq!(analysis.statements, vec!["CREATE TRIGGER", "SELECT"]);
+        assert_eq!(
+            tables(sql, SqlDialect::Sqlite),
+            vec![
+                t("orders", Access::Alter, "orders"),
+                t("stats", Access::Write, "stats")
+            ]
+        );
     }
 
     #[test]
