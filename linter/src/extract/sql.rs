@@ -892,7 +892,9 @@ fn ident_value(text: &str, tok: &Tok) -> (String, bool) {
     let raw = &text[tok.range.clone()];
     if tok.kind == TokKind::QuotedIdent && raw.len() >= 2 {
         let quote = &raw[..1];
-        (raw[1..raw.len() - 1].replace(&quote.repeat(2), quote), true)
+        let inner = &raw[1..];
+        let inner = inner.strip_suffix(quote).unwrap_or(inner);
+        (inner.replace(&quote.repeat(2), quote), true)
     } else {
         (raw.to_owned(), false)
     }
@@ -1478,6 +1480,12 @@ mod tests {
             "INSERT INTO",
             "é",
             "{é}",
+            "SELECT * FROM \"é",
+            "CREATE FUNCTION f() AS $x$ é",
+            "SELECT 'é\\",
+            "DELETE FROM `é",
+            "$$é$",
+            "DO $a$ é $a",
             "FROM FROM FROM",
             "WITH a AS (",
         ] {

@@ -21,7 +21,9 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, ExprMethodCall, Lit, LitStr, Macro, Stmt, Token, UseTree};
 
-pub use text::{decode_literal, reads_as_sql, snake_case, starts_with_sql_keyword, Resolved};
+pub use text::{
+    decode_literal, looks_like_prose, reads_as_sql, snake_case, starts_with_sql_keyword, Resolved,
+};
 pub use url::{is_database_url, parse_database_url};
 
 use crate::extract::sql::{self, SqlAnalysis};
@@ -769,6 +771,16 @@ impl<'a> Extractor<'a> {
         };
         if require_keyword && !starts_with_sql_keyword(&resolved.text) {
             return false;
+        }
+        if require_keyword && looks_like_prose(&resolved.text) {
+            // Only prose-looking text that parses as SQL with a table is kept.
+            let analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
+            if analysis.parse_error.is_some()
+                || analysis.tables.is_empty()
+                || resolved.text.split_whitespace().count() > 12
+            {
+                return false;
+            }
         }
         let origin = if resolved.from_file && origin != SqlOrigin::QueryFile {
             SqlOrigin::IncludeStr
@@ -1627,6 +1639,58 @@ impl<'a> Extractor<'a> {
         }
     }
 
+    /// Settings read from the environment by derive attributes:
+    /// `#[arg(env = "DATABASE_URL", default_value = "postgres://..")]` (clap, structopt) and
+    /// `#[envconfig(from = "DATABASE_URL", default = "..")]`.
+    fn field_attributes(&mut self, attrs: &[Attribute]) {
+        for attr in attrs {
+            let Some(kind) = attr.path().get_ident().map(|i| i.to_string()) else {
+                continue;
+            };
+            if !matches!(kind.as_str(), "arg" | "clap" | "structopt" | "envconfig") {
+                continue;
+            }
+            let mut env: Option<String> = None;
+            let mut default: Option<LitStr> = None;
+            let _ = attr.parse_nested_meta(|meta| {
+                let key = meta
+                    .path
+                    .get_ident()
+                    .map(|i| i.to_string())
+                    .unwrap_or_default();
+                if meta.input.peek(Token![=]) {
+                    let value = meta.value()?.parse::<Expr>()?;
+                    let literal = match value {
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Str(s), ..
+                        }) => Some(s),
+                        _ => None,
+                    };
+                    match key.as_str() {
+                        "env" | "from" => env = literal.map(|l| l.value()).or(env.take()),
+                        "default_value" | "default" => default = literal.or(default.take()),
+                        _ => {}
+                    }
+                } else if meta.input.peek(syn::token::Paren) {
+                    let _ = meta.input.parse::<proc_macro2::Group>()?;
+                }
+                Ok(())
+            });
+            let range = self.range_of(attr.span());
+            let default_value = default
+                .as_ref()
+                .map(|d| (d.value(), self.range_of(d.span())));
+            match env {
+                Some(name) => self.emit_env(name, default_value, range),
+                None => {
+                    if let Some((value, range)) = default_value {
+                        self.url_literal(&value, range);
+                    }
+                }
+            }
+        }
+    }
+
     // -----------------------------------------------------------------------------------------
     // Cross-crate uses.
 
@@ -2018,6 +2082,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         visit::visit_trait_item_fn(self, item);
         self.scopes.pop();
         self.functions.pop();
+    }
+
+    fn visit_field(&mut self, field: &'ast syn::Field) {
+        self.field_attributes(&field.attrs);
+        visit::visit_field(self, field);
     }
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {

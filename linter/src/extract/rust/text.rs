@@ -87,52 +87,51 @@ pub fn decode_literal(token: &str, start: usize) -> Option<Resolved> {
     let end = body.rfind('"')?;
     let body = &body[..end];
     let base = start + 1;
-    let bytes = body.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            let ch_len = body[i..].chars().next().map_or(1, char::len_utf8);
-            out.push_mapped(&body[i..i + ch_len], base + i);
-            i += ch_len;
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push_mapped(&body[i..i + c.len_utf8()], base + i);
             continue;
         }
-        let escape_start = i;
-        let kind = bytes.get(i + 1).copied();
-        i += 2;
+        let Some((_, kind)) = chars.next() else { break };
         let decoded: Option<char> = match kind {
-            Some(b'n') => Some('\n'),
-            Some(b't') => Some('\t'),
-            Some(b'r') => Some('\r'),
-            Some(b'0') => Some('\0'),
-            Some(b'\\') => Some('\\'),
-            Some(b'"') => Some('"'),
-            Some(b'\'') => Some('\''),
-            Some(b'x') => {
-                let hex = body.get(i..i + 2).unwrap_or("");
-                i += 2;
-                u8::from_str_radix(hex, 16).ok().map(char::from)
+            'n' => Some('\n'),
+            't' => Some('\t'),
+            'r' => Some('\r'),
+            '0' => Some('\0'),
+            '\\' => Some('\\'),
+            '"' => Some('"'),
+            '\'' => Some('\''),
+            'x' => {
+                let hex: String = (0..2)
+                    .filter_map(|_| chars.next().map(|(_, h)| h))
+                    .collect();
+                u8::from_str_radix(&hex, 16).ok().map(char::from)
             }
-            Some(b'u') => {
-                let close = body[i..].find('}').map_or(body.len(), |p| i + p);
-                let hex = body.get(i + 1..close).unwrap_or("").replace('_', "");
-                i = close + 1;
+            'u' => {
+                let mut hex = String::new();
+                for (_, h) in chars.by_ref() {
+                    match h {
+                        '{' | '_' => {}
+                        '}' => break,
+                        other => hex.push(other),
+                    }
+                }
                 u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
             }
-            Some(b'\n') | Some(b'\r') => {
+            '\n' | '\r' => {
                 // Line continuation: the newline and following whitespace are dropped.
-                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-                    i += 1;
-                }
+                while chars.next_if(|(_, w)| w.is_whitespace()).is_some() {}
                 None
             }
             _ => None,
         };
-        if let Some(c) = decoded {
+        if let Some(decoded) = decoded {
             let mut buf = [0u8; 4];
-            let s = c.encode_utf8(&mut buf);
+            let s = decoded.encode_utf8(&mut buf);
             out.text.push_str(s);
             out.map
-                .extend((0..s.len()).map(|_| Some((base + escape_start) as u32)));
+                .extend((0..s.len()).map(|_| Some((base + i) as u32)));
         }
     }
     Some(out)
@@ -216,13 +215,19 @@ pub fn reads_as_sql(text: &str, analysis: &crate::extract::sql::SqlAnalysis) -> 
     if !starts_with_sql_keyword(text) {
         return false;
     }
-    let word = first_word(text);
-    let prose_like = word.chars().any(|c| c.is_ascii_lowercase())
-        && !text.contains(['*', '=', '(', ',', ';', '\n', '$', '?']);
-    if prose_like {
+    if looks_like_prose(text) {
         return false;
     }
     analysis.parse_error.is_none() && !analysis.tables.is_empty()
+}
+
+/// "Select a file from the list": a lower- or title-case first word and none of the
+/// punctuation SQL almost always has. `select id from users` is prose by this test too, which
+/// is why it is only applied where nothing else says "database".
+pub fn looks_like_prose(text: &str) -> bool {
+    let word = first_word(text);
+    word.chars().any(|c| c.is_ascii_lowercase())
+        && !text.contains(['*', '=', '(', ',', ';', '\n', '$', '?'])
 }
 
 /// `PostComment` -> `post_comment`, `HTTPLog` -> `http_log` (sea-orm's iden naming).
@@ -266,6 +271,9 @@ mod tests {
         assert_eq!(continued.text, "SELECT *FROM t");
         assert_eq!(continued.source_range(13..14), Some(21..22));
         assert!(decode_literal("42", 0).is_none());
+        // Invalid escapes before multi-byte characters (seen in unparsable files) do not panic.
+        let odd = decode_literal("\"a\\é\\\"", 0).unwrap();
+        assert_eq!(odd.text, "a");
     }
 
     #[test]

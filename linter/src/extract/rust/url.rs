@@ -14,6 +14,13 @@ const SCHEMES: &[(&str, DbEngine)] = &[
     ("sqlite:", DbEngine::Sqlite),
 ];
 
+/// Case-insensitive ASCII prefix test that never slices inside a character.
+fn has_prefix(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
 fn default_port(engine: DbEngine) -> Option<u16> {
     match engine {
         DbEngine::Postgres => Some(5432),
@@ -28,9 +35,9 @@ fn default_port(engine: DbEngine) -> Option<u16> {
 pub fn is_database_url(text: &str) -> bool {
     let text = text.trim();
     !text.contains(char::is_whitespace)
-        && SCHEMES.iter().any(|(scheme, _)| {
-            text.len() > scheme.len() && text[..scheme.len()].eq_ignore_ascii_case(scheme)
-        })
+        && SCHEMES
+            .iter()
+            .any(|(scheme, _)| has_prefix(text, scheme) && text.len() > scheme.len())
 }
 
 /// Parses a database URL. Credentials are dropped, the host is lower-cased, a default port is
@@ -43,7 +50,7 @@ pub fn parse_database_url(text: &str) -> Option<DbTarget> {
     }
     let (scheme, engine) = SCHEMES
         .iter()
-        .find(|(scheme, _)| text[..scheme.len()].eq_ignore_ascii_case(scheme))?;
+        .find(|(scheme, _)| has_prefix(text, scheme))?;
     let rest = &text[scheme.len()..];
     let without_query = rest.split(['?', '#']).next().unwrap_or("");
     if *engine == DbEngine::Sqlite {
@@ -163,5 +170,7 @@ mod tests {
         );
         assert_eq!(parse_database_url("https://example.com"), None);
         assert_eq!(parse_database_url("connect to postgres://x/y"), None);
+        assert_eq!(parse_database_url("abcαβγ“”"), None);
+        assert_eq!(parse_database_url("cat-🚐"), None);
     }
 }
