@@ -182,3 +182,26 @@ fn unparsable_file_keeps_its_literals() {
     assert_eq!(facts.notes.len(), 1);
     assert_eq!(tables_of(&facts), ["sessions"]);
 }
+
+#[test]
+fn sql_consts_used_from_other_files_are_recorded_where_defined() {
+    let (text, facts) = extract(0, "orders/src/db/queries.rs");
+    let found: Vec<(String, SqlOrigin, String)> = facts
+        .queries
+        .iter()
+        .map(|q| (q.tables[0].table.to_string(), q.origin, q.function.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "used_here".to_owned(),
+                SqlOrigin::SqlxFunction,
+                "db::queries::local".to_owned()
+            ),
+            ("customers".to_owned(), SqlOrigin::Literal, String::new()),
+        ]
+    );
+    let customers = &facts.queries[1].tables[0];
+    assert_eq!(common::text_at(&text, &customers.span), "customers");
+}

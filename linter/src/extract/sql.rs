@@ -1461,6 +1461,41 @@ mod tests {
     }
 
     #[test]
+    fn dialect_specific_writes() {
+        let my = |sql: &str| tables(sql, SqlDialect::MySql);
+        assert_eq!(
+            my("INSERT IGNORE INTO `events` (id) VALUES (:id) ON DUPLICATE KEY UPDATE id = id"),
+            vec![t("events", Access::Write, "`events`")]
+        );
+        assert_eq!(
+            my("REPLACE INTO shop.stock (sku) VALUES (?)"),
+            vec![t("shop.stock", Access::Write, "shop.stock")]
+        );
+        assert_eq!(
+            my("DELETE o FROM orders o JOIN carts c ON c.id = o.cart_id"),
+            vec![
+                t("orders", Access::Write, "orders"),
+                t("carts", Access::Read, "carts")
+            ]
+        );
+        assert_eq!(
+            tables(
+                "INSERT OR IGNORE INTO seen (id) VALUES (?1)",
+                SqlDialect::Sqlite
+            ),
+            vec![t("seen", Access::Write, "seen")]
+        );
+        assert_eq!(
+            pg("SELECT id FROM jobs WHERE state = 'new' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 10"),
+            vec![t("jobs", Access::Read, "jobs")]
+        );
+        assert_eq!(
+            pg("INSERT INTO processed_messages (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"),
+            vec![t("processed_messages", Access::Write, "processed_messages")]
+        );
+    }
+
+    #[test]
     fn never_panics_on_garbage() {
         for sql in [
             "",

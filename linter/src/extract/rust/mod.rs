@@ -60,20 +60,23 @@ pub fn extract_file_at(
         Ok(ast) => {
             extractor.prepass(&ast);
             extractor.visit_file(&ast);
+            extractor.unused_sql_consts();
         }
         Err(error) => {
             let range = error.span().byte_range();
             let span = (!range.is_empty() || range.start > 0).then(|| extractor.span(range));
-            let start = error.span().start();
+            let message = match &span {
+                Some(at) => format!(
+                    "Rust syntax error at {}:{}: {error}; only string literals were scanned",
+                    at.line, at.column
+                ),
+                None => format!("Rust syntax error: {error}; only string literals were scanned"),
+            };
             extractor.facts.notes.push(Note {
                 kind: NoteKind::RustSyntax,
                 file,
                 span,
-                message: format!(
-                    "Rust syntax error at {}:{}: {error}; only string literals were scanned",
-                    start.line,
-                    start.column + 1
-                ),
+                message,
             });
             match parse_text.parse::<TokenStream>() {
                 Ok(tokens) => extractor.scan_literals(tokens),
@@ -280,6 +283,9 @@ struct Extractor<'a> {
     scopes: Vec<HashMap<String, Option<Resolved>>>,
     /// File-level (and impl-level) `const`/`static` string values by name.
     consts: HashMap<String, Expr>,
+    /// Item-level `const`/`static` names in file order, and those some code here resolved.
+    const_order: Vec<String>,
+    used_consts: HashSet<String>,
     /// Workspace crates by the name code uses for them (aliases included).
     crate_names: HashMap<String, CrateId>,
     /// sea-orm iden enums: enum name -> table name.
@@ -332,6 +338,8 @@ impl<'a> Extractor<'a> {
             functions: Vec::new(),
             scopes: vec![HashMap::new()],
             consts: HashMap::new(),
+            const_order: Vec::new(),
+            used_consts: HashSet::new(),
             crate_names,
             idens: HashMap::new(),
             consumed: Vec::new(),
@@ -382,12 +390,19 @@ impl<'a> Extractor<'a> {
             ex: &'p mut Extractor<'a>,
         }
         impl<'ast> Visit<'ast> for Pre<'_, '_> {
+            fn visit_item(&mut self, item: &'ast syn::Item) {
+                if !is_test_code(item_attrs(item)) {
+                    visit::visit_item(self, item);
+                }
+            }
             fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+                self.ex.const_order.push(item.ident.to_string());
                 self.ex
                     .consts
                     .insert(item.ident.to_string(), (*item.expr).clone());
             }
             fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+                self.ex.const_order.push(item.ident.to_string());
                 self.ex
                     .consts
                     .insert(item.ident.to_string(), (*item.expr).clone());
@@ -439,7 +454,12 @@ impl<'a> Extractor<'a> {
                 return binding.clone();
             }
         }
+        self.resolve_const(name)
+    }
+
+    fn resolve_const(&mut self, name: &str) -> Option<Resolved> {
         let value = self.consts.get(name)?.clone();
+        self.used_consts.insert(name.to_owned());
         self.resolve(&value)
     }
 
@@ -488,8 +508,7 @@ impl<'a> Extractor<'a> {
                 if p.path.segments.len() == 1 {
                     self.lookup(&last)
                 } else {
-                    let value = self.consts.get(&last)?.clone();
-                    self.resolve(&value)
+                    self.resolve_const(&last)
                 }
             }
             Expr::MethodCall(m) => {
@@ -855,6 +874,41 @@ impl<'a> Extractor<'a> {
             table,
             span,
         });
+    }
+
+    /// SQL kept in a `const`/`static` that nothing in this file uses: it is used from another
+    /// file (`queries::FIND_USER`), so it is recorded where it is defined.
+    fn unused_sql_consts(&mut self) {
+        let names: Vec<String> = self
+            .const_order
+            .iter()
+            .filter(|n| !self.used_consts.contains(*n))
+            .cloned()
+            .collect();
+        for name in names {
+            let Some(expr) = self.consts.get(&name).cloned() else {
+                continue;
+            };
+            let range = self.range_of(expr.span());
+            if self.is_consumed(&range) {
+                continue;
+            }
+            let Some(resolved) = self.resolve(&expr) else {
+                continue;
+            };
+            if !starts_with_sql_keyword(&resolved.text) {
+                continue;
+            }
+            let analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
+            if reads_as_sql(&resolved.text, &analysis) {
+                let origin = if resolved.from_file {
+                    SqlOrigin::IncludeStr
+                } else {
+                    SqlOrigin::Literal
+                };
+                self.emit_analysis(&resolved, &analysis, range, origin);
+            }
+        }
     }
 
     fn finish(mut self, out: &mut Facts) {
@@ -1977,6 +2031,22 @@ fn access_kind_name(receiver: &Expr) -> &'static str {
     }
 }
 
+fn item_attrs(item: &syn::Item) -> &[Attribute] {
+    match item {
+        syn::Item::Const(i) => &i.attrs,
+        syn::Item::Enum(i) => &i.attrs,
+        syn::Item::Fn(i) => &i.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Macro(i) => &i.attrs,
+        syn::Item::Mod(i) => &i.attrs,
+        syn::Item::Static(i) => &i.attrs,
+        syn::Item::Struct(i) => &i.attrs,
+        syn::Item::Trait(i) => &i.attrs,
+        syn::Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
 /// `#[cfg(test)]`, `#[test]`, `#[tokio::test]`, `#[sqlx::test]`, ... mark test-only code.
 fn is_test_code(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|attr| {
@@ -1997,20 +2067,7 @@ fn is_test_code(attrs: &[Attribute]) -> bool {
 
 impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_item(&mut self, item: &'ast syn::Item) {
-        let attrs: &[Attribute] = match item {
-            syn::Item::Const(i) => &i.attrs,
-            syn::Item::Enum(i) => &i.attrs,
-            syn::Item::Fn(i) => &i.attrs,
-            syn::Item::Impl(i) => &i.attrs,
-            syn::Item::Macro(i) => &i.attrs,
-            syn::Item::Mod(i) => &i.attrs,
-            syn::Item::Static(i) => &i.attrs,
-            syn::Item::Struct(i) => &i.attrs,
-            syn::Item::Trait(i) => &i.attrs,
-            syn::Item::Use(i) => &i.attrs,
-            _ => &[],
-        };
-        if is_test_code(attrs) {
+        if is_test_code(item_attrs(item)) {
             return;
         }
         visit::visit_item(self, item);
