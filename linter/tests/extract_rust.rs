@@ -131,6 +131,13 @@ fn cross_crate_uses_and_tokio_postgres() {
     let (text, facts) = extract(1, "billing/src/lib.rs");
     insta::assert_json_snapshot!("billing", common::summary(&text, &facts));
     assert!(facts.crate_uses.iter().all(|u| u.used_crate.0 == 0));
+    // `use crate::local::orders;` makes `orders::helper()` a local path, not the orders crate.
+    assert!(!facts.crate_uses.iter().any(|u| u.path == "orders::helper"));
+    // A leading `::` always names the crate.
+    assert!(facts
+        .crate_uses
+        .iter()
+        .any(|u| u.path == "orders::schema::orders::table"));
     let prepared = facts
         .queries
         .iter()

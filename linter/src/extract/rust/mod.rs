@@ -288,6 +288,11 @@ struct Extractor<'a> {
     used_consts: HashSet<String>,
     /// Workspace crates by the name code uses for them (aliases included).
     crate_names: HashMap<String, CrateId>,
+    /// Names a `use` imports from elsewhere (`use crate::orders;`): in expression paths they
+    /// are not the crate of the same name.
+    shadowed: HashSet<String>,
+    /// The same for `use` inside blocks, one set per open block.
+    local_shadowed: Vec<HashSet<String>>,
     /// sea-orm iden enums: enum name -> table name.
     idens: HashMap<String, String>,
     /// Source ranges already attributed to a database call, so the generic literal pass does
@@ -304,23 +309,18 @@ struct Extractor<'a> {
 
 impl<'a> Extractor<'a> {
     fn new(cx: &'a CrateContext<'a>, file: FileId, path: &Utf8Path, text: &'a str) -> Self {
+        // Code can only name crates it depends on; a path dependency the manifest reader did
+        // not resolve is matched to a member by package name.
         let mut crate_names = HashMap::new();
-        let mut external = HashSet::new();
         for dep in &cx.krate.dependencies {
-            match dep.member {
-                Some(member) if member != cx.krate.id => {
-                    crate_names.insert(dep.code_name.clone(), member);
-                }
-                Some(_) => {}
-                None => {
-                    external.insert(dep.code_name.clone());
-                }
-            }
-        }
-        for krate in cx.crates {
-            let code_name = krate.name.replace('-', "_");
-            if krate.id != cx.krate.id && !external.contains(&code_name) {
-                crate_names.entry(code_name).or_insert(krate.id);
+            let member = dep.member.or_else(|| {
+                cx.crates
+                    .iter()
+                    .find(|c| c.name == dep.package)
+                    .map(|c| c.id)
+            });
+            if let Some(member) = member.filter(|m| *m != cx.krate.id) {
+                crate_names.insert(dep.code_name.clone(), member);
             }
         }
         for reserved in ["crate", "self", "super", "std", "core", "alloc", "Self"] {
@@ -341,6 +341,8 @@ impl<'a> Extractor<'a> {
             const_order: Vec::new(),
             used_consts: HashSet::new(),
             crate_names,
+            shadowed: HashSet::new(),
+            local_shadowed: Vec::new(),
             idens: HashMap::new(),
             consumed: Vec::new(),
             handled_env_calls: HashSet::new(),
@@ -426,11 +428,6 @@ impl<'a> Extractor<'a> {
                 }
                 visit::visit_item_enum(self, item);
             }
-            fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
-                // A local module shadows a crate of the same name in paths.
-                self.ex.crate_names.remove(&item.ident.to_string());
-                visit::visit_item_mod(self, item);
-            }
             fn visit_item_extern_crate(&mut self, item: &'ast syn::ItemExternCrate) {
                 if let Some((_, alias)) = &item.rename {
                     if let Some(id) = self.ex.crate_names.get(&item.ident.to_string()).copied() {
@@ -440,6 +437,16 @@ impl<'a> Extractor<'a> {
             }
             fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
                 collect_use_aliases(&item.tree, None, &mut self.ex.crate_names);
+            }
+        }
+        // File-level modules and imports shadow crates of the same name in this file's paths.
+        for item in &file.items {
+            match item {
+                syn::Item::Mod(m) => {
+                    self.crate_names.remove(&m.ident.to_string());
+                }
+                syn::Item::Use(u) => collect_shadowing(&u.tree, 0, &mut self.shadowed),
+                _ => {}
             }
         }
         Pre { ex: self }.visit_file(file);
@@ -1753,6 +1760,12 @@ impl<'a> Extractor<'a> {
         if segs.len() < 2 {
             return;
         }
+        let shadowed = path.leading_colon.is_none()
+            && (self.shadowed.contains(&segs[0])
+                || self.local_shadowed.iter().any(|s| s.contains(&segs[0])));
+        if shadowed {
+            return;
+        }
         let Some(id) = self.crate_names.get(&segs[0]).copied() else {
             return;
         };
@@ -1931,6 +1944,26 @@ fn collect_use_aliases(
             }
         }
         UseTree::Name(_) | UseTree::Glob(_) => {}
+    }
+}
+
+/// Names bound by a `use` below its root (`use crate::x::orders;` binds `orders`).
+fn collect_shadowing(tree: &UseTree, depth: usize, out: &mut HashSet<String>) {
+    match tree {
+        UseTree::Path(p) => collect_shadowing(&p.tree, depth + 1, out),
+        UseTree::Name(n) if depth > 0 && n.ident != "self" => {
+            out.insert(n.ident.to_string());
+        }
+        // `use orders as o;` at the root keeps `o` a crate alias (see the alias pass).
+        UseTree::Rename(r) if depth > 0 => {
+            out.insert(r.rename.to_string());
+        }
+        UseTree::Group(g) => {
+            for item in &g.items {
+                collect_shadowing(item, depth, out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -2153,7 +2186,17 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
         self.scopes.push(HashMap::new());
+        self.local_shadowed.push(HashSet::new());
+        // Items are visible in the whole block, before and after their position.
+        for stmt in &block.stmts {
+            if let Stmt::Item(syn::Item::Use(u)) = stmt {
+                if let Some(set) = self.local_shadowed.last_mut() {
+                    collect_shadowing(&u.tree, 0, set);
+                }
+            }
+        }
         visit::visit_block(self, block);
+        self.local_shadowed.pop();
         self.scopes.pop();
     }
 
