@@ -212,3 +212,34 @@ fn sql_consts_used_from_other_files_are_recorded_where_defined() {
     let customers = &facts.queries[1].tables[0];
     assert_eq!(common::text_at(&text, &customers.span), "customers");
 }
+
+#[test]
+fn file_that_tokenizes_but_does_not_parse() {
+    let (_, facts) = extract(4, "broken/src/half.rs");
+    assert_eq!(facts.notes.len(), 1);
+    assert!(facts.notes[0].span.is_some());
+    assert_eq!(tables_of(&facts), ["b"]);
+    assert_eq!(facts.queries[0].certainty, Certainty::Unknown);
+    assert_eq!(facts.connections.len(), 1);
+}
+
+#[test]
+fn path_less_entry_point_treats_the_file_as_the_crate_root() {
+    let root = common::fixture_root();
+    let crates = common::crates();
+    let cx = CrateContext {
+        root: &root,
+        krate: &crates[0],
+        crates: &crates,
+    };
+    let text = common::read(&root, "orders/src/schema.rs");
+    let mut facts = Facts::default();
+    archlint::extract::rust::extract_file(&cx, FileId(3), &text, &mut facts);
+    let paths: Vec<&str> = facts
+        .orm_tables
+        .iter()
+        .map(|t| t.rust_path.as_str())
+        .collect();
+    assert_eq!(paths, ["orders", "lines", "invoices"]);
+    assert!(facts.orm_tables.iter().all(|t| t.span.file == FileId(3)));
+}
