@@ -175,7 +175,7 @@ fn sea_orm_migration() {
         .filter(|t| t.access == Access::Create)
         .map(|t| t.table.to_string())
         .collect();
-    assert_eq!(created, ["posts", "blog_comment", "tags"]);
+    assert_eq!(created, ["posts", "blog_comment", "tags", "cakes"]);
     assert!(
         !set.tables.iter().any(|t| t.access == Access::Drop),
         "down() is not ownership"

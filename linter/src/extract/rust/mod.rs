@@ -301,7 +301,9 @@ struct Extractor<'a> {
     /// Env lookups and URL literals already recorded with their default.
     handled_env_calls: HashSet<usize>,
     handled_literals: HashSet<usize>,
+    /// Inside an `impl MigrationTrait` (sea-orm), and whether the file has one.
     migration_impl: bool,
+    has_migration_impl: bool,
     migration_up: bool,
     migration_tables: Vec<TableRef>,
     depth: usize,
@@ -348,6 +350,7 @@ impl<'a> Extractor<'a> {
             handled_env_calls: HashSet::new(),
             handled_literals: HashSet::new(),
             migration_impl: false,
+            has_migration_impl: false,
             migration_up: false,
             migration_tables: Vec::new(),
             depth: 0,
@@ -413,6 +416,23 @@ impl<'a> Extractor<'a> {
                 self.ex
                     .consts
                     .insert(item.ident.to_string(), item.expr.clone());
+            }
+            fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+                // Hand-written `impl Iden for Post { .. Self::Table => "posts" .. }`.
+                let is_iden = item
+                    .trait_
+                    .as_ref()
+                    .and_then(|(_, path, _)| path.segments.last())
+                    .is_some_and(|s| s.ident == "Iden");
+                if let (true, syn::Type::Path(ty)) = (is_iden, item.self_ty.as_ref()) {
+                    if let Some(name) = ty.path.segments.last().map(|s| s.ident.to_string()) {
+                        let tokens = quote::ToTokens::to_token_stream(item);
+                        if let Some(table) = table_arm_literal(tokens) {
+                            self.ex.idens.insert(name, table);
+                        }
+                    }
+                }
+                visit::visit_item_impl(self, item);
             }
             fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
                 if derives(&item.attrs, &["DeriveIden", "Iden"]) {
@@ -919,7 +939,7 @@ impl<'a> Extractor<'a> {
     }
 
     fn finish(mut self, out: &mut Facts) {
-        if self.migration_impl {
+        if self.has_migration_impl {
             let tables = std::mem::take(&mut self.migration_tables);
             self.facts.migrations.push(MigrationSet {
                 crate_id: self.cx.krate.id,
@@ -1947,6 +1967,33 @@ fn collect_use_aliases(
     }
 }
 
+/// The string a `Table => "name"` match arm yields, anywhere in the tokens.
+fn table_arm_literal(tokens: TokenStream) -> Option<String> {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Group(g) => {
+                if let Some(found) = table_arm_literal(g.stream()) {
+                    return Some(found);
+                }
+            }
+            TokenTree::Ident(ident) if ident == "Table" => {
+                let arrow = matches!(
+                    (trees.get(i + 1), trees.get(i + 2)),
+                    (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == '=' && b.as_char() == '>'
+                );
+                if let (true, Some(TokenTree::Literal(lit))) = (arrow, trees.get(i + 3)) {
+                    if let Ok(lit) = syn::parse2::<LitStr>(TokenTree::Literal(lit.clone()).into()) {
+                        return Some(lit.value());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Names bound by a `use` below its root (`use crate::x::orders;` binds `orders`).
 fn collect_shadowing(tree: &UseTree, depth: usize, out: &mut HashSet<String>) {
     match tree {
@@ -2134,13 +2181,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             .and_then(|(_, path, _)| path.segments.last())
             .is_some_and(|s| s.ident == "MigrationTrait");
         let was_migration = self.migration_impl;
-        if is_migration {
-            self.migration_impl = true;
-        }
+        self.migration_impl = is_migration;
+        self.has_migration_impl |= is_migration;
         visit::visit_item_impl(self, item);
-        if !is_migration {
-            self.migration_impl = was_migration;
-        }
+        self.migration_impl = was_migration;
         self.impl_type = previous;
     }
 
