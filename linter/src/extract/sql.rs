@@ -273,6 +273,21 @@ fn neutralise(sql: &str) -> (String, Vec<Range<usize>>) {
         }
         i += 1;
     }
+    // Postgres row-lock strengths sqlparser does not know, padded to keep offsets.
+    for (from, to) in [
+        (&b"FOR NO KEY UPDATE"[..], &b"FOR UPDATE       "[..]),
+        (&b"FOR KEY SHARE"[..], &b"FOR SHARE    "[..]),
+    ] {
+        let mut at = 0;
+        while let Some(pos) = out[at..]
+            .windows(from.len())
+            .position(|w| w.eq_ignore_ascii_case(from))
+        {
+            let start = at + pos;
+            out[start..start + from.len()].copy_from_slice(to);
+            at = start + from.len();
+        }
+    }
     // Only ASCII bytes were replaced by ASCII bytes, so the text stays valid UTF-8.
     let prepared = String::from_utf8(out).unwrap_or_else(|_| sql.to_owned());
     (prepared, holes)
@@ -720,6 +735,12 @@ impl<'a> Collector<'a> {
                 }
             }
             Statement::CreateIndex(index) => self.mark(&index.table_name, Access::Alter),
+            // Taking a table lock is done to write it.
+            Statement::Lock(lock) => {
+                for target in &lock.tables {
+                    self.mark(&target.name, Access::Write);
+                }
+            }
             Statement::CreateTrigger(trigger) => self.mark(&trigger.table_name, Access::Alter),
             Statement::CreatePolicy(policy) => self.mark(&policy.table_name, Access::Alter),
             Statement::Drop {
@@ -1488,6 +1509,15 @@ mod tests {
         assert_eq!(
             pg("SELECT id FROM jobs WHERE state = 'new' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 10"),
             vec![t("jobs", Access::Read, "jobs")]
+        );
+        let locked = analyze(
+            "SELECT * FROM jobs WHERE id = $1 FOR NO KEY UPDATE",
+            SqlDialect::Postgres,
+        );
+        assert!(locked.parse_error.is_none(), "{:?}", locked.parse_error);
+        assert_eq!(
+            pg("LOCK TABLE ledger IN EXCLUSIVE MODE"),
+            vec![t("ledger", Access::Write, "ledger")]
         );
         assert_eq!(
             pg("INSERT INTO processed_messages (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"),
