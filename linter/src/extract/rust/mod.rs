@@ -837,6 +837,25 @@ impl<'a> Extractor<'a> {
         true
     }
 
+    /// `QueryBuilder::new("INSERT INTO t (a, b) ")`: the start of a statement completed at run
+    /// time. It rarely parses on its own; tables found in the prefix are as sure as a
+    /// template's.
+    fn query_builder_prefix(&mut self, expr: &Expr) {
+        let range = self.range_of(expr.span());
+        let Some(mut resolved) = self.resolve(expr) else {
+            return;
+        };
+        if !starts_with_sql_keyword(&resolved.text) {
+            return;
+        }
+        let mut analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
+        if !analysis.tables.is_empty() {
+            analysis.parse_error = None;
+        }
+        resolved.certainty = resolved.certainty.max(Certainty::Template);
+        self.emit_analysis(&resolved, &analysis, range, SqlOrigin::SqlxFunction);
+    }
+
     fn emit_migration(&mut self, dir: Utf8PathBuf, tool: MigrationTool, run_at: Range<usize>) {
         let run_at = Some(self.span(run_at));
         self.facts.migrations.push(MigrationSet {
@@ -983,7 +1002,7 @@ impl<'a> Extractor<'a> {
                 self.sql_argument(args[0], SqlOrigin::SqlxFunction, !qualified_sqlx);
             }
             (["QueryBuilder", "new"], _) if !args.is_empty() => {
-                self.sql_argument(args[0], SqlOrigin::SqlxFunction, true);
+                self.query_builder_prefix(args[0]);
             }
             (_, "sql_query") if !args.is_empty() => {
                 let qualified = segs.first().is_some_and(|s| s == "diesel");
