@@ -1082,7 +1082,8 @@ fn scan_routine_bodies(text: &str, toks: &[Tok]) -> Vec<SqlTable> {
         let Some(tag_len) = quoted[1..].find('$').map(|p| p + 2) else {
             continue;
         };
-        if quoted.len() < 2 * tag_len {
+        // Unterminated bodies run to the end of the text; they are not scanned.
+        if quoted.len() < 2 * tag_len || !quoted.ends_with(&quoted[..tag_len]) {
             continue;
         }
         let body_start = tok.range.start + tag_len;
@@ -1551,6 +1552,7 @@ mod tests {
             "DELETE FROM `é",
             "$$é$",
             "DO $a$ é $a",
+            "CREATE FUNCTION $$ASé ",
             "FROM FROM FROM",
             "WITH a AS (",
         ] {

@@ -76,10 +76,14 @@ pub fn decode_literal(token: &str, start: usize) -> Option<Resolved> {
         let hashes = rest.bytes().take_while(|&b| b == b'#').count();
         let open = 1 + hashes + 1;
         let close = hashes + 1;
-        if token.len() < open + close || token.as_bytes().get(open - 1) != Some(&b'"') {
+        let closing = format!("\"{}", "#".repeat(hashes));
+        if token.len() < open + close
+            || token.as_bytes().get(open - 1) != Some(&b'"')
+            || !token.ends_with(&closing)
+        {
             return None;
         }
-        let body = &token[open..token.len() - close];
+        let body = token.get(open..token.len() - close)?;
         out.push_mapped(body, start + open);
         return Some(out);
     }
@@ -271,6 +275,7 @@ mod tests {
         assert_eq!(continued.text, "SELECT *FROM t");
         assert_eq!(continued.source_range(13..14), Some(21..22));
         assert!(decode_literal("42", 0).is_none());
+        assert!(decode_literal("r#\"x\"#é", 0).is_none());
         // Invalid escapes before multi-byte characters (seen in unparsable files) do not panic.
         let odd = decode_literal("\"a\\é\\\"", 0).unwrap();
         assert_eq!(odd.text, "a");
