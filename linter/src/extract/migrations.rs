@@ -12,8 +12,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::extract::{sql, CrateContext, Facts};
 use crate::model::{
-    Access, MigrationSet, MigrationTool, Model, Note, NoteKind, SourceFile, Span, SqlOrigin,
-    SqlQuery, TableRef,
+    Access, Certainty, MigrationSet, MigrationTool, Model, Note, NoteKind, SourceFile, Span,
+    SqlOrigin, SqlQuery, TableRef,
 };
 use crate::source::LineIndex;
 
@@ -149,7 +149,11 @@ pub fn extract_dir(
                 crate_id: cx.krate.id,
                 span: span(range.start, range.end),
                 origin: SqlOrigin::Migration,
-                certainty: analysis.certainty(),
+                certainty: if analysis.scanned.contains(range) {
+                    Certainty::Unknown
+                } else {
+                    Certainty::Exact
+                },
                 tables,
                 statements: vec![keyword.clone()],
                 function: String::new(),

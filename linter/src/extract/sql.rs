@@ -42,11 +42,14 @@ pub struct SqlAnalysis {
     pub statement_ranges: Vec<Range<usize>>,
     /// Byte range of the first statement sqlparser rejected.
     pub parse_error_range: Option<Range<usize>>,
+    /// Byte ranges of the statements whose tables came from the keyword scan: those sqlparser
+    /// rejected and routine bodies (PL/pgSQL) it keeps as strings.
+    pub scanned: Vec<Range<usize>>,
 }
 
 impl SqlAnalysis {
     pub fn certainty(&self) -> Certainty {
-        if self.parse_error.is_some() {
+        if self.parse_error.is_some() || !self.scanned.is_empty() {
             Certainty::Unknown
         } else {
             Certainty::Exact
@@ -74,7 +77,11 @@ pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAnalysis {
             keyword.as_str(),
             "CREATE FUNCTION" | "CREATE PROCEDURE" | "DO"
         ) {
-            analysis.tables.extend(scan_routine_bodies(&prepared, toks));
+            let found = scan_routine_bodies(&prepared, toks);
+            if !found.is_empty() {
+                analysis.scanned.push(statement.range.clone());
+                analysis.tables.extend(found);
+            }
         }
         match parse(parser_dialect.as_ref(), text) {
             Ok(parsed) => {
@@ -89,6 +96,7 @@ pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAnalysis {
                 }
             }
             Err(message) => {
+                analysis.scanned.push(statement.range.clone());
                 if analysis.parse_error.is_none() {
                     // sqlparser's position is relative to the statement; the range says where.
                     let message = match message.find(" at Line:") {

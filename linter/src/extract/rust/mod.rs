@@ -851,6 +851,7 @@ impl<'a> Extractor<'a> {
         let mut analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
         if !analysis.tables.is_empty() {
             analysis.parse_error = None;
+            analysis.scanned.clear();
         }
         resolved.certainty = resolved.certainty.max(Certainty::Template);
         self.emit_analysis(&resolved, &analysis, range, SqlOrigin::SqlxFunction);
