@@ -1,7 +1,8 @@
 //! Migration directories: sqlx, diesel, refinery and plain layouts, down files, bad SQL, and
 //! the `migrate!`/`embed_migrations!` calls that name them.
 
-mod common;
+mod extract_support;
+use extract_support as common;
 
 use archlint::extract::migrations::extract_dir;
 use archlint::extract::rust::extract_file_at;

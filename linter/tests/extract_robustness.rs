@@ -2,7 +2,8 @@
 //! text, whatever the input: token soups built from the shapes that once broke them (multi-byte
 //! characters after escapes, unterminated quotes and dollar-quotes, literal suffixes).
 
-mod common;
+mod extract_support;
+use extract_support as common;
 
 use archlint::extract::rust::extract_file_at;
 use archlint::extract::sql::analyze;

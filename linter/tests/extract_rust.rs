@@ -2,7 +2,8 @@
 //! cross-crate uses, migrations calls, environment lookups, and the look-alikes that must stay
 //! silent.
 
-mod common;
+mod extract_support;
+use extract_support as common;
 
 use archlint::extract::rust::extract_file_at;
 use archlint::extract::{CrateContext, Facts};
