@@ -244,3 +244,23 @@ fn path_less_entry_point_treats_the_file_as_the_crate_root() {
     assert_eq!(paths, ["orders", "lines", "invoices"]);
     assert!(facts.orm_tables.iter().all(|t| t.span.file == FileId(3)));
 }
+
+#[test]
+fn include_str_is_found_with_or_without_the_file_path() {
+    let (_, facts) = extract(0, "orders/src/db/report.rs");
+    assert_eq!(facts.queries[0].origin, SqlOrigin::IncludeStr);
+    assert_eq!(tables_of(&facts), ["orders", "order_lines"]);
+    assert_eq!(facts.queries[0].function, "db::report::daily");
+
+    let root = common::fixture_root();
+    let crates = common::crates();
+    let cx = CrateContext {
+        root: &root,
+        krate: &crates[0],
+        crates: &crates,
+    };
+    let text = common::read(&root, "orders/src/db/report.rs");
+    let mut facts = Facts::default();
+    archlint::extract::rust::extract_file(&cx, FileId(0), &text, &mut facts);
+    assert_eq!(tables_of(&facts), ["orders", "order_lines"]);
+}

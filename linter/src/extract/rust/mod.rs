@@ -52,7 +52,9 @@ use uses::*;
 /// `include_str!` is resolved against the crate's `src/`; prefer [`extract_file_at`].
 pub fn extract_file(cx: &CrateContext<'_>, file: FileId, text: &str, out: &mut Facts) {
     let path = cx.krate.dir.join("src/lib.rs");
-    extract_file_at(cx, file, &path, text, out);
+    let mut extractor = Extractor::new(cx, file, &path, text);
+    extractor.path_known = false;
+    run(extractor, file, text, out);
 }
 
 /// Like [`extract_file`], with the file's path relative to the workspace root, used to compute
@@ -64,7 +66,10 @@ pub fn extract_file_at(
     text: &str,
     out: &mut Facts,
 ) {
-    let mut extractor = Extractor::new(cx, file, path, text);
+    run(Extractor::new(cx, file, path, text), file, text, out);
+}
+
+fn run(mut extractor: Extractor<'_>, file: FileId, text: &str, out: &mut Facts) {
     let parse_text = neutralise_prelude(text);
     match syn::parse_file(&parse_text) {
         Ok(ast) => {
@@ -281,6 +286,8 @@ struct Extractor<'a> {
     cx: &'a CrateContext<'a>,
     file: FileId,
     path: Utf8PathBuf,
+    /// False when the caller did not say where the file is (`extract_file`).
+    path_known: bool,
     text: &'a str,
     index: LineIndex,
     facts: Facts,
@@ -342,6 +349,7 @@ impl<'a> Extractor<'a> {
             cx,
             file,
             path: path.to_owned(),
+            path_known: true,
             text,
             index: LineIndex::new(text),
             facts: Facts::default(),
