@@ -1,9 +1,1137 @@
 //! Rust sources (syn): SQL handed to database crates, ORM tables, `migrate!` calls,
 //! cross-crate uses, environment lookups and database URLs.
+//!
+//! One pass of a [`syn::visit::Visit`] over the file. Strings are resolved through literals,
+//! local `let` bindings, file-level `const`/`static` items, `concat!`, `include_str!` and
+//! `format!` templates ([`Resolved`] keeps a byte map back to the literal, so table spans point
+//! at the table name inside the literal). Macro bodies syn leaves opaque (`tokio::select!`,
+//! `async_stream::stream!`, project macros) are parsed as expressions or statements, and as a
+//! last resort scanned for string literals that read as SQL. Test code is skipped.
 
+mod macros;
+mod orm;
+mod resolve;
+mod settings;
+mod text;
+mod url;
+mod uses;
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use proc_macro2::{Delimiter, Span as PmSpan, TokenStream, TokenTree};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Attribute, Expr, ExprLit, ExprMethodCall, Lit, LitStr, Macro, Stmt, Token, UseTree};
+
+pub use text::{
+    decode_literal, looks_like_prose, reads_as_sql, snake_case, starts_with_sql_keyword, Resolved,
+};
+pub use url::{is_database_url, parse_database_url};
+
+use crate::extract::sql::{self, SqlAnalysis};
 use crate::extract::{CrateContext, Facts};
-use crate::model::FileId;
+use crate::model::{
+    Access, Certainty, ConnectionOwner, ConnectionSource, CrateId, CrateUse, DbConnection,
+    EnvLookup, FileId, MigrationSet, MigrationTool, Note, NoteKind, OrmKind, OrmTable, Span,
+    SqlOrigin, SqlQuery, TableName, TableRef,
+};
+use crate::source::LineIndex;
+
+use orm::*;
+use resolve::*;
+use settings::*;
+use uses::*;
 
 /// Extracts facts from one Rust file of a crate. `is_test` files are skipped by the caller
 /// unless configured otherwise; `#[cfg(test)]` items inside are skipped here.
-pub fn extract_file(_cx: &CrateContext<'_>, _file: FileId, _text: &str, _out: &mut Facts) {}
+///
+/// Without the file's path, module paths are computed as if the file were the crate root and
+/// `include_str!` is resolved against the crate's `src/`; prefer [`extract_file_at`].
+pub fn extract_file(cx: &CrateContext<'_>, file: FileId, text: &str, out: &mut Facts) {
+    let path = cx.krate.dir.join("src/lib.rs");
+    let mut extractor = Extractor::new(cx, file, &path, text);
+    extractor.path_known = false;
+    run(extractor, file, text, out);
+}
+
+/// Like [`extract_file`], with the file's path relative to the workspace root, used to compute
+/// module paths (`src/db/schema.rs` -> `db::schema`) and to read `include_str!` files.
+pub fn extract_file_at(
+    cx: &CrateContext<'_>,
+    file: FileId,
+    path: &Utf8Path,
+    text: &str,
+    out: &mut Facts,
+) {
+    run(Extractor::new(cx, file, path, text), file, text, out);
+}
+
+fn run(mut extractor: Extractor<'_>, file: FileId, text: &str, out: &mut Facts) {
+    let parse_text = neutralise_prelude(text);
+    match syn::parse_file(&parse_text) {
+        Ok(ast) => {
+            extractor.prepass(&ast);
+            extractor.visit_file(&ast);
+            extractor.unused_sql_consts();
+        }
+        Err(error) => {
+            let range = error.span().byte_range();
+            let span = (!range.is_empty() || range.start > 0).then(|| extractor.span(range));
+            let message = match &span {
+                Some(at) => format!(
+                    "Rust syntax error at {}:{}: {error}; only string literals were scanned",
+                    at.line, at.column
+                ),
+                None => format!("Rust syntax error: {error}; only string literals were scanned"),
+            };
+            extractor.facts.notes.push(Note {
+                kind: NoteKind::RustSyntax,
+                file,
+                span,
+                message,
+            });
+            match parse_text.parse::<TokenStream>() {
+                Ok(tokens) => extractor.scan_literals(tokens),
+                Err(_) => extractor.scan_raw_text(),
+            }
+        }
+    }
+    extractor.finish(out);
+    // Spans of this file are no longer needed; free proc-macro2's per-thread source map.
+    proc_macro2::extra::invalidate_current_thread_spans();
+}
+
+/// Replaces a BOM and a shebang line by spaces so syn's spans stay aligned with the text.
+fn neutralise_prelude(text: &str) -> String {
+    let mut owned = text.to_owned();
+    if owned.starts_with('\u{feff}') {
+        owned.replace_range(0..3, "   ");
+    }
+    if owned.starts_with("#!") && !owned[2..].trim_start().starts_with('[') {
+        let end = owned.find('\n').unwrap_or(owned.len());
+        owned.replace_range(0..end, &" ".repeat(end));
+    }
+    owned
+}
+
+/// Module path of a file inside its crate: `src/db/schema.rs` -> `["db", "schema"]`.
+pub fn module_path_of(crate_dir: &Utf8Path, file: &Utf8Path) -> Vec<String> {
+    let Ok(relative) = file.strip_prefix(crate_dir.join("src")) else {
+        return Vec::new();
+    };
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    if parts.first().is_some_and(|p| p == "bin") {
+        return Vec::new();
+    }
+    if let Some(last) = parts.pop() {
+        let stem = last.strip_suffix(".rs").unwrap_or(&last);
+        let crate_root = parts.is_empty() && matches!(stem, "lib" | "main");
+        if stem != "mod" && !crate_root {
+            parts.push(stem.to_owned());
+        }
+    }
+    parts
+}
+
+/// Joins `relative` to `base` lexically (`.` and `..` resolved); `None` when it leaves the root.
+pub fn normalise_path(base: &Utf8Path, relative: &str) -> Option<Utf8PathBuf> {
+    let mut parts: Vec<String> = Vec::new();
+    let joined = if relative.starts_with('/') {
+        Utf8PathBuf::from(relative)
+    } else {
+        base.join(relative)
+    };
+    for component in joined.as_str().split(['/', '\\']) {
+        match component {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other.to_owned()),
+        }
+    }
+    Some(Utf8PathBuf::from(parts.join("/")))
+}
+
+/// Database client families, to name the origin of SQL passed to a method.
+const DB_METHODS: &[(SqlOrigin, &[&str], &[&str])] = &[
+    (
+        SqlOrigin::SqlxFunction,
+        &["sqlx"],
+        &[
+            "execute",
+            "execute_many",
+            "fetch",
+            "fetch_one",
+            "fetch_all",
+            "fetch_optional",
+            "fetch_many",
+        ],
+    ),
+    (
+        SqlOrigin::TokioPostgres,
+        &[
+            "tokio_postgres",
+            "deadpool_postgres",
+            "bb8_postgres",
+            "postgres",
+            "r2d2_postgres",
+        ],
+        &[
+            "query",
+            "query_one",
+            "query_opt",
+            "query_raw",
+            "query_typed",
+            "query_typed_raw",
+            "execute",
+            "execute_raw",
+            "prepare",
+            "prepare_cached",
+            "prepare_typed",
+            "prepare_typed_cached",
+            "batch_execute",
+            "simple_query",
+            "copy_in",
+            "copy_out",
+        ],
+    ),
+    (
+        SqlOrigin::Rusqlite,
+        &[
+            "rusqlite",
+            "r2d2_sqlite",
+            "deadpool_sqlite",
+            "tokio_rusqlite",
+        ],
+        &[
+            "execute",
+            "prepare",
+            "prepare_cached",
+            "query_row",
+            "query_row_and_then",
+            "execute_batch",
+        ],
+    ),
+    (
+        SqlOrigin::MySqlAsync,
+        &["mysql_async", "mysql"],
+        &[
+            "query_drop",
+            "query",
+            "query_first",
+            "query_map",
+            "query_iter",
+            "query_fold",
+            "exec",
+            "exec_drop",
+            "exec_first",
+            "exec_map",
+            "exec_iter",
+            "exec_fold",
+            "exec_batch",
+            "prep",
+        ],
+    ),
+    (SqlOrigin::SeaOrmRaw, &["sea_orm"], &["execute_unprepared"]),
+];
+
+/// Macros whose string arguments are messages or format strings.
+const FORMATTING_MACROS: &[&str] = &[
+    "format",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "unreachable",
+    "todo",
+    "unimplemented",
+    "format_args",
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "event",
+    "span",
+    "info_span",
+    "debug_span",
+    "trace_span",
+    "warn_span",
+    "error_span",
+    "bail",
+    "anyhow",
+    "ensure",
+    "eyre",
+    "context",
+    "log",
+];
+
+struct Extractor<'a> {
+    cx: &'a CrateContext<'a>,
+    file: FileId,
+    path: Utf8PathBuf,
+    /// False when the caller did not say where the file is (`extract_file`).
+    path_known: bool,
+    text: &'a str,
+    index: LineIndex,
+    facts: Facts,
+    /// Module path of the file plus inline `mod` blocks being visited.
+    module: Vec<String>,
+    /// `Type` of the `impl` being visited, and the function stack.
+    impl_type: Option<String>,
+    functions: Vec<String>,
+    /// Local `let` bindings, resolved when bound (`None`: not a known string).
+    scopes: Vec<HashMap<String, Option<Resolved>>>,
+    /// File-level (and impl-level) `const`/`static` string values by name.
+    consts: HashMap<String, Expr>,
+    /// Item-level `const`/`static` names in file order, and those some code here resolved.
+    const_order: Vec<String>,
+    used_consts: HashSet<String>,
+    /// Workspace crates by the name code uses for them (aliases included).
+    crate_names: HashMap<String, CrateId>,
+    /// Names a `use` imports from elsewhere (`use crate::orders;`): in expression paths they
+    /// are not the crate of the same name.
+    shadowed: HashSet<String>,
+    /// The same for `use` inside blocks, one set per open block.
+    local_shadowed: Vec<HashSet<String>>,
+    /// sea-orm iden enums: enum name -> table name.
+    idens: HashMap<String, String>,
+    /// Source ranges already attributed to a database call, so the generic literal pass does
+    /// not report them again.
+    consumed: Vec<Range<usize>>,
+    /// Env lookups and URL literals already recorded with their default.
+    handled_env_calls: HashSet<usize>,
+    handled_literals: HashSet<usize>,
+    /// Inside an `impl MigrationTrait` (sea-orm), and whether the file has one.
+    migration_impl: bool,
+    has_migration_impl: bool,
+    migration_up: bool,
+    migration_tables: Vec<TableRef>,
+    depth: usize,
+}
+
+impl<'a> Extractor<'a> {
+    fn new(cx: &'a CrateContext<'a>, file: FileId, path: &Utf8Path, text: &'a str) -> Self {
+        // Code can only name crates it depends on; a path dependency the manifest reader did
+        // not resolve is matched to a member by package name.
+        let mut crate_names = HashMap::new();
+        for dep in &cx.krate.dependencies {
+            let member = dep.member.or_else(|| {
+                cx.crates
+                    .iter()
+                    .find(|c| c.name == dep.package)
+                    .map(|c| c.id)
+            });
+            if let Some(member) = member.filter(|m| *m != cx.krate.id) {
+                crate_names.insert(dep.code_name.clone(), member);
+            }
+        }
+        for reserved in ["crate", "self", "super", "std", "core", "alloc", "Self"] {
+            crate_names.remove(reserved);
+        }
+        Self {
+            cx,
+            file,
+            path: path.to_owned(),
+            path_known: true,
+            text,
+            index: LineIndex::new(text),
+            facts: Facts::default(),
+            module: module_path_of(&cx.krate.dir, path),
+            impl_type: None,
+            functions: Vec::new(),
+            scopes: vec![HashMap::new()],
+            consts: HashMap::new(),
+            const_order: Vec::new(),
+            used_consts: HashSet::new(),
+            crate_names,
+            shadowed: HashSet::new(),
+            local_shadowed: Vec::new(),
+            idens: HashMap::new(),
+            consumed: Vec::new(),
+            handled_env_calls: HashSet::new(),
+            handled_literals: HashSet::new(),
+            migration_impl: false,
+            has_migration_impl: false,
+            migration_up: false,
+            migration_tables: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    fn span(&self, range: Range<usize>) -> Span {
+        let end = range.end.min(self.text.len());
+        self.index
+            .span(self.file, self.text, range.start.min(end), end)
+    }
+
+    fn range_of(&self, span: PmSpan) -> Range<usize> {
+        let range = span.byte_range();
+        range.start.min(self.text.len())..range.end.min(self.text.len())
+    }
+
+    fn has_dependency(&self, names: &[&str]) -> bool {
+        self.cx.krate.dependencies.iter().any(|d| {
+            names.contains(&d.code_name.as_str())
+                || names.contains(&d.package.replace('-', "_").as_str())
+        })
+    }
+
+    fn function_path(&self) -> String {
+        let Some(function) = self.functions.last() else {
+            return String::new();
+        };
+        let mut parts = self.module.clone();
+        if let Some(ty) = &self.impl_type {
+            parts.push(ty.clone());
+        }
+        parts.push(function.clone());
+        parts.join("::")
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Pre-pass: consts, idens, aliases, local modules.
+
+    fn prepass(&mut self, file: &syn::File) {
+        struct Pre<'p, 'a> {
+            ex: &'p mut Extractor<'a>,
+        }
+        impl<'ast> Visit<'ast> for Pre<'_, '_> {
+            fn visit_item(&mut self, item: &'ast syn::Item) {
+                if !is_test_code(item_attrs(item)) {
+                    visit::visit_item(self, item);
+                }
+            }
+            fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+                self.ex.const_order.push(item.ident.to_string());
+                self.ex
+                    .consts
+                    .insert(item.ident.to_string(), (*item.expr).clone());
+            }
+            fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+                self.ex.const_order.push(item.ident.to_string());
+                self.ex
+                    .consts
+                    .insert(item.ident.to_string(), (*item.expr).clone());
+            }
+            fn visit_impl_item_const(&mut self, item: &'ast syn::ImplItemConst) {
+                self.ex
+                    .consts
+                    .insert(item.ident.to_string(), item.expr.clone());
+            }
+            fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+                // Hand-written `impl Iden for Post { .. Self::Table => "posts" .. }`.
+                let is_iden = item
+                    .trait_
+                    .as_ref()
+                    .and_then(|(_, path, _)| path.segments.last())
+                    .is_some_and(|s| s.ident == "Iden");
+                if let (true, syn::Type::Path(ty)) = (is_iden, item.self_ty.as_ref()) {
+                    if let Some(name) = ty.path.segments.last().map(|s| s.ident.to_string()) {
+                        let tokens = quote::ToTokens::to_token_stream(item);
+                        if let Some(table) = table_arm_literal(tokens) {
+                            self.ex.idens.insert(name, table);
+                        }
+                    }
+                }
+                visit::visit_item_impl(self, item);
+            }
+            fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+                if derives(&item.attrs, &["DeriveIden", "Iden"]) {
+                    let name = iden_rename(&item.attrs)
+                        .or_else(|| {
+                            item.variants
+                                .iter()
+                                .find(|v| v.ident == "Table")
+                                .and_then(|v| iden_rename(&v.attrs))
+                        })
+                        .unwrap_or_else(|| snake_case(&item.ident.to_string()));
+                    self.ex.idens.insert(item.ident.to_string(), name);
+                }
+                visit::visit_item_enum(self, item);
+            }
+            fn visit_item_extern_crate(&mut self, item: &'ast syn::ItemExternCrate) {
+                if let Some((_, alias)) = &item.rename {
+                    if let Some(id) = self.ex.crate_names.get(&item.ident.to_string()).copied() {
+                        self.ex.crate_names.insert(alias.to_string(), id);
+                    }
+                }
+            }
+            fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+                collect_use_aliases(&item.tree, None, &mut self.ex.crate_names);
+            }
+        }
+        // File-level modules and imports shadow crates of the same name in this file's paths.
+        for item in &file.items {
+            match item {
+                syn::Item::Mod(m) => {
+                    self.crate_names.remove(&m.ident.to_string());
+                }
+                syn::Item::Use(u) => collect_shadowing(&u.tree, 0, &mut self.shadowed),
+                _ => {}
+            }
+        }
+        Pre { ex: self }.visit_file(file);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Emitting facts.
+
+    fn table_span(&self, resolved: &Resolved, range: Range<usize>, fallback: Range<usize>) -> Span {
+        match resolved.source_range(range) {
+            Some(source) if !resolved.from_file => self.span(source),
+            _ => self.span(fallback),
+        }
+    }
+
+    /// Records SQL handed to a database API (or a literal that reads as SQL).
+    fn emit_sql(&mut self, resolved: &Resolved, expr_range: Range<usize>, origin: SqlOrigin) {
+        let analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
+        self.emit_analysis(resolved, &analysis, expr_range, origin);
+    }
+
+    fn emit_analysis(
+        &mut self,
+        resolved: &Resolved,
+        analysis: &SqlAnalysis,
+        expr_range: Range<usize>,
+        origin: SqlOrigin,
+    ) {
+        self.consumed.push(expr_range.clone());
+        let certainty = resolved.certainty.max(analysis.certainty());
+        let mut tables: Vec<TableRef> = analysis
+            .tables
+            .iter()
+            .map(|t| TableRef {
+                table: t.table.clone(),
+                access: t.access,
+                span: self.table_span(resolved, t.range.clone(), expr_range.clone()),
+            })
+            .collect();
+        let mut origin = origin;
+        if self.migration_up {
+            // SQL run by a sea-orm migration: schema changes belong to the migration set.
+            let (schema, data): (Vec<TableRef>, Vec<TableRef>) = tables
+                .into_iter()
+                .partition(|t| matches!(t.access, Access::Create | Access::Alter | Access::Drop));
+            self.migration_tables.extend(schema);
+            tables = data;
+            origin = SqlOrigin::Migration;
+            if tables.is_empty() {
+                return;
+            }
+        }
+        let span = self.span(expr_range);
+        self.facts.queries.push(SqlQuery {
+            crate_id: self.cx.krate.id,
+            span,
+            origin,
+            certainty,
+            tables,
+            statements: analysis.statements.clone(),
+            function: self.function_path(),
+        });
+    }
+
+    fn is_consumed(&self, range: &Range<usize>) -> bool {
+        self.consumed
+            .iter()
+            .any(|c| c.start <= range.start && range.end <= c.end)
+    }
+
+    /// A string argument of an unknown call: recorded when it clearly reads as SQL.
+    fn consider_literal_sql(&mut self, expr: &Expr) {
+        let range = self.range_of(expr.span());
+        if self.is_consumed(&range) {
+            return;
+        }
+        let plain = matches!(
+            expr,
+            Expr::Lit(_) | Expr::Path(_) | Expr::Macro(_) | Expr::Reference(_)
+        );
+        if !plain {
+            return;
+        }
+        let Some(resolved) = self.resolve(expr) else {
+            return;
+        };
+        if !starts_with_sql_keyword(&resolved.text) {
+            return;
+        }
+        let analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
+        if reads_as_sql(&resolved.text, &analysis) {
+            let origin = if resolved.from_file {
+                SqlOrigin::IncludeStr
+            } else {
+                SqlOrigin::Literal
+            };
+            self.emit_analysis(&resolved, &analysis, range, origin);
+        }
+    }
+
+    /// SQL argument of a known database API.
+    fn sql_argument(&mut self, expr: &Expr, origin: SqlOrigin, require_keyword: bool) -> bool {
+        let range = self.range_of(expr.span());
+        if self.is_consumed(&range) {
+            return true;
+        }
+        let Some(resolved) = self.resolve(expr) else {
+            return false;
+        };
+        if require_keyword && !starts_with_sql_keyword(&resolved.text) {
+            return false;
+        }
+        if require_keyword && looks_like_prose(&resolved.text) {
+            // Only prose-looking text that parses as SQL with a table is kept.
+            let analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
+            if analysis.parse_error.is_some()
+                || analysis.tables.is_empty()
+                || resolved.text.split_whitespace().count() > 12
+            {
+                return false;
+            }
+        }
+        let origin = if resolved.from_file && origin != SqlOrigin::QueryFile {
+            SqlOrigin::IncludeStr
+        } else {
+            origin
+        };
+        self.emit_sql(&resolved, range, origin);
+        true
+    }
+
+    /// `QueryBuilder::new("INSERT INTO t (a, b) ")`: the start of a statement completed at run
+    /// time. It rarely parses on its own; tables found in the prefix are as sure as a
+    /// template's.
+    fn query_builder_prefix(&mut self, expr: &Expr) {
+        let range = self.range_of(expr.span());
+        let Some(mut resolved) = self.resolve(expr) else {
+            return;
+        };
+        if !starts_with_sql_keyword(&resolved.text) {
+            return;
+        }
+        let mut analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
+        if !analysis.tables.is_empty() {
+            analysis.parse_error = None;
+            analysis.scanned.clear();
+        }
+        resolved.certainty = resolved.certainty.max(Certainty::Template);
+        self.emit_analysis(&resolved, &analysis, range, SqlOrigin::SqlxFunction);
+    }
+
+    fn emit_migration(&mut self, dir: Utf8PathBuf, tool: MigrationTool, run_at: Range<usize>) {
+        let run_at = Some(self.span(run_at));
+        self.facts.migrations.push(MigrationSet {
+            crate_id: self.cx.krate.id,
+            dir,
+            tool,
+            run_at,
+            tables: Vec::new(),
+        });
+    }
+
+    /// A migrations directory named relative to the crate directory.
+    fn crate_relative_dir(&self, relative: &str) -> Option<Utf8PathBuf> {
+        let relative = relative
+            .trim_start_matches("$CARGO_MANIFEST_DIR/")
+            .trim_start_matches("${CARGO_MANIFEST_DIR}/");
+        normalise_path(&self.cx.krate.dir, relative)
+    }
+
+    /// SQL kept in a `const`/`static` that nothing in this file uses: it is used from another
+    /// file (`queries::FIND_USER`), so it is recorded where it is defined.
+    fn unused_sql_consts(&mut self) {
+        let names: Vec<String> = self
+            .const_order
+            .iter()
+            .filter(|n| !self.used_consts.contains(*n))
+            .cloned()
+            .collect();
+        for name in names {
+            let Some(expr) = self.consts.get(&name).cloned() else {
+                continue;
+            };
+            let range = self.range_of(expr.span());
+            if self.is_consumed(&range) {
+                continue;
+            }
+            let Some(resolved) = self.resolve(&expr) else {
+                continue;
+            };
+            if !starts_with_sql_keyword(&resolved.text) {
+                continue;
+            }
+            let analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
+            if reads_as_sql(&resolved.text, &analysis) {
+                let origin = if resolved.from_file {
+                    SqlOrigin::IncludeStr
+                } else {
+                    SqlOrigin::Literal
+                };
+                self.emit_analysis(&resolved, &analysis, range, origin);
+            }
+        }
+    }
+
+    fn finish(mut self, out: &mut Facts) {
+        if self.has_migration_impl {
+            let tables = std::mem::take(&mut self.migration_tables);
+            self.facts.migrations.push(MigrationSet {
+                crate_id: self.cx.krate.id,
+                dir: self.cx.krate.dir.clone(),
+                tool: MigrationTool::SeaOrm,
+                run_at: None,
+                tables,
+            });
+        }
+        let facts = self.facts;
+        out.queries.extend(facts.queries);
+        out.migrations.extend(facts.migrations);
+        out.orm_tables.extend(facts.orm_tables);
+        out.crate_uses.extend(facts.crate_uses);
+        out.connections.extend(facts.connections);
+        out.deployments.extend(facts.deployments);
+        out.env_lookups.extend(facts.env_lookups);
+        out.notes.extend(facts.notes);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Calls.
+
+    fn handle_call(&mut self, call: &syn::ExprCall) {
+        let Expr::Path(func) = call.func.as_ref() else {
+            return;
+        };
+        let segs = path_segments(&func.path);
+        let Some(last) = segs.last().map(String::as_str) else {
+            return;
+        };
+        let args: Vec<&Expr> = call.args.iter().collect();
+        let qualified_sqlx = segs.first().is_some_and(|s| s == "sqlx");
+        let tail = segs_tail(&segs, 2);
+        match (tail.as_slice(), last) {
+            (
+                _,
+                "query" | "query_as" | "query_scalar" | "query_with" | "query_as_with"
+                | "query_scalar_with" | "raw_sql",
+            ) if !args.is_empty() => {
+                self.sql_argument(args[0], SqlOrigin::SqlxFunction, !qualified_sqlx);
+            }
+            (["QueryBuilder", "new"], _) if !args.is_empty() => {
+                self.query_builder_prefix(args[0]);
+            }
+            (_, "sql_query") if !args.is_empty() => {
+                let qualified = segs.first().is_some_and(|s| s == "diesel");
+                self.sql_argument(args[0], SqlOrigin::DieselSqlQuery, !qualified);
+            }
+            (["Statement", "from_string" | "from_sql_and_values"], _) if args.len() >= 2 => {
+                self.sql_argument(args[1], SqlOrigin::SeaOrmRaw, false);
+            }
+            (["Migrator", "new"], _) if !args.is_empty() => {
+                if let Some(dir) = self.path_argument(args[0]) {
+                    let range = self.range_of(call.span());
+                    if let Some(dir) = self.runtime_dir(&dir) {
+                        self.emit_migration(dir, MigrationTool::Sqlx, range);
+                    }
+                }
+            }
+            _ if is_env_call(&segs) && !args.is_empty() => {
+                let range = self.range_of(call.span());
+                if !self.handled_env_calls.contains(&range.start) {
+                    if let Some(name) = self.resolve(args[0]).map(|r| r.text) {
+                        self.emit_env(name, None, range);
+                    }
+                }
+            }
+            _ => {
+                let conversion = matches!(
+                    tail.as_slice(),
+                    ["String", "from"] | ["Some" | "Ok" | "Box", _]
+                ) || matches!(
+                    last,
+                    "Some" | "Ok" | "Err" | "new" | "from" | "AssertSqlSafe"
+                );
+                if !conversion {
+                    for arg in args {
+                        self.consider_literal_sql(arg);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `Path::new("dir")`, `PathBuf::from("dir")`, `"dir"`.
+    fn path_argument(&mut self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Call(call) if call.args.len() == 1 => self.path_argument(&call.args[0]),
+            Expr::Reference(r) => self.path_argument(&r.expr),
+            _ => self.resolve(expr).map(|r| r.text),
+        }
+    }
+
+    /// A directory used at run time: relative to the crate directory when it exists there,
+    /// else to the workspace root.
+    fn runtime_dir(&self, relative: &str) -> Option<Utf8PathBuf> {
+        let in_crate = self.crate_relative_dir(relative)?;
+        if self.cx.root.join(&in_crate).is_dir() {
+            return Some(in_crate);
+        }
+        let at_root = normalise_path(Utf8Path::new(""), relative)?;
+        if self.cx.root.join(&at_root).is_dir() {
+            Some(at_root)
+        } else {
+            Some(in_crate)
+        }
+    }
+
+    fn handle_method_call(&mut self, call: &ExprMethodCall) {
+        let method = call.method.to_string();
+        // Env lookups with a default: `env::var("X").unwrap_or("..")`.
+        if matches!(method.as_str(), "unwrap_or" | "unwrap_or_else") && call.args.len() == 1 {
+            if let Some((env_call, name)) = self.env_call_in(&call.receiver) {
+                let default = self.default_value(&call.args[0]);
+                self.handled_env_calls.insert(env_call.start);
+                let range = self.range_of(call.span());
+                self.emit_env(name, default, range);
+                return;
+            }
+        }
+        if method == "push_str" && call.args.len() == 1 {
+            // Pieces of a string being built are judged when the whole string is used.
+            self.append_to_builder(&call.receiver, &call.args[0]);
+            return;
+        }
+        if self.connect_options(call) {
+            return;
+        }
+        if self.migration_up && method == "table" && !call.args.is_empty() {
+            self.sea_orm_schema_call(call);
+        }
+        if let Some(first) = call.args.first() {
+            let origins = self.method_origins(&method);
+            if !origins.is_empty() {
+                let origin = origins[0];
+                if self.sql_argument(first, origin, true) {
+                    return;
+                }
+            }
+            for arg in &call.args {
+                self.consider_literal_sql(arg);
+            }
+        }
+    }
+
+    /// Client families whose API has this method, the crate's own dependencies first.
+    fn method_origins(&self, method: &str) -> Vec<SqlOrigin> {
+        let mut known: Vec<SqlOrigin> = Vec::new();
+        let mut fallback: Vec<SqlOrigin> = Vec::new();
+        for (origin, crates, methods) in DB_METHODS {
+            if methods.contains(&method) {
+                if self.has_dependency(crates) {
+                    known.push(*origin);
+                } else {
+                    fallback.push(*origin);
+                }
+            }
+        }
+        known.extend(fallback);
+        known
+    }
+
+    fn append_to_builder(&mut self, receiver: &Expr, piece: &Expr) {
+        let Expr::Path(p) = receiver else { return };
+        let Some(name) = p.path.get_ident().map(|i| i.to_string()) else {
+            return;
+        };
+        let addition = self.resolve(piece);
+        let start = self.range_of(piece.span()).start;
+        for scope in self.scopes.iter_mut().rev() {
+            if let Some(binding) = scope.get_mut(&name) {
+                if let Some(built) = binding {
+                    match &addition {
+                        Some(a) => built.push(a),
+                        None => built.push_hole(Some(start)),
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+fn path_segments(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+fn segs_tail(segs: &[String], n: usize) -> Vec<&str> {
+    segs[segs.len().saturating_sub(n)..]
+        .iter()
+        .map(String::as_str)
+        .collect()
+}
+
+fn item_attrs(item: &syn::Item) -> &[Attribute] {
+    match item {
+        syn::Item::Const(i) => &i.attrs,
+        syn::Item::Enum(i) => &i.attrs,
+        syn::Item::Fn(i) => &i.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Macro(i) => &i.attrs,
+        syn::Item::Mod(i) => &i.attrs,
+        syn::Item::Static(i) => &i.attrs,
+        syn::Item::Struct(i) => &i.attrs,
+        syn::Item::Trait(i) => &i.attrs,
+        syn::Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
+/// `#[cfg(test)]`, `#[test]`, `#[tokio::test]`, `#[sqlx::test]`, ... mark test-only code.
+fn is_test_code(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        let path = attr.path();
+        if path.segments.last().is_some_and(|s| s.ident == "test") {
+            return true;
+        }
+        if path.is_ident("cfg") {
+            if let syn::Meta::List(list) = &attr.meta {
+                let text = list.tokens.to_string().replace(' ', "");
+                return (text == "test" || text.starts_with("all(") && text.contains("test"))
+                    && !text.contains("not(test)");
+            }
+        }
+        false
+    })
+}
+
+impl<'ast> Visit<'ast> for Extractor<'_> {
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        if is_test_code(item_attrs(item)) {
+            return;
+        }
+        visit::visit_item(self, item);
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        if item.content.is_none() {
+            return;
+        }
+        self.module.push(item.ident.to_string());
+        visit::visit_item_mod(self, item);
+        self.module.pop();
+    }
+
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        self.functions.push(item.sig.ident.to_string());
+        self.scopes.push(HashMap::new());
+        visit::visit_item_fn(self, item);
+        self.scopes.pop();
+        self.functions.pop();
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        let previous = self.impl_type.take();
+        if let syn::Type::Path(tp) = item.self_ty.as_ref() {
+            self.impl_type = tp.path.segments.last().map(|s| s.ident.to_string());
+        }
+        let is_migration = item
+            .trait_
+            .as_ref()
+            .and_then(|(_, path, _)| path.segments.last())
+            .is_some_and(|s| s.ident == "MigrationTrait");
+        let was_migration = self.migration_impl;
+        self.migration_impl = is_migration;
+        self.has_migration_impl |= is_migration;
+        visit::visit_item_impl(self, item);
+        self.migration_impl = was_migration;
+        self.impl_type = previous;
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        if is_test_code(&item.attrs) {
+            return;
+        }
+        let in_migration = self.migration_impl && item.sig.ident == "up";
+        if self.migration_impl && item.sig.ident == "down" {
+            // Reverting a migration is not ownership.
+            return;
+        }
+        let was_up = self.migration_up;
+        self.migration_up |= in_migration;
+        self.functions.push(item.sig.ident.to_string());
+        self.scopes.push(HashMap::new());
+        visit::visit_impl_item_fn(self, item);
+        self.scopes.pop();
+        self.functions.pop();
+        self.migration_up = was_up;
+    }
+
+    fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
+        if is_test_code(&item.attrs) {
+            return;
+        }
+        self.functions.push(item.sig.ident.to_string());
+        self.scopes.push(HashMap::new());
+        visit::visit_trait_item_fn(self, item);
+        self.scopes.pop();
+        self.functions.pop();
+    }
+
+    fn visit_field(&mut self, field: &'ast syn::Field) {
+        self.field_attributes(&field.attrs);
+        visit::visit_field(self, field);
+    }
+
+    fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+        self.struct_attributes(item);
+        visit::visit_item_struct(self, item);
+    }
+
+    fn visit_block(&mut self, block: &'ast syn::Block) {
+        self.scopes.push(HashMap::new());
+        self.local_shadowed.push(HashSet::new());
+        // Items are visible in the whole block, before and after their position.
+        for stmt in &block.stmts {
+            if let Stmt::Item(syn::Item::Use(u)) = stmt {
+                if let Some(set) = self.local_shadowed.last_mut() {
+                    collect_shadowing(&u.tree, 0, set);
+                }
+            }
+        }
+        visit::visit_block(self, block);
+        self.local_shadowed.pop();
+        self.scopes.pop();
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        visit::visit_local(self, local);
+        let name = match &local.pat {
+            syn::Pat::Ident(p) => Some(p.ident.to_string()),
+            syn::Pat::Type(t) => match t.pat.as_ref() {
+                syn::Pat::Ident(p) => Some(p.ident.to_string()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (Some(name), Some(init)) = (name, &local.init) else {
+            return;
+        };
+        let expr = init.expr.as_ref();
+        let is_builder = match expr {
+            Expr::Call(call) => match call.func.as_ref() {
+                Expr::Path(p) => matches!(
+                    segs_tail(&path_segments(&p.path), 2).as_slice(),
+                    ["String", "new" | "with_capacity"]
+                ),
+                _ => false,
+            },
+            _ => false,
+        };
+        // Resolved now, before the name is bound: `let sql = sql.trim();` reads the old `sql`.
+        let value = if is_builder {
+            Some(Resolved::empty())
+        } else {
+            self.resolve(expr)
+        };
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name, value);
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        match expr {
+            Expr::Call(call) => self.handle_call(call),
+            Expr::MethodCall(call) => self.handle_method_call(call),
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::AddAssign(_)) => {
+                self.append_to_builder(&b.left, &b.right);
+            }
+            _ => {}
+        }
+        visit::visit_expr(self, expr);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast Macro) {
+        self.visit_path(&mac.path);
+        self.handle_macro(mac);
+    }
+
+    fn visit_lit_str(&mut self, lit: &'ast LitStr) {
+        let range = self.range_of(lit.span());
+        let value = lit.value();
+        self.url_literal(&value, range);
+    }
+
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        let mut prefix = Vec::new();
+        self.use_tree(&item.tree, &mut prefix, None, None);
+    }
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        self.path_use(path);
+        visit::visit_path(self, path);
+    }
+
+    fn visit_attribute(&mut self, _attr: &'ast Attribute) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_paths_follow_the_file_layout() {
+        let dir = Utf8Path::new("services/orders");
+        let m = |p: &str| module_path_of(dir, Utf8Path::new(p)).join("::");
+        assert_eq!(m("services/orders/src/lib.rs"), "");
+        assert_eq!(m("services/orders/src/main.rs"), "");
+        assert_eq!(m("services/orders/src/schema.rs"), "schema");
+        assert_eq!(m("services/orders/src/db/schema.rs"), "db::schema");
+        assert_eq!(m("services/orders/src/db/mod.rs"), "db");
+        assert_eq!(m("services/orders/src/bin/tool.rs"), "");
+        assert_eq!(m("services/orders/build.rs"), "");
+    }
+
+    #[test]
+    fn paths_are_normalised() {
+        assert_eq!(
+            normalise_path(Utf8Path::new("services/orders"), "./migrations").unwrap(),
+            "services/orders/migrations"
+        );
+        assert_eq!(
+            normalise_path(Utf8Path::new("services/orders"), "../shared/migrations").unwrap(),
+            "services/shared/migrations"
+        );
+        assert_eq!(normalise_path(Utf8Path::new(""), "../../x"), None);
+    }
+
+    #[test]
+    fn diesel_tables_in_paths() {
+        let segs = |p: &str| p.split("::").map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            diesel_table_in_path(&segs("other::schema::orders::table")).map(|t| t.name),
+            Some("orders".to_owned())
+        );
+        assert_eq!(
+            diesel_table_in_path(&segs("other::schema::orders::dsl::*")).map(|t| t.name),
+            Some("orders".to_owned())
+        );
+        assert_eq!(diesel_table_in_path(&segs("other::models::Order")), None);
+    }
+}

@@ -1,0 +1,228 @@
+//! Where services read their settings: `env::var` lookups with their defaults, derive
+//! attributes (`#[arg(env = ..)]`), database URLs and connect-option builders.
+
+use super::*;
+
+impl Extractor<'_> {
+    pub(super) fn emit_env(
+        &mut self,
+        name: String,
+        default: Option<(String, Range<usize>)>,
+        call: Range<usize>,
+    ) {
+        if let Some((value, range)) = &default {
+            if let Some(target) = parse_database_url(value) {
+                self.handled_literals.insert(range.start);
+                self.facts.connections.push(DbConnection {
+                    owner: ConnectionOwner::Crate(self.cx.krate.id),
+                    target,
+                    source: ConnectionSource::EnvDefault,
+                    key: Some(name.clone()),
+                    span: self.span(range.clone()),
+                });
+            }
+        }
+        self.facts.env_lookups.push(EnvLookup {
+            crate_id: self.cx.krate.id,
+            name,
+            default: default.map(|(v, _)| v),
+            span: self.span(call),
+        });
+    }
+
+    /// `PgConnectOptions::new().host("db").port(5433).database("orders")` (also MySQL options and
+    /// `tokio_postgres::Config::new().host(..).dbname(..)`), seen at the outermost call.
+    pub(super) fn connect_options(&mut self, call: &ExprMethodCall) -> bool {
+        let mut host = None;
+        let mut port = None;
+        let mut database = None;
+        let mut link: &ExprMethodCall = call;
+        let root = loop {
+            let value = link.args.first().and_then(|a| match a {
+                Expr::Lit(ExprLit { lit, .. }) => lit_text(lit),
+                _ => None,
+            });
+            match link.method.to_string().as_str() {
+                "host" => host = host.or(value),
+                "port" => port = port.or(value),
+                "database" | "dbname" => database = database.or(value),
+                _ => {}
+            }
+            match link.receiver.as_ref() {
+                Expr::MethodCall(m) => link = m,
+                Expr::Call(c) => break Some(c),
+                _ => break None,
+            }
+        };
+        let Some(root) = root else { return false };
+        let Expr::Path(func) = root.func.as_ref() else {
+            return false;
+        };
+        let segs = path_segments(&func.path);
+        let engine = match segs_tail(&segs, 2).as_slice() {
+            ["PgConnectOptions", "new"] | ["Config", "new"] => crate::model::DbEngine::Postgres,
+            ["MySqlConnectOptions", "new"] => crate::model::DbEngine::MySql,
+            _ => return false,
+        };
+        let range = self.range_of(call.span());
+        if self.handled_literals.contains(&range.start) || (host.is_none() && database.is_none()) {
+            return false;
+        }
+        self.handled_literals.insert(range.start);
+        let default_port = if engine == crate::model::DbEngine::Postgres {
+            5432
+        } else {
+            3306
+        };
+        self.facts.connections.push(DbConnection {
+            owner: ConnectionOwner::Crate(self.cx.krate.id),
+            target: crate::model::DbTarget {
+                engine,
+                host: host.map(|h| h.to_lowercase()),
+                port: port
+                    .and_then(|p| p.parse().ok())
+                    .filter(|p| *p != default_port),
+                database,
+            },
+            source: ConnectionSource::RustLiteral,
+            key: None,
+            span: self.span(range),
+        });
+        true
+    }
+
+    /// Finds `env::var("X")` under `.ok()`, `.map(..)` wrappers; returns its range and name.
+    pub(super) fn env_call_in(&mut self, expr: &Expr) -> Option<(Range<usize>, String)> {
+        match expr {
+            Expr::MethodCall(m)
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "ok" | "map" | "map_err" | "or_else"
+                ) =>
+            {
+                self.env_call_in(&m.receiver)
+            }
+            Expr::Call(call) => {
+                let Expr::Path(func) = call.func.as_ref() else {
+                    return None;
+                };
+                let segs = path_segments(&func.path);
+                if !is_env_call(&segs) || call.args.is_empty() {
+                    return None;
+                }
+                let name = self.resolve(&call.args[0])?.text;
+                Some((self.range_of(call.span()), name))
+            }
+            Expr::Macro(m) if m.mac.path.is_ident("option_env") => {
+                let lit = m.mac.parse_body::<LitStr>().ok()?;
+                Some((self.range_of(m.span()), lit.value()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The literal default of `unwrap_or("..")` / `unwrap_or_else(|_| "..".into())`.
+    pub(super) fn default_value(&mut self, expr: &Expr) -> Option<(String, Range<usize>)> {
+        let body = match expr {
+            Expr::Closure(closure) => closure.body.as_ref(),
+            other => other,
+        };
+        let literal = innermost_literal(body)?;
+        let value = self.resolve(body)?;
+        Some((value.text, self.range_of(literal)))
+    }
+
+    pub(super) fn url_literal(&mut self, value: &str, range: Range<usize>) {
+        if self.handled_literals.contains(&range.start) || value.contains('{') {
+            return;
+        }
+        if let Some(target) = parse_database_url(value) {
+            self.handled_literals.insert(range.start);
+            self.facts.connections.push(DbConnection {
+                owner: ConnectionOwner::Crate(self.cx.krate.id),
+                target,
+                source: ConnectionSource::RustLiteral,
+                key: None,
+                span: self.span(range),
+            });
+        }
+    }
+
+    /// Settings read from the environment by derive attributes:
+    /// `#[arg(env = "DATABASE_URL", default_value = "postgres://..")]` (clap, structopt) and
+    /// `#[envconfig(from = "DATABASE_URL", default = "..")]`.
+    pub(super) fn field_attributes(&mut self, attrs: &[Attribute]) {
+        for attr in attrs {
+            let Some(kind) = attr.path().get_ident().map(|i| i.to_string()) else {
+                continue;
+            };
+            if !matches!(kind.as_str(), "arg" | "clap" | "structopt" | "envconfig") {
+                continue;
+            }
+            let mut env: Option<String> = None;
+            let mut default: Option<LitStr> = None;
+            let _ = attr.parse_nested_meta(|meta| {
+                let key = meta
+                    .path
+                    .get_ident()
+                    .map(|i| i.to_string())
+                    .unwrap_or_default();
+                if meta.input.peek(Token![=]) {
+                    let value = meta.value()?.parse::<Expr>()?;
+                    let literal = match value {
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Str(s), ..
+                        }) => Some(s),
+                        _ => None,
+                    };
+                    match key.as_str() {
+                        "env" | "from" => env = literal.map(|l| l.value()).or(env.take()),
+                        "default_value" | "default" => default = literal.or(default.take()),
+                        _ => {}
+                    }
+                } else if meta.input.peek(syn::token::Paren) {
+                    let _ = meta.input.parse::<proc_macro2::Group>()?;
+                }
+                Ok(())
+            });
+            let range = self.range_of(attr.span());
+            let default_value = default
+                .as_ref()
+                .map(|d| (d.value(), self.range_of(d.span())));
+            match env {
+                Some(name) => self.emit_env(name, default_value, range),
+                None => {
+                    if let Some((value, range)) = default_value {
+                        self.url_literal(&value, range);
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn is_env_call(segs: &[String]) -> bool {
+    let tail = segs_tail(segs, 2);
+    matches!(
+        tail.as_slice(),
+        ["env", "var" | "var_os"] | ["dotenvy" | "dotenv", "var"]
+    )
+}
+
+/// The span of the string literal inside `"x"`, `"x".into()`, `String::from("x")`, `{ "x" }`.
+pub(super) fn innermost_literal(expr: &Expr) -> Option<PmSpan> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Some(s.span()),
+        Expr::MethodCall(m) => innermost_literal(&m.receiver),
+        Expr::Call(c) if c.args.len() == 1 => innermost_literal(&c.args[0]),
+        Expr::Reference(r) => innermost_literal(&r.expr),
+        Expr::Paren(p) => innermost_literal(&p.expr),
+        Expr::Block(b) => match b.block.stmts.last() {
+            Some(Stmt::Expr(e, None)) => innermost_literal(e),
+            _ => None,
+        },
+        _ => Some(expr.span()),
+    }
+}

@@ -1,0 +1,195 @@
+//! Paths into other workspace crates: `use` trees and expression paths, with aliases and
+//! shadowing by local imports.
+
+use super::*;
+
+impl Extractor<'_> {
+    pub(super) fn emit_crate_use(
+        &mut self,
+        used_crate: CrateId,
+        segments: &[String],
+        range: Range<usize>,
+    ) {
+        let path = segments.join("::");
+        let table = diesel_table_in_path(segments);
+        let span = self.span(range);
+        if self
+            .facts
+            .crate_uses
+            .iter()
+            .any(|u| u.span.start == span.start && u.span.end == span.end)
+        {
+            return;
+        }
+        self.facts.crate_uses.push(CrateUse {
+            crate_id: self.cx.krate.id,
+            used_crate,
+            path,
+            table,
+            span,
+        });
+    }
+
+    pub(super) fn path_use(&mut self, path: &syn::Path) {
+        let segs = path_segments(path);
+        if segs.len() < 2 {
+            return;
+        }
+        let shadowed = path.leading_colon.is_none()
+            && (self.shadowed.contains(&segs[0])
+                || self.local_shadowed.iter().any(|s| s.contains(&segs[0])));
+        if shadowed {
+            return;
+        }
+        let Some(id) = self.crate_names.get(&segs[0]).copied() else {
+            return;
+        };
+        let range = self.range_of(path.span());
+        self.emit_crate_use(id, &segs, range);
+    }
+
+    pub(super) fn use_tree(
+        &mut self,
+        tree: &UseTree,
+        prefix: &mut Vec<String>,
+        start: Option<usize>,
+        crate_id: Option<CrateId>,
+    ) {
+        match tree {
+            UseTree::Path(p) => {
+                let ident = p.ident.to_string();
+                let crate_id = crate_id.or_else(|| {
+                    prefix
+                        .is_empty()
+                        .then(|| self.crate_names.get(&ident).copied())
+                        .flatten()
+                });
+                if prefix.is_empty() && crate_id.is_none() {
+                    return;
+                }
+                let start = start.unwrap_or_else(|| self.range_of(p.ident.span()).start);
+                prefix.push(ident);
+                self.use_tree(&p.tree, prefix, Some(start), crate_id);
+                prefix.pop();
+            }
+            UseTree::Name(n) => {
+                let ident = n.ident.to_string();
+                let crate_id = crate_id.or_else(|| {
+                    prefix
+                        .is_empty()
+                        .then(|| self.crate_names.get(&ident).copied())
+                        .flatten()
+                });
+                if let Some(id) = crate_id {
+                    let start = start.unwrap_or_else(|| self.range_of(n.ident.span()).start);
+                    let end = self.range_of(n.ident.span()).end;
+                    let mut segs = prefix.clone();
+                    if ident != "self" {
+                        segs.push(ident);
+                    }
+                    self.emit_crate_use(id, &segs, start..end);
+                }
+            }
+            UseTree::Rename(r) => {
+                let ident = r.ident.to_string();
+                let crate_id = crate_id.or_else(|| {
+                    prefix
+                        .is_empty()
+                        .then(|| self.crate_names.get(&ident).copied())
+                        .flatten()
+                });
+                if let Some(id) = crate_id {
+                    let start = start.unwrap_or_else(|| self.range_of(r.ident.span()).start);
+                    let end = self.range_of(r.ident.span()).end;
+                    let mut segs = prefix.clone();
+                    if ident != "self" {
+                        segs.push(ident);
+                    }
+                    self.emit_crate_use(id, &segs, start..end);
+                }
+            }
+            UseTree::Glob(g) => {
+                if let Some(id) = crate_id {
+                    let end = self.range_of(g.star_token.span()).end;
+                    let mut segs = prefix.clone();
+                    segs.push("*".to_owned());
+                    let start = start.unwrap_or(end.saturating_sub(1));
+                    self.emit_crate_use(id, &segs, start..end);
+                }
+            }
+            UseTree::Group(g) => {
+                for item in &g.items {
+                    // Each leaf of a group is its own use site, spanning from the group item.
+                    let item_start = if prefix.is_empty() {
+                        None
+                    } else {
+                        Some(self.range_of(item.span()).start)
+                    };
+                    self.use_tree(item, prefix, item_start.or(start), crate_id);
+                }
+            }
+        }
+    }
+}
+
+/// A diesel table spelled in a path: `x::schema::orders::table`, `x::schema::orders::dsl::*`.
+pub(super) fn diesel_table_in_path(segments: &[String]) -> Option<TableName> {
+    let position = segments.iter().rposition(|s| s == "table" || s == "dsl")?;
+    let name = segments.get(position.checked_sub(1)?)?;
+    if position < 2 || name == "schema" {
+        return None;
+    }
+    Some(TableName {
+        schema: None,
+        name: name.clone(),
+    })
+}
+
+pub(super) fn collect_use_aliases(
+    tree: &UseTree,
+    root: Option<CrateId>,
+    names: &mut HashMap<String, CrateId>,
+) {
+    match tree {
+        UseTree::Path(p) => {
+            let root = root.or_else(|| names.get(&p.ident.to_string()).copied());
+            if root.is_some() {
+                collect_use_aliases(&p.tree, root, names);
+            }
+        }
+        UseTree::Rename(r) => {
+            // `use other as o;` (only a crate root alias makes `o::..` name the crate).
+            if root.is_none() {
+                if let Some(id) = names.get(&r.ident.to_string()).copied() {
+                    names.insert(r.rename.to_string(), id);
+                }
+            }
+        }
+        UseTree::Group(g) => {
+            for item in &g.items {
+                collect_use_aliases(item, root, names);
+            }
+        }
+        UseTree::Name(_) | UseTree::Glob(_) => {}
+    }
+}
+
+/// Names bound by a `use` below its root (`use crate::x::orders;` binds `orders`).
+pub(super) fn collect_shadowing(tree: &UseTree, depth: usize, out: &mut HashSet<String>) {
+    match tree {
+        UseTree::Path(p) => collect_shadowing(&p.tree, depth + 1, out),
+        UseTree::Name(n) if depth > 0 && n.ident != "self" => {
+            out.insert(n.ident.to_string());
+        }
+        // `use orders as o;` at the root keeps `o` a crate alias (see the alias pass).
+        UseTree::Rename(r) if depth > 0 => {
+            out.insert(r.rename.to_string());
+        }
+        UseTree::Group(g) => {
+            for item in &g.items {
+                collect_shadowing(item, depth, out);
+            }
+        }
+        _ => {}
+    }
+}
