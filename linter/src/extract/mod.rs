@@ -12,7 +12,8 @@ pub mod sql;
 use camino::Utf8Path;
 
 use crate::model::{
-    Crate, CrateUse, DbConnection, Deployment, EnvLookup, MigrationSet, Model, Note, OrmTable, SqlQuery,
+    Crate, CrateUse, DbConnection, Deployment, EnvLookup, MigrationSet, Model, Note, OrmTable,
+    SqlQuery,
 };
 
 /// What extractors know about the crate a file belongs to.
