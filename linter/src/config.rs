@@ -420,9 +420,12 @@ mod tests {
     #[test]
     fn exception_without_reason_is_an_error() {
         let text = "[[allow]]\nrule = \"shared-database\"\nservices = [\"a\", \"b\"]\n";
-        let err =
-            Config::from_text(text, Utf8Path::new("archlint.toml")).expect_err("missing reason");
-        assert!(err.to_string().contains("reason"), "{err}");
+        let Err(ConfigError::Invalid { message, .. }) =
+            Config::from_text(text, Utf8Path::new("archlint.toml"))
+        else {
+            panic!("expected an error");
+        };
+        assert!(message.contains("reason"), "{message}");
     }
 
     #[test]
