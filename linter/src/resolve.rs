@@ -36,6 +36,12 @@ pub fn is_per_service_table(table: &TableName) -> bool {
 /// Runs every resolution step, in order.
 pub fn resolve(model: &mut Model, workspace: &Workspace, config: &Config) {
     build_services(model, workspace, config);
+    resolve_services(model);
+}
+
+/// The steps after services are known: deployments, connections, migrations, ownership and
+/// cross-crate uses.
+pub fn resolve_services(model: &mut Model) {
     match_deployments(model);
     attach_connections(model);
     assign_migrations(model);

@@ -6,6 +6,8 @@
 
 mod cross_service_db_access;
 mod shared_database;
+#[cfg(test)]
+mod tests;
 
 pub use cross_service_db_access::CrossServiceDbAccess;
 pub use shared_database::SharedDatabase;
