@@ -185,7 +185,7 @@ pub fn extract(model: &Model, items: &[WorkItem]) -> Vec<Facts> {
         .map(|item| {
             let mut facts = Facts::default();
             let path = &model.file(item.file).path;
-            let text = match read_text(&root.join(path)) {
+            let text = match read_text(root, path) {
                 Ok(text) => text,
                 Err(message) => {
                     facts.notes.push(Note {
@@ -229,9 +229,11 @@ pub fn extract(model: &Model, items: &[WorkItem]) -> Vec<Facts> {
         .collect()
 }
 
-fn read_text(path: &Utf8Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8; skipped"))
+/// Reads a file; the error message is shown after the file's path.
+fn read_text(root: &Utf8Path, path: &Utf8Path) -> Result<String, String> {
+    let bytes =
+        std::fs::read(root.join(path)).map_err(|e| format!("cannot be read ({e}); skipped"))?;
+    String::from_utf8(bytes).map_err(|_| "not valid UTF-8; skipped".to_string())
 }
 
 /// A migrations directory to read, with the calls that run it.

@@ -382,6 +382,88 @@ fn github(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::model::{CrateId, SourceFile};
+    use crate::rules::Related;
+    use crate::source::LineIndex;
+
+    /// A workspace on disk with one SQL literal and the migration creating its table.
+    fn report_with_one_finding(dir: &camino::Utf8Path) -> Report {
+        let query = "pub async fn on_hand(pool: &PgPool) -> i32 {\n    sqlx::query_scalar(\"SELECT on_hand FROM inventory WHERE sku = $1\")\n}\n";
+        let migration = "CREATE TABLE inventory (\n    sku TEXT PRIMARY KEY\n);\n";
+        std::fs::create_dir_all(dir.join("orders/src")).expect("mkdir");
+        std::fs::create_dir_all(dir.join("inventory/migrations")).expect("mkdir");
+        std::fs::write(dir.join("orders/src/stock.rs"), query).expect("write");
+        std::fs::write(dir.join("inventory/migrations/0001_init.sql"), migration).expect("write");
+        let mut model = Model::default();
+        model.root = dir.to_owned();
+        let stock = model.add_file(SourceFile {
+            path: "orders/src/stock.rs".into(),
+            crate_id: Some(CrateId(0)),
+            is_test: false,
+        });
+        let init = model.add_file(SourceFile {
+            path: "inventory/migrations/0001_init.sql".into(),
+            crate_id: Some(CrateId(1)),
+            is_test: false,
+        });
+        let at = query.find("inventory").expect("table in query");
+        let created = migration.find("inventory").expect("table in migration");
+        let span = LineIndex::new(query).span(stock, query, at, at + 9);
+        let owner = LineIndex::new(migration).span(init, migration, created, created + 9);
+        let finding = Finding {
+            rule: "cross-service-db-access",
+            level: Level::Deny,
+            message: "service `orders` reads table `inventory` owned by service `inventory` (inventory/migrations/0001_init.sql:1)".into(),
+            span,
+            label: "reads `inventory` here".into(),
+            help: "read it through the owner's API".into(),
+            related: vec![Related {
+                span: owner,
+                label: "`inventory` creates `inventory` here".into(),
+            }],
+            services: vec!["orders".into(), "inventory".into()],
+            table: Some("inventory".into()),
+            database: None,
+        };
+        Report {
+            model,
+            findings: vec![finding],
+            config: Config::default(),
+            suppressed: 0,
+        }
+    }
+
+    #[test]
+    fn human_output_points_at_the_table_and_its_owner() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root =
+            camino::Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8 temp dir");
+        let report = report_with_one_finding(&root);
+        let human = render(
+            &report,
+            Format::Human,
+            HumanOptions {
+                color: false,
+                width: 100,
+            },
+        );
+        insta::assert_snapshot!(human);
+        let github = render(
+            &report,
+            Format::Github,
+            HumanOptions {
+                color: false,
+                width: 100,
+            },
+        );
+        assert!(
+            github.starts_with(
+                "::error file=orders/src/stock.rs,line=2,col=45,title=cross-service-db-access::"
+            ),
+            "{github}"
+        );
+    }
 
     #[test]
     fn github_commands_escape_their_data() {

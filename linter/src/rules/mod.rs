@@ -51,7 +51,9 @@ pub fn module_doc(source: &str) -> String {
         let Some(rest) = line.strip_prefix("//!") else {
             break;
         };
-        doc.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+        let rest = rest.strip_prefix(' ').unwrap_or(rest);
+        // Examples are not compiled as doctests; readers see plain fences.
+        doc.push_str(rest.strip_suffix(",ignore").unwrap_or(rest));
         doc.push('\n');
     }
     doc
