@@ -31,7 +31,7 @@ pub fn generate(dir: &Utf8Path, services: usize, lines: usize) -> std::io::Resul
         std::fs::write(
             crate_dir.join("Cargo.toml"),
             format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\nsqlx = {{ version = \"0.8\", features = [\"postgres\", \"runtime-tokio\"] }}\ntokio = {{ version = \"1\", features = [\"full\"] }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n"
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\nsqlx = {{ version = \"0.8\", features = [\"postgres\", \"runtime-tokio\"] }}\ntokio = {{ version = \"1\", features = [\"full\"] }}\ntracing = \"0.1\"\nserde = {{ version = \"1\", features = [\"derive\"] }}\n"
             ),
         )?;
         std::fs::write(
@@ -43,7 +43,7 @@ pub fn generate(dir: &Utf8Path, services: usize, lines: usize) -> std::io::Resul
         let mut module = 0;
         let mut modules = Vec::new();
         while written < per_service.saturating_sub(30) || module == 0 {
-            let (text, count) = handler_module(&table, neighbour.as_deref(), module, 40);
+            let (text, count) = handler_module(&table, neighbour.as_deref(), module, 12);
             std::fs::write(
                 crate_dir.join(format!("src/handlers/h{module:03}.rs")),
                 text,

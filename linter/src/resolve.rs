@@ -1,7 +1,7 @@
 //! Model resolution: services from crates, deployments and connections matched to services,
 //! connection targets followed through poolers, table ownership from migration sets.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::config::Config;
 use crate::discover::{self, Workspace};
@@ -351,23 +351,33 @@ fn compute_ownership(model: &mut Model) {
                 }
             }
         }
-        // Runtime `CREATE TABLE IF NOT EXISTS` in the service's own code.
-        for query in model
-            .queries
-            .iter()
-            .filter(|q| service.crates.contains(&q.crate_id))
-        {
-            if model.file(query.span.file).is_test {
+    }
+    // Runtime `CREATE TABLE IF NOT EXISTS` in a service's own code.
+    let mut services_by_crate: HashMap<CrateId, Vec<ServiceId>> = HashMap::new();
+    for service in &model.services {
+        for krate in &service.crates {
+            services_by_crate
+                .entry(*krate)
+                .or_default()
+                .push(service.id);
+        }
+    }
+    for query in &model.queries {
+        if model.file(query.span.file).is_test {
+            continue;
+        }
+        let Some(services) = services_by_crate.get(&query.crate_id) else {
+            continue;
+        };
+        for table in query.tables.iter().filter(|t| t.access == Access::Create) {
+            if is_per_service_table(&table.table) {
                 continue;
             }
-            for table in &query.tables {
-                if table.access == Access::Create
-                    && !is_per_service_table(&table.table)
-                    && seen.insert((table.table.clone(), service.id))
-                {
+            for service in services {
+                if seen.insert((table.table.clone(), *service)) {
                     owners.push(TableOwner {
                         table: table.table.clone(),
-                        service: service.id,
+                        service: *service,
                         span: table.span,
                     });
                 }

@@ -293,13 +293,13 @@ pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
             entry.runs.push((set.crate_id, span));
         }
     }
+    // The extractor registers files in the model while reading the crate list.
+    let crates = model.crates.clone();
     for (dir, found) in dirs {
         let run_at = found.runs.first().map(|(_, span)| *span);
-        let krate = model.krate(found.crate_id).clone();
-        let crates = model.crates.clone();
         let cx = CrateContext {
             root: &root,
-            krate: &krate,
+            krate: &crates[found.crate_id.0 as usize],
             crates: &crates,
         };
         let mut facts = extract::migrations::extract_dir(model, &cx, &dir, found.tool, run_at);

@@ -84,6 +84,7 @@ pub fn map_text(model: &Model) -> String {
     let unmatched: Vec<&str> = model
         .deployments
         .iter()
+        .filter(|d| d.database_engine.is_none() && d.forwards_to.is_none())
         .filter(|d| {
             !model
                 .services
@@ -98,6 +99,18 @@ pub fn map_text(model: &Model) -> String {
             "deployments matched to no service: {}",
             unmatched.join(", ")
         );
+    }
+    let databases: Vec<String> = model
+        .deployments
+        .iter()
+        .filter(|d| d.database_engine.is_some() || d.forwards_to.is_some())
+        .map(|d| match &d.forwards_to {
+            Some(to) => format!("{} (pooler to {to})", d.name),
+            None => d.name.clone(),
+        })
+        .collect();
+    if !databases.is_empty() {
+        let _ = writeln!(out, "database containers: {}", databases.join(", "));
     }
     if !model.notes.is_empty() {
         let _ = writeln!(out, "notes: {}", model.notes.len());

@@ -144,7 +144,9 @@ fn rendered_finding(sources: &mut Sources<'_>, finding: &Finding) -> Rendered {
     )];
     let mut related = Vec::new();
     for other in &finding.related {
-        if other.span.file == finding.span.file {
+        // Labels close to the primary span share its snippet; distant ones get their own.
+        if other.span.file == finding.span.file && other.span.line.abs_diff(finding.span.line) <= 6
+        {
             labels.push(LabeledSpan::new_with_span(
                 Some(other.label.clone()),
                 source_span(other.span, len),
