@@ -100,8 +100,9 @@ impl RuleContext<'_> {
         self.file_start(self.model.krate(krate).manifest)
     }
 
+    /// True for facts in test code that the configuration does not ask to judge.
     pub fn is_test(&self, span: Span) -> bool {
-        self.model.file(span.file).is_test
+        !self.config.include_tests && self.model.file(span.file).is_test
     }
 }
 
