@@ -106,12 +106,33 @@ pub fn build_model(workspace: &Workspace, config: &Config) -> Model {
     discover::add_crates(&mut model, workspace);
     let items = walk::collect(&mut model, config);
     let facts = walk::extract(&model, &items);
+    // Migration sets from Rust code are either calls naming a directory to read
+    // (`migrate!("..")`, with `run_at`) or complete sets written in Rust (sea-orm).
     let mut requested: Vec<MigrationSet> = Vec::new();
     for mut file_facts in facts {
-        requested.append(&mut file_facts.migrations);
+        for set in std::mem::take(&mut file_facts.migrations) {
+            if set.run_at.is_none() && !set.tables.is_empty() {
+                add_code_migrations(&mut model, set);
+            } else {
+                requested.push(set);
+            }
+        }
         file_facts.merge_into(&mut model);
     }
     walk::extract_migrations(&mut model, requested);
     resolve::resolve(&mut model, workspace, config);
     model
+}
+
+/// Adds a migration set found in code, merging the sets of one directory (one per migration
+/// file) into one.
+fn add_code_migrations(model: &mut Model, set: MigrationSet) {
+    match model
+        .migrations
+        .iter_mut()
+        .find(|m| m.dir == set.dir && m.crate_id == set.crate_id)
+    {
+        Some(existing) => existing.tables.extend(set.tables),
+        None => model.migrations.push(set),
+    }
 }

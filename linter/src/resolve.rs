@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::discover::{self, Workspace};
 use crate::model::{
     Access, ConnectionOwner, ConnectionSource, CrateId, DbEngine, DbTarget, Model, Service,
-    ServiceConnection, ServiceEvidence, ServiceId, TableName, TableOwner,
+    ServiceConnection, ServiceEvidence, ServiceId, SqlOrigin, TableName, TableOwner,
 };
 
 /// Tables every service creates for itself (outbox, inbox, dedup, migration bookkeeping).
@@ -363,7 +363,8 @@ fn compute_ownership(model: &mut Model) {
         }
     }
     for query in &model.queries {
-        if model.file(query.span.file).is_test {
+        // Migration files grant ownership through the services that run their set.
+        if query.origin == SqlOrigin::Migration || model.file(query.span.file).is_test {
             continue;
         }
         let Some(services) = services_by_crate.get(&query.crate_id) else {

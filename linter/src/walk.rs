@@ -246,6 +246,7 @@ struct MigrationDir {
 
 /// Reads every migrations directory: each crate's `migrations/` (or the one `diesel.toml`
 /// names) plus the directories named by `migrate!`/`embed_migrations!` calls (`requested`).
+/// sea-orm migrations are Rust and arrive from the Rust extractor as complete sets.
 /// One set per directory; every call that runs it is kept in [`Model::migration_runs`].
 pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
     let root = model.root.clone();
@@ -256,24 +257,12 @@ pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
         if let Some(dir) = diesel_migrations_dir(&root, &krate.dir) {
             candidates.push(dir);
         }
-        if krate
-            .dependencies
-            .iter()
-            .any(|d| d.package == "sea-orm-migration")
-        {
-            candidates.push(krate.dir.join("src"));
-        }
         for dir in candidates {
             let dir = crate::discover::normalize(&dir);
             if root.join(&dir).is_dir() {
-                let seaorm = dir.file_name() == Some("src");
                 dirs.entry(dir).or_insert(MigrationDir {
                     crate_id: krate.id,
-                    tool: if seaorm {
-                        Some(MigrationTool::SeaOrm)
-                    } else {
-                        tool
-                    },
+                    tool,
                     runs: Vec::new(),
                 });
             }
