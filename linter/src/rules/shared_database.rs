@@ -168,32 +168,47 @@ impl Rule for SharedDatabase {
     }
 }
 
-/// Where a service runs a migration set: its `migrate!` call, else its manifest's dependency
-/// on the crate holding the migrations, else the first table the set creates.
+/// Where a service runs a migration set, so that each service's finding points into its own
+/// code: a `migrate!` call in its root crate; else its dependency on the crate holding the
+/// call or the migrations (the call may sit in a library several services share); else the
+/// call, wherever it is; else the first table the set creates.
 fn migration_site(cx: &RuleContext<'_>, service: ServiceId, set: usize) -> Span {
     let model = cx.model;
     let service = model.service(service);
-    if let Some(run) = model
+    let runs: Vec<_> = model
         .migration_runs
         .iter()
-        .find(|r| r.set == set && service.crates.contains(&r.crate_id))
-    {
+        .filter(|r| r.set == set && service.crates.contains(&r.crate_id))
+        .collect();
+    if let Some(run) = runs.iter().find(|r| r.crate_id == service.root_crate) {
         return run.span;
     }
     let holder = model.migrations[set].crate_id;
-    for krate in &service.crates {
+    let mut targets: Vec<_> = runs.iter().map(|r| r.crate_id).collect();
+    targets.push(holder);
+    // The root crate first, then the libraries it pulls in.
+    let mut crates = vec![service.root_crate];
+    crates.extend(
+        service
+            .crates
+            .iter()
+            .copied()
+            .filter(|c| *c != service.root_crate),
+    );
+    for krate in crates {
         if let Some(span) = model
-            .krate(*krate)
+            .krate(krate)
             .dependencies
             .iter()
-            .find(|d| d.member == Some(holder))
+            .find(|d| d.member.is_some_and(|m| targets.contains(&m)))
             .and_then(|d| d.span)
         {
             return span;
         }
     }
-    model.migrations[set]
-        .run_at
+    runs.first()
+        .map(|r| r.span)
+        .or(model.migrations[set].run_at)
         .or_else(|| model.migrations[set].tables.first().map(|t| t.span))
         .unwrap_or_else(|| cx.manifest_span(holder))
 }

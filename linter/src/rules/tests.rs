@@ -288,6 +288,25 @@ fn a_persistence_crate_whose_migrations_two_services_run_is_shared() {
 }
 
 #[test]
+fn each_service_sharing_migrations_is_located_in_its_own_manifest() {
+    let mut b = Builder::new();
+    let store = b.krate("commerce-store", false, &[]);
+    let payments = b.krate("payments", true, &[store]);
+    let shipping = b.krate("shipping", true, &[store]);
+    b.service(payments);
+    b.service(shipping);
+    let set = b.migrations(store, &["customers"]);
+    // `pub async fn migrate(pool)` in the shared library runs them for both.
+    b.run_migrations(set, store);
+    let (model, findings) = b.check(&Config::default());
+    let paths: Vec<&str> = rule_findings(&findings, "shared-database")
+        .iter()
+        .map(|f| model.file(f.span.file).path.as_str())
+        .collect();
+    assert_eq!(paths, ["payments/Cargo.toml", "shipping/Cargo.toml"]);
+}
+
+#[test]
 fn a_library_used_by_one_service_only_is_not_shared() {
     let mut b = Builder::new();
     let store = b.krate("payments-store", false, &[]);
