@@ -155,18 +155,13 @@ fn rendered_finding(sources: &mut Sources<'_>, finding: &Finding) -> Rendered {
             let other_source = sources.named(other.span.file);
             let other_len = other_source.as_ref().map_or(0, |s| s.inner().len());
             related.push(Rendered {
-                message: format!(
-                    "{}:{}:{}",
-                    model.file(other.span.file).path,
-                    other.span.line,
-                    other.span.column
-                ),
+                message: other.label.clone(),
                 code: None,
                 severity: Severity::Advice,
                 help: None,
                 source: other_source,
                 labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(other.label.clone()),
+                    None,
                     source_span(other.span, other_len),
                 )],
                 related: Vec::new(),
@@ -229,7 +224,7 @@ fn render_human(report: &Report, options: HumanOptions) -> String {
             out,
             "note[{}]: {path}: {}",
             note_kind(note.kind),
-            note.message
+            note_message(&report.model, note)
         );
     }
     let denied = report
@@ -261,6 +256,15 @@ fn plural(n: usize) -> &'static str {
     } else {
         "s"
     }
+}
+
+/// A note's message without a leading copy of its file's path (the path is printed with it).
+pub fn note_message<'a>(model: &Model, note: &'a Note) -> &'a str {
+    let path = model.file(note.file).path.as_str();
+    note.message
+        .strip_prefix(path)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(&note.message)
 }
 
 /// Notes, each reported once per file and message.
@@ -322,7 +326,7 @@ fn json(report: &Report) -> String {
                 "kind": note_kind(n.kind),
                 "path": model.file(n.file).path,
                 "line": n.span.map(|s| s.line),
-                "message": n.message,
+                "message": note_message(model, n),
             })
         })
         .collect();
@@ -375,7 +379,7 @@ fn github(report: &Report) -> String {
             "::notice file={},line={line},title=archlint {}::{}",
             github_escape(path, true),
             note_kind(note.kind),
-            github_escape(&note.message, false)
+            github_escape(note_message(model, note), false)
         );
     }
     out

@@ -85,7 +85,7 @@ pub fn sarif(report: &Report) -> Value {
             });
             json!({
                 "level": "note",
-                "message": { "text": n.message },
+                "message": { "text": format!("{}: {}", model.file(n.file).path, super::note_message(model, n)) },
                 "locations": [{ "physicalLocation": physical_location(model, span) }],
             })
         })
