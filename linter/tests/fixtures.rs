@@ -263,3 +263,39 @@ fn manifest_fallback_finds_the_same_workspace() {
     assert!(stdout(&with_cargo).contains("service shipping (binary using axum)"));
     assert!(stdout(&with_cargo).contains("crates: inventory-store, shipping"));
 }
+
+#[test]
+fn configured_services_join_detected_ones() {
+    let output = archlint(
+        &["map", "--format", "json"],
+        &fixture("configured-services"),
+    );
+    let model: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}): {}", stderr(&output)));
+    let services: Vec<(String, String, Option<String>)> = model["services"]
+        .as_array()
+        .expect("services array")
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or_default().to_string(),
+                s["evidence"]["kind"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                s["declared_database"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(
+        services,
+        [
+            (
+                "billing".to_string(),
+                "configured".to_string(),
+                Some("billing".to_string())
+            ),
+            ("api".to_string(), "framework".to_string(), None),
+        ]
+    );
+}
