@@ -181,8 +181,8 @@ fn match_deployments(model: &mut Model) {
                     .then_some((dir.as_str().len(), service.id))
             })
             .max();
-        let service = by_location.map(|(_, id)| id).or_else(|| {
-            let wanted = normalize_name(&deployment.name);
+        let by_name = |name: &str| {
+            let wanted = normalize_name(name);
             model
                 .services
                 .iter()
@@ -191,7 +191,17 @@ fn match_deployments(model: &mut Model) {
                         || normalize_name(&model.krate(s.root_crate).name) == wanted
                 })
                 .map(|s| s.id)
-        });
+        };
+        let service = by_location
+            .map(|(_, id)| id)
+            .or_else(|| by_name(&deployment.name))
+            .or_else(|| {
+                deployment
+                    .image
+                    .as_deref()
+                    .and_then(image_name)
+                    .and_then(by_name)
+            });
         if let Some(id) = service {
             let list = &mut names[id.0 as usize];
             if !list.contains(&deployment.name) {
@@ -202,6 +212,14 @@ fn match_deployments(model: &mut Model) {
     for (service, list) in model.services.iter_mut().zip(names) {
         service.deploy_names = list;
     }
+}
+
+/// The repository name of a container image: `ghcr.io/acme/orders-service:1.4` ->
+/// `orders-service`.
+fn image_name(image: &str) -> Option<&str> {
+    let last = image.rsplit('/').next()?;
+    let name = last.split([':', '@']).next()?;
+    (!name.is_empty()).then_some(name)
 }
 
 /// Lower is better: deployment files describe what really runs; code defaults are a fallback.
@@ -275,16 +293,29 @@ fn attach_connections(model: &mut Model) {
                 owners
             }
             ConnectionOwner::Deployment(name) => {
-                let wanted = normalize_name(name);
-                model
+                let exact: Vec<ServiceId> = model
                     .services
                     .iter()
-                    .filter(|s| {
-                        s.deploy_names.iter().any(|d| d.eq_ignore_ascii_case(name))
-                            || s.deploy_names.is_empty() && normalize_name(&s.name) == wanted
-                    })
+                    .filter(|s| s.deploy_names.iter().any(|d| d.eq_ignore_ascii_case(name)))
                     .map(|s| s.id)
-                    .collect()
+                    .collect();
+                if exact.is_empty() {
+                    // A container or workload named after the service but not matched as a
+                    // deployment (a k8s container inside a differently named Deployment).
+                    let wanted = normalize_name(name);
+                    model
+                        .services
+                        .iter()
+                        .filter(|s| {
+                            normalize_name(&s.name) == wanted
+                                || normalize_name(&model.krate(s.root_crate).name) == wanted
+                                || s.deploy_names.iter().any(|d| normalize_name(d) == wanted)
+                        })
+                        .map(|s| s.id)
+                        .collect()
+                } else {
+                    exact
+                }
             }
         };
         let target = resolve_target(model, &connection.target);
@@ -441,6 +472,16 @@ mod tests {
         assert_eq!(normalize_name("orders_service"), "orders");
         assert_eq!(normalize_name("Orders-SVC"), "orders");
         assert_eq!(normalize_name("service"), "service");
+    }
+
+    #[test]
+    fn image_names_drop_registry_and_tag() {
+        assert_eq!(
+            image_name("ghcr.io/acme/orders-service:1.4"),
+            Some("orders-service")
+        );
+        assert_eq!(image_name("orders@sha256:abc"), Some("orders"));
+        assert_eq!(image_name("registry:5000/x/"), None);
     }
 
     #[test]

@@ -531,3 +531,33 @@ fn every_rule_is_documented_in_the_four_sections() {
         }
     }
 }
+
+#[test]
+fn deployments_match_services_by_image_when_names_differ() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    let manifest = b.file("k8s/pay.yaml", None);
+    b.model.deployments.push(Deployment {
+        name: "pay".into(),
+        kind: DeploymentKind::Kubernetes,
+        build_context: None,
+        dockerfile: None,
+        image: Some("ghcr.io/acme/payments-svc:1.4".into()),
+        database_engine: None,
+        databases: Vec::new(),
+        forwards_to: None,
+        span: span(manifest, 1),
+    });
+    b.compose_connection("pay", Some("db"), "commerce");
+    b.compose_connection("shipping", Some("db"), "commerce");
+    let (model, findings) = b.check(&Config::default());
+    assert_eq!(model.services[0].deploy_names, ["pay"]);
+    assert_eq!(
+        rule_findings(&findings, "shared-database").len(),
+        2,
+        "{findings:#?}"
+    );
+}
