@@ -64,6 +64,9 @@ pub struct Workspace {
     pub packages: Vec<Package>,
     /// How the members were found (`cargo metadata` or `manifests`).
     pub method: &'static str,
+    /// Member manifests that could not be read (absolute path, message); the members are
+    /// skipped and reported as notes.
+    pub problems: Vec<(Utf8PathBuf, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +146,7 @@ fn from_cargo_metadata(manifest: &Utf8Path) -> Option<Workspace> {
         root: metadata.workspace_root.clone(),
         packages,
         method: "cargo metadata",
+        problems: Vec::new(),
     })
 }
 
@@ -251,12 +255,23 @@ fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {
     member_dirs.dedup();
 
     let mut packages = Vec::new();
+    let mut problems = Vec::new();
     for dir in member_dirs {
         let manifest_path = dir.join("Cargo.toml");
         let manifest = if dir == root_dir {
             root_manifest_clone(&root)
         } else {
-            read_manifest(&manifest_path)?
+            match read_manifest(&manifest_path) {
+                Ok(manifest) => manifest,
+                Err(error) => {
+                    let message = match error {
+                        DiscoverError::Manifest { message, .. } => message,
+                        other => other.to_string(),
+                    };
+                    problems.push((manifest_path, message));
+                    continue;
+                }
+            }
         };
         let Some(name) = manifest.package.as_ref().and_then(|p| p.name.clone()) else {
             continue;
@@ -300,6 +315,7 @@ fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {
         root: root_dir,
         packages,
         method: "manifests",
+        problems,
     })
 }
 
@@ -461,6 +477,26 @@ pub fn add_crates(model: &mut Model, workspace: &Workspace) {
             has_lib: package.has_lib,
             dependencies: Vec::new(),
             dialect: dialect_of(package),
+        });
+    }
+    for (path, message) in &workspace.problems {
+        let rel = path
+            .strip_prefix(&workspace.root)
+            .map(Utf8Path::to_owned)
+            .unwrap_or_else(|_| path.clone());
+        let file = model.add_file(SourceFile {
+            path: rel,
+            crate_id: None,
+            is_test: false,
+        });
+        model.notes.push(crate::model::Note {
+            kind: crate::model::NoteKind::ConfigSyntax,
+            file,
+            span: None,
+            message: format!(
+                "manifest does not parse ({}); member skipped",
+                message.trim()
+            ),
         });
     }
     for (index, package) in workspace.packages.iter().enumerate() {

@@ -299,3 +299,18 @@ fn configured_services_join_detected_ones() {
         ]
     );
 }
+
+#[test]
+fn a_member_whose_manifest_does_not_parse_is_a_note() {
+    let (code, value) = json(&fixture("broken-member-manifest"));
+    assert_eq!(code, 0, "{value:#}");
+    let notes = value["notes"].as_array().expect("notes array");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["path"] == "payments/Cargo.toml" && n["kind"] == "config-syntax"),
+        "{value:#}"
+    );
+    let map = stdout(&archlint(&["map"], &fixture("broken-member-manifest")));
+    assert!(map.contains("service orders (binary using axum)"), "{map}");
+}
