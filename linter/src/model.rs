@@ -114,6 +114,9 @@ pub struct ServiceConnection {
     /// Index into [`Model::connections`].
     pub connection: usize,
     pub target: DbTarget,
+    /// The compose project (directory) whose network the host is a name on, when the host is
+    /// a container of that project; targets in different scopes are different databases.
+    pub scope: Option<Utf8PathBuf>,
 }
 
 /// A call that runs a migration set (`sqlx::migrate!("..")`, `embed_migrations!`).

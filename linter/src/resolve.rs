@@ -5,9 +5,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::config::Config;
 use crate::discover::{self, Workspace};
+use camino::{Utf8Path, Utf8PathBuf};
+
 use crate::model::{
-    Access, ConnectionOwner, ConnectionSource, CrateId, DbEngine, DbTarget, Model, Service,
-    ServiceConnection, ServiceEvidence, ServiceId, SqlOrigin, TableName, TableOwner,
+    Access, ConnectionOwner, ConnectionSource, CrateId, DbEngine, DbTarget, Deployment,
+    DeploymentKind, Model, Service, ServiceConnection, ServiceEvidence, ServiceId, SqlOrigin,
+    TableName, TableOwner,
 };
 
 /// Tables every service creates for itself (outbox, inbox, dedup, migration bookkeeping).
@@ -243,8 +246,21 @@ fn default_port(engine: DbEngine) -> Option<u16> {
 
 /// Follows poolers to the database they forward to, takes the engine from the database
 /// container when the URL did not say, and fills the engine's default port.
-pub fn resolve_target(model: &Model, target: &DbTarget) -> DbTarget {
-    let mut resolved = target.clone();
+///
+/// A compose host is a name on that compose project's network: deployments of the same
+/// project (compose files in one directory) are preferred, and the returned scope is that
+/// directory when the host is one of them, so two projects' `db` are not one database.
+pub fn resolve_target(
+    model: &Model,
+    connection: &crate::model::DbConnection,
+) -> (DbTarget, Option<Utf8PathBuf>) {
+    let project = (connection.source == ConnectionSource::Compose)
+        .then(|| compose_project(model, connection.span.file));
+    let same_project = |d: &&Deployment| {
+        d.kind == DeploymentKind::Compose
+            && project.as_ref() == Some(&compose_project(model, d.span.file))
+    };
+    let mut resolved = connection.target.clone();
     resolved.host = resolved.host.map(|h| h.to_ascii_lowercase());
     let mut seen: Vec<String> = Vec::new();
     while let Some(host) = resolved.host.clone() {
@@ -252,11 +268,9 @@ pub fn resolve_target(model: &Model, target: &DbTarget) -> DbTarget {
             break;
         }
         seen.push(host.clone());
-        let Some(deployment) = model
-            .deployments
-            .iter()
-            .find(|d| d.name.eq_ignore_ascii_case(&host))
-        else {
+        let named = |d: &&Deployment| d.name.eq_ignore_ascii_case(&host);
+        let local = model.deployments.iter().filter(named).find(same_project);
+        let Some(deployment) = local.or_else(|| model.deployments.iter().find(named)) else {
             break;
         };
         if let Some(engine) = deployment.database_engine {
@@ -276,7 +290,26 @@ pub fn resolve_target(model: &Model, target: &DbTarget) -> DbTarget {
         resolved.port = default_port(resolved.engine);
     }
     resolved.database = resolved.database.map(|d| d.to_ascii_lowercase());
-    resolved
+    // Scoped only when the database itself is a container of this project.
+    let scope = resolved.host.as_deref().and_then(|host| {
+        model
+            .deployments
+            .iter()
+            .filter(|d| d.name.eq_ignore_ascii_case(host))
+            .find(same_project)
+            .and(project.clone())
+    });
+    (resolved, scope)
+}
+
+/// The compose project of a file: its directory.
+fn compose_project(model: &Model, file: crate::model::FileId) -> Utf8PathBuf {
+    model
+        .file(file)
+        .path
+        .parent()
+        .map(Utf8Path::to_owned)
+        .unwrap_or_default()
 }
 
 fn attach_connections(model: &mut Model) {
@@ -318,13 +351,14 @@ fn attach_connections(model: &mut Model) {
                 }
             }
         };
-        let target = resolve_target(model, &connection.target);
+        let (target, scope) = resolve_target(model, connection);
         for service in services {
             per_service[service.0 as usize].push((
                 source_tier(connection.source),
                 ServiceConnection {
                     connection: index,
                     target: target.clone(),
+                    scope: scope.clone(),
                 },
             ));
         }

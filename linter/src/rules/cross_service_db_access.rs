@@ -414,7 +414,9 @@ impl CrossServiceDbAccess {
                     model.services.iter().find(|o| {
                         o.id != service.id
                             && creates_tables(o.id)
-                            && o.connections.iter().any(|c| c.target == connection.target)
+                            && o.connections.iter().any(|c| {
+                                c.target == connection.target && c.scope == connection.scope
+                            })
                     })
                 };
                 let Some(owner) = declared_owner.or_else(inferred_owner) else {

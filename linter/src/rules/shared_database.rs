@@ -40,6 +40,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use camino::Utf8PathBuf;
+
 use crate::model::{DbEngine, DbTarget, ServiceId, Span};
 use crate::resolve::is_per_service_table;
 use crate::rules::{list_names, Finding, Related, Rule, RuleContext};
@@ -69,7 +71,8 @@ impl Rule for SharedDatabase {
         let model = cx.model;
         let mut groups: Vec<(Shared, BTreeMap<ServiceId, Span>)> = Vec::new();
 
-        let mut by_target: BTreeMap<DbTarget, BTreeMap<ServiceId, Span>> = BTreeMap::new();
+        let mut by_target: BTreeMap<(DbTarget, Option<Utf8PathBuf>), BTreeMap<ServiceId, Span>> =
+            BTreeMap::new();
         for service in &model.services {
             for connection in &service.connections {
                 // Redis and unknown engines are caches and brokers as often as databases.
@@ -80,13 +83,17 @@ impl Rule for SharedDatabase {
                 }
                 let span = model.connections[connection.connection].span;
                 by_target
-                    .entry(connection.target.clone())
+                    .entry((connection.target.clone(), connection.scope.clone()))
                     .or_default()
                     .entry(service.id)
                     .or_insert(span);
             }
         }
-        groups.extend(by_target.into_iter().map(|(t, s)| (Shared::Database(t), s)));
+        groups.extend(
+            by_target
+                .into_iter()
+                .map(|((t, _), s)| (Shared::Database(t), s)),
+        );
 
         for (index, set) in model.migrations.iter().enumerate() {
             let only_bookkeeping =

@@ -561,3 +561,61 @@ fn deployments_match_services_by_image_when_names_differ() {
         "{findings:#?}"
     );
 }
+
+/// A compose project in `dir` with a `db` container and one service connecting to `app` on it.
+fn compose_project(b: &mut Builder, dir: &str, service: &str) {
+    let file = b.file(&format!("{dir}/docker-compose.yml"), None);
+    b.model.deployments.push(Deployment {
+        name: "db".into(),
+        kind: DeploymentKind::Compose,
+        build_context: None,
+        dockerfile: None,
+        image: Some("postgres:16".into()),
+        database_engine: Some(DbEngine::Postgres),
+        databases: vec!["app".into()],
+        forwards_to: None,
+        span: span(file, 2),
+    });
+    b.model.connections.push(DbConnection {
+        owner: ConnectionOwner::Deployment(service.into()),
+        target: DbTarget {
+            engine: DbEngine::Postgres,
+            host: Some("db".into()),
+            port: None,
+            database: Some("app".into()),
+        },
+        source: ConnectionSource::Compose,
+        key: Some("DATABASE_URL".into()),
+        span: span(file, 8),
+    });
+}
+
+#[test]
+fn each_compose_project_has_its_own_db_host() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    compose_project(&mut b, "payments", "payments");
+    compose_project(&mut b, "shipping", "shipping");
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn one_compose_project_shares_its_db_host() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    compose_project(&mut b, "deploy", "payments");
+    compose_project(&mut b, "deploy", "shipping");
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(
+        rule_findings(&findings, "shared-database").len(),
+        2,
+        "{findings:#?}"
+    );
+}
