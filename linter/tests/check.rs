@@ -77,6 +77,7 @@ const CLEAN: &[&str] = &[
     "allowed-exception",
     "diesel-own-schema",
     "kubernetes-separate-databases",
+    "seaorm-own-entities",
 ];
 
 /// Workspaces that break a rule, with the rules they break.
@@ -88,6 +89,7 @@ const POSITIVE: &[(&str, &[&str])] = &[
     ("foreign-persistence-crate", &["cross-service-db-access"]),
     ("diesel-redeclared-table", &["cross-service-db-access"]),
     ("kubernetes-shared-database", &["shared-database"]),
+    ("seaorm-redeclared-entity", &["cross-service-db-access"]),
 ];
 
 #[test]
