@@ -441,6 +441,43 @@ mod tests {
     }
 
     #[test]
+    fn sarif_and_json_carry_every_finding() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root =
+            camino::Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8 temp dir");
+        let report = report_with_one_finding(&root);
+        let log = sarif(&report);
+        let result = &log["runs"][0]["results"][0];
+        assert_eq!(result["ruleId"], "cross-service-db-access");
+        assert_eq!(result["level"], "error");
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "orders/src/stock.rs");
+        assert_eq!(location["region"]["startLine"], 2);
+        assert_eq!(location["region"]["startColumn"], 45);
+        assert_eq!(
+            result["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "inventory/migrations/0001_init.sql"
+        );
+        let json: serde_json::Value = serde_json::from_str(&render(
+            &report,
+            Format::Json,
+            HumanOptions {
+                color: false,
+                width: 100,
+            },
+        ))
+        .expect("valid JSON");
+        assert_eq!(
+            json["findings"][0]["location"]["path"],
+            "orders/src/stock.rs"
+        );
+        assert_eq!(
+            json["findings"][0]["services"],
+            serde_json::json!(["orders", "inventory"])
+        );
+    }
+
+    #[test]
     fn human_output_points_at_the_table_and_its_owner() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root =
