@@ -56,7 +56,7 @@ struct RawConfig {
     detect_services: Option<bool>,
     min_certainty: Option<MinCertainty>,
     #[serde(default)]
-    services: BTreeMap<String, RawService>,
+    services: BTreeMap<Spanned<String>, RawService>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Level>,
     #[serde(default)]
@@ -93,6 +93,8 @@ pub struct ServiceSpec {
     /// Crate names or path globs.
     pub crates: Vec<String>,
     pub database: Option<String>,
+    /// Where the service is declared: the config file, its text and the key's byte range.
+    pub declared_at: Option<(Utf8PathBuf, std::sync::Arc<str>, Range<usize>)>,
 }
 
 /// An allowed exception: every field that is set must match a finding to silence it.
@@ -144,6 +146,37 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Checks the configuration against the workspace: every configured service must match
+    /// at least one member (by crate name or directory glob).
+    pub fn validate(&self, crates: &[(String, Utf8PathBuf)]) -> Result<(), ConfigError> {
+        for spec in &self.services {
+            let matches = spec.crates.iter().any(|pattern| {
+                let glob = globset::Glob::new(pattern.trim_end_matches('/'))
+                    .ok()
+                    .map(|g| g.compile_matcher());
+                crates.iter().any(|(name, dir)| {
+                    name == pattern || glob.as_ref().is_some_and(|g| g.is_match(dir.as_str()))
+                })
+            });
+            if matches {
+                continue;
+            }
+            if let Some((path, text, span)) = &spec.declared_at {
+                return Err(ConfigError::Invalid {
+                    path: path.clone(),
+                    code: Box::new(miette::NamedSource::new(path.as_str(), text.to_string())),
+                    span: span.clone(),
+                    message: format!("no workspace member matches service `{}`", spec.name),
+                    help: Some(
+                        "list its crates by name or directory glob: `crates = [\"orders-api\"]`"
+                            .into(),
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     pub fn level(&self, rule: &str) -> Level {
         self.levels.get(rule).copied().unwrap_or(Level::Deny)
     }
@@ -216,7 +249,7 @@ impl Config {
         let invalid =
             |span: Range<usize>, message: String, help: Option<String>| ConfigError::Invalid {
                 path: path.to_owned(),
-                text: text.to_string(),
+                code: Box::new(miette::NamedSource::new(path.as_str(), text.to_string())),
                 span,
                 message,
                 help,
@@ -245,7 +278,10 @@ impl Config {
         if let Some(min) = raw.min_certainty {
             self.min_certainty = min;
         }
+        let shared_text: std::sync::Arc<str> = std::sync::Arc::from(text);
         for (name, spec) in raw.services {
+            let span = name.span();
+            let name = name.into_inner();
             let crates = if spec.crates.is_empty() {
                 vec![name.clone()]
             } else {
@@ -256,6 +292,7 @@ impl Config {
                 name,
                 crates,
                 database: spec.database,
+                declared_at: Some((path.to_owned(), shared_text.clone(), span)),
             });
         }
         for (rule, level) in raw.rules {
@@ -334,7 +371,7 @@ fn parse_raw(text: &str, path: &Utf8Path) -> Result<RawConfig, ConfigError> {
 fn toml_error(error: toml::de::Error, text: &str, path: &Utf8Path) -> ConfigError {
     ConfigError::Invalid {
         path: path.to_owned(),
-        text: text.to_string(),
+        code: Box::new(miette::NamedSource::new(path.as_str(), text.to_string())),
         span: error.span().unwrap_or(0..0),
         message: error.message().trim().to_string(),
         help: None,
@@ -349,7 +386,7 @@ pub enum ConfigError {
     #[error("invalid configuration in {path}")]
     Invalid {
         path: Utf8PathBuf,
-        text: String,
+        code: Box<miette::NamedSource<String>>,
         span: Range<usize>,
         message: String,
         help: Option<String>,
@@ -372,7 +409,7 @@ impl miette::Diagnostic for ConfigError {
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         match self {
-            ConfigError::Invalid { text, .. } => Some(text as &dyn miette::SourceCode),
+            ConfigError::Invalid { code, .. } => Some(code.as_ref() as &dyn miette::SourceCode),
             ConfigError::Io { .. } => None,
         }
     }

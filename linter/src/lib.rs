@@ -80,8 +80,7 @@ impl Report {
 
 /// Discovers, extracts, resolves and runs every rule.
 pub fn check(options: &Options) -> Result<Report, Error> {
-    let workspace = discover::discover(&options.manifest_path)?;
-    let config = Config::load(&workspace.root, options.config_path.as_deref())?;
+    let (workspace, config) = load(options)?;
     let model = build_model(&workspace, &config);
     let (findings, suppressed) = rules::run(&model, &config);
     Ok(Report {
@@ -94,10 +93,26 @@ pub fn check(options: &Options) -> Result<Report, Error> {
 
 /// Builds the resolved model of a workspace (what `cargo archlint map` prints).
 pub fn analyze(options: &Options) -> Result<(Model, Config), Error> {
-    let workspace = discover::discover(&options.manifest_path)?;
-    let config = Config::load(&workspace.root, options.config_path.as_deref())?;
+    let (workspace, config) = load(options)?;
     let model = build_model(&workspace, &config);
     Ok((model, config))
+}
+
+/// Discovers the workspace and loads (and validates) its configuration.
+fn load(options: &Options) -> Result<(Workspace, Config), Error> {
+    let workspace = discover::discover(&options.manifest_path)?;
+    let config = Config::load(&workspace.root, options.config_path.as_deref())?;
+    let members: Vec<(String, Utf8PathBuf)> = workspace
+        .packages
+        .iter()
+        .map(|p| {
+            let dir = p.manifest_path.parent().unwrap_or(&workspace.root);
+            let rel = dir.strip_prefix(&workspace.root).unwrap_or(dir);
+            (p.name.clone(), rel.to_owned())
+        })
+        .collect();
+    config.validate(&members)?;
+    Ok((workspace, config))
 }
 
 /// Runs the extraction pipeline on a discovered workspace.

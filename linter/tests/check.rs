@@ -320,3 +320,15 @@ fn a_member_whose_manifest_does_not_parse_is_a_note() {
     let map = stdout(&archlint(&["map"], &fixture("broken-member-manifest")));
     assert!(map.contains("service orders (binary using axum)"), "{map}");
 }
+
+#[test]
+fn a_configured_service_matching_no_member_exits_2() {
+    let output = archlint(&[], &fixture("unknown-configured-service"));
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("no workspace member matches service `billing`"),
+        "{err}"
+    );
+    assert!(err.contains("[services.billing]"), "{err}");
+}
