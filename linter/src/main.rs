@@ -47,7 +47,7 @@ struct CheckArgs {
     /// When to use colors in human output
     #[arg(long, value_enum, default_value = "auto")]
     color: Color,
-    /// Width of human output (default: terminal width or 100)
+    /// Width of human output (default: $COLUMNS, else 100)
     #[arg(long)]
     width: Option<usize>,
 }
