@@ -50,6 +50,9 @@ pub struct CrossServiceDbAccess;
 const HELP_TABLE: &str =
     "read it through the owner's API or keep a local copy fed by the owner's events; \
                           only the owning service should touch its tables";
+const HELP_WRITE: &str =
+    "ask the owner to make the change through its API or a command message; only the \
+                          owning service should write its tables";
 const HELP_CRATE: &str =
     "depend on the owner's API client or event types instead of its persistence crate";
 const HELP_DATABASE: &str =
@@ -212,7 +215,7 @@ impl CrossServiceDbAccess {
                     continue;
                 }
                 let action = verb(table.access);
-                out.push(self.table_finding(
+                let mut finding = self.table_finding(
                     cx,
                     &accessors,
                     owners,
@@ -220,7 +223,11 @@ impl CrossServiceDbAccess {
                     action,
                     table.span,
                     &format!("{action} `{}` here", table.table),
-                ));
+                );
+                if table.access != Access::Read {
+                    finding.help = HELP_WRITE.to_string();
+                }
+                out.push(finding);
             }
         }
     }
