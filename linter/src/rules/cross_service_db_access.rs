@@ -134,6 +134,33 @@ impl Ownership {
     }
 }
 
+/// True when a service whose schema is not in the workspace (it runs no migrations) is known
+/// to connect only to databases other than every owner's: a table of the same name there is
+/// its own table, not the owner's.
+fn own_table_elsewhere(
+    cx: &RuleContext<'_>,
+    service: ServiceId,
+    owners: &[(ServiceId, Span)],
+) -> bool {
+    let model = cx.model;
+    let accessor = model.service(service);
+    let resolved = |s: &crate::model::Service| {
+        s.connections
+            .iter()
+            .filter(|c| c.target.is_resolved())
+            .map(|c| (c.target.clone(), c.scope.clone()))
+            .collect::<Vec<_>>()
+    };
+    let mine = resolved(accessor);
+    if !accessor.migration_sets.is_empty() || mine.is_empty() {
+        return false;
+    }
+    owners.iter().all(|(owner, _)| {
+        let theirs = resolved(model.service(*owner));
+        !theirs.is_empty() && !theirs.iter().any(|t| mine.contains(t))
+    })
+}
+
 fn verb(access: Access) -> &'static str {
     match access {
         Access::Read => "reads",
@@ -209,6 +236,7 @@ impl CrossServiceDbAccess {
                     .filter(|s| {
                         !ownership.owns(*s, &table.table)
                             && !ownership.foreign_persistence(*s, query.crate_id)
+                            && !own_table_elsewhere(cx, *s, owners)
                     })
                     .collect();
                 if accessors.is_empty() {
@@ -253,6 +281,7 @@ impl CrossServiceDbAccess {
                 .filter(|s| {
                     !ownership.owns(*s, &orm.table)
                         && !ownership.foreign_persistence(*s, orm.crate_id)
+                        && !own_table_elsewhere(cx, *s, owners)
                 })
                 .collect();
             if accessors.is_empty() {

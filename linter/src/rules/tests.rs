@@ -619,3 +619,37 @@ fn one_compose_project_shares_its_db_host() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn a_service_without_migrations_on_its_own_database_has_its_own_tables() {
+    let mut b = Builder::new();
+    let catalog = b.krate("catalog", true, &[]);
+    let accounts = b.krate("accounts", true, &[]);
+    b.service(catalog);
+    b.service(accounts);
+    b.migrations(accounts, &["users"]);
+    b.compose_connection("accounts", Some("db"), "accounts");
+    b.compose_connection("catalog", Some("db"), "catalog");
+    // `catalog` keeps its schema outside the workspace; its `users` is its own.
+    b.query(catalog, "users", Access::Read, Certainty::Exact);
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+
+    // The same query from a service connected to the owner's database is reported.
+    let mut b = Builder::new();
+    let catalog = b.krate("catalog", true, &[]);
+    let accounts = b.krate("accounts", true, &[]);
+    b.service(catalog);
+    b.service(accounts);
+    b.migrations(accounts, &["users"]);
+    b.compose_connection("accounts", Some("db"), "accounts");
+    b.compose_connection("catalog", Some("db"), "accounts");
+    b.query(catalog, "users", Access::Read, Certainty::Exact);
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(
+        rule_findings(&findings, "cross-service-db-access").len(),
+        2,
+        "{findings:#?} {}",
+        model.services.len()
+    );
+}
