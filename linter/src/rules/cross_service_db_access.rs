@@ -10,7 +10,9 @@
 //!
 //! A table is owned by the services whose migration sets create it. Tables every service keeps
 //! for itself (outbox, inbox, processed messages, idempotency keys, migration bookkeeping) are
-//! never anyone's shared data. One finding per access site, at the table name inside the SQL,
+//! never anyone's shared data. A service that runs no migrations of its own and is known to
+//! connect only to databases other than the owner's has a table of that name of its own and
+//! is not reported. One finding per access site, at the table name inside the SQL,
 //! the ORM declaration, or the `use` of the other crate.
 //!
 //! ## Why is this bad
