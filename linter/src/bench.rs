@@ -140,3 +140,33 @@ pub fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
     times.sort();
     times[times.len() / 2]
 }
+
+/// Times each phase of one `archlint check` on `root` (discovery, configuration, file walk,
+/// parallel extraction, migrations, resolution, rules).
+pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
+    let mut timings = Vec::new();
+    let mut lap = Instant::now();
+    let mut mark = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        timings.push((name, lap.elapsed()));
+        lap = Instant::now();
+    };
+    let Ok(workspace) = crate::discover::discover(root) else {
+        return timings;
+    };
+    mark("discovery (cargo metadata)", &mut timings);
+    let config = crate::config::Config::load(&workspace.root, None).unwrap_or_default();
+    mark("configuration", &mut timings);
+    let mut model = crate::model::Model::default();
+    crate::discover::add_crates(&mut model, &workspace);
+    let items = crate::walk::collect(&mut model, &config);
+    mark("walk and register files", &mut timings);
+    let facts = crate::walk::extract(&model, &items);
+    mark("extract (parallel)", &mut timings);
+    crate::merge_facts(&mut model, facts);
+    mark("merge facts and read migrations", &mut timings);
+    crate::resolve::resolve(&mut model, &workspace, &config);
+    mark("resolve", &mut timings);
+    let _ = crate::rules::run(&model, &config);
+    mark("rules", &mut timings);
+    timings
+}

@@ -121,22 +121,27 @@ pub fn build_model(workspace: &Workspace, config: &Config) -> Model {
     discover::add_crates(&mut model, workspace);
     let items = walk::collect(&mut model, config);
     let facts = walk::extract(&model, &items);
-    // Migration sets from Rust code are either calls naming a directory to read
-    // (`migrate!("..")`, with `run_at`) or complete sets written in Rust (sea-orm).
+    merge_facts(&mut model, facts);
+    resolve::resolve(&mut model, workspace, config);
+    model
+}
+
+/// Merges extracted facts into the model in file order, then reads every migrations
+/// directory. Migration sets from Rust code are either calls naming a directory to read
+/// (`migrate!("..")`, with `run_at`) or complete sets written in Rust (sea-orm).
+pub fn merge_facts(model: &mut Model, facts: Vec<extract::Facts>) {
     let mut requested: Vec<MigrationSet> = Vec::new();
     for mut file_facts in facts {
         for set in std::mem::take(&mut file_facts.migrations) {
             if set.run_at.is_none() && !set.tables.is_empty() {
-                add_code_migrations(&mut model, set);
+                add_code_migrations(model, set);
             } else {
                 requested.push(set);
             }
         }
-        file_facts.merge_into(&mut model);
+        file_facts.merge_into(model);
     }
-    walk::extract_migrations(&mut model, requested);
-    resolve::resolve(&mut model, workspace, config);
-    model
+    walk::extract_migrations(model, requested);
 }
 
 /// Adds a migration set found in code, merging the sets of one directory (one per migration

@@ -195,23 +195,49 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         }
         Some(Command::Bench { dir, runs }) => {
             let (files, lines) = archlint::bench::baseline(&dir);
-            let baseline = archlint::bench::median_time(runs, || {
-                archlint::bench::baseline(&dir);
-            });
             let options = Options::new(dir.clone());
             let mut findings = 0;
-            let archlint = archlint::bench::median_time(runs, || {
-                if let Ok(report) = archlint::check(&options) {
-                    findings = report.findings.len();
-                }
-            });
+            // Interleaved, so a change in machine load hits both sides alike.
+            let mut baseline = Vec::new();
+            let mut check = Vec::new();
+            for _ in 0..runs.max(1) {
+                baseline.push(archlint::bench::median_time(1, || {
+                    archlint::bench::baseline(&dir);
+                }));
+                check.push(archlint::bench::median_time(1, || {
+                    if let Ok(report) = archlint::check(&options) {
+                        findings = report.findings.len();
+                    }
+                }));
+            }
+            baseline.sort();
+            check.sort();
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+            let (base_median, check_median) =
+                (baseline[baseline.len() / 2], check[check.len() / 2]);
             println!(
-                "{files} files, {lines} lines, {} threads, median of {runs} runs\nbaseline (read + syn::parse_file): {:>8.1} ms\narchlint check:                    {:>8.1} ms ({findings} findings)\nratio: {:.2}x",
+                "{files} files, {lines} lines, {} threads, {runs} interleaved runs\n\
+                 {:<36} {:>9} {:>9}\n\
+                 {:<36} {:>9.1} {:>9.1}\n\
+                 {:<36} {:>9.1} {:>9.1}   ({findings} findings)\n\
+                 ratio (median): {:.2}x   ratio (min): {:.2}x",
                 rayon::current_num_threads(),
-                baseline.as_secs_f64() * 1000.0,
-                archlint.as_secs_f64() * 1000.0,
-                archlint.as_secs_f64() / baseline.as_secs_f64().max(1e-9)
+                "",
+                "median ms",
+                "min ms",
+                "baseline (read + syn::parse_file)",
+                ms(base_median),
+                ms(baseline[0]),
+                "archlint check",
+                ms(check_median),
+                ms(check[0]),
+                ms(check_median) / ms(base_median).max(1e-9),
+                ms(check[0]) / ms(baseline[0]).max(1e-9),
             );
+            println!("phases of one check:");
+            for (phase, time) in archlint::bench::phases(&dir) {
+                println!("  {phase:<34} {:>9.1} ms", ms(time));
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
