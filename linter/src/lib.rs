@@ -4,7 +4,155 @@
 //! Pipeline: discovery (which crates are services) -> extractors (Rust, SQL, deployment
 //! files) feed facts into one [`model::Model`] -> rules judge the model -> reporters render
 //! diagnostics. Rules never reparse source; extractors never judge.
+//!
+//! ```no_run
+//! let options = archlint::Options::new("path/to/workspace");
+//! let report = archlint::check(&options)?;
+//! for finding in &report.findings {
+//!     println!("{}: {}", finding.rule, finding.message);
+//! }
+//! # Ok::<(), archlint::Error>(())
+//! ```
 
+pub mod bench;
+pub mod config;
+pub mod discover;
 pub mod extract;
 pub mod model;
+pub mod report;
+pub mod resolve;
+pub mod rules;
 pub mod source;
+pub mod walk;
+
+use camino::Utf8PathBuf;
+
+use crate::config::{Config, ConfigError, Level};
+use crate::discover::{DiscoverError, Workspace};
+use crate::model::{MigrationSet, Model};
+use crate::rules::Finding;
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A workspace directory or its Cargo.toml.
+    pub manifest_path: Utf8PathBuf,
+    /// A config file to use instead of `archlint.toml` / `[workspace.metadata.archlint]`.
+    pub config_path: Option<Utf8PathBuf>,
+}
+
+impl Options {
+    pub fn new(manifest_path: impl Into<Utf8PathBuf>) -> Self {
+        Options {
+            manifest_path: manifest_path.into(),
+            config_path: None,
+        }
+    }
+}
+
+/// Why a workspace could not be checked at all (as opposed to findings in it).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error(transparent)]
+    #[diagnostic(code(archlint::workspace))]
+    Discover(#[from] DiscoverError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// The outcome of a check: the model, the findings at `warn` or `deny`, and the config used.
+#[derive(Debug)]
+pub struct Report {
+    pub model: Model,
+    pub findings: Vec<Finding>,
+    pub config: Config,
+    /// Findings silenced by `[[allow]]` exceptions.
+    pub suppressed: usize,
+}
+
+impl Report {
+    /// True when a finding is at `deny` level (the CLI exits with 1).
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.level == Level::Deny)
+    }
+}
+
+/// Discovers, extracts, resolves and runs every rule.
+pub fn check(options: &Options) -> Result<Report, Error> {
+    let (workspace, config) = load(options)?;
+    let model = build_model(&workspace, &config);
+    let (findings, suppressed) = rules::run(&model, &config);
+    Ok(Report {
+        model,
+        findings,
+        config,
+        suppressed,
+    })
+}
+
+/// Builds the resolved model of a workspace (what `cargo archlint map` prints).
+pub fn analyze(options: &Options) -> Result<(Model, Config), Error> {
+    let (workspace, config) = load(options)?;
+    let model = build_model(&workspace, &config);
+    Ok((model, config))
+}
+
+/// Discovers the workspace and loads (and validates) its configuration.
+fn load(options: &Options) -> Result<(Workspace, Config), Error> {
+    let workspace = discover::discover(&options.manifest_path)?;
+    let config = Config::load(&workspace.root, options.config_path.as_deref())?;
+    let members: Vec<(String, Utf8PathBuf)> = workspace
+        .packages
+        .iter()
+        .map(|p| {
+            let dir = p.manifest_path.parent().unwrap_or(&workspace.root);
+            let rel = dir.strip_prefix(&workspace.root).unwrap_or(dir);
+            (p.name.clone(), rel.to_owned())
+        })
+        .collect();
+    config.validate(&members)?;
+    Ok((workspace, config))
+}
+
+/// Runs the extraction pipeline on a discovered workspace.
+pub fn build_model(workspace: &Workspace, config: &Config) -> Model {
+    let mut model = Model::default();
+    discover::add_crates(&mut model, workspace);
+    let items = walk::collect(&mut model, config);
+    let facts = walk::extract(&model, &items);
+    merge_facts(&mut model, facts);
+    resolve::resolve(&mut model, workspace, config);
+    model
+}
+
+/// Merges extracted facts into the model in file order, then reads every migrations
+/// directory. Migration sets from Rust code are either calls naming a directory to read
+/// (`migrate!("..")`, with `run_at`) or complete sets written in Rust (sea-orm).
+pub fn merge_facts(model: &mut Model, facts: Vec<extract::Facts>) {
+    let mut requested: Vec<MigrationSet> = Vec::new();
+    for mut file_facts in facts {
+        for set in std::mem::take(&mut file_facts.migrations) {
+            if set.run_at.is_none() && !set.tables.is_empty() {
+                add_code_migrations(model, set);
+            } else {
+                requested.push(set);
+            }
+        }
+        file_facts.merge_into(model);
+    }
+    walk::extract_migrations(model, requested);
+}
+
+/// Adds a migration set found in code, merging the sets of one directory (one per migration
+/// file) into one.
+fn add_code_migrations(model: &mut Model, set: MigrationSet) {
+    match model
+        .migrations
+        .iter_mut()
+        .find(|m| m.dir == set.dir && m.crate_id == set.crate_id)
+    {
+        Some(existing) => existing.tables.extend(set.tables),
+        None => model.migrations.push(set),
+    }
+}

@@ -1,3 +1,269 @@
-fn main() {
-    println!("archlint");
+//! `cargo archlint`: the command-line front end.
+//!
+//! Exit codes: 0 no finding at `deny` level, 1 at least one, 2 usage or configuration error.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use camino::Utf8PathBuf;
+use clap::{Args, Parser, Subcommand};
+
+use archlint::report::{self, Format, HumanOptions};
+use archlint::rules::REGISTRY;
+use archlint::Options;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-archlint",
+    bin_name = "cargo archlint",
+    version,
+    args_conflicts_with_subcommands = true,
+    about = "Checks a Cargo workspace of services for shared databases and cross-service data access"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+struct WorkspaceArgs {
+    /// Path to the workspace's Cargo.toml (or its directory)
+    #[arg(long, value_name = "PATH")]
+    manifest_path: Option<Utf8PathBuf>,
+    /// Configuration file (default: archlint.toml, then [workspace.metadata.archlint])
+    #[arg(long, value_name = "PATH")]
+    config: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+struct CheckArgs {
+    #[command(flatten)]
+    workspace: WorkspaceArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// When to use colors in human output
+    #[arg(long, value_enum, default_value = "auto")]
+    color: Color,
+    /// Width of human output (default: $COLUMNS, else 100)
+    #[arg(long)]
+    width: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the workspace (the default)
+    Check(CheckArgs),
+    /// Print a rule's documentation
+    Explain {
+        /// Rule name, e.g. shared-database
+        rule: String,
+    },
+    /// List every rule with its level
+    Rules(WorkspaceArgs),
+    /// Print the inventory of services, databases, tables and connections
+    Map {
+        #[command(flatten)]
+        workspace: WorkspaceArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: MapFormat,
+    },
+    /// Write a synthetic workspace for benchmarks
+    #[command(hide = true)]
+    BenchGen {
+        /// Output directory
+        dir: Utf8PathBuf,
+        #[arg(long, default_value_t = 200)]
+        services: usize,
+        #[arg(long, default_value_t = 300_000)]
+        lines: usize,
+    },
+    /// Time archlint against a parallel read + syn::parse_file baseline
+    #[command(hide = true)]
+    Bench {
+        /// Workspace directory
+        dir: Utf8PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MapFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    // As a cargo subcommand, argv is `cargo-archlint archlint ...`.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "archlint") {
+        args.remove(1);
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn options(args: &WorkspaceArgs) -> Options {
+    Options {
+        manifest_path: args
+            .manifest_path
+            .clone()
+            .unwrap_or_else(|| Utf8PathBuf::from(".")),
+        config_path: args.config.clone(),
+    }
+}
+
+fn run(cli: Cli) -> miette::Result<ExitCode> {
+    match cli.command {
+        None => check(&cli.check),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Explain { rule }) => match archlint::rules::find(&rule) {
+            Some(rule) => {
+                println!("# {}\n\n{}", rule.id(), rule.doc());
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                let known: Vec<&str> = REGISTRY.iter().map(|r| r.id()).collect();
+                eprintln!(
+                    "error: unknown rule `{rule}` (known rules: {})",
+                    known.join(", ")
+                );
+                Ok(ExitCode::from(2))
+            }
+        },
+        Some(Command::Rules(workspace)) => {
+            let config = match archlint::discover::discover(&options(&workspace).manifest_path) {
+                Ok(found) => {
+                    archlint::config::Config::load(&found.root, workspace.config.as_deref())?
+                }
+                Err(_) => archlint::config::Config::default(),
+            };
+            for rule in REGISTRY {
+                println!(
+                    "{:<26} {:<5} {}",
+                    rule.id(),
+                    config.level(rule.id()).to_string(),
+                    rule.summary()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Map { workspace, format }) => {
+            let (model, _) = archlint::analyze(&options(&workspace))?;
+            let text = match format {
+                MapFormat::Json => serde_json::to_string_pretty(&model).unwrap_or_default() + "\n",
+                MapFormat::Text => archlint::report::map_text(&model),
+            };
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::BenchGen {
+            dir,
+            services,
+            lines,
+        }) => {
+            archlint::bench::generate(&dir, services, lines)
+                .map_err(|e| miette::miette!("cannot write {dir}: {e}"))?;
+            println!("wrote {services} services (~{lines} lines) to {dir}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Bench { dir, runs }) => {
+            let (files, lines) = archlint::bench::baseline(&dir);
+            let options = Options::new(dir.clone());
+            let mut findings = 0;
+            // Interleaved, so a change in machine load hits both sides alike.
+            let mut baseline = Vec::new();
+            let mut check = Vec::new();
+            for _ in 0..runs.max(1) {
+                baseline.push(archlint::bench::median_time(1, || {
+                    archlint::bench::baseline(&dir);
+                }));
+                check.push(archlint::bench::median_time(1, || {
+                    if let Ok(report) = archlint::check(&options) {
+                        findings = report.findings.len();
+                    }
+                }));
+            }
+            baseline.sort();
+            check.sort();
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+            let (base_median, check_median) =
+                (baseline[baseline.len() / 2], check[check.len() / 2]);
+            println!(
+                "{files} files, {lines} lines, {} threads, {runs} interleaved runs\n\
+                 {:<36} {:>9} {:>9}\n\
+                 {:<36} {:>9.1} {:>9.1}\n\
+                 {:<36} {:>9.1} {:>9.1}   ({findings} findings)\n\
+                 ratio (median): {:.2}x   ratio (min): {:.2}x",
+                rayon::current_num_threads(),
+                "",
+                "median ms",
+                "min ms",
+                "baseline (read + syn::parse_file)",
+                ms(base_median),
+                ms(baseline[0]),
+                "archlint check",
+                ms(check_median),
+                ms(check[0]),
+                ms(check_median) / ms(base_median).max(1e-9),
+                ms(check[0]) / ms(baseline[0]).max(1e-9),
+            );
+            println!("phases of one check:");
+            for (phase, time) in archlint::bench::phases(&dir) {
+                println!("  {phase:<34} {:>9.1} ms", ms(time));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check(args: &CheckArgs) -> miette::Result<ExitCode> {
+    let report = archlint::check(&options(&args.workspace))?;
+    let stdout = std::io::stdout();
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let width = args.width.unwrap_or_else(|| {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(100)
+    });
+    let text = report::render(&report, args.format, HumanOptions { color, width });
+    let mut out = stdout.lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    Ok(if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -101,6 +101,42 @@ pub struct Service {
     pub declared_database: Option<String>,
     /// Names under which deployment files know it (compose service, k8s Deployment/container).
     pub deploy_names: Vec<String>,
+    /// Databases it connects to, resolved through deployments, poolers and DB containers.
+    pub connections: Vec<ServiceConnection>,
+    /// Indexes into [`Model::migrations`] of the migration sets this service runs.
+    pub migration_sets: Vec<usize>,
+}
+
+/// A connection attributed to a service, with its target resolved through poolers and
+/// database containers.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceConnection {
+    /// Index into [`Model::connections`].
+    pub connection: usize,
+    pub target: DbTarget,
+    /// The compose project (directory) whose network the host is a name on, when the host is
+    /// a container of that project; targets in different scopes are different databases.
+    pub scope: Option<Utf8PathBuf>,
+}
+
+/// A call that runs a migration set (`sqlx::migrate!("..")`, `embed_migrations!`).
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationRun {
+    /// Index into [`Model::migrations`].
+    pub set: usize,
+    /// The crate holding the call.
+    pub crate_id: CrateId,
+    pub span: Span,
+}
+
+/// A service owns a table because a migration set it runs (or a runtime `CREATE TABLE` in
+/// its code) creates it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableOwner {
+    pub table: TableName,
+    pub service: ServiceId,
+    /// Where the table is created.
+    pub span: Span,
 }
 
 /// A table name, normalised: lower case, default schema (`public`, `dbo`, `main`) dropped.
@@ -393,6 +429,10 @@ pub struct Model {
     pub deployments: Vec<Deployment>,
     pub env_lookups: Vec<EnvLookup>,
     pub notes: Vec<Note>,
+    /// Calls that run migration sets (several services may run one set).
+    pub migration_runs: Vec<MigrationRun>,
+    /// Table ownership, from the migration sets each service runs.
+    pub table_owners: Vec<TableOwner>,
     #[serde(skip)]
     file_index: std::collections::HashMap<Utf8PathBuf, FileId>,
 }
@@ -419,6 +459,19 @@ impl Model {
         self.file_index.insert(file.path.clone(), id);
         self.files.push(file);
         id
+    }
+
+    /// The id of a registered path (relative to the workspace root).
+    pub fn file_id(&self, path: &camino::Utf8Path) -> Option<FileId> {
+        self.file_index.get(path).copied()
+    }
+
+    /// Services owning a table.
+    pub fn owners_of<'a>(
+        &'a self,
+        table: &'a TableName,
+    ) -> impl Iterator<Item = &'a TableOwner> + 'a {
+        self.table_owners.iter().filter(move |o| &o.table == table)
     }
 
     /// Services a crate belongs to (a library shared by two services belongs to both).

@@ -1,0 +1,47 @@
+use std::net::SocketAddr;
+
+use axum::routing::{get, post};
+use axum::Router;
+use sqlx::postgres::PgPoolOptions;
+use tracing_subscriber::EnvFilter;
+
+mod routes;
+mod stock;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: sqlx::PgPool,
+    pub inventory_pool: sqlx::PgPool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::from_default_env())
+        .init();
+
+    let database_url = std::env::var("DATABASE_URL")?;
+    let pool = PgPoolOptions::new()
+        .max_connections(10)
+        .connect(&database_url)
+        .await?;
+    sqlx::migrate!().run(&pool).await?;
+    let inventory_pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&std::env::var("INVENTORY_DATABASE_URL")?)
+        .await?;
+
+    let app = Router::new()
+        .route("/orders", post(routes::place_order))
+        .route("/orders/{id}", get(routes::get_order))
+        .with_state(AppState {
+            pool,
+            inventory_pool,
+        });
+
+    let addr = SocketAddr::from(([0, 0, 0, 0], 8080));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "orders listening");
+    axum::serve(listener, app).await?;
+    Ok(())
+}

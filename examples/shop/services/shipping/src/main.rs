@@ -1,0 +1,35 @@
+use std::net::SocketAddr;
+
+use axum::routing::post;
+use axum::Router;
+use inventory_store::StockRepository;
+use sqlx::postgres::PgPoolOptions;
+
+mod dispatch;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: sqlx::PgPool,
+    pub stock: StockRepository,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt::init();
+    let pool = PgPoolOptions::new()
+        .max_connections(10)
+        .connect(&std::env::var("DATABASE_URL")?)
+        .await?;
+    sqlx::migrate!().run(&pool).await?;
+
+    let state = AppState {
+        stock: StockRepository::new(pool.clone()),
+        pool,
+    };
+    let app = Router::new()
+        .route("/shipments/{order_id}/dispatch", post(dispatch::dispatch))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], 8080))).await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}

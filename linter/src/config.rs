@@ -1,0 +1,486 @@
+//! `archlint.toml` (or `[workspace.metadata.archlint]` in the root manifest): presets, explicit
+//! services, rule levels and exceptions. Errors point into the file that holds the key.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::rules;
+
+/// How a rule's findings are treated.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        })
+    }
+}
+
+/// The minimum certainty a piece of SQL needs before rules judge the tables in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MinCertainty {
+    /// Only literals, consts, `concat!`, `include_str!`.
+    Exact,
+    /// Also `format!` templates whose table part is static.
+    Template,
+    /// Also tables found by keyword scan in SQL the parser rejected.
+    Unknown,
+}
+
+const RECOMMENDED: &str = include_str!("../../rules/recommended.toml");
+const STRICT: &str = include_str!("../../rules/strict.toml");
+
+/// A config file as written. Every key is checked: an unknown key is an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    extends: Option<Spanned<String>>,
+    include_tests: Option<bool>,
+    /// Detect services from binary targets and framework dependencies (default true).
+    detect_services: Option<bool>,
+    min_certainty: Option<MinCertainty>,
+    #[serde(default)]
+    services: BTreeMap<Spanned<String>, RawService>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Level>,
+    #[serde(default)]
+    allow: Vec<Spanned<RawException>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawService {
+    /// Crate names or path globs (relative to the workspace root); default: the crate named
+    /// like the service.
+    #[serde(default)]
+    crates: Vec<String>,
+    database: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawException {
+    rule: Option<Spanned<String>>,
+    service: Option<String>,
+    #[serde(default)]
+    services: Vec<String>,
+    table: Option<String>,
+    database: Option<String>,
+    path: Option<Spanned<String>>,
+    reason: String,
+}
+
+/// A service named in the config.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub name: String,
+    /// Crate names or path globs.
+    pub crates: Vec<String>,
+    pub database: Option<String>,
+    /// Where the service is declared: the config file, its text and the key's byte range.
+    pub declared_at: Option<(Utf8PathBuf, std::sync::Arc<str>, Range<usize>)>,
+}
+
+/// An allowed exception: every field that is set must match a finding to silence it.
+#[derive(Debug, Clone)]
+pub struct Exception {
+    pub rule: Option<String>,
+    /// Every listed service must be among the finding's services.
+    pub services: Vec<String>,
+    pub table: Option<String>,
+    pub database: Option<String>,
+    pub path: Option<globset::GlobMatcher>,
+    pub reason: String,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub include_tests: bool,
+    pub detect_services: bool,
+    pub min_certainty: MinCertainty,
+    pub services: Vec<ServiceSpec>,
+    pub levels: BTreeMap<String, Level>,
+    pub exceptions: Vec<Exception>,
+    /// The file the configuration came from, if any.
+    pub source: Option<Utf8PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let mut config = Config {
+            include_tests: false,
+            detect_services: true,
+            min_certainty: MinCertainty::Template,
+            services: Vec::new(),
+            levels: rules::REGISTRY
+                .iter()
+                .map(|r| (r.id().to_string(), r.default_level()))
+                .collect(),
+            exceptions: Vec::new(),
+            source: None,
+        };
+        // The embedded preset is part of the binary and covered by tests; if it ever failed to
+        // parse, the registry defaults above stay in force.
+        if let Ok(preset) = parse_raw(RECOMMENDED, Utf8Path::new("rules/recommended.toml")) {
+            let _ = config.apply(preset, RECOMMENDED, Utf8Path::new("rules/recommended.toml"));
+        }
+        config
+    }
+}
+
+impl Config {
+    /// Checks the configuration against the workspace: every configured service must match
+    /// at least one member (by crate name or directory glob).
+    pub fn validate(&self, crates: &[(String, Utf8PathBuf)]) -> Result<(), ConfigError> {
+        for spec in &self.services {
+            let matches = spec.crates.iter().any(|pattern| {
+                let glob = globset::Glob::new(pattern.trim_end_matches('/'))
+                    .ok()
+                    .map(|g| g.compile_matcher());
+                crates.iter().any(|(name, dir)| {
+                    name == pattern || glob.as_ref().is_some_and(|g| g.is_match(dir.as_str()))
+                })
+            });
+            if matches {
+                continue;
+            }
+            if let Some((path, text, span)) = &spec.declared_at {
+                return Err(ConfigError::Invalid {
+                    path: path.clone(),
+                    code: Box::new(miette::NamedSource::new(path.as_str(), text.to_string())),
+                    span: span.clone(),
+                    message: format!("no workspace member matches service `{}`", spec.name),
+                    help: Some(
+                        "list its crates by name or directory glob: `crates = [\"orders-api\"]`"
+                            .into(),
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn level(&self, rule: &str) -> Level {
+        self.levels.get(rule).copied().unwrap_or(Level::Deny)
+    }
+
+    /// Loads the configuration of the workspace at `root`: `explicit` if given, else
+    /// `archlint.toml`, else `[workspace.metadata.archlint]` in `Cargo.toml`, else the
+    /// recommended preset.
+    pub fn load(root: &Utf8Path, explicit: Option<&Utf8Path>) -> Result<Config, ConfigError> {
+        if let Some(path) = explicit {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
+            return Config::from_text(&text, path);
+        }
+        let file = root.join("archlint.toml");
+        if file.is_file() {
+            let text = std::fs::read_to_string(&file).map_err(|e| ConfigError::Io {
+                path: file.clone(),
+                message: e.to_string(),
+            })?;
+            return Config::from_text(&text, Utf8Path::new("archlint.toml"));
+        }
+        let manifest = root.join("Cargo.toml");
+        if let Ok(text) = std::fs::read_to_string(&manifest) {
+            return Config::from_manifest(&text, Utf8Path::new("Cargo.toml"));
+        }
+        Ok(Config::default())
+    }
+
+    /// Parses an `archlint.toml`.
+    pub fn from_text(text: &str, path: &Utf8Path) -> Result<Config, ConfigError> {
+        let raw = parse_raw(text, path)?;
+        let mut config = Config {
+            source: Some(path.to_owned()),
+            ..Config::default()
+        };
+        config.apply(raw, text, path)?;
+        Ok(config)
+    }
+
+    /// Reads `[workspace.metadata.archlint]` from a root manifest (other keys are ignored).
+    pub fn from_manifest(text: &str, path: &Utf8Path) -> Result<Config, ConfigError> {
+        #[derive(Deserialize)]
+        struct Manifest {
+            workspace: Option<Workspace>,
+        }
+        #[derive(Deserialize)]
+        struct Workspace {
+            metadata: Option<Metadata>,
+        }
+        #[derive(Deserialize)]
+        struct Metadata {
+            archlint: Option<RawConfig>,
+        }
+        let manifest: Manifest = toml::from_str(text).map_err(|e| toml_error(e, text, path))?;
+        let raw = manifest
+            .workspace
+            .and_then(|w| w.metadata)
+            .and_then(|m| m.archlint);
+        let mut config = Config::default();
+        if let Some(raw) = raw {
+            config.source = Some(path.to_owned());
+            config.apply(raw, text, path)?;
+        }
+        Ok(config)
+    }
+
+    fn apply(&mut self, raw: RawConfig, text: &str, path: &Utf8Path) -> Result<(), ConfigError> {
+        let invalid =
+            |span: Range<usize>, message: String, help: Option<String>| ConfigError::Invalid {
+                path: path.to_owned(),
+                code: Box::new(miette::NamedSource::new(path.as_str(), text.to_string())),
+                span,
+                message,
+                help,
+            };
+        if let Some(extends) = &raw.extends {
+            let (preset, preset_path) = match extends.get_ref().as_str() {
+                "recommended" => (RECOMMENDED, "rules/recommended.toml"),
+                "strict" => (STRICT, "rules/strict.toml"),
+                other => {
+                    return Err(invalid(
+                        extends.span(),
+                        format!("unknown preset `{other}`"),
+                        Some("use `recommended` or `strict`".into()),
+                    ))
+                }
+            };
+            let preset_raw = parse_raw(preset, Utf8Path::new(preset_path))?;
+            self.apply(preset_raw, preset, Utf8Path::new(preset_path))?;
+        }
+        if let Some(include_tests) = raw.include_tests {
+            self.include_tests = include_tests;
+        }
+        if let Some(detect) = raw.detect_services {
+            self.detect_services = detect;
+        }
+        if let Some(min) = raw.min_certainty {
+            self.min_certainty = min;
+        }
+        let shared_text: std::sync::Arc<str> = std::sync::Arc::from(text);
+        for (name, spec) in raw.services {
+            let span = name.span();
+            let name = name.into_inner();
+            let crates = if spec.crates.is_empty() {
+                vec![name.clone()]
+            } else {
+                spec.crates
+            };
+            self.services.retain(|s| s.name != name);
+            self.services.push(ServiceSpec {
+                name,
+                crates,
+                database: spec.database,
+                declared_at: Some((path.to_owned(), shared_text.clone(), span)),
+            });
+        }
+        for (rule, level) in raw.rules {
+            if rules::find(rule.get_ref()).is_none() {
+                return Err(invalid(
+                    rule.span(),
+                    format!("unknown rule `{}`", rule.get_ref()),
+                    Some(known_rules()),
+                ));
+            }
+            self.levels.insert(rule.into_inner(), level);
+        }
+        for exception in raw.allow {
+            let span = exception.span();
+            let exception = exception.into_inner();
+            if exception.reason.trim().is_empty() {
+                return Err(invalid(
+                    span,
+                    "an exception needs a non-empty `reason`".into(),
+                    Some("say why this access is acceptable, for the next reader".into()),
+                ));
+            }
+            if let Some(rule) = &exception.rule {
+                if rules::find(rule.get_ref()).is_none() {
+                    return Err(invalid(
+                        rule.span(),
+                        format!("unknown rule `{}`", rule.get_ref()),
+                        Some(known_rules()),
+                    ));
+                }
+            }
+            let path_matcher = match &exception.path {
+                Some(glob) => Some(
+                    globset::Glob::new(glob.get_ref())
+                        .map_err(|e| invalid(glob.span(), format!("invalid glob: {e}"), None))?
+                        .compile_matcher(),
+                ),
+                None => None,
+            };
+            let mut services = exception.services;
+            services.extend(exception.service);
+            if services.is_empty()
+                && exception.table.is_none()
+                && exception.database.is_none()
+                && path_matcher.is_none()
+            {
+                return Err(invalid(
+                    span,
+                    "an exception must name at least one of `service`, `services`, `table`, `database` or `path`"
+                        .into(),
+                    None,
+                ));
+            }
+            self.exceptions.push(Exception {
+                rule: exception.rule.map(Spanned::into_inner),
+                services,
+                table: exception.table.map(|t| t.to_ascii_lowercase()),
+                database: exception.database,
+                path: path_matcher,
+                reason: exception.reason,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn known_rules() -> String {
+    let names: Vec<&str> = rules::REGISTRY.iter().map(|r| r.id()).collect();
+    format!("known rules: {}", names.join(", "))
+}
+
+fn parse_raw(text: &str, path: &Utf8Path) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| toml_error(e, text, path))
+}
+
+fn toml_error(error: toml::de::Error, text: &str, path: &Utf8Path) -> ConfigError {
+    ConfigError::Invalid {
+        path: path.to_owned(),
+        code: Box::new(miette::NamedSource::new(path.as_str(), text.to_string())),
+        span: error.span().unwrap_or(0..0),
+        message: error.message().trim().to_string(),
+        help: None,
+    }
+}
+
+/// A configuration that cannot be used. Rendered by miette, pointing into the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {message}")]
+    Io { path: Utf8PathBuf, message: String },
+    #[error("invalid configuration in {path}")]
+    Invalid {
+        path: Utf8PathBuf,
+        code: Box<miette::NamedSource<String>>,
+        span: Range<usize>,
+        message: String,
+        help: Option<String>,
+    },
+}
+
+impl miette::Diagnostic for ConfigError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new("archlint::config"))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            ConfigError::Invalid {
+                help: Some(help), ..
+            } => Some(Box::new(help.clone())),
+            _ => None,
+        }
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        match self {
+            ConfigError::Invalid { code, .. } => Some(code.as_ref() as &dyn miette::SourceCode),
+            ConfigError::Io { .. } => None,
+        }
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        match self {
+            ConfigError::Invalid { span, message, .. } => Some(Box::new(std::iter::once(
+                miette::LabeledSpan::new_primary_with_span(
+                    Some(message.clone()),
+                    miette::SourceSpan::from(span.start..span.end.max(span.start)),
+                ),
+            ))),
+            ConfigError::Io { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_parse() {
+        parse_raw(RECOMMENDED, Utf8Path::new("recommended.toml"))
+            .expect("recommended preset parses");
+        parse_raw(STRICT, Utf8Path::new("strict.toml")).expect("strict preset parses");
+        let strict = Config::from_text("extends = \"strict\"\n", Utf8Path::new("archlint.toml"))
+            .expect("strict");
+        assert_eq!(strict.min_certainty, MinCertainty::Unknown);
+        assert!(Config::default().levels.values().all(|l| *l == Level::Deny));
+    }
+
+    #[test]
+    fn unknown_key_points_at_the_key() {
+        let text = "extends = \"recommended\"\ninclude-test = true\n";
+        let Err(ConfigError::Invalid { span, message, .. }) =
+            Config::from_text(text, Utf8Path::new("archlint.toml"))
+        else {
+            panic!("expected an error");
+        };
+        assert!(message.contains("include-test"), "{message}");
+        assert_eq!(&text[span], "include-test");
+    }
+
+    #[test]
+    fn exception_without_reason_is_an_error() {
+        let text = "[[allow]]\nrule = \"shared-database\"\nservices = [\"a\", \"b\"]\n";
+        let Err(ConfigError::Invalid { message, .. }) =
+            Config::from_text(text, Utf8Path::new("archlint.toml"))
+        else {
+            panic!("expected an error");
+        };
+        assert!(message.contains("reason"), "{message}");
+    }
+
+    #[test]
+    fn unknown_rule_points_at_the_rule() {
+        let text = "[rules]\nshared-db = \"deny\"\n";
+        let Err(ConfigError::Invalid { span, .. }) =
+            Config::from_text(text, Utf8Path::new("archlint.toml"))
+        else {
+            panic!("expected an error");
+        };
+        assert_eq!(&text[span], "shared-db");
+    }
+
+    #[test]
+    fn manifest_metadata_is_read() {
+        let text = "[workspace]\nmembers = []\n[workspace.metadata.archlint]\ninclude-tests = true\n[workspace.metadata.archlint.rules]\nshared-database = \"warn\"\n";
+        let config = Config::from_manifest(text, Utf8Path::new("Cargo.toml")).expect("valid");
+        assert!(config.include_tests);
+        assert_eq!(config.level("shared-database"), Level::Warn);
+    }
+}

@@ -1,0 +1,652 @@
+//! Workspace discovery: members, their targets and dependencies, without compiling or
+//! resolving anything. `cargo metadata --no-deps --offline` first; when cargo is missing or
+//! fails, the manifests are read directly.
+
+use std::collections::{BTreeMap, HashMap};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Deserialize;
+
+use crate::model::{Crate, CrateId, Dependency, Model, SourceFile, SqlDialect};
+use crate::source::LineIndex;
+
+/// Server frameworks: a binary depending on one of these serves requests.
+pub const SERVER_FRAMEWORKS: &[&str] = &[
+    "axum",
+    "actix-web",
+    "warp",
+    "rocket",
+    "poem",
+    "tonic",
+    "hyper",
+    "tide",
+    "salvo",
+];
+
+/// Broker clients: a binary depending on one of these consumes or produces messages.
+pub const BROKER_CLIENTS: &[&str] = &[
+    "rdkafka",
+    "lapin",
+    "async-nats",
+    "nats",
+    "aws-sdk-sqs",
+    "pulsar",
+    "fe2o3-amqp",
+];
+
+/// A member package as discovered, before it becomes a [`Crate`].
+#[derive(Debug, Clone)]
+pub struct Package {
+    pub name: String,
+    /// Absolute path of its Cargo.toml.
+    pub manifest_path: Utf8PathBuf,
+    pub has_bin: bool,
+    pub has_lib: bool,
+    pub dependencies: Vec<PackageDependency>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PackageDependency {
+    pub package: String,
+    pub rename: Option<String>,
+    /// Absolute directory of a path dependency.
+    pub path: Option<Utf8PathBuf>,
+    pub features: Vec<String>,
+    /// Dev-dependencies do not make a crate part of a service.
+    pub dev: bool,
+}
+
+/// The discovered workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Absolute workspace root.
+    pub root: Utf8PathBuf,
+    pub packages: Vec<Package>,
+    /// How the members were found (`cargo metadata` or `manifests`).
+    pub method: &'static str,
+    /// Member manifests that could not be read (absolute path, message); the members are
+    /// skipped and reported as notes.
+    pub problems: Vec<(Utf8PathBuf, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("no Cargo.toml found at {0}")]
+    NoManifest(Utf8PathBuf),
+    #[error("cannot read {path}: {message}")]
+    Manifest { path: Utf8PathBuf, message: String },
+}
+
+/// Finds the workspace around `manifest_path` (a Cargo.toml or a directory).
+pub fn discover(manifest_path: &Utf8Path) -> Result<Workspace, DiscoverError> {
+    let manifest = if manifest_path.is_dir() {
+        manifest_path.join("Cargo.toml")
+    } else {
+        manifest_path.to_owned()
+    };
+    if !manifest.is_file() {
+        return Err(DiscoverError::NoManifest(manifest));
+    }
+    let manifest = manifest.canonicalize_utf8().unwrap_or(manifest);
+    match from_cargo_metadata(&manifest) {
+        Some(workspace) => Ok(workspace),
+        None => from_manifests(&manifest),
+    }
+}
+
+fn from_cargo_metadata(manifest: &Utf8Path) -> Option<Workspace> {
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .manifest_path(manifest)
+        .no_deps()
+        .other_options(vec!["--offline".to_string()])
+        .exec()
+        .ok()?;
+    let mut packages: Vec<Package> = metadata
+        .workspace_packages()
+        .into_iter()
+        .map(|package| {
+            use cargo_metadata::TargetKind;
+            let has_bin = package
+                .targets
+                .iter()
+                .any(|t| t.kind.contains(&TargetKind::Bin));
+            let has_lib = package.targets.iter().any(|t| {
+                t.kind.iter().any(|k| {
+                    matches!(
+                        k,
+                        TargetKind::Lib
+                            | TargetKind::RLib
+                            | TargetKind::DyLib
+                            | TargetKind::ProcMacro
+                    )
+                })
+            });
+            let dependencies = package
+                .dependencies
+                .iter()
+                .map(|d| PackageDependency {
+                    package: d.name.clone(),
+                    rename: d.rename.clone(),
+                    path: d.path.clone(),
+                    features: d.features.clone(),
+                    dev: d.kind == cargo_metadata::DependencyKind::Development,
+                })
+                .collect();
+            Package {
+                name: package.name.to_string(),
+                manifest_path: package.manifest_path.clone(),
+                has_bin,
+                has_lib,
+                dependencies,
+            }
+        })
+        .collect();
+    packages.sort_by(|a, b| a.manifest_path.cmp(&b.manifest_path));
+    Some(Workspace {
+        root: metadata.workspace_root.clone(),
+        packages,
+        method: "cargo metadata",
+        problems: Vec::new(),
+    })
+}
+
+// ---- manifest fallback ------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+struct Manifest {
+    package: Option<ManifestPackage>,
+    workspace: Option<ManifestWorkspace>,
+    lib: Option<toml::Value>,
+    #[serde(default)]
+    bin: Vec<toml::Value>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
+    #[serde(default, rename = "build-dependencies")]
+    build_dependencies: BTreeMap<String, toml::Value>,
+    #[serde(default, rename = "dev-dependencies")]
+    dev_dependencies: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    target: BTreeMap<String, ManifestTarget>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ManifestPackage {
+    name: Option<String>,
+    autobins: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ManifestWorkspace {
+    #[serde(default)]
+    members: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ManifestTarget {
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
+}
+
+fn read_manifest(path: &Utf8Path) -> Result<Manifest, DiscoverError> {
+    let text = std::fs::read_to_string(path).map_err(|e| DiscoverError::Manifest {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| DiscoverError::Manifest {
+        path: path.to_owned(),
+        message: e.message().to_string(),
+    })
+}
+
+/// Finds the workspace root: the nearest ancestor manifest with `[workspace]` that lists (or
+/// globs) the starting package, else the starting manifest itself.
+fn find_root(manifest: &Utf8Path) -> Utf8PathBuf {
+    if let Ok(m) = read_manifest(manifest) {
+        if m.workspace.is_some() {
+            return manifest.to_owned();
+        }
+    }
+    let mut dir = manifest.parent().and_then(Utf8Path::parent);
+    while let Some(current) = dir {
+        let candidate = current.join("Cargo.toml");
+        if let Ok(m) = read_manifest(&candidate) {
+            if m.workspace.is_some() {
+                return candidate;
+            }
+        }
+        dir = current.parent();
+    }
+    manifest.to_owned()
+}
+
+fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {
+    let root_manifest = find_root(start);
+    let root_dir = root_manifest
+        .parent()
+        .map(Utf8Path::to_owned)
+        .unwrap_or_default();
+    let root = read_manifest(&root_manifest)?;
+    let workspace = root.workspace.as_ref();
+    let workspace_deps = workspace
+        .map(|w| w.dependencies.clone())
+        .unwrap_or_default();
+
+    let mut member_dirs: Vec<Utf8PathBuf> = Vec::new();
+    if root.package.is_some() {
+        member_dirs.push(root_dir.clone());
+    }
+    if let Some(workspace) = workspace {
+        let excluded: Vec<Utf8PathBuf> =
+            workspace.exclude.iter().map(|e| root_dir.join(e)).collect();
+        for pattern in &workspace.members {
+            for dir in expand_member_glob(&root_dir, pattern) {
+                if dir.join("Cargo.toml").is_file() && !excluded.iter().any(|e| dir.starts_with(e))
+                {
+                    member_dirs.push(dir);
+                }
+            }
+        }
+    }
+    member_dirs.sort();
+    member_dirs.dedup();
+
+    let mut packages = Vec::new();
+    let mut problems = Vec::new();
+    for dir in member_dirs {
+        let manifest_path = dir.join("Cargo.toml");
+        let manifest = if dir == root_dir {
+            root_manifest_clone(&root)
+        } else {
+            match read_manifest(&manifest_path) {
+                Ok(manifest) => manifest,
+                Err(error) => {
+                    let message = match error {
+                        DiscoverError::Manifest { message, .. } => message,
+                        other => other.to_string(),
+                    };
+                    problems.push((manifest_path, message));
+                    continue;
+                }
+            }
+        };
+        let Some(name) = manifest.package.as_ref().and_then(|p| p.name.clone()) else {
+            continue;
+        };
+        let autobins = manifest
+            .package
+            .as_ref()
+            .and_then(|p| p.autobins)
+            .unwrap_or(true);
+        let has_bin = !manifest.bin.is_empty()
+            || autobins && (dir.join("src/main.rs").is_file() || dir.join("src/bin").is_dir());
+        let has_lib = manifest.lib.is_some() || dir.join("src/lib.rs").is_file();
+        let mut dependencies = Vec::new();
+        let mut add = |table: &BTreeMap<String, toml::Value>, dev: bool| {
+            for (key, value) in table {
+                dependencies.push(manifest_dependency(
+                    key,
+                    value,
+                    dev,
+                    &dir,
+                    &root_dir,
+                    &workspace_deps,
+                ));
+            }
+        };
+        add(&manifest.dependencies, false);
+        add(&manifest.build_dependencies, false);
+        add(&manifest.dev_dependencies, true);
+        for target in manifest.target.values() {
+            add(&target.dependencies, false);
+        }
+        packages.push(Package {
+            name,
+            manifest_path,
+            has_bin,
+            has_lib,
+            dependencies,
+        });
+    }
+    Ok(Workspace {
+        root: root_dir,
+        packages,
+        method: "manifests",
+        problems,
+    })
+}
+
+fn root_manifest_clone(root: &Manifest) -> Manifest {
+    Manifest {
+        package: root.package.as_ref().map(|p| ManifestPackage {
+            name: p.name.clone(),
+            autobins: p.autobins,
+        }),
+        workspace: None,
+        lib: root.lib.clone(),
+        bin: root.bin.clone(),
+        dependencies: root.dependencies.clone(),
+        build_dependencies: root.build_dependencies.clone(),
+        dev_dependencies: root.dev_dependencies.clone(),
+        target: root
+            .target
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    ManifestTarget {
+                        dependencies: v.dependencies.clone(),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+fn manifest_dependency(
+    key: &str,
+    value: &toml::Value,
+    dev: bool,
+    dir: &Utf8Path,
+    root_dir: &Utf8Path,
+    workspace_deps: &BTreeMap<String, toml::Value>,
+) -> PackageDependency {
+    let table = value.as_table();
+    let inherited = table
+        .and_then(|t| t.get("workspace"))
+        .and_then(toml::Value::as_bool)
+        .unwrap_or(false);
+    let (source, base) = match (inherited, workspace_deps.get(key)) {
+        (true, Some(ws)) => (ws, root_dir),
+        _ => (value, dir),
+    };
+    let source_table = source.as_table();
+    let package = source_table
+        .and_then(|t| t.get("package"))
+        .and_then(toml::Value::as_str)
+        .unwrap_or(key)
+        .to_string();
+    let path = source_table
+        .and_then(|t| t.get("path"))
+        .and_then(toml::Value::as_str)
+        .map(|p| normalize(&base.join(p)));
+    let mut features: Vec<String> = Vec::new();
+    for t in [source_table, table].into_iter().flatten() {
+        if let Some(list) = t.get("features").and_then(toml::Value::as_array) {
+            features.extend(
+                list.iter()
+                    .filter_map(toml::Value::as_str)
+                    .map(str::to_string),
+            );
+        }
+    }
+    PackageDependency {
+        rename: (package != key).then(|| key.to_string()),
+        package,
+        path,
+        features,
+        dev,
+    }
+}
+
+/// Expands a `members` entry (`crates/*`, `services/**`, `api`) into directories.
+fn expand_member_glob(root: &Utf8Path, pattern: &str) -> Vec<Utf8PathBuf> {
+    if !pattern.contains(['*', '?', '[']) {
+        return vec![normalize(&root.join(pattern))];
+    }
+    let Ok(glob) = globset::Glob::new(pattern.trim_end_matches('/')) else {
+        return Vec::new();
+    };
+    let matcher = glob.compile_matcher();
+    let depth = pattern.split('/').count().max(1) + usize::from(pattern.contains("**")) * 8;
+    walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .max_depth(depth)
+        .into_iter()
+        .filter_entry(|e| !is_skipped_dir_name(&e.file_name().to_string_lossy()))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_dir())
+        .filter_map(|e| Utf8PathBuf::from_path_buf(e.into_path()).ok())
+        .filter(|p| {
+            p.strip_prefix(root)
+                .is_ok_and(|rel| matcher.is_match(rel.as_str()))
+        })
+        .collect()
+}
+
+fn is_skipped_dir_name(name: &str) -> bool {
+    name == "target" || name == "node_modules" || name.starts_with('.')
+}
+
+/// Removes `.` and `..` components without touching the file system.
+pub fn normalize(path: &Utf8Path) -> Utf8PathBuf {
+    let mut out = Utf8PathBuf::new();
+    for component in path.components() {
+        match component {
+            camino::Utf8Component::CurDir => {}
+            camino::Utf8Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_str()),
+        }
+    }
+    out
+}
+
+// ---- into the model ---------------------------------------------------------------------
+
+/// Registers every member as a [`Crate`] (and its manifest as a file) in `model`.
+pub fn add_crates(model: &mut Model, workspace: &Workspace) {
+    model.root = workspace.root.clone();
+    let mut by_dir: HashMap<Utf8PathBuf, CrateId> = HashMap::new();
+    let mut manifests: Vec<(String, Option<String>)> = Vec::new();
+    for (index, package) in workspace.packages.iter().enumerate() {
+        let abs_dir = package
+            .manifest_path
+            .parent()
+            .map(Utf8Path::to_owned)
+            .unwrap_or_default();
+        let dir = abs_dir
+            .strip_prefix(&workspace.root)
+            .map(Utf8Path::to_owned)
+            .unwrap_or_else(|_| abs_dir.clone());
+        let manifest_rel = if dir.as_str().is_empty() {
+            Utf8PathBuf::from("Cargo.toml")
+        } else {
+            dir.join("Cargo.toml")
+        };
+        let manifest = model.add_file(SourceFile {
+            path: manifest_rel,
+            crate_id: Some(CrateId(index as u32)),
+            is_test: false,
+        });
+        by_dir.insert(normalize(&abs_dir), CrateId(index as u32));
+        let text = std::fs::read_to_string(&package.manifest_path).ok();
+        manifests.push((package.name.clone(), text));
+        model.crates.push(Crate {
+            id: CrateId(index as u32),
+            name: package.name.clone(),
+            dir,
+            manifest,
+            has_bin: package.has_bin,
+            has_lib: package.has_lib,
+            dependencies: Vec::new(),
+            dialect: dialect_of(package),
+        });
+    }
+    for (path, message) in &workspace.problems {
+        let rel = path
+            .strip_prefix(&workspace.root)
+            .map(Utf8Path::to_owned)
+            .unwrap_or_else(|_| path.clone());
+        let file = model.add_file(SourceFile {
+            path: rel,
+            crate_id: None,
+            is_test: false,
+        });
+        model.notes.push(crate::model::Note {
+            kind: crate::model::NoteKind::ConfigSyntax,
+            file,
+            span: None,
+            message: format!(
+                "manifest does not parse ({}); member skipped",
+                message.trim()
+            ),
+        });
+    }
+    for (index, package) in workspace.packages.iter().enumerate() {
+        let manifest = model.crates[index].manifest;
+        let text = manifests[index].1.as_deref().unwrap_or("");
+        let lines = LineIndex::new(text);
+        let mut dependencies: Vec<Dependency> = Vec::new();
+        for dep in package.dependencies.iter().filter(|d| !d.dev) {
+            let key = dep.rename.as_deref().unwrap_or(&dep.package);
+            if dependencies
+                .iter()
+                .any(|d| d.package == dep.package && d.code_name == key.replace('-', "_"))
+            {
+                continue;
+            }
+            let member = dep
+                .path
+                .as_ref()
+                .and_then(|p| by_dir.get(&normalize(p)).copied());
+            let span = dependency_span(text, key).map(|(s, e)| lines.span(manifest, text, s, e));
+            dependencies.push(Dependency {
+                code_name: key.replace('-', "_"),
+                package: dep.package.clone(),
+                member,
+                span,
+            });
+        }
+        model.crates[index].dependencies = dependencies;
+    }
+}
+
+/// Byte range of a dependency key in a manifest: `name = ...`, `"name" = ...` or
+/// `[dependencies.name]`, inside a dependencies table.
+fn dependency_span(text: &str, key: &str) -> Option<(usize, usize)> {
+    let mut in_deps = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if trimmed.starts_with('[') {
+            let header = trimmed
+                .trim_end()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            in_deps = header.ends_with("dependencies") && !header.contains("dev-dependencies");
+            for prefix in ["dependencies.", "build-dependencies."] {
+                if let Some(pos) = header.find(prefix) {
+                    let name = &header[pos + prefix.len()..];
+                    if name.trim_matches('"') == key && !header.contains("dev-") {
+                        let start = offset + indent + 1 + header.find(name).unwrap_or(0);
+                        return Some((start, start + name.len()));
+                    }
+                }
+            }
+        } else if in_deps {
+            let bare = trimmed.trim_start_matches('"');
+            let quoted = bare.len() != trimmed.len();
+            if let Some(rest) = bare.strip_prefix(key) {
+                let rest = rest.strip_prefix('"').unwrap_or(rest);
+                if rest.trim_start().starts_with(['=', '.']) {
+                    let start = offset + indent + usize::from(quoted);
+                    return Some((start, start + key.len()));
+                }
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn dialect_of(package: &Package) -> SqlDialect {
+    let mut found = Vec::new();
+    for dep in &package.dependencies {
+        let features = &dep.features;
+        let has = |f: &str| features.iter().any(|x| x == f);
+        match dep.package.as_str() {
+            "sqlx" | "diesel" | "diesel-async" => {
+                if has("postgres") || has("runtime-tokio-postgres") {
+                    found.push(SqlDialect::Postgres);
+                }
+                if has("mysql") {
+                    found.push(SqlDialect::MySql);
+                }
+                if has("sqlite") {
+                    found.push(SqlDialect::Sqlite);
+                }
+            }
+            "sea-orm" | "sea-orm-migration" => {
+                if has("sqlx-postgres") {
+                    found.push(SqlDialect::Postgres);
+                }
+                if has("sqlx-mysql") {
+                    found.push(SqlDialect::MySql);
+                }
+                if has("sqlx-sqlite") {
+                    found.push(SqlDialect::Sqlite);
+                }
+            }
+            "tokio-postgres" | "postgres" | "deadpool-postgres" | "bb8-postgres"
+            | "r2d2_postgres" => found.push(SqlDialect::Postgres),
+            "mysql_async" | "mysql" => found.push(SqlDialect::MySql),
+            "rusqlite" | "r2d2_sqlite" => found.push(SqlDialect::Sqlite),
+            _ => {}
+        }
+    }
+    found.dedup();
+    match found.as_slice() {
+        [one] => *one,
+        [first, rest @ ..] if rest.iter().all(|d| d == first) => *first,
+        _ => SqlDialect::Generic,
+    }
+}
+
+/// The framework or broker dependency that makes a binary crate a service, if any.
+pub fn service_framework(krate: &Crate, package: &Package) -> Option<String> {
+    if !krate.has_bin {
+        return None;
+    }
+    package
+        .dependencies
+        .iter()
+        .filter(|d| !d.dev)
+        .find_map(|d| {
+            let name = d.package.as_str();
+            let is_framework = SERVER_FRAMEWORKS.contains(&name)
+                || BROKER_CLIENTS.contains(&name)
+                || name == "redis" && d.features.iter().any(|f| f == "streams");
+            is_framework.then(|| name.to_string())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_spans_cover_every_manifest_form() {
+        let text = "[package]\nname = \"a\"\n\n[dependencies]\nsqlx = { workspace = true }\n\"axum\" = \"0.8\"\ninventory-db.path = \"../inventory-db\"\n\n[dependencies.tokio]\nversion = \"1\"\n\n[dev-dependencies]\ninsta = \"1\"\n";
+        for key in ["sqlx", "axum", "inventory-db", "tokio"] {
+            let (s, e) = dependency_span(text, key).unwrap_or_else(|| panic!("{key} not found"));
+            assert_eq!(&text[s..e], key);
+        }
+        assert_eq!(dependency_span(text, "insta"), None);
+    }
+
+    #[test]
+    fn normalize_removes_dot_components() {
+        assert_eq!(
+            normalize(Utf8Path::new("/a/b/../c/./d")),
+            Utf8PathBuf::from("/a/c/d")
+        );
+    }
+}

@@ -1,0 +1,516 @@
+//! Reporters: human (miette), JSON, SARIF 2.1.0 and GitHub workflow commands. Every finding
+//! at `warn` or `deny` appears in every format; notes (files that could not be read or
+//! parsed) appear once, as notes.
+
+mod map;
+mod sarif;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
+    SourceSpan,
+};
+use serde::Serialize;
+
+use crate::config::Level;
+use crate::model::{FileId, Model, Note, NoteKind, Span};
+use crate::rules::Finding;
+use crate::Report;
+
+pub use map::map_text;
+pub use sarif::sarif;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// Options of the human format.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanOptions {
+    pub color: bool,
+    pub width: usize,
+}
+
+/// Renders a report in the given format.
+pub fn render(report: &Report, format: Format, human: HumanOptions) -> String {
+    match format {
+        Format::Human => render_human(report, human),
+        Format::Json => json(report),
+        Format::Sarif => serde_json::to_string_pretty(&sarif(report)).unwrap_or_default() + "\n",
+        Format::Github => github(report),
+    }
+}
+
+/// Reads the files findings point into, once each. Unreadable files render without source.
+struct Sources<'a> {
+    model: &'a Model,
+    texts: HashMap<FileId, Option<String>>,
+}
+
+impl<'a> Sources<'a> {
+    fn new(model: &'a Model) -> Self {
+        Sources {
+            model,
+            texts: HashMap::new(),
+        }
+    }
+
+    fn named(&mut self, file: FileId) -> Option<NamedSource<String>> {
+        let model = self.model;
+        let text = self.texts.entry(file).or_insert_with(|| {
+            std::fs::read_to_string(model.root.join(&model.file(file).path)).ok()
+        });
+        text.as_ref()
+            .map(|t| NamedSource::new(model.file(file).path.as_str(), t.clone()))
+    }
+}
+
+fn source_span(span: Span, text_len: usize) -> SourceSpan {
+    let start = (span.start as usize).min(text_len);
+    let end = (span.end as usize).clamp(start, text_len);
+    SourceSpan::from(start..end)
+}
+
+/// A finding (or a note) as a miette diagnostic.
+#[derive(Debug)]
+struct Rendered {
+    message: String,
+    code: Option<String>,
+    severity: Severity,
+    help: Option<String>,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Rendered>,
+}
+
+impl std::fmt::Display for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Rendered {}
+
+impl Diagnostic for Rendered {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn std::fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.source.is_none() || self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
+    }
+}
+
+fn rendered_finding(sources: &mut Sources<'_>, finding: &Finding) -> Rendered {
+    let model = sources.model;
+    let source = sources.named(finding.span.file);
+    let len = source.as_ref().map_or(0, |s| s.inner().len());
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some(finding.label.clone()),
+        source_span(finding.span, len),
+    )];
+    let mut related = Vec::new();
+    for other in &finding.related {
+        // Labels close to the primary span share its snippet; distant ones get their own.
+        if other.span.file == finding.span.file && other.span.line.abs_diff(finding.span.line) <= 6
+        {
+            labels.push(LabeledSpan::new_with_span(
+                Some(other.label.clone()),
+                source_span(other.span, len),
+            ));
+        } else {
+            let other_source = sources.named(other.span.file);
+            let other_len = other_source.as_ref().map_or(0, |s| s.inner().len());
+            related.push(Rendered {
+                message: other.label.clone(),
+                code: None,
+                severity: Severity::Advice,
+                help: None,
+                source: other_source,
+                labels: vec![LabeledSpan::new_primary_with_span(
+                    None,
+                    source_span(other.span, other_len),
+                )],
+                related: Vec::new(),
+            });
+        }
+    }
+    let message = match &source {
+        Some(_) => finding.message.clone(),
+        None => format!(
+            "{} ({}:{}:{})",
+            finding.message,
+            model.file(finding.span.file).path,
+            finding.span.line,
+            finding.span.column
+        ),
+    };
+    Rendered {
+        message,
+        code: Some(finding.rule.to_string()),
+        severity: match finding.level {
+            Level::Deny => Severity::Error,
+            Level::Warn | Level::Allow => Severity::Warning,
+        },
+        help: Some(finding.help.clone()),
+        source,
+        labels,
+        related,
+    }
+}
+
+fn note_kind(kind: NoteKind) -> &'static str {
+    match kind {
+        NoteKind::Unreadable => "unreadable",
+        NoteKind::RustSyntax => "rust-syntax",
+        NoteKind::SqlSyntax => "sql-syntax",
+        NoteKind::ConfigSyntax => "config-syntax",
+    }
+}
+
+fn render_human(report: &Report, options: HumanOptions) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false)
+        .with_urls(false);
+    let mut sources = Sources::new(&report.model);
+    let mut out = String::new();
+    for finding in &report.findings {
+        let rendered = rendered_finding(&mut sources, finding);
+        let _ = handler.render_report(&mut out, &rendered);
+        out.push('\n');
+    }
+    for note in unique_notes(&report.model) {
+        let path = &report.model.file(note.file).path;
+        let _ = writeln!(
+            out,
+            "note[{}]: {path}: {}",
+            note_kind(note.kind),
+            note_message(&report.model, note)
+        );
+    }
+    let denied = report
+        .findings
+        .iter()
+        .filter(|f| f.level == Level::Deny)
+        .count();
+    let warned = report.findings.len() - denied;
+    let services = report.model.services.len();
+    let _ = write!(
+        out,
+        "archlint: {} error{}, {} warning{} in {services} service{}",
+        denied,
+        plural(denied),
+        warned,
+        plural(warned),
+        plural(services)
+    );
+    if report.suppressed > 0 {
+        let _ = write!(out, " ({} silenced by exceptions)", report.suppressed);
+    }
+    out.push('\n');
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A note's message without a leading copy of its file's path (the path is printed with it).
+pub fn note_message<'a>(model: &Model, note: &'a Note) -> &'a str {
+    let path = model.file(note.file).path.as_str();
+    note.message
+        .strip_prefix(path)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(&note.message)
+}
+
+/// Notes, each reported once per file and message.
+pub fn unique_notes(model: &Model) -> Vec<&Note> {
+    let mut seen = std::collections::HashSet::new();
+    model
+        .notes
+        .iter()
+        .filter(|n| seen.insert((n.file, n.kind, n.message.clone())))
+        .collect()
+}
+
+#[derive(Serialize)]
+struct JsonLocation<'a> {
+    path: &'a str,
+    line: u32,
+    column: u32,
+    start: u32,
+    end: u32,
+}
+
+fn location(model: &Model, span: Span) -> JsonLocation<'_> {
+    JsonLocation {
+        path: model.file(span.file).path.as_str(),
+        line: span.line,
+        column: span.column,
+        start: span.start,
+        end: span.end,
+    }
+}
+
+fn json(report: &Report) -> String {
+    let model = &report.model;
+    let findings: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "rule": f.rule,
+                "level": f.level,
+                "message": f.message,
+                "location": location(model, f.span),
+                "label": f.label,
+                "help": f.help,
+                "related": f.related.iter().map(|r| serde_json::json!({
+                    "location": location(model, r.span),
+                    "label": r.label,
+                })).collect::<Vec<_>>(),
+                "services": f.services,
+                "table": f.table,
+                "database": f.database,
+            })
+        })
+        .collect();
+    let notes: Vec<serde_json::Value> = unique_notes(model)
+        .into_iter()
+        .map(|n| {
+            serde_json::json!({
+                "kind": note_kind(n.kind),
+                "path": model.file(n.file).path,
+                "line": n.span.map(|s| s.line),
+                "message": note_message(model, n),
+            })
+        })
+        .collect();
+    let value = serde_json::json!({
+        "findings": findings,
+        "notes": notes,
+        "suppressed": report.suppressed,
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
+
+/// Escapes a GitHub workflow command's data (`%`, CR, LF) or property (also `:` and `,`).
+fn github_escape(text: &str, property: bool) -> String {
+    let mut out = text
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        out = out.replace(':', "%3A").replace(',', "%2C");
+    }
+    out
+}
+
+fn github(report: &Report) -> String {
+    let model = &report.model;
+    let mut out = String::new();
+    for f in &report.findings {
+        let command = if f.level == Level::Deny {
+            "error"
+        } else {
+            "warning"
+        };
+        let path = model.file(f.span.file).path.as_str();
+        let message = format!("{} (help: {})", f.message, f.help);
+        let _ = writeln!(
+            out,
+            "::{command} file={},line={},col={},title={}::{}",
+            github_escape(path, true),
+            f.span.line,
+            f.span.column,
+            github_escape(f.rule, true),
+            github_escape(&message, false)
+        );
+    }
+    for note in unique_notes(model) {
+        let path = model.file(note.file).path.as_str();
+        let line = note.span.map_or(1, |s| s.line);
+        let _ = writeln!(
+            out,
+            "::notice file={},line={line},title=archlint {}::{}",
+            github_escape(path, true),
+            note_kind(note.kind),
+            github_escape(note_message(model, note), false)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{CrateId, SourceFile};
+    use crate::rules::Related;
+    use crate::source::LineIndex;
+
+    /// A workspace on disk with one SQL literal and the migration creating its table.
+    fn report_with_one_finding(dir: &camino::Utf8Path) -> Report {
+        let query = "pub async fn on_hand(pool: &PgPool) -> i32 {\n    sqlx::query_scalar(\"SELECT on_hand FROM inventory WHERE sku = $1\")\n}\n";
+        let migration = "CREATE TABLE inventory (\n    sku TEXT PRIMARY KEY\n);\n";
+        std::fs::create_dir_all(dir.join("orders/src")).expect("mkdir");
+        std::fs::create_dir_all(dir.join("inventory/migrations")).expect("mkdir");
+        std::fs::write(dir.join("orders/src/stock.rs"), query).expect("write");
+        std::fs::write(dir.join("inventory/migrations/0001_init.sql"), migration).expect("write");
+        let mut model = Model::default();
+        model.root = dir.to_owned();
+        let stock = model.add_file(SourceFile {
+            path: "orders/src/stock.rs".into(),
+            crate_id: Some(CrateId(0)),
+            is_test: false,
+        });
+        let init = model.add_file(SourceFile {
+            path: "inventory/migrations/0001_init.sql".into(),
+            crate_id: Some(CrateId(1)),
+            is_test: false,
+        });
+        let at = query.find("inventory").expect("table in query");
+        let created = migration.find("inventory").expect("table in migration");
+        let span = LineIndex::new(query).span(stock, query, at, at + 9);
+        let owner = LineIndex::new(migration).span(init, migration, created, created + 9);
+        let finding = Finding {
+            rule: "cross-service-db-access",
+            level: Level::Deny,
+            message: "service `orders` reads table `inventory` owned by service `inventory` (inventory/migrations/0001_init.sql:1)".into(),
+            span,
+            label: "reads `inventory` here".into(),
+            help: "read it through the owner's API".into(),
+            related: vec![Related {
+                span: owner,
+                label: "`inventory` creates `inventory` here".into(),
+            }],
+            services: vec!["orders".into(), "inventory".into()],
+            table: Some("inventory".into()),
+            database: None,
+        };
+        Report {
+            model,
+            findings: vec![finding],
+            config: Config::default(),
+            suppressed: 0,
+        }
+    }
+
+    #[test]
+    fn sarif_and_json_carry_every_finding() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root =
+            camino::Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8 temp dir");
+        let report = report_with_one_finding(&root);
+        let log = sarif(&report);
+        let result = &log["runs"][0]["results"][0];
+        assert_eq!(result["ruleId"], "cross-service-db-access");
+        assert_eq!(result["level"], "error");
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "orders/src/stock.rs");
+        assert_eq!(location["region"]["startLine"], 2);
+        assert_eq!(location["region"]["startColumn"], 45);
+        assert_eq!(
+            result["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "inventory/migrations/0001_init.sql"
+        );
+        let json: serde_json::Value = serde_json::from_str(&render(
+            &report,
+            Format::Json,
+            HumanOptions {
+                color: false,
+                width: 100,
+            },
+        ))
+        .expect("valid JSON");
+        assert_eq!(
+            json["findings"][0]["location"]["path"],
+            "orders/src/stock.rs"
+        );
+        assert_eq!(
+            json["findings"][0]["services"],
+            serde_json::json!(["orders", "inventory"])
+        );
+    }
+
+    #[test]
+    fn human_output_points_at_the_table_and_its_owner() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root =
+            camino::Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8 temp dir");
+        let report = report_with_one_finding(&root);
+        let human = render(
+            &report,
+            Format::Human,
+            HumanOptions {
+                color: false,
+                width: 100,
+            },
+        );
+        insta::assert_snapshot!(human);
+        let github = render(
+            &report,
+            Format::Github,
+            HumanOptions {
+                color: false,
+                width: 100,
+            },
+        );
+        assert!(
+            github.starts_with(
+                "::error file=orders/src/stock.rs,line=2,col=45,title=cross-service-db-access::"
+            ),
+            "{github}"
+        );
+    }
+
+    #[test]
+    fn github_commands_escape_their_data() {
+        assert_eq!(github_escape("a,b:c%", true), "a%2Cb%3Ac%25");
+        assert_eq!(github_escape("x\ny", false), "x%0Ay");
+    }
+}

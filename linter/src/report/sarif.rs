@@ -1,0 +1,112 @@
+//! SARIF 2.1.0, as GitHub code scanning and other SARIF viewers read it.
+
+use serde_json::{json, Value};
+
+use crate::config::Level;
+use crate::model::{Model, Span};
+use crate::rules::REGISTRY;
+use crate::Report;
+
+fn physical_location(model: &Model, span: Span) -> Value {
+    json!({
+        "artifactLocation": {
+            "uri": model.file(span.file).path.as_str(),
+            "uriBaseId": "%SRCROOT%",
+        },
+        "region": {
+            "startLine": span.line.max(1),
+            "startColumn": span.column.max(1),
+            "charOffset": span.start,
+            "charLength": span.end.saturating_sub(span.start),
+        },
+    })
+}
+
+/// The SARIF log of a report.
+pub fn sarif(report: &Report) -> Value {
+    let model = &report.model;
+    let rules: Vec<Value> = REGISTRY
+        .iter()
+        .map(|rule| {
+            let level = match report.config.level(rule.id()) {
+                Level::Deny => "error",
+                Level::Warn => "warning",
+                Level::Allow => "none",
+            };
+            json!({
+                "id": rule.id(),
+                "name": rule.id(),
+                "shortDescription": { "text": rule.summary() },
+                "fullDescription": { "text": rule.summary() },
+                "help": { "text": rule.doc(), "markdown": rule.doc() },
+                "defaultConfiguration": { "level": level },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let related: Vec<Value> = f
+                .related
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    json!({
+                        "id": i,
+                        "physicalLocation": physical_location(model, r.span),
+                        "message": { "text": r.label },
+                    })
+                })
+                .collect();
+            let rule_index = REGISTRY.iter().position(|r| r.id() == f.rule).unwrap_or(0);
+            json!({
+                "ruleId": f.rule,
+                "ruleIndex": rule_index,
+                "level": if f.level == Level::Deny { "error" } else { "warning" },
+                "message": { "text": format!("{}\nhelp: {}", f.message, f.help) },
+                "locations": [{
+                    "physicalLocation": physical_location(model, f.span),
+                    "message": { "text": f.label },
+                }],
+                "relatedLocations": related,
+            })
+        })
+        .collect();
+    let notifications: Vec<Value> = super::unique_notes(model)
+        .into_iter()
+        .map(|n| {
+            let span = n.span.unwrap_or(Span {
+                file: n.file,
+                start: 0,
+                end: 0,
+                line: 1,
+                column: 1,
+            });
+            json!({
+                "level": "note",
+                "message": { "text": format!("{}: {}", model.file(n.file).path, super::note_message(model, n)) },
+                "locations": [{ "physicalLocation": physical_location(model, span) }],
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "archlint",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                    "rules": rules,
+                }
+            },
+            "results": results,
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
+        }],
+    })
+}

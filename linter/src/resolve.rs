@@ -1,0 +1,528 @@
+//! Model resolution: services from crates, deployments and connections matched to services,
+//! connection targets followed through poolers, table ownership from migration sets.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::config::Config;
+use crate::discover::{self, Workspace};
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::model::{
+    Access, ConnectionOwner, ConnectionSource, CrateId, DbEngine, DbTarget, Deployment,
+    DeploymentKind, Model, Service, ServiceConnection, ServiceEvidence, ServiceId, SqlOrigin,
+    TableName, TableOwner,
+};
+
+/// Tables every service creates for itself (outbox, inbox, dedup, migration bookkeeping).
+/// Two services creating one of these do not share data.
+pub const PER_SERVICE_TABLES: &[&str] = &[
+    "outbox",
+    "outbox_events",
+    "outbox_messages",
+    "inbox",
+    "inbox_messages",
+    "processed_messages",
+    "processed_events",
+    "idempotency_keys",
+    "_sqlx_migrations",
+    "__diesel_schema_migrations",
+    "refinery_schema_history",
+    "seaql_migrations",
+    "schema_migrations",
+    "flyway_schema_history",
+];
+
+pub fn is_per_service_table(table: &TableName) -> bool {
+    PER_SERVICE_TABLES.contains(&table.name.as_str())
+}
+
+/// Runs every resolution step, in order.
+pub fn resolve(model: &mut Model, workspace: &Workspace, config: &Config) {
+    build_services(model, workspace, config);
+    resolve_services(model);
+}
+
+/// The steps after services are known: deployments, connections, migrations, ownership and
+/// cross-crate uses.
+pub fn resolve_services(model: &mut Model) {
+    match_deployments(model);
+    attach_connections(model);
+    assign_migrations(model);
+    compute_ownership(model);
+    resolve_crate_uses(model);
+}
+
+/// Normalises a service or deployment name for comparison: lower case, `_` as `-`, without
+/// `-service`/`-svc` suffixes.
+pub fn normalize_name(name: &str) -> String {
+    let mut name = name.to_ascii_lowercase().replace('_', "-");
+    for suffix in ["-service", "-svc"] {
+        if let Some(stripped) = name.strip_suffix(suffix) {
+            if !stripped.is_empty() {
+                name = stripped.to_string();
+            }
+        }
+    }
+    name
+}
+
+/// A service before its crates are collected: name, root crate, seed crates, evidence and
+/// declared database.
+type ServiceSeed = (
+    String,
+    CrateId,
+    Vec<CrateId>,
+    ServiceEvidence,
+    Option<String>,
+);
+
+fn build_services(model: &mut Model, workspace: &Workspace, config: &Config) {
+    let mut roots: Vec<ServiceSeed> = Vec::new();
+    let mut claimed: HashSet<CrateId> = HashSet::new();
+    for spec in &config.services {
+        let mut matched: Vec<CrateId> = Vec::new();
+        for pattern in &spec.crates {
+            let glob = globset::Glob::new(pattern.trim_end_matches('/'))
+                .ok()
+                .map(|g| g.compile_matcher());
+            for krate in &model.crates {
+                let by_name = krate.name == *pattern;
+                let by_path = glob
+                    .as_ref()
+                    .is_some_and(|g| g.is_match(krate.dir.as_str()));
+                if (by_name || by_path) && !matched.contains(&krate.id) {
+                    matched.push(krate.id);
+                }
+            }
+        }
+        let Some(root) = matched
+            .iter()
+            .copied()
+            .find(|id| model.krate(*id).has_bin)
+            .or_else(|| matched.first().copied())
+        else {
+            continue;
+        };
+        claimed.extend(matched.iter().copied());
+        roots.push((
+            spec.name.clone(),
+            root,
+            matched,
+            ServiceEvidence::Configured,
+            spec.database.clone(),
+        ));
+    }
+    if config.detect_services {
+        for (krate, package) in model.crates.iter().zip(&workspace.packages) {
+            if claimed.contains(&krate.id) {
+                continue;
+            }
+            if let Some(dependency) = discover::service_framework(krate, package) {
+                roots.push((
+                    krate.name.clone(),
+                    krate.id,
+                    vec![krate.id],
+                    ServiceEvidence::Framework { dependency },
+                    None,
+                ));
+            }
+        }
+    }
+    let root_crates: HashSet<CrateId> = roots.iter().map(|r| r.1).collect();
+    for (index, (name, root, seeds, evidence, database)) in roots.into_iter().enumerate() {
+        // Library crates reached by path dependencies belong to the service; another
+        // service's root crate does not (depending on it is reported, not absorbed).
+        let mut crates: Vec<CrateId> = Vec::new();
+        let mut stack = seeds;
+        while let Some(id) = stack.pop() {
+            if crates.contains(&id) {
+                continue;
+            }
+            crates.push(id);
+            for dep in &model.krate(id).dependencies {
+                if let Some(member) = dep.member {
+                    if !root_crates.contains(&member) || member == root {
+                        stack.push(member);
+                    }
+                }
+            }
+        }
+        crates.sort();
+        model.services.push(Service {
+            id: ServiceId(index as u32),
+            name,
+            root_crate: root,
+            crates,
+            evidence,
+            declared_database: database,
+            deploy_names: Vec::new(),
+            connections: Vec::new(),
+            migration_sets: Vec::new(),
+        });
+    }
+}
+
+fn match_deployments(model: &mut Model) {
+    let mut names: Vec<Vec<String>> = vec![Vec::new(); model.services.len()];
+    for deployment in &model.deployments {
+        if deployment.database_engine.is_some() || deployment.forwards_to.is_some() {
+            continue;
+        }
+        let by_location = model
+            .services
+            .iter()
+            .filter_map(|service| {
+                let dir = &model.krate(service.root_crate).dir;
+                if dir.as_str().is_empty() {
+                    return None;
+                }
+                let inside = |p: &Option<camino::Utf8PathBuf>| {
+                    p.as_ref()
+                        .is_some_and(|p| discover::normalize(p).starts_with(dir))
+                };
+                (inside(&deployment.build_context) || inside(&deployment.dockerfile))
+                    .then_some((dir.as_str().len(), service.id))
+            })
+            .max();
+        let by_name = |name: &str| {
+            let wanted = normalize_name(name);
+            model
+                .services
+                .iter()
+                .find(|s| {
+                    normalize_name(&s.name) == wanted
+                        || normalize_name(&model.krate(s.root_crate).name) == wanted
+                })
+                .map(|s| s.id)
+        };
+        let service = by_location
+            .map(|(_, id)| id)
+            .or_else(|| by_name(&deployment.name))
+            .or_else(|| {
+                deployment
+                    .image
+                    .as_deref()
+                    .and_then(image_name)
+                    .and_then(by_name)
+            });
+        if let Some(id) = service {
+            let list = &mut names[id.0 as usize];
+            if !list.contains(&deployment.name) {
+                list.push(deployment.name.clone());
+            }
+        }
+    }
+    for (service, list) in model.services.iter_mut().zip(names) {
+        service.deploy_names = list;
+    }
+}
+
+/// The repository name of a container image: `ghcr.io/acme/orders-service:1.4` ->
+/// `orders-service`.
+fn image_name(image: &str) -> Option<&str> {
+    let last = image.rsplit('/').next()?;
+    let name = last.split([':', '@']).next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// Lower is better: deployment files describe what really runs; code defaults are a fallback.
+fn source_tier(source: ConnectionSource) -> u8 {
+    match source {
+        ConnectionSource::Compose | ConnectionSource::Kubernetes => 0,
+        ConnectionSource::ConfigFile | ConnectionSource::DotEnv => 1,
+        ConnectionSource::RustLiteral | ConnectionSource::EnvDefault => 2,
+    }
+}
+
+fn default_port(engine: DbEngine) -> Option<u16> {
+    match engine {
+        DbEngine::Postgres => Some(5432),
+        DbEngine::MySql => Some(3306),
+        DbEngine::Mongo => Some(27017),
+        DbEngine::Redis => Some(6379),
+        DbEngine::Sqlite | DbEngine::Unknown => None,
+    }
+}
+
+/// Follows poolers to the database they forward to, takes the engine from the database
+/// container when the URL did not say, and fills the engine's default port.
+///
+/// A compose host is a name on that compose project's network: deployments of the same
+/// project (compose files in one directory) are preferred, and the returned scope is that
+/// directory when the host is one of them, so two projects' `db` are not one database.
+pub fn resolve_target(
+    model: &Model,
+    connection: &crate::model::DbConnection,
+) -> (DbTarget, Option<Utf8PathBuf>) {
+    let project = (connection.source == ConnectionSource::Compose)
+        .then(|| compose_project(model, connection.span.file));
+    let same_project = |d: &&Deployment| {
+        d.kind == DeploymentKind::Compose
+            && project.as_ref() == Some(&compose_project(model, d.span.file))
+    };
+    let mut resolved = connection.target.clone();
+    resolved.host = resolved.host.map(|h| h.to_ascii_lowercase());
+    let mut seen: Vec<String> = Vec::new();
+    while let Some(host) = resolved.host.clone() {
+        if seen.contains(&host) {
+            break;
+        }
+        seen.push(host.clone());
+        let named = |d: &&Deployment| d.name.eq_ignore_ascii_case(&host);
+        let local = model.deployments.iter().filter(named).find(same_project);
+        let Some(deployment) = local.or_else(|| model.deployments.iter().find(named)) else {
+            break;
+        };
+        if let Some(engine) = deployment.database_engine {
+            if resolved.engine == DbEngine::Unknown {
+                resolved.engine = engine;
+            }
+        }
+        match &deployment.forwards_to {
+            Some(next) => {
+                resolved.host = Some(next.to_ascii_lowercase());
+                resolved.port = None;
+            }
+            None => break,
+        }
+    }
+    if resolved.port.is_none() && resolved.host.is_some() {
+        resolved.port = default_port(resolved.engine);
+    }
+    resolved.database = resolved.database.map(|d| d.to_ascii_lowercase());
+    // Scoped only when the database itself is a container of this project.
+    let scope = resolved.host.as_deref().and_then(|host| {
+        model
+            .deployments
+            .iter()
+            .filter(|d| d.name.eq_ignore_ascii_case(host))
+            .find(same_project)
+            .and(project.clone())
+    });
+    (resolved, scope)
+}
+
+/// The compose project of a file: its directory.
+fn compose_project(model: &Model, file: crate::model::FileId) -> Utf8PathBuf {
+    model
+        .file(file)
+        .path
+        .parent()
+        .map(Utf8Path::to_owned)
+        .unwrap_or_default()
+}
+
+fn attach_connections(model: &mut Model) {
+    let mut per_service: Vec<Vec<(u8, ServiceConnection)>> = vec![Vec::new(); model.services.len()];
+    for (index, connection) in model.connections.iter().enumerate() {
+        let services: Vec<ServiceId> = match &connection.owner {
+            ConnectionOwner::Crate(crate_id) => {
+                let owners: Vec<ServiceId> =
+                    model.services_of_crate(*crate_id).map(|s| s.id).collect();
+                // A default in a library shared by several services says nothing about any one.
+                if owners.len() > 1 && connection.source == ConnectionSource::EnvDefault {
+                    continue;
+                }
+                owners
+            }
+            ConnectionOwner::Deployment(name) => {
+                let exact: Vec<ServiceId> = model
+                    .services
+                    .iter()
+                    .filter(|s| s.deploy_names.iter().any(|d| d.eq_ignore_ascii_case(name)))
+                    .map(|s| s.id)
+                    .collect();
+                if exact.is_empty() {
+                    // A container or workload named after the service but not matched as a
+                    // deployment (a k8s container inside a differently named Deployment).
+                    let wanted = normalize_name(name);
+                    model
+                        .services
+                        .iter()
+                        .filter(|s| {
+                            normalize_name(&s.name) == wanted
+                                || normalize_name(&model.krate(s.root_crate).name) == wanted
+                                || s.deploy_names.iter().any(|d| normalize_name(d) == wanted)
+                        })
+                        .map(|s| s.id)
+                        .collect()
+                } else {
+                    exact
+                }
+            }
+        };
+        let (target, scope) = resolve_target(model, connection);
+        for service in services {
+            per_service[service.0 as usize].push((
+                source_tier(connection.source),
+                ServiceConnection {
+                    connection: index,
+                    target: target.clone(),
+                    scope: scope.clone(),
+                },
+            ));
+        }
+    }
+    for (service, mut found) in model.services.iter_mut().zip(per_service) {
+        let best = found.iter().map(|(tier, _)| *tier).min();
+        found.retain(|(tier, _)| Some(*tier) == best);
+        service.connections = found.into_iter().map(|(_, c)| c).collect();
+    }
+}
+
+/// Which migration sets each service runs: those a call in its crates runs, the one next to
+/// its own manifest, and those of its libraries that nothing runs explicitly.
+fn assign_migrations(model: &mut Model) {
+    let root_crates: HashSet<CrateId> = model.services.iter().map(|s| s.root_crate).collect();
+    let mut assigned: Vec<Vec<usize>> = vec![Vec::new(); model.services.len()];
+    for (index, set) in model.migrations.iter().enumerate() {
+        let runs: Vec<CrateId> = model
+            .migration_runs
+            .iter()
+            .filter(|r| r.set == index)
+            .map(|r| r.crate_id)
+            .collect();
+        for service in &model.services {
+            let runs_it = runs.iter().any(|c| service.crates.contains(c))
+                || set.crate_id == service.root_crate
+                || runs.is_empty()
+                    && service.crates.contains(&set.crate_id)
+                    && !root_crates.contains(&set.crate_id);
+            if runs_it {
+                assigned[service.id.0 as usize].push(index);
+            }
+        }
+    }
+    for (service, sets) in model.services.iter_mut().zip(assigned) {
+        service.migration_sets = sets;
+    }
+}
+
+fn compute_ownership(model: &mut Model) {
+    let mut owners: Vec<TableOwner> = Vec::new();
+    let mut seen: BTreeSet<(TableName, ServiceId)> = BTreeSet::new();
+    for service in &model.services {
+        for &set in &service.migration_sets {
+            for table in &model.migrations[set].tables {
+                if table.access == Access::Create
+                    && !is_per_service_table(&table.table)
+                    && seen.insert((table.table.clone(), service.id))
+                {
+                    owners.push(TableOwner {
+                        table: table.table.clone(),
+                        service: service.id,
+                        span: table.span,
+                    });
+                }
+            }
+        }
+    }
+    // Runtime `CREATE TABLE IF NOT EXISTS` in a service's own code.
+    let mut services_by_crate: HashMap<CrateId, Vec<ServiceId>> = HashMap::new();
+    for service in &model.services {
+        for krate in &service.crates {
+            services_by_crate
+                .entry(*krate)
+                .or_default()
+                .push(service.id);
+        }
+    }
+    for query in &model.queries {
+        // Migration files grant ownership through the services that run their set.
+        if query.origin == SqlOrigin::Migration || model.file(query.span.file).is_test {
+            continue;
+        }
+        let Some(services) = services_by_crate.get(&query.crate_id) else {
+            continue;
+        };
+        for table in query.tables.iter().filter(|t| t.access == Access::Create) {
+            if is_per_service_table(&table.table) {
+                continue;
+            }
+            for service in services {
+                if seen.insert((table.table.clone(), *service)) {
+                    owners.push(TableOwner {
+                        table: table.table.clone(),
+                        service: *service,
+                        span: table.span,
+                    });
+                }
+            }
+        }
+    }
+    model.table_owners = owners;
+}
+
+/// Fills `CrateUse::table` from the ORM declarations of the used crate.
+fn resolve_crate_uses(model: &mut Model) {
+    for index in 0..model.crate_uses.len() {
+        if model.crate_uses[index].table.is_some() {
+            continue;
+        }
+        let used = model.crate_uses[index].used_crate;
+        let segments: Vec<&str> = model.crate_uses[index]
+            .path
+            .split("::")
+            .map(str::trim)
+            .skip(1)
+            .filter(|s| !s.is_empty() && *s != "*")
+            .collect();
+        if segments.is_empty() {
+            continue;
+        }
+        let table = model
+            .orm_tables
+            .iter()
+            .filter(|t| t.crate_id == used)
+            .find(|t| path_reaches(&segments, &t.rust_path))
+            .map(|t| t.table.clone());
+        model.crate_uses[index].table = table;
+    }
+}
+
+/// True when a use path (without its crate name) names an ORM declaration or something in it:
+/// `schema::orders::dsl` reaches `schema::orders`; `entity::order` reaches
+/// `entity::order::Entity`.
+fn path_reaches(used: &[&str], declared: &str) -> bool {
+    let declared: Vec<&str> = declared.split("::").collect();
+    if used.len() >= declared.len() {
+        return used[..declared.len()] == declared[..];
+    }
+    let is_entity_item = declared.last().is_some_and(|last| {
+        matches!(
+            *last,
+            "Entity" | "Model" | "ActiveModel" | "Column" | "table"
+        )
+    });
+    is_entity_item && used.len() == declared.len() - 1 && used[..] == declared[..used.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_compare_without_service_suffixes() {
+        assert_eq!(normalize_name("orders_service"), "orders");
+        assert_eq!(normalize_name("Orders-SVC"), "orders");
+        assert_eq!(normalize_name("service"), "service");
+    }
+
+    #[test]
+    fn image_names_drop_registry_and_tag() {
+        assert_eq!(
+            image_name("ghcr.io/acme/orders-service:1.4"),
+            Some("orders-service")
+        );
+        assert_eq!(image_name("orders@sha256:abc"), Some("orders"));
+        assert_eq!(image_name("registry:5000/x/"), None);
+    }
+
+    #[test]
+    fn use_paths_reach_orm_declarations() {
+        assert!(path_reaches(&["schema", "orders", "dsl"], "schema::orders"));
+        assert!(path_reaches(&["entity", "order"], "entity::order::Entity"));
+        assert!(!path_reaches(&["entity"], "entity::order::Entity"));
+        assert!(!path_reaches(&["schema", "stock"], "schema::orders"));
+    }
+}

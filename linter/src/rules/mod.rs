@@ -1,0 +1,209 @@
+//! Rules judge the resolved [`Model`]; they never read source. One file per rule; the file's
+//! `//!` comment is the rule's documentation (`cargo archlint explain <rule>` prints it).
+//!
+//! To add a rule: write `rules/<rule_name>.rs` with a unit struct implementing [`Rule`], declare
+//! the module below and add one line to [`REGISTRY`].
+
+mod cross_service_db_access;
+mod shared_database;
+#[cfg(test)]
+mod tests;
+
+pub use cross_service_db_access::CrossServiceDbAccess;
+pub use shared_database::SharedDatabase;
+
+use serde::Serialize;
+
+use crate::config::{Config, Level, MinCertainty};
+use crate::model::{Certainty, CrateId, FileId, Model, ServiceId, Span};
+
+/// Every rule, in documentation order.
+pub static REGISTRY: &[&dyn Rule] = &[&SharedDatabase, &CrossServiceDbAccess];
+
+/// A rule: an id (kebab-case, used everywhere: config, output, `explain`), its documentation,
+/// and the check.
+pub trait Rule: Sync {
+    fn id(&self) -> &'static str;
+    /// One line, for `cargo archlint rules` and SARIF `shortDescription`.
+    fn summary(&self) -> &'static str;
+    /// The source of the rule's module; its leading `//!` block is the documentation.
+    fn source(&self) -> &'static str;
+    fn default_level(&self) -> Level {
+        Level::Deny
+    }
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>);
+
+    /// The rule's documentation (*What it does / Why is this bad / Example / How to fix*).
+    fn doc(&self) -> String {
+        module_doc(self.source())
+    }
+}
+
+/// Finds a rule by id.
+pub fn find(id: &str) -> Option<&'static dyn Rule> {
+    REGISTRY.iter().copied().find(|r| r.id() == id)
+}
+
+/// The leading `//!` block of a module source, without the markers.
+pub fn module_doc(source: &str) -> String {
+    let mut doc = String::new();
+    for line in source.lines() {
+        let Some(rest) = line.strip_prefix("//!") else {
+            break;
+        };
+        let rest = rest.strip_prefix(' ').unwrap_or(rest);
+        // Examples are not compiled as doctests; readers see plain fences.
+        doc.push_str(rest.strip_suffix(",ignore").unwrap_or(rest));
+        doc.push('\n');
+    }
+    doc
+}
+
+/// What a rule sees.
+pub struct RuleContext<'a> {
+    pub model: &'a Model,
+    pub config: &'a Config,
+}
+
+impl RuleContext<'_> {
+    /// True when SQL of this certainty is judged under the configured minimum.
+    pub fn certain_enough(&self, certainty: Certainty) -> bool {
+        match self.config.min_certainty {
+            MinCertainty::Exact => certainty == Certainty::Exact,
+            MinCertainty::Template => certainty != Certainty::Unknown,
+            MinCertainty::Unknown => true,
+        }
+    }
+
+    pub fn service_name(&self, id: ServiceId) -> &str {
+        &self.model.service(id).name
+    }
+
+    /// `path:line`, for messages.
+    pub fn location(&self, span: Span) -> String {
+        format!("{}:{}", self.model.file(span.file).path, span.line)
+    }
+
+    /// A span covering the start of a file (for findings about a whole manifest).
+    pub fn file_start(&self, file: FileId) -> Span {
+        Span {
+            file,
+            start: 0,
+            end: 0,
+            line: 1,
+            column: 1,
+        }
+    }
+
+    /// The manifest of a crate, as a span.
+    pub fn manifest_span(&self, krate: CrateId) -> Span {
+        self.file_start(self.model.krate(krate).manifest)
+    }
+
+    /// True for facts in test code that the configuration does not ask to judge.
+    pub fn is_test(&self, span: Span) -> bool {
+        !self.config.include_tests && self.model.file(span.file).is_test
+    }
+}
+
+/// A secondary location shown with a finding (the owner's migration, the other service's
+/// connection).
+#[derive(Debug, Clone, Serialize)]
+pub struct Related {
+    pub span: Span,
+    pub label: String,
+}
+
+/// One problem found by a rule, located at the exact token.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    /// Filled from the configuration after the rule ran.
+    pub level: Level,
+    pub message: String,
+    pub span: Span,
+    /// Label at the primary span.
+    pub label: String,
+    pub help: String,
+    pub related: Vec<Related>,
+    /// Every service involved: the one at fault first, then the others. Exceptions match on it.
+    pub services: Vec<String>,
+    pub table: Option<String>,
+    pub database: Option<String>,
+}
+
+/// Runs every rule not set to `allow`, applies levels and exceptions, and sorts findings by
+/// location. Returns the findings and how many exceptions silenced.
+pub fn run(model: &Model, config: &Config) -> (Vec<Finding>, usize) {
+    let cx = RuleContext { model, config };
+    let mut findings = Vec::new();
+    for rule in REGISTRY {
+        let level = config.level(rule.id());
+        if level == Level::Allow {
+            continue;
+        }
+        let mut found = Vec::new();
+        rule.check(&cx, &mut found);
+        for mut finding in found {
+            finding.level = level;
+            findings.push(finding);
+        }
+    }
+    let before = findings.len();
+    findings.retain(|f| {
+        !config
+            .exceptions
+            .iter()
+            .any(|e| exception_matches(model, e, f))
+    });
+    let suppressed = before - findings.len();
+    findings.sort_by(|a, b| {
+        let path = |f: &Finding| model.file(f.span.file).path.clone();
+        (path(a), a.span.start, a.rule, &a.message).cmp(&(
+            path(b),
+            b.span.start,
+            b.rule,
+            &b.message,
+        ))
+    });
+    findings.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
+    (findings, suppressed)
+}
+
+fn exception_matches(
+    model: &Model,
+    exception: &crate::config::Exception,
+    finding: &Finding,
+) -> bool {
+    exception.rule.as_deref().is_none_or(|r| r == finding.rule)
+        && exception
+            .services
+            .iter()
+            .all(|s| finding.services.iter().any(|f| f == s))
+        && exception.table.as_deref().is_none_or(|t| {
+            finding
+                .table
+                .as_deref()
+                .is_some_and(|f| f.eq_ignore_ascii_case(t))
+        })
+        && exception.database.as_deref().is_none_or(|d| {
+            finding
+                .database
+                .as_deref()
+                .is_some_and(|f| f.eq_ignore_ascii_case(d))
+        })
+        && exception
+            .path
+            .as_ref()
+            .is_none_or(|glob| glob.is_match(model.file(finding.span.file).path.as_str()))
+}
+
+/// "`a`", "`a` and `b`", "`a`, `b` and `c`".
+pub fn list_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}

@@ -1,0 +1,654 @@
+//! Rules against hand-built models: each positive case next to its look-alike negative.
+
+use camino::Utf8PathBuf;
+
+use crate::config::{Config, Exception, Level, MinCertainty};
+use crate::model::*;
+use crate::resolve::resolve_services;
+use crate::rules::{run, Finding};
+
+/// Builds a resolved model fact by fact.
+struct Builder {
+    model: Model,
+}
+
+fn span(file: FileId, line: u32) -> Span {
+    Span {
+        file,
+        start: line * 10,
+        end: line * 10 + 5,
+        line,
+        column: 1,
+    }
+}
+
+impl Builder {
+    fn new() -> Self {
+        let mut model = Model::default();
+        model.root = Utf8PathBuf::from("/ws");
+        Builder { model }
+    }
+
+    fn file(&mut self, path: &str, crate_id: Option<CrateId>) -> FileId {
+        self.model.add_file(SourceFile {
+            path: path.into(),
+            crate_id,
+            is_test: false,
+        })
+    }
+
+    /// A crate; `deps` are earlier crates it depends on by path.
+    fn krate(&mut self, name: &str, has_bin: bool, deps: &[CrateId]) -> CrateId {
+        let id = CrateId(self.model.crates.len() as u32);
+        let manifest = self.file(&format!("{name}/Cargo.toml"), Some(id));
+        let dependencies = deps
+            .iter()
+            .map(|d| {
+                let dep_name = self.model.krate(*d).name.clone();
+                Dependency {
+                    code_name: dep_name.replace('-', "_"),
+                    package: dep_name,
+                    member: Some(*d),
+                    span: Some(span(manifest, 7)),
+                }
+            })
+            .collect();
+        self.model.crates.push(Crate {
+            id,
+            name: name.into(),
+            dir: name.into(),
+            manifest,
+            has_bin,
+            has_lib: !has_bin,
+            dependencies,
+            dialect: SqlDialect::Postgres,
+        });
+        id
+    }
+
+    /// A service rooted at `root`, with every crate reachable from it.
+    fn service(&mut self, root: CrateId) -> ServiceId {
+        let mut crates = vec![root];
+        let mut i = 0;
+        while i < crates.len() {
+            for dep in &self.model.krate(crates[i]).dependencies {
+                if let Some(member) = dep.member {
+                    if !crates.contains(&member) {
+                        crates.push(member);
+                    }
+                }
+            }
+            i += 1;
+        }
+        let id = ServiceId(self.model.services.len() as u32);
+        self.model.services.push(Service {
+            id,
+            name: self.model.krate(root).name.clone(),
+            root_crate: root,
+            crates,
+            evidence: ServiceEvidence::Framework {
+                dependency: "axum".into(),
+            },
+            declared_database: None,
+            deploy_names: Vec::new(),
+            connections: Vec::new(),
+            migration_sets: Vec::new(),
+        });
+        id
+    }
+
+    /// `<crate>/migrations/0001_init.sql` creating `tables`.
+    fn migrations(&mut self, krate: CrateId, tables: &[&str]) -> usize {
+        let name = self.model.krate(krate).name.clone();
+        let file = self.file(&format!("{name}/migrations/0001_init.sql"), Some(krate));
+        self.model.migrations.push(MigrationSet {
+            crate_id: krate,
+            dir: format!("{name}/migrations").into(),
+            tool: MigrationTool::Sqlx,
+            run_at: None,
+            tables: tables
+                .iter()
+                .enumerate()
+                .map(|(i, t)| TableRef {
+                    table: table(t),
+                    access: Access::Create,
+                    span: span(file, i as u32 + 1),
+                })
+                .collect(),
+        });
+        self.model.migrations.len() - 1
+    }
+
+    fn run_migrations(&mut self, set: usize, from: CrateId) {
+        let name = self.model.krate(from).name.clone();
+        let file = self.file(&format!("{name}/src/main.rs"), Some(from));
+        self.model.migration_runs.push(MigrationRun {
+            set,
+            crate_id: from,
+            span: span(file, 20),
+        });
+    }
+
+    fn query(
+        &mut self,
+        krate: CrateId,
+        sql_table: &str,
+        access: Access,
+        certainty: Certainty,
+    ) -> Span {
+        let name = self.model.krate(krate).name.clone();
+        let file = self.file(&format!("{name}/src/db.rs"), Some(krate));
+        let at = span(file, self.model.queries.len() as u32 + 3);
+        self.model.queries.push(SqlQuery {
+            crate_id: krate,
+            span: at,
+            origin: SqlOrigin::SqlxFunction,
+            certainty,
+            tables: vec![TableRef {
+                table: table(sql_table),
+                access,
+                span: at,
+            }],
+            statements: vec!["SELECT".into()],
+            function: "load".into(),
+        });
+        at
+    }
+
+    fn compose_connection(&mut self, deployment: &str, host: Option<&str>, database: &str) -> Span {
+        let file = self.file("docker-compose.yml", None);
+        let at = span(file, self.model.connections.len() as u32 + 1);
+        self.model.connections.push(DbConnection {
+            owner: ConnectionOwner::Deployment(deployment.into()),
+            target: DbTarget {
+                engine: DbEngine::Postgres,
+                host: host.map(str::to_string),
+                port: Some(5432),
+                database: Some(database.into()),
+            },
+            source: ConnectionSource::Compose,
+            key: Some("DATABASE_URL".into()),
+            span: at,
+        });
+        at
+    }
+
+    fn check(mut self, config: &Config) -> (Model, Vec<Finding>) {
+        resolve_services(&mut self.model);
+        let (findings, _) = run(&self.model, config);
+        (self.model, findings)
+    }
+}
+
+fn table(name: &str) -> TableName {
+    TableName {
+        schema: None,
+        name: name.into(),
+    }
+}
+
+fn rule_findings<'a>(findings: &'a [Finding], rule: &str) -> Vec<&'a Finding> {
+    findings.iter().filter(|f| f.rule == rule).collect()
+}
+
+#[test]
+fn services_connecting_to_one_database_share_it() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    let p = b.compose_connection("payments", Some("db"), "commerce");
+    let s = b.compose_connection("shipping-service", Some("DB"), "commerce");
+    let (_, findings) = b.check(&Config::default());
+    let shared = rule_findings(&findings, "shared-database");
+    assert_eq!(shared.len(), 2, "{findings:#?}");
+    assert_eq!(shared[0].span, p);
+    assert_eq!(shared[1].span, s);
+    assert_eq!(
+        shared[0].message,
+        "service `payments` shares database `postgres://db:5432/commerce` with service `shipping`"
+    );
+    assert_eq!(shared[0].level, Level::Deny);
+    assert_eq!(shared[0].related[0].span, s);
+}
+
+#[test]
+fn different_databases_on_one_server_are_not_shared() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    b.compose_connection("payments", Some("db"), "payments");
+    b.compose_connection("shipping", Some("db"), "shipping");
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn unresolved_targets_are_never_equal() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    b.compose_connection("payments", None, "app");
+    b.compose_connection("shipping", None, "app");
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn poolers_are_followed_to_the_real_database() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    let compose = b.file("docker-compose.yml", None);
+    b.model.deployments.push(Deployment {
+        name: "pgbouncer".into(),
+        kind: DeploymentKind::Compose,
+        build_context: None,
+        dockerfile: None,
+        image: Some("edoburu/pgbouncer".into()),
+        database_engine: None,
+        databases: Vec::new(),
+        forwards_to: Some("postgres".into()),
+        span: span(compose, 30),
+    });
+    b.compose_connection("payments", Some("pgbouncer"), "commerce");
+    b.compose_connection("shipping", Some("postgres"), "commerce");
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(
+        rule_findings(&findings, "shared-database").len(),
+        2,
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_persistence_crate_whose_migrations_two_services_run_is_shared() {
+    let mut b = Builder::new();
+    let store = b.krate("commerce-store", false, &[]);
+    let payments = b.krate("payments", true, &[store]);
+    let shipping = b.krate("shipping", true, &[store]);
+    b.service(payments);
+    b.service(shipping);
+    b.migrations(store, &["payments", "shipments"]);
+    let (_, findings) = b.check(&Config::default());
+    let shared = rule_findings(&findings, "shared-database");
+    assert_eq!(shared.len(), 2, "{findings:#?}");
+    assert!(shared[0].message.contains("commerce-store/migrations"));
+    assert!(
+        rule_findings(&findings, "cross-service-db-access").is_empty(),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn each_service_sharing_migrations_is_located_in_its_own_manifest() {
+    let mut b = Builder::new();
+    let store = b.krate("commerce-store", false, &[]);
+    let payments = b.krate("payments", true, &[store]);
+    let shipping = b.krate("shipping", true, &[store]);
+    b.service(payments);
+    b.service(shipping);
+    let set = b.migrations(store, &["customers"]);
+    // `pub async fn migrate(pool)` in the shared library runs them for both.
+    b.run_migrations(set, store);
+    let (model, findings) = b.check(&Config::default());
+    let paths: Vec<&str> = rule_findings(&findings, "shared-database")
+        .iter()
+        .map(|f| model.file(f.span.file).path.as_str())
+        .collect();
+    assert_eq!(paths, ["payments/Cargo.toml", "shipping/Cargo.toml"]);
+}
+
+#[test]
+fn a_library_used_by_one_service_only_is_not_shared() {
+    let mut b = Builder::new();
+    let store = b.krate("payments-store", false, &[]);
+    let payments = b.krate("payments", true, &[store]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    b.migrations(store, &["payments"]);
+    b.migrations(shipping, &["shipments"]);
+    b.query(payments, "payments", Access::Read, Certainty::Exact);
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn reading_another_services_table_is_reported_at_the_table() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let inventory = b.krate("inventory", true, &[]);
+    b.service(orders);
+    b.service(inventory);
+    b.migrations(orders, &["orders"]);
+    b.migrations(inventory, &["inventory"]);
+    let at = b.query(orders, "inventory", Access::Read, Certainty::Exact);
+    b.query(inventory, "inventory", Access::Write, Certainty::Exact);
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].rule, "cross-service-db-access");
+    assert_eq!(findings[0].span, at);
+    assert_eq!(
+        findings[0].message,
+        "service `orders` reads table `inventory` owned by service `inventory` (inventory/migrations/0001_init.sql:1)"
+    );
+    assert_eq!(findings[0].services, ["orders", "inventory"]);
+}
+
+#[test]
+fn per_service_tables_are_nobodys_shared_data() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let inventory = b.krate("inventory", true, &[]);
+    b.service(orders);
+    b.service(inventory);
+    b.migrations(orders, &["orders", "outbox", "processed_messages"]);
+    b.migrations(inventory, &["inventory", "outbox", "processed_messages"]);
+    b.query(orders, "outbox", Access::Write, Certainty::Exact);
+    b.query(
+        inventory,
+        "processed_messages",
+        Access::Write,
+        Certainty::Exact,
+    );
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn tables_found_by_keyword_scan_need_the_strict_preset() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let inventory = b.krate("inventory", true, &[]);
+    b.service(orders);
+    b.service(inventory);
+    b.migrations(inventory, &["inventory"]);
+    b.query(orders, "inventory", Access::Read, Certainty::Unknown);
+    let (model, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+    let strict = Config {
+        min_certainty: MinCertainty::Unknown,
+        ..Config::default()
+    };
+    assert_eq!(run(&model, &strict).0.len(), 1);
+}
+
+#[test]
+fn using_another_services_persistence_crate_is_reported_at_the_use() {
+    let mut b = Builder::new();
+    let store = b.krate("inventory-store", false, &[]);
+    let inventory = b.krate("inventory", true, &[store]);
+    let orders = b.krate("orders", true, &[store]);
+    b.service(inventory);
+    b.service(orders);
+    let set = b.migrations(store, &["stock"]);
+    b.run_migrations(set, inventory);
+    let schema = b.file("inventory-store/src/schema.rs", Some(store));
+    b.model.orm_tables.push(OrmTable {
+        crate_id: store,
+        kind: OrmKind::Diesel,
+        table: table("stock"),
+        rust_path: "schema::stock".into(),
+        span: span(schema, 2),
+    });
+    // A query inside the store itself is reported once, at the use, not here.
+    b.query(store, "stock", Access::Read, Certainty::Exact);
+    let handler = b.file("orders/src/handlers.rs", Some(orders));
+    let at = span(handler, 4);
+    b.model.crate_uses.push(CrateUse {
+        crate_id: orders,
+        used_crate: store,
+        path: "inventory_store::schema::stock::dsl".into(),
+        table: None,
+        span: at,
+    });
+    let (_, findings) = b.check(&Config::default());
+    let cross = rule_findings(&findings, "cross-service-db-access");
+    assert_eq!(cross.len(), 1, "{findings:#?}");
+    assert_eq!(cross[0].span, at);
+    assert!(cross[0]
+        .message
+        .starts_with("service `orders` uses table `stock` owned by service `inventory`"));
+    assert!(
+        rule_findings(&findings, "shared-database").is_empty(),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_dependency_on_a_foreign_persistence_crate_without_uses_is_reported_at_the_manifest() {
+    let mut b = Builder::new();
+    let store = b.krate("inventory-store", false, &[]);
+    let inventory = b.krate("inventory", true, &[store]);
+    let orders = b.krate("orders", true, &[store]);
+    b.service(inventory);
+    b.service(orders);
+    let set = b.migrations(store, &["stock"]);
+    b.run_migrations(set, inventory);
+    let (model, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(model.file(findings[0].span.file).path, "orders/Cargo.toml");
+    assert_eq!(
+        findings[0].message,
+        "service `orders` depends on `inventory-store`, the persistence crate of service `inventory`"
+    );
+}
+
+#[test]
+fn the_own_persistence_crate_is_fine() {
+    let mut b = Builder::new();
+    let store = b.krate("orders-store", false, &[]);
+    let orders = b.krate("orders", true, &[store]);
+    b.service(orders);
+    b.migrations(store, &["orders"]);
+    b.query(store, "orders", Access::Write, Certainty::Exact);
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn connecting_to_a_declared_database_of_another_service() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let reporting = b.krate("reporting", true, &[]);
+    b.service(orders);
+    b.service(reporting);
+    b.model.services[0].declared_database = Some("orders".into());
+    b.compose_connection("orders", Some("db"), "orders");
+    let at = b.compose_connection("reporting", Some("replica"), "orders");
+    let (_, findings) = b.check(&Config::default());
+    let cross = rule_findings(&findings, "cross-service-db-access");
+    assert_eq!(cross.len(), 1, "{findings:#?}");
+    assert_eq!(cross[0].span, at);
+}
+
+#[test]
+fn exceptions_silence_matching_findings_only() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let inventory = b.krate("inventory", true, &[]);
+    let reporting = b.krate("reporting", true, &[]);
+    b.service(orders);
+    b.service(inventory);
+    b.service(reporting);
+    b.migrations(inventory, &["inventory"]);
+    b.query(orders, "inventory", Access::Read, Certainty::Exact);
+    b.query(reporting, "inventory", Access::Read, Certainty::Exact);
+    let mut config = Config::default();
+    config.exceptions.push(Exception {
+        rule: Some("cross-service-db-access".into()),
+        services: vec!["reporting".into()],
+        table: Some("inventory".into()),
+        database: None,
+        path: None,
+        reason: "nightly export".into(),
+    });
+    let (_, findings) = b.check(&config);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].services[0], "orders");
+}
+
+#[test]
+fn levels_come_from_the_config() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let inventory = b.krate("inventory", true, &[]);
+    b.service(orders);
+    b.service(inventory);
+    b.migrations(inventory, &["inventory"]);
+    b.query(orders, "inventory", Access::Read, Certainty::Exact);
+    let (model, _) = b.check(&Config::default());
+    let mut config = Config::default();
+    config
+        .levels
+        .insert("cross-service-db-access".into(), Level::Warn);
+    assert_eq!(run(&model, &config).0[0].level, Level::Warn);
+    config
+        .levels
+        .insert("cross-service-db-access".into(), Level::Allow);
+    assert!(run(&model, &config).0.is_empty());
+}
+
+#[test]
+fn every_rule_is_documented_in_the_four_sections() {
+    for rule in crate::rules::REGISTRY {
+        let doc = rule.doc();
+        for section in [
+            "## What it does",
+            "## Why is this bad",
+            "## Example",
+            "## How to fix",
+        ] {
+            assert!(doc.contains(section), "{} lacks {section}", rule.id());
+        }
+    }
+}
+
+#[test]
+fn deployments_match_services_by_image_when_names_differ() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    let manifest = b.file("k8s/pay.yaml", None);
+    b.model.deployments.push(Deployment {
+        name: "pay".into(),
+        kind: DeploymentKind::Kubernetes,
+        build_context: None,
+        dockerfile: None,
+        image: Some("ghcr.io/acme/payments-svc:1.4".into()),
+        database_engine: None,
+        databases: Vec::new(),
+        forwards_to: None,
+        span: span(manifest, 1),
+    });
+    b.compose_connection("pay", Some("db"), "commerce");
+    b.compose_connection("shipping", Some("db"), "commerce");
+    let (model, findings) = b.check(&Config::default());
+    assert_eq!(model.services[0].deploy_names, ["pay"]);
+    assert_eq!(
+        rule_findings(&findings, "shared-database").len(),
+        2,
+        "{findings:#?}"
+    );
+}
+
+/// A compose project in `dir` with a `db` container and one service connecting to `app` on it.
+fn compose_project(b: &mut Builder, dir: &str, service: &str) {
+    let file = b.file(&format!("{dir}/docker-compose.yml"), None);
+    b.model.deployments.push(Deployment {
+        name: "db".into(),
+        kind: DeploymentKind::Compose,
+        build_context: None,
+        dockerfile: None,
+        image: Some("postgres:16".into()),
+        database_engine: Some(DbEngine::Postgres),
+        databases: vec!["app".into()],
+        forwards_to: None,
+        span: span(file, 2),
+    });
+    b.model.connections.push(DbConnection {
+        owner: ConnectionOwner::Deployment(service.into()),
+        target: DbTarget {
+            engine: DbEngine::Postgres,
+            host: Some("db".into()),
+            port: None,
+            database: Some("app".into()),
+        },
+        source: ConnectionSource::Compose,
+        key: Some("DATABASE_URL".into()),
+        span: span(file, 8),
+    });
+}
+
+#[test]
+fn each_compose_project_has_its_own_db_host() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    compose_project(&mut b, "payments", "payments");
+    compose_project(&mut b, "shipping", "shipping");
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn one_compose_project_shares_its_db_host() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(payments);
+    b.service(shipping);
+    compose_project(&mut b, "deploy", "payments");
+    compose_project(&mut b, "deploy", "shipping");
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(
+        rule_findings(&findings, "shared-database").len(),
+        2,
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_service_without_migrations_on_its_own_database_has_its_own_tables() {
+    let mut b = Builder::new();
+    let catalog = b.krate("catalog", true, &[]);
+    let accounts = b.krate("accounts", true, &[]);
+    b.service(catalog);
+    b.service(accounts);
+    b.migrations(accounts, &["users"]);
+    b.compose_connection("accounts", Some("db"), "accounts");
+    b.compose_connection("catalog", Some("db"), "catalog");
+    // `catalog` keeps its schema outside the workspace; its `users` is its own.
+    b.query(catalog, "users", Access::Read, Certainty::Exact);
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+
+    // The same query from a service connected to the owner's database is reported.
+    let mut b = Builder::new();
+    let catalog = b.krate("catalog", true, &[]);
+    let accounts = b.krate("accounts", true, &[]);
+    b.service(catalog);
+    b.service(accounts);
+    b.migrations(accounts, &["users"]);
+    b.compose_connection("accounts", Some("db"), "accounts");
+    b.compose_connection("catalog", Some("db"), "accounts");
+    b.query(catalog, "users", Access::Read, Certainty::Exact);
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(
+        rule_findings(&findings, "cross-service-db-access").len(),
+        2,
+        "{findings:#?}"
+    );
+}

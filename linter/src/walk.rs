@@ -1,0 +1,385 @@
+//! The workspace walker: finds the files each extractor reads, registers them in the model,
+//! extracts them in parallel and merges the facts in file order.
+
+use std::collections::BTreeMap;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::extract::deploy::{DeployFile, DeployFileKind};
+use crate::extract::{self, CrateContext, Facts};
+use crate::model::{
+    CrateId, FileId, MigrationRun, MigrationSet, MigrationTool, Model, Note, NoteKind, SourceFile,
+};
+
+/// What the walker does with a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Rust,
+    Deploy(DeployFileKind),
+    /// A `.yaml`/`.yml` that is a Kubernetes manifest if it has `apiVersion:` and `kind:`.
+    MaybeKubernetes,
+}
+
+/// A file to extract.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkItem {
+    pub file: FileId,
+    pub kind: FileKind,
+    pub crate_id: Option<CrateId>,
+}
+
+/// Walks the workspace, registering every file of interest. Returns the work list, in
+/// deterministic (sorted path) order, and the migration directories found next to manifests.
+pub fn collect(model: &mut Model, config: &Config) -> Vec<WorkItem> {
+    let root = model.root.clone();
+    let crate_dirs: BTreeMap<Utf8PathBuf, CrateId> =
+        model.crates.iter().map(|c| (c.dir.clone(), c.id)).collect();
+    let mut found: Vec<(Utf8PathBuf, FileKind, Option<CrateId>, bool)> = Vec::new();
+    let walker = walkdir::WalkDir::new(&root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            if !entry.file_type().is_dir() || entry.depth() == 0 {
+                return true;
+            }
+            let Some(path) = Utf8Path::from_path(entry.path()) else {
+                return false;
+            };
+            let Ok(rel) = path.strip_prefix(&root) else {
+                return false;
+            };
+            keep_dir(rel, path, &crate_dirs, config)
+        });
+    for entry in walker.filter_map(Result::ok) {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Some(path) = Utf8Path::from_path(entry.path()) else {
+            continue;
+        };
+        let Ok(rel) = path.strip_prefix(&root) else {
+            continue;
+        };
+        let owner = owning_crate(rel, &crate_dirs);
+        let Some(kind) = classify(rel, owner.map(|id| model.krate(id).dir.as_path())) else {
+            continue;
+        };
+        if kind == FileKind::Rust && owner.is_none() {
+            continue;
+        }
+        let is_test = owner.is_some_and(|id| is_test_path(rel, &model.krate(id).dir));
+        found.push((rel.to_owned(), kind, owner, is_test));
+    }
+    found
+        .into_iter()
+        .map(|(path, kind, crate_id, is_test)| {
+            let file = model.add_file(SourceFile {
+                path,
+                crate_id,
+                is_test,
+            });
+            WorkItem {
+                file,
+                kind,
+                crate_id,
+            }
+        })
+        .collect()
+}
+
+fn keep_dir(
+    rel: &Utf8Path,
+    abs: &Utf8Path,
+    crate_dirs: &BTreeMap<Utf8PathBuf, CrateId>,
+    config: &Config,
+) -> bool {
+    let Some(name) = rel.file_name() else {
+        return true;
+    };
+    if name == "target" || name == "node_modules" || name.starts_with('.') && name != ".sqlx" {
+        return false;
+    }
+    // A crate's migration files are registered by the migrations extractor.
+    if name == "migrations" && rel.parent().is_some_and(|p| crate_dirs.contains_key(p)) {
+        return false;
+    }
+    // A nested workspace or crate that is not a member is not part of this workspace.
+    if !crate_dirs.contains_key(rel) && abs.join("Cargo.toml").is_file() {
+        return false;
+    }
+    // Unrendered Helm templates are not YAML.
+    if name == "templates" && abs.parent().is_some_and(|p| p.join("Chart.yaml").is_file()) {
+        return false;
+    }
+    if !config.include_tests {
+        if let Some(parent) = rel.parent() {
+            if crate_dirs.contains_key(parent) && matches!(name, "tests" | "benches" | "examples") {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn owning_crate(rel: &Utf8Path, crate_dirs: &BTreeMap<Utf8PathBuf, CrateId>) -> Option<CrateId> {
+    rel.ancestors()
+        .skip(1)
+        .find_map(|dir| crate_dirs.get(dir).copied())
+}
+
+fn is_test_path(rel: &Utf8Path, crate_dir: &Utf8Path) -> bool {
+    rel.strip_prefix(crate_dir)
+        .ok()
+        .and_then(|inner| inner.components().next())
+        .is_some_and(|first| matches!(first.as_str(), "tests" | "benches" | "examples"))
+}
+
+/// Decides a file's kind from its path (relative to the workspace root).
+pub fn classify(rel: &Utf8Path, crate_dir: Option<&Utf8Path>) -> Option<FileKind> {
+    let name = rel.file_name()?;
+    let extension = rel.extension().unwrap_or("");
+    if extension == "rs" {
+        return Some(FileKind::Rust);
+    }
+    if name == ".env" || name.starts_with(".env.") {
+        return Some(FileKind::Deploy(DeployFileKind::DotEnv));
+    }
+    let is_yaml = matches!(extension, "yaml" | "yml");
+    if is_yaml && (name.starts_with("docker-compose") || name.starts_with("compose")) {
+        return Some(FileKind::Deploy(DeployFileKind::Compose));
+    }
+    let parent = rel.parent().unwrap_or(Utf8Path::new(""));
+    let in_config_dir = parent.file_name() == Some("config")
+        && parent
+            .parent()
+            .is_some_and(|p| p.as_str().is_empty() || Some(p) == crate_dir);
+    if in_config_dir && (is_yaml || extension == "toml") {
+        return Some(FileKind::Deploy(DeployFileKind::ConfigFile));
+    }
+    if is_yaml {
+        return Some(FileKind::MaybeKubernetes);
+    }
+    None
+}
+
+fn looks_like_kubernetes(text: &str) -> bool {
+    let mut api_version = false;
+    let mut kind = false;
+    for line in text.lines() {
+        api_version |= line.starts_with("apiVersion:");
+        kind |= line.starts_with("kind:");
+        if api_version && kind {
+            return true;
+        }
+    }
+    false
+}
+
+/// Reads every work item and runs its extractor, in parallel; facts come back in item order.
+pub fn extract(model: &Model, items: &[WorkItem]) -> Vec<Facts> {
+    let root = model.root.as_path();
+    items
+        .par_iter()
+        .map(|item| {
+            let mut facts = Facts::default();
+            let path = &model.file(item.file).path;
+            let text = match read_text(root, path) {
+                Ok(text) => text,
+                Err(message) => {
+                    facts.notes.push(Note {
+                        kind: NoteKind::Unreadable,
+                        file: item.file,
+                        span: None,
+                        message,
+                    });
+                    return facts;
+                }
+            };
+            let deploy_kind = match item.kind {
+                FileKind::Rust => {
+                    if let Some(crate_id) = item.crate_id {
+                        let cx = CrateContext {
+                            root,
+                            krate: model.krate(crate_id),
+                            crates: &model.crates,
+                        };
+                        extract::rust::extract_file(&cx, item.file, &text, &mut facts);
+                    }
+                    return facts;
+                }
+                FileKind::Deploy(kind) => kind,
+                FileKind::MaybeKubernetes if looks_like_kubernetes(&text) => {
+                    DeployFileKind::Kubernetes
+                }
+                FileKind::MaybeKubernetes => return facts,
+            };
+            let input = DeployFile {
+                kind: deploy_kind,
+                file: item.file,
+                root,
+                path,
+                owner: item.crate_id,
+                text: &text,
+            };
+            extract::deploy::extract_file(&input, &model.crates, &mut facts);
+            facts
+        })
+        .collect()
+}
+
+/// Reads a file; the error message is shown after the file's path.
+fn read_text(root: &Utf8Path, path: &Utf8Path) -> Result<String, String> {
+    let bytes =
+        std::fs::read(root.join(path)).map_err(|e| format!("cannot be read ({e}); skipped"))?;
+    String::from_utf8(bytes).map_err(|_| "not valid UTF-8; skipped".to_string())
+}
+
+/// A migrations directory to read, with the calls that run it.
+#[derive(Debug, Clone)]
+struct MigrationDir {
+    crate_id: CrateId,
+    tool: Option<MigrationTool>,
+    runs: Vec<(CrateId, crate::model::Span)>,
+}
+
+/// Reads every migrations directory: each crate's `migrations/` (or the one `diesel.toml`
+/// names) plus the directories named by `migrate!`/`embed_migrations!` calls (`requested`).
+/// sea-orm migrations are Rust and arrive from the Rust extractor as complete sets.
+/// One set per directory; every call that runs it is kept in [`Model::migration_runs`].
+pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
+    let root = model.root.clone();
+    let mut dirs: BTreeMap<Utf8PathBuf, MigrationDir> = BTreeMap::new();
+    for krate in &model.crates {
+        let tool = tool_of(krate);
+        let mut candidates = vec![krate.dir.join("migrations")];
+        if let Some(dir) = diesel_migrations_dir(&root, &krate.dir) {
+            candidates.push(dir);
+        }
+        for dir in candidates {
+            let dir = crate::discover::normalize(&dir);
+            if root.join(&dir).is_dir() {
+                dirs.entry(dir).or_insert(MigrationDir {
+                    crate_id: krate.id,
+                    tool,
+                    runs: Vec::new(),
+                });
+            }
+        }
+    }
+    let crate_dirs: BTreeMap<Utf8PathBuf, CrateId> =
+        model.crates.iter().map(|c| (c.dir.clone(), c.id)).collect();
+    for set in requested {
+        let dir = crate::discover::normalize(&set.dir);
+        let holder = owning_crate(&dir.join("x"), &crate_dirs).unwrap_or(set.crate_id);
+        let entry = dirs.entry(dir).or_insert(MigrationDir {
+            crate_id: holder,
+            tool: Some(set.tool),
+            runs: Vec::new(),
+        });
+        if let Some(span) = set.run_at {
+            entry.runs.push((set.crate_id, span));
+        }
+    }
+    // The extractor registers files in the model while reading the crate list.
+    let crates = model.crates.clone();
+    for (dir, found) in dirs {
+        let run_at = found.runs.first().map(|(_, span)| *span);
+        let cx = CrateContext {
+            root: &root,
+            krate: &crates[found.crate_id.0 as usize],
+            crates: &crates,
+        };
+        let mut facts = extract::migrations::extract_dir(model, &cx, &dir, found.tool, run_at);
+        if facts.migrations.is_empty() && !found.runs.is_empty() {
+            facts.migrations.push(MigrationSet {
+                crate_id: found.crate_id,
+                dir: dir.clone(),
+                tool: found.tool.unwrap_or(MigrationTool::Plain),
+                run_at,
+                tables: Vec::new(),
+            });
+        }
+        let first_set = model.migrations.len();
+        let sets = facts.migrations.len();
+        facts.merge_into(model);
+        for index in first_set..first_set + sets {
+            if model.migrations[index].run_at.is_none() {
+                model.migrations[index].run_at = run_at;
+            }
+            for (crate_id, span) in &found.runs {
+                model.migration_runs.push(MigrationRun {
+                    set: index,
+                    crate_id: *crate_id,
+                    span: *span,
+                });
+            }
+        }
+    }
+}
+
+fn tool_of(krate: &crate::model::Crate) -> Option<MigrationTool> {
+    let has = |name: &str| krate.dependencies.iter().any(|d| d.package == name);
+    if has("diesel_migrations") || has("diesel") {
+        Some(MigrationTool::Diesel)
+    } else if has("refinery") {
+        Some(MigrationTool::Refinery)
+    } else if has("sqlx") {
+        Some(MigrationTool::Sqlx)
+    } else {
+        None
+    }
+}
+
+/// `[migrations_directory] dir = ".."` of a crate's `diesel.toml`.
+fn diesel_migrations_dir(root: &Utf8Path, crate_dir: &Utf8Path) -> Option<Utf8PathBuf> {
+    let text = std::fs::read_to_string(root.join(crate_dir).join("diesel.toml")).ok()?;
+    let value: toml::Table = toml::from_str(&text).ok()?;
+    let dir = value.get("migrations_directory")?.get("dir")?.as_str()?;
+    Some(crate_dir.join(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_deployment_files() {
+        let krate = Some(Utf8Path::new("orders"));
+        let kind = |p: &str| classify(Utf8Path::new(p), krate);
+        assert_eq!(kind("orders/src/main.rs"), Some(FileKind::Rust));
+        assert_eq!(kind(".env"), Some(FileKind::Deploy(DeployFileKind::DotEnv)));
+        assert_eq!(
+            kind("orders/.env.production"),
+            Some(FileKind::Deploy(DeployFileKind::DotEnv))
+        );
+        assert_eq!(
+            kind("docker-compose.override.yml"),
+            Some(FileKind::Deploy(DeployFileKind::Compose))
+        );
+        assert_eq!(
+            kind("compose.yaml"),
+            Some(FileKind::Deploy(DeployFileKind::Compose))
+        );
+        assert_eq!(
+            kind("orders/config/default.toml"),
+            Some(FileKind::Deploy(DeployFileKind::ConfigFile))
+        );
+        assert_eq!(
+            kind("config/prod.yaml"),
+            Some(FileKind::Deploy(DeployFileKind::ConfigFile))
+        );
+        assert_eq!(kind("k8s/orders.yaml"), Some(FileKind::MaybeKubernetes));
+        assert_eq!(kind("orders/Cargo.toml"), None);
+        assert_eq!(kind("README.md"), None);
+    }
+
+    #[test]
+    fn kubernetes_needs_api_version_and_kind() {
+        assert!(looks_like_kubernetes(
+            "apiVersion: apps/v1\nkind: Deployment\n"
+        ));
+        assert!(!looks_like_kubernetes("name: ci\non: push\n"));
+    }
+}
