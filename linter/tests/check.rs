@@ -102,7 +102,6 @@ fn look_alikes_are_clean() {
 }
 
 #[test]
-#[ignore = "needs the Rust, SQL, migration and deployment extractors"]
 fn positive_cases_break_their_rules() {
     for (case, expected) in POSITIVE {
         let (code, value) = json(&fixture(case));
