@@ -1,10 +1,9 @@
 //! The importer reproduces the committed snapshot from the source files and rejects bad input
 //! with errors that name the file and the line.
 //!
-//! The upstream sources (iso-codes JSON, ISO 4217 list one, ECB history) are read from
-//! `REFDATA_SOURCE_DIR` (default `/work/shared/data`, laid out as `iso-codes/`, `iso4217/`,
-//! `ecb/`). When that directory is absent the tests say so and pass, unless
-//! `REFDATA_REQUIRE_SOURCES` is set.
+//! The upstream sources (iso-codes JSON, ISO 4217 list one, ECB history) are the copies kept in
+//! `data/upstream/` (see `data/PROVENANCE.md`); `REFDATA_SOURCE_DIR` points the tests at newer
+//! copies laid out the same way (`iso-codes/`, `iso4217/`, `ecb/`).
 
 use std::path::{Path, PathBuf};
 
@@ -24,18 +23,10 @@ fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
-fn source_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("REFDATA_SOURCE_DIR")
+fn source_dir() -> PathBuf {
+    std::env::var_os("REFDATA_SOURCE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/data"));
-    if dir.join("iso4217/list-one.xml").is_file() {
-        Some(dir)
-    } else if std::env::var_os("REFDATA_REQUIRE_SOURCES").is_some() {
-        panic!("source files not found under {}", dir.display());
-    } else {
-        eprintln!("skipping: source files not found under {}", dir.display());
-        None
-    }
+        .unwrap_or_else(|| data_dir().join("upstream"))
 }
 
 fn sources(dir: &Path) -> ImportSources {
@@ -55,7 +46,7 @@ fn sources(dir: &Path) -> ImportSources {
 
 #[test]
 fn import_reproduces_the_committed_snapshot_byte_for_byte() {
-    let Some(dir) = source_dir() else { return };
+    let dir = source_dir();
     let out = tempfile::tempdir().unwrap();
     let summary = import::run(&sources(&dir), out.path()).unwrap();
     assert_eq!(summary.countries, 249);
@@ -72,7 +63,7 @@ fn import_reproduces_the_committed_snapshot_byte_for_byte() {
 
 #[test]
 fn every_list_one_entity_maps_to_a_country_unless_supranational() {
-    let Some(dir) = source_dir() else { return };
+    let dir = source_dir();
     let xml = std::fs::read_to_string(dir.join("iso4217/list-one.xml")).unwrap();
     let countries: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("iso-codes/iso_3166-1.json")).unwrap(),
@@ -151,7 +142,7 @@ fn edit(path: &Path, change: impl FnOnce(String) -> String) {
 
 #[test]
 fn unknown_list_one_entity_is_an_error() {
-    let Some(dir) = source_dir() else { return };
+    let dir = source_dir();
     let (temp, sources) = copy_sources(&dir);
     edit(&sources.iso4217_list_one, |xml| {
         xml.replacen("<CtryNm>ALBANIA</CtryNm>", "<CtryNm>ATLANTIS</CtryNm>", 1)
@@ -162,7 +153,7 @@ fn unknown_list_one_entity_is_an_error() {
 
 #[test]
 fn malformed_ecb_file_is_an_error_with_line_number() {
-    let Some(dir) = source_dir() else { return };
+    let dir = source_dir();
     let (temp, mut sources) = copy_sources(&dir);
     let ecb = temp.path().join("rates.csv");
     std::fs::write(
@@ -181,7 +172,7 @@ fn malformed_ecb_file_is_an_error_with_line_number() {
 
 #[test]
 fn withdrawn_currency_without_history_row_is_an_error() {
-    let Some(dir) = source_dir() else { return };
+    let dir = source_dir();
     let (temp, sources) = copy_sources(&dir);
     edit(&sources.historic_currencies, |csv| {
         csv.lines()
@@ -195,7 +186,7 @@ fn withdrawn_currency_without_history_row_is_an_error() {
 
 #[test]
 fn bad_tax_rate_rows_are_reported_with_line_numbers() {
-    let Some(dir) = source_dir() else { return };
+    let dir = source_dir();
     let (temp, sources) = copy_sources(&dir);
     let tax_rates = sources.tax_rates.clone().unwrap();
     edit(&tax_rates, |csv| {
