@@ -871,16 +871,6 @@ fn two_phase_commit_in_migrations_and_tests_is_not_judged() {
         Certainty::Exact,
         SqlOrigin::Migration,
     );
-    // `query_file!("migrations/..")` reads a migration script; it is still a migration.
-    sql_at(
-        &mut b,
-        payments,
-        "payments/migrations/0003_fix.sql",
-        &["COMMIT PREPARED"],
-        &[],
-        Certainty::Exact,
-        SqlOrigin::QueryFile,
-    );
     let test_file = b.model.add_file(SourceFile {
         path: "payments/tests/recovery.rs".into(),
         crate_id: Some(payments),
