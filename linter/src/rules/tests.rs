@@ -1199,3 +1199,24 @@ fn duplicated_reference_data_warns_by_default_and_denies_in_strict() {
     assert_eq!(strict_findings.len(), 2);
     assert!(strict_findings.iter().all(|f| f.level == Level::Deny));
 }
+
+#[test]
+fn a_services_own_copy_next_to_a_shared_one_names_only_the_other_holders() {
+    let mut b = Builder::new();
+    let store = b.krate("commerce-store", false, &[]);
+    let orders = b.krate("orders", true, &[store]);
+    let billing = b.krate("billing", true, &[store]);
+    b.service(orders);
+    b.service(billing);
+    b.migrations(store, &["currencies"]);
+    let own = b.migrations(orders, &["currency_codes"]);
+    let (model, findings) = b.check(&Config::default());
+    let found = rule_findings(&findings, "duplicated-reference-data");
+    // The shared set's copy has no holder outside itself; `orders`' own copy duplicates it.
+    assert_eq!(found.len(), 1, "{findings:#?}");
+    assert_eq!(found[0].span, model.migrations[own].tables[0].span);
+    assert_eq!(
+        found[0].message,
+        "service `orders` keeps its own copy of currency reference data (table `currency_codes`), as does service `billing` (`currencies`)"
+    );
+}
