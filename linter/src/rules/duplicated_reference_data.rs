@@ -20,7 +20,9 @@
 //! | time zone | `time_zone(s)`, `timezone(s)` |
 //! | unit of measure | `unit(s)_of_measure`, `unit(s)_of_measurement`, `measurement_units`, `uom(s)` |
 //!
-//! So `ref_countries`, `iso_currency`, `country_codes` and `currency_iso_codes` count, while
+//! Quoted camel-case names lower-cased into one word count too (`"CountryCodes"`,
+//! `"ExchangeRates"`). So `ref_countries`, `iso_currency`, `country_codes` and
+//! `currency_iso_codes` count, while
 //! `country_club_members`, `user_countries`, `currency_pairs_traded`, `shipping_rates` and
 //! `expense_categories` (a service's own data that happens to mention a country, a currency or
 //! a category) do not.
@@ -204,10 +206,53 @@ fn reference_kind(table: &TableName) -> Option<Kind> {
     while words.len() > 1 && words.last().is_some_and(|w| SUFFIXES.contains(w)) {
         words.pop();
     }
-    VOCABULARY
+    if let Some((_, kind)) = VOCABULARY
         .iter()
         .find(|(name, _)| *name == words.as_slice())
-        .map(|(_, kind)| *kind)
+    {
+        return Some(*kind);
+    }
+    // A quoted camel-case name (`"CountryCodes"`, `"ExchangeRates"`) is one word once lower-cased.
+    match words.as_slice() {
+        [word] => compact_kind(word),
+        _ => None,
+    }
+}
+
+/// The kind of a one-word name that runs the vocabulary's words together, with at most one
+/// reference-style prefix and suffix (`isocurrencies`, `countrycodes`, `exchangerates`).
+fn compact_kind(word: &str) -> Option<Kind> {
+    let strip_prefix = |w: &str| -> Vec<String> {
+        let mut out = vec![w.to_string()];
+        out.extend(
+            PREFIXES
+                .iter()
+                .filter_map(|p| w.strip_prefix(p))
+                .filter(|rest| !rest.is_empty())
+                .map(str::to_string),
+        );
+        out
+    };
+    let candidates = strip_prefix(word).into_iter().flat_map(|w| {
+        let mut out = vec![w.clone()];
+        out.extend(
+            SUFFIXES
+                .iter()
+                .filter_map(|s| w.strip_suffix(s))
+                .filter(|rest| !rest.is_empty())
+                .map(str::to_string),
+        );
+        out
+    });
+    for candidate in candidates {
+        if let Some((_, kind)) = VOCABULARY
+            .iter()
+            .find(|(name, _)| name.concat() == candidate)
+        {
+            return Some(*kind);
+        }
+    }
+    None
 }
 
 /// A service named as the reference-data service (`refdata`, `reference-data-service`,

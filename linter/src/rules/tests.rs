@@ -986,6 +986,10 @@ fn reference_table_names_are_matched_by_their_words() {
         ("timezones", "time_zones"),
         ("uom", "units_of_measure"),
         ("lookup_country", "tbl_country"),
+        ("countrycodes", "countries"),
+        ("exchangerates", "fx_rates"),
+        ("isocurrencies", "currency"),
+        ("unitsofmeasure", "uom"),
     ] {
         assert_eq!(
             reference_findings(first, second).len(),
@@ -1003,6 +1007,9 @@ fn reference_table_names_are_matched_by_their_words() {
         ("units", "units_of_measure"),
         ("countries", "currencies"),
         ("codes", "reference_codes"),
+        ("subcategories", "categories"),
+        ("countryclubs", "countries"),
+        ("data", "countries"),
     ] {
         assert!(
             reference_findings(first, second).is_empty(),
