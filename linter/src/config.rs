@@ -439,7 +439,17 @@ mod tests {
         let strict = Config::from_text("extends = \"strict\"\n", Utf8Path::new("archlint.toml"))
             .expect("strict");
         assert_eq!(strict.min_certainty, MinCertainty::Unknown);
-        assert!(Config::default().levels.values().all(|l| *l == Level::Deny));
+        // `recommended` sets each rule to its default level, `strict` denies every rule.
+        let recommended = Config::default();
+        for rule in rules::REGISTRY {
+            assert_eq!(
+                recommended.level(rule.id()),
+                rule.default_level(),
+                "{}",
+                rule.id()
+            );
+            assert_eq!(strict.level(rule.id()), Level::Deny, "{}", rule.id());
+        }
     }
 
     #[test]

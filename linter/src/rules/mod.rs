@@ -5,11 +5,15 @@
 //! the module below and add one line to [`REGISTRY`].
 
 mod cross_service_db_access;
+mod distributed_transaction;
+mod duplicated_reference_data;
 mod shared_database;
 #[cfg(test)]
 mod tests;
 
 pub use cross_service_db_access::CrossServiceDbAccess;
+pub use distributed_transaction::DistributedTransaction;
+pub use duplicated_reference_data::DuplicatedReferenceData;
 pub use shared_database::SharedDatabase;
 
 use serde::Serialize;
@@ -18,7 +22,12 @@ use crate::config::{Config, Level, MinCertainty};
 use crate::model::{Certainty, CrateId, FileId, Model, ServiceId, Span};
 
 /// Every rule, in documentation order.
-pub static REGISTRY: &[&dyn Rule] = &[&SharedDatabase, &CrossServiceDbAccess];
+pub static REGISTRY: &[&dyn Rule] = &[
+    &SharedDatabase,
+    &CrossServiceDbAccess,
+    &DistributedTransaction,
+    &DuplicatedReferenceData,
+];
 
 /// A rule: an id (kebab-case, used everywhere: config, output, `explain`), its documentation,
 /// and the check.

@@ -652,3 +652,578 @@ fn a_service_without_migrations_on_its_own_database_has_its_own_tables() {
         "{findings:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// distributed-transaction
+
+/// SQL with the given statements (and tables, read) in `path` of `krate`.
+fn sql_at(
+    b: &mut Builder,
+    krate: CrateId,
+    path: &str,
+    statements: &[&str],
+    tables: &[TableName],
+    certainty: Certainty,
+    origin: SqlOrigin,
+) -> Span {
+    let file = b.file(path, Some(krate));
+    let at = span(file, b.model.queries.len() as u32 + 3);
+    b.model.queries.push(SqlQuery {
+        crate_id: krate,
+        span: at,
+        origin,
+        certainty,
+        tables: tables
+            .iter()
+            .map(|t| TableRef {
+                table: t.clone(),
+                access: Access::Read,
+                span: Span {
+                    start: at.start + 16,
+                    column: 17,
+                    ..at
+                },
+            })
+            .collect(),
+        statements: statements.iter().map(|s| s.to_string()).collect(),
+        function: "transfer::execute".into(),
+    });
+    at
+}
+
+fn two_phase_sql(b: &mut Builder, krate: CrateId, statements: &[&str]) -> Span {
+    let name = b.model.krate(krate).name.clone();
+    sql_at(
+        b,
+        krate,
+        &format!("{name}/src/transfer.rs"),
+        statements,
+        &[],
+        Certainty::Template,
+        SqlOrigin::TokioPostgres,
+    )
+}
+
+#[test]
+fn prepare_transaction_is_reported_at_the_sql() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    b.service(payments);
+    let prepare = two_phase_sql(&mut b, payments, &["PREPARE TRANSACTION"]);
+    let commit = two_phase_sql(&mut b, payments, &["COMMIT PREPARED"]);
+    let rollback = two_phase_sql(&mut b, payments, &["ROLLBACK PREPARED"]);
+    let (_, findings) = b.check(&Config::default());
+    let found = rule_findings(&findings, "distributed-transaction");
+    assert_eq!(found.len(), 3, "{findings:#?}");
+    assert_eq!(
+        found.iter().map(|f| f.span).collect::<Vec<_>>(),
+        [prepare, commit, rollback]
+    );
+    assert_eq!(
+        found[0].message,
+        "service `payments` runs `PREPARE TRANSACTION` in `transfer::execute` (two-phase commit, first phase)"
+    );
+    assert_eq!(found[0].label, "`PREPARE TRANSACTION` here");
+    assert!(found[0].help.contains("saga"), "{}", found[0].help);
+    assert_eq!(found[0].level, Level::Deny);
+    assert_eq!(found[0].services, ["payments"]);
+}
+
+#[test]
+fn prepared_statements_and_plain_transactions_are_not_two_phase_commit() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    b.service(payments);
+    // `PREPARE stmt AS SELECT ..`, `EXECUTE stmt`, ordinary transaction control.
+    for statements in [
+        &["PREPARE", "EXECUTE", "DEALLOCATE"][..],
+        &["BEGIN", "SET", "UPDATE", "COMMIT"],
+        &["START TRANSACTION", "ROLLBACK"],
+        &["SAVEPOINT", "RELEASE"],
+    ] {
+        two_phase_sql(&mut b, payments, statements);
+    }
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn each_xa_statement_is_a_finding_of_its_own() {
+    let mut b = Builder::new();
+    let ledger = b.krate("ledger", true, &[]);
+    b.service(ledger);
+    let at = two_phase_sql(&mut b, ledger, &["XA END", "XA PREPARE"]);
+    two_phase_sql(&mut b, ledger, &["XA START", "INSERT"]);
+    two_phase_sql(&mut b, ledger, &["XA COMMIT"]);
+    two_phase_sql(&mut b, ledger, &["XA RECOVER"]);
+    let (_, findings) = b.check(&Config::default());
+    let found = rule_findings(&findings, "distributed-transaction");
+    let statements: Vec<&str> = found
+        .iter()
+        .filter_map(|f| f.message.split('`').nth(3))
+        .collect();
+    assert_eq!(
+        statements,
+        [
+            "XA END",
+            "XA PREPARE",
+            "XA START",
+            "XA COMMIT",
+            "XA RECOVER"
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(found[0].span, at);
+    assert_eq!(found[1].span, at);
+}
+
+#[test]
+fn two_phase_commit_in_a_library_of_no_service_is_not_judged() {
+    // A transaction-manager library is not a service coordinating a distributed commit.
+    let mut b = Builder::new();
+    let toolkit = b.krate("xa-toolkit", false, &[]);
+    let ledger = b.krate("ledger", true, &[]);
+    b.service(ledger);
+    two_phase_sql(&mut b, toolkit, &["XA PREPARE"]);
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+
+    // The same library pulled in by two services is code of both.
+    let mut b = Builder::new();
+    let toolkit = b.krate("xa-toolkit", false, &[]);
+    let ledger = b.krate("ledger", true, &[toolkit]);
+    let payments = b.krate("payments", true, &[toolkit]);
+    b.service(ledger);
+    b.service(payments);
+    two_phase_sql(&mut b, toolkit, &["XA PREPARE"]);
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(
+        findings[0]
+            .message
+            .starts_with("services `ledger` and `payments` run `XA PREPARE`"),
+        "{}",
+        findings[0].message
+    );
+    assert_eq!(findings[0].services, ["ledger", "payments"]);
+}
+
+#[test]
+fn reading_pg_prepared_xacts_is_reported_at_the_table() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    b.service(payments);
+    let catalog = |schema: Option<&str>| TableName {
+        schema: schema.map(str::to_string),
+        name: "pg_prepared_xacts".into(),
+    };
+    let plain = sql_at(
+        &mut b,
+        payments,
+        "payments/src/recovery.rs",
+        &["SELECT"],
+        &[catalog(None)],
+        Certainty::Exact,
+        SqlOrigin::SqlxFunction,
+    );
+    let qualified = sql_at(
+        &mut b,
+        payments,
+        "payments/src/recovery.rs",
+        &["SELECT"],
+        &[catalog(Some("pg_catalog"))],
+        Certainty::Exact,
+        SqlOrigin::SqlxFunction,
+    );
+    // A user table of that name in another schema is not the catalog view.
+    sql_at(
+        &mut b,
+        payments,
+        "payments/src/recovery.rs",
+        &["SELECT"],
+        &[catalog(Some("audit")), table("prepared_orders")],
+        Certainty::Exact,
+        SqlOrigin::SqlxFunction,
+    );
+    let (_, findings) = b.check(&Config::default());
+    let found = rule_findings(&findings, "distributed-transaction");
+    assert_eq!(found.len(), 2, "{findings:#?}");
+    assert_eq!(found[0].span.start, plain.start + 16);
+    assert_eq!(found[1].span.start, qualified.start + 16);
+    assert_eq!(
+        found[0].message,
+        "service `payments` reads `pg_prepared_xacts` in `transfer::execute` (two-phase commit, recovery of prepared transactions)"
+    );
+}
+
+#[test]
+fn two_phase_commit_in_migrations_and_tests_is_not_judged() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    b.service(payments);
+    b.migrations(payments, &["accounts"]);
+    sql_at(
+        &mut b,
+        payments,
+        "payments/migrations/0002_backfill.sql",
+        &["PREPARE TRANSACTION"],
+        &[],
+        Certainty::Exact,
+        SqlOrigin::Migration,
+    );
+    let test_file = b.model.add_file(SourceFile {
+        path: "payments/tests/recovery.rs".into(),
+        crate_id: Some(payments),
+        is_test: true,
+    });
+    let at = span(test_file, 4);
+    b.model.queries.push(SqlQuery {
+        crate_id: payments,
+        span: at,
+        origin: SqlOrigin::TokioPostgres,
+        certainty: Certainty::Exact,
+        tables: Vec::new(),
+        statements: vec!["ROLLBACK PREPARED".into()],
+        function: "cleans_up".into(),
+    });
+    let (model, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+    let with_tests = Config {
+        include_tests: true,
+        ..Config::default()
+    };
+    let (with_tests, _) = run(&model, &with_tests);
+    assert_eq!(with_tests.len(), 1, "{with_tests:#?}");
+    assert_eq!(with_tests[0].span, at);
+}
+
+#[test]
+fn templated_two_phase_commit_is_judged_unless_only_exact_sql_is() {
+    let mut b = Builder::new();
+    let payments = b.krate("payments", true, &[]);
+    b.service(payments);
+    two_phase_sql(&mut b, payments, &["PREPARE TRANSACTION"]);
+    let (model, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let exact = Config {
+        min_certainty: MinCertainty::Exact,
+        ..Config::default()
+    };
+    assert!(run(&model, &exact).0.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// duplicated-reference-data
+
+/// Two services, each creating one table in its own migrations; the findings of the rule.
+fn reference_findings(first: &str, second: &str) -> Vec<Finding> {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let billing = b.krate("billing", true, &[]);
+    b.service(orders);
+    b.service(billing);
+    b.migrations(orders, &["orders", first]);
+    b.migrations(billing, &["invoices", second]);
+    let (_, findings) = b.check(&Config::default());
+    findings
+        .into_iter()
+        .filter(|f| f.rule == "duplicated-reference-data")
+        .collect()
+}
+
+#[test]
+fn reference_tables_of_two_services_are_reported_once_per_copy() {
+    let findings = reference_findings("currencies", "currency_codes");
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    // At each service's CREATE TABLE name (the second table of its migration).
+    assert_eq!(findings[0].span.line, 2);
+    assert_eq!(findings[0].services, ["billing", "orders"]);
+    assert_eq!(
+        findings[0].message,
+        "service `billing` keeps its own copy of currency reference data (table `currency_codes`), as does service `orders` (`currencies`)"
+    );
+    assert_eq!(findings[0].level, Level::Warn);
+    assert_eq!(findings[0].table.as_deref(), Some("currency_codes"));
+    assert_eq!(findings[0].related.len(), 1);
+    assert_eq!(
+        findings[0].related[0].label,
+        "`orders` creates `currencies` here"
+    );
+    assert!(
+        findings[0].help.contains("GET /v1/currencies")
+            && findings[0].help.contains("refdata-client"),
+        "{}",
+        findings[0].help
+    );
+    assert_eq!(findings[1].services, ["orders", "billing"]);
+}
+
+#[test]
+fn a_reference_table_of_one_service_is_not_duplicated() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let billing = b.krate("billing", true, &[]);
+    b.service(orders);
+    b.service(billing);
+    // Two country tables, one service: it may well be the service that serves them.
+    b.migrations(orders, &["orders", "countries", "country_codes"]);
+    b.migrations(billing, &["invoices"]);
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn reference_table_names_are_matched_by_their_words() {
+    for (first, second) in [
+        ("ref_countries", "countries"),
+        ("iso_currency", "currency_codes"),
+        ("currency_iso_codes", "currencies"),
+        ("fx_rates", "exchange_rates"),
+        ("currency_rates", "exchange_rate"),
+        ("sales_tax_rates", "vat_rates"),
+        ("product_categories", "categories"),
+        ("locales", "languages"),
+        ("timezones", "time_zones"),
+        ("uom", "units_of_measure"),
+        ("lookup_country", "tbl_country"),
+        ("countrycodes", "countries"),
+        ("exchangerates", "fx_rates"),
+        ("isocurrencies", "currency"),
+        ("unitsofmeasure", "uom"),
+    ] {
+        assert_eq!(
+            reference_findings(first, second).len(),
+            2,
+            "{first} and {second} hold the same reference data"
+        );
+    }
+    for (first, second) in [
+        ("country_club_members", "countries"),
+        ("user_countries", "countries"),
+        ("currency_pairs_traded", "currencies"),
+        ("shipping_rates", "tax_rates"),
+        ("interest_rates", "exchange_rates"),
+        ("expense_categories", "categories"),
+        ("units", "units_of_measure"),
+        ("countries", "currencies"),
+        ("codes", "reference_codes"),
+        ("subcategories", "categories"),
+        ("countryclubs", "countries"),
+        ("data", "countries"),
+    ] {
+        assert!(
+            reference_findings(first, second).is_empty(),
+            "{first} and {second} are not the same reference data"
+        );
+    }
+}
+
+#[test]
+fn schema_qualified_reference_tables_are_matched_by_name() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let billing = b.krate("billing", true, &[]);
+    b.service(orders);
+    b.service(billing);
+    b.migrations(orders, &["countries"]);
+    b.migrations(billing, &["invoices"]);
+    let set = b.model.migrations.len() - 1;
+    b.model.migrations[set].tables[0].table = TableName {
+        schema: Some("reference".into()),
+        name: "countries".into(),
+    };
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert!(findings
+        .iter()
+        .any(|f| f.message.contains("(table `reference.countries`)")));
+}
+
+#[test]
+fn one_migration_set_shared_by_two_services_is_one_copy() {
+    // Sharing the set is `shared-database`'s finding, not a duplicate.
+    let mut b = Builder::new();
+    let store = b.krate("commerce-store", false, &[]);
+    let orders = b.krate("orders", true, &[store]);
+    let billing = b.krate("billing", true, &[store]);
+    b.service(orders);
+    b.service(billing);
+    b.migrations(store, &["currencies"]);
+    let (model, findings) = b.check(&Config::default());
+    assert!(
+        rule_findings(&findings, "duplicated-reference-data").is_empty(),
+        "{findings:#?}"
+    );
+    assert_eq!(rule_findings(&findings, "shared-database").len(), 2);
+    assert_eq!(model.table_owners.len(), 2);
+
+    // A third service with its own copy duplicates the shared one: one finding per copy.
+    let mut b = Builder::new();
+    let store = b.krate("commerce-store", false, &[]);
+    let orders = b.krate("orders", true, &[store]);
+    let billing = b.krate("billing", true, &[store]);
+    let shipping = b.krate("shipping", true, &[]);
+    b.service(orders);
+    b.service(billing);
+    b.service(shipping);
+    b.migrations(store, &["currencies"]);
+    b.migrations(shipping, &["currency"]);
+    let (_, findings) = b.check(&Config::default());
+    let found = rule_findings(&findings, "duplicated-reference-data");
+    assert_eq!(found.len(), 2, "{findings:#?}");
+    assert_eq!(
+        found[0].message,
+        "services `orders` and `billing` keep their own copy of currency reference data (table `currencies`), as does service `shipping` (`currency`)"
+    );
+    assert_eq!(
+        found[1].message,
+        "service `shipping` keeps its own copy of currency reference data (table `currency`), as do services `billing` (`currencies`) and `orders` (`currencies`)"
+    );
+    assert_eq!(
+        found[1].related[0].label,
+        "`orders` and `billing` create `currencies` here"
+    );
+}
+
+#[test]
+fn the_reference_data_services_copy_is_the_one_to_read() {
+    let mut b = Builder::new();
+    let refdata = b.krate("refdata", true, &[]);
+    let orders = b.krate("orders", true, &[]);
+    b.service(refdata);
+    b.service(orders);
+    b.migrations(refdata, &["countries", "exchange_rates"]);
+    let copy = b.migrations(orders, &["orders", "fx_rates"]);
+    let (model, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].span, model.migrations[copy].tables[1].span);
+    assert_eq!(
+        findings[0].message,
+        "service `orders` keeps its own copy of exchange-rate reference data (table `fx_rates`); the reference-data service `refdata` (`exchange_rates`) holds it already"
+    );
+    assert!(findings[0].help.contains("GET /v1/exchange-rates"));
+}
+
+#[test]
+fn a_service_with_two_tables_of_one_kind_is_one_finding() {
+    let mut b = Builder::new();
+    let catalog = b.krate("catalog", true, &[]);
+    let search = b.krate("search", true, &[]);
+    b.service(catalog);
+    b.service(search);
+    b.migrations(catalog, &["categories", "products", "product_categories"]);
+    b.migrations(search, &["categories"]);
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert_eq!(
+        findings[0].message,
+        "service `catalog` keeps its own copy of product-category reference data (tables `categories` and `product_categories`), as does service `search` (`categories`)"
+    );
+    assert!(
+        findings[0].help.contains("one service"),
+        "{}",
+        findings[0].help
+    );
+}
+
+#[test]
+fn runtime_reference_tables_in_tests_do_not_count() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let billing = b.krate("billing", true, &[]);
+    b.service(orders);
+    b.service(billing);
+    b.migrations(orders, &["countries"]);
+    let test_file = b.model.add_file(SourceFile {
+        path: "billing/tests/fixtures.rs".into(),
+        crate_id: Some(billing),
+        is_test: true,
+    });
+    let at = span(test_file, 3);
+    b.model.queries.push(SqlQuery {
+        crate_id: billing,
+        span: at,
+        origin: SqlOrigin::SqlxFunction,
+        certainty: Certainty::Exact,
+        tables: vec![TableRef {
+            table: table("countries"),
+            access: Access::Create,
+            span: at,
+        }],
+        statements: vec!["CREATE TABLE".into()],
+        function: String::new(),
+    });
+    let (_, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+
+    // The same `CREATE TABLE` in service code is a copy.
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let billing = b.krate("billing", true, &[]);
+    b.service(orders);
+    b.service(billing);
+    b.migrations(orders, &["countries"]);
+    let file = b.file("billing/src/db.rs", Some(billing));
+    let at = span(file, 3);
+    b.model.queries.push(SqlQuery {
+        crate_id: billing,
+        span: at,
+        origin: SqlOrigin::SqlxFunction,
+        certainty: Certainty::Exact,
+        tables: vec![TableRef {
+            table: table("countries"),
+            access: Access::Create,
+            span: at,
+        }],
+        statements: vec!["CREATE TABLE".into()],
+        function: "init".into(),
+    });
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert_eq!(findings[0].span, at);
+}
+
+#[test]
+fn duplicated_reference_data_warns_by_default_and_denies_in_strict() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    let billing = b.krate("billing", true, &[]);
+    b.service(orders);
+    b.service(billing);
+    b.migrations(orders, &["tax_rates"]);
+    b.migrations(billing, &["vat_rates"]);
+    let (model, findings) = b.check(&Config::default());
+    assert!(
+        findings.iter().all(|f| f.level == Level::Warn),
+        "{findings:#?}"
+    );
+    let strict = Config::from_text(
+        "extends = \"strict\"\n",
+        camino::Utf8Path::new("archlint.toml"),
+    )
+    .expect("strict preset");
+    let (strict_findings, _) = run(&model, &strict);
+    assert_eq!(strict_findings.len(), 2);
+    assert!(strict_findings.iter().all(|f| f.level == Level::Deny));
+}
+
+#[test]
+fn a_services_own_copy_next_to_a_shared_one_names_only_the_other_holders() {
+    let mut b = Builder::new();
+    let store = b.krate("commerce-store", false, &[]);
+    let orders = b.krate("orders", true, &[store]);
+    let billing = b.krate("billing", true, &[store]);
+    b.service(orders);
+    b.service(billing);
+    b.migrations(store, &["currencies"]);
+    let own = b.migrations(orders, &["currency_codes"]);
+    let (model, findings) = b.check(&Config::default());
+    let found = rule_findings(&findings, "duplicated-reference-data");
+    // The shared set's copy has no holder outside itself; `orders`' own copy duplicates it.
+    assert_eq!(found.len(), 1, "{findings:#?}");
+    assert_eq!(found[0].span, model.migrations[own].tables[0].span);
+    assert_eq!(
+        found[0].message,
+        "service `orders` keeps its own copy of currency reference data (table `currency_codes`), as does service `billing` (`currencies`)"
+    );
+}

@@ -1,0 +1,196 @@
+//! ## What it does
+//! Flags two-phase commit (2PC) in service code: SQL statements that prepare, commit, roll back
+//! or recover transactions prepared for a distributed commit, and reads of the catalog that
+//! lists them.
+//!
+//! - PostgreSQL: `PREPARE TRANSACTION`, `COMMIT PREPARED`, `ROLLBACK PREPARED`, and reads of
+//!   `pg_prepared_xacts` (a coordinator's recovery loop);
+//! - MySQL / MariaDB XA: `XA START` (`XA BEGIN`), `XA END`, `XA PREPARE`, `XA COMMIT`,
+//!   `XA ROLLBACK`, `XA RECOVER`.
+//!
+//! One finding per statement, at the SQL string that holds it (the table name, for
+//! `pg_prepared_xacts`), whichever client runs it (sqlx, tokio-postgres, diesel `sql_query`,
+//! sea-orm, mysql_async). The transaction id is nearly always interpolated, so `format!`
+//! templates such as `format!("PREPARE TRANSACTION '{}'", gid)` are judged like literals
+//! (under `min-certainty = "exact"` they are not). Test code and migrations are not judged, and
+//! neither are crates that belong to no service (a library implementing a transaction
+//! manager is not a service coordinating one).
+//!
+//! A health check that only counts prepared transactions (`SELECT count(*) FROM
+//! pg_prepared_xacts`) is reported too: it watches for the in-doubt transactions a 2PC leaves
+//! behind. If nothing in the workspace runs one, allow it by path with a reason.
+//!
+//! Not flagged: prepared statements (`PREPARE stmt AS SELECT ..`, `EXECUTE`, `DEALLOCATE`),
+//! ordinary `BEGIN` / `COMMIT` / `ROLLBACK`, `SET TRANSACTION ISOLATION LEVEL ..`, and text
+//! that only mentions 2PC (comments inside the SQL, log messages, UI strings).
+//!
+//! ## Why is this bad
+//! A two-phase commit across services or databases makes every participant wait for the
+//! slowest one and for the coordinator: a prepared transaction keeps its locks (and in
+//! PostgreSQL holds back vacuum) until someone commits or rolls it back, so a coordinator that
+//! crashes between the two phases leaves rows locked until an operator resolves them by hand.
+//! All participants must be up for any of them to commit, which couples their availability as
+//! tightly as a shared database, and few brokers or HTTP APIs can take part at all.
+//!
+//! ## Example
+//! ```rust,ignore
+//! // payments/src/transfer.rs
+//! sqlx::query("UPDATE accounts SET balance = balance - $1 WHERE id = $2")
+//!     .bind(amount).bind(from).execute(&mut *payments_tx).await?;
+//! payments_tx.execute(format!("PREPARE TRANSACTION '{gid}'").as_str()).await?;
+//! ledger_tx.execute(format!("PREPARE TRANSACTION '{gid}'").as_str()).await?;
+//! payments.execute(format!("COMMIT PREPARED '{gid}'").as_str()).await?;
+//! ledger.execute(format!("COMMIT PREPARED '{gid}'").as_str()).await?;
+//! ```
+//!
+//! ## How to fix
+//! Make each step a local transaction in the database of the service that owns the data and
+//! coordinate the steps with a saga: on failure, run compensating actions (refund, release,
+//! cancel) for the steps already done. To change data and tell other services about it
+//! atomically, write the change and an event to an outbox table in one local transaction and
+//! let a relay publish it (a transactional outbox), with idempotent consumers on the other side.
+//! If a 2PC is deliberate (two databases of one service, with an operator runbook for
+//! in-doubt transactions), record it:
+//! ```toml
+//! [[allow]]
+//! rule = "distributed-transaction"
+//! path = "ledger/src/archive.rs"
+//! reason = "archive copy to the cold database; in-doubt transactions resolved by runbook OPS-7"
+//! ```
+
+use crate::model::{Access, ServiceId, Span, SqlOrigin, SqlQuery, TableName};
+use crate::rules::{list_names, Finding, Rule, RuleContext};
+
+pub struct DistributedTransaction;
+
+const HELP: &str = "use a saga with compensating actions, or a transactional outbox with \
+                    idempotent consumers, instead of a two-phase commit across services or databases";
+
+/// Which part of a two-phase commit a statement is, for the message; `None` for every other
+/// statement.
+fn two_phase_role(statement: &str) -> Option<&'static str> {
+    Some(match statement {
+        "PREPARE TRANSACTION" => "two-phase commit, first phase",
+        "COMMIT PREPARED" => "two-phase commit, second phase",
+        "ROLLBACK PREPARED" => "two-phase commit, abort of a prepared transaction",
+        "XA START" | "XA BEGIN" => "XA two-phase commit, start of a branch",
+        "XA END" => "XA two-phase commit, end of a branch",
+        "XA PREPARE" => "XA two-phase commit, first phase",
+        "XA COMMIT" => "XA two-phase commit, second phase",
+        "XA ROLLBACK" => "XA two-phase commit, abort",
+        "XA RECOVER" => "XA two-phase commit, recovery of prepared transactions",
+        _ => return None,
+    })
+}
+
+/// PostgreSQL's view of the transactions prepared for two-phase commit.
+fn is_prepared_xacts(table: &TableName) -> bool {
+    table.name == "pg_prepared_xacts" && table.schema.as_deref().is_none_or(|s| s == "pg_catalog")
+}
+
+impl Rule for DistributedTransaction {
+    fn id(&self) -> &'static str {
+        "distributed-transaction"
+    }
+
+    fn summary(&self) -> &'static str {
+        "service code runs a two-phase commit (PREPARE TRANSACTION, COMMIT PREPARED, XA)"
+    }
+
+    fn source(&self) -> &'static str {
+        include_str!("distributed_transaction.rs")
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
+        let model = cx.model;
+        for query in &model.queries {
+            if !self.judged(cx, query) {
+                continue;
+            }
+            let services: Vec<ServiceId> = model
+                .services_of_crate(query.crate_id)
+                .map(|s| s.id)
+                .collect();
+            if services.is_empty() {
+                continue;
+            }
+            for statement in &query.statements {
+                let Some(role) = two_phase_role(statement) else {
+                    continue;
+                };
+                out.push(self.finding(
+                    cx,
+                    &services,
+                    query,
+                    ("runs", "run", format!("`{statement}`")),
+                    role,
+                    query.span,
+                    format!("`{statement}` here"),
+                ));
+            }
+            for table in query
+                .tables
+                .iter()
+                .filter(|t| t.access == Access::Read && is_prepared_xacts(&t.table))
+            {
+                out.push(self.finding(
+                    cx,
+                    &services,
+                    query,
+                    ("reads", "read", format!("`{}`", table.table)),
+                    "two-phase commit, recovery of prepared transactions",
+                    table.span,
+                    format!("reads `{}` here", table.table),
+                ));
+            }
+        }
+    }
+}
+
+impl DistributedTransaction {
+    /// Service code only: not migrations, not tests, and SQL resolved well enough.
+    fn judged(&self, cx: &RuleContext<'_>, query: &SqlQuery) -> bool {
+        query.origin != SqlOrigin::Migration
+            && !cx.is_test(query.span)
+            && cx.certain_enough(query.certainty)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        &self,
+        cx: &RuleContext<'_>,
+        services: &[ServiceId],
+        query: &SqlQuery,
+        (verb_one, verb_many, object): (&str, &str, String),
+        role: &str,
+        span: Span,
+        label: String,
+    ) -> Finding {
+        let names = list_names(services.iter().map(|s| cx.service_name(*s)));
+        let (noun, verb) = if services.len() == 1 {
+            ("service", verb_one)
+        } else {
+            ("services", verb_many)
+        };
+        let place = if query.function.is_empty() {
+            String::new()
+        } else {
+            format!(" in `{}`", query.function)
+        };
+        Finding {
+            rule: self.id(),
+            level: self.default_level(),
+            message: format!("{noun} {names} {verb} {object}{place} ({role})"),
+            span,
+            label,
+            help: HELP.to_string(),
+            related: Vec::new(),
+            services: services
+                .iter()
+                .map(|s| cx.service_name(*s).to_string())
+                .collect(),
+            table: None,
+            database: None,
+        }
+    }
+}
