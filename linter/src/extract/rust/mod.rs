@@ -405,7 +405,7 @@ impl<'a> Extractor<'a> {
     fn has_dependency(&self, names: &[&str]) -> bool {
         self.cx.krate.dependencies.iter().any(|d| {
             names.contains(&d.code_name.as_str())
-                || names.contains(&d.package.replace('-', "_").as_str())
+                || names.iter().any(|name| same_crate_name(&d.package, name))
         })
     }
 
@@ -892,6 +892,15 @@ impl<'a> Extractor<'a> {
     }
 }
 
+/// `package` spelled with `_` for `-` equals `name`, compared without allocating.
+fn same_crate_name(package: &str, name: &str) -> bool {
+    package.len() == name.len()
+        && package
+            .bytes()
+            .zip(name.bytes())
+            .all(|(p, n)| if p == b'-' { n == b'_' } else { p == n })
+}
+
 fn path_segments(path: &syn::Path) -> Vec<String> {
     path.segments.iter().map(|s| s.ident.to_string()).collect()
 }
@@ -1090,6 +1099,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_lit_str(&mut self, lit: &'ast LitStr) {
         let range = self.range_of(lit.span());
+        // Every database URL scheme has a `:`. A plain literal whose source has none, and no
+        // escape that could spell one, is not a URL; its value need not be decoded.
+        if let Some(token) = self.text.get(range.clone()) {
+            let plain_literal =
+                (token.starts_with('"') || token.starts_with('r')) && token.ends_with(['"', '#']);
+            if plain_literal && !token.contains([':', '\\']) {
+                return;
+            }
+        }
         let value = lit.value();
         self.url_literal(&value, range);
     }
