@@ -16,6 +16,7 @@ mod text;
 mod url;
 mod uses;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -105,16 +106,22 @@ fn run(mut extractor: Extractor<'_>, file: FileId, text: &str, out: &mut Facts) 
 }
 
 /// Replaces a BOM and a shebang line by spaces so syn's spans stay aligned with the text.
-fn neutralise_prelude(text: &str) -> String {
+/// Files without either are parsed as they are, without a copy.
+fn neutralise_prelude(text: &str) -> Cow<'_, str> {
+    let has_bom = text.starts_with('\u{feff}');
+    let has_shebang = text.starts_with("#!") && !text[2..].trim_start().starts_with('[');
+    if !has_bom && !has_shebang {
+        return Cow::Borrowed(text);
+    }
     let mut owned = text.to_owned();
-    if owned.starts_with('\u{feff}') {
+    if has_bom {
         owned.replace_range(0..3, "   ");
     }
     if owned.starts_with("#!") && !owned[2..].trim_start().starts_with('[') {
         let end = owned.find('\n').unwrap_or(owned.len());
         owned.replace_range(0..end, &" ".repeat(end));
     }
-    owned
+    Cow::Owned(owned)
 }
 
 /// Module path of a file inside its crate: `src/db/schema.rs` -> `["db", "schema"]`.
@@ -386,10 +393,19 @@ impl<'a> Extractor<'a> {
         range.start.min(self.text.len())..range.end.min(self.text.len())
     }
 
+    /// Source range of an expression. A literal's span is its token's; anything else is
+    /// joined over its tokens, which syn computes by printing the expression.
+    fn expr_range(&self, expr: &Expr) -> Range<usize> {
+        match expr {
+            Expr::Lit(ExprLit { lit, attrs }) if attrs.is_empty() => self.range_of(lit.span()),
+            _ => self.range_of(expr.span()),
+        }
+    }
+
     fn has_dependency(&self, names: &[&str]) -> bool {
         self.cx.krate.dependencies.iter().any(|d| {
             names.contains(&d.code_name.as_str())
-                || names.contains(&d.package.replace('-', "_").as_str())
+                || names.iter().any(|name| same_crate_name(&d.package, name))
         })
     }
 
@@ -557,15 +573,15 @@ impl<'a> Extractor<'a> {
 
     /// A string argument of an unknown call: recorded when it clearly reads as SQL.
     fn consider_literal_sql(&mut self, expr: &Expr) {
-        let range = self.range_of(expr.span());
-        if self.is_consumed(&range) {
-            return;
-        }
         let plain = matches!(
             expr,
             Expr::Lit(_) | Expr::Path(_) | Expr::Macro(_) | Expr::Reference(_)
         );
         if !plain {
+            return;
+        }
+        let range = self.expr_range(expr);
+        if self.is_consumed(&range) {
             return;
         }
         let Some(resolved) = self.resolve(expr) else {
@@ -587,7 +603,7 @@ impl<'a> Extractor<'a> {
 
     /// SQL argument of a known database API.
     fn sql_argument(&mut self, expr: &Expr, origin: SqlOrigin, require_keyword: bool) -> bool {
-        let range = self.range_of(expr.span());
+        let range = self.expr_range(expr);
         if self.is_consumed(&range) {
             return true;
         }
@@ -876,6 +892,15 @@ impl<'a> Extractor<'a> {
     }
 }
 
+/// `package` spelled with `_` for `-` equals `name`, compared without allocating.
+fn same_crate_name(package: &str, name: &str) -> bool {
+    package.len() == name.len()
+        && package
+            .bytes()
+            .zip(name.bytes())
+            .all(|(p, n)| if p == b'-' { n == b'_' } else { p == n })
+}
+
 fn path_segments(path: &syn::Path) -> Vec<String> {
     path.segments.iter().map(|s| s.ident.to_string()).collect()
 }
@@ -1074,6 +1099,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_lit_str(&mut self, lit: &'ast LitStr) {
         let range = self.range_of(lit.span());
+        // Every database URL scheme has a `:`. A plain literal whose source has none, and no
+        // escape that could spell one, is not a URL; its value need not be decoded.
+        if let Some(token) = self.text.get(range.clone()) {
+            let plain_literal =
+                (token.starts_with('"') || token.starts_with('r')) && token.ends_with(['"', '#']);
+            if plain_literal && !token.contains([':', '\\']) {
+                return;
+            }
+        }
         let value = lit.value();
         self.url_literal(&value, range);
     }

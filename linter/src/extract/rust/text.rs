@@ -91,10 +91,15 @@ pub fn decode_literal(token: &str, start: usize) -> Option<Resolved> {
     let end = body.rfind('"')?;
     let body = &body[..end];
     let base = start + 1;
+    out.text.reserve(body.len());
+    out.map.reserve(body.len());
     let mut chars = body.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if c != '\\' {
-            out.push_mapped(&body[i..i + c.len_utf8()], base + i);
+            // The run up to the next escape maps byte for byte.
+            let run_end = body[i..].find('\\').map_or(body.len(), |at| i + at);
+            out.push_mapped(&body[i..run_end], base + i);
+            while chars.next_if(|(j, _)| *j < run_end).is_some() {}
             continue;
         }
         let Some((_, kind)) = chars.next() else { break };

@@ -31,19 +31,20 @@ impl Extractor<'_> {
     }
 
     pub(super) fn path_use(&mut self, path: &syn::Path) {
-        let segs = path_segments(path);
-        if segs.len() < 2 {
+        if path.segments.len() < 2 {
             return;
         }
+        let first = path.segments[0].ident.to_string();
+        let Some(id) = self.crate_names.get(&first).copied() else {
+            return;
+        };
         let shadowed = path.leading_colon.is_none()
-            && (self.shadowed.contains(&segs[0])
-                || self.local_shadowed.iter().any(|s| s.contains(&segs[0])));
+            && (self.shadowed.contains(&first)
+                || self.local_shadowed.iter().any(|s| s.contains(&first)));
         if shadowed {
             return;
         }
-        let Some(id) = self.crate_names.get(&segs[0]).copied() else {
-            return;
-        };
+        let segs = path_segments(path);
         let range = self.range_of(path.span());
         self.emit_crate_use(id, &segs, range);
     }
