@@ -130,7 +130,7 @@ async fn countries(State(backend): State<Backend>, RawQuery(query): RawQuery) ->
         .push(query.unwrap_or_default());
     (
         [(header::CONTENT_TYPE, "application/json")],
-        format!("[{GERMANY}]"),
+        format!(r#"{{"items":[{GERMANY}],"total":1,"limit":1000,"offset":0}}"#),
     )
         .into_response()
 }
@@ -501,7 +501,7 @@ async fn queries_are_encoded_and_bodies_typed() {
             "base=EUR&date=2024-01-02&symbols=USD%2CJPY",
             "from=USD&to=JPY&amount=12.34&date=2024-01-02",
             "country=DE&date=2020-08-01&type=standard",
-            "region=Europe+%26+Asia",
+            "region=Europe+%26+Asia&limit=1000",
         ]
     );
 }
