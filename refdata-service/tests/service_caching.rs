@@ -250,6 +250,10 @@ async fn gzip_and_brotli_are_negotiated_with_their_own_etags() {
 
 #[tokio::test]
 async fn problems_are_not_cached_and_carry_no_validators() {
+    let uncacheable_before = sample(
+        &metrics_text().await,
+        "refdata_response_cache_uncacheable_total",
+    );
     for (path, status) in [
         ("/v1/countries/XX", 404),
         ("/v1/convert?from=EUR&to=USD", 400),
@@ -280,6 +284,15 @@ async fn problems_are_not_cached_and_carry_no_validators() {
             assert_eq!(problem["status"], status, "{path}");
         }
     }
+    // Every one of the eight GETs went to the handlers; none was stored.
+    let uncacheable_after = sample(
+        &metrics_text().await,
+        "refdata_response_cache_uncacheable_total",
+    );
+    assert!(
+        uncacheable_after >= uncacheable_before + 8,
+        "{uncacheable_before} -> {uncacheable_after}"
+    );
     // A validator does not turn an error into a 304.
     let conditional = get("/v1/countries/XX", &[("if-none-match", "*")]).await;
     assert_eq!(conditional.status, 404);
