@@ -19,9 +19,12 @@ use tokio::sync::OnceCell;
 use crate::cache::{self, Directives, Entry, Store};
 use crate::error::Error;
 use crate::model::{
-    Conversion, Country, CountryFilter, Currency, Dataset, DatasetList, ExchangeRates, Problem,
-    TaxRate,
+    Conversion, Country, CountryFilter, Currency, Dataset, DatasetList, ExchangeRates, Page,
+    Problem, TaxRate,
 };
+
+/// Largest page size of the service's list endpoints.
+const PAGE_SIZE: &str = "1000";
 
 /// Configures a [`RefdataClient`]; start with [`RefdataClient::builder`].
 #[derive(Debug, Clone)]
@@ -35,6 +38,7 @@ pub struct ClientBuilder {
     max_backoff: Duration,
     cache_capacity: u64,
     max_stale: Duration,
+    max_freshness: Option<Duration>,
     user_agent: String,
 }
 
@@ -49,6 +53,7 @@ impl ClientBuilder {
             max_backoff: Duration::from_secs(1),
             cache_capacity: 32 * 1024 * 1024,
             max_stale: Duration::from_secs(24 * 60 * 60),
+            max_freshness: None,
             user_agent: concat!("refdata-client/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
     }
@@ -88,6 +93,15 @@ impl ClientBuilder {
     /// is unreachable or failing (stale-if-error). `Duration::ZERO` turns that off.
     pub fn max_stale(mut self, max_stale: Duration) -> Self {
         self.max_stale = max_stale;
+        self
+    }
+
+    /// Longest time a cached response is used without asking the service, whatever its
+    /// `Cache-Control` grants: caps the freshness lifetime and the stale-while-revalidate
+    /// window. For consumers that must see new data sooner than the service's `max-age`
+    /// (e.g. the next exchange-rate publication). Unset by default.
+    pub fn max_freshness(mut self, max_freshness: Duration) -> Self {
+        self.max_freshness = Some(max_freshness);
         self
     }
 
@@ -250,9 +264,11 @@ impl RefdataClient {
         self.get(&["v1", "countries", code], &[]).await
     }
 
-    /// `GET /v1/countries` with optional filters.
+    /// `GET /v1/countries` with optional filters: every matching country, following the
+    /// service's pages.
     pub async fn countries(&self, filter: &CountryFilter) -> Result<Vec<Country>, Error> {
-        self.get(&["v1", "countries"], &filter.query_pairs()).await
+        self.get_all(&["v1", "countries"], &filter.query_pairs())
+            .await
     }
 
     /// `GET /v1/currencies/{code}`.
@@ -260,9 +276,10 @@ impl RefdataClient {
         self.get(&["v1", "currencies", code], &[]).await
     }
 
-    /// `GET /v1/currencies`.
+    /// `GET /v1/currencies`: every currency, current and historic, following the service's
+    /// pages.
     pub async fn currencies(&self) -> Result<Vec<Currency>, Error> {
-        self.get(&["v1", "currencies"], &[]).await
+        self.get_all(&["v1", "currencies"], &[]).await
     }
 
     /// `GET /v1/exchange-rates`: rates of `base` on `date` (latest when `None`), limited to
@@ -336,6 +353,30 @@ impl RefdataClient {
             url.query_pairs_mut().extend_pairs(query);
         }
         url
+    }
+
+    /// Every item of a paginated list, fetched with the largest page size the service allows.
+    async fn get_all<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        loop {
+            let offset = items.len().to_string();
+            let mut paged = query.to_vec();
+            paged.push(("limit", PAGE_SIZE));
+            if !items.is_empty() {
+                paged.push(("offset", &offset));
+            }
+            let page: Page<T> = self.get(segments, &paged).await?;
+            let received = page.items.len();
+            items.extend(page.items);
+            // An empty page ends the walk even if `total` promised more (data reloaded meanwhile).
+            if received == 0 || items.len() >= page.total {
+                return Ok(items);
+            }
+        }
     }
 
     async fn get<T: DeserializeOwned>(
@@ -535,6 +576,7 @@ impl RefdataClient {
             } else {
                 (entry.lifetime, entry.stale_while_revalidate)
             };
+            let (lifetime, stale_while_revalidate) = self.capped(lifetime, stale_while_revalidate);
             let refreshed = Entry {
                 body: entry.body.clone(),
                 etag: cache::header_string(&headers, reqwest::header::ETAG)
@@ -559,9 +601,14 @@ impl RefdataClient {
         if status.is_success() {
             if status == StatusCode::OK {
                 if let Some(cache) = &inner.cache {
-                    if let Some(entry) =
+                    if let Some(mut entry) =
                         cache::entry_from_response(&headers, body.clone(), Instant::now())
                     {
+                        let (lifetime, stale_while_revalidate) =
+                            self.capped(entry.lifetime, entry.stale_while_revalidate);
+                        entry.fresh_until -= entry.lifetime - lifetime;
+                        entry.lifetime = lifetime;
+                        entry.stale_while_revalidate = stale_while_revalidate;
                         cache.insert(key.to_owned(), Arc::new(entry)).await;
                     }
                 }
@@ -585,6 +632,14 @@ impl RefdataClient {
             })
         } else {
             Err(Failure::Permanent(error))
+        }
+    }
+
+    /// Freshness lifetime and stale-while-revalidate window within `max_freshness`.
+    fn capped(&self, lifetime: Duration, stale_while_revalidate: Duration) -> (Duration, Duration) {
+        match self.inner.config.max_freshness {
+            Some(cap) => (lifetime.min(cap), stale_while_revalidate.min(cap)),
+            None => (lifetime, stale_while_revalidate),
         }
     }
 

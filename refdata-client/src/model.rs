@@ -36,6 +36,8 @@ pub struct CountryFilter {
     pub subregion: Option<String>,
     /// Countries using this ISO 4217 currency.
     pub currency: Option<String>,
+    /// Case- and accent-insensitive substring of the name, official or common name.
+    pub name: Option<String>,
 }
 
 impl CountryFilter {
@@ -54,11 +56,19 @@ impl CountryFilter {
         self
     }
 
+    /// Countries whose name, official or common name contains `text` (case- and
+    /// accent-insensitive).
+    pub fn name(mut self, text: impl Into<String>) -> Self {
+        self.name = Some(text.into());
+        self
+    }
+
     pub(crate) fn query_pairs(&self) -> Vec<(&'static str, &str)> {
         [
             ("region", self.region.as_deref()),
             ("subregion", self.subregion.as_deref()),
             ("currency", self.currency.as_deref()),
+            ("q", self.name.as_deref()),
         ]
         .into_iter()
         .filter_map(|(name, value)| value.map(|value| (name, value)))
@@ -146,6 +156,14 @@ pub struct Dataset {
     /// Everything else the service reports about the dataset (licence, update date, ...).
     #[serde(flatten)]
     pub details: BTreeMap<String, serde_json::Value>,
+}
+
+/// One page of a list endpoint: `{"items": [...], "total": n, "limit": l, "offset": o}`.
+#[derive(Deserialize)]
+pub(crate) struct Page<T> {
+    pub items: Vec<T>,
+    /// Items matching the query over all pages.
+    pub total: usize,
 }
 
 /// `GET /v1/datasets` answers either a list or `{"datasets": [...]}`; accept both.

@@ -130,7 +130,7 @@ async fn countries(State(backend): State<Backend>, RawQuery(query): RawQuery) ->
         .push(query.unwrap_or_default());
     (
         [(header::CONTENT_TYPE, "application/json")],
-        format!("[{GERMANY}]"),
+        format!(r#"{{"items":[{GERMANY}],"total":1,"limit":1000,"offset":0}}"#),
     )
         .into_response()
 }
@@ -177,6 +177,33 @@ async fn tax_rates(State(backend): State<Backend>, RawQuery(query): RawQuery) ->
         .into_response()
 }
 
+/// Five currencies in pages of at most two, whatever `limit` asks for, as a service with a
+/// smaller page bound would answer.
+async fn currencies(State(backend): State<Backend>, RawQuery(query): RawQuery) -> Response {
+    backend.requests.fetch_add(1, Ordering::SeqCst);
+    let query = query.unwrap_or_default();
+    backend.queries.lock().expect("lock").push(query.clone());
+    let offset: usize = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("offset="))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0);
+    let codes = ["AAA", "BBB", "CCC", "DDD", "EEE"];
+    let items: Vec<_> = codes
+        .iter()
+        .skip(offset)
+        .take(2)
+        .map(|code| serde_json::json!({"code": code, "numeric": "999", "name": code}))
+        .collect();
+    let page =
+        serde_json::json!({"items": items, "total": codes.len(), "limit": 2, "offset": offset});
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        page.to_string(),
+    )
+        .into_response()
+}
+
 async fn broken() -> Response {
     (
         [
@@ -199,6 +226,7 @@ impl TestServer {
         let router = Router::new()
             .route("/v1/countries", get(countries))
             .route("/v1/countries/{code}", get(country))
+            .route("/v1/currencies", get(currencies))
             .route("/v1/exchange-rates", get(exchange_rates))
             .route("/v1/convert", get(convert))
             .route("/v1/tax-rates", get(tax_rates))
@@ -262,6 +290,42 @@ async fn fresh_responses_are_served_without_a_request() {
     );
     assert_eq!(backend.requests(), 1);
     assert_eq!(refdata.stats().fresh_hits, 1);
+}
+
+#[tokio::test]
+async fn max_freshness_caps_the_lifetime_the_service_grants() {
+    let backend = Backend::default();
+    backend.max_age.store(60, Ordering::SeqCst);
+    let server = TestServer::start(backend.clone()).await;
+    let refdata = RefdataClient::builder(server.url())
+        .max_freshness(Duration::ZERO)
+        .build()
+        .expect("client");
+    let first = refdata.country("DE").await.expect("first");
+    let second = refdata.country("DE").await.expect("second");
+    assert_eq!(first, second);
+    assert_eq!(backend.requests(), 2, "max-age=60 is not trusted");
+    assert_eq!(backend.not_modified.load(Ordering::SeqCst), 1);
+    assert_eq!(refdata.stats().revalidated, 1);
+}
+
+#[tokio::test]
+async fn lists_follow_the_pages_up_to_the_total() {
+    let backend = Backend::default();
+    let server = TestServer::start(backend.clone()).await;
+    let refdata = client(&server);
+    let codes: Vec<String> = refdata
+        .currencies()
+        .await
+        .expect("currencies")
+        .into_iter()
+        .map(|currency| currency.code)
+        .collect();
+    assert_eq!(codes, ["AAA", "BBB", "CCC", "DDD", "EEE"]);
+    assert_eq!(
+        *backend.queries.lock().expect("lock"),
+        ["limit=1000", "limit=1000&offset=2", "limit=1000&offset=4"]
+    );
 }
 
 #[tokio::test]
@@ -501,7 +565,7 @@ async fn queries_are_encoded_and_bodies_typed() {
             "base=EUR&date=2024-01-02&symbols=USD%2CJPY",
             "from=USD&to=JPY&amount=12.34&date=2024-01-02",
             "country=DE&date=2020-08-01&type=standard",
-            "region=Europe+%26+Asia",
+            "region=Europe+%26+Asia&limit=1000",
         ]
     );
 }

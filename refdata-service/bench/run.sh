@@ -7,8 +7,9 @@
 #
 # Builds the release binary, starts `refdata serve` on a free loopback port, warms up, then
 # drives each scenario with wrk (fixed duration, 64 connections and 2 threads by default),
-# first against refdata and then against nginx, and prints requests/s, p99 latency, the
-# refdata/nginx throughput ratio and refdata's resident memory. Loopback only; every process
+# first against refdata and then against nginx, and prints requests/s, p99 latency, the CPU
+# time each server spent per request, the refdata/nginx throughput ratio and refdata's
+# resident memory. Loopback only; every process
 # it starts is stopped on exit. Takes about 2 x scenarios x (duration + warm-up): ~100 s.
 #
 # --contract-server  benchmark the contract server (benches/contract_server.rs: fixed bodies
@@ -173,6 +174,10 @@ http {
   tcp_nodelay on;
   keepalive_requests 1000000;
   keepalive_timeout 60s;
+  # Keep the descriptors open, as a tuned static server does, so nginx does not pay an
+  # open/fstat/close per request.
+  open_file_cache max=64 inactive=60s;
+  open_file_cache_valid 600s;
   client_body_temp_path $work/nginx/client_body;
   proxy_temp_path $work/nginx/proxy;
   fastcgi_temp_path $work/nginx/fastcgi;
@@ -210,6 +215,29 @@ measure() {
   ' "$out"
 }
 
+# CPU time (user + system, in clock ticks) used so far by process $1 and its children's
+# processes that are still running (nginx workers).
+clock_ticks="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+cpu_ticks() {
+  local total=0 pid ticks
+  for pid in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    # Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    ticks="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }')"
+    total=$(( total + ${ticks:-0} ))
+  done
+  echo "$total"
+}
+# Like measure, plus the CPU microseconds process tree $4 spent per request.
+measure_with_cpu() {
+  local before after result rps
+  before="$(cpu_ticks "$4")"
+  result="$(measure "$1" "$2" "$3")"
+  after="$(cpu_ticks "$4")"
+  read -r rps _ <<< "$result"
+  awk -v r="$result" -v t=$(( after - before )) -v hz="$clock_ticks" -v rps="$rps" -v s="$3" \
+    'BEGIN { n = rps * s; printf "%s %.1f\n", r, (n > 0) ? t * 1e6 / hz / n : 0 }'
+}
+
 rss_of() { awk -v key="$2:" '$1 == key { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
 idle_rss="$(rss_of "$service_pid" VmRSS)"
 
@@ -217,7 +245,8 @@ summary="$work/summary.txt"
 {
   printf 'refdata load benchmark: %s, wrk -t%s -c%s -d%ss, loopback, %s cores\n' \
     "$(basename "$bin")" "$threads" "$connections" "$duration" "$(nproc)"
-  printf '%-42s %12s %9s %12s %9s %7s\n' scenario 'refdata r/s' 'p99 ms' 'nginx r/s' 'p99 ms' ratio
+  printf '%-42s %12s %9s %9s %12s %9s %9s %7s\n' scenario 'refdata r/s' 'p99 ms' 'cpu us/r' \
+    'nginx r/s' 'p99 ms' 'cpu us/r' ratio
 } > "$summary"
 
 for index in "${!scenarios[@]}"; do
@@ -231,8 +260,8 @@ for index in "${!scenarios[@]}"; do
   fi
   log "$name: warm-up ${warmup}s, then ${duration}s on refdata"
   measure "$service$path" "$script" "$warmup" >/dev/null
-  result="$(measure "$service$path" "$script" "$duration")"
-  read -r service_rps service_p99 service_errors <<< "$result"
+  result="$(measure_with_cpu "$service$path" "$script" "$duration" "$service_pid")"
+  read -r service_rps service_p99 service_errors service_cpu <<< "$result"
 
   if [[ -n "$script" ]]; then
     BENCH_ETAG="$(etag_of "$nginx$path")"
@@ -241,11 +270,12 @@ for index in "${!scenarios[@]}"; do
   fi
   log "$name: warm-up ${warmup}s, then ${duration}s on nginx"
   measure "$nginx$path" "$script" "$warmup" >/dev/null
-  result="$(measure "$nginx$path" "$script" "$duration")"
-  read -r nginx_rps nginx_p99 nginx_errors <<< "$result"
+  result="$(measure_with_cpu "$nginx$path" "$script" "$duration" "$nginx_pid")"
+  read -r nginx_rps nginx_p99 nginx_errors nginx_cpu <<< "$result"
 
   ratio="$(awk -v a="$service_rps" -v b="$nginx_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
-  printf '%-42s %12s %9s %12s %9s %7s\n' "$name" "$service_rps" "$service_p99" "$nginx_rps" "$nginx_p99" "$ratio" >> "$summary"
+  printf '%-42s %12s %9s %9s %12s %9s %9s %7s\n' "$name" "$service_rps" "$service_p99" "$service_cpu" \
+    "$nginx_rps" "$nginx_p99" "$nginx_cpu" "$ratio" >> "$summary"
   if [[ "$service_errors" -gt 0 || "$nginx_errors" -gt 0 ]]; then
     printf '  (errors: refdata %s, nginx %s; non-2xx/3xx or socket errors)\n' "$service_errors" "$nginx_errors" >> "$summary"
   fi

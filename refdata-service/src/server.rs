@@ -34,19 +34,24 @@ pub enum ServeError {
 
 /// The full service: [`app::router`] plus the HTTP layers.
 pub fn service(state: AppState) -> Router {
-    let router = app::router(state.clone());
-    let router = with_caching(router, &state);
-    router
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(
+    // The timeout bounds rendering only: cache hits and 304s answer from memory, and a timer
+    // per request cost them measurable throughput.
+    let router = app::router(state.clone()).layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        REQUEST_TIMEOUT,
+    ));
+    let router = with_caching(router, &state).layer(CatchPanicLayer::custom(panic_response));
+    // Request logging costs a span, a clock read and a wrapped body per request even when
+    // filtered out, so it is only layered when INFO is enabled when the service is built.
+    if tracing::level_filters::LevelFilter::current() >= Level::INFO {
+        router.layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+    } else {
+        router
+    }
 }
 
 /// A handler panic becomes a 500 problem; the panic itself is logged.

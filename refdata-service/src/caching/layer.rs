@@ -26,7 +26,8 @@ use crate::metrics::Metrics;
 /// from memory with ETags, conditional requests and pre-compressed bodies.
 #[derive(Clone, Debug)]
 pub struct CacheLayer {
-    cache: ResponseCache,
+    // Behind an Arc so a request clones one pointer, not moka's handles.
+    cache: Arc<ResponseCache>,
     generation: DataGeneration,
 }
 
@@ -35,7 +36,10 @@ impl CacheLayer {
     /// figures appear in [`Metrics::render`].
     pub fn new(cache: ResponseCache, generation: DataGeneration, metrics: Arc<Metrics>) -> Self {
         metrics.observe_response_cache(cache.clone());
-        Self { cache, generation }
+        Self {
+            cache: Arc::new(cache),
+            generation,
+        }
     }
 }
 
@@ -45,7 +49,7 @@ impl<S> Layer<S> for CacheLayer {
     fn layer(&self, inner: S) -> Self::Service {
         CacheService {
             inner,
-            cache: self.cache.clone(),
+            cache: Arc::clone(&self.cache),
             generation: self.generation.clone(),
         }
     }
@@ -55,7 +59,7 @@ impl<S> Layer<S> for CacheLayer {
 #[derive(Clone, Debug)]
 pub struct CacheService<S> {
     inner: S,
-    cache: ResponseCache,
+    cache: Arc<ResponseCache>,
     generation: DataGeneration,
 }
 
@@ -87,7 +91,7 @@ where
         if method != Method::GET && method != Method::HEAD {
             return Box::pin(inner.oneshot(request));
         }
-        let cache = self.cache.clone();
+        let cache = Arc::clone(&self.cache);
         let generation = self.generation.current();
         Box::pin(async move { Ok(serve(inner, cache, generation, request).await) })
     }
@@ -95,7 +99,7 @@ where
 
 async fn serve<S>(
     inner: S,
-    cache: ResponseCache,
+    cache: Arc<ResponseCache>,
     generation: u64,
     request: Request<Body>,
 ) -> Response
@@ -117,7 +121,7 @@ where
     parts.method = Method::GET;
     let render_parts = parts.clone();
     let render_inner = inner.clone();
-    let render_cache = cache.clone();
+    let render_cache = Arc::clone(&cache);
     let target = Arc::clone(&key.target);
     let rendered = cache
         .entries

@@ -302,14 +302,24 @@ impl ResponseCache {
         &self.config
     }
 
+    /// Current figures. Entries and bytes are counted from the stored entries: moka's own
+    /// counts lag until its pending maintenance runs, which made a scrape report an empty cache
+    /// while it served hits. Counting walks the entries, which is fine at scrape frequency.
     pub fn stats(&self) -> CacheStats {
+        let (entries, weighted_bytes) =
+            self.entries
+                .iter()
+                .fold((0u64, 0u64), |(entries, bytes), (key, value)| {
+                    let weight = (key.target.len() + value.weight).min(u32::MAX as usize);
+                    (entries + 1, bytes + weight as u64)
+                });
         CacheStats {
             hits: self.counters.hits.load(Ordering::Relaxed),
             misses: self.counters.misses.load(Ordering::Relaxed),
             evictions: self.counters.evictions.load(Ordering::Relaxed),
             uncacheable: self.counters.uncacheable.load(Ordering::Relaxed),
-            entries: self.entries.entry_count(),
-            weighted_bytes: self.entries.weighted_size(),
+            entries,
+            weighted_bytes,
             max_bytes: self.config.max_bytes,
         }
     }

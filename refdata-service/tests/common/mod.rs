@@ -1,5 +1,8 @@
 //! Starts the real server once per test binary on a free port.
 
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
