@@ -205,7 +205,7 @@ pub fn extract(model: &Model, items: &[WorkItem]) -> Vec<Facts> {
                             krate: model.krate(crate_id),
                             crates: &model.crates,
                         };
-                        extract::rust::extract_file_at(&cx, item.file, path, &text, &mut facts);
+                        extract::rust::extract_file(&cx, item.file, path, &text, &mut facts);
                     }
                     return facts;
                 }

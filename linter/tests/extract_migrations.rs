@@ -5,7 +5,7 @@ mod extract_support;
 use extract_support as common;
 
 use archlint::extract::migrations::extract_dir;
-use archlint::extract::rust::extract_file_at;
+use archlint::extract::rust::extract_file;
 use archlint::extract::{CrateContext, Facts};
 use archlint::model::{Access, MigrationTool, Model, NoteKind, SqlOrigin};
 use camino::Utf8Path;
@@ -165,7 +165,7 @@ fn migration_calls_name_directories() {
         };
         let text = common::read(&root, path);
         let mut facts = Facts::default();
-        extract_file_at(
+        extract_file(
             &cx,
             archlint::model::FileId(0),
             Utf8Path::new(path),

@@ -5,7 +5,7 @@
 mod extract_support;
 use extract_support as common;
 
-use archlint::extract::rust::extract_file_at;
+use archlint::extract::rust::extract_file;
 use archlint::extract::sql::analyze;
 use archlint::extract::{CrateContext, Facts};
 use archlint::model::{FileId, SqlDialect};
@@ -179,7 +179,7 @@ fn rust_extraction_survives_token_soup() {
     };
     for soup in soups(PIECES, 10_000, 3) {
         let mut facts = Facts::default();
-        extract_file_at(
+        extract_file(
             &cx,
             FileId(0),
             Utf8Path::new("billing/src/lib.rs"),

@@ -5,7 +5,7 @@
 mod extract_support;
 use extract_support as common;
 
-use archlint::extract::rust::extract_file_at;
+use archlint::extract::rust::extract_file;
 use archlint::extract::{CrateContext, Facts};
 use archlint::model::{Access, Certainty, FileId, SqlOrigin};
 use camino::Utf8Path;
@@ -20,7 +20,7 @@ fn extract(crate_id: usize, path: &str) -> (String, Facts) {
     };
     let text = common::read(&root, path);
     let mut facts = Facts::default();
-    extract_file_at(&cx, FileId(0), Utf8Path::new(path), &text, &mut facts);
+    extract_file(&cx, FileId(0), Utf8Path::new(path), &text, &mut facts);
     (text, facts)
 }
 
@@ -225,42 +225,9 @@ fn file_that_tokenizes_but_does_not_parse() {
 }
 
 #[test]
-fn path_less_entry_point_treats_the_file_as_the_crate_root() {
-    let root = common::fixture_root();
-    let crates = common::crates();
-    let cx = CrateContext {
-        root: &root,
-        krate: &crates[0],
-        crates: &crates,
-    };
-    let text = common::read(&root, "orders/src/schema.rs");
-    let mut facts = Facts::default();
-    archlint::extract::rust::extract_file(&cx, FileId(3), &text, &mut facts);
-    let paths: Vec<&str> = facts
-        .orm_tables
-        .iter()
-        .map(|t| t.rust_path.as_str())
-        .collect();
-    assert_eq!(paths, ["orders", "lines", "invoices"]);
-    assert!(facts.orm_tables.iter().all(|t| t.span.file == FileId(3)));
-}
-
-#[test]
-fn include_str_is_found_with_or_without_the_file_path() {
+fn include_str_is_read_relative_to_the_file() {
     let (_, facts) = extract(0, "orders/src/db/report.rs");
     assert_eq!(facts.queries[0].origin, SqlOrigin::IncludeStr);
     assert_eq!(tables_of(&facts), ["orders", "order_lines"]);
     assert_eq!(facts.queries[0].function, "db::report::daily");
-
-    let root = common::fixture_root();
-    let crates = common::crates();
-    let cx = CrateContext {
-        root: &root,
-        krate: &crates[0],
-        crates: &crates,
-    };
-    let text = common::read(&root, "orders/src/db/report.rs");
-    let mut facts = Facts::default();
-    archlint::extract::rust::extract_file(&cx, FileId(0), &text, &mut facts);
-    assert_eq!(tables_of(&facts), ["orders", "order_lines"]);
 }

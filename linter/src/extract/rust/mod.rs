@@ -47,20 +47,10 @@ use settings::*;
 use uses::*;
 
 /// Extracts facts from one Rust file of a crate. `is_test` files are skipped by the caller
-/// unless configured otherwise; `#[cfg(test)]` items inside are skipped here.
-///
-/// Without the file's path, module paths are computed as if the file were the crate root and
-/// `include_str!` is resolved against the crate's `src/`; prefer [`extract_file_at`].
-pub fn extract_file(cx: &CrateContext<'_>, file: FileId, text: &str, out: &mut Facts) {
-    let path = cx.krate.dir.join("src/lib.rs");
-    let mut extractor = Extractor::new(cx, file, &path, text);
-    extractor.path_known = false;
-    run(extractor, file, text, out);
-}
-
-/// Like [`extract_file`], with the file's path relative to the workspace root, used to compute
-/// module paths (`src/db/schema.rs` -> `db::schema`) and to read `include_str!` files.
-pub fn extract_file_at(
+/// unless configured otherwise; `#[cfg(test)]` items inside are skipped here. `path` is the
+/// file's path relative to the workspace root, used to compute module paths
+/// (`src/db/schema.rs` -> `db::schema`) and to read `include_str!` files.
+pub fn extract_file(
     cx: &CrateContext<'_>,
     file: FileId,
     path: &Utf8Path,
@@ -293,8 +283,6 @@ struct Extractor<'a> {
     cx: &'a CrateContext<'a>,
     file: FileId,
     path: Utf8PathBuf,
-    /// False when the caller did not say where the file is (`extract_file`).
-    path_known: bool,
     text: &'a str,
     index: LineIndex,
     facts: Facts,
@@ -356,7 +344,6 @@ impl<'a> Extractor<'a> {
             cx,
             file,
             path: path.to_owned(),
-            path_known: true,
             text,
             index: LineIndex::new(text),
             facts: Facts::default(),

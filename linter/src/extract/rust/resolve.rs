@@ -131,15 +131,8 @@ impl Extractor<'_> {
                 let arg = mac.parse_body::<LitStr>().ok()?;
                 let relative = arg.value();
                 let base = self.path.parent().unwrap_or(Utf8Path::new(""));
-                let mut candidates: Vec<Utf8PathBuf> =
+                let candidates: Vec<Utf8PathBuf> =
                     normalise_path(base, &relative).into_iter().collect();
-                if !self.path_known {
-                    // Without the file's own path, look where such files usually sit.
-                    let tail = relative.trim_start_matches("./").trim_start_matches("../");
-                    for dir in [self.cx.krate.dir.join("src"), self.cx.krate.dir.clone()] {
-                        candidates.extend(normalise_path(&dir, tail));
-                    }
-                }
                 let content = candidates
                     .iter()
                     .find_map(|path| std::fs::read_to_string(self.cx.root.join(path)).ok())?;
