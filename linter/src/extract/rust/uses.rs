@@ -73,40 +73,24 @@ impl Extractor<'_> {
                 self.use_tree(&p.tree, prefix, Some(start), crate_id);
                 prefix.pop();
             }
-            UseTree::Name(n) => {
-                let ident = n.ident.to_string();
+            // `use other::x` and `use other::x as y` name the same item of `other`.
+            UseTree::Name(syn::UseName { ident })
+            | UseTree::Rename(syn::UseRename { ident, .. }) => {
+                let name = ident.to_string();
                 let crate_id = crate_id.or_else(|| {
                     prefix
                         .is_empty()
-                        .then(|| self.crate_names.get(&ident).copied())
+                        .then(|| self.crate_names.get(&name).copied())
                         .flatten()
                 });
                 if let Some(id) = crate_id {
-                    let start = start.unwrap_or_else(|| self.range_of(n.ident.span()).start);
-                    let end = self.range_of(n.ident.span()).end;
+                    let range = self.range_of(ident.span());
+                    let start = start.unwrap_or(range.start);
                     let mut segs = prefix.clone();
-                    if ident != "self" {
-                        segs.push(ident);
+                    if name != "self" {
+                        segs.push(name);
                     }
-                    self.emit_crate_use(id, &segs, start..end);
-                }
-            }
-            UseTree::Rename(r) => {
-                let ident = r.ident.to_string();
-                let crate_id = crate_id.or_else(|| {
-                    prefix
-                        .is_empty()
-                        .then(|| self.crate_names.get(&ident).copied())
-                        .flatten()
-                });
-                if let Some(id) = crate_id {
-                    let start = start.unwrap_or_else(|| self.range_of(r.ident.span()).start);
-                    let end = self.range_of(r.ident.span()).end;
-                    let mut segs = prefix.clone();
-                    if ident != "self" {
-                        segs.push(ident);
-                    }
-                    self.emit_crate_use(id, &segs, start..end);
+                    self.emit_crate_use(id, &segs, start..range.end);
                 }
             }
             UseTree::Glob(g) => {
