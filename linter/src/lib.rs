@@ -14,6 +14,7 @@
 //! # Ok::<(), archlint::Error>(())
 //! ```
 
+pub mod behaviour;
 pub mod bench;
 pub mod config;
 pub mod discover;

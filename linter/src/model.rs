@@ -216,6 +216,41 @@ pub struct SqlQuery {
     pub statements: Vec<String>,
     /// Enclosing function, as `module::path::fn` relative to the crate (empty at item level).
     pub function: String,
+    /// What each statement does to data, parallel to `statements`.
+    pub effects: Vec<StatementEffect>,
+}
+
+/// What one SQL statement does to data, as far as retries are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatementEffect {
+    /// `SELECT`, `SHOW`, ... : no write.
+    Read,
+    /// `INSERT` with no conflict clause: a retry inserts again.
+    Insert,
+    /// `INSERT .. ON CONFLICT`, `INSERT IGNORE`, `INSERT OR IGNORE/REPLACE`, `REPLACE`,
+    /// `ON DUPLICATE KEY UPDATE`, `INSERT .. WHERE NOT EXISTS`, `MERGE`.
+    Upsert,
+    /// `UPDATE .. SET col = 'value'`: the same result however often it runs.
+    AbsoluteUpdate,
+    /// `UPDATE .. SET qty = qty - $1`: every retry changes the data again.
+    RelativeUpdate,
+    /// A relative update guarded by a version or state predicate (`WHERE version = $2`).
+    GuardedUpdate,
+    Delete,
+    /// DDL, transaction control and everything else.
+    Other,
+}
+
+impl StatementEffect {
+    /// True when running the statement twice changes data twice.
+    pub fn repeats_on_retry(self) -> bool {
+        matches!(self, Self::Insert | Self::RelativeUpdate)
+    }
+
+    pub fn is_write(self) -> bool {
+        !matches!(self, Self::Read | Self::Other)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -414,6 +449,212 @@ pub struct Note {
     pub message: String,
 }
 
+// ---------------------------------------------------------------------------------------------
+// Behaviour: what functions do across service boundaries.
+
+/// A function or method with a body, and the effects in it that matter across services, in
+/// source order. SQL in the body is in [`Model::queries`], found by [`Function::body`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Function {
+    pub crate_id: CrateId,
+    /// `module::Type::name`, the same path [`SqlQuery::function`] uses.
+    pub path: String,
+    pub name: String,
+    /// The `impl` block's type and trait, for methods.
+    pub impl_type: Option<String>,
+    pub impl_trait: Option<String>,
+    pub is_async: bool,
+    /// The function's name.
+    pub span: Span,
+    /// The whole item; facts located inside it belong to it.
+    pub body: Span,
+    /// The body does nothing: `{}`, `Ok(())`, `todo!()`, `unimplemented!()`, only logging.
+    pub trivial_body: bool,
+    /// Type names in the parameters (`Json`, `HeaderMap`, `BorrowedMessage`, `Delivery`).
+    pub param_types: Vec<String>,
+    /// Set by a route attribute on the function (`#[post("/orders")]`).
+    pub route_attribute: Option<HttpMethod>,
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+    Any,
+}
+
+impl HttpMethod {
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "get" => Self::Get,
+            "post" => Self::Post,
+            "put" => Self::Put,
+            "patch" => Self::Patch,
+            "delete" => Self::Delete,
+            "head" => Self::Head,
+            "options" => Self::Options,
+            "any" => Self::Any,
+            _ => return None,
+        })
+    }
+
+    pub fn is_mutating(self) -> bool {
+        matches!(self, Self::Post | Self::Put | Self::Patch | Self::Delete)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Head => "HEAD",
+            Self::Options => "OPTIONS",
+            Self::Any => "ANY",
+        }
+    }
+}
+
+/// Where in a function an effect runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathContext {
+    Normal,
+    /// On an error path: an `Err` arm, `if let Err`, the `else` of `let Ok(..) = .. else`,
+    /// `if r.is_err()`, a `map_err`/`or_else`/`unwrap_or_else`/`inspect_err` closure.
+    Error,
+    /// In a closure registered to run later (`undo.push(..)`, `on_failure(..)`, `defer!`): a
+    /// compensation stack.
+    Deferred,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Broker {
+    Kafka,
+    Amqp,
+    Nats,
+    Sqs,
+    Sns,
+    Redis,
+    /// A project function named like a publisher (`publish_event`, `emit`).
+    Wrapper,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RemoteProtocol {
+    /// reqwest (or another HTTP client) with a method and URL.
+    Http,
+    /// A tonic client (`InventoryClient::connect(..)`).
+    Grpc,
+    /// A typed client of another service (`self.inventory_client.reserve(..)`).
+    Client,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventRole {
+    /// Constructed or named as a payload: `OrderPlaced { .. }`, `Event::PaymentFailed`.
+    Constructed,
+    /// Matched on: a `match` arm or `if let` pattern (`"PaymentFailed" =>`, `Event::X { .. } =>`).
+    Matched,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EffectKind {
+    /// A call to a named function or method of the project (the call graph).
+    Call {
+        name: String,
+        /// The receiver's last name (`inventory` in `self.inventory.reserve(..)`).
+        receiver: Option<String>,
+    },
+    /// A call to another service.
+    Remote {
+        protocol: RemoteProtocol,
+        method: Option<HttpMethod>,
+        /// What is asked: the method name, or the URL path with holes as `{}`.
+        operation: String,
+        /// Who is asked: URL host, base-URL variable or client name, when known.
+        target: Option<String>,
+    },
+    Publish {
+        broker: Broker,
+        /// Topic, subject, exchange/routing key or queue, when resolved.
+        destination: Option<String>,
+    },
+    Consume {
+        broker: Broker,
+        source: Option<String>,
+    },
+    /// Blocking I/O: `reqwest::blocking`, `ureq`, `std::thread::sleep`, sync database drivers.
+    Blocking { api: String },
+    /// A database write through an ORM (diesel `insert_into`, sea-orm `insert`).
+    OrmWrite {
+        api: String,
+        effect: StatementEffect,
+    },
+    /// A call into an outbox library or helper (`outbox.add(..)`, `save_to_outbox`).
+    OutboxWrite,
+    /// The `Idempotency-Key` header or field is read.
+    IdempotencyKey,
+    /// Redis `SET .. NX` (set if absent).
+    SetIfAbsent,
+    /// An event or message name: a type, enum variant or string.
+    Event { name: String, role: EventRole },
+    /// A database transaction is committed; `discarded` when its result is thrown away.
+    Commit { discarded: bool },
+}
+
+/// One effect in a function.
+#[derive(Debug, Clone, Serialize)]
+pub struct Effect {
+    pub kind: EffectKind,
+    pub span: Span,
+    pub context: PathContext,
+    /// The call's error is propagated with `?` (the function returns if it fails).
+    pub propagates: bool,
+    /// Inside a closure given to `spawn_blocking`/`block_in_place`.
+    pub offloaded: bool,
+}
+
+/// An HTTP route registration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Route {
+    pub crate_id: CrateId,
+    pub method: HttpMethod,
+    pub path: Option<String>,
+    /// The handler's last path segment (`create_order` in `handlers::create_order`).
+    pub handler: String,
+    pub span: Span,
+}
+
+/// A struct or enum that derives `Serialize` (or is otherwise serialized).
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeDecl {
+    pub crate_id: CrateId,
+    pub name: String,
+    /// The type's name.
+    pub span: Span,
+    pub is_enum: bool,
+    /// Field names, lower case (for enums, the fields of every variant).
+    pub fields: Vec<String>,
+    /// Variant names (enums).
+    pub variants: Vec<String>,
+    /// `#[serde(tag = "..")]`, `#[serde(rename = "..")]` and variant renames: strings that can
+    /// carry a version (`"order.placed.v1"`).
+    pub serde_names: Vec<String>,
+}
+
 /// Everything known about a workspace.
 #[derive(Debug, Default, Serialize)]
 pub struct Model {
@@ -433,6 +674,12 @@ pub struct Model {
     pub migration_runs: Vec<MigrationRun>,
     /// Table ownership, from the migration sets each service runs.
     pub table_owners: Vec<TableOwner>,
+    /// Function bodies and the cross-service effects in them, in file order.
+    pub functions: Vec<Function>,
+    /// HTTP routes registered with a handler (`.route("/x", post(handler))`, `#[post("/x")]`).
+    pub routes: Vec<Route>,
+    /// Serializable types (events, commands, DTOs), for the event rules.
+    pub types: Vec<TypeDecl>,
     #[serde(skip)]
     file_index: std::collections::HashMap<Utf8PathBuf, FileId>,
 }

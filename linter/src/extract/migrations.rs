@@ -13,7 +13,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::extract::{sql, CrateContext, Facts};
 use crate::model::{
     Access, Certainty, MigrationSet, MigrationTool, Model, Note, NoteKind, SourceFile, Span,
-    SqlOrigin, SqlQuery, TableRef,
+    SqlOrigin, SqlQuery, StatementEffect, TableRef,
 };
 use crate::source::LineIndex;
 
@@ -157,6 +157,7 @@ pub fn extract_dir(
                 tables,
                 statements: vec![keyword.clone()],
                 function: String::new(),
+                effects: vec![StatementEffect::Other],
             });
         }
     }

@@ -12,8 +12,8 @@ pub mod sql;
 use camino::Utf8Path;
 
 use crate::model::{
-    Crate, CrateUse, DbConnection, Deployment, EnvLookup, MigrationSet, Model, Note, OrmTable,
-    SqlQuery,
+    Crate, CrateUse, DbConnection, Deployment, EnvLookup, Function, MigrationSet, Model, Note,
+    OrmTable, Route, SqlQuery, TypeDecl,
 };
 
 /// What extractors know about the crate a file belongs to.
@@ -37,6 +37,9 @@ pub struct Facts {
     pub deployments: Vec<Deployment>,
     pub env_lookups: Vec<EnvLookup>,
     pub notes: Vec<Note>,
+    pub functions: Vec<Function>,
+    pub routes: Vec<Route>,
+    pub types: Vec<TypeDecl>,
 }
 
 impl Facts {
@@ -49,5 +52,8 @@ impl Facts {
         model.deployments.extend(self.deployments);
         model.env_lookups.extend(self.env_lookups);
         model.notes.extend(self.notes);
+        model.functions.extend(self.functions);
+        model.routes.extend(self.routes);
+        model.types.extend(self.types);
     }
 }

@@ -20,7 +20,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
-use crate::model::{Access, Certainty, SqlDialect, TableName};
+use crate::model::{Access, Certainty, SqlDialect, StatementEffect, TableName};
 use crate::source::LineIndex;
 
 /// A table found in SQL text, with the byte range of its name inside that text.
@@ -36,6 +36,8 @@ pub struct SqlAnalysis {
     pub tables: Vec<SqlTable>,
     /// Leading keyword(s) of each statement, upper case.
     pub statements: Vec<String>,
+    /// What each statement does to data, parallel to `statements`.
+    pub effects: Vec<StatementEffect>,
     /// Set when sqlparser rejected the text and tables came from a keyword scan.
     pub parse_error: Option<String>,
     /// Byte range of each statement in the text, parallel to `statements`.
@@ -68,6 +70,9 @@ pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAnalysis {
         let keyword = leading_keywords(&prepared, toks);
         let text = &prepared[statement.range.clone()];
         let base = statement.range.start;
+        analysis
+            .effects
+            .push(statement_effect(&prepared, toks, &keyword));
         analysis.statements.push(keyword.clone());
         analysis.statement_ranges.push(statement.range.clone());
         if is_control_statement(&keyword) {
@@ -562,6 +567,223 @@ fn leading_keywords(text: &str, toks: &[Tok]) -> String {
         }
         other => other.to_owned(),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Effects: what a statement does when it runs twice.
+
+/// Classifies a statement from its tokens. Every DML part counts (a CTE can hide an `INSERT`
+/// behind a `SELECT`); the one that does most harm on a retry wins.
+fn statement_effect(text: &str, toks: &[Tok], keyword: &str) -> StatementEffect {
+    let first = keyword.split(' ').next().unwrap_or("");
+    if matches!(
+        first,
+        "CREATE" | "ALTER" | "DROP" | "GRANT" | "REVOKE" | "COMMENT" | "TRUNCATE"
+    ) {
+        return StatementEffect::Other;
+    }
+    let word = |i: usize| -> &str {
+        match toks.get(i) {
+            Some(t) if t.kind == TokKind::Word => &text[t.range.clone()],
+            _ => "",
+        }
+    };
+    let is = |i: usize, w: &str| word(i).eq_ignore_ascii_case(w);
+    let mut worst = match first {
+        "SELECT" | "WITH" | "SHOW" | "EXPLAIN" | "VALUES" | "TABLE" | "DESCRIBE" => {
+            StatementEffect::Read
+        }
+        "REPLACE" | "UPSERT" | "MERGE" => StatementEffect::Upsert,
+        _ => StatementEffect::Other,
+    };
+    for i in 0..toks.len() {
+        let before = |w: &str| i > 0 && is(i - 1, w);
+        let effect = if is(i, "INSERT") && !before("ON") && !before("INSTEAD") {
+            insert_effect(text, toks, i)
+        } else if is(i, "UPDATE")
+            && !before("DO")
+            && !before("KEY")
+            && !before("FOR")
+            && !before("ON")
+            && !before("OF")
+        {
+            match assignments_after_set(text, toks, i + 1) {
+                Some(end) => update_effect(text, toks, i, end),
+                None => continue,
+            }
+        } else if is(i, "DELETE") && !before("ON") && is(i + 1, "FROM") {
+            StatementEffect::Delete
+        } else {
+            continue;
+        };
+        if harm(effect) > harm(worst) {
+            worst = effect;
+        }
+    }
+    worst
+}
+
+fn harm(effect: StatementEffect) -> u8 {
+    match effect {
+        StatementEffect::Other => 0,
+        StatementEffect::Read => 1,
+        StatementEffect::Delete | StatementEffect::AbsoluteUpdate | StatementEffect::Upsert => 2,
+        StatementEffect::GuardedUpdate => 3,
+        StatementEffect::Insert | StatementEffect::RelativeUpdate => 4,
+    }
+}
+
+/// The index just past the end of the DML part starting at `start`: the end of the statement,
+/// or the `)` closing the CTE it sits in.
+fn part_end(toks: &[Tok], start: usize) -> usize {
+    let mut depth = 0i32;
+    for (i, tok) in toks.iter().enumerate().skip(start) {
+        match tok.kind {
+            TokKind::Punct(b'(') => depth += 1,
+            TokKind::Punct(b')') => {
+                depth -= 1;
+                if depth < 0 {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+    }
+    toks.len()
+}
+
+fn insert_effect(text: &str, toks: &[Tok], start: usize) -> StatementEffect {
+    let end = part_end(toks, start);
+    let part = &toks[start..end];
+    let is = |i: usize, w: &str| part.get(i).is_some_and(|t| t.is_word(text, w));
+    if is(1, "IGNORE") || is(1, "OR") && (is(2, "IGNORE") || is(2, "REPLACE")) {
+        return StatementEffect::Upsert;
+    }
+    for i in 0..part.len() {
+        if is(i, "ON") && (is(i + 1, "CONFLICT") || is(i + 1, "DUPLICATE")) {
+            // `ON CONFLICT .. DO UPDATE SET n = t.n + 1` adds again on every retry.
+            let update = (i..part.len()).find(|&j| is(j, "UPDATE"));
+            if let Some(u) = update {
+                if let Some(set_end) = assignments_after_set(text, part, u + 1) {
+                    if relative_assignment(text, part, u + 1, set_end) {
+                        return StatementEffect::RelativeUpdate;
+                    }
+                }
+                // MySQL: `ON DUPLICATE KEY UPDATE n = n + 1` has no SET.
+                if is(u + 1, "SET") || !relative_assignment(text, part, u, part.len()) {
+                    return StatementEffect::Upsert;
+                }
+                return StatementEffect::RelativeUpdate;
+            }
+            return StatementEffect::Upsert;
+        }
+        if is(i, "NOT") && is(i + 1, "EXISTS") {
+            return StatementEffect::Upsert;
+        }
+    }
+    StatementEffect::Insert
+}
+
+/// For `UPDATE t SET ...` starting after `UPDATE`: the index past the assignments (at
+/// `WHERE`/`FROM`/`RETURNING` or the end of the part), when there is a `SET`.
+fn assignments_after_set(text: &str, toks: &[Tok], from: usize) -> Option<usize> {
+    let end = part_end(toks, from);
+    let set = (from..end.min(from + 8)).find(|&i| toks[i].is_word(text, "SET"))?;
+    let mut depth = 0i32;
+    for (i, tok) in toks.iter().enumerate().take(end).skip(set + 1) {
+        match tok.kind {
+            TokKind::Punct(b'(') => depth += 1,
+            TokKind::Punct(b')') => depth -= 1,
+            TokKind::Word
+                if depth == 0
+                    && ["WHERE", "FROM", "RETURNING", "ON", "LIMIT", "ORDER"]
+                        .iter()
+                        .any(|w| tok.is_word(text, w)) =>
+            {
+                return Some(i);
+            }
+            _ => {}
+        }
+    }
+    Some(end)
+}
+
+fn update_effect(text: &str, toks: &[Tok], update: usize, set_end: usize) -> StatementEffect {
+    if !relative_assignment(text, toks, update, set_end) {
+        return StatementEffect::AbsoluteUpdate;
+    }
+    // An optimistic-lock predicate makes the retry a no-op.
+    let end = part_end(toks, set_end);
+    let guarded = (set_end..end).any(|i| {
+        toks[i].kind == TokKind::Word
+            && ["version", "revision", "lock_version", "etag", "row_version"]
+                .iter()
+                .any(|w| text[toks[i].range.clone()].eq_ignore_ascii_case(w))
+            && toks.get(i + 1).is_some_and(|t| t.is_punct(b'='))
+    });
+    if guarded {
+        StatementEffect::GuardedUpdate
+    } else {
+        StatementEffect::RelativeUpdate
+    }
+}
+
+/// True when an assignment in `toks[from..end]` computes a column from its own value
+/// (`qty = qty - 1`, `tags = array_append(tags, 'x')`, `total = t.total + $1`).
+fn relative_assignment(text: &str, toks: &[Tok], from: usize, end: usize) -> bool {
+    let set = (from..end).find(|&i| toks[i].is_word(text, "SET"));
+    let mut i = set.map_or(from + 1, |s| s + 1);
+    while i < end {
+        // `column =` (or `t.column =`), then the value up to the next top-level comma.
+        let Some(eq) = (i..end).find(|&j| toks[j].is_punct(b'=')) else {
+            return false;
+        };
+        let column = toks[..eq]
+            .iter()
+            .rev()
+            .find(|t| matches!(t.kind, TokKind::Word | TokKind::QuotedIdent));
+        let column = column.map(|t| text[t.range.clone()].trim_matches(['"', '`']));
+        let mut depth = 0i32;
+        let mut j = eq + 1;
+        let mut mentions_self = false;
+        let mut arithmetic = false;
+        while j < end {
+            let tok = &toks[j];
+            match tok.kind {
+                TokKind::Punct(b'(') => depth += 1,
+                TokKind::Punct(b')') => depth -= 1,
+                TokKind::Punct(b',') if depth == 0 => break,
+                TokKind::Punct(b'+' | b'-' | b'*' | b'/' | b'|') => arithmetic = true,
+                TokKind::Word | TokKind::QuotedIdent => {
+                    let value = text[tok.range.clone()].trim_matches(['"', '`']);
+                    if column.is_some_and(|c| c.eq_ignore_ascii_case(value))
+                        && !toks.get(j + 1).is_some_and(|t| t.is_punct(b'.'))
+                    {
+                        mentions_self = true;
+                    }
+                    if [
+                        "array_append",
+                        "array_prepend",
+                        "array_cat",
+                        "concat",
+                        "jsonb_insert",
+                    ]
+                    .iter()
+                    .any(|f| value.eq_ignore_ascii_case(f))
+                    {
+                        arithmetic = true;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        if mentions_self && arithmetic {
+            return true;
+        }
+        i = j + 1;
+    }
+    false
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1570,5 +1792,44 @@ mod tests {
         let deep = format!("SELECT {}1{}", "(".repeat(5000), ")".repeat(5000));
         let analysis = analyze(&deep, SqlDialect::Generic);
         assert!(analysis.parse_error.is_some());
+    }
+
+    fn effects(sql: &str) -> Vec<StatementEffect> {
+        analyze(sql, SqlDialect::Postgres).effects
+    }
+
+    #[test]
+    fn statement_effects_tell_retry_safe_writes_apart() {
+        use StatementEffect::*;
+        let cases: &[(&str, StatementEffect)] = &[
+            ("SELECT * FROM orders WHERE id = $1", Read),
+            ("SELECT * FROM outbox FOR UPDATE SKIP LOCKED", Read),
+            ("INSERT INTO orders (id) VALUES ($1)", Insert),
+            ("INSERT INTO inbox (id) VALUES ($1) ON CONFLICT DO NOTHING", Upsert),
+            ("INSERT INTO t (id, n) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET n = EXCLUDED.n", Upsert),
+            ("INSERT INTO t (id, n) VALUES ($1, 1) ON CONFLICT (id) DO UPDATE SET n = t.n + 1", RelativeUpdate),
+            ("INSERT IGNORE INTO t (id) VALUES (?)", Upsert),
+            ("INSERT OR IGNORE INTO t (id) VALUES (?)", Upsert),
+            ("INSERT INTO t (id) VALUES (?) ON DUPLICATE KEY UPDATE seen = seen + 1", RelativeUpdate),
+            ("INSERT INTO t (id) VALUES (?) ON DUPLICATE KEY UPDATE seen_at = NOW()", Upsert),
+            ("INSERT INTO t (id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM t WHERE id = $1)", Upsert),
+            ("UPDATE orders SET status = 'shipped' WHERE id = $1", AbsoluteUpdate),
+            ("UPDATE stock SET qty = qty - $1 WHERE sku = $2", RelativeUpdate),
+            ("UPDATE stock SET reserved = $3, qty = stock.qty - $1 WHERE sku = $2", RelativeUpdate),
+            ("UPDATE accounts SET balance = balance + $1, version = version + 1 WHERE id = $2 AND version = $3", GuardedUpdate),
+            ("UPDATE t SET tags = array_append(tags, $1) WHERE id = $2", RelativeUpdate),
+            ("UPDATE t SET updated_at = now() - interval '1 day' WHERE id = $1", AbsoluteUpdate),
+            ("DELETE FROM carts WHERE id = $1", Delete),
+            ("WITH moved AS (UPDATE stock SET qty = qty - 1 WHERE sku = $1 RETURNING sku) SELECT * FROM moved", RelativeUpdate),
+            ("CREATE TABLE t (id INT REFERENCES u ON DELETE CASCADE ON UPDATE CASCADE)", Other),
+            ("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET n = s.n", Upsert),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(effects(sql), vec![*expected], "{sql}");
+        }
+        assert_eq!(
+            effects("BEGIN; UPDATE t SET a = 1 WHERE id = 2; COMMIT"),
+            vec![Other, AbsoluteUpdate, Other]
+        );
     }
 }

@@ -151,6 +151,7 @@ impl Builder {
             }],
             statements: vec!["SELECT".into()],
             function: "load".into(),
+            effects: vec![StatementEffect::Read],
         });
         at
     }
@@ -687,6 +688,7 @@ fn sql_at(
             .collect(),
         statements: statements.iter().map(|s| s.to_string()).collect(),
         function: "transfer::execute".into(),
+        effects: vec![StatementEffect::Other; statements.len()],
     });
     at
 }
@@ -885,6 +887,7 @@ fn two_phase_commit_in_migrations_and_tests_is_not_judged() {
         tables: Vec::new(),
         statements: vec!["ROLLBACK PREPARED".into()],
         function: "cleans_up".into(),
+        effects: vec![StatementEffect::Other],
     });
     let (model, findings) = b.check(&Config::default());
     assert!(findings.is_empty(), "{findings:#?}");
@@ -1152,6 +1155,7 @@ fn runtime_reference_tables_in_tests_do_not_count() {
         }],
         statements: vec!["CREATE TABLE".into()],
         function: String::new(),
+        effects: vec![StatementEffect::Other],
     });
     let (_, findings) = b.check(&Config::default());
     assert!(findings.is_empty(), "{findings:#?}");
@@ -1177,6 +1181,7 @@ fn runtime_reference_tables_in_tests_do_not_count() {
         }],
         statements: vec!["CREATE TABLE".into()],
         function: "init".into(),
+        effects: vec![StatementEffect::Other],
     });
     let (_, findings) = b.check(&Config::default());
     assert_eq!(findings.len(), 2, "{findings:#?}");

@@ -8,6 +8,7 @@
 //! `async_stream::stream!`, project macros) are parsed as expressions or statements, and as a
 //! last resort scanned for string literals that read as SQL. Test code is skipped.
 
+mod flow;
 mod macros;
 mod orm;
 mod resolve;
@@ -27,6 +28,7 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, ExprMethodCall, Lit, LitStr, Macro, Stmt, Token, UseTree};
 
+pub use flow::{looks_like_event, STEP_METHODS};
 pub use text::{
     decode_literal, looks_like_prose, reads_as_sql, snake_case, starts_with_sql_keyword, Resolved,
 };
@@ -41,6 +43,7 @@ use crate::model::{
 };
 use crate::source::LineIndex;
 
+use flow::{FlowState, TypeShape};
 use orm::*;
 use resolve::*;
 use settings::*;
@@ -319,6 +322,9 @@ struct Extractor<'a> {
     migration_up: bool,
     migration_tables: Vec<TableRef>,
     depth: usize,
+    /// Trait of the `impl` being visited.
+    impl_trait: Option<String>,
+    flow: FlowState,
 }
 
 impl<'a> Extractor<'a> {
@@ -366,6 +372,8 @@ impl<'a> Extractor<'a> {
             migration_up: false,
             migration_tables: Vec::new(),
             depth: 0,
+            impl_trait: None,
+            flow: FlowState::default(),
         }
     }
 
@@ -549,6 +557,7 @@ impl<'a> Extractor<'a> {
             tables,
             statements: analysis.statements.clone(),
             function: self.function_path(),
+            effects: analysis.effects.clone(),
         });
     }
 
@@ -713,6 +722,9 @@ impl<'a> Extractor<'a> {
         out.deployments.extend(facts.deployments);
         out.env_lookups.extend(facts.env_lookups);
         out.notes.extend(facts.notes);
+        out.functions.extend(facts.functions);
+        out.routes.extend(facts.routes);
+        out.types.extend(facts.types);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -879,6 +891,14 @@ impl<'a> Extractor<'a> {
     }
 }
 
+/// ASCII case-insensitive substring test, without allocating.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// `package` spelled with `_` for `-` equals `name`, compared without allocating.
 fn same_crate_name(package: &str, name: &str) -> bool {
     package.len() == name.len()
@@ -953,7 +973,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
         self.functions.push(item.sig.ident.to_string());
         self.scopes.push(HashMap::new());
+        let range = self.range_of(item.span());
+        self.enter_function(&item.sig, &item.attrs, &item.block, range, None);
         visit::visit_item_fn(self, item);
+        self.exit_function();
         self.scopes.pop();
         self.functions.pop();
     }
@@ -971,7 +994,14 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let was_migration = self.migration_impl;
         self.migration_impl = is_migration;
         self.has_migration_impl |= is_migration;
+        let previous_trait = self.impl_trait.take();
+        self.impl_trait = item
+            .trait_
+            .as_ref()
+            .and_then(|(_, path, _)| path.segments.last())
+            .map(|s| s.ident.to_string());
         visit::visit_item_impl(self, item);
+        self.impl_trait = previous_trait;
         self.migration_impl = was_migration;
         self.impl_type = previous;
     }
@@ -989,7 +1019,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.migration_up |= in_migration;
         self.functions.push(item.sig.ident.to_string());
         self.scopes.push(HashMap::new());
+        let range = self.range_of(item.span());
+        let impl_trait = self.impl_trait.clone();
+        self.enter_function(&item.sig, &item.attrs, &item.block, range, impl_trait);
         visit::visit_impl_item_fn(self, item);
+        self.exit_function();
         self.scopes.pop();
         self.functions.pop();
         self.migration_up = was_up;
@@ -1001,7 +1035,14 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         self.functions.push(item.sig.ident.to_string());
         self.scopes.push(HashMap::new());
+        let range = self.range_of(item.span());
+        if let Some(block) = &item.default {
+            self.enter_function(&item.sig, &item.attrs, block, range, None);
+        }
         visit::visit_trait_item_fn(self, item);
+        if item.default.is_some() {
+            self.exit_function();
+        }
         self.scopes.pop();
         self.functions.pop();
     }
@@ -1011,7 +1052,19 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         visit::visit_field(self, field);
     }
 
+    fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+        self.flow_type(&item.ident, &item.attrs, TypeShape::Enum(item));
+        visit::visit_item_enum(self, item);
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        if !self.flow_arm(arm) {
+            visit::visit_arm(self, arm);
+        }
+    }
+
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+        self.flow_type(&item.ident, &item.attrs, TypeShape::Struct(item));
         self.struct_attributes(item);
         visit::visit_item_struct(self, item);
     }
@@ -1033,7 +1086,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_local(&mut self, local: &'ast syn::Local) {
-        visit::visit_local(self, local);
+        if !self.flow_local(local) {
+            visit::visit_local(self, local);
+        }
         let name = match &local.pat {
             syn::Pat::Ident(p) => Some(p.ident.to_string()),
             syn::Pat::Type(t) => match t.pat.as_ref() {
@@ -1046,6 +1101,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             return;
         };
         let expr = init.expr.as_ref();
+        self.flow_binding(&name, expr);
         let is_builder = match expr {
             Expr::Call(call) => match call.func.as_ref() {
                 Expr::Path(p) => matches!(
@@ -1076,7 +1132,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             _ => {}
         }
-        visit::visit_expr(self, expr);
+        if !self.flow_expr(expr) {
+            visit::visit_expr(self, expr);
+        }
     }
 
     fn visit_macro(&mut self, mac: &'ast Macro) {
@@ -1089,6 +1147,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         // Every database URL scheme has a `:`. A plain literal whose source has none, and no
         // escape that could spell one, is not a URL; its value need not be decoded.
         if let Some(token) = self.text.get(range.clone()) {
+            if self.in_function() && token.len() < 48 && contains_ignore_case(token, "idempotency")
+            {
+                self.idempotency_literal(range.clone());
+            }
             let plain_literal =
                 (token.starts_with('"') || token.starts_with('r')) && token.ends_with(['"', '#']);
             if plain_literal && !token.contains([':', '\\']) {

@@ -1,0 +1,265 @@
+//! An index over the function facts for the behaviour rules: which SQL runs in which
+//! function, which project functions a function calls (a few levels deep), which functions
+//! are message handlers or HTTP write handlers, and the table names that mean "outbox" or
+//! "deduplication".
+//!
+//! Calls are resolved by name within the crates of the caller's services; a name defined more
+//! than a few times there is too ambiguous to follow.
+
+use std::collections::HashMap;
+
+use crate::model::{
+    Broker, CrateId, EffectKind, Function, HttpMethod, Model, ServiceId, SqlQuery, TableName,
+};
+
+/// How deep handlers are followed into their callees.
+pub const CALL_DEPTH: usize = 3;
+
+/// Tables that hold an outbox of events to relay.
+pub fn is_outbox_table(table: &TableName) -> bool {
+    let name = table.name.as_str();
+    name == "outbox"
+        || name.ends_with("_outbox")
+        || name.starts_with("outbox_")
+        || matches!(
+            name,
+            "domain_events"
+                | "integration_events"
+                | "event_entity"
+                | "outbox_events"
+                | "event_outbox"
+        )
+}
+
+/// Tables that record handled messages or idempotency keys.
+pub fn is_dedup_table(table: &TableName) -> bool {
+    let name = table.name.as_str();
+    [
+        "processed",
+        "inbox",
+        "idempotency",
+        "dedup",
+        "message_log",
+        "handled_",
+        "consumed_",
+        "seen_",
+    ]
+    .iter()
+    .any(|part| name.contains(part))
+}
+
+/// Parameter types that mark a message handler.
+const MESSAGE_TYPES: &[&str] = &[
+    "BorrowedMessage",
+    "OwnedMessage",
+    "Delivery",
+    "JetStreamMessage",
+    "StreamReadReply",
+    "StreamId",
+];
+
+/// Why a function is a handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandlerKind {
+    /// It consumes messages (a consumer loop) or takes a broker message.
+    Message(Option<Broker>),
+    /// It is registered for a mutating HTTP method.
+    Http(HttpMethod),
+}
+
+pub struct Behaviour<'m> {
+    pub model: &'m Model,
+    /// Function indexes by name.
+    by_name: HashMap<&'m str, Vec<usize>>,
+    /// Query indexes per function (the innermost function containing the query).
+    queries: Vec<Vec<usize>>,
+    /// Services per crate.
+    services: HashMap<CrateId, Vec<ServiceId>>,
+}
+
+impl<'m> Behaviour<'m> {
+    pub fn new(model: &'m Model) -> Self {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, f) in model.functions.iter().enumerate() {
+            by_name.entry(f.name.as_str()).or_default().push(i);
+        }
+        let mut by_file: HashMap<_, Vec<usize>> = HashMap::new();
+        for (i, f) in model.functions.iter().enumerate() {
+            by_file.entry(f.body.file).or_default().push(i);
+        }
+        let mut queries = vec![Vec::new(); model.functions.len()];
+        for (q, query) in model.queries.iter().enumerate() {
+            let Some(candidates) = by_file.get(&query.span.file) else {
+                continue;
+            };
+            let innermost = candidates
+                .iter()
+                .copied()
+                .filter(|&f| {
+                    let body = model.functions[f].body;
+                    body.start <= query.span.start && query.span.end <= body.end
+                })
+                .min_by_key(|&f| {
+                    let body = model.functions[f].body;
+                    body.end - body.start
+                });
+            if let Some(f) = innermost {
+                queries[f].push(q);
+            }
+        }
+        let mut services: HashMap<CrateId, Vec<ServiceId>> = HashMap::new();
+        for service in &model.services {
+            for krate in &service.crates {
+                services.entry(*krate).or_default().push(service.id);
+            }
+        }
+        Self {
+            model,
+            by_name,
+            queries,
+            services,
+        }
+    }
+
+    pub fn function(&self, f: usize) -> &'m Function {
+        &self.model.functions[f]
+    }
+
+    /// Services a function's crate belongs to.
+    pub fn services_of(&self, f: usize) -> &[ServiceId] {
+        self.services
+            .get(&self.function(f).crate_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The SQL run directly in a function's body.
+    pub fn queries_of(&self, f: usize) -> impl Iterator<Item = &'m SqlQuery> + '_ {
+        self.queries[f].iter().map(|&q| &self.model.queries[q])
+    }
+
+    /// Project functions a call named `name` can reach from function `f`: same name, in a
+    /// crate of one of `f`'s services (or `f`'s own crate). Ambiguous names (more than three
+    /// candidates) are not followed; a method on `self` prefers the caller's own type.
+    pub fn resolve_call(&self, f: usize, name: &str, receiver: Option<&str>) -> Vec<usize> {
+        let caller = self.function(f);
+        let Some(candidates) = self.by_name.get(name) else {
+            return Vec::new();
+        };
+        let services = self.services_of(f);
+        let reachable: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| c != f)
+            .filter(|&c| {
+                let krate = self.function(c).crate_id;
+                krate == caller.crate_id
+                    || services
+                        .iter()
+                        .any(|s| self.model.service(*s).crates.contains(&krate))
+            })
+            .collect();
+        if receiver == Some("self") {
+            let own: Vec<usize> = reachable
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    self.function(c).impl_type.is_some()
+                        && self.function(c).impl_type == caller.impl_type
+                })
+                .collect();
+            if !own.is_empty() {
+                return own;
+            }
+        }
+        if reachable.len() > 3 {
+            return Vec::new();
+        }
+        reachable
+    }
+
+    /// `f` and the project functions it calls, breadth first, up to `depth` calls deep, each
+    /// with its depth.
+    pub fn reachable(&self, f: usize, depth: usize) -> Vec<(usize, usize)> {
+        let mut seen = vec![(f, 0)];
+        let mut frontier = vec![f];
+        for level in 1..=depth {
+            let mut next = Vec::new();
+            for &g in &frontier {
+                for effect in &self.function(g).effects {
+                    if let EffectKind::Call { name, receiver } = &effect.kind {
+                        for callee in self.resolve_call(g, name, receiver.as_deref()) {
+                            if !seen.iter().any(|(s, _)| *s == callee) {
+                                seen.push((callee, level));
+                                next.push(callee);
+                            }
+                        }
+                    }
+                }
+            }
+            frontier = next;
+        }
+        seen
+    }
+
+    /// Functions that handle messages: consumer loops, functions taking a broker message, and
+    /// the `handle*` methods of message-handler trait impls.
+    pub fn message_handlers(&self) -> Vec<(usize, HandlerKind)> {
+        let mut out = Vec::new();
+        for (i, f) in self.model.functions.iter().enumerate() {
+            let consumer = f.effects.iter().find_map(|e| match &e.kind {
+                EffectKind::Consume { broker, .. } => Some(*broker),
+                _ => None,
+            });
+            let takes_message = f
+                .param_types
+                .iter()
+                .any(|t| MESSAGE_TYPES.contains(&t.as_str()));
+            let handler_impl = f.impl_trait.as_deref().is_some_and(|t| {
+                ["Handler", "Consumer", "Subscriber", "Listener", "Processor"]
+                    .iter()
+                    .any(|w| t.ends_with(w))
+            }) && (f.name.starts_with("handle")
+                || f.name.starts_with("on_")
+                || f.name == "process"
+                || f.name == "consume");
+            if consumer.is_some() || takes_message || handler_impl {
+                out.push((i, HandlerKind::Message(consumer)));
+            }
+        }
+        out
+    }
+
+    /// Functions registered for a mutating HTTP method (by route or attribute), with the
+    /// method. Handlers are matched to routes by name within the route's crate.
+    pub fn write_handlers(&self) -> Vec<(usize, HttpMethod)> {
+        let mut out: Vec<(usize, HttpMethod)> = Vec::new();
+        for (i, f) in self.model.functions.iter().enumerate() {
+            if let Some(method) = f.route_attribute.filter(|m| m.is_mutating()) {
+                out.push((i, method));
+            }
+        }
+        for route in self.model.routes.iter().filter(|r| r.method.is_mutating()) {
+            let Some(candidates) = self.by_name.get(route.handler.as_str()) else {
+                continue;
+            };
+            let same_service = |c: usize| {
+                let krate = self.function(c).crate_id;
+                krate == route.crate_id
+                    || self
+                        .services
+                        .get(&route.crate_id)
+                        .into_iter()
+                        .flatten()
+                        .any(|s| self.model.service(*s).crates.contains(&krate))
+            };
+            for &c in candidates.iter().filter(|&&c| same_service(c)) {
+                if !out.iter().any(|(f, _)| *f == c) {
+                    out.push((c, route.method));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}

@@ -1,0 +1,1699 @@
+//! Behaviour: what each function does across service boundaries, in source order. Calls to
+//! other services (reqwest, tonic, typed clients), broker publishes and consumers (rdkafka,
+//! lapin, async-nats, SQS, Redis streams), blocking I/O, ORM writes, idempotency guards, event
+//! names, route registrations and serializable types. Recorded in the same syntax-tree walk as
+//! the SQL facts; every effect knows whether it sits on an error path, in a registered
+//! compensation closure, behind `?`, or inside `spawn_blocking`.
+
+use super::*;
+use crate::model::{
+    Broker, Effect, EffectKind, EventRole, Function, HttpMethod, PathContext, RemoteProtocol,
+    Route, StatementEffect, TypeDecl,
+};
+
+/// Per-function state while its body is visited.
+pub(super) struct FunctionBuilder {
+    pub function: Function,
+    queries_before: usize,
+    /// Topic of the last `FutureRecord::to(..)` seen, for `producer.send(record, ..)`.
+    last_record_topic: Option<String>,
+}
+
+/// Behaviour-tracking state of the extractor.
+#[derive(Default)]
+pub(super) struct FlowState {
+    pub stack: Vec<FunctionBuilder>,
+    pub contexts: Vec<PathContext>,
+    pub offloaded: usize,
+    /// Start offsets (method name or call path) of calls whose result is `?`-propagated,
+    /// awaited, or discarded with `let _ =`.
+    pub propagated: HashSet<usize>,
+    pub awaited: HashSet<usize>,
+    pub discarded: HashSet<usize>,
+    /// Local names bound to tonic clients (`let mut inventory = InventoryClient::connect(..)`).
+    pub grpc_bindings: HashSet<String>,
+}
+
+/// Methods that never matter across services: std plumbing, builders, iterator adapters and
+/// the database calls already recorded as SQL.
+const PLUMBING: &[&str] = &[
+    "as_deref",
+    "as_mut",
+    "as_ref",
+    "as_str",
+    "await",
+    "bind",
+    "borrow",
+    "build",
+    "clone",
+    "cloned",
+    "collect",
+    "contains",
+    "contains_key",
+    "context",
+    "copied",
+    "default",
+    "entry",
+    "enumerate",
+    "eq",
+    "expect",
+    "extend",
+    "fetch",
+    "fetch_all",
+    "fetch_one",
+    "fetch_optional",
+    "filter",
+    "filter_map",
+    "find",
+    "first",
+    "flat_map",
+    "flatten",
+    "fmt",
+    "fold",
+    "for_each",
+    "format",
+    "from",
+    "get",
+    "get_mut",
+    "header",
+    "headers",
+    "insert",
+    "into",
+    "into_inner",
+    "into_iter",
+    "is_empty",
+    "is_err",
+    "is_none",
+    "is_ok",
+    "is_some",
+    "iter",
+    "iter_mut",
+    "join",
+    "json",
+    "last",
+    "len",
+    "lock",
+    "map",
+    "map_err",
+    "max",
+    "min",
+    "new",
+    "next",
+    "ok",
+    "ok_or",
+    "ok_or_else",
+    "or_else",
+    "parse",
+    "push",
+    "push_str",
+    "read",
+    "remove",
+    "rev",
+    "send",
+    "skip",
+    "sort",
+    "split",
+    "sum",
+    "take",
+    "to_lowercase",
+    "to_owned",
+    "to_string",
+    "to_uppercase",
+    "trim",
+    "try_from",
+    "try_get",
+    "try_into",
+    "unwrap",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+    "values",
+    "with_context",
+    "write",
+    "zip",
+];
+
+/// Methods of HTTP and gRPC client objects that build or send a request rather than name an
+/// operation.
+const CLIENT_PLUMBING: &[&str] = &[
+    "accept_compressed",
+    "basic_auth",
+    "bearer_auth",
+    "body",
+    "build",
+    "call",
+    "clone",
+    "delete",
+    "execute",
+    "form",
+    "get",
+    "head",
+    "header",
+    "headers",
+    "into_inner",
+    "json",
+    "max_decoding_message_size",
+    "max_encoding_message_size",
+    "multipart",
+    "patch",
+    "poll_ready",
+    "post",
+    "put",
+    "query",
+    "ready",
+    "request",
+    "send",
+    "send_compressed",
+    "timeout",
+    "try_clone",
+    "version",
+];
+
+const HTTP_CLIENT_CRATES: &[&str] = &[
+    "reqwest",
+    "reqwest_middleware",
+    "surf",
+    "awc",
+    "isahc",
+    "hyper",
+    "hyper_util",
+    "ureq",
+];
+
+/// Closures handed to these run on a blocking-capable thread.
+const OFFLOADERS: &[&str] = &["spawn_blocking", "block_in_place", "unblock", "interact"];
+
+/// Closures handed to these run on failure, later: a compensation stack.
+const DEFERRERS: &[&str] = &[
+    "push",
+    "push_back",
+    "push_front",
+    "add_compensation",
+    "compensate_with",
+    "on_failure",
+    "on_error",
+    "on_rollback",
+    "register_compensation",
+    "with_compensation",
+    "defer",
+];
+
+/// Combinators whose closure runs on the error path.
+const ERROR_COMBINATORS: &[&str] = &[
+    "map_err",
+    "or_else",
+    "unwrap_or_else",
+    "inspect_err",
+    "map_or_else",
+];
+
+fn ident_is(ident: &syn::Ident, names: &[&str]) -> bool {
+    names.iter().any(|n| ident == n)
+}
+
+/// True for names spelled like a type or variant (`OrderPlaced`).
+fn is_pascal(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().any(|c| c.is_lowercase())
+}
+
+/// Names that read as a message: past-tense facts and failure outcomes (`OrderPlaced`,
+/// `PaymentFailed`), or `*Event`/`*Command`.
+pub fn looks_like_event(name: &str) -> bool {
+    let last = name.rsplit("::").next().unwrap_or(name);
+    if !is_pascal(last) || matches!(last, "Ok" | "Err" | "Some" | "None" | "Self") {
+        return false;
+    }
+    last.ends_with("ed")
+        || last.ends_with("Event")
+        || last.ends_with("Command")
+        || last.ends_with("Out")
+        || last.ends_with("Message")
+}
+
+/// The last name of a receiver: `inventory_client` in `self.clients.inventory_client` or
+/// `inventory_client.clone()`.
+pub(super) fn receiver_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(ident) => Some(ident.to_string()),
+            syn::Member::Unnamed(_) => receiver_name(&f.base),
+        },
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && ident_is(
+                    &m.method,
+                    &[
+                        "clone", "as_ref", "as_mut", "lock", "read", "write", "unwrap", "get_ref",
+                    ],
+                ) =>
+        {
+            receiver_name(&m.receiver)
+        }
+        Expr::Await(a) => receiver_name(&a.base),
+        Expr::Try(t) => receiver_name(&t.expr),
+        Expr::Reference(r) => receiver_name(&r.expr),
+        Expr::Paren(p) => receiver_name(&p.expr),
+        Expr::Unary(u) => receiver_name(&u.expr),
+        _ => None,
+    }
+}
+
+/// Start offsets of the calls in a method chain (`a.b().c().await?` -> c, b), each keyed by
+/// its method name (or the called path for a plain call).
+fn chain_keys(expr: &Expr, out: &mut Vec<usize>) {
+    let mut expr = expr;
+    loop {
+        match expr {
+            Expr::MethodCall(m) => {
+                out.push(m.method.span().byte_range().start);
+                expr = &m.receiver;
+            }
+            Expr::Await(a) => expr = &a.base,
+            Expr::Paren(p) => expr = &p.expr,
+            Expr::Call(c) => {
+                out.push(c.func.span().byte_range().start);
+                return;
+            }
+            _ => return,
+        }
+    }
+}
+
+/// The error-path side of a condition: `let Err(..) = ..` / `x.is_err()` -> then-branch;
+/// `let Ok(..) = ..` / `x.is_ok()` -> else-branch.
+fn error_branches(cond: &Expr) -> (bool, bool) {
+    match cond {
+        Expr::Let(l) => (
+            is_result_pattern(&l.pat, "Err"),
+            is_result_pattern(&l.pat, "Ok"),
+        ),
+        Expr::MethodCall(m) if m.args.is_empty() => (m.method == "is_err", m.method == "is_ok"),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            let (then_err, else_err) = error_branches(&u.expr);
+            (else_err, then_err)
+        }
+        Expr::Paren(p) => error_branches(&p.expr),
+        _ => (false, false),
+    }
+}
+
+/// `Err(..)` / `Ok(..)` (also inside `|` alternatives and references).
+pub(super) fn is_result_pattern(pat: &syn::Pat, variant: &str) -> bool {
+    match pat {
+        syn::Pat::TupleStruct(t) => t.path.segments.last().is_some_and(|s| s.ident == variant),
+        syn::Pat::Or(o) => o.cases.iter().any(|c| is_result_pattern(c, variant)),
+        syn::Pat::Reference(r) => is_result_pattern(&r.pat, variant),
+        syn::Pat::Paren(p) => is_result_pattern(&p.pat, variant),
+        _ => false,
+    }
+}
+
+/// A body that does nothing: `{}`, `Ok(())`, `()`, `todo!()`, `unimplemented!()`, or only
+/// logging before one of those.
+fn is_trivial_body(block: &syn::Block) -> bool {
+    let trivial_expr = |expr: &Expr| match expr {
+        Expr::Tuple(t) => t.elems.is_empty(),
+        Expr::Call(c) => {
+            matches!(c.func.as_ref(), Expr::Path(p) if p.path.is_ident("Ok"))
+                && c.args.len() == 1
+                && matches!(&c.args[0], Expr::Tuple(t) if t.elems.is_empty())
+        }
+        Expr::Macro(m) => m
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| ident_is(&s.ident, &["todo", "unimplemented"])),
+        _ => false,
+    };
+    let logging = |mac: &Macro| {
+        mac.path.segments.last().is_some_and(|s| {
+            ident_is(
+                &s.ident,
+                &[
+                    "info", "warn", "debug", "trace", "error", "println", "eprintln", "log",
+                ],
+            )
+        })
+    };
+    let Some((last, init)) = block.stmts.split_last() else {
+        return true;
+    };
+    let init_is_logging = init.iter().all(|s| match s {
+        Stmt::Macro(m) => logging(&m.mac),
+        Stmt::Expr(Expr::Macro(m), _) => logging(&m.mac),
+        _ => false,
+    });
+    init_is_logging
+        && match last {
+            Stmt::Expr(e, None) => trivial_expr(e),
+            Stmt::Expr(Expr::Return(r), _) => r.expr.as_deref().is_none_or(trivial_expr),
+            Stmt::Macro(m) => {
+                trivial_expr(&Expr::Macro(syn::ExprMacro {
+                    attrs: Vec::new(),
+                    mac: m.mac.clone(),
+                })) || logging(&m.mac)
+            }
+            Stmt::Expr(Expr::Macro(m), Some(_)) => logging(&m.mac),
+            _ => false,
+        }
+}
+
+/// The HTTP method of a route attribute: `#[post("/x")]`, `#[actix_web::post(..)]`,
+/// `#[oai(path = "/x", method = "post")]`.
+fn route_attribute(attrs: &[Attribute]) -> Option<HttpMethod> {
+    attrs.iter().find_map(|attr| {
+        let last = attr.path().segments.last()?.ident.to_string();
+        if last == "oai" || last == "route" {
+            let tokens = match &attr.meta {
+                syn::Meta::List(list) => list.tokens.to_string(),
+                _ => return None,
+            };
+            let at = tokens.find("method")?;
+            let rest = tokens[at..].split('"').nth(1)?;
+            return HttpMethod::parse(rest);
+        }
+        HttpMethod::parse(&last).filter(|_| matches!(attr.meta, syn::Meta::List(_)))
+    })
+}
+
+/// Identifiers in a type (`Json<CreateOrder>` -> `Json`, `CreateOrder`).
+fn type_names(ty: &syn::Type, out: &mut Vec<String>) {
+    match ty {
+        syn::Type::Path(p) => {
+            for seg in &p.path.segments {
+                out.push(seg.ident.to_string());
+                if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
+                    for arg in &args.args {
+                        if let syn::GenericArgument::Type(t) = arg {
+                            type_names(t, out);
+                        }
+                    }
+                }
+            }
+        }
+        syn::Type::Reference(r) => type_names(&r.elem, out),
+        syn::Type::Paren(p) => type_names(&p.elem, out),
+        syn::Type::Tuple(t) => t.elems.iter().for_each(|e| type_names(e, out)),
+        _ => {}
+    }
+}
+
+fn param_types(sig: &syn::Signature) -> Vec<String> {
+    let mut out = Vec::new();
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            type_names(&t.ty, &mut out);
+        }
+    }
+    out
+}
+
+/// `#[serde(tag = "..", rename = "..", alias = "..")]` string values.
+fn serde_strings(attrs: &[Attribute], out: &mut Vec<String>) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if let Ok(value) = meta.value() {
+                if let Ok(lit) = value.parse::<LitStr>() {
+                    out.push(lit.value());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+impl Extractor<'_> {
+    fn context(&self) -> PathContext {
+        self.flow
+            .contexts
+            .last()
+            .copied()
+            .unwrap_or(PathContext::Normal)
+    }
+
+    pub(super) fn in_function(&self) -> bool {
+        !self.flow.stack.is_empty()
+    }
+
+    pub(super) fn enter_function(
+        &mut self,
+        sig: &syn::Signature,
+        attrs: &[Attribute],
+        block: &syn::Block,
+        item_range: Range<usize>,
+        impl_trait: Option<String>,
+    ) {
+        let name = sig.ident.to_string();
+        let function = Function {
+            crate_id: self.cx.krate.id,
+            path: self.function_path(),
+            name,
+            impl_type: self.impl_type.clone(),
+            impl_trait,
+            is_async: sig.asyncness.is_some(),
+            span: self.span(self.range_of(sig.ident.span())),
+            body: self.span(item_range),
+            trivial_body: is_trivial_body(block),
+            param_types: param_types(sig),
+            route_attribute: route_attribute(attrs),
+            effects: Vec::new(),
+        };
+        self.flow.stack.push(FunctionBuilder {
+            function,
+            queries_before: self.facts.queries.len(),
+            last_record_topic: None,
+        });
+        // Contexts do not cross into a nested function.
+        self.flow.contexts.push(PathContext::Normal);
+    }
+
+    pub(super) fn exit_function(&mut self) {
+        self.flow.contexts.pop();
+        let Some(mut builder) = self.flow.stack.pop() else {
+            return;
+        };
+        let function = &mut builder.function;
+        let publishes = function
+            .effects
+            .iter()
+            .any(|e| matches!(e.kind, EffectKind::Publish { .. }));
+        if !publishes {
+            // Constructed names only matter next to a publish.
+            function.effects.retain(|e| {
+                !matches!(
+                    e.kind,
+                    EffectKind::Event {
+                        role: EventRole::Constructed,
+                        ..
+                    }
+                )
+            });
+        }
+        let has_sql = self.facts.queries.len() > builder.queries_before;
+        let step_method = function.impl_trait.is_some()
+            && STEP_METHODS
+                .iter()
+                .any(|(a, b)| function.name == *a || function.name == *b);
+        if !function.effects.is_empty()
+            || has_sql
+            || function.route_attribute.is_some()
+            || step_method
+        {
+            self.facts.functions.push(builder.function);
+        }
+    }
+
+    fn push_effect(&mut self, kind: EffectKind, range: Range<usize>, key: usize) {
+        let context = self.context();
+        let propagates = self.flow.propagated.contains(&key);
+        let offloaded = self.flow.offloaded > 0;
+        let span = self.span(range);
+        if let Some(builder) = self.flow.stack.last_mut() {
+            builder.function.effects.push(Effect {
+                kind,
+                span,
+                context,
+                propagates,
+                offloaded,
+            });
+        }
+    }
+
+    /// `std::..`, `tokio::..`: a path into a crate that is not part of the workspace.
+    fn is_external_root(&self, first: &str) -> bool {
+        matches!(first, "std" | "core" | "alloc")
+            || self
+                .cx
+                .krate
+                .dependencies
+                .iter()
+                .any(|d| d.member.is_none() && d.code_name == first)
+    }
+
+    pub(super) fn idempotency_literal(&mut self, range: Range<usize>) {
+        let key = range.start;
+        self.push_effect(EffectKind::IdempotencyKey, range, key);
+    }
+
+    fn with_context(&mut self, context: PathContext, visit: impl FnOnce(&mut Self)) {
+        self.flow.contexts.push(context);
+        visit(self);
+        self.flow.contexts.pop();
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Traversal with context. Each returns true when it visited the children itself.
+
+    pub(super) fn flow_expr(&mut self, expr: &Expr) -> bool {
+        if !self.in_function() {
+            return false;
+        }
+        match expr {
+            Expr::Try(t) => {
+                let mut keys = Vec::new();
+                chain_keys(&t.expr, &mut keys);
+                self.flow.propagated.extend(keys);
+                false
+            }
+            Expr::Await(a) => {
+                let mut keys = Vec::new();
+                chain_keys(&a.base, &mut keys);
+                if let Some(first) = keys.first() {
+                    self.flow.awaited.insert(*first);
+                }
+                false
+            }
+            Expr::If(e) => {
+                let (then_err, else_err) = error_branches(&e.cond);
+                if !then_err && !else_err {
+                    return false;
+                }
+                self.visit_expr(&e.cond);
+                let ctx = |err: bool, current| {
+                    if err {
+                        PathContext::Error
+                    } else {
+                        current
+                    }
+                };
+                let current = self.context();
+                self.with_context(ctx(then_err, current), |s| s.visit_block(&e.then_branch));
+                if let Some((_, other)) = &e.else_branch {
+                    self.with_context(ctx(else_err, current), |s| s.visit_expr(other));
+                }
+                true
+            }
+            Expr::Struct(s) => {
+                self.constructed_name(&s.path, s.path.span());
+                false
+            }
+            Expr::Field(f) => {
+                if let syn::Member::Named(ident) = &f.member {
+                    if ident_is(ident, &["idempotency_key", "idempotency_token"]) {
+                        let range = self.range_of(ident.span());
+                        let key = range.start;
+                        self.push_effect(EffectKind::IdempotencyKey, range, key);
+                    }
+                }
+                false
+            }
+            Expr::MethodCall(call) => {
+                self.flow_method_call(call);
+                let method = &call.method;
+                let context = if ident_is(method, ERROR_COMBINATORS) {
+                    Some(PathContext::Error)
+                } else if ident_is(method, DEFERRERS)
+                    && call
+                        .args
+                        .iter()
+                        .any(|a| matches!(a, Expr::Closure(_) | Expr::Async(_) | Expr::Call(_)))
+                {
+                    Some(PathContext::Deferred)
+                } else {
+                    None
+                };
+                let offload = ident_is(method, OFFLOADERS)
+                    || method == "call" && self.has_dependency(&["tokio_rusqlite"]);
+                if context.is_none() && !offload {
+                    return false;
+                }
+                self.visit_expr(&call.receiver);
+                if let Some(turbofish) = &call.turbofish {
+                    self.visit_angle_bracketed_generic_arguments(turbofish);
+                }
+                self.flow.offloaded += usize::from(offload);
+                let context = context.unwrap_or_else(|| self.context());
+                self.with_context(context, |s| {
+                    for arg in &call.args {
+                        s.visit_expr(arg);
+                    }
+                });
+                self.flow.offloaded -= usize::from(offload);
+                true
+            }
+            Expr::Call(call) => {
+                self.flow_call(call);
+                let offload = match call.func.as_ref() {
+                    Expr::Path(p) => p.path.segments.last().is_some_and(|s| {
+                        ident_is(&s.ident, OFFLOADERS)
+                            || s.ident == "block"
+                                && p.path.segments.len() > 1
+                                && p.path.segments[0].ident == "web"
+                    }),
+                    _ => false,
+                };
+                if !offload {
+                    return false;
+                }
+                self.visit_expr(&call.func);
+                self.flow.offloaded += 1;
+                for arg in &call.args {
+                    self.visit_expr(arg);
+                }
+                self.flow.offloaded -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `match` arms: `Err(..) =>` bodies are error paths; patterns naming events are handled
+    /// events.
+    pub(super) fn flow_arm(&mut self, arm: &syn::Arm) -> bool {
+        if !self.in_function() {
+            return false;
+        }
+        self.matched_names(&arm.pat);
+        if !is_result_pattern(&arm.pat, "Err") {
+            return false;
+        }
+        self.visit_pat(&arm.pat);
+        if let Some((_, guard)) = &arm.guard {
+            self.visit_expr(guard);
+        }
+        self.with_context(PathContext::Error, |s| s.visit_expr(&arm.body));
+        true
+    }
+
+    /// `let Ok(x) = r else { .. }`: the `else` is an error path. `let _ = tx.commit()`
+    /// discards the result.
+    pub(super) fn flow_local(&mut self, local: &syn::Local) -> bool {
+        if !self.in_function() {
+            return false;
+        }
+        let Some(init) = &local.init else {
+            return false;
+        };
+        if matches!(local.pat, syn::Pat::Wild(_)) {
+            let mut keys = Vec::new();
+            chain_keys(&init.expr, &mut keys);
+            self.flow.discarded.extend(keys);
+        }
+        let Some((_, diverge)) = &init.diverge else {
+            return false;
+        };
+        if !is_result_pattern(&local.pat, "Ok") {
+            return false;
+        }
+        self.visit_pat(&local.pat);
+        self.visit_expr(&init.expr);
+        self.with_context(PathContext::Error, |s| s.visit_expr(diverge));
+        true
+    }
+
+    fn matched_names(&mut self, pat: &syn::Pat) {
+        let path = match pat {
+            syn::Pat::Or(o) => {
+                for case in &o.cases {
+                    self.matched_names(case);
+                }
+                return;
+            }
+            syn::Pat::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) => {
+                let range = self.range_of(s.span());
+                let key = range.start;
+                let name = s.value();
+                if !name.is_empty() && name.len() < 80 {
+                    self.push_effect(
+                        EffectKind::Event {
+                            name,
+                            role: EventRole::Matched,
+                        },
+                        range,
+                        key,
+                    );
+                }
+                return;
+            }
+            syn::Pat::Struct(s) => &s.path,
+            syn::Pat::TupleStruct(t) => &t.path,
+            syn::Pat::Path(p) => &p.path,
+            syn::Pat::Ident(i) => match &i.subpat {
+                Some((_, sub)) => return self.matched_names(sub),
+                None => return,
+            },
+            _ => return,
+        };
+        let Some(last) = path.segments.last() else {
+            return;
+        };
+        if ident_is(&last.ident, &["Ok", "Err", "Some", "None"]) {
+            return;
+        }
+        let name = path_segments(path).join("::");
+        if looks_like_event(&name) || path.segments.len() > 1 && is_pascal(&name) {
+            let range = self.range_of(path.span());
+            let key = range.start;
+            self.push_effect(
+                EffectKind::Event {
+                    name,
+                    role: EventRole::Matched,
+                },
+                range,
+                key,
+            );
+        }
+    }
+
+    fn constructed_name(&mut self, path: &syn::Path, span: PmSpan) {
+        let Some(last) = path.segments.last() else {
+            return;
+        };
+        let last = last.ident.to_string();
+        if !is_pascal(&last) || matches!(last.as_str(), "Ok" | "Err" | "Some" | "None" | "Self") {
+            return;
+        }
+        let range = self.range_of(span);
+        let key = range.start;
+        self.push_effect(
+            EffectKind::Event {
+                name: path_segments(path).join("::"),
+                role: EventRole::Constructed,
+            },
+            range,
+            key,
+        );
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Classifying calls.
+
+    fn flow_call(&mut self, call: &syn::ExprCall) {
+        let Expr::Path(func) = call.func.as_ref() else {
+            return;
+        };
+        let segs = path_segments(&func.path);
+        let Some(last) = segs.last().map(String::as_str) else {
+            return;
+        };
+        let first = segs.first().map(String::as_str).unwrap_or("");
+        let call_range = self.range_of(call.span());
+        let key = self.range_of(call.func.span()).start;
+        let range = call_range.clone();
+        let tail = segs_tail(&segs, 2);
+        // Blocking APIs.
+        let blocking = match (first, tail.as_slice()) {
+            ("reqwest", _) if segs.iter().any(|s| s == "blocking") => Some(segs.join("::")),
+            ("ureq", _) if segs.len() >= 2 => Some(segs.join("::")),
+            (_, ["thread", "sleep"]) => Some("std::thread::sleep".to_owned()),
+            (_, ["PgConnection" | "MysqlConnection" | "SqliteConnection", "establish"]) => {
+                Some(format!("diesel::{}", tail.join("::")))
+            }
+            ("postgres", ["Client", "connect" | "configure"]) => Some(segs.join("::")),
+            ("r2d2", _) | ("r2d2_postgres", _) if last == "new" || last == "builder" => None,
+            _ => None,
+        };
+        if let Some(api) = blocking {
+            self.push_effect(EffectKind::Blocking { api }, range, key);
+            return;
+        }
+        match (tail.as_slice(), last) {
+            (["FutureRecord" | "BaseRecord", "to"], _) => {
+                if let Some(topic) = call.args.first().and_then(|a| self.resolve(a)) {
+                    if let Some(builder) = self.flow.stack.last_mut() {
+                        builder.last_record_topic = Some(topic.text);
+                    }
+                }
+            }
+            (_, "cmd") if first == "redis" || segs.len() == 1 => {
+                let Some(command) = call.args.first().and_then(|a| self.resolve(a)) else {
+                    return;
+                };
+                let kind = match command.text.to_ascii_uppercase().as_str() {
+                    "XADD" | "PUBLISH" => EffectKind::Publish {
+                        broker: Broker::Redis,
+                        destination: None,
+                    },
+                    "XREADGROUP" => EffectKind::Consume {
+                        broker: Broker::Redis,
+                        source: None,
+                    },
+                    "SETNX" => EffectKind::SetIfAbsent,
+                    _ => return,
+                };
+                self.push_effect(kind, range, key);
+            }
+            (_, "insert_into" | "replace_into" | "update" | "delete")
+                if first == "diesel" || segs.len() == 1 && self.has_dependency(&["diesel"]) =>
+            {
+                // Recorded from the method that runs the statement (`execute`), which sees
+                // the whole chain.
+            }
+            _ if segs.len() >= 2
+                && is_pascal(last)
+                && segs[segs.len() - 2].starts_with(|c: char| c.is_ascii_uppercase()) =>
+            {
+                // `Event::PaymentFailed(..)`: a tuple variant.
+                self.constructed_name(&func.path, func.span());
+            }
+            (["XClient", _], _) => {}
+            _ if segs.len() >= 2 && self.is_external_root(first) => {}
+            _ => {
+                if last.ends_with("Client")
+                    && matches!(
+                        tail.first().copied(),
+                        Some(t) if t.ends_with("Client")
+                    )
+                {
+                    return;
+                }
+                self.call_effect(last, None, &call.args, range, key);
+            }
+        }
+    }
+
+    /// A call to a project function (or a publisher/outbox wrapper by name).
+    fn call_effect(
+        &mut self,
+        name: &str,
+        receiver: Option<String>,
+        args: &Punctuated<Expr, Token![,]>,
+        range: Range<usize>,
+        key: usize,
+    ) {
+        if name.contains("outbox") || receiver.as_deref().is_some_and(|r| r.contains("outbox")) {
+            self.push_effect(EffectKind::OutboxWrite, range, key);
+            return;
+        }
+        if is_publisher_name(name) {
+            let destination = args.first().and_then(|a| self.resolve(a)).map(|r| r.text);
+            self.push_effect(
+                EffectKind::Publish {
+                    broker: Broker::Wrapper,
+                    destination,
+                },
+                range,
+                key,
+            );
+            return;
+        }
+        if PLUMBING.contains(&name)
+            || !name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        {
+            return;
+        }
+        self.push_effect(
+            EffectKind::Call {
+                name: name.to_owned(),
+                receiver,
+            },
+            range,
+            key,
+        );
+    }
+
+    fn flow_method_call(&mut self, call: &ExprMethodCall) {
+        let method = call.method.to_string();
+        let name_range = self.range_of(call.method.span());
+        let key = name_range.start;
+        let end = self.range_of(call.span()).end;
+        let range = name_range.start..end.max(name_range.end);
+        let receiver = receiver_name(&call.receiver);
+        let receiver_lower = receiver.as_deref().map(str::to_ascii_lowercase);
+        let receiver_has = |needle: &str| {
+            receiver_lower
+                .as_deref()
+                .is_some_and(|r| r.contains(needle))
+        };
+
+        // Outbox helpers before publishes: `self.outbox.publish(evt)` is an outbox write.
+        if receiver_has("outbox") && !matches!(method.as_str(), "clone" | "lock") {
+            self.push_effect(EffectKind::OutboxWrite, range, key);
+            return;
+        }
+
+        // HTTP calls to other services.
+        if let Some(http) = HttpMethod::parse(&method).filter(|m| m.is_mutating()) {
+            if call.args.len() == 1
+                && self.has_dependency(HTTP_CLIENT_CRATES)
+                && !is_method_router(&call.receiver)
+            {
+                if let Some((operation, target)) = self.url_argument(&call.args[0]) {
+                    self.push_effect(
+                        EffectKind::Remote {
+                            protocol: RemoteProtocol::Http,
+                            method: Some(http),
+                            operation,
+                            target,
+                        },
+                        range,
+                        key,
+                    );
+                }
+            }
+            return;
+        }
+        if method == "request" && call.args.len() == 2 && self.has_dependency(HTTP_CLIENT_CRATES) {
+            let verb = match &call.args[0] {
+                Expr::Path(p) => p
+                    .path
+                    .segments
+                    .last()
+                    .and_then(|s| HttpMethod::parse(&s.ident.to_string())),
+                _ => None,
+            };
+            if let Some(http) = verb.filter(|m| m.is_mutating()) {
+                if let Some((operation, target)) = self.url_argument(&call.args[1]) {
+                    self.push_effect(
+                        EffectKind::Remote {
+                            protocol: RemoteProtocol::Http,
+                            method: Some(http),
+                            operation,
+                            target,
+                        },
+                        range,
+                        key,
+                    );
+                }
+            }
+            return;
+        }
+
+        // Route registrations.
+        if method == "route" && call.args.len() == 2 {
+            let path = self.resolve(&call.args[0]).map(|r| r.text);
+            let mut handlers = Vec::new();
+            method_router(&call.args[1], &mut handlers);
+            for (http, handler, span) in handlers {
+                let span = self.span(self.range_of(span));
+                self.facts.routes.push(Route {
+                    crate_id: self.cx.krate.id,
+                    method: http,
+                    path: path.clone(),
+                    handler,
+                    span,
+                });
+            }
+            return;
+        }
+
+        // Publishes.
+        let publish = match method.as_str() {
+            "send" | "send_result" | "produce" => {
+                let record = call.args.iter().find_map(record_topic);
+                match record {
+                    Some(topic) => Some((Broker::Kafka, self.resolve(topic).map(|r| r.text))),
+                    None if receiver_has("producer") => {
+                        let topic = self
+                            .flow
+                            .stack
+                            .last()
+                            .and_then(|b| b.last_record_topic.clone());
+                        Some((Broker::Kafka, topic))
+                    }
+                    None => None,
+                }
+            }
+            "basic_publish" => {
+                let exchange = call.args.first().and_then(|a| self.resolve(a));
+                let key = call.args.iter().nth(1).and_then(|a| self.resolve(a));
+                let destination = match (exchange, key) {
+                    (Some(e), Some(k)) if !e.text.is_empty() => {
+                        Some(format!("{}/{}", e.text, k.text))
+                    }
+                    (_, Some(k)) => Some(k.text),
+                    (Some(e), None) => Some(e.text),
+                    _ => None,
+                };
+                Some((Broker::Amqp, destination))
+            }
+            "send_message" | "send_message_batch"
+                if self.has_dependency(&["aws_sdk_sqs", "rusoto_sqs"]) =>
+            {
+                Some((Broker::Sqs, None))
+            }
+            "xadd" | "xadd_map" | "xadd_maxlen" | "xadd_options" => {
+                let stream = call
+                    .args
+                    .first()
+                    .and_then(|a| self.resolve(a))
+                    .map(|r| r.text);
+                Some((Broker::Redis, stream))
+            }
+            "publish" if call.args.is_empty() && self.has_dependency(&["aws_sdk_sns"]) => {
+                Some((Broker::Sns, None))
+            }
+            _ if is_publisher_name(&method) => {
+                let broker = if self.has_dependency(&["async_nats", "nats"]) {
+                    Broker::Nats
+                } else if receiver_has("redis")
+                    || receiver_has("conn") && self.has_dependency(&["redis"])
+                {
+                    Broker::Redis
+                } else if self.has_dependency(&["lapin"]) && receiver_has("channel") {
+                    Broker::Amqp
+                } else {
+                    Broker::Wrapper
+                };
+                let destination = call
+                    .args
+                    .first()
+                    .and_then(|a| self.resolve(a))
+                    .map(|r| r.text);
+                Some((broker, destination))
+            }
+            _ => None,
+        };
+        if let Some((broker, destination)) = publish {
+            self.push_effect(
+                EffectKind::Publish {
+                    broker,
+                    destination,
+                },
+                range,
+                key,
+            );
+            return;
+        }
+
+        // Consumers.
+        let first_string = |s: &mut Self| {
+            call.args.first().and_then(|a| match a {
+                Expr::Reference(r) => match r.expr.as_ref() {
+                    Expr::Array(arr) => arr.elems.first().and_then(|e| s.resolve(e)),
+                    other => s.resolve(other),
+                },
+                Expr::Array(arr) => arr.elems.first().and_then(|e| s.resolve(e)),
+                other => s.resolve(other),
+            })
+        };
+        let consume = match method.as_str() {
+            "subscribe" | "queue_subscribe" | "psubscribe" => {
+                let broker = if self.has_dependency(&["rdkafka"]) {
+                    Some(Broker::Kafka)
+                } else if self.has_dependency(&["async_nats", "nats"]) {
+                    Some(Broker::Nats)
+                } else if self.has_dependency(&["redis", "fred"]) {
+                    Some(Broker::Redis)
+                } else {
+                    None
+                };
+                broker.map(|b| (b, first_string(self).map(|r| r.text)))
+            }
+            "basic_consume" => Some((Broker::Amqp, first_string(self).map(|r| r.text))),
+            "receive_message" if self.has_dependency(&["aws_sdk_sqs", "rusoto_sqs"]) => {
+                Some((Broker::Sqs, None))
+            }
+            "xread_options" | "xreadgroup" | "xread_group" => Some((Broker::Redis, None)),
+            "messages" | "fetch" | "stream" | "recv"
+                if receiver_has("consumer")
+                    && self.has_dependency(&["async_nats", "rdkafka", "nats"]) =>
+            {
+                let broker = if self.has_dependency(&["rdkafka"]) {
+                    Broker::Kafka
+                } else {
+                    Broker::Nats
+                };
+                Some((broker, None))
+            }
+            _ => None,
+        };
+        if let Some((broker, source)) = consume {
+            self.push_effect(EffectKind::Consume { broker, source }, range, key);
+            return;
+        }
+
+        // Idempotency guards.
+        match method.as_str() {
+            "set_nx" | "hset_nx" | "setnx" | "conditional_set" => {
+                self.push_effect(EffectKind::SetIfAbsent, range, key);
+                return;
+            }
+            "arg" if call.args.len() == 1 => {
+                if self
+                    .resolve(&call.args[0])
+                    .is_some_and(|r| r.text.eq_ignore_ascii_case("NX"))
+                {
+                    self.push_effect(EffectKind::SetIfAbsent, range, key);
+                }
+                return;
+            }
+            "get" | "get_all" | "typed_get" | "header" | "contains_key" => {
+                let reads_key = call.args.first().is_some_and(|a| match a {
+                    Expr::Path(p) => p.path.segments.last().is_some_and(|s| {
+                        s.ident
+                            .to_string()
+                            .to_ascii_lowercase()
+                            .contains("idempotency")
+                    }),
+                    _ => false,
+                });
+                if reads_key {
+                    self.push_effect(EffectKind::IdempotencyKey, range, key);
+                }
+                return;
+            }
+            _ => {}
+        }
+
+        // Blocking database drivers: sync calls that are not awaited.
+        if let Some(api) = self.sync_database_call(call, &method, key) {
+            self.push_effect(EffectKind::Blocking { api }, range, key);
+            return;
+        }
+
+        // ORM writes, recorded at the call that runs them.
+        if let Some(effect) = self.orm_write(call, &method) {
+            self.push_effect(
+                EffectKind::OrmWrite {
+                    api: effect.0,
+                    effect: effect.1,
+                },
+                range,
+                key,
+            );
+            return;
+        }
+
+        // Typed and gRPC clients of other services.
+        let is_grpc = receiver
+            .as_deref()
+            .is_some_and(|r| self.flow.grpc_bindings.contains(r));
+        if (is_grpc || receiver_has("client") || receiver_has("stub"))
+            && !CLIENT_PLUMBING.contains(&method.as_str())
+            && !PLUMBING.contains(&method.as_str())
+            && !method.starts_with("with_")
+        {
+            let protocol = if is_grpc {
+                RemoteProtocol::Grpc
+            } else {
+                RemoteProtocol::Client
+            };
+            self.push_effect(
+                EffectKind::Remote {
+                    protocol,
+                    method: None,
+                    operation: method,
+                    target: receiver,
+                },
+                range,
+                key,
+            );
+            return;
+        }
+        self.call_effect(&method, receiver, &call.args, range, key);
+    }
+
+    /// A sync database driver call (the `postgres`, `rusqlite` or sync diesel API), when the
+    /// crate has no async variant of it and the call is not awaited.
+    fn sync_database_call(
+        &self,
+        call: &ExprMethodCall,
+        method: &str,
+        key: usize,
+    ) -> Option<String> {
+        if self.flow.awaited.contains(&key) {
+            return None;
+        }
+        let diesel_run = matches!(
+            method,
+            "load" | "get_result" | "get_results" | "first" | "execute"
+        );
+        if diesel_run
+            && self.has_dependency(&["diesel"])
+            && !self.has_dependency(&["diesel_async"])
+            && call.args.len() == 1
+            && chain_has_diesel_query(&call.receiver)
+        {
+            return Some(format!("diesel `{method}` on a sync connection"));
+        }
+        let sql_method = matches!(
+            method,
+            "query"
+                | "query_one"
+                | "query_opt"
+                | "execute"
+                | "batch_execute"
+                | "query_row"
+                | "prepare"
+        );
+        if sql_method && !call.args.is_empty() {
+            if self.has_dependency(&["postgres"]) && !self.has_dependency(&["tokio_postgres"]) {
+                return Some(format!("postgres (sync) `{method}`"));
+            }
+            if self.has_dependency(&["rusqlite"])
+                && !self.has_dependency(&["tokio_rusqlite", "deadpool_sqlite", "async_sqlite"])
+            {
+                return Some(format!("rusqlite `{method}`"));
+            }
+        }
+        None
+    }
+
+    /// diesel `insert_into(..).values(..).execute(conn)` and sea-orm `X::insert(..).exec(db)`,
+    /// `model.insert(db)`.
+    fn orm_write(&self, call: &ExprMethodCall, method: &str) -> Option<(String, StatementEffect)> {
+        let runs = matches!(
+            method,
+            "execute"
+                | "get_result"
+                | "get_results"
+                | "exec"
+                | "exec_with_returning"
+                | "exec_without_returning"
+        );
+        if runs {
+            let mut methods = Vec::new();
+            let root = chain_root(&call.receiver, &mut methods);
+            let Expr::Call(root) = root else {
+                return None;
+            };
+            let Expr::Path(func) = root.func.as_ref() else {
+                return None;
+            };
+            let segs = path_segments(&func.path);
+            let last = segs.last()?.as_str();
+            let upsert = methods.iter().any(|m| {
+                matches!(
+                    m.as_str(),
+                    "on_conflict"
+                        | "on_conflict_do_nothing"
+                        | "do_nothing"
+                        | "do_update"
+                        | "on_duplicate_key_update"
+                )
+            });
+            let effect = match last {
+                "insert_into" | "insert" | "insert_many" if upsert => StatementEffect::Upsert,
+                "insert_into" | "insert" | "insert_many" => StatementEffect::Insert,
+                "replace_into" => StatementEffect::Upsert,
+                "update" | "update_many" => {
+                    if relative_orm_update(&call.receiver) {
+                        StatementEffect::RelativeUpdate
+                    } else {
+                        StatementEffect::AbsoluteUpdate
+                    }
+                }
+                "delete" | "delete_many" | "delete_by_id" => StatementEffect::Delete,
+                _ => return None,
+            };
+            return Some((segs.join("::"), effect));
+        }
+        // sea-orm active models: `order.insert(&db)`, `model.save(&txn)`.
+        if matches!(method, "insert" | "save" | "update" | "delete")
+            && call.args.len() == 1
+            && self.has_dependency(&["sea_orm"])
+        {
+            let db_arg = receiver_name(&call.args[0]).is_some_and(|n| {
+                let n = n.to_ascii_lowercase();
+                n.contains("db") || n.contains("conn") || n.contains("txn") || n == "tx"
+            });
+            if db_arg {
+                let effect = match method {
+                    "insert" => StatementEffect::Insert,
+                    "save" => StatementEffect::Upsert,
+                    "update" => StatementEffect::AbsoluteUpdate,
+                    _ => StatementEffect::Delete,
+                };
+                return Some((format!("sea_orm `{method}`"), effect));
+            }
+        }
+        None
+    }
+
+    /// The operation (URL path, holes as `{}`) and target (host or base-URL name) of a URL
+    /// argument. `None` when the argument does not read as a URL.
+    fn url_argument(&mut self, expr: &Expr) -> Option<(String, Option<String>)> {
+        let base_name = url_base_name(expr);
+        match self.resolve(expr) {
+            Some(resolved) => {
+                let text = resolved.text;
+                let (host, path) = match text.split_once("://") {
+                    Some((_, rest)) => match rest.find('/') {
+                        Some(slash) => (Some(rest[..slash].to_owned()), rest[slash..].to_owned()),
+                        None => (Some(rest.to_owned()), String::new()),
+                    },
+                    None if text.starts_with('/') || text.starts_with('{') => (None, text.clone()),
+                    None => return None,
+                };
+                let host = host.map(|h| {
+                    h.split(':')
+                        .next()
+                        .unwrap_or(&h)
+                        .trim_start_matches('{')
+                        .trim_end_matches('}')
+                        .to_owned()
+                });
+                let target = host.filter(|h| !h.is_empty()).or(base_name);
+                let path = strip_leading_hole(&path);
+                Some((path, target))
+            }
+            None => {
+                let name = base_name?;
+                let lower = name.to_ascii_lowercase();
+                let urlish = ["url", "uri", "endpoint", "addr", "base", "href", "link"]
+                    .iter()
+                    .any(|w| lower.contains(w));
+                urlish.then(|| (String::new(), Some(name)))
+            }
+        }
+    }
+
+    /// Records the tonic client bindings of a `let`: `let mut c = InventoryClient::connect(..)`.
+    pub(super) fn flow_binding(&mut self, name: &str, init: &Expr) {
+        let mut methods = Vec::new();
+        let root = chain_root(init, &mut methods);
+        if let Expr::Call(call) = root {
+            if let Expr::Path(p) = call.func.as_ref() {
+                let segs = path_segments(&p.path);
+                let client_type = segs.len() >= 2 && segs[segs.len() - 2].ends_with("Client");
+                let constructor = matches!(
+                    segs.last().map(String::as_str),
+                    Some("connect" | "new" | "with_origin" | "with_interceptor" | "from_shared")
+                );
+                if client_type && constructor {
+                    self.flow.grpc_bindings.insert(name.to_owned());
+                }
+            }
+        }
+    }
+
+    pub(super) fn flow_type(
+        &mut self,
+        ident: &syn::Ident,
+        attrs: &[Attribute],
+        kind: TypeShape<'_>,
+    ) {
+        if !derives(attrs, &["Serialize"]) {
+            return;
+        }
+        let mut serde_names = Vec::new();
+        serde_strings(attrs, &mut serde_names);
+        let mut fields = Vec::new();
+        let mut variants = Vec::new();
+        let field_names =
+            |fields_of: &syn::Fields, out: &mut Vec<String>, names: &mut Vec<String>| {
+                for field in fields_of {
+                    if let Some(ident) = &field.ident {
+                        out.push(ident.to_string().to_ascii_lowercase());
+                    }
+                    serde_strings(&field.attrs, names);
+                }
+            };
+        let is_enum = match kind {
+            TypeShape::Struct(s) => {
+                field_names(&s.fields, &mut fields, &mut serde_names);
+                false
+            }
+            TypeShape::Enum(e) => {
+                for variant in &e.variants {
+                    variants.push(variant.ident.to_string());
+                    serde_strings(&variant.attrs, &mut serde_names);
+                    field_names(&variant.fields, &mut fields, &mut serde_names);
+                }
+                true
+            }
+        };
+        let span = self.span(self.range_of(ident.span()));
+        self.facts.types.push(TypeDecl {
+            crate_id: self.cx.krate.id,
+            name: ident.to_string(),
+            span,
+            is_enum,
+            fields,
+            variants,
+            serde_names,
+        });
+    }
+}
+
+pub(super) enum TypeShape<'a> {
+    Struct(&'a syn::ItemStruct),
+    Enum(&'a syn::ItemEnum),
+}
+
+/// Step-object method pairs: the forward action and its compensation.
+pub const STEP_METHODS: &[(&str, &str)] = &[
+    ("execute", "compensate"),
+    ("run", "compensate"),
+    ("invoke", "compensate"),
+    ("action", "compensation"),
+    ("forward", "backward"),
+    ("do_step", "undo_step"),
+    ("apply", "revert"),
+    ("apply", "rollback"),
+    ("execute", "rollback"),
+    ("commit", "rollback"),
+    ("r#do", "undo"),
+    ("perform", "undo"),
+    ("execute", "undo"),
+    ("run", "undo"),
+];
+
+/// Names of project publishers: `publish`, `publish_event`, `emit`, `emit_event`,
+/// `send_event`, `dispatch_event`, `produce`.
+fn is_publisher_name(name: &str) -> bool {
+    name.starts_with("publish")
+        || name == "emit"
+        || name.starts_with("emit_")
+        || name.starts_with("send_event")
+        || name.starts_with("send_command")
+        || name.starts_with("dispatch_event")
+        || name.starts_with("produce_")
+}
+
+/// The topic expression of a `FutureRecord::to(topic)` (possibly followed by builder calls).
+fn record_topic(expr: &Expr) -> Option<&Expr> {
+    let mut methods = Vec::new();
+    let root = chain_root(expr, &mut methods);
+    let Expr::Call(call) = root else {
+        return None;
+    };
+    let Expr::Path(p) = call.func.as_ref() else {
+        return None;
+    };
+    let segs = path_segments(&p.path);
+    matches!(
+        segs_tail(&segs, 2).as_slice(),
+        ["FutureRecord" | "BaseRecord", "to"]
+    )
+    .then(|| call.args.first())
+    .flatten()
+}
+
+/// The root of a method chain, collecting the method names on the way.
+fn chain_root<'e>(expr: &'e Expr, methods: &mut Vec<String>) -> &'e Expr {
+    let mut expr = expr;
+    loop {
+        match expr {
+            Expr::MethodCall(m) => {
+                methods.push(m.method.to_string());
+                expr = &m.receiver;
+            }
+            Expr::Await(a) => expr = &a.base,
+            Expr::Paren(p) => expr = &p.expr,
+            Expr::Reference(r) => expr = &r.expr,
+            Expr::Try(t) => expr = &t.expr,
+            _ => return expr,
+        }
+    }
+}
+
+/// A diesel query chain: rooted at `diesel::insert_into/update/delete(..)`, `sql_query(..)`, or
+/// a `table`/`dsl` path, or using the query DSL (`filter`, `select`, `values`, `set`).
+fn chain_has_diesel_query(receiver: &Expr) -> bool {
+    let mut methods = Vec::new();
+    let root = chain_root(receiver, &mut methods);
+    let dsl = methods.iter().any(|m| {
+        matches!(
+            m.as_str(),
+            "filter"
+                | "select"
+                | "values"
+                | "set"
+                | "find"
+                | "order"
+                | "order_by"
+                | "limit"
+                | "inner_join"
+                | "left_join"
+        )
+    });
+    let root_is_diesel = match root {
+        Expr::Call(c) => {
+            matches!(c.func.as_ref(), Expr::Path(p) if p.path.segments.last().is_some_and(|s| ident_is(&s.ident, &["insert_into", "update", "delete", "sql_query", "replace_into"])))
+        }
+        Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "table"),
+        _ => false,
+    };
+    dsl || root_is_diesel
+}
+
+/// diesel `.set(stock.eq(stock - qty))` or sea-orm `.col_expr(c, Expr::col(c).sub(1))`.
+fn relative_orm_update(receiver: &Expr) -> bool {
+    let mut expr = receiver;
+    loop {
+        match expr {
+            Expr::MethodCall(m) => {
+                if (m.method == "set" || m.method == "col_expr")
+                    && m.args.iter().any(self_referencing)
+                {
+                    return true;
+                }
+                expr = &m.receiver;
+            }
+            Expr::Await(a) => expr = &a.base,
+            Expr::Paren(p) => expr = &p.expr,
+            _ => return false,
+        }
+    }
+}
+
+fn self_referencing(expr: &Expr) -> bool {
+    match expr {
+        Expr::MethodCall(m) if m.method == "eq" && m.args.len() == 1 => {
+            let column = receiver_name(&m.receiver);
+            match &m.args[0] {
+                Expr::Binary(b) => {
+                    column.is_some()
+                        && (receiver_name(&b.left) == column || receiver_name(&b.right) == column)
+                }
+                _ => false,
+            }
+        }
+        Expr::MethodCall(m) if ident_is(&m.method, &["add", "sub", "mul"]) => true,
+        Expr::Tuple(t) => t.elems.iter().any(self_referencing),
+        Expr::Paren(p) => self_referencing(&p.expr),
+        _ => false,
+    }
+}
+
+/// axum/poem method routers and actix route builders: `post(h)`, `get(a).post(b)`,
+/// `routing::post(h)`, `web::post().to(h)`.
+fn method_router(expr: &Expr, out: &mut Vec<(HttpMethod, String, PmSpan)>) {
+    match expr {
+        Expr::Call(call) => {
+            let Expr::Path(p) = call.func.as_ref() else {
+                return;
+            };
+            let Some(last) = p.path.segments.last() else {
+                return;
+            };
+            let method = last.ident.to_string();
+            let method = method.strip_suffix("_service").unwrap_or(&method);
+            if let (Some(http), Some(handler)) = (
+                HttpMethod::parse(method),
+                call.args.first().and_then(handler_name),
+            ) {
+                out.push((http, handler, call.span()));
+            }
+        }
+        Expr::MethodCall(m) => {
+            method_router(&m.receiver, out);
+            let name = m.method.to_string();
+            if name == "to" {
+                // actix: `web::post().to(handler)`
+                if let Expr::Call(c) = m.receiver.as_ref() {
+                    if let Expr::Path(p) = c.func.as_ref() {
+                        let verb = p.path.segments.last().map(|s| s.ident.to_string());
+                        if let (Some(http), Some(handler)) = (
+                            verb.and_then(|v| HttpMethod::parse(&v)),
+                            m.args.first().and_then(handler_name),
+                        ) {
+                            out.push((http, handler, m.span()));
+                        }
+                    }
+                }
+            } else if let (Some(http), Some(handler)) = (
+                HttpMethod::parse(&name),
+                m.args.first().and_then(handler_name),
+            ) {
+                out.push((http, handler, m.span()));
+            }
+        }
+        Expr::Reference(r) => method_router(&r.expr, out),
+        Expr::Paren(p) => method_router(&p.expr, out),
+        _ => {}
+    }
+}
+
+fn handler_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Expr::Reference(r) => handler_name(&r.expr),
+        _ => None,
+    }
+}
+
+/// The receiver is an axum method router (`get(a)` in `get(a).post(b)`), not an HTTP client.
+fn is_method_router(receiver: &Expr) -> bool {
+    let mut methods = Vec::new();
+    match chain_root(receiver, &mut methods) {
+        Expr::Call(call) => {
+            matches!(call.func.as_ref(), Expr::Path(p) if p.path.segments.last().is_some_and(|s| HttpMethod::parse(&s.ident.to_string()).is_some() || s.ident == "on"))
+        }
+        _ => false,
+    }
+}
+
+/// The name of the value a URL is built from: `inventory_url` in
+/// `format!("{}/reserve", self.inventory_url)` or `base.join("x")`.
+fn url_base_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Macro(m) if m.mac.path.is_ident("format") => {
+            let args = m
+                .mac
+                .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+                .ok()?;
+            let template = match args.first()? {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => s.value(),
+                _ => return None,
+            };
+            // `{base}/x` inline capture, else the first positional argument.
+            if let Some(inner) = template.strip_prefix('{') {
+                let name = inner.split(['}', ':']).next().unwrap_or("");
+                if !name.is_empty() {
+                    return Some(name.rsplit('.').next().unwrap_or(name).to_owned());
+                }
+            }
+            args.iter().nth(1).and_then(receiver_name)
+        }
+        Expr::MethodCall(m)
+            if m.method == "join" || m.method == "as_str" || m.method == "to_string" =>
+        {
+            receiver_name(&m.receiver).or_else(|| url_base_name(&m.receiver))
+        }
+        Expr::Reference(r) => url_base_name(&r.expr),
+        other => receiver_name(other),
+    }
+}
+
+/// `{}/stock/reserve` -> `/stock/reserve`.
+fn strip_leading_hole(path: &str) -> String {
+    match path.strip_prefix('{') {
+        Some(rest) => match rest.find('}') {
+            Some(close) => rest[close + 1..].to_owned(),
+            None => path.to_owned(),
+        },
+        None => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names() {
+        assert!(looks_like_event("OrderPlaced"));
+        assert!(looks_like_event("PaymentFailed"));
+        assert!(looks_like_event("Event::StockReserved"));
+        assert!(looks_like_event("ReserveStockCommand"));
+        assert!(!looks_like_event("Order"));
+        assert!(!looks_like_event("Ok"));
+        assert!(!looks_like_event("HTTP"));
+    }
+
+    #[test]
+    fn url_paths_drop_the_base_hole() {
+        assert_eq!(strip_leading_hole("{}/stock/reserve"), "/stock/reserve");
+        assert_eq!(strip_leading_hole("{base}/x/{}"), "/x/{}");
+        assert_eq!(strip_leading_hole("/a"), "/a");
+    }
+}
