@@ -163,15 +163,9 @@ fn sarif_has_the_required_shape() {
         .iter()
         .filter_map(|r| r["id"].as_str())
         .collect();
-    assert_eq!(
-        ids,
-        [
-            "shared-database",
-            "cross-service-db-access",
-            "distributed-transaction",
-            "duplicated-reference-data"
-        ]
-    );
+    let registered: Vec<&str> = archlint::rules::REGISTRY.iter().map(|r| r.id()).collect();
+    assert_eq!(ids, registered);
+    assert!(ids.starts_with(&["shared-database", "cross-service-db-access"]));
     for result in sarif["runs"][0]["results"]
         .as_array()
         .expect("results array")

@@ -4,17 +4,21 @@
 //! To add a rule: write `rules/<rule_name>.rs` with a unit struct implementing [`Rule`], declare
 //! the module below and add one line to [`REGISTRY`].
 
+mod blocking_saga_step;
 mod cross_service_db_access;
 mod distributed_transaction;
 mod duplicated_reference_data;
 mod shared_database;
 #[cfg(test)]
 mod tests;
+mod unversioned_event;
 
+pub use blocking_saga_step::BlockingSagaStep;
 pub use cross_service_db_access::CrossServiceDbAccess;
 pub use distributed_transaction::DistributedTransaction;
 pub use duplicated_reference_data::DuplicatedReferenceData;
 pub use shared_database::SharedDatabase;
+pub use unversioned_event::UnversionedEvent;
 
 use serde::Serialize;
 
@@ -27,6 +31,8 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &CrossServiceDbAccess,
     &DistributedTransaction,
     &DuplicatedReferenceData,
+    &BlockingSagaStep,
+    &UnversionedEvent,
 ];
 
 /// A rule: an id (kebab-case, used everywhere: config, output, `explain`), its documentation,

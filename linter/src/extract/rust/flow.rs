@@ -6,6 +6,7 @@
 //! compensation closure, behind `?`, or inside `spawn_blocking`.
 
 use super::*;
+use crate::behaviour::is_outbox_table;
 use crate::model::{
     Broker, Effect, EffectKind, EventRole, Function, HttpMethod, PathContext, RemoteProtocol,
     Route, StatementEffect, TypeDecl,
@@ -478,7 +479,10 @@ impl Extractor<'_> {
         let publishes = function
             .effects
             .iter()
-            .any(|e| matches!(e.kind, EffectKind::Publish { .. }));
+            .any(|e| matches!(e.kind, EffectKind::Publish { .. } | EffectKind::OutboxWrite))
+            || self.facts.queries[builder.queries_before..]
+                .iter()
+                .any(|q| q.tables.iter().any(|t| is_outbox_table(&t.table)));
         if !publishes {
             // Constructed names only matter next to a publish.
             function.effects.retain(|e| {
