@@ -5,6 +5,7 @@ use axum::Router;
 use sqlx::postgres::PgPoolOptions;
 use tracing_subscriber::EnvFilter;
 
+mod cancel;
 mod checkout;
 mod clients;
 mod routes;
@@ -51,7 +52,10 @@ async fn main() -> anyhow::Result<()> {
     let app = Router::new()
         .route("/orders", post(routes::place_order))
         .route("/orders/{id}/checkout", post(checkout::checkout))
-        .route("/orders/{id}", get(routes::get_order))
+        .route(
+            "/orders/{id}",
+            get(routes::get_order).delete(cancel::cancel_order),
+        )
         .with_state(AppState {
             pool,
             inventory_pool,
