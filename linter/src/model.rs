@@ -589,7 +589,8 @@ pub enum EffectKind {
     },
     Publish {
         broker: Broker,
-        /// Topic, subject, exchange/routing key or queue, when resolved.
+        /// Topic, subject, exchange/routing key or queue, when resolved. A constant of
+        /// another file is kept as a `{NAME}` hole until the model resolves it.
         destination: Option<String>,
     },
     Consume {
@@ -655,6 +656,14 @@ pub struct TypeDecl {
     pub serde_names: Vec<String>,
 }
 
+/// A `const`/`static` string item.
+#[derive(Debug, Clone, Serialize)]
+pub struct StringConst {
+    pub crate_id: CrateId,
+    pub name: String,
+    pub value: String,
+}
+
 /// Everything known about a workspace.
 #[derive(Debug, Default, Serialize)]
 pub struct Model {
@@ -680,6 +689,9 @@ pub struct Model {
     pub routes: Vec<Route>,
     /// Serializable types (events, commands, DTOs), for the event rules.
     pub types: Vec<TypeDecl>,
+    /// Item-level string constants (`const ORDERS_TOPIC: &str = "orders.v1"`), to resolve
+    /// names used from other files.
+    pub string_consts: Vec<StringConst>,
     #[serde(skip)]
     file_index: std::collections::HashMap<Utf8PathBuf, FileId>,
 }

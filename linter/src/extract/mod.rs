@@ -13,7 +13,7 @@ use camino::Utf8Path;
 
 use crate::model::{
     Crate, CrateUse, DbConnection, Deployment, EnvLookup, Function, MigrationSet, Model, Note,
-    OrmTable, Route, SqlQuery, TypeDecl,
+    OrmTable, Route, SqlQuery, StringConst, TypeDecl,
 };
 
 /// What extractors know about the crate a file belongs to.
@@ -40,6 +40,7 @@ pub struct Facts {
     pub functions: Vec<Function>,
     pub routes: Vec<Route>,
     pub types: Vec<TypeDecl>,
+    pub string_consts: Vec<StringConst>,
 }
 
 impl Facts {
@@ -55,5 +56,6 @@ impl Facts {
         model.functions.extend(self.functions);
         model.routes.extend(self.routes);
         model.types.extend(self.types);
+        model.string_consts.extend(self.string_consts);
     }
 }

@@ -176,7 +176,15 @@ impl Rule for UnversionedEvent {
                 } => has_version_token(d),
                 _ => false,
             });
-            if versioned_destination {
+            // A version constant sent along (`OrderPlaced::SCHEMA_VERSION`).
+            let version_sent = function.effects.iter().any(|e| match &e.kind {
+                EffectKind::Event {
+                    name,
+                    role: EventRole::Constructed,
+                } => name.rsplit("::").next().is_some_and(has_version_token),
+                _ => false,
+            });
+            if versioned_destination || version_sent {
                 continue;
             }
             // The serializable types constructed here, resolved within the function's crates.

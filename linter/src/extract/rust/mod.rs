@@ -430,12 +430,14 @@ impl<'a> Extractor<'a> {
                 }
             }
             fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+                self.ex.string_const(&item.ident, &item.expr);
                 self.ex.const_order.push(item.ident.to_string());
                 self.ex
                     .consts
                     .insert(item.ident.to_string(), (*item.expr).clone());
             }
             fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+                self.ex.string_const(&item.ident, &item.expr);
                 self.ex.const_order.push(item.ident.to_string());
                 self.ex
                     .consts
@@ -725,6 +727,7 @@ impl<'a> Extractor<'a> {
         out.functions.extend(facts.functions);
         out.routes.extend(facts.routes);
         out.types.extend(facts.types);
+        out.string_consts.extend(facts.string_consts);
     }
 
     // -----------------------------------------------------------------------------------------
