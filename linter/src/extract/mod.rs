@@ -12,8 +12,8 @@ pub mod sql;
 use camino::Utf8Path;
 
 use crate::model::{
-    Crate, CrateUse, DbConnection, Deployment, EnvLookup, MigrationSet, Model, Note, OrmTable,
-    SqlQuery,
+    Crate, CrateUse, DbConnection, Deployment, EnvLookup, HardCodedReferenceList, MigrationSet,
+    Model, Note, OrmTable, SqlQuery,
 };
 
 /// What extractors know about the crate a file belongs to.
@@ -37,6 +37,7 @@ pub struct Facts {
     pub deployments: Vec<Deployment>,
     pub env_lookups: Vec<EnvLookup>,
     pub notes: Vec<Note>,
+    pub hard_coded_lists: Vec<HardCodedReferenceList>,
 }
 
 impl Facts {
@@ -49,5 +50,6 @@ impl Facts {
         model.deployments.extend(self.deployments);
         model.env_lookups.extend(self.env_lookups);
         model.notes.extend(self.notes);
+        model.hard_coded_lists.extend(self.hard_coded_lists);
     }
 }

@@ -8,6 +8,7 @@
 //! `async_stream::stream!`, project macros) are parsed as expressions or statements, and as a
 //! last resort scanned for string literals that read as SQL. Test code is skipped.
 
+mod iso_lists;
 mod macros;
 mod orm;
 mod resolve;
@@ -713,6 +714,7 @@ impl<'a> Extractor<'a> {
         out.deployments.extend(facts.deployments);
         out.env_lookups.extend(facts.env_lookups);
         out.notes.extend(facts.notes);
+        out.hard_coded_lists.extend(facts.hard_coded_lists);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1016,6 +1018,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         visit::visit_item_struct(self, item);
     }
 
+    fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+        self.iso_list_in_enum(item);
+        visit::visit_item_enum(self, item);
+    }
+
     fn visit_block(&mut self, block: &'ast syn::Block) {
         self.scopes.push(HashMap::new());
         self.local_shadowed.push(HashSet::new());
@@ -1074,6 +1081,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             Expr::Binary(b) if matches!(b.op, syn::BinOp::AddAssign(_)) => {
                 self.append_to_builder(&b.left, &b.right);
             }
+            Expr::Array(array) => self.iso_list_in_array(array),
+            Expr::Match(m) => self.iso_list_in_match(m),
             _ => {}
         }
         visit::visit_expr(self, expr);
