@@ -38,6 +38,7 @@
 //! set are a single copy; sharing it is reported by `shared-database`.
 //!
 //! ### Hard-coded code lists
+//!
 //! A list in service code counts when it has at least 8 distinct entries, every entry is a
 //! string literal of two or three upper-case letters (or, for an enum, a unit variant named
 //! `USD` or `Usd`), and at least 90% of them are codes of one ISO list: ISO 4217 currency
@@ -329,7 +330,7 @@ impl Rule for DuplicatedReferenceData {
     }
 
     fn summary(&self) -> &'static str {
-        "two or more services keep their own tables of the same reference data (countries, currencies, rates, ...)"
+        "two or more services keep their own tables of the same reference data (countries, currencies, rates, ...), or a service hard-codes ISO currency or country code lists"
     }
 
     fn source(&self) -> &'static str {
