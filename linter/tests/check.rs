@@ -80,6 +80,7 @@ const CLEAN: &[&str] = &[
     "seaorm-own-entities",
     "prepared-statements-not-2pc",
     "reference-data-look-alikes",
+    "iso-list-look-alikes",
 ];
 
 /// Workspaces that break a rule, with the rules they break.
@@ -94,6 +95,7 @@ const POSITIVE: &[(&str, &[&str])] = &[
     ("seaorm-redeclared-entity", &["cross-service-db-access"]),
     ("two-phase-commit", &["distributed-transaction"]),
     ("duplicated-reference-data", &["duplicated-reference-data"]),
+    ("hard-coded-iso-list", &["duplicated-reference-data"]),
 ];
 
 #[test]
