@@ -116,7 +116,11 @@ impl Rule for BlockingSagaStep {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         let behaviour = Behaviour::new(cx.model);
-        let mut roots: Vec<(usize, String)> = Vec::new();
+        // Steps and orchestrators first: a blocking call in a step is reported as the
+        // step's, even when a handler also reaches it.
+        let mut roots: Vec<(usize, String)> = (0..cx.model.functions.len())
+            .filter_map(|f| role_of(&behaviour, f).map(|role| (f, role)))
+            .collect();
         for (f, kind) in behaviour.message_handlers() {
             if !behaviour.function(f).is_async {
                 continue;
@@ -127,13 +131,8 @@ impl Rule for BlockingSagaStep {
                 }
                 HandlerKind::Http(_) => continue,
             };
-            roots.push((f, role));
-        }
-        for f in 0..cx.model.functions.len() {
-            if let Some(role) = role_of(&behaviour, f) {
-                if !roots.iter().any(|(r, _)| *r == f) {
-                    roots.push((f, role));
-                }
+            if !roots.iter().any(|(r, _)| *r == f) {
+                roots.push((f, role));
             }
         }
         let mut reported: HashSet<(u32, u32)> = HashSet::new();
