@@ -1275,6 +1275,30 @@ impl Extractor<'_> {
                 }
                 return;
             }
+            "get" | "try_get" | "get_timeout"
+                if call.args.len() <= 1
+                    && receiver_has("pool")
+                    && !self.flow.awaited.contains(&key)
+                    && (self.has_dependency(&["r2d2", "r2d2_postgres", "r2d2_sqlite"])
+                        || self.has_dependency(&["diesel"])
+                            && !self.has_dependency(&[
+                                "diesel_async",
+                                "deadpool",
+                                "deadpool_diesel",
+                                "bb8",
+                                "mobc",
+                            ])) =>
+            {
+                // r2d2 waits for a free connection on the calling thread.
+                self.push_effect(
+                    EffectKind::Blocking {
+                        api: format!("r2d2::Pool::{method}"),
+                    },
+                    range,
+                    key,
+                );
+                return;
+            }
             "get" | "get_all" | "typed_get" | "header" | "contains_key" => {
                 let reads_key = call.args.first().is_some_and(|a| match a {
                     Expr::Path(p) => p.path.segments.last().is_some_and(|s| {
@@ -1362,7 +1386,7 @@ impl Extractor<'_> {
             && call.args.len() == 1
             && chain_has_diesel_query(&call.receiver)
         {
-            return Some(format!("diesel `{method}` on a sync connection"));
+            return Some(format!("diesel::RunQueryDsl::{method} (sync connection)"));
         }
         let sql_method = matches!(
             method,
@@ -1376,12 +1400,12 @@ impl Extractor<'_> {
         );
         if sql_method && !call.args.is_empty() {
             if self.has_dependency(&["postgres"]) && !self.has_dependency(&["tokio_postgres"]) {
-                return Some(format!("postgres (sync) `{method}`"));
+                return Some(format!("postgres::Client::{method}"));
             }
             if self.has_dependency(&["rusqlite"])
                 && !self.has_dependency(&["tokio_rusqlite", "deadpool_sqlite", "async_sqlite"])
             {
-                return Some(format!("rusqlite `{method}`"));
+                return Some(format!("rusqlite::Connection::{method}"));
             }
         }
         None
