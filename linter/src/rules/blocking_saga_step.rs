@@ -50,7 +50,7 @@ use std::collections::HashSet;
 
 use crate::behaviour::{Behaviour, HandlerKind, CALL_DEPTH};
 use crate::extract::rust::STEP_METHODS;
-use crate::model::{EffectKind, Function, HttpMethod, RemoteProtocol};
+use crate::model::{Broker, EffectKind, Function, HttpMethod, RemoteProtocol};
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
 pub struct BlockingSagaStep;
@@ -125,10 +125,12 @@ impl Rule for BlockingSagaStep {
             if !behaviour.function(f).is_async {
                 continue;
             }
+            let name = &behaviour.function(f).name;
             let role = match kind {
-                HandlerKind::Message(_) => {
-                    format!("message handler `{}`", behaviour.function(f).name)
+                HandlerKind::Message(Some(broker)) => {
+                    format!("the {} consumer loop in `{name}`", broker_name(broker))
                 }
+                HandlerKind::Message(None) => format!("message handler `{name}`"),
                 HandlerKind::Http(_) => continue,
             };
             if !roots.iter().any(|(r, _)| *r == f) {
@@ -154,9 +156,9 @@ impl Rule for BlockingSagaStep {
                         continue;
                     }
                     let place = if depth == 0 {
-                        format!("inside {role}")
+                        format!("in {role}")
                     } else {
-                        format!("in `{}`, which {role} calls", function.name)
+                        format!("in `{}`, called from {role}", function.name)
                     };
                     let services = behaviour
                         .services_of(root)
@@ -188,6 +190,18 @@ impl Rule for BlockingSagaStep {
                 }
             }
         }
+    }
+}
+
+fn broker_name(broker: Broker) -> &'static str {
+    match broker {
+        Broker::Kafka => "Kafka",
+        Broker::Amqp => "AMQP",
+        Broker::Nats => "NATS",
+        Broker::Sqs => "SQS",
+        Broker::Sns => "SNS",
+        Broker::Redis => "Redis",
+        Broker::Wrapper => "message",
     }
 }
 
