@@ -173,11 +173,24 @@ fn is_simple_statement(text: &str, toks: &[Tok], keyword: &str, dialect: SqlDial
                 let is = |w: &str| word.eq_ignore_ascii_case(w);
                 if i > 0 && is("SELECT")
                     || [
-                        "WITH", "UNION", "INTERSECT", "EXCEPT", "LATERAL", "JOIN", "USING",
-                        "TABLE", "ONLY", "IGNORE", "OR", "DUPLICATE", "INTERVAL", "REPLACE",
+                        "WITH",
+                        "UNION",
+                        "INTERSECT",
+                        "EXCEPT",
+                        "LATERAL",
+                        "JOIN",
+                        "USING",
+                        "TABLE",
+                        "ONLY",
+                        "IGNORE",
+                        "OR",
+                        "DUPLICATE",
+                        "INTERVAL",
+                        "REPLACE",
                     ]
                     .iter()
-                    .any(|w| is(w)) && !(is("OR") && !is_insert_or(toks, i, text))
+                    .any(|w| is(w))
+                        && (!is("OR") || is_insert_or(toks, i, text))
                     || FROM_FUNCTIONS.iter().any(|w| is(w))
                     || keyword == "SELECT" && is("INTO")
                 {
@@ -197,7 +210,9 @@ fn is_simple_statement(text: &str, toks: &[Tok], keyword: &str, dialect: SqlDial
                 }
             }
             TokKind::Punct(b'?') if dialect == SqlDialect::Postgres => return false,
-            TokKind::Number if dialect != SqlDialect::Postgres && text[tok.range.clone()].starts_with('$') => {
+            TokKind::Number
+                if dialect != SqlDialect::Postgres && text[tok.range.clone()].starts_with('$') =>
+            {
                 return false
             }
             TokKind::Punct(b'@' | b'[' | b'{' | b'\\' | b'#' | b';') => return false,
@@ -2043,7 +2058,11 @@ mod tests {
             }
         }
         // The corpus must exercise the shape, or the comparison proves nothing.
-        assert!(simple > 400, "only {simple} simple statements in {} texts", corpus.len());
+        assert!(
+            simple > 400,
+            "only {simple} simple statements in {} texts",
+            corpus.len()
+        );
     }
 
     #[test]
@@ -2054,16 +2073,28 @@ mod tests {
             let keyword = leading_keywords(&prepared, &tokens);
             is_simple_statement(&prepared, &tokens, &keyword, dialect)
         };
-        assert!(simple("SELECT id FROM users WHERE id = $1", SqlDialect::Postgres));
-        assert!(simple("SELECT id FROM users WHERE id = ?", SqlDialect::MySql));
-        assert!(!simple("SELECT id FROM users WHERE id = ?", SqlDialect::Postgres));
+        assert!(simple(
+            "SELECT id FROM users WHERE id = $1",
+            SqlDialect::Postgres
+        ));
+        assert!(simple(
+            "SELECT id FROM users WHERE id = ?",
+            SqlDialect::MySql
+        ));
+        assert!(!simple(
+            "SELECT id FROM users WHERE id = ?",
+            SqlDialect::Postgres
+        ));
         assert!(!simple("SELECT id FROM `users`", SqlDialect::Postgres));
         assert!(!simple("SELECT id FROM \"users\"", SqlDialect::MySql));
         assert!(!simple("SELECT id FROM (SELECT 1) t", SqlDialect::Postgres));
         assert!(!simple("SELECT 1", SqlDialect::Postgres));
         assert!(!simple("update failed", SqlDialect::Postgres));
         assert!(!simple("insert coin", SqlDialect::Postgres));
-        assert!(!simple("INSERT OR IGNORE INTO t VALUES (1)", SqlDialect::Sqlite));
+        assert!(!simple(
+            "INSERT OR IGNORE INTO t VALUES (1)",
+            SqlDialect::Sqlite
+        ));
         assert!(simple("SELECT a FROM t WHERE b OR c", SqlDialect::Sqlite));
         // Prose goes through `analyze`, which always parses.
         let prose = analyze("select from cache for {}", SqlDialect::Postgres);
