@@ -6,14 +6,18 @@
 
 mod cross_service_db_access;
 mod distributed_transaction;
+mod dual_write;
 mod duplicated_reference_data;
+mod missing_idempotency;
 mod shared_database;
 #[cfg(test)]
 mod tests;
 
 pub use cross_service_db_access::CrossServiceDbAccess;
 pub use distributed_transaction::DistributedTransaction;
+pub use dual_write::DualWrite;
 pub use duplicated_reference_data::DuplicatedReferenceData;
+pub use missing_idempotency::MissingIdempotency;
 pub use shared_database::SharedDatabase;
 
 use serde::Serialize;
@@ -27,6 +31,8 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &CrossServiceDbAccess,
     &DistributedTransaction,
     &DuplicatedReferenceData,
+    &MissingIdempotency,
+    &DualWrite,
 ];
 
 /// A rule: an id (kebab-case, used everywhere: config, output, `explain`), its documentation,

@@ -886,9 +886,10 @@ impl Extractor<'_> {
                     broker: Broker::Wrapper,
                     destination,
                 },
-                range,
+                range.clone(),
                 key,
             );
+            self.wrapper_call(name, receiver, range, key);
             return;
         }
         if PLUMBING.contains(&name)
@@ -896,6 +897,25 @@ impl Extractor<'_> {
         {
             return;
         }
+        self.push_effect(
+            EffectKind::Call {
+                name: name.to_owned(),
+                receiver,
+            },
+            range,
+            key,
+        );
+    }
+
+    /// A publisher wrapper is also a call (same span), so that the rules can follow it into
+    /// a project function and see whether it publishes or writes an outbox row.
+    fn wrapper_call(
+        &mut self,
+        name: &str,
+        receiver: Option<String>,
+        range: Range<usize>,
+        key: usize,
+    ) {
         self.push_effect(
             EffectKind::Call {
                 name: name.to_owned(),
@@ -1064,9 +1084,12 @@ impl Extractor<'_> {
                     broker,
                     destination,
                 },
-                range,
+                range.clone(),
                 key,
             );
+            if broker == Broker::Wrapper {
+                self.wrapper_call(&method, receiver, range, key);
+            }
             return;
         }
 
@@ -1195,6 +1218,23 @@ impl Extractor<'_> {
             );
             return;
         }
+        // `sqlx::query(..).execute(&pool)`, `client.execute("UPDATE ..", ..)`: the SQL is
+        // recorded as a query; the method is no call into the project.
+        if is_sql_execution(call, &method) {
+            return;
+        }
+        // `mailer.send(email)`: a message leaves the service (`send` is plumbing elsewhere).
+        if method == "send" && receiver_lower.as_deref().is_some_and(is_mail_sender) {
+            self.push_effect(
+                EffectKind::Call {
+                    name: method,
+                    receiver,
+                },
+                range,
+                key,
+            );
+            return;
+        }
         self.call_effect(&method, receiver, &call.args, range, key);
     }
 
@@ -1291,7 +1331,12 @@ impl Extractor<'_> {
                 "delete" | "delete_many" | "delete_by_id" => StatementEffect::Delete,
                 _ => return None,
             };
-            return Some((segs.join("::"), effect));
+            // `diesel::insert_into(orders)`: the table names what the write touches.
+            let api = match root.args.first().and_then(orm_target_table) {
+                Some(table) => format!("{}({table})", segs.join("::")),
+                None => segs.join("::"),
+            };
+            return Some((api, effect));
         }
         // sea-orm active models: `order.insert(&db)`, `model.save(&txn)`.
         if matches!(method, "insert" | "save" | "update" | "delete")
@@ -1454,6 +1499,74 @@ fn is_publisher_name(name: &str) -> bool {
         || name.starts_with("send_command")
         || name.starts_with("dispatch_event")
         || name.starts_with("produce_")
+}
+
+/// A database driver running SQL: `execute`/`fetch*` on a `query(..)`/`query!(..)` chain, or
+/// with a literal or `CONST` SQL first argument.
+fn is_sql_execution(call: &ExprMethodCall, method: &str) -> bool {
+    const RUNS: &[&str] = &[
+        "execute",
+        "execute_many",
+        "fetch",
+        "fetch_all",
+        "fetch_many",
+        "fetch_one",
+        "fetch_optional",
+        "query",
+        "query_one",
+        "query_opt",
+        "batch_execute",
+        "simple_query",
+    ];
+    if !RUNS.contains(&method) {
+        return false;
+    }
+    let sql_argument = call.args.first().is_some_and(|a| match a {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(_), ..
+        }) => true,
+        Expr::Path(p) => p.path.segments.last().is_some_and(|s| {
+            let name = s.ident.to_string();
+            name.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        }),
+        _ => false,
+    });
+    let mut methods = Vec::new();
+    let sql_chain = match chain_root(&call.receiver, &mut methods) {
+        Expr::Call(c) => {
+            matches!(c.func.as_ref(), Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident.to_string().starts_with("query") || s.ident == "sql_query" || s.ident == "raw_sql"))
+        }
+        Expr::Macro(m) => m
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident.to_string().starts_with("query")),
+        _ => false,
+    };
+    sql_argument || sql_chain
+}
+
+/// Receivers that send e-mail or text messages (`mailer`, `smtp`, `sms_client`).
+fn is_mail_sender(receiver: &str) -> bool {
+    ["mail", "smtp", "sms", "twilio", "sendgrid", "ses_client"]
+        .iter()
+        .any(|w| receiver.contains(w))
+}
+
+/// The table a diesel statement targets: `orders::table`, `orders::table.find(id)`, `orders`
+/// (from `dsl::*`), `schema::orders::table`.
+fn orm_target_table(arg: &Expr) -> Option<String> {
+    let mut methods = Vec::new();
+    let Expr::Path(p) = chain_root(arg, &mut methods) else {
+        return None;
+    };
+    let segs = path_segments(&p.path);
+    let mut names = segs.iter().rev().filter(|s| *s != "table");
+    let name = names.next()?;
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        .then(|| name.clone())
 }
 
 /// The topic expression of a `FutureRecord::to(topic)` (possibly followed by builder calls).
