@@ -241,8 +241,10 @@ fn sent_description(behaviour: &Behaviour<'_>, f: usize, effect: &Effect) -> Opt
             broker,
             destination,
         } => {
-            if !behaviour.publish_delegates(f, effect).is_empty() {
-                // A project wrapper: judged where it really publishes (or writes the outbox).
+            let delegates = behaviour.publish_delegates(f, effect);
+            // A project wrapper is a publish when its body publishes (not when it writes an
+            // outbox row); reported here, at the call, rather than inside the wrapper.
+            if !delegates.is_empty() && !delegates_publish(behaviour, &delegates) {
                 return None;
             }
             Some(match destination {
@@ -271,6 +273,18 @@ fn sent_description(behaviour: &Behaviour<'_>, f: usize, effect: &Effect) -> Opt
         }
         _ => None,
     }
+}
+
+/// Some function reached from a wrapper's definitions publishes to a broker.
+fn delegates_publish(behaviour: &Behaviour<'_>, delegates: &[usize]) -> bool {
+    delegates.iter().any(|&d| {
+        behaviour.reachable(d, CALL_DEPTH).iter().any(|&(g, _)| {
+            behaviour.function(g).effects.iter().any(|e| {
+                matches!(e.kind, EffectKind::Publish { .. })
+                    && behaviour.publish_delegates(g, e).is_empty()
+            })
+        })
+    })
 }
 
 /// The publish sits before a commit of the same function, or inside a transaction closure.

@@ -946,6 +946,18 @@ impl Extractor<'_> {
             return;
         }
 
+        // `tx.commit()`: the end of a database transaction (`let _ =` throws its result away).
+        if method == "commit"
+            && call.args.is_empty()
+            && receiver_lower
+                .as_deref()
+                .is_some_and(|r| r == "tx" || r.contains("txn") || r.contains("transaction"))
+        {
+            let discarded = self.flow.discarded.contains(&key);
+            self.push_effect(EffectKind::Commit { discarded }, range, key);
+            return;
+        }
+
         // HTTP calls to other services.
         if let Some(http) = HttpMethod::parse(&method).filter(|m| m.is_mutating()) {
             if call.args.len() == 1
