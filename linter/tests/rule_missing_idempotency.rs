@@ -484,3 +484,32 @@ fn tests_are_not_judged() {
     );
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn an_actix_actor_handler_is_not_a_message_handler() {
+    let main = r#"
+use actix::prelude::*;
+
+struct Recorder { pool: sqlx::PgPool }
+impl Actor for Recorder { type Context = Context<Self>; }
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Visit(String);
+
+impl Handler<Visit> for Recorder {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, visit: Visit, _: &mut Context<Self>) -> Self::Result {
+        let pool = self.pool.clone();
+        Box::pin(async move {
+            sqlx::query("INSERT INTO visits (path) VALUES ($1)").bind(visit.0).execute(&pool).await.ok();
+        })
+    }
+}
+
+#[actix_web::main]
+async fn main() {}
+"#;
+    let found = one_service(&["actix", "actix-web", "sqlx"], &[("src/main.rs", main)]);
+    assert!(found.is_empty(), "{found:?}");
+}

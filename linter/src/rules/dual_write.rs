@@ -20,6 +20,8 @@
 //! - the relay itself: code that selects unsent outbox rows (usually `FOR UPDATE SKIP
 //!   LOCKED`), publishes them and marks or deletes them;
 //! - writes only to bookkeeping tables (inbox, processed messages, idempotency keys);
+//! - publishes on an error path (`Err` arms, `map_err` closures): dead letters and failure
+//!   events about work that did not happen;
 //! - test code.
 //!
 //! The message names the write and the publish and says when it is worse: when the publish
@@ -179,7 +181,7 @@ impl Rule for DualWrite {
                 if discarded_commit {
                     worse.push("`let _ = tx.commit()` throws the commit's result away".to_owned());
                 }
-                if !effect.propagates && effect.context == PathContext::Normal {
+                if !effect.propagates {
                     worse.push(format!(
                         "its error is not propagated with `?`, so a failed {} is only logged \
                          or ignored",
@@ -233,7 +235,8 @@ impl Rule for DualWrite {
 /// "publishes to `x` (Kafka)" / "calls `POST /refunds` on `payments_url`", for effects that
 /// leave the service; `None` for everything else.
 fn sent_description(behaviour: &Behaviour<'_>, f: usize, effect: &Effect) -> Option<String> {
-    if effect.context == PathContext::Deferred {
+    // Error paths publish failures and dead letters about work that did not happen.
+    if effect.context != PathContext::Normal {
         return None;
     }
     match &effect.kind {

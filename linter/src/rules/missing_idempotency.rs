@@ -88,10 +88,13 @@ use crate::rules::{Finding, Related, Rule, RuleContext};
 
 pub struct MissingIdempotency;
 
-const HELP: &str = "record the message id (or the request's `Idempotency-Key`) in an inbox / \
-                    processed-messages table in the same transaction as the write, with \
-                    `ON CONFLICT DO NOTHING`, and skip the message when it was already there \
-                    (or claim the id with Redis `SET NX`)";
+const MESSAGE_HELP: &str = "record the message id in an inbox / processed-messages table in the \
+                            same transaction as the write, with `ON CONFLICT DO NOTHING`, and \
+                            skip the message when it was already there (or claim the id with \
+                            Redis `SET NX`)";
+
+const POST_HELP: &str = "require an `Idempotency-Key` header, store it with the result in the \
+                         same transaction as the write, and answer a retry with the stored result";
 
 /// How many writes a message lists before "and N more".
 const LISTED: usize = 4;
@@ -159,9 +162,11 @@ impl Rule for MissingIdempotency {
                 handlers.push((f, Judged::Post));
             }
         }
-        handlers.retain(|(f, _)| {
-            let function = behaviour.function(*f);
-            !cx.is_test(function.span) && !behaviour.services_of(*f).is_empty()
+        handlers.retain(|&(f, judged)| {
+            let function = behaviour.function(f);
+            !cx.is_test(function.span)
+                && !behaviour.services_of(f).is_empty()
+                && (matches!(judged, Judged::Post) || takes_broker_messages(cx, &behaviour, f))
         });
         let handler_set: HashSet<usize> = handlers.iter().map(|(f, _)| *f).collect();
         let scopes: HashMap<usize, Vec<Reached>> = handlers
@@ -220,6 +225,46 @@ impl Rule for MissingIdempotency {
             }
         }
     }
+}
+
+/// Broker client crates: a `Handler` trait impl is a message handler only next to one (an
+/// actix actor's `Handler::handle` is an in-process message).
+const BROKER_CRATES: &[&str] = &[
+    "rdkafka",
+    "lapin",
+    "async_nats",
+    "nats",
+    "aws_sdk_sqs",
+    "rusoto_sqs",
+    "redis",
+    "fred",
+    "pulsar",
+    "fe2o3_amqp",
+    "amqprs",
+    "kafka",
+    "rskafka",
+];
+
+/// The handler consumes, takes a broker message type, or sits in a service with a broker
+/// client.
+fn takes_broker_messages(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>, f: usize) -> bool {
+    let function = behaviour.function(f);
+    let consumes = function
+        .effects
+        .iter()
+        .any(|e| matches!(e.kind, EffectKind::Consume { .. }));
+    if consumes || function.impl_trait.is_none() {
+        return true;
+    }
+    behaviour.services_of(f).iter().any(|s| {
+        cx.model.service(*s).crates.iter().any(|c| {
+            cx.model
+                .krate(*c)
+                .dependencies
+                .iter()
+                .any(|d| BROKER_CRATES.contains(&d.code_name.as_str()))
+        })
+    })
 }
 
 /// The functions a handler reaches: `CALL_DEPTH` calls deep, and as deep again below every
@@ -530,7 +575,11 @@ impl MissingIdempotency {
             message,
             span: function.span,
             label: "handler without a deduplication guard".to_owned(),
-            help: HELP.to_owned(),
+            help: match judged {
+                Judged::Message(_) => MESSAGE_HELP,
+                Judged::Post => POST_HELP,
+            }
+            .to_owned(),
             related,
             services,
             table: None,
