@@ -513,3 +513,77 @@ async fn main() {}
     let found = one_service(&["actix", "actix-web", "sqlx"], &[("src/main.rs", main)]);
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn set_up_before_the_subscription_is_not_per_message() {
+    let main = r#"
+use rdkafka::consumer::{Consumer, StreamConsumer};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect("postgres://db/app").await?;
+    sqlx::query("INSERT INTO consumer_starts (host) VALUES ($1)").bind("a").execute(&pool).await?;
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    consumer.subscribe(&["orders"])?;
+    loop {
+        let _message = consumer.recv().await?;
+        sqlx::query("UPDATE orders SET status = 'seen' WHERE id = $1").bind(1).execute(&pool).await?;
+    }
+}
+"#;
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", main)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn session_rows_and_typed_idempotency_keys_are_silent() {
+    let login = axum_service("").replace("INSERT INTO orders", "INSERT INTO user_sessions");
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &login)]);
+    assert!(found.is_empty(), "{found:?}");
+
+    let typed = axum_service("").replace(
+        "headers: HeaderMap",
+        "key: axum_extra::TypedHeader<IdempotencyKey>",
+    );
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &typed)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn sea_orm_inbox_entity_is_a_guard() {
+    let handler = |guard: &str| {
+        format!(
+            r#"
+use sea_orm::{{ActiveModelTrait, DatabaseConnection, Set}};
+
+pub async fn on_order_completed(db: &DatabaseConnection, payload: &[u8]) -> anyhow::Result<()> {{
+{guard}
+    let entry = point_entry::ActiveModel {{ points: Set(10), ..Default::default() }};
+    entry.insert(db).await?;
+    Ok(())
+}}
+"#
+        )
+    };
+    let deps = &["rdkafka", "sea-orm", "sqlx", "tokio"];
+    let found = one_service(
+        deps,
+        &[
+            ("src/main.rs", KAFKA_LOOP),
+            ("src/handler.rs", &handler("")),
+        ],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    let guard = r#"    inbox_message::ActiveModel { id: Set(payload.to_vec()), ..Default::default() }
+        .insert(db)
+        .await?;"#;
+    let found = one_service(
+        deps,
+        &[
+            ("src/main.rs", KAFKA_LOOP),
+            ("src/handler.rs", &handler(guard)),
+        ],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}

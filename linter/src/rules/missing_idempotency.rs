@@ -28,6 +28,8 @@
 //! per-event handler is reported at that handler; a handler called by another is reported
 //! once, at the outermost one. `PUT`, `PATCH` and `DELETE` handlers are not judged (`PUT` and
 //! `DELETE` are idempotent by HTTP semantics, so clients already expect to retry them safely).
+//! Writes to sessions, tokens, audit and log tables are not counted (a duplicate row there
+//! does no harm), and neither is the set-up a consumer loop runs before it subscribes.
 //!
 //! Default level: `warn` (`strict`: `deny`). A guard can live where archlint does not look
 //! (an idempotency middleware layer, a unique constraint the handler relies on), so a finding
@@ -227,6 +229,18 @@ impl Rule for MissingIdempotency {
     }
 }
 
+/// Where a consumer loop's per-message part starts: its first subscription or receive (0 for
+/// other functions).
+fn loop_start(function: &crate::model::Function) -> u32 {
+    function
+        .effects
+        .iter()
+        .filter(|e| matches!(e.kind, EffectKind::Consume { .. }))
+        .map(|e| e.span.start)
+        .min()
+        .unwrap_or(0)
+}
+
 /// Broker client crates: a `Handler` trait impl is a message handler only next to one (an
 /// actix actor's `Handler::handle` is an in-process message).
 const BROKER_CRATES: &[&str] = &[
@@ -285,6 +299,7 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
     };
     let mut seen: HashSet<usize> = HashSet::from([root]);
     let mut queue: VecDeque<(usize, usize, usize)> = VecDeque::from([(root, CALL_DEPTH, root)]);
+    let root_from = loop_start(behaviour.function(root));
     while let Some((f, budget, branch)) = queue.pop_front() {
         if budget == 0 {
             continue;
@@ -293,6 +308,9 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
             let EffectKind::Call { name, receiver } = &effect.kind else {
                 continue;
             };
+            if f == root && effect.span.start < root_from {
+                continue;
+            }
             for callee in behaviour.resolve_call(f, name, receiver.as_deref()) {
                 if !same_service(callee) || !seen.insert(callee) {
                     continue;
@@ -323,6 +341,17 @@ fn join_plain(items: &[String]) -> String {
     }
 }
 
+/// Tables whose duplicate rows do no harm: sessions, tokens, audit and log rows.
+fn is_harmless_table(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["session", "token", "audit", "nonce", "otp", "login"]
+        .iter()
+        .any(|w| name.contains(w))
+        || name.ends_with("_log")
+        || name.ends_with("_logs")
+        || name == "logs"
+}
+
 /// A query's written table, for messages: the first written one, else the first one.
 fn written_table(query: &SqlQuery) -> Option<String> {
     query
@@ -347,6 +376,17 @@ impl MissingIdempotency {
         // Start of the first upsert in the body: writes after it are claimed by it.
         let mut claimed_from: Option<u32> = None;
         let mut found: Vec<Write> = Vec::new();
+        // A typed `Idempotency-Key` extractor (`TypedHeader<IdempotencyKey>`).
+        if function
+            .param_types
+            .iter()
+            .any(|t| t.to_ascii_lowercase().contains("idempot"))
+        {
+            guarded = true;
+        }
+        // In a consumer loop, the set-up before the first subscription runs once, not per
+        // message.
+        let from = loop_start(function);
         for query in behaviour.queries_of(f) {
             if !cx.certain_enough(query.certainty) {
                 continue;
@@ -364,6 +404,9 @@ impl MissingIdempotency {
                     }
                     StatementEffect::Insert | StatementEffect::RelativeUpdate => {
                         let table = written_table(query).unwrap_or_default();
+                        if is_harmless_table(&table) || query.span.start < from {
+                            continue;
+                        }
                         let what = match effect {
                             StatementEffect::RelativeUpdate => {
                                 format!("relative `{statement} {table}`")
@@ -420,6 +463,9 @@ impl MissingIdempotency {
                         guarded = true;
                         continue;
                     }
+                    if table.as_ref().is_some_and(|t| is_harmless_table(&t.name)) {
+                        continue;
+                    }
                     match write {
                         StatementEffect::Upsert => {
                             claimed_from = Some(
@@ -469,7 +515,7 @@ impl MissingIdempotency {
                 }
                 _ => continue,
             };
-            if effect.context != crate::model::PathContext::Normal {
+            if effect.context != crate::model::PathContext::Normal || effect.span.start < from {
                 continue;
             }
             found.push(Write {

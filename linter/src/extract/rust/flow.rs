@@ -1344,7 +1344,15 @@ impl Extractor<'_> {
                 _ => return None,
             };
             // `diesel::insert_into(orders)`: the table names what the write touches.
-            let api = match root.args.first().and_then(orm_target_table) {
+            // sea-orm `processed_message::Entity::insert(..)`: the entity's module.
+            let entity_module = (segs.len() >= 3 && segs[segs.len() - 2] == "Entity")
+                .then(|| segs[segs.len() - 3].clone());
+            let api = match root
+                .args
+                .first()
+                .and_then(orm_target_table)
+                .or(entity_module)
+            {
                 Some(table) => format!("{}({table})", segs.join("::")),
                 None => segs.join("::"),
             };
@@ -1366,7 +1374,20 @@ impl Extractor<'_> {
                     "update" => StatementEffect::AbsoluteUpdate,
                     _ => StatementEffect::Delete,
                 };
-                return Some((format!("sea_orm `{method}`"), effect));
+                // `processed_message::ActiveModel { .. }.insert(&txn)`: the entity's module.
+                let entity_module = match &*call.receiver {
+                    Expr::Struct(st) => {
+                        let segs = path_segments(&st.path);
+                        (segs.len() >= 2 && segs[segs.len() - 1] == "ActiveModel")
+                            .then(|| segs[segs.len() - 2].clone())
+                    }
+                    _ => None,
+                };
+                let api = match entity_module {
+                    Some(table) => format!("sea_orm {method}({table})"),
+                    None => format!("sea_orm `{method}`"),
+                };
+                return Some((api, effect));
             }
         }
         None
