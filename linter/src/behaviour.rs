@@ -383,3 +383,16 @@ impl Behaviour<'_> {
             .unwrap_or_default()
     }
 }
+
+/// A broker's name, for messages.
+pub fn broker_name(broker: Broker) -> &'static str {
+    match broker {
+        Broker::Kafka => "Kafka",
+        Broker::Amqp => "AMQP",
+        Broker::Nats => "NATS",
+        Broker::Sqs => "SQS",
+        Broker::Sns => "SNS",
+        Broker::Redis => "Redis",
+        Broker::Wrapper => "broker",
+    }
+}

@@ -78,12 +78,12 @@
 use std::collections::HashSet;
 
 use crate::behaviour::{
-    is_dedup_table, is_mutating_operation, is_outbox_table, orm_write_table, Behaviour, CALL_DEPTH,
+    broker_name, is_dedup_table, is_mutating_operation, is_outbox_table, orm_write_table,
+    Behaviour, CALL_DEPTH,
 };
 use crate::model::{
     Access, Effect, EffectKind, PathContext, RemoteProtocol, Span, StatementEffect,
 };
-use crate::rules::missing_idempotency::broker_name;
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
 pub struct DualWrite;

@@ -79,8 +79,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::behaviour::{
-    is_charge_or_send, is_dedup_table, is_outbox_table, orm_write_table, Behaviour, HandlerKind,
-    CALL_DEPTH,
+    broker_name, is_charge_or_send, is_dedup_table, is_outbox_table, orm_write_table, Behaviour,
+    HandlerKind, CALL_DEPTH,
 };
 use crate::config::Level;
 use crate::model::{
@@ -120,18 +120,6 @@ struct Write {
 struct Reached {
     function: usize,
     branch: usize,
-}
-
-pub(crate) fn broker_name(broker: Broker) -> &'static str {
-    match broker {
-        Broker::Kafka => "Kafka",
-        Broker::Amqp => "AMQP",
-        Broker::Nats => "NATS",
-        Broker::Sqs => "SQS",
-        Broker::Sns => "SNS",
-        Broker::Redis => "Redis",
-        Broker::Wrapper => "broker",
-    }
 }
 
 impl Rule for MissingIdempotency {
@@ -180,6 +168,8 @@ impl Rule for MissingIdempotency {
                 .get(&from)
                 .is_some_and(|s| s.iter().any(|r| r.function == to))
         };
+        // A handler function two loops dispatch to is reported once.
+        let mut reported: HashSet<usize> = HashSet::new();
         for &(handler, judged) in &handlers {
             // Judged once, from the outermost handler (a loop reaching a message handler).
             let nested = handlers.iter().any(|&(other, _)| {
@@ -223,6 +213,9 @@ impl Rule for MissingIdempotency {
                 }
             }
             for (at, list) in groups {
+                if !reported.insert(at) {
+                    continue;
+                }
                 out.push(self.finding(cx, &behaviour, handler, judged, at, list));
             }
         }
