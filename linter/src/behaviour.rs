@@ -396,3 +396,41 @@ pub fn broker_name(broker: Broker) -> &'static str {
         Broker::Wrapper => "broker",
     }
 }
+
+/// An HTTP path or operation that asks rather than changes, though it may be sent as a
+/// `POST` (`/search`, `/quotes`, `/validate`, `/token`).
+pub fn is_read_like_operation(operation: &str) -> bool {
+    const ASKS: &[&str] = &[
+        "search",
+        "query",
+        "queries",
+        "quote",
+        "quotes",
+        "validate",
+        "validation",
+        "verify",
+        "price",
+        "prices",
+        "pricing",
+        "estimate",
+        "estimates",
+        "calculate",
+        "check",
+        "lookup",
+        "find",
+        "get",
+        "list",
+        "graphql",
+        "token",
+        "login",
+        "auth",
+        "introspect",
+        "preview",
+        "simulate",
+    ];
+    operation
+        .split('/')
+        .rev()
+        .find(|segment| !segment.is_empty() && !segment.starts_with('{'))
+        .is_some_and(|segment| ASKS.contains(&first_word(segment).as_str()))
+}

@@ -421,3 +421,10 @@ fn a_dead_letter_publish_on_the_error_path_is_silent() {
     let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(body))]);
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn a_post_that_only_asks_is_silent() {
+    let quote = refund_handler("post").replace("/refunds", "/quotes");
+    let found = one_service(HTTP_DEPS, &[("src/main.rs", &quote)]);
+    assert!(found.is_empty(), "{found:?}");
+}

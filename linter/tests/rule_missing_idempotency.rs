@@ -587,3 +587,31 @@ pub async fn on_order_completed(db: &DatabaseConnection, payload: &[u8]) -> anyh
     );
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn absolute_update_with_an_outbox_row_is_silent() {
+    let guardless = axum_service("").replace(
+        r#"    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")"#,
+        r#"    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    sqlx::query("UPDATE orders SET status = 'cancelled' WHERE id = $1").bind(1).execute(&mut *tx).await.map_err(|e| e.to_string())?;
+    sqlx::query("INSERT INTO outbox (topic, payload) VALUES ('orders.cancelled', $1)")"#,
+    );
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &guardless)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn producer_side_deduplication_is_not_a_consumer_guard() {
+    let guard = r#"    let config = aws_config::load_from_env().await;
+    aws_sdk_sqs::Client::new(&config)
+        .send_message()
+        .queue_url("charges.fifo")
+        .message_group_id("charges")
+        .message_deduplication_id(body)
+        .message_body(body)
+        .send()
+        .await?;"#;
+    let found = one_service(SQS_DEPS, &[("src/main.rs", &sqs_consumer(guard))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("publish (SQS)"), "{found:?}");
+}

@@ -78,8 +78,8 @@
 use std::collections::HashSet;
 
 use crate::behaviour::{
-    broker_name, is_dedup_table, is_mutating_operation, is_outbox_table, orm_write_table,
-    Behaviour, CALL_DEPTH,
+    broker_name, is_dedup_table, is_mutating_operation, is_outbox_table, is_read_like_operation,
+    orm_write_table, Behaviour, CALL_DEPTH,
 };
 use crate::model::{
     Access, Effect, EffectKind, PathContext, RemoteProtocol, Span, StatementEffect,
@@ -265,6 +265,9 @@ fn sent_description(behaviour: &Behaviour<'_>, f: usize, effect: &Effect) -> Opt
             match protocol {
                 RemoteProtocol::Http => {
                     let method = method.filter(|m| m.is_mutating())?;
+                    if is_read_like_operation(operation) {
+                        return None;
+                    }
                     Some(format!(
                         "calls `{} {operation}` on `{target}`",
                         method.as_str()

@@ -29,7 +29,8 @@
 //! once, at the outermost one. `PUT`, `PATCH` and `DELETE` handlers are not judged (`PUT` and
 //! `DELETE` are idempotent by HTTP semantics, so clients already expect to retry them safely).
 //! Writes to sessions, tokens, audit and log tables are not counted (a duplicate row there
-//! does no harm), and neither is the set-up a consumer loop runs before it subscribes.
+//! does no harm), nor are outbox rows (a duplicate event is the consumers' to drop), nor the
+//! set-up a consumer loop runs before it subscribes.
 //!
 //! Default level: `warn` (`strict`: `deny`). A guard can live where archlint does not look
 //! (an idempotency middleware layer, a unique constraint the handler relies on), so a finding
@@ -79,8 +80,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::behaviour::{
-    broker_name, is_charge_or_send, is_dedup_table, is_outbox_table, orm_write_table, Behaviour,
-    HandlerKind, CALL_DEPTH,
+    broker_name, is_charge_or_send, is_dedup_table, is_outbox_table, is_read_like_operation,
+    orm_write_table, Behaviour, HandlerKind, CALL_DEPTH,
 };
 use crate::config::Level;
 use crate::model::{
@@ -397,19 +398,18 @@ impl MissingIdempotency {
                     }
                     StatementEffect::Insert | StatementEffect::RelativeUpdate => {
                         let table = written_table(query).unwrap_or_default();
-                        if is_harmless_table(&table) || query.span.start < from {
+                        let event_row = is_outbox_table(&crate::model::TableName {
+                            schema: None,
+                            name: table.clone(),
+                        });
+                        // An outbox row per retry is a duplicate event, which consumers
+                        // deduplicate; the handler's own data is what counts here.
+                        if event_row || is_harmless_table(&table) || query.span.start < from {
                             continue;
                         }
                         let what = match effect {
                             StatementEffect::RelativeUpdate => {
                                 format!("relative `{statement} {table}`")
-                            }
-                            _ if is_outbox_table(&crate::model::TableName {
-                                schema: None,
-                                name: table.clone(),
-                            }) =>
-                            {
-                                format!("`{statement} INTO {table}` (one more event each time)")
                             }
                             _ => format!("`{statement} INTO {table}`"),
                         };
@@ -431,7 +431,21 @@ impl MissingIdempotency {
                 }
                 EffectKind::Call { name, receiver } => {
                     let lower = name.to_ascii_lowercase();
-                    if ["idempot", "dedup", "processed", "inbox", "already_"]
+                    // SQS FIFO `message_deduplication_id` deduplicates what this service sends.
+                    let producer_side = lower.contains("deduplication_id");
+                    if !producer_side
+                        && [
+                            "idempot",
+                            "dedup",
+                            "processed",
+                            "inbox",
+                            "already_",
+                            "duplicate",
+                            "_seen",
+                            "seen_",
+                            "claim",
+                            "handled",
+                        ]
                         .iter()
                         .any(|w| lower.contains(w))
                     {
@@ -492,7 +506,9 @@ impl MissingIdempotency {
                     target,
                 } => {
                     let counts = match protocol {
-                        RemoteProtocol::Http => *method == Some(HttpMethod::Post),
+                        RemoteProtocol::Http => {
+                            *method == Some(HttpMethod::Post) && !is_read_like_operation(operation)
+                        }
                         RemoteProtocol::Grpc | RemoteProtocol::Client => {
                             is_charge_or_send(operation)
                         }
