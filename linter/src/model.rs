@@ -589,7 +589,8 @@ pub enum EffectKind {
     },
     Publish {
         broker: Broker,
-        /// Topic, subject, exchange/routing key or queue, when resolved.
+        /// Topic, subject, exchange/routing key or queue, when resolved. A constant of
+        /// another file is kept as a `{NAME}` hole until the model resolves it.
         destination: Option<String>,
     },
     Consume {
@@ -655,6 +656,55 @@ pub struct TypeDecl {
     pub serde_names: Vec<String>,
 }
 
+/// A `const`/`static` string item.
+#[derive(Debug, Clone, Serialize)]
+pub struct StringConst {
+    pub crate_id: CrateId,
+    pub name: String,
+    pub value: String,
+}
+
+/// An ISO code list a hard-coded list in code copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IsoCodeList {
+    /// ISO 4217 currency codes (`USD`), withdrawn ones included.
+    Currency,
+    /// ISO 3166-1 alpha-2 country codes (`DE`).
+    CountryAlpha2,
+    /// ISO 3166-1 alpha-3 country codes (`DEU`).
+    CountryAlpha3,
+}
+
+/// How a hard-coded list is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReferenceListShape {
+    /// An array, `vec!` or set macro of code literals.
+    List,
+    /// Entries keyed by code literals: an array of tuples (`HashMap::from([("USD", 2), ..])`)
+    /// or a map macro (`phf_map!`, `hashmap!`).
+    Table,
+    /// `match` arms (or `matches!` patterns) on code literals.
+    Match,
+    /// An enum whose variants are the codes (`enum Currency { USD, EUR, .. }`).
+    Enum,
+}
+
+/// A list of ISO codes written out in code: nearly every entry is a code of one ISO list.
+#[derive(Debug, Clone, Serialize)]
+pub struct HardCodedReferenceList {
+    pub crate_id: CrateId,
+    pub kind: IsoCodeList,
+    pub shape: ReferenceListShape,
+    /// Distinct entries that are codes of `kind`.
+    pub codes: usize,
+    /// The first few of them, in source order.
+    pub sample: Vec<String>,
+    /// The whole list (array, macro, `match`, enum).
+    pub span: Span,
+}
+
 /// Everything known about a workspace.
 #[derive(Debug, Default, Serialize)]
 pub struct Model {
@@ -680,8 +730,13 @@ pub struct Model {
     pub routes: Vec<Route>,
     /// Serializable types (events, commands, DTOs), for the event rules.
     pub types: Vec<TypeDecl>,
+    /// Item-level string constants (`const ORDERS_TOPIC: &str = "orders.v1"`), to resolve
+    /// names used from other files.
+    pub string_consts: Vec<StringConst>,
     #[serde(skip)]
     file_index: std::collections::HashMap<Utf8PathBuf, FileId>,
+    /// ISO code lists written out in code.
+    pub hard_coded_lists: Vec<HardCodedReferenceList>,
 }
 
 impl Model {

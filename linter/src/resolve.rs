@@ -50,6 +50,7 @@ pub fn resolve_services(model: &mut Model) {
     assign_migrations(model);
     compute_ownership(model);
     resolve_crate_uses(model);
+    resolve_destination_consts(model);
 }
 
 /// Normalises a service or deployment name for comparison: lower case, `_` as `-`, without
@@ -495,6 +496,69 @@ fn path_reaches(used: &[&str], declared: &str) -> bool {
         )
     });
     is_entity_item && used.len() == declared.len() - 1 && used[..] == declared[..used.len()]
+}
+
+/// Fills `{NAME}` holes in publish and consume destinations with the value of the string
+/// constant `NAME` defined in another file of the same crate, or else of a crate of the same
+/// service. A name defined with two different values there stays a hole.
+fn resolve_destination_consts(model: &mut Model) {
+    use crate::model::EffectKind;
+    if model.string_consts.is_empty() {
+        return;
+    }
+    let mut by_name: HashMap<&str, Vec<(CrateId, &str)>> = HashMap::new();
+    for c in &model.string_consts {
+        by_name
+            .entry(c.name.as_str())
+            .or_default()
+            .push((c.crate_id, c.value.as_str()));
+    }
+    let mut updates: Vec<(usize, usize, String)> = Vec::new();
+    for (f, function) in model.functions.iter().enumerate() {
+        let related: Vec<CrateId> = model
+            .services_of_crate(function.crate_id)
+            .flat_map(|s| s.crates.iter().copied())
+            .collect();
+        for (e, effect) in function.effects.iter().enumerate() {
+            let (EffectKind::Publish {
+                destination: Some(d),
+                ..
+            }
+            | EffectKind::Consume {
+                source: Some(d), ..
+            }) = &effect.kind
+            else {
+                continue;
+            };
+            let Some(name) = d.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else {
+                continue;
+            };
+            let Some(defs) = by_name.get(name) else {
+                continue;
+            };
+            let pick = |filter: &dyn Fn(CrateId) -> bool| {
+                let mut values: Vec<&str> = defs
+                    .iter()
+                    .filter(|(c, _)| filter(*c))
+                    .map(|(_, v)| *v)
+                    .collect();
+                values.dedup();
+                (values.len() == 1).then(|| values[0].to_owned())
+            };
+            let value =
+                pick(&|c| c == function.crate_id).or_else(|| pick(&|c| related.contains(&c)));
+            if let Some(value) = value {
+                updates.push((f, e, value));
+            }
+        }
+    }
+    for (f, e, value) in updates {
+        match &mut model.functions[f].effects[e].kind {
+            EffectKind::Publish { destination, .. } => *destination = Some(value),
+            EffectKind::Consume { source, .. } => *source = Some(value),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

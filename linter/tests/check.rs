@@ -80,6 +80,7 @@ const CLEAN: &[&str] = &[
     "seaorm-own-entities",
     "prepared-statements-not-2pc",
     "reference-data-look-alikes",
+    "iso-list-look-alikes",
 ];
 
 /// Workspaces that break a rule, with the rules they break.
@@ -94,6 +95,7 @@ const POSITIVE: &[(&str, &[&str])] = &[
     ("seaorm-redeclared-entity", &["cross-service-db-access"]),
     ("two-phase-commit", &["distributed-transaction"]),
     ("duplicated-reference-data", &["duplicated-reference-data"]),
+    ("hard-coded-iso-list", &["duplicated-reference-data"]),
 ];
 
 #[test]
@@ -163,15 +165,9 @@ fn sarif_has_the_required_shape() {
         .iter()
         .filter_map(|r| r["id"].as_str())
         .collect();
-    assert_eq!(
-        ids,
-        [
-            "shared-database",
-            "cross-service-db-access",
-            "distributed-transaction",
-            "duplicated-reference-data"
-        ]
-    );
+    let registered: Vec<&str> = archlint::rules::REGISTRY.iter().map(|r| r.id()).collect();
+    assert_eq!(ids, registered);
+    assert!(ids.starts_with(&["shared-database", "cross-service-db-access"]));
     for result in sarif["runs"][0]["results"]
         .as_array()
         .expect("results array")

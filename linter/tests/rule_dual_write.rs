@@ -428,3 +428,34 @@ fn a_post_that_only_asks_is_silent() {
     let found = one_service(HTTP_DEPS, &[("src/main.rs", &quote)]);
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn a_publish_inside_a_transaction_closure_runs_before_commit() {
+    let inside = actix_nats("").replace(
+        r#"    diesel::insert_into(shipments::table)
+        .values(shipments::order_id.eq(7))
+        .execute(&mut conn)
+        .await
+        .ok();"#,
+        r#"    let nats = state.nats.clone();
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        async move {
+            diesel::insert_into(shipments::table)
+                .values(shipments::order_id.eq(7))
+                .execute(conn)
+                .await?;
+            nats.publish("shipments.created", "7".into()).await.ok();
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await
+    .ok();"#,
+    );
+    let found = one_service(NATS_DEPS, &[("src/main.rs", &inside)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("before the transaction commits"),
+        "{found:?}"
+    );
+}

@@ -12,8 +12,8 @@ pub mod sql;
 use camino::Utf8Path;
 
 use crate::model::{
-    Crate, CrateUse, DbConnection, Deployment, EnvLookup, Function, MigrationSet, Model, Note,
-    OrmTable, Route, SqlQuery, TypeDecl,
+    Crate, CrateUse, DbConnection, Deployment, EnvLookup, Function, HardCodedReferenceList,
+    MigrationSet, Model, Note, OrmTable, Route, SqlQuery, StringConst, TypeDecl,
 };
 
 /// What extractors know about the crate a file belongs to.
@@ -40,6 +40,8 @@ pub struct Facts {
     pub functions: Vec<Function>,
     pub routes: Vec<Route>,
     pub types: Vec<TypeDecl>,
+    pub string_consts: Vec<StringConst>,
+    pub hard_coded_lists: Vec<HardCodedReferenceList>,
 }
 
 impl Facts {
@@ -55,5 +57,7 @@ impl Facts {
         model.functions.extend(self.functions);
         model.routes.extend(self.routes);
         model.types.extend(self.types);
+        model.string_consts.extend(self.string_consts);
+        model.hard_coded_lists.extend(self.hard_coded_lists);
     }
 }

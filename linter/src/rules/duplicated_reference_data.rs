@@ -1,7 +1,10 @@
 //! ## What it does
-//! Flags reference data that two or more services each keep in tables of their own: country,
-//! currency, exchange-rate, tax-rate, product-category, language, time-zone and
-//! unit-of-measure lists, instead of reading them from one reference-data service.
+//! Flags reference data that services keep copies of instead of reading it from one
+//! reference-data service: tables of countries, currencies, exchange rates, tax rates, product
+//! categories, languages, time zones or units of measure that two or more services each
+//! create, and lists of ISO currency or country codes written out in a service's code.
+//!
+//! ### Tables
 //!
 //! A table counts when a service's migrations (or a runtime `CREATE TABLE` in its code) create
 //! it and its name, split into words on `_`, is one of these once reference-style prefixes
@@ -34,12 +37,34 @@
 //! others are told to read from it. Tables that several services get from one shared migration
 //! set are a single copy; sharing it is reported by `shared-database`.
 //!
+//! ### Hard-coded code lists
+//!
+//! A list in service code counts when it has at least 8 distinct entries, every entry is a
+//! string literal of two or three upper-case letters (or, for an enum, a unit variant named
+//! `USD` or `Usd`), and at least 90% of them are codes of one ISO list: ISO 4217 currency
+//! codes (withdrawn ones included), ISO 3166-1 alpha-2 or alpha-3 country codes. The codes
+//! come from the data the reference-data service `refdata` serves. Shapes:
+//!
+//! - arrays, slices, `const`/`static` arrays and `vec!`/`hashset!`/`phf_set!`-style macros of
+//!   code literals;
+//! - tables keyed by codes: `HashMap::from([("USD", 2), ..])`, arrays of tuples, structs or
+//!   constructor calls whose first value is a code, `phf_map!`/`hashmap!`/`btreemap!` macros;
+//! - `match` arms and `matches!` patterns on code literals (`"JPY" | "KRW" => 0`), the catch-all
+//!   arm aside;
+//! - enums whose variants are codes (`enum Currency { USD, EUR, .. }`).
+//!
+//! One finding per list, at the list, counting its codes. Short allow-lists (`["USD", "EUR"]`),
+//! HTTP methods, log levels, language codes, other upper-case words, lists in test code, in
+//! crates of no service and in the reference-data service itself are not flagged.
+//!
 //! ## Why is this bad
 //! Every copy drifts: one service learns that Croatia adopted the euro, another still prices in
 //! kuna; one applies the new VAT rate from the first of the month, another a week later; two
 //! services convert the same invoice at different exchange rates. Each team maintains its own
 //! import job, and the discrepancies surface as support tickets and accounting corrections
-//! that no single service can explain.
+//! that no single service can explain. A code list compiled into a service is the same copy
+//! with a release cycle attached: a new currency (`VES`, `ZWG`) or country code is rejected
+//! until someone notices, edits every service and redeploys it.
 //!
 //! ## Example
 //! ```sql
@@ -47,6 +72,20 @@
 //! CREATE TABLE currencies (code CHAR(3) PRIMARY KEY, minor_units SMALLINT NOT NULL);
 //! -- billing/migrations/0001_init.sql
 //! CREATE TABLE currency_codes (iso CHAR(3) PRIMARY KEY, name TEXT NOT NULL);
+//! ```
+//! ```rust,ignore
+//! // orders/src/money.rs
+//! const SUPPORTED_CURRENCIES: &[&str] = &[
+//!     "AUD", "BRL", "CAD", "CHF", "CNY", "EUR", "GBP", "JPY", "KRW", "MXN", "SEK", "USD",
+//! ];
+//!
+//! fn minor_units(currency: &str) -> u32 {
+//!     match currency {
+//!         "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "VND" => 0,
+//!         "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+//!         _ => 2,
+//!     }
+//! }
 //! ```
 //!
 //! ## How to fix
@@ -57,19 +96,29 @@
 //! answers in process (`RefdataClient::currencies()`, `exchange_rates(..)`). For other kinds,
 //! make one service the owner and have the others call it or keep a read-only cache fed by its
 //! events. A service that only needs the codes as foreign keys can store the codes and drop
-//! the table. If a copy is deliberate, record it:
+//! the table. Instead of a hard-coded code list, ask refdata whether a code exists
+//! (`RefdataClient::currency("VES")`) or load the list at start-up and cache it; a service that
+//! supports only some currencies keeps that short list in its configuration. If a copy is
+//! deliberate, record it:
 //! ```toml
 //! [[allow]]
 //! rule = "duplicated-reference-data"
 //! service = "billing"
 //! table = "currency_codes"
 //! reason = "frozen copy for invoices issued before 2024, read-only"
+//!
+//! [[allow]]
+//! rule = "duplicated-reference-data"
+//! path = "orders/src/money.rs"
+//! reason = "minor units of the currencies the card processor settles in, fixed by contract"
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Level;
-use crate::model::{ServiceId, Span, TableName};
+use crate::model::{
+    HardCodedReferenceList, IsoCodeList, ReferenceListShape, ServiceId, Span, TableName,
+};
 use crate::rules::{list_names, Finding, Related, Rule, RuleContext};
 
 pub struct DuplicatedReferenceData;
@@ -281,7 +330,7 @@ impl Rule for DuplicatedReferenceData {
     }
 
     fn summary(&self) -> &'static str {
-        "two or more services keep their own tables of the same reference data (countries, currencies, rates, ...)"
+        "two or more services keep their own tables of the same reference data (countries, currencies, rates, ...), or a service hard-codes ISO currency or country code lists"
     }
 
     fn source(&self) -> &'static str {
@@ -346,6 +395,11 @@ impl Rule for DuplicatedReferenceData {
                     continue;
                 }
                 out.push(self.finding(cx, kind, copy, &others));
+            }
+        }
+        for list in &model.hard_coded_lists {
+            if let Some(finding) = self.hard_coded_list_finding(cx, list) {
+                out.push(finding);
             }
         }
     }
@@ -451,6 +505,65 @@ impl DuplicatedReferenceData {
             table: Some(first_table.to_string()),
             database: None,
         }
+    }
+}
+
+impl DuplicatedReferenceData {
+    /// A code list in the code of a service other than the reference-data service.
+    fn hard_coded_list_finding(
+        &self,
+        cx: &RuleContext<'_>,
+        list: &HardCodedReferenceList,
+    ) -> Option<Finding> {
+        if cx.is_test(list.span) || is_reference_service(&cx.model.krate(list.crate_id).name) {
+            return None;
+        }
+        let services: Vec<&str> = cx
+            .model
+            .services_of_crate(list.crate_id)
+            .map(|s| s.name.as_str())
+            .filter(|name| !is_reference_service(name))
+            .collect();
+        if services.is_empty() {
+            return None;
+        }
+        let (kind, codes) = match list.kind {
+            IsoCodeList::Currency => (Kind::Currency, "ISO 4217 currency codes"),
+            IsoCodeList::CountryAlpha2 => (Kind::Country, "ISO 3166-1 alpha-2 country codes"),
+            IsoCodeList::CountryAlpha3 => (Kind::Country, "ISO 3166-1 alpha-3 country codes"),
+        };
+        let written = match list.shape {
+            ReferenceListShape::List => "in a list",
+            ReferenceListShape::Table => "as the keys of a table",
+            ReferenceListShape::Match => "in `match` patterns",
+            ReferenceListShape::Enum => "as enum variants",
+        };
+        let (noun, verb) = if services.len() == 1 {
+            ("service", "hard-codes")
+        } else {
+            ("services", "hard-code")
+        };
+        let mut sample: Vec<String> = list.sample.iter().map(|c| format!("`{c}`")).collect();
+        if list.codes > list.sample.len() {
+            sample.push("...".into());
+        }
+        let sample = sample.join(", ");
+        Some(Finding {
+            rule: self.id(),
+            level: self.default_level(),
+            message: format!(
+                "{noun} {} {verb} {} {codes} {written} ({sample})",
+                list_names(services.iter().copied()),
+                list.codes
+            ),
+            span: list.span,
+            label: format!("{} codes copied here", kind.noun()),
+            help: kind.help(),
+            related: Vec::new(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            table: None,
+            database: None,
+        })
     }
 }
 

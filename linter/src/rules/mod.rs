@@ -4,6 +4,7 @@
 //! To add a rule: write `rules/<rule_name>.rs` with a unit struct implementing [`Rule`], declare
 //! the module below and add one line to [`REGISTRY`].
 
+mod blocking_saga_step;
 mod cross_service_db_access;
 mod distributed_transaction;
 mod dual_write;
@@ -12,13 +13,16 @@ mod missing_idempotency;
 mod shared_database;
 #[cfg(test)]
 mod tests;
+mod unversioned_event;
 
+pub use blocking_saga_step::BlockingSagaStep;
 pub use cross_service_db_access::CrossServiceDbAccess;
 pub use distributed_transaction::DistributedTransaction;
 pub use dual_write::DualWrite;
 pub use duplicated_reference_data::DuplicatedReferenceData;
 pub use missing_idempotency::MissingIdempotency;
 pub use shared_database::SharedDatabase;
+pub use unversioned_event::UnversionedEvent;
 
 use serde::Serialize;
 
@@ -31,6 +35,8 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &CrossServiceDbAccess,
     &DistributedTransaction,
     &DuplicatedReferenceData,
+    &BlockingSagaStep,
+    &UnversionedEvent,
     &MissingIdempotency,
     &DualWrite,
 ];

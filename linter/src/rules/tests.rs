@@ -1232,3 +1232,190 @@ fn a_services_own_copy_next_to_a_shared_one_names_only_the_other_holders() {
         "service `orders` keeps its own copy of currency reference data (table `currency_codes`), as does service `billing` (`currencies`)"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// duplicated-reference-data: hard-coded code lists
+
+/// A hard-coded list of `codes` codes in `<crate>/src/money.rs`.
+fn hard_coded_list(
+    b: &mut Builder,
+    krate: CrateId,
+    kind: IsoCodeList,
+    shape: ReferenceListShape,
+    codes: usize,
+) -> Span {
+    let name = b.model.krate(krate).name.clone();
+    let file = b.file(&format!("{name}/src/money.rs"), Some(krate));
+    let at = span(file, b.model.hard_coded_lists.len() as u32 + 4);
+    let sample = match kind {
+        IsoCodeList::Currency => ["USD", "EUR", "JPY"],
+        IsoCodeList::CountryAlpha2 => ["US", "DE", "JP"],
+        IsoCodeList::CountryAlpha3 => ["USA", "DEU", "JPN"],
+    };
+    b.model.hard_coded_lists.push(HardCodedReferenceList {
+        crate_id: krate,
+        kind,
+        shape,
+        codes,
+        sample: sample.iter().take(codes).map(|c| c.to_string()).collect(),
+        span: at,
+    });
+    at
+}
+
+#[test]
+fn a_hard_coded_code_list_in_a_service_is_reported_at_the_list() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    b.service(orders);
+    let list = hard_coded_list(
+        &mut b,
+        orders,
+        IsoCodeList::Currency,
+        ReferenceListShape::List,
+        32,
+    );
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let finding = &findings[0];
+    assert_eq!(finding.rule, "duplicated-reference-data");
+    assert_eq!(finding.level, Level::Warn);
+    assert_eq!(finding.span, list);
+    assert_eq!(
+        finding.message,
+        "service `orders` hard-codes 32 ISO 4217 currency codes in a list (`USD`, `EUR`, `JPY`, ...)"
+    );
+    assert_eq!(finding.label, "currency codes copied here");
+    assert!(
+        finding.help.contains("GET /v1/currencies") && finding.help.contains("refdata-client"),
+        "{}",
+        finding.help
+    );
+    assert_eq!(finding.services, ["orders"]);
+    assert_eq!(finding.table, None);
+}
+
+#[test]
+fn every_shape_and_kind_of_code_list_is_named() {
+    for (kind, shape, message, endpoint) in [
+        (
+            IsoCodeList::Currency,
+            ReferenceListShape::Match,
+            "service `orders` hard-codes 17 ISO 4217 currency codes in `match` patterns (`USD`, `EUR`, `JPY`, ...)",
+            "GET /v1/currencies",
+        ),
+        (
+            IsoCodeList::CountryAlpha2,
+            ReferenceListShape::Table,
+            "service `orders` hard-codes 17 ISO 3166-1 alpha-2 country codes as the keys of a table (`US`, `DE`, `JP`, ...)",
+            "GET /v1/countries",
+        ),
+        (
+            IsoCodeList::CountryAlpha3,
+            ReferenceListShape::Enum,
+            "service `orders` hard-codes 17 ISO 3166-1 alpha-3 country codes as enum variants (`USA`, `DEU`, `JPN`, ...)",
+            "GET /v1/countries",
+        ),
+    ] {
+        let mut b = Builder::new();
+        let orders = b.krate("orders", true, &[]);
+        b.service(orders);
+        hard_coded_list(&mut b, orders, kind, shape, 17);
+        let (_, findings) = b.check(&Config::default());
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].message, message);
+        assert!(findings[0].help.contains(endpoint), "{}", findings[0].help);
+    }
+}
+
+#[test]
+fn a_code_list_in_a_shared_library_names_every_service_once() {
+    let mut b = Builder::new();
+    let money = b.krate("money", false, &[]);
+    let orders = b.krate("orders", true, &[money]);
+    let billing = b.krate("billing", true, &[money]);
+    b.service(orders);
+    b.service(billing);
+    hard_coded_list(
+        &mut b,
+        money,
+        IsoCodeList::Currency,
+        ReferenceListShape::Table,
+        12,
+    );
+    let (_, findings) = b.check(&Config::default());
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0].message,
+        "services `orders` and `billing` hard-code 12 ISO 4217 currency codes as the keys of a table (`USD`, `EUR`, `JPY`, ...)"
+    );
+    assert_eq!(findings[0].services, ["orders", "billing"]);
+}
+
+#[test]
+fn code_lists_outside_services_and_in_the_reference_data_service_are_not_copies() {
+    let mut b = Builder::new();
+    // A library no service depends on (a seed tool's helpers).
+    let tools = b.krate("seed-tools", false, &[]);
+    // The reference-data service and its client library.
+    let client = b.krate("refdata-client", false, &[]);
+    let refdata = b.krate("refdata", true, &[]);
+    let orders = b.krate("orders", true, &[client]);
+    b.service(refdata);
+    b.service(orders);
+    for krate in [tools, client, refdata] {
+        hard_coded_list(
+            &mut b,
+            krate,
+            IsoCodeList::Currency,
+            ReferenceListShape::List,
+            30,
+        );
+    }
+    // Test code of a service.
+    let test_file = b.model.add_file(SourceFile {
+        path: "orders/tests/money.rs".into(),
+        crate_id: Some(orders),
+        is_test: true,
+    });
+    b.model.hard_coded_lists.push(HardCodedReferenceList {
+        crate_id: orders,
+        kind: IsoCodeList::Currency,
+        shape: ReferenceListShape::List,
+        codes: 30,
+        sample: vec!["USD".into()],
+        span: span(test_file, 3),
+    });
+    let (model, findings) = b.check(&Config::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+
+    // Judged when the configuration includes tests.
+    let with_tests = Config {
+        include_tests: true,
+        ..Config::default()
+    };
+    let (findings, _) = run(&model, &with_tests);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].span, span(test_file, 3));
+}
+
+#[test]
+fn a_code_list_is_silenced_by_an_exception_on_its_path() {
+    let mut b = Builder::new();
+    let orders = b.krate("orders", true, &[]);
+    b.service(orders);
+    hard_coded_list(
+        &mut b,
+        orders,
+        IsoCodeList::Currency,
+        ReferenceListShape::Match,
+        10,
+    );
+    let config = Config::from_text(
+        "[[allow]]\nrule = \"duplicated-reference-data\"\npath = \"orders/src/money.rs\"\nreason = \"minor units fixed by the processor contract\"\n",
+        camino::Utf8Path::new("archlint.toml"),
+    )
+    .expect("config");
+    let (_, findings) = b.check(&config);
+    assert!(findings.is_empty(), "{findings:#?}");
+}

@@ -6,6 +6,7 @@
 //! compensation closure, behind `?`, or inside `spawn_blocking`.
 
 use super::*;
+use crate::behaviour::is_outbox_table;
 use crate::model::{
     Broker, Effect, EffectKind, EventRole, Function, HttpMethod, PathContext, RemoteProtocol,
     Route, StatementEffect, TypeDecl,
@@ -478,7 +479,10 @@ impl Extractor<'_> {
         let publishes = function
             .effects
             .iter()
-            .any(|e| matches!(e.kind, EffectKind::Publish { .. }));
+            .any(|e| matches!(e.kind, EffectKind::Publish { .. } | EffectKind::OutboxWrite))
+            || self.facts.queries[builder.queries_before..]
+                .iter()
+                .any(|q| q.tables.iter().any(|t| is_outbox_table(&t.table)));
         if !publishes {
             // Constructed names only matter next to a publish.
             function.effects.retain(|e| {
@@ -518,6 +522,44 @@ impl Extractor<'_> {
                 propagates,
                 offloaded,
             });
+        }
+    }
+
+    /// Records a short string literal constant (topic and subject names, header names), for
+    /// uses from other files.
+    pub(super) fn string_const(&mut self, ident: &syn::Ident, expr: &Expr) {
+        if let Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) = expr
+        {
+            let value = lit.value();
+            if value.len() <= 120 && !value.contains(char::is_whitespace) {
+                self.facts.string_consts.push(crate::model::StringConst {
+                    crate_id: self.cx.krate.id,
+                    name: ident.to_string(),
+                    value,
+                });
+            }
+        }
+    }
+
+    /// A destination argument: its value, or `{NAME}` for a constant defined elsewhere.
+    fn destination(&mut self, expr: &Expr) -> Option<String> {
+        if let Some(resolved) = self.resolve(expr) {
+            return Some(resolved.text);
+        }
+        let mut inner = expr;
+        while let Expr::Reference(r) = inner {
+            inner = &r.expr;
+        }
+        match inner {
+            Expr::Path(p) => {
+                let last = p.path.segments.last()?.ident.to_string();
+                last.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    .then(|| format!("{{{last}}}"))
+            }
+            _ => None,
         }
     }
 
@@ -587,6 +629,26 @@ impl Extractor<'_> {
             }
             Expr::Struct(s) => {
                 self.constructed_name(&s.path, s.path.span());
+                false
+            }
+            Expr::Path(p) if p.path.segments.len() >= 2 => {
+                // `OrderPlaced::SCHEMA_VERSION`: a version sent with the event.
+                let names_version = p.path.segments.last().is_some_and(|s| {
+                    let name = s.ident.to_string();
+                    name.contains("VERSION") && !name.contains(|c: char| c.is_lowercase())
+                });
+                if names_version {
+                    let range = self.range_of(p.span());
+                    let key = range.start;
+                    self.push_effect(
+                        EffectKind::Event {
+                            name: path_segments(&p.path).join("::"),
+                            role: EventRole::Constructed,
+                        },
+                        range,
+                        key,
+                    );
+                }
                 false
             }
             Expr::Field(f) => {
@@ -813,9 +875,9 @@ impl Extractor<'_> {
         }
         match (tail.as_slice(), last) {
             (["FutureRecord" | "BaseRecord", "to"], _) => {
-                if let Some(topic) = call.args.first().and_then(|a| self.resolve(a)) {
+                if let Some(topic) = call.args.first().and_then(|a| self.destination(a)) {
                     if let Some(builder) = self.flow.stack.last_mut() {
-                        builder.last_record_topic = Some(topic.text);
+                        builder.last_record_topic = Some(topic);
                     }
                 }
             }
@@ -850,6 +912,23 @@ impl Extractor<'_> {
                 // `Event::PaymentFailed(..)`: a tuple variant.
                 self.constructed_name(&func.path, func.span());
             }
+            _ if segs.len() >= 2 && is_pascal(&segs[segs.len() - 2]) && !is_pascal(last) => {
+                // `Envelope::new(..)`: a constructor names the type it builds.
+                let type_path = syn::Path {
+                    leading_colon: None,
+                    segments: func
+                        .path
+                        .segments
+                        .iter()
+                        .take(func.path.segments.len() - 1)
+                        .cloned()
+                        .collect(),
+                };
+                self.constructed_name(&type_path, func.span());
+                if !self.is_external_root(first) {
+                    self.call_effect(last, None, &call.args, range, key);
+                }
+            }
             (["XClient", _], _) => {}
             _ if segs.len() >= 2 && self.is_external_root(first) => {}
             _ => {
@@ -880,7 +959,7 @@ impl Extractor<'_> {
             return;
         }
         if is_publisher_name(name) {
-            let destination = args.first().and_then(|a| self.resolve(a)).map(|r| r.text);
+            let destination = args.first().and_then(|a| self.destination(a));
             self.push_effect(
                 EffectKind::Publish {
                     broker: Broker::Wrapper,
@@ -1028,7 +1107,7 @@ impl Extractor<'_> {
             "send" | "send_result" | "produce" => {
                 let record = call.args.iter().find_map(record_topic);
                 match record {
-                    Some(topic) => Some((Broker::Kafka, self.resolve(topic).map(|r| r.text))),
+                    Some(topic) => Some((Broker::Kafka, self.destination(topic))),
                     None if receiver_has("producer") => {
                         let topic = self
                             .flow
@@ -1041,14 +1120,12 @@ impl Extractor<'_> {
                 }
             }
             "basic_publish" => {
-                let exchange = call.args.first().and_then(|a| self.resolve(a));
-                let key = call.args.iter().nth(1).and_then(|a| self.resolve(a));
+                let exchange = call.args.first().and_then(|a| self.destination(a));
+                let key = call.args.iter().nth(1).and_then(|a| self.destination(a));
                 let destination = match (exchange, key) {
-                    (Some(e), Some(k)) if !e.text.is_empty() => {
-                        Some(format!("{}/{}", e.text, k.text))
-                    }
-                    (_, Some(k)) => Some(k.text),
-                    (Some(e), None) => Some(e.text),
+                    (Some(e), Some(k)) if !e.is_empty() => Some(format!("{e}/{k}")),
+                    (_, Some(k)) => Some(k),
+                    (Some(e), None) => Some(e),
                     _ => None,
                 };
                 Some((Broker::Amqp, destination))
@@ -1059,11 +1136,7 @@ impl Extractor<'_> {
                 Some((Broker::Sqs, None))
             }
             "xadd" | "xadd_map" | "xadd_maxlen" | "xadd_options" => {
-                let stream = call
-                    .args
-                    .first()
-                    .and_then(|a| self.resolve(a))
-                    .map(|r| r.text);
+                let stream = call.args.first().and_then(|a| self.destination(a));
                 Some((Broker::Redis, stream))
             }
             "publish" if call.args.is_empty() && self.has_dependency(&["aws_sdk_sns"]) => {
@@ -1081,11 +1154,7 @@ impl Extractor<'_> {
                 } else {
                     Broker::Wrapper
                 };
-                let destination = call
-                    .args
-                    .first()
-                    .and_then(|a| self.resolve(a))
-                    .map(|r| r.text);
+                let destination = call.args.first().and_then(|a| self.destination(a));
                 Some((broker, destination))
             }
             _ => None,
@@ -1109,11 +1178,11 @@ impl Extractor<'_> {
         let first_string = |s: &mut Self| {
             call.args.first().and_then(|a| match a {
                 Expr::Reference(r) => match r.expr.as_ref() {
-                    Expr::Array(arr) => arr.elems.first().and_then(|e| s.resolve(e)),
-                    other => s.resolve(other),
+                    Expr::Array(arr) => arr.elems.first().and_then(|e| s.destination(e)),
+                    other => s.destination(other),
                 },
-                Expr::Array(arr) => arr.elems.first().and_then(|e| s.resolve(e)),
-                other => s.resolve(other),
+                Expr::Array(arr) => arr.elems.first().and_then(|e| s.destination(e)),
+                other => s.destination(other),
             })
         };
         let consume = match method.as_str() {
@@ -1127,9 +1196,9 @@ impl Extractor<'_> {
                 } else {
                     None
                 };
-                broker.map(|b| (b, first_string(self).map(|r| r.text)))
+                broker.map(|b| (b, first_string(self)))
             }
-            "basic_consume" => Some((Broker::Amqp, first_string(self).map(|r| r.text))),
+            "basic_consume" => Some((Broker::Amqp, first_string(self))),
             "receive_message" if self.has_dependency(&["aws_sdk_sqs", "rusoto_sqs"]) => {
                 Some((Broker::Sqs, None))
             }

@@ -117,7 +117,7 @@ impl Extractor<'_> {
                 self.scan_literals(mac.tokens.clone());
                 return;
             }
-            _ => {}
+            _ => self.iso_list_in_macro(&name, mac, &range),
         }
         // Formatting and logging macros take messages, not SQL.
         let consider_arguments = !FORMATTING_MACROS.contains(&name.as_str());

@@ -9,6 +9,7 @@
 //! last resort scanned for string literals that read as SQL. Test code is skipped.
 
 mod flow;
+mod iso_lists;
 mod macros;
 mod orm;
 mod resolve;
@@ -430,12 +431,14 @@ impl<'a> Extractor<'a> {
                 }
             }
             fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+                self.ex.string_const(&item.ident, &item.expr);
                 self.ex.const_order.push(item.ident.to_string());
                 self.ex
                     .consts
                     .insert(item.ident.to_string(), (*item.expr).clone());
             }
             fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+                self.ex.string_const(&item.ident, &item.expr);
                 self.ex.const_order.push(item.ident.to_string());
                 self.ex
                     .consts
@@ -725,6 +728,8 @@ impl<'a> Extractor<'a> {
         out.functions.extend(facts.functions);
         out.routes.extend(facts.routes);
         out.types.extend(facts.types);
+        out.string_consts.extend(facts.string_consts);
+        out.hard_coded_lists.extend(facts.hard_coded_lists);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1054,6 +1059,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
         self.flow_type(&item.ident, &item.attrs, TypeShape::Enum(item));
+        self.iso_list_in_enum(item);
         visit::visit_item_enum(self, item);
     }
 
@@ -1130,6 +1136,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             Expr::Binary(b) if matches!(b.op, syn::BinOp::AddAssign(_)) => {
                 self.append_to_builder(&b.left, &b.right);
             }
+            Expr::Array(array) => self.iso_list_in_array(array),
+            Expr::Match(m) => self.iso_list_in_match(m),
             _ => {}
         }
         if !self.flow_expr(expr) {

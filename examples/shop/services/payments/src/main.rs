@@ -9,10 +9,19 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+mod currency;
+mod relay;
+
 #[derive(Debug, Deserialize)]
 struct Charge {
     order_id: Uuid,
     amount_cents: i64,
+    #[serde(default = "default_currency")]
+    currency: String,
+}
+
+fn default_currency() -> String {
+    "EUR".to_string()
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow)]
@@ -31,6 +40,12 @@ async fn main() -> anyhow::Result<()> {
         .connect(&std::env::var("DATABASE_URL")?)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
+    let relay_pool = pool.clone();
+    tokio::spawn(async move {
+        if let Err(error) = relay::run(relay_pool).await {
+            tracing::error!(%error, "outbox relay stopped");
+        }
+    });
 
     let app = Router::new()
         .route("/payments", post(charge))
@@ -44,6 +59,14 @@ async fn charge(
     State(pool): State<PgPool>,
     Json(charge): Json<Charge>,
 ) -> Result<(StatusCode, Json<Payment>), StatusCode> {
+    if !currency::is_supported(&charge.currency) {
+        return Err(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    tracing::debug!(
+        currency = %charge.currency,
+        decimals = currency::minor_units(&charge.currency),
+        "charging"
+    );
     let mut tx = pool.begin().await.map_err(internal)?;
     let payment = sqlx::query_as::<_, Payment>(
         r#"INSERT INTO payments (id, order_id, amount_cents)

@@ -5,7 +5,9 @@ use axum::Router;
 use inventory_store::StockRepository;
 use sqlx::postgres::PgPoolOptions;
 
+mod consumer;
 mod dispatch;
+mod fulfilment;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +23,12 @@ async fn main() -> anyhow::Result<()> {
         .connect(&std::env::var("DATABASE_URL")?)
         .await?;
     sqlx::migrate!().run(&pool).await?;
+    let consumer_pool = pool.clone();
+    tokio::spawn(async move {
+        if let Err(error) = consumer::run(consumer_pool).await {
+            tracing::error!(%error, "payment event consumer stopped");
+        }
+    });
 
     let state = AppState {
         stock: StockRepository::new(pool.clone()),

@@ -1,0 +1,4 @@
+CREATE TABLE processed_messages (
+    message_id   UUID PRIMARY KEY,
+    processed_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);

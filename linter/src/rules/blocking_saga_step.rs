@@ -1,0 +1,221 @@
+//! ## What it does
+//! Flags blocking I/O on the async runtime inside the code that keeps data consistent across
+//! services: message handlers (rdkafka, lapin, async-nats, SQS and Redis-stream consumers and
+//! the functions they dispatch to), saga orchestrators (an async function that makes two or
+//! more mutating calls to other services) and saga step objects (`execute`/`compensate`
+//! methods of a step trait).
+//!
+//! Blocking calls: `reqwest::blocking`, `ureq`, `std::thread::sleep`, diesel on a sync
+//! connection (`PgConnection::establish`, `.load(&mut conn)` without diesel-async), the sync
+//! `postgres` crate and `rusqlite`. The call is located where it is made, which may be a
+//! helper the handler calls (followed up to three calls deep); the message names the handler.
+//!
+//! Not flagged: the same calls inside a closure given to `tokio::task::spawn_blocking`,
+//! `block_in_place`, `actix_web::web::block`, deadpool's `interact` or tokio-rusqlite's
+//! `call`; helpers reached only through such a closure; and blocking code outside handlers,
+//! sagas and steps (start-up code, CLI tools, sync services).
+//!
+//! ## Why is this bad
+//! An async runtime runs many tasks on a few worker threads. A handler that sleeps or waits
+//! for a blocking HTTP call or database query holds its worker thread for the whole wait: the
+//! other consumers, the broker heartbeats and the HTTP server on that thread stall with it.
+//! Under load the broker sees slow consumers and rebalances or redelivers messages, and saga
+//! timeouts fire for steps that actually succeeded, which triggers compensations for work that
+//! is done: the inconsistencies the saga was meant to prevent.
+//!
+//! ## Example
+//! ```rust,ignore
+//! async fn handle_payment_failed(msg: &BorrowedMessage<'_>) -> anyhow::Result<()> {
+//!     // Blocks the runtime thread until the inventory service answers.
+//!     reqwest::blocking::Client::new()
+//!         .post("http://inventory/stock/release")
+//!         .send()?;
+//!     std::thread::sleep(Duration::from_millis(200)); // back-off
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## How to fix
+//! Use the async client (`reqwest::Client`, `tokio::time::sleep`, sqlx, diesel-async,
+//! tokio-postgres). When a blocking library must be used, move the call off the runtime:
+//! ```rust,ignore
+//! let rows = tokio::task::spawn_blocking(move || {
+//!     let mut conn = pool.get()?;
+//!     stock.filter(sku.eq(&item)).load::<Stock>(&mut conn)
+//! })
+//! .await??;
+//! ```
+
+use std::collections::HashSet;
+
+use crate::behaviour::{Behaviour, HandlerKind, CALL_DEPTH};
+use crate::extract::rust::STEP_METHODS;
+use crate::model::{EffectKind, Function, HttpMethod, RemoteProtocol};
+use crate::rules::{Finding, Related, Rule, RuleContext};
+
+pub struct BlockingSagaStep;
+
+const HELP: &str = "use the async API (reqwest::Client, tokio::time::sleep, sqlx, diesel-async, \
+                    tokio-postgres) or move the call into tokio::task::spawn_blocking";
+
+/// Why a function is judged: the role the message names.
+fn role_of(behaviour: &Behaviour<'_>, f: usize) -> Option<String> {
+    let function = behaviour.function(f);
+    if !function.is_async {
+        return None;
+    }
+    let steps = function
+        .effects
+        .iter()
+        .filter(|e| match &e.kind {
+            EffectKind::Remote {
+                protocol, method, ..
+            } => match protocol {
+                RemoteProtocol::Http => method.is_some_and(HttpMethod::is_mutating),
+                RemoteProtocol::Grpc | RemoteProtocol::Client => true,
+            },
+            _ => false,
+        })
+        .count();
+    if steps >= 2 {
+        return Some(format!("saga orchestrator `{}`", function.name));
+    }
+    if is_step_method(function) {
+        return Some(format!(
+            "saga step `{}::{}`",
+            function.impl_type.as_deref().unwrap_or("?"),
+            function.name
+        ));
+    }
+    None
+}
+
+fn is_step_method(function: &Function) -> bool {
+    function.impl_trait.is_some()
+        && STEP_METHODS
+            .iter()
+            .any(|(forward, back)| function.name == *forward || function.name == *back)
+        && function
+            .impl_trait
+            .as_deref()
+            .is_some_and(|t| t.contains("Step") || t.contains("Saga") || t.contains("Compensat"))
+}
+
+impl Rule for BlockingSagaStep {
+    fn id(&self) -> &'static str {
+        "blocking-saga-step"
+    }
+
+    fn summary(&self) -> &'static str {
+        "blocking I/O inside an async message handler, saga orchestrator or saga step"
+    }
+
+    fn source(&self) -> &'static str {
+        include_str!("blocking_saga_step.rs")
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
+        let behaviour = Behaviour::new(cx.model);
+        let mut roots: Vec<(usize, String)> = Vec::new();
+        for (f, kind) in behaviour.message_handlers() {
+            if !behaviour.function(f).is_async {
+                continue;
+            }
+            let role = match kind {
+                HandlerKind::Message(_) => {
+                    format!("message handler `{}`", behaviour.function(f).name)
+                }
+                HandlerKind::Http(_) => continue,
+            };
+            roots.push((f, role));
+        }
+        for f in 0..cx.model.functions.len() {
+            if let Some(role) = role_of(&behaviour, f) {
+                if !roots.iter().any(|(r, _)| *r == f) {
+                    roots.push((f, role));
+                }
+            }
+        }
+        let mut reported: HashSet<(u32, u32)> = HashSet::new();
+        for (root, role) in roots {
+            let root_fn = behaviour.function(root);
+            if cx.is_test(root_fn.span) || behaviour.services_of(root).is_empty() {
+                continue;
+            }
+            for (f, depth) in on_runtime(&behaviour, root) {
+                let function = behaviour.function(f);
+                for effect in &function.effects {
+                    let EffectKind::Blocking { api } = &effect.kind else {
+                        continue;
+                    };
+                    if effect.offloaded || cx.is_test(effect.span) {
+                        continue;
+                    }
+                    if !reported.insert((effect.span.file.0, effect.span.start)) {
+                        continue;
+                    }
+                    let place = if depth == 0 {
+                        format!("inside {role}")
+                    } else {
+                        format!("in `{}`, which {role} calls", function.name)
+                    };
+                    let services = behaviour
+                        .services_of(root)
+                        .iter()
+                        .map(|s| cx.service_name(*s).to_owned())
+                        .collect();
+                    let mut related = Vec::new();
+                    if depth > 0 {
+                        related.push(Related {
+                            span: root_fn.span,
+                            label: format!("{role} ({})", cx.location(root_fn.span)),
+                        });
+                    }
+                    out.push(Finding {
+                        rule: self.id(),
+                        level: self.default_level(),
+                        message: format!(
+                            "blocking call `{api}` {place}: it holds an async runtime thread \
+                             for the whole wait"
+                        ),
+                        span: effect.span,
+                        label: "blocks the async runtime".to_owned(),
+                        help: HELP.to_owned(),
+                        related,
+                        services,
+                        table: None,
+                        database: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// `root` and the project functions it calls on the runtime (not through an offloading
+/// closure), with their depth.
+fn on_runtime(behaviour: &Behaviour<'_>, root: usize) -> Vec<(usize, usize)> {
+    let mut seen = vec![(root, 0)];
+    let mut frontier = vec![root];
+    for level in 1..=CALL_DEPTH {
+        let mut next = Vec::new();
+        for &g in &frontier {
+            for effect in &behaviour.function(g).effects {
+                let EffectKind::Call { name, receiver } = &effect.kind else {
+                    continue;
+                };
+                if effect.offloaded {
+                    continue;
+                }
+                for callee in behaviour.resolve_call(g, name, receiver.as_deref()) {
+                    if !seen.iter().any(|(s, _)| *s == callee) {
+                        seen.push((callee, level));
+                        next.push(callee);
+                    }
+                }
+            }
+        }
+        frontier = next;
+    }
+    seen
+}
