@@ -1416,12 +1416,8 @@ impl Extractor<'_> {
             // sea-orm `processed_message::Entity::insert(..)`: the entity's module.
             let entity_module = (segs.len() >= 3 && segs[segs.len() - 2] == "Entity")
                 .then(|| segs[segs.len() - 3].clone());
-            let api = match root
-                .args
-                .first()
-                .and_then(orm_target_table)
-                .or(entity_module)
-            {
+            let table = entity_module.or_else(|| root.args.first().and_then(orm_target_table));
+            let api = match table {
                 Some(table) => format!("{}({table})", segs.join("::")),
                 None => segs.join("::"),
             };
