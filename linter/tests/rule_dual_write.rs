@@ -459,3 +459,34 @@ fn a_publish_inside_a_transaction_closure_runs_before_commit() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_relay_of_an_events_table_is_silent() {
+    let main = r#"
+use lapin::options::BasicPublishOptions;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await?;
+    let conn = lapin::Connection::connect("amqp://mq", Default::default()).await?;
+    let channel = conn.create_channel().await?;
+    loop {
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT id, payload FROM domain_event_log WHERE sent = false LIMIT 10")
+                .fetch_all(&pool)
+                .await?;
+        for (id, payload) in rows {
+            channel
+                .basic_publish("orders", "orders.events", BasicPublishOptions::default(), &payload, Default::default())
+                .await?;
+            sqlx::query("UPDATE domain_event_log SET sent = true WHERE id = $1")
+                .bind(id)
+                .execute(&pool)
+                .await?;
+        }
+    }
+}
+"#;
+    let found = one_service(&["lapin", "sqlx", "tokio"], &[("src/main.rs", main)]);
+    assert!(found.is_empty(), "{found:?}");
+}

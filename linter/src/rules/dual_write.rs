@@ -18,7 +18,8 @@
 //!   (`outbox.add(..)`, `save_to_outbox`) by the same code, in the transaction of the business
 //!   write (transaction helpers that take a closure included), and relayed later;
 //! - the relay itself: code that selects unsent outbox rows (usually `FOR UPDATE SKIP
-//!   LOCKED`), publishes them and marks or deletes them;
+//!   LOCKED`), publishes them and marks or deletes them, also when the outbox is named
+//!   otherwise (an `events` or `pending_messages` table read and updated by the same code);
 //! - writes only to bookkeeping tables (inbox, processed messages, idempotency keys);
 //! - publishes on an error path (`Err` arms, `map_err` closures): dead letters and failure
 //!   events about work that did not happen;
@@ -281,6 +282,14 @@ fn sent_description(behaviour: &Behaviour<'_>, f: usize, effect: &Effect) -> Opt
     }
 }
 
+/// Tables that hold events or messages to send (`events`, `pending_messages`, `event_queue`).
+fn is_event_like(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["event", "message", "outbox", "queue"]
+        .iter()
+        .any(|w| name.contains(w))
+}
+
 /// Some function reached from a wrapper's definitions publishes to a broker.
 fn delegates_publish(behaviour: &Behaviour<'_>, delegates: &[usize]) -> bool {
     delegates.iter().any(|&d| {
@@ -315,10 +324,22 @@ impl DualWrite {
         functions: impl Iterator<Item = usize>,
     ) -> Writes {
         let mut writes = Writes::default();
+        // Event-like tables read and written by the same code: a relay of a differently named
+        // outbox (`SELECT .. FROM events WHERE published = false`, then mark them published).
+        let mut read_events: HashSet<String> = HashSet::new();
+        let mut written_events: HashSet<String> = HashSet::new();
         for f in functions {
             for query in behaviour.queries_of(f) {
                 if !cx.certain_enough(query.certainty) {
                     continue;
+                }
+                for t in query.tables.iter().filter(|t| is_event_like(&t.table.name)) {
+                    let names = if t.access == Access::Read {
+                        &mut read_events
+                    } else {
+                        &mut written_events
+                    };
+                    names.insert(t.table.name.clone());
                 }
                 let outbox = query.tables.iter().any(|t| is_outbox_table(&t.table));
                 if outbox {
@@ -374,6 +395,7 @@ impl DualWrite {
                 }
             }
         }
+        writes.relay |= read_events.intersection(&written_events).next().is_some();
         writes
     }
 
