@@ -629,7 +629,11 @@ impl MissingIdempotency {
             level: self.default_level(),
             message,
             span: function.span,
-            label: "handler without a deduplication guard".to_owned(),
+            label: match judged {
+                Judged::Message(_) => "message handler without a deduplication guard",
+                Judged::Post => "POST handler without an idempotency key",
+            }
+            .to_owned(),
             help: match judged {
                 Judged::Message(_) => MESSAGE_HELP,
                 Judged::Post => POST_HELP,
