@@ -434,3 +434,33 @@ pub fn is_read_like_operation(operation: &str) -> bool {
         .find(|segment| !segment.is_empty() && !segment.starts_with('{'))
         .is_some_and(|segment| ASKS.contains(&first_word(segment).as_str()))
 }
+
+#[cfg(test)]
+mod write_helper_tests {
+    use super::*;
+
+    #[test]
+    fn orm_write_tables() {
+        let table = |api: &str| orm_write_table(api).map(|t| t.name);
+        assert_eq!(
+            table("diesel::insert_into(orders)").as_deref(),
+            Some("orders")
+        );
+        assert_eq!(table("sea_orm `insert`"), None);
+        assert_eq!(table("diesel::update"), None);
+    }
+
+    #[test]
+    fn operations_that_change_or_ask() {
+        assert!(is_mutating_operation("reserve_stock"));
+        assert!(is_mutating_operation("CreateShipment"));
+        assert!(!is_mutating_operation("get_price"));
+        assert!(is_charge_or_send("charge"));
+        assert!(is_charge_or_send("send_email"));
+        assert!(!is_charge_or_send("send_event"));
+        assert!(is_read_like_operation("/v1/products/search"));
+        assert!(is_read_like_operation("/quotes/{}"));
+        assert!(!is_read_like_operation("/refunds"));
+        assert!(!is_read_like_operation(""));
+    }
+}
