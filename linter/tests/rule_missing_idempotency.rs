@@ -615,3 +615,82 @@ fn producer_side_deduplication_is_not_a_consumer_guard() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("publish (SQS)"), "{found:?}");
 }
+
+fn framework_consumer(guard: &str) -> String {
+    format!(
+        r#"
+use rdkafka::consumer::{{Consumer, StreamConsumer}};
+use rdkafka::Message;
+
+#[async_trait::async_trait]
+pub trait EventHandler: Send + Sync {{
+    async fn handle(&self, pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()>;
+}}
+
+pub async fn consume(pool: sqlx::PgPool, handlers: Vec<Box<dyn EventHandler>>) -> anyhow::Result<()> {{
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    consumer.subscribe(&["orders"])?;
+    loop {{
+        let message = consumer.recv().await?;
+        let payload = message.payload().unwrap_or_default();
+{guard}
+        for h in &handlers {{
+            h.handle(&pool, payload).await?;
+        }}
+    }}
+}}
+
+struct Points;
+struct Badges;
+struct Mails;
+struct Stats;
+
+#[async_trait::async_trait]
+impl EventHandler for Points {{
+    async fn handle(&self, pool: &sqlx::PgPool, _: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("UPDATE accounts SET points = points + 1").execute(pool).await?;
+        Ok(())
+    }}
+}}
+#[async_trait::async_trait]
+impl EventHandler for Badges {{
+    async fn handle(&self, pool: &sqlx::PgPool, _: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("INSERT INTO badges (kind) VALUES ('first')").execute(pool).await?;
+        Ok(())
+    }}
+}}
+#[async_trait::async_trait]
+impl EventHandler for Mails {{
+    async fn handle(&self, pool: &sqlx::PgPool, _: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("INSERT INTO mails (kind) VALUES ('first')").execute(pool).await?;
+        Ok(())
+    }}
+}}
+#[async_trait::async_trait]
+impl EventHandler for Stats {{
+    async fn handle(&self, pool: &sqlx::PgPool, _: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("UPDATE stats SET orders = orders + 1").execute(pool).await?;
+        Ok(())
+    }}
+}}
+
+#[tokio::main]
+async fn main() {{}}
+"#
+    )
+}
+
+#[test]
+fn trait_handlers_behind_a_guarded_framework_loop_are_silent() {
+    let guard = r#"        let fresh = sqlx::query("INSERT INTO processed_events (id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(message.offset())
+            .execute(&pool)
+            .await?;
+        if fresh.rows_affected() == 0 { continue; }"#;
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &framework_consumer(guard))]);
+    assert!(found.is_empty(), "{found:?}");
+
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &framework_consumer(""))]);
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert!(found.iter().all(|f| f.contains("`handle`")), "{found:?}");
+}

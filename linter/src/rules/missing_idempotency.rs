@@ -24,6 +24,10 @@
 //! `Nats-Msg-Id`, SQS FIFO deduplication ids) do not make a consumer idempotent and are not
 //! guards.
 //!
+//! A message handler that no consumer loop is seen calling (a `Handler` trait impl invoked
+//! through a trait object by a consumer framework) is not reported when the service guards
+//! messages somewhere else: the framework may check the message id before dispatching.
+//!
 //! One finding per handler function, at its name: a consumer loop that dispatches to a
 //! per-event handler is reported at that handler; a handler called by another is reported
 //! once, at the outermost one. `PUT`, `PATCH` and `DELETE` handlers are not judged (`PUT` and
@@ -85,7 +89,8 @@ use crate::behaviour::{
 };
 use crate::config::Level;
 use crate::model::{
-    Access, Broker, EffectKind, HttpMethod, RemoteProtocol, Span, SqlQuery, StatementEffect,
+    Access, Broker, EffectKind, HttpMethod, RemoteProtocol, ServiceId, Span, SqlQuery,
+    StatementEffect,
 };
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
@@ -169,6 +174,14 @@ impl Rule for MissingIdempotency {
                 .get(&from)
                 .is_some_and(|s| s.iter().any(|r| r.function == to))
         };
+        // Services with a deduplication guard somewhere: a consumer framework that checks
+        // the message id before it dispatches through a trait object.
+        let mut guarded_services: HashSet<ServiceId> = HashSet::new();
+        for f in 0..cx.model.functions.len() {
+            if self.collect(cx, &behaviour, f, &mut Vec::new()) {
+                guarded_services.extend(behaviour.services_of(f).iter().copied());
+            }
+        }
         // A handler function two loops dispatch to is reported once.
         let mut reported: HashSet<usize> = HashSet::new();
         for &(handler, judged) in &handlers {
@@ -198,6 +211,17 @@ impl Rule for MissingIdempotency {
                 .effects
                 .iter()
                 .any(|e| matches!(e.kind, EffectKind::Consume { .. }));
+            // A message handler no loop is seen calling is dispatched by code that may guard
+            // it; with a guard elsewhere in the service, it is given the benefit of the doubt.
+            let dispatched_unseen = matches!(judged, Judged::Message(_)) && !is_loop;
+            if dispatched_unseen
+                && behaviour
+                    .services_of(handler)
+                    .iter()
+                    .any(|s| guarded_services.contains(s))
+            {
+                continue;
+            }
             let mut groups: Vec<(usize, Vec<Write>)> = Vec::new();
             for write in writes {
                 let at = if is_loop {
