@@ -182,11 +182,11 @@ impl Rule for DualWrite {
                 if discarded_commit {
                     worse.push("`let _ = tx.commit()` throws the commit's result away".to_owned());
                 }
+                let noun = if broker_publish { "publish" } else { "call" };
                 if !effect.propagates {
                     worse.push(format!(
-                        "its error is not propagated with `?`, so a failed {} is only logged \
-                         or ignored",
-                        if broker_publish { "publish" } else { "call" }
+                        "its error is not propagated with `?`, so a failed {noun} may only be \
+                         logged while the write stays"
                     ));
                 }
                 let writer_name = &behaviour.function(writer).name;
@@ -199,7 +199,6 @@ impl Rule for DualWrite {
                         function.name
                     )
                 };
-                let noun = if broker_publish { "publish" } else { "call" };
                 let mut message = format!(
                     "{both} without a transactional outbox: a crash or a failed {noun} between \
                      the two leaves the database and the other services out of step"
@@ -218,7 +217,12 @@ impl Rule for DualWrite {
                     level: self.default_level(),
                     message,
                     span: effect.span,
-                    label: "published outside the database transaction".to_owned(),
+                    label: if broker_publish {
+                        "published outside the database transaction"
+                    } else {
+                        "called outside the database transaction"
+                    }
+                    .to_owned(),
                     help: HELP.to_owned(),
                     related: vec![Related {
                         span: write_span,
