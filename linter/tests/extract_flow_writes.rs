@@ -150,3 +150,26 @@ fn main() {}
         );
     }
 }
+
+#[test]
+fn a_kafka_field_sending_a_record_built_earlier_is_a_publish() {
+    let model = model_of(
+        &["axum", "rdkafka", "tokio"],
+        r#"
+async fn announce(&self, id: &str) {
+    let record = rdkafka::producer::FutureRecord::to("orders.placed").key(id).payload(id);
+    self.kafka.send(record, std::time::Duration::from_secs(1)).await.ok();
+}
+fn main() {}
+"#,
+    );
+    let destinations: Vec<Option<&str>> = function(&model, "announce")
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Publish { destination, .. } => Some(destination.as_deref()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(destinations, [Some("orders.placed")]);
+}

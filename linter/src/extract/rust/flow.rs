@@ -1108,7 +1108,9 @@ impl Extractor<'_> {
                 let record = call.args.iter().find_map(record_topic);
                 match record {
                     Some(topic) => Some((Broker::Kafka, self.destination(topic))),
-                    None if receiver_has("producer") => {
+                    None if receiver_has("producer")
+                        || receiver_has("kafka") && self.has_dependency(&["rdkafka"]) =>
+                    {
                         let topic = self
                             .flow
                             .stack
