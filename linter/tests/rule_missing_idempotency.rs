@@ -512,6 +512,12 @@ async fn main() {}
 "#;
     let found = one_service(&["actix", "actix-web", "sqlx"], &[("src/main.rs", main)]);
     assert!(found.is_empty(), "{found:?}");
+    // Also next to a broker client.
+    let found = one_service(
+        &["actix", "actix-web", "sqlx", "rdkafka"],
+        &[("src/main.rs", main)],
+    );
+    assert!(found.is_empty(), "{found:?}");
 }
 
 #[test]

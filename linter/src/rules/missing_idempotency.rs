@@ -288,6 +288,14 @@ fn takes_broker_messages(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>, f: usi
     if consumes || function.impl_trait.is_none() {
         return true;
     }
+    // `fn handle(&mut self, msg: M, ctx: &mut Context<Self>)`: an actor's mailbox.
+    if function
+        .param_types
+        .iter()
+        .any(|t| t == "Context" || t == "ActorContext")
+    {
+        return false;
+    }
     behaviour.services_of(f).iter().any(|s| {
         cx.model.service(*s).crates.iter().any(|c| {
             cx.model
