@@ -81,6 +81,10 @@ const CLEAN: &[&str] = &[
     "prepared-statements-not-2pc",
     "reference-data-look-alikes",
     "iso-list-look-alikes",
+    "block-in-place-in-amqp-handler",
+    "diesel-in-spawn-blocking-sqs-handler",
+    "event-envelope-with-schema-version",
+    "versioned-topic-event",
 ];
 
 /// Workspaces that break a rule, with the rules they break.
@@ -96,6 +100,9 @@ const POSITIVE: &[(&str, &[&str])] = &[
     ("two-phase-commit", &["distributed-transaction"]),
     ("duplicated-reference-data", &["duplicated-reference-data"]),
     ("hard-coded-iso-list", &["duplicated-reference-data"]),
+    ("blocking-diesel-in-sqs-handler", &["blocking-saga-step"]),
+    ("blocking-http-in-amqp-handler", &["blocking-saga-step"]),
+    ("unversioned-event-published", &["unversioned-event"]),
 ];
 
 #[test]

@@ -136,7 +136,7 @@ fn main() {
         "{found:#?}"
     );
     assert!(
-        found[1].contains("diesel `execute` on a sync connection"),
+        found[1].contains("diesel::RunQueryDsl::execute (sync connection)"),
         "{found:#?}"
     );
 }

@@ -50,7 +50,7 @@ use std::collections::HashSet;
 
 use crate::behaviour::{Behaviour, HandlerKind, CALL_DEPTH};
 use crate::extract::rust::STEP_METHODS;
-use crate::model::{EffectKind, Function, HttpMethod, RemoteProtocol};
+use crate::model::{Broker, EffectKind, Function, HttpMethod, RemoteProtocol};
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
 pub struct BlockingSagaStep;
@@ -116,24 +116,25 @@ impl Rule for BlockingSagaStep {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         let behaviour = Behaviour::new(cx.model);
-        let mut roots: Vec<(usize, String)> = Vec::new();
+        // Steps and orchestrators first: a blocking call in a step is reported as the
+        // step's, even when a handler also reaches it.
+        let mut roots: Vec<(usize, String)> = (0..cx.model.functions.len())
+            .filter_map(|f| role_of(&behaviour, f).map(|role| (f, role)))
+            .collect();
         for (f, kind) in behaviour.message_handlers() {
             if !behaviour.function(f).is_async {
                 continue;
             }
+            let name = &behaviour.function(f).name;
             let role = match kind {
-                HandlerKind::Message(_) => {
-                    format!("message handler `{}`", behaviour.function(f).name)
+                HandlerKind::Message(Some(broker)) => {
+                    format!("the {} consumer loop in `{name}`", broker_name(broker))
                 }
+                HandlerKind::Message(None) => format!("message handler `{name}`"),
                 HandlerKind::Http(_) => continue,
             };
-            roots.push((f, role));
-        }
-        for f in 0..cx.model.functions.len() {
-            if let Some(role) = role_of(&behaviour, f) {
-                if !roots.iter().any(|(r, _)| *r == f) {
-                    roots.push((f, role));
-                }
+            if !roots.iter().any(|(r, _)| *r == f) {
+                roots.push((f, role));
             }
         }
         let mut reported: HashSet<(u32, u32)> = HashSet::new();
@@ -155,9 +156,9 @@ impl Rule for BlockingSagaStep {
                         continue;
                     }
                     let place = if depth == 0 {
-                        format!("inside {role}")
+                        format!("in {role}")
                     } else {
-                        format!("in `{}`, which {role} calls", function.name)
+                        format!("in `{}`, called from {role}", function.name)
                     };
                     let services = behaviour
                         .services_of(root)
@@ -189,6 +190,18 @@ impl Rule for BlockingSagaStep {
                 }
             }
         }
+    }
+}
+
+fn broker_name(broker: Broker) -> &'static str {
+    match broker {
+        Broker::Kafka => "Kafka",
+        Broker::Amqp => "AMQP",
+        Broker::Nats => "NATS",
+        Broker::Sqs => "SQS",
+        Broker::Sns => "SNS",
+        Broker::Redis => "Redis",
+        Broker::Wrapper => "message",
     }
 }
 

@@ -12,6 +12,29 @@ use crate::model::{
     Route, StatementEffect, TypeDecl,
 };
 
+/// Where an effect is, computed only when one is recorded: converting a token position to a
+/// byte offset is not free.
+#[derive(Clone, Copy)]
+pub(super) enum At<'a> {
+    /// From the method name to the closing parenthesis.
+    Method(&'a ExprMethodCall),
+    /// From the called path to the closing parenthesis.
+    Call(&'a syn::ExprCall),
+    Bytes(usize, usize),
+}
+
+impl From<Range<usize>> for At<'_> {
+    fn from(range: Range<usize>) -> Self {
+        At::Bytes(range.start, range.end)
+    }
+}
+
+/// Identity of a call node while its file is visited (calls are matched to the `?` or
+/// `.await` applied to them).
+fn node_key<T>(node: &T) -> usize {
+    node as *const T as usize
+}
+
 /// Per-function state while its body is visited.
 pub(super) struct FunctionBuilder {
     pub function: Function,
@@ -38,17 +61,20 @@ pub(super) struct FlowState {
 /// Methods that never matter across services: std plumbing, builders, iterator adapters and
 /// the database calls already recorded as SQL.
 const PLUMBING: &[&str] = &[
+    "acquire",
     "as_deref",
     "as_mut",
     "as_ref",
     "as_str",
     "await",
+    "begin",
     "bind",
     "borrow",
     "build",
     "clone",
     "cloned",
     "collect",
+    "commit",
     "contains",
     "contains_key",
     "context",
@@ -57,10 +83,13 @@ const PLUMBING: &[&str] = &[
     "entry",
     "enumerate",
     "eq",
+    "execute",
+    "execute_many",
     "expect",
     "extend",
     "fetch",
     "fetch_all",
+    "fetch_many",
     "fetch_one",
     "fetch_optional",
     "filter",
@@ -75,6 +104,8 @@ const PLUMBING: &[&str] = &[
     "format",
     "from",
     "get",
+    "get_connection",
+    "get_multiplexed_async_connection",
     "get_mut",
     "header",
     "headers",
@@ -105,11 +136,16 @@ const PLUMBING: &[&str] = &[
     "ok_or_else",
     "or_else",
     "parse",
+    "payload",
     "push",
     "push_str",
+    "query",
+    "query_as",
+    "query_scalar",
     "read",
     "remove",
     "rev",
+    "rollback",
     "send",
     "skip",
     "sort",
@@ -208,6 +244,29 @@ const ERROR_COMBINATORS: &[&str] = &[
     "map_or_else",
 ];
 
+/// Byte range of a function from `fn` to its closing brace, without walking its tokens.
+pub(super) fn fn_range(sig: &syn::Signature, block: &syn::Block) -> Range<usize> {
+    let start = sig.fn_token.span.byte_range().start;
+    let end = block.brace_token.span.close().byte_range().end;
+    start..end.max(start)
+}
+
+/// Where a path starts (its first segment), without walking its tokens.
+fn path_start(path: &syn::Path) -> usize {
+    match (&path.leading_colon, path.segments.first()) {
+        (Some(colon), _) => colon.spans[0].byte_range().start,
+        (None, Some(first)) => first.ident.span().byte_range().start,
+        (None, None) => 0,
+    }
+}
+
+/// Where a path ends (its last segment's name).
+fn path_end(path: &syn::Path) -> usize {
+    path.segments
+        .last()
+        .map_or(0, |s| s.ident.span().byte_range().end)
+}
+
 fn ident_is(ident: &syn::Ident, names: &[&str]) -> bool {
     names.iter().any(|n| ident == n)
 }
@@ -267,13 +326,13 @@ fn chain_keys(expr: &Expr, out: &mut Vec<usize>) {
     loop {
         match expr {
             Expr::MethodCall(m) => {
-                out.push(m.method.span().byte_range().start);
+                out.push(node_key(m));
                 expr = &m.receiver;
             }
             Expr::Await(a) => expr = &a.base,
             Expr::Paren(p) => expr = &p.expr,
             Expr::Call(c) => {
-                out.push(c.func.span().byte_range().start);
+                out.push(node_key(c));
                 return;
             }
             _ => return,
@@ -455,7 +514,8 @@ impl Extractor<'_> {
             impl_trait,
             is_async: sig.asyncness.is_some(),
             span: self.span(self.range_of(sig.ident.span())),
-            body: self.span(item_range),
+            body: self
+                .span(item_range.start.min(self.text.len())..item_range.end.min(self.text.len())),
             trivial_body: is_trivial_body(block),
             param_types: param_types(sig),
             route_attribute: route_attribute(attrs),
@@ -509,11 +569,28 @@ impl Extractor<'_> {
         }
     }
 
-    fn push_effect(&mut self, kind: EffectKind, range: Range<usize>, key: usize) {
+    fn push_effect<'n>(&mut self, kind: EffectKind, at: impl Into<At<'n>>, key: usize) {
         let context = self.context();
         let propagates = self.flow.propagated.contains(&key);
         let offloaded = self.flow.offloaded > 0;
-        let span = self.span(range);
+        let range = match at.into() {
+            At::Method(call) => {
+                let start = call.method.span().byte_range().start;
+                let end = call.paren_token.span.close().byte_range().end;
+                start..end.max(start)
+            }
+            At::Call(call) => {
+                let start = match call.func.as_ref() {
+                    Expr::Path(p) => path_start(&p.path),
+                    _ => call.paren_token.span.open().byte_range().start,
+                };
+                let end = call.paren_token.span.close().byte_range().end;
+                start..end.max(start)
+            }
+            At::Bytes(start, end) => start..end,
+        };
+        let end = range.end.min(self.text.len());
+        let span = self.span(range.start.min(end)..end);
         if let Some(builder) = self.flow.stack.last_mut() {
             builder.function.effects.push(Effect {
                 kind,
@@ -628,7 +705,7 @@ impl Extractor<'_> {
                 true
             }
             Expr::Struct(s) => {
-                self.constructed_name(&s.path, s.path.span());
+                self.constructed_name(&s.path);
                 false
             }
             Expr::Path(p) if p.path.segments.len() >= 2 => {
@@ -638,7 +715,7 @@ impl Extractor<'_> {
                     name.contains("VERSION") && !name.contains(|c: char| c.is_lowercase())
                 });
                 if names_version {
-                    let range = self.range_of(p.span());
+                    let range = path_start(&p.path)..path_end(&p.path);
                     let key = range.start;
                     self.push_effect(
                         EffectKind::Event {
@@ -808,7 +885,7 @@ impl Extractor<'_> {
         }
         let name = path_segments(path).join("::");
         if looks_like_event(&name) || path.segments.len() > 1 && is_pascal(&name) {
-            let range = self.range_of(path.span());
+            let range = path_start(path)..path_end(path);
             let key = range.start;
             self.push_effect(
                 EffectKind::Event {
@@ -821,7 +898,7 @@ impl Extractor<'_> {
         }
     }
 
-    fn constructed_name(&mut self, path: &syn::Path, span: PmSpan) {
+    fn constructed_name(&mut self, path: &syn::Path) {
         let Some(last) = path.segments.last() else {
             return;
         };
@@ -829,7 +906,7 @@ impl Extractor<'_> {
         if !is_pascal(&last) || matches!(last.as_str(), "Ok" | "Err" | "Some" | "None" | "Self") {
             return;
         }
-        let range = self.range_of(span);
+        let range = path_start(path)..path_end(path);
         let key = range.start;
         self.push_effect(
             EffectKind::Event {
@@ -853,9 +930,8 @@ impl Extractor<'_> {
             return;
         };
         let first = segs.first().map(String::as_str).unwrap_or("");
-        let call_range = self.range_of(call.span());
-        let key = self.range_of(call.func.span()).start;
-        let range = call_range.clone();
+        let key = node_key(call);
+        let range = At::Call(call);
         let tail = segs_tail(&segs, 2);
         // Blocking APIs.
         let blocking = match (first, tail.as_slice()) {
@@ -910,7 +986,7 @@ impl Extractor<'_> {
                 && segs[segs.len() - 2].starts_with(|c: char| c.is_ascii_uppercase()) =>
             {
                 // `Event::PaymentFailed(..)`: a tuple variant.
-                self.constructed_name(&func.path, func.span());
+                self.constructed_name(&func.path);
             }
             _ if segs.len() >= 2 && is_pascal(&segs[segs.len() - 2]) && !is_pascal(last) => {
                 // `Envelope::new(..)`: a constructor names the type it builds.
@@ -924,7 +1000,7 @@ impl Extractor<'_> {
                         .cloned()
                         .collect(),
                 };
-                self.constructed_name(&type_path, func.span());
+                self.constructed_name(&type_path);
                 if !self.is_external_root(first) {
                     self.call_effect(last, None, &call.args, range, key);
                 }
@@ -951,7 +1027,7 @@ impl Extractor<'_> {
         name: &str,
         receiver: Option<String>,
         args: &Punctuated<Expr, Token![,]>,
-        range: Range<usize>,
+        range: At<'_>,
         key: usize,
     ) {
         if name.contains("outbox") || receiver.as_deref().is_some_and(|r| r.contains("outbox")) {
@@ -1007,10 +1083,8 @@ impl Extractor<'_> {
 
     fn flow_method_call(&mut self, call: &ExprMethodCall) {
         let method = call.method.to_string();
-        let name_range = self.range_of(call.method.span());
-        let key = name_range.start;
-        let end = self.range_of(call.span()).end;
-        let range = name_range.start..end.max(name_range.end);
+        let key = node_key(call);
+        let range = At::Method(call);
         let receiver = receiver_name(&call.receiver);
         let receiver_lower = receiver.as_deref().map(str::to_ascii_lowercase);
         let receiver_has = |needle: &str| {
@@ -1238,6 +1312,30 @@ impl Extractor<'_> {
                 }
                 return;
             }
+            "get" | "try_get" | "get_timeout"
+                if call.args.len() <= 1
+                    && receiver_has("pool")
+                    && !self.flow.awaited.contains(&key)
+                    && (self.has_dependency(&["r2d2", "r2d2_postgres", "r2d2_sqlite"])
+                        || self.has_dependency(&["diesel"])
+                            && !self.has_dependency(&[
+                                "diesel_async",
+                                "deadpool",
+                                "deadpool_diesel",
+                                "bb8",
+                                "mobc",
+                            ])) =>
+            {
+                // r2d2 waits for a free connection on the calling thread.
+                self.push_effect(
+                    EffectKind::Blocking {
+                        api: format!("r2d2::Pool::{method}"),
+                    },
+                    range,
+                    key,
+                );
+                return;
+            }
             "get" | "get_all" | "typed_get" | "header" | "contains_key" => {
                 let reads_key = call.args.first().is_some_and(|a| match a {
                     Expr::Path(p) => p.path.segments.last().is_some_and(|s| {
@@ -1342,7 +1440,7 @@ impl Extractor<'_> {
             && call.args.len() == 1
             && chain_has_diesel_query(&call.receiver)
         {
-            return Some(format!("diesel `{method}` on a sync connection"));
+            return Some(format!("diesel::RunQueryDsl::{method} (sync connection)"));
         }
         let sql_method = matches!(
             method,
@@ -1356,12 +1454,12 @@ impl Extractor<'_> {
         );
         if sql_method && !call.args.is_empty() {
             if self.has_dependency(&["postgres"]) && !self.has_dependency(&["tokio_postgres"]) {
-                return Some(format!("postgres (sync) `{method}`"));
+                return Some(format!("postgres::Client::{method}"));
             }
             if self.has_dependency(&["rusqlite"])
                 && !self.has_dependency(&["tokio_rusqlite", "deadpool_sqlite", "async_sqlite"])
             {
-                return Some(format!("rusqlite `{method}`"));
+                return Some(format!("rusqlite::Connection::{method}"));
             }
         }
         None

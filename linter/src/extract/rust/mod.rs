@@ -44,7 +44,7 @@ use crate::model::{
 };
 use crate::source::LineIndex;
 
-use flow::{FlowState, TypeShape};
+use flow::{fn_range, FlowState, TypeShape};
 use orm::*;
 use resolve::*;
 use settings::*;
@@ -978,7 +978,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
         self.functions.push(item.sig.ident.to_string());
         self.scopes.push(HashMap::new());
-        let range = self.range_of(item.span());
+        let range = fn_range(&item.sig, &item.block);
         self.enter_function(&item.sig, &item.attrs, &item.block, range, None);
         visit::visit_item_fn(self, item);
         self.exit_function();
@@ -1024,7 +1024,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.migration_up |= in_migration;
         self.functions.push(item.sig.ident.to_string());
         self.scopes.push(HashMap::new());
-        let range = self.range_of(item.span());
+        let range = fn_range(&item.sig, &item.block);
         let impl_trait = self.impl_trait.clone();
         self.enter_function(&item.sig, &item.attrs, &item.block, range, impl_trait);
         visit::visit_impl_item_fn(self, item);
@@ -1040,8 +1040,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         self.functions.push(item.sig.ident.to_string());
         self.scopes.push(HashMap::new());
-        let range = self.range_of(item.span());
         if let Some(block) = &item.default {
+            let range = fn_range(&item.sig, block);
             self.enter_function(&item.sig, &item.attrs, block, range, None);
         }
         visit::visit_trait_item_fn(self, item);
