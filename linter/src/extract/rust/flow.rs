@@ -1041,7 +1041,7 @@ impl Extractor<'_> {
                     broker: Broker::Wrapper,
                     destination,
                 },
-                range.clone(),
+                range,
                 key,
             );
             self.wrapper_call(name, receiver, range, key);
@@ -1064,11 +1064,11 @@ impl Extractor<'_> {
 
     /// A publisher wrapper is also a call (same span), so that the rules can follow it into
     /// a project function and see whether it publishes or writes an outbox row.
-    fn wrapper_call(
+    fn wrapper_call<'n>(
         &mut self,
         name: &str,
         receiver: Option<String>,
-        range: Range<usize>,
+        at: impl Into<At<'n>>,
         key: usize,
     ) {
         self.push_effect(
@@ -1076,7 +1076,7 @@ impl Extractor<'_> {
                 name: name.to_owned(),
                 receiver,
             },
-            range,
+            at,
             key,
         );
     }
@@ -1241,7 +1241,7 @@ impl Extractor<'_> {
                     broker,
                     destination,
                 },
-                range.clone(),
+                range,
                 key,
             );
             if broker == Broker::Wrapper {
