@@ -11,10 +11,10 @@
 //!
 //! Non-idempotent: an `INSERT` without `ON CONFLICT` / `INSERT IGNORE`, a relative update
 //! (`SET qty = qty - $1`, diesel `.set(qty.eq(qty - n))`), a publish to a broker, an HTTP
-//! `POST` to another service, and calls that charge or send (`charge`, `refund`,
-//! `send_email`, `mailer.send(..)`). Absolute updates (`SET status = 'shipped' WHERE id =
-//! $1`), upserts, guarded updates (`WHERE version = $2`) and deletes by key are idempotent and
-//! never flagged.
+//! `POST` to another service (not one that only asks: `/search`, `/quotes`, `/validate`), and
+//! calls that charge or send (`charge`, `refund`, `send_email`, `mailer.send(..)`). Absolute
+//! updates (`SET status = 'shipped' WHERE id = $1`), upserts, guarded updates (`WHERE
+//! version = $2`) and deletes by key are idempotent and never flagged.
 //!
 //! Guards (any of them in the handler or the functions it calls silences it): a look-up or
 //! insert on an inbox / processed-messages / idempotency-keys table, an `ON CONFLICT DO
@@ -30,8 +30,9 @@
 //!
 //! One finding per handler function, at its name: a consumer loop that dispatches to a
 //! per-event handler is reported at that handler; a handler called by another is reported
-//! once, at the outermost one. `PUT`, `PATCH` and `DELETE` handlers are not judged (`PUT` and
-//! `DELETE` are idempotent by HTTP semantics, so clients already expect to retry them safely).
+//! once, at the outermost one. `PUT`, `PATCH` and `DELETE` handlers are not judged: `PUT` and
+//! `DELETE` are idempotent by HTTP semantics and `PATCH` bodies usually set fields to given
+//! values, so their relative writes are a different design question.
 //! Writes to sessions, tokens, audit and log tables are not counted (a duplicate row there
 //! does no harm), nor are outbox rows (a duplicate event is the consumers' to drop), nor the
 //! set-up a consumer loop runs before it subscribes.
