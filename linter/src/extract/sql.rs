@@ -61,6 +61,20 @@ impl SqlAnalysis {
 
 /// Analyses SQL text in the given dialect.
 pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAnalysis {
+    analyze_with(sql, dialect, false)
+}
+
+/// Analyses text known to be SQL because it is handed to a database API (`sqlx::query`,
+/// `query!`, `client.execute`). Simple statements ([`is_simple_statement`]) take their tables
+/// from the keyword scan instead of the parser: the result is the same for every statement the
+/// parser accepts, at a fraction of the cost. A simple statement the parser would reject (a
+/// typo inside a `WHERE` clause) is not reported as unparsable; its tables are still exact.
+/// Text that may be prose goes through [`analyze`], whose parse errors tell SQL from prose.
+pub fn analyze_known_sql(sql: &str, dialect: SqlDialect) -> SqlAnalysis {
+    analyze_with(sql, dialect, true)
+}
+
+fn analyze_with(sql: &str, dialect: SqlDialect, simple_by_scan: bool) -> SqlAnalysis {
     let (prepared, holes) = neutralise(sql);
     let tokens = lex(&prepared);
     let parser_dialect = parser_dialect(dialect);
@@ -87,6 +101,10 @@ pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAnalysis {
                 analysis.scanned.push(statement.range.clone());
                 analysis.tables.extend(found);
             }
+        }
+        if simple_by_scan && is_simple_statement(&prepared, toks, &keyword, dialect) {
+            analysis.tables.extend(scan_tables(&prepared, toks));
+            continue;
         }
         match parse(parser_dialect.as_ref(), text) {
             Ok(parsed) => {
@@ -125,6 +143,73 @@ pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAnalysis {
         .tables
         .dedup_by(|a, b| a.range == b.range && a.access == b.access);
     analysis
+}
+
+/// One `SELECT` (with a `FROM`), `INSERT`, `UPDATE` or `DELETE` without subquery, CTE, set
+/// operation, join, `USING`, `SELECT .. INTO`, function whose arguments use `FROM`,
+/// dialect-specific clause (`INSERT IGNORE`/`OR ..`, `ON DUPLICATE KEY`, `INTERVAL`) or quoting
+/// and parameters the dialect does not have: the keyword scan finds exactly the tables and
+/// accesses the parser finds (checked on every statement of the test corpus by
+/// `the_scan_agrees_with_the_parser_on_simple_statements`).
+fn is_simple_statement(text: &str, toks: &[Tok], keyword: &str, dialect: SqlDialect) -> bool {
+    if !matches!(keyword, "SELECT" | "INSERT" | "UPDATE" | "DELETE") || toks.len() > 256 {
+        return false;
+    }
+    if toks[0].kind != TokKind::Word {
+        return false;
+    }
+    // The clause that makes each statement what it is: `SELECT .. FROM`, `INSERT INTO`,
+    // `UPDATE .. SET`, `DELETE FROM`; without it the text is a fragment or prose.
+    let required = match keyword {
+        "SELECT" | "DELETE" => "FROM",
+        "INSERT" => "INTO",
+        _ => "SET",
+    };
+    let mut has_required = false;
+    for (i, tok) in toks.iter().enumerate() {
+        match tok.kind {
+            TokKind::Word => {
+                let word = &text[tok.range.clone()];
+                let is = |w: &str| word.eq_ignore_ascii_case(w);
+                if i > 0 && is("SELECT")
+                    || [
+                        "WITH", "UNION", "INTERSECT", "EXCEPT", "LATERAL", "JOIN", "USING",
+                        "TABLE", "ONLY", "IGNORE", "OR", "DUPLICATE", "INTERVAL", "REPLACE",
+                    ]
+                    .iter()
+                    .any(|w| is(w)) && !(is("OR") && !is_insert_or(toks, i, text))
+                    || FROM_FUNCTIONS.iter().any(|w| is(w))
+                    || keyword == "SELECT" && is("INTO")
+                {
+                    return false;
+                }
+                has_required |= is(required);
+            }
+            TokKind::QuotedIdent => {
+                let quote = text.as_bytes()[tok.range.start];
+                let foreign = match dialect {
+                    SqlDialect::Postgres => quote == b'`',
+                    SqlDialect::MySql => quote == b'"',
+                    SqlDialect::Sqlite | SqlDialect::Generic => false,
+                };
+                if foreign {
+                    return false;
+                }
+            }
+            TokKind::Punct(b'?') if dialect == SqlDialect::Postgres => return false,
+            TokKind::Number if dialect != SqlDialect::Postgres && text[tok.range.clone()].starts_with('$') => {
+                return false
+            }
+            TokKind::Punct(b'@' | b'[' | b'{' | b'\\' | b'#' | b';') => return false,
+            _ => {}
+        }
+    }
+    has_required
+}
+
+/// `INSERT OR IGNORE` / `INSERT OR REPLACE` (SQLite), as opposed to a boolean `OR`.
+fn is_insert_or(toks: &[Tok], i: usize, text: &str) -> bool {
+    i == 1 && toks[0].is_word(text, "INSERT")
 }
 
 fn parser_dialect(dialect: SqlDialect) -> Box<dyn Dialect> {
@@ -1831,5 +1916,157 @@ mod tests {
             effects("BEGIN; UPDATE t SET a = 1 WHERE id = 2; COMMIT"),
             vec![Other, AbsoluteUpdate, Other]
         );
+    }
+
+    /// Every SQL text of the corpus: `.sql` files and string literals that start with a SQL
+    /// keyword in the fixture workspaces, the examples and a generated benchmark workspace,
+    /// plus statements written to probe the edges of the simple shape.
+    fn corpus() -> Vec<String> {
+        let root = camino::Utf8Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bench = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let bench_root = camino::Utf8PathBuf::from_path_buf(bench.path().to_path_buf())
+            .unwrap_or_else(|p| panic!("non-UTF-8 {}", p.display()));
+        crate::bench::generate(&bench_root, 6, 6_000)
+            .unwrap_or_else(|e| panic!("bench workspace: {e}"));
+        let mut texts: Vec<String> = [
+            "SELECT id, name FROM users WHERE id = $1",
+            "SELECT o.id FROM public.orders o WHERE o.customer_id = $1 ORDER BY o.created_at DESC LIMIT 10",
+            "SELECT * FROM a, b WHERE a.id = b.id",
+            "SELECT count(*) FROM `shop`.`orders` WHERE status = ?",
+            "SELECT \"Id\" FROM \"Orders\" WHERE \"Status\" = 'x'",
+            "SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
+            "SELECT DISTINCT ON (sku) sku, qty FROM stock ORDER BY sku, updated_at DESC",
+            "SELECT id FROM t WHERE name LIKE '%from x%'",
+            "SELECT CAST(amount AS numeric) FROM payments WHERE id = $1",
+            "SELECT a FROM t WHERE b = 1 OR c = 2 GROUP BY a HAVING count(*) > 1",
+            "INSERT INTO orders (id, total) VALUES ($1, $2) RETURNING id",
+            "INSERT INTO inbox (message_id) VALUES ($1) ON CONFLICT (message_id) DO NOTHING",
+            "INSERT INTO t (id, n) VALUES ($1, 1) ON CONFLICT (id) DO UPDATE SET n = t.n + 1",
+            "INSERT IGNORE INTO t (id) VALUES (?)",
+            "INSERT INTO t (id) VALUES (?) ON DUPLICATE KEY UPDATE seen = seen + 1",
+            "INSERT OR REPLACE INTO kv (k, v) VALUES (?1, ?2)",
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)",
+            "UPDATE stock SET qty = qty - $1 WHERE sku = $2",
+            "UPDATE `stock` SET qty = qty - 1 WHERE sku = ?",
+            "UPDATE public.orders SET status = 'shipped', updated_at = now() WHERE id = $1 RETURNING id",
+            "UPDATE t SET a = (b + 1) * 2 WHERE c IN (1, 2, 3)",
+            "DELETE FROM carts WHERE id = $1",
+            "DELETE FROM sessions WHERE expires_at < now() RETURNING id",
+            "SELECT id FROM t WHERE ts > now() - interval '1 day'",
+            "SELECT a FROM t WHERE b = ANY($1)",
+            "SELECT a::text FROM t WHERE b @> $1",
+            "SELECT x FROM t WHERE y = $1; DELETE FROM u WHERE id = $2",
+            "select name from users where active",
+            "delete from basket requested by {}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut dirs = vec![
+            root.join("../tests/fixtures"),
+            root.join("../examples"),
+            root.join("tests/fixtures"),
+            bench_root.clone(),
+        ];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    if let Ok(p) = camino::Utf8PathBuf::from_path_buf(path) {
+                        dirs.push(p);
+                    }
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                match path.extension().and_then(|e| e.to_str()) {
+                    Some("sql") => texts.push(text),
+                    Some("rs") => texts.extend(
+                        text.split('"')
+                            .skip(1)
+                            .step_by(2)
+                            .filter(|lit| {
+                                let upper = lit.trim_start().to_ascii_uppercase();
+                                ["SELECT ", "INSERT ", "UPDATE ", "DELETE "]
+                                    .iter()
+                                    .any(|k| upper.starts_with(k))
+                            })
+                            .map(|lit| lit.replace("\\n", " ")),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        texts
+    }
+
+    #[test]
+    fn the_scan_agrees_with_the_parser_on_simple_statements() {
+        let tables = |a: &SqlAnalysis| -> Vec<(String, Access, Range<usize>)> {
+            a.tables
+                .iter()
+                .map(|t| (t.table.to_string(), t.access, t.range.clone()))
+                .collect()
+        };
+        let mut simple = 0;
+        let corpus = corpus();
+        for text in &corpus {
+            for dialect in [
+                SqlDialect::Postgres,
+                SqlDialect::MySql,
+                SqlDialect::Sqlite,
+                SqlDialect::Generic,
+            ] {
+                let fast = analyze_with(text, dialect, true);
+                let parsed = analyze_with(text, dialect, false);
+                assert_eq!(tables(&fast), tables(&parsed), "{dialect:?}: {text}");
+                assert_eq!(fast.statements, parsed.statements, "{dialect:?}: {text}");
+                assert_eq!(fast.effects, parsed.effects, "{dialect:?}: {text}");
+                if parsed.parse_error.is_none() {
+                    assert_eq!(fast.certainty(), parsed.certainty(), "{dialect:?}: {text}");
+                    assert!(fast.parse_error.is_none(), "{dialect:?}: {text}");
+                }
+                let (prepared, _) = neutralise(text);
+                let tokens = lex(&prepared);
+                simple += split_statements(&prepared, &tokens)
+                    .iter()
+                    .filter(|s| {
+                        let toks = &tokens[s.tokens.clone()];
+                        let keyword = leading_keywords(&prepared, toks);
+                        is_simple_statement(&prepared, toks, &keyword, dialect)
+                    })
+                    .count();
+            }
+        }
+        // The corpus must exercise the shape, or the comparison proves nothing.
+        assert!(simple > 400, "only {simple} simple statements in {} texts", corpus.len());
+    }
+
+    #[test]
+    fn prose_and_foreign_dialects_are_left_to_the_parser() {
+        let simple = |sql: &str, dialect| {
+            let (prepared, _) = neutralise(sql);
+            let tokens = lex(&prepared);
+            let keyword = leading_keywords(&prepared, &tokens);
+            is_simple_statement(&prepared, &tokens, &keyword, dialect)
+        };
+        assert!(simple("SELECT id FROM users WHERE id = $1", SqlDialect::Postgres));
+        assert!(simple("SELECT id FROM users WHERE id = ?", SqlDialect::MySql));
+        assert!(!simple("SELECT id FROM users WHERE id = ?", SqlDialect::Postgres));
+        assert!(!simple("SELECT id FROM `users`", SqlDialect::Postgres));
+        assert!(!simple("SELECT id FROM \"users\"", SqlDialect::MySql));
+        assert!(!simple("SELECT id FROM (SELECT 1) t", SqlDialect::Postgres));
+        assert!(!simple("SELECT 1", SqlDialect::Postgres));
+        assert!(!simple("update failed", SqlDialect::Postgres));
+        assert!(!simple("insert coin", SqlDialect::Postgres));
+        assert!(!simple("INSERT OR IGNORE INTO t VALUES (1)", SqlDialect::Sqlite));
+        assert!(simple("SELECT a FROM t WHERE b OR c", SqlDialect::Sqlite));
+        // Prose goes through `analyze`, which always parses.
+        let prose = analyze("select from cache for {}", SqlDialect::Postgres);
+        assert!(prose.parse_error.is_some());
     }
 }

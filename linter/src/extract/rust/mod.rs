@@ -516,7 +516,7 @@ impl<'a> Extractor<'a> {
 
     /// Records SQL handed to a database API (or a literal that reads as SQL).
     fn emit_sql(&mut self, resolved: &Resolved, expr_range: Range<usize>, origin: SqlOrigin) {
-        let analysis = sql::analyze(&resolved.text, self.cx.krate.dialect);
+        let analysis = sql::analyze_known_sql(&resolved.text, self.cx.krate.dialect);
         self.emit_analysis(resolved, &analysis, expr_range, origin);
     }
 
