@@ -263,3 +263,204 @@ impl<'m> Behaviour<'m> {
         out
     }
 }
+
+/// The table of an ORM write whose api names it (`diesel::insert_into(orders)`).
+pub fn orm_write_table(api: &str) -> Option<TableName> {
+    let (_, rest) = api.split_once('(')?;
+    let name = rest.strip_suffix(')')?;
+    (!name.is_empty()).then(|| TableName {
+        schema: None,
+        name: name.to_owned(),
+    })
+}
+
+/// Verbs of operations that change something on the other side of a typed or gRPC client
+/// call (`charge`, `reserve_stock`, `CreateShipment`); reads (`get_price`) are not.
+pub fn is_mutating_operation(operation: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "add",
+        "allocate",
+        "approve",
+        "authorize",
+        "book",
+        "cancel",
+        "capture",
+        "charge",
+        "create",
+        "credit",
+        "debit",
+        "delete",
+        "deposit",
+        "dispatch",
+        "enqueue",
+        "hold",
+        "insert",
+        "issue",
+        "notify",
+        "pay",
+        "place",
+        "post",
+        "refund",
+        "register",
+        "release",
+        "remove",
+        "reserve",
+        "schedule",
+        "send",
+        "ship",
+        "submit",
+        "transfer",
+        "update",
+        "void",
+        "withdraw",
+    ];
+    let first = first_word(operation);
+    VERBS.contains(&first.as_str())
+}
+
+/// Verbs of calls that move money or send something to a person: repeated, they charge or
+/// notify twice (`charge`, `send_email`, `mailer.send`).
+pub fn is_charge_or_send(name: &str) -> bool {
+    let first = first_word(name);
+    matches!(
+        first.as_str(),
+        "charge"
+            | "capture"
+            | "pay"
+            | "payout"
+            | "refund"
+            | "debit"
+            | "credit"
+            | "transfer"
+            | "withdraw"
+    ) || name == "send"
+        || name.starts_with("send_email")
+        || name.starts_with("send_mail")
+        || name.starts_with("send_sms")
+        || name.starts_with("send_notification")
+        || name.starts_with("send_push")
+}
+
+/// The first word of a snake_case or CamelCase name, lower case.
+fn first_word(name: &str) -> String {
+    let name = name.rsplit('/').next().unwrap_or(name);
+    let mut word = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c == '_' || c == '-' || (i > 0 && c.is_ascii_uppercase()) {
+            if !word.is_empty() {
+                break;
+            }
+            continue;
+        }
+        word.push(c.to_ascii_lowercase());
+    }
+    word
+}
+
+impl Behaviour<'_> {
+    /// The project functions a publisher-wrapper call delegates to (`publish_event(..)`
+    /// defined in the project): the extractor records the wrapper as a publish and as a call
+    /// at the same place. Empty for real broker publishes and unresolved wrappers.
+    pub fn publish_delegates(&self, f: usize, effect: &crate::model::Effect) -> Vec<usize> {
+        if !matches!(
+            effect.kind,
+            EffectKind::Publish {
+                broker: Broker::Wrapper,
+                ..
+            }
+        ) {
+            return Vec::new();
+        }
+        self.function(f)
+            .effects
+            .iter()
+            .find_map(|e| match &e.kind {
+                EffectKind::Call { name, receiver } if e.span.start == effect.span.start => {
+                    Some(self.resolve_call(f, name, receiver.as_deref()))
+                }
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A broker's name, for messages.
+pub fn broker_name(broker: Broker) -> &'static str {
+    match broker {
+        Broker::Kafka => "Kafka",
+        Broker::Amqp => "AMQP",
+        Broker::Nats => "NATS",
+        Broker::Sqs => "SQS",
+        Broker::Sns => "SNS",
+        Broker::Redis => "Redis",
+        Broker::Wrapper => "broker",
+    }
+}
+
+/// An HTTP path or operation that asks rather than changes, though it may be sent as a
+/// `POST` (`/search`, `/quotes`, `/validate`, `/token`).
+pub fn is_read_like_operation(operation: &str) -> bool {
+    const ASKS: &[&str] = &[
+        "search",
+        "query",
+        "queries",
+        "quote",
+        "quotes",
+        "validate",
+        "validation",
+        "verify",
+        "price",
+        "prices",
+        "pricing",
+        "estimate",
+        "estimates",
+        "calculate",
+        "check",
+        "lookup",
+        "find",
+        "get",
+        "list",
+        "graphql",
+        "token",
+        "login",
+        "auth",
+        "introspect",
+        "preview",
+        "simulate",
+    ];
+    operation
+        .split('/')
+        .rev()
+        .find(|segment| !segment.is_empty() && !segment.starts_with('{'))
+        .is_some_and(|segment| ASKS.contains(&first_word(segment).as_str()))
+}
+
+#[cfg(test)]
+mod write_helper_tests {
+    use super::*;
+
+    #[test]
+    fn orm_write_tables() {
+        let table = |api: &str| orm_write_table(api).map(|t| t.name);
+        assert_eq!(
+            table("diesel::insert_into(orders)").as_deref(),
+            Some("orders")
+        );
+        assert_eq!(table("sea_orm `insert`"), None);
+        assert_eq!(table("diesel::update"), None);
+    }
+
+    #[test]
+    fn operations_that_change_or_ask() {
+        assert!(is_mutating_operation("reserve_stock"));
+        assert!(is_mutating_operation("CreateShipment"));
+        assert!(!is_mutating_operation("get_price"));
+        assert!(is_charge_or_send("charge"));
+        assert!(is_charge_or_send("send_email"));
+        assert!(!is_charge_or_send("send_event"));
+        assert!(is_read_like_operation("/v1/products/search"));
+        assert!(is_read_like_operation("/quotes/{}"));
+        assert!(!is_read_like_operation("/refunds"));
+        assert!(!is_read_like_operation(""));
+    }
+}

@@ -7,7 +7,9 @@
 mod blocking_saga_step;
 mod cross_service_db_access;
 mod distributed_transaction;
+mod dual_write;
 mod duplicated_reference_data;
+mod missing_idempotency;
 mod shared_database;
 #[cfg(test)]
 mod tests;
@@ -16,7 +18,9 @@ mod unversioned_event;
 pub use blocking_saga_step::BlockingSagaStep;
 pub use cross_service_db_access::CrossServiceDbAccess;
 pub use distributed_transaction::DistributedTransaction;
+pub use dual_write::DualWrite;
 pub use duplicated_reference_data::DuplicatedReferenceData;
+pub use missing_idempotency::MissingIdempotency;
 pub use shared_database::SharedDatabase;
 pub use unversioned_event::UnversionedEvent;
 
@@ -33,6 +37,8 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &DuplicatedReferenceData,
     &BlockingSagaStep,
     &UnversionedEvent,
+    &MissingIdempotency,
+    &DualWrite,
 ];
 
 /// A rule: an id (kebab-case, used everywhere: config, output, `explain`), its documentation,

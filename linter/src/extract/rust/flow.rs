@@ -1044,6 +1044,7 @@ impl Extractor<'_> {
                 range,
                 key,
             );
+            self.wrapper_call(name, receiver, range, key);
             return;
         }
         if PLUMBING.contains(&name)
@@ -1057,6 +1058,25 @@ impl Extractor<'_> {
                 receiver,
             },
             range,
+            key,
+        );
+    }
+
+    /// A publisher wrapper is also a call (same span), so that the rules can follow it into
+    /// a project function and see whether it publishes or writes an outbox row.
+    fn wrapper_call<'n>(
+        &mut self,
+        name: &str,
+        receiver: Option<String>,
+        at: impl Into<At<'n>>,
+        key: usize,
+    ) {
+        self.push_effect(
+            EffectKind::Call {
+                name: name.to_owned(),
+                receiver,
+            },
+            at,
             key,
         );
     }
@@ -1076,6 +1096,18 @@ impl Extractor<'_> {
         // Outbox helpers before publishes: `self.outbox.publish(evt)` is an outbox write.
         if receiver_has("outbox") && !matches!(method.as_str(), "clone" | "lock") {
             self.push_effect(EffectKind::OutboxWrite, range, key);
+            return;
+        }
+
+        // `tx.commit()`: the end of a database transaction (`let _ =` throws its result away).
+        if method == "commit"
+            && call.args.is_empty()
+            && receiver_lower
+                .as_deref()
+                .is_some_and(|r| r == "tx" || r.contains("txn") || r.contains("transaction"))
+        {
+            let discarded = self.flow.discarded.contains(&key);
+            self.push_effect(EffectKind::Commit { discarded }, range, key);
             return;
         }
 
@@ -1150,7 +1182,9 @@ impl Extractor<'_> {
                 let record = call.args.iter().find_map(record_topic);
                 match record {
                     Some(topic) => Some((Broker::Kafka, self.destination(topic))),
-                    None if receiver_has("producer") => {
+                    None if receiver_has("producer")
+                        || receiver_has("kafka") && self.has_dependency(&["rdkafka"]) =>
+                    {
                         let topic = self
                             .flow
                             .stack
@@ -1210,6 +1244,9 @@ impl Extractor<'_> {
                 range,
                 key,
             );
+            if broker == Broker::Wrapper {
+                self.wrapper_call(&method, receiver, range, key);
+            }
             return;
         }
 
@@ -1362,6 +1399,23 @@ impl Extractor<'_> {
             );
             return;
         }
+        // `sqlx::query(..).execute(&pool)`, `client.execute("UPDATE ..", ..)`: the SQL is
+        // recorded as a query; the method is no call into the project.
+        if is_sql_execution(call, &method) {
+            return;
+        }
+        // `mailer.send(email)`: a message leaves the service (`send` is plumbing elsewhere).
+        if method == "send" && receiver_lower.as_deref().is_some_and(is_mail_sender) {
+            self.push_effect(
+                EffectKind::Call {
+                    name: method,
+                    receiver,
+                },
+                range,
+                key,
+            );
+            return;
+        }
         self.call_effect(&method, receiver, &call.args, range, key);
     }
 
@@ -1458,7 +1512,16 @@ impl Extractor<'_> {
                 "delete" | "delete_many" | "delete_by_id" => StatementEffect::Delete,
                 _ => return None,
             };
-            return Some((segs.join("::"), effect));
+            // `diesel::insert_into(orders)`: the table names what the write touches.
+            // sea-orm `processed_message::Entity::insert(..)`: the entity's module.
+            let entity_module = (segs.len() >= 3 && segs[segs.len() - 2] == "Entity")
+                .then(|| segs[segs.len() - 3].clone());
+            let table = entity_module.or_else(|| root.args.first().and_then(orm_target_table));
+            let api = match table {
+                Some(table) => format!("{}({table})", segs.join("::")),
+                None => segs.join("::"),
+            };
+            return Some((api, effect));
         }
         // sea-orm active models: `order.insert(&db)`, `model.save(&txn)`.
         if matches!(method, "insert" | "save" | "update" | "delete")
@@ -1476,7 +1539,20 @@ impl Extractor<'_> {
                     "update" => StatementEffect::AbsoluteUpdate,
                     _ => StatementEffect::Delete,
                 };
-                return Some((format!("sea_orm `{method}`"), effect));
+                // `processed_message::ActiveModel { .. }.insert(&txn)`: the entity's module.
+                let entity_module = match &*call.receiver {
+                    Expr::Struct(st) => {
+                        let segs = path_segments(&st.path);
+                        (segs.len() >= 2 && segs[segs.len() - 1] == "ActiveModel")
+                            .then(|| segs[segs.len() - 2].clone())
+                    }
+                    _ => None,
+                };
+                let api = match entity_module {
+                    Some(table) => format!("sea_orm {method}({table})"),
+                    None => format!("sea_orm `{method}`"),
+                };
+                return Some((api, effect));
             }
         }
         None
@@ -1621,6 +1697,74 @@ fn is_publisher_name(name: &str) -> bool {
         || name.starts_with("send_command")
         || name.starts_with("dispatch_event")
         || name.starts_with("produce_")
+}
+
+/// A database driver running SQL: `execute`/`fetch*` on a `query(..)`/`query!(..)` chain, or
+/// with a literal or `CONST` SQL first argument.
+fn is_sql_execution(call: &ExprMethodCall, method: &str) -> bool {
+    const RUNS: &[&str] = &[
+        "execute",
+        "execute_many",
+        "fetch",
+        "fetch_all",
+        "fetch_many",
+        "fetch_one",
+        "fetch_optional",
+        "query",
+        "query_one",
+        "query_opt",
+        "batch_execute",
+        "simple_query",
+    ];
+    if !RUNS.contains(&method) {
+        return false;
+    }
+    let sql_argument = call.args.first().is_some_and(|a| match a {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(_), ..
+        }) => true,
+        Expr::Path(p) => p.path.segments.last().is_some_and(|s| {
+            let name = s.ident.to_string();
+            name.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        }),
+        _ => false,
+    });
+    let mut methods = Vec::new();
+    let sql_chain = match chain_root(&call.receiver, &mut methods) {
+        Expr::Call(c) => {
+            matches!(c.func.as_ref(), Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident.to_string().starts_with("query") || s.ident == "sql_query" || s.ident == "raw_sql"))
+        }
+        Expr::Macro(m) => m
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident.to_string().starts_with("query")),
+        _ => false,
+    };
+    sql_argument || sql_chain
+}
+
+/// Receivers that send e-mail or text messages (`mailer`, `smtp`, `sms_client`).
+fn is_mail_sender(receiver: &str) -> bool {
+    ["mail", "smtp", "sms", "twilio", "sendgrid", "ses_client"]
+        .iter()
+        .any(|w| receiver.contains(w))
+}
+
+/// The table a diesel statement targets: `orders::table`, `orders::table.find(id)`, `orders`
+/// (from `dsl::*`), `schema::orders::table`.
+fn orm_target_table(arg: &Expr) -> Option<String> {
+    let mut methods = Vec::new();
+    let Expr::Path(p) = chain_root(arg, &mut methods) else {
+        return None;
+    };
+    let segs = path_segments(&p.path);
+    let mut names = segs.iter().rev().filter(|s| *s != "table");
+    let name = names.next()?;
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        .then(|| name.clone())
 }
 
 /// The topic expression of a `FutureRecord::to(topic)` (possibly followed by builder calls).

@@ -1,0 +1,681 @@
+//! ## What it does
+//! Flags message handlers and HTTP `POST` handlers that make a non-idempotent write without a
+//! deduplication guard, so that a redelivered message or a retried request repeats it.
+//!
+//! Handlers are consumer loops and what they dispatch to (rdkafka `StreamConsumer` /
+//! `BaseConsumer` loops, lapin `basic_consume`, async-nats subscriptions and JetStream
+//! consumers, aws-sdk-sqs `receive_message`, Redis streams `XREADGROUP`), functions taking a
+//! broker message (`BorrowedMessage`, `Delivery`, `jetstream::Message`), `handle*` methods of
+//! message-handler trait impls, and functions routed for `POST` (axum `post(handler)`, actix
+//! `#[post]` / `web::post().to(handler)`). Each handler is followed a few calls deep.
+//!
+//! Non-idempotent: an `INSERT` without `ON CONFLICT` / `INSERT IGNORE`, a relative update
+//! (`SET qty = qty - $1`, diesel `.set(qty.eq(qty - n))`), a publish to a broker, an HTTP
+//! `POST` to another service (not one that only asks: `/search`, `/quotes`, `/validate`), and
+//! calls that charge or send (`charge`, `refund`, `send_email`, `mailer.send(..)`). Absolute
+//! updates (`SET status = 'shipped' WHERE id = $1`), upserts, guarded updates (`WHERE
+//! version = $2`) and deletes by key are idempotent and never flagged.
+//!
+//! Guards (any of them in the handler or the functions it calls silences it): a look-up or
+//! insert on an inbox / processed-messages / idempotency-keys table, an `ON CONFLICT DO
+//! NOTHING` claim before the writes, Redis `SET NX`, reading an `Idempotency-Key` header (or
+//! an `idempotency_key` field), or a call to an idempotency helper (`mark_processed`,
+//! `check_idempotency`). Producer-side settings (Kafka `enable.idempotence`, JetStream
+//! `Nats-Msg-Id`, SQS FIFO deduplication ids) do not make a consumer idempotent and are not
+//! guards.
+//!
+//! A message handler that no consumer loop is seen calling (a `Handler` trait impl invoked
+//! through a trait object by a consumer framework) is not reported when the service guards
+//! messages somewhere else: the framework may check the message id before dispatching.
+//!
+//! One finding per handler function, at its name: a consumer loop that dispatches to a
+//! per-event handler is reported at that handler; a handler called by another is reported
+//! once, at the outermost one. `PUT`, `PATCH` and `DELETE` handlers are not judged: `PUT` and
+//! `DELETE` are idempotent by HTTP semantics and `PATCH` bodies usually set fields to given
+//! values, so their relative writes are a different design question.
+//! Writes to sessions, tokens, audit and log tables are not counted (a duplicate row there
+//! does no harm), nor are outbox rows (a duplicate event is the consumers' to drop), nor the
+//! set-up a consumer loop runs before it subscribes.
+//!
+//! Default level: `warn` (`strict`: `deny`). A guard can live where archlint does not look
+//! (an idempotency middleware layer, a unique constraint the handler relies on), so a finding
+//! deserves a look before it blocks a merge.
+//!
+//! ## Why is this bad
+//! Brokers deliver at least once: a consumer that crashes or times out after its write but
+//! before the acknowledgement gets the same message again, and HTTP clients, proxies and
+//! load balancers retry `POST`s that timed out. Without a guard every redelivery inserts a
+//! second row, applies the increment twice, charges the card again or sends a second e-mail.
+//!
+//! ## Example
+//! ```rust,ignore
+//! loop {
+//!     let message = consumer.recv().await?;
+//!     points::on_order_completed(&pool, message.payload().unwrap_or_default()).await?;
+//!     consumer.commit_message(&message, CommitMode::Async)?;
+//! }
+//!
+//! pub async fn on_order_completed(pool: &Pool, payload: &[u8]) -> Result<(), Error> {
+//!     let event: OrderCompleted = serde_json::from_slice(payload)?;
+//!     let tx = client.transaction().await?;
+//!     tx.execute("UPDATE accounts SET points = points + $1 WHERE customer_id = $2", ..).await?;
+//!     tx.commit().await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## How to fix
+//! Record the message id in the transaction that applies the message, and skip the message
+//! when it was already recorded:
+//! ```rust,ignore
+//! let claimed = tx
+//!     .execute("INSERT INTO processed_messages (message_id) VALUES ($1) ON CONFLICT DO NOTHING", &[&event.event_id])
+//!     .await?;
+//! if claimed == 0 {
+//!     return Ok(()); // a redelivery
+//! }
+//! tx.execute("UPDATE accounts SET points = points + $1 WHERE customer_id = $2", ..).await?;
+//! tx.commit().await?;
+//! ```
+//! Without a database, claim the id with Redis `SET key value NX EX ttl`. For `POST`
+//! handlers, require an `Idempotency-Key` header, store it with the result in the same
+//! transaction, and answer a retry with the stored result. Or make the write itself
+//! idempotent: an upsert keyed on the message id, or an absolute update.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::behaviour::{
+    broker_name, is_charge_or_send, is_dedup_table, is_outbox_table, is_read_like_operation,
+    orm_write_table, Behaviour, HandlerKind, CALL_DEPTH,
+};
+use crate::config::Level;
+use crate::model::{
+    Access, Broker, EffectKind, HttpMethod, RemoteProtocol, ServiceId, Span, SqlQuery,
+    StatementEffect,
+};
+use crate::rules::{Finding, Related, Rule, RuleContext};
+
+pub struct MissingIdempotency;
+
+const MESSAGE_HELP: &str = "record the message id in an inbox / processed-messages table in the \
+                            same transaction as the write, with `ON CONFLICT DO NOTHING`, and \
+                            skip the message when it was already there (or claim the id with \
+                            Redis `SET NX`)";
+
+const POST_HELP: &str = "require an `Idempotency-Key` header, store it with the result in the \
+                         same transaction as the write, and answer a retry with the stored result";
+
+/// How many writes a message lists before "and N more".
+const LISTED: usize = 4;
+
+/// What a judged handler is.
+#[derive(Clone, Copy)]
+enum Judged {
+    Message(Option<Broker>),
+    Post,
+}
+
+/// A non-idempotent write found under a handler.
+struct Write {
+    function: usize,
+    span: Span,
+    what: String,
+}
+
+/// A function reached from a handler, and the handler's direct callee it was reached through
+/// (the handler itself for its own body).
+struct Reached {
+    function: usize,
+    branch: usize,
+}
+
+impl Rule for MissingIdempotency {
+    fn id(&self) -> &'static str {
+        "missing-idempotency"
+    }
+
+    fn summary(&self) -> &'static str {
+        "a message handler or POST handler makes a non-idempotent write without a deduplication guard"
+    }
+
+    fn source(&self) -> &'static str {
+        include_str!("missing_idempotency.rs")
+    }
+
+    fn default_level(&self) -> Level {
+        Level::Warn
+    }
+
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
+        let behaviour = Behaviour::new(cx.model);
+        let mut handlers: Vec<(usize, Judged)> = Vec::new();
+        for (f, kind) in behaviour.message_handlers() {
+            if let HandlerKind::Message(broker) = kind {
+                handlers.push((f, Judged::Message(broker)));
+            }
+        }
+        for (f, method) in behaviour.write_handlers() {
+            if method == HttpMethod::Post && !handlers.iter().any(|(h, _)| *h == f) {
+                handlers.push((f, Judged::Post));
+            }
+        }
+        handlers.retain(|&(f, judged)| {
+            let function = behaviour.function(f);
+            !cx.is_test(function.span)
+                && !behaviour.services_of(f).is_empty()
+                && (matches!(judged, Judged::Post) || takes_broker_messages(cx, &behaviour, f))
+        });
+        let handler_set: HashSet<usize> = handlers.iter().map(|(f, _)| *f).collect();
+        let scopes: HashMap<usize, Vec<Reached>> = handlers
+            .iter()
+            .map(|(f, _)| (*f, scope(&behaviour, *f, &handler_set)))
+            .collect();
+        let reaches = |from: usize, to: usize| {
+            scopes
+                .get(&from)
+                .is_some_and(|s| s.iter().any(|r| r.function == to))
+        };
+        // Services with a deduplication guard somewhere: a consumer framework that checks
+        // the message id before it dispatches through a trait object.
+        let mut guarded_services: HashSet<ServiceId> = HashSet::new();
+        for f in 0..cx.model.functions.len() {
+            if self.collect(cx, &behaviour, f, &mut Vec::new()) {
+                guarded_services.extend(behaviour.services_of(f).iter().copied());
+            }
+        }
+        // A handler function two loops dispatch to is reported once.
+        let mut reported: HashSet<usize> = HashSet::new();
+        for &(handler, judged) in &handlers {
+            // Judged once, from the outermost handler (a loop reaching a message handler).
+            let nested = handlers.iter().any(|&(other, _)| {
+                other != handler
+                    && reaches(other, handler)
+                    && (!reaches(handler, other) || other < handler)
+            });
+            if nested {
+                continue;
+            }
+            let Some(reached) = scopes.get(&handler) else {
+                continue;
+            };
+            let mut writes = Vec::new();
+            let mut guarded = false;
+            for r in reached {
+                guarded |= self.collect(cx, &behaviour, r.function, &mut writes);
+            }
+            if guarded || writes.is_empty() {
+                continue;
+            }
+            // A consumer loop is reported at the handlers it dispatches to.
+            let is_loop = behaviour
+                .function(handler)
+                .effects
+                .iter()
+                .any(|e| matches!(e.kind, EffectKind::Consume { .. }));
+            // A message handler no loop is seen calling is dispatched by code that may guard
+            // it; with a guard elsewhere in the service, it is given the benefit of the doubt.
+            let dispatched_unseen = matches!(judged, Judged::Message(_)) && !is_loop;
+            if dispatched_unseen
+                && behaviour
+                    .services_of(handler)
+                    .iter()
+                    .any(|s| guarded_services.contains(s))
+            {
+                continue;
+            }
+            let mut groups: Vec<(usize, Vec<Write>)> = Vec::new();
+            for write in writes {
+                let at = if is_loop {
+                    reached
+                        .iter()
+                        .find(|r| r.function == write.function)
+                        .map_or(handler, |r| r.branch)
+                } else {
+                    handler
+                };
+                match groups.iter_mut().find(|(g, _)| *g == at) {
+                    Some((_, list)) => list.push(write),
+                    None => groups.push((at, vec![write])),
+                }
+            }
+            for (at, list) in groups {
+                if !reported.insert(at) {
+                    continue;
+                }
+                out.push(self.finding(cx, &behaviour, handler, judged, at, list));
+            }
+        }
+    }
+}
+
+/// Where a consumer loop's per-message part starts: its first subscription or receive (0 for
+/// other functions).
+fn loop_start(function: &crate::model::Function) -> u32 {
+    function
+        .effects
+        .iter()
+        .filter(|e| matches!(e.kind, EffectKind::Consume { .. }))
+        .map(|e| e.span.start)
+        .min()
+        .unwrap_or(0)
+}
+
+/// Broker client crates: a `Handler` trait impl is a message handler only next to one (an
+/// actix actor's `Handler::handle` is an in-process message).
+const BROKER_CRATES: &[&str] = &[
+    "rdkafka",
+    "lapin",
+    "async_nats",
+    "nats",
+    "aws_sdk_sqs",
+    "rusoto_sqs",
+    "redis",
+    "fred",
+    "pulsar",
+    "fe2o3_amqp",
+    "amqprs",
+    "kafka",
+    "rskafka",
+];
+
+/// The handler consumes, takes a broker message type, or sits in a service with a broker
+/// client.
+fn takes_broker_messages(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>, f: usize) -> bool {
+    let function = behaviour.function(f);
+    let consumes = function
+        .effects
+        .iter()
+        .any(|e| matches!(e.kind, EffectKind::Consume { .. }));
+    if consumes || function.impl_trait.is_none() {
+        return true;
+    }
+    // `fn handle(&mut self, msg: M, ctx: &mut Context<Self>)`: an actor's mailbox.
+    if function
+        .param_types
+        .iter()
+        .any(|t| t == "Context" || t == "ActorContext")
+    {
+        return false;
+    }
+    behaviour.services_of(f).iter().any(|s| {
+        cx.model.service(*s).crates.iter().any(|c| {
+            cx.model
+                .krate(*c)
+                .dependencies
+                .iter()
+                .any(|d| BROKER_CRATES.contains(&d.code_name.as_str()))
+        })
+    })
+}
+
+/// The functions a handler reaches: `CALL_DEPTH` calls deep, and as deep again below every
+/// other handler it reaches (a loop dispatching to a message handler).
+fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> Vec<Reached> {
+    let mut reached = vec![Reached {
+        function: root,
+        branch: root,
+    }];
+    let services = behaviour.services_of(root);
+    // A library shared by two services must not lead into the other service's code.
+    let same_service = |f: usize| {
+        behaviour.function(f).crate_id == behaviour.function(root).crate_id
+            || behaviour
+                .services_of(f)
+                .iter()
+                .any(|s| services.contains(s))
+    };
+    let mut seen: HashSet<usize> = HashSet::from([root]);
+    let mut queue: VecDeque<(usize, usize, usize)> = VecDeque::from([(root, CALL_DEPTH, root)]);
+    let root_from = loop_start(behaviour.function(root));
+    while let Some((f, budget, branch)) = queue.pop_front() {
+        if budget == 0 {
+            continue;
+        }
+        for effect in &behaviour.function(f).effects {
+            let EffectKind::Call { name, receiver } = &effect.kind else {
+                continue;
+            };
+            if f == root && effect.span.start < root_from {
+                continue;
+            }
+            for callee in behaviour.resolve_call(f, name, receiver.as_deref()) {
+                if !same_service(callee) || !seen.insert(callee) {
+                    continue;
+                }
+                let branch = if f == root { callee } else { branch };
+                let budget = if handlers.contains(&callee) {
+                    CALL_DEPTH
+                } else {
+                    budget - 1
+                };
+                reached.push(Reached {
+                    function: callee,
+                    branch,
+                });
+                queue.push_back((callee, budget, branch));
+            }
+        }
+    }
+    reached
+}
+
+/// "a", "a and b", "a, b and c".
+fn join_plain(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Tables whose duplicate rows do no harm: sessions, tokens, audit and log rows.
+fn is_harmless_table(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["session", "token", "audit", "nonce", "otp", "login"]
+        .iter()
+        .any(|w| name.contains(w))
+        || name.ends_with("_log")
+        || name.ends_with("_logs")
+        || name == "logs"
+}
+
+/// A query's written table, for messages: the first written one, else the first one.
+fn written_table(query: &SqlQuery) -> Option<String> {
+    query
+        .tables
+        .iter()
+        .find(|t| t.access == Access::Write)
+        .or_else(|| query.tables.first())
+        .map(|t| t.table.to_string())
+}
+
+impl MissingIdempotency {
+    /// Adds the non-idempotent writes of one function; returns true when it holds a guard.
+    fn collect(
+        &self,
+        cx: &RuleContext<'_>,
+        behaviour: &Behaviour<'_>,
+        f: usize,
+        writes: &mut Vec<Write>,
+    ) -> bool {
+        let function = behaviour.function(f);
+        let mut guarded = false;
+        // Start of the first upsert in the body: writes after it are claimed by it.
+        let mut claimed_from: Option<u32> = None;
+        let mut found: Vec<Write> = Vec::new();
+        // A typed `Idempotency-Key` extractor (`TypedHeader<IdempotencyKey>`).
+        if function
+            .param_types
+            .iter()
+            .any(|t| t.to_ascii_lowercase().contains("idempot"))
+        {
+            guarded = true;
+        }
+        // In a consumer loop, the set-up before the first subscription runs once, not per
+        // message.
+        let from = loop_start(function);
+        for query in behaviour.queries_of(f) {
+            if !cx.certain_enough(query.certainty) {
+                continue;
+            }
+            if query.tables.iter().any(|t| is_dedup_table(&t.table)) {
+                guarded = true;
+                continue;
+            }
+            for (statement, effect) in query.statements.iter().zip(&query.effects) {
+                match effect {
+                    StatementEffect::Upsert => {
+                        claimed_from = Some(
+                            claimed_from.map_or(query.span.start, |c| c.min(query.span.start)),
+                        );
+                    }
+                    StatementEffect::Insert | StatementEffect::RelativeUpdate => {
+                        let table = written_table(query).unwrap_or_default();
+                        let event_row = is_outbox_table(&crate::model::TableName {
+                            schema: None,
+                            name: table.clone(),
+                        });
+                        // An outbox row per retry is a duplicate event, which consumers
+                        // deduplicate; the handler's own data is what counts here.
+                        if event_row || is_harmless_table(&table) || query.span.start < from {
+                            continue;
+                        }
+                        let what = match effect {
+                            StatementEffect::RelativeUpdate => {
+                                format!("relative `{statement} {table}`")
+                            }
+                            _ => format!("`{statement} INTO {table}`"),
+                        };
+                        found.push(Write {
+                            function: f,
+                            span: query.span,
+                            what,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for effect in &function.effects {
+            let what = match &effect.kind {
+                EffectKind::SetIfAbsent | EffectKind::IdempotencyKey => {
+                    guarded = true;
+                    continue;
+                }
+                EffectKind::Call { name, receiver } => {
+                    let lower = name.to_ascii_lowercase();
+                    // SQS FIFO `message_deduplication_id` deduplicates what this service sends.
+                    let producer_side = lower.contains("deduplication_id");
+                    if !producer_side
+                        && [
+                            "idempot",
+                            "dedup",
+                            "processed",
+                            "inbox",
+                            "already_",
+                            "duplicate",
+                            "_seen",
+                            "seen_",
+                            "claim",
+                            "handled",
+                        ]
+                        .iter()
+                        .any(|w| lower.contains(w))
+                    {
+                        guarded = true;
+                        continue;
+                    }
+                    if !is_charge_or_send(name)
+                        || !behaviour
+                            .resolve_call(f, name, receiver.as_deref())
+                            .is_empty()
+                    {
+                        continue;
+                    }
+                    match receiver {
+                        Some(r) => format!("`{r}.{name}(..)`"),
+                        None => format!("`{name}(..)`"),
+                    }
+                }
+                EffectKind::OrmWrite { api, effect: write } => {
+                    let table = orm_write_table(api);
+                    if table.as_ref().is_some_and(is_dedup_table) {
+                        guarded = true;
+                        continue;
+                    }
+                    if table.as_ref().is_some_and(|t| is_harmless_table(&t.name)) {
+                        continue;
+                    }
+                    match write {
+                        StatementEffect::Upsert => {
+                            claimed_from = Some(
+                                claimed_from
+                                    .map_or(effect.span.start, |c| c.min(effect.span.start)),
+                            );
+                            continue;
+                        }
+                        StatementEffect::Insert => format!("`{api}` (insert)"),
+                        StatementEffect::RelativeUpdate => format!("`{api}` (relative update)"),
+                        _ => continue,
+                    }
+                }
+                EffectKind::Publish { .. }
+                    if !behaviour.publish_delegates(f, effect).is_empty() =>
+                {
+                    // The wrapper's own body is followed as a call.
+                    continue;
+                }
+                EffectKind::Publish {
+                    broker,
+                    destination,
+                } => match destination {
+                    Some(d) => format!("publish to `{d}` ({})", broker_name(*broker)),
+                    None => format!("publish ({})", broker_name(*broker)),
+                },
+                EffectKind::Remote {
+                    protocol,
+                    method,
+                    operation,
+                    target,
+                } => {
+                    let counts = match protocol {
+                        RemoteProtocol::Http => {
+                            *method == Some(HttpMethod::Post) && !is_read_like_operation(operation)
+                        }
+                        RemoteProtocol::Grpc | RemoteProtocol::Client => {
+                            is_charge_or_send(operation)
+                        }
+                    };
+                    if !counts {
+                        continue;
+                    }
+                    let target = target.as_deref().unwrap_or("another service");
+                    match protocol {
+                        RemoteProtocol::Http => format!("`POST {operation}` to `{target}`"),
+                        _ => format!("`{target}.{operation}(..)`"),
+                    }
+                }
+                _ => continue,
+            };
+            if effect.context != crate::model::PathContext::Normal || effect.span.start < from {
+                continue;
+            }
+            found.push(Write {
+                function: f,
+                span: effect.span,
+                what,
+            });
+        }
+        if let Some(from) = claimed_from {
+            found.retain(|w| w.span.start < from);
+        }
+        found.sort_by_key(|w| w.span.start);
+        writes.extend(found);
+        guarded
+    }
+
+    fn finding(
+        &self,
+        cx: &RuleContext<'_>,
+        behaviour: &Behaviour<'_>,
+        handler: usize,
+        judged: Judged,
+        at: usize,
+        writes: Vec<Write>,
+    ) -> Finding {
+        let model = cx.model;
+        let function = behaviour.function(at);
+        let name = &function.name;
+        let mut listed: Vec<String> = writes
+            .iter()
+            .take(LISTED)
+            .map(|w| format!("{} at {}", w.what, cx.location(w.span)))
+            .collect();
+        if writes.len() > LISTED {
+            listed.push(format!("{} more", writes.len() - LISTED));
+        }
+        let evidence = join_plain(&listed);
+        let message = match judged {
+            Judged::Message(broker) => {
+                let source =
+                    behaviour
+                        .function(handler)
+                        .effects
+                        .iter()
+                        .find_map(|e| match &e.kind {
+                            EffectKind::Consume { source, .. } => source.clone(),
+                            _ => None,
+                        });
+                let consumer = match (broker, &source) {
+                    (Some(b), Some(s)) => format!("{} messages from `{s}`", broker_name(b)),
+                    (Some(b), None) => format!("{} messages", broker_name(b)),
+                    (None, _) => "broker messages".to_owned(),
+                };
+                let role = if at == handler {
+                    format!("message handler `{name}` ({consumer})")
+                } else {
+                    format!(
+                        "`{name}`, which the consumer loop `{}` ({}) runs for {consumer},",
+                        behaviour.function(handler).name,
+                        cx.location(behaviour.function(handler).span)
+                    )
+                };
+                format!(
+                    "{role} has non-idempotent effects and no deduplication guard: {evidence}; \
+                     a redelivered message repeats them (no look-up or insert of the message id \
+                     in an inbox / processed-messages table, no `ON CONFLICT DO NOTHING` claim, \
+                     no Redis `SET NX`)"
+                )
+            }
+            Judged::Post => {
+                let path = model
+                    .routes
+                    .iter()
+                    .find(|r| r.handler == *name && r.method == HttpMethod::Post)
+                    .and_then(|r| r.path.clone());
+                let route = match path {
+                    Some(p) => format!(" (`POST {p}`)"),
+                    None => String::new(),
+                };
+                format!(
+                    "POST handler `{name}`{route} has non-idempotent effects and no \
+                     idempotency guard: {evidence}; a retried request repeats them (no \
+                     `Idempotency-Key` read and stored, no idempotency-keys table, no \
+                     `ON CONFLICT DO NOTHING` claim)"
+                )
+            }
+        };
+        let related = writes
+            .iter()
+            .map(|w| Related {
+                span: w.span,
+                label: format!("non-idempotent: {}", w.what),
+            })
+            .collect();
+        let services = behaviour
+            .services_of(at)
+            .iter()
+            .map(|s| cx.service_name(*s).to_owned())
+            .collect();
+        Finding {
+            rule: self.id(),
+            level: self.default_level(),
+            message,
+            span: function.span,
+            label: match judged {
+                Judged::Message(_) => "message handler without a deduplication guard",
+                Judged::Post => "POST handler without an idempotency key",
+            }
+            .to_owned(),
+            help: match judged {
+                Judged::Message(_) => MESSAGE_HELP,
+                Judged::Post => POST_HELP,
+            }
+            .to_owned(),
+            related,
+            services,
+            table: None,
+            database: None,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Function facts the idempotency and dual-write rules rely on: transaction commits (and
+//! discarded ones), the table of a diesel or sea-orm write, e-mail sends, publisher wrappers
+//! that are also calls, and SQL executions that are not calls into the project.
+
+use std::fs;
+
+use archlint::model::{EffectKind, Function, Model};
+use camino::Utf8PathBuf;
+
+fn model_of(dependencies: &[&str], main: &str) -> Model {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let root = Utf8PathBuf::from_path_buf(dir.path().to_path_buf())
+        .unwrap_or_else(|p| panic!("non-UTF-8 temp dir {}", p.display()));
+    let deps: String = dependencies
+        .iter()
+        .map(|d| format!("{d} = \"*\"\n"))
+        .collect();
+    fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"svc\"]\n",
+    )
+    .unwrap_or_else(|e| panic!("write: {e}"));
+    fs::create_dir_all(root.join("svc/src")).unwrap_or_else(|e| panic!("mkdir: {e}"));
+    fs::write(
+        root.join("svc/Cargo.toml"),
+        format!("[package]\nname = \"svc\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"),
+    )
+    .unwrap_or_else(|e| panic!("write: {e}"));
+    fs::write(root.join("svc/src/main.rs"), main).unwrap_or_else(|e| panic!("write: {e}"));
+    let (model, _) = archlint::analyze(&archlint::Options::new(root.join("Cargo.toml")))
+        .unwrap_or_else(|e| panic!("analyze: {e}"));
+    model
+}
+
+fn function<'m>(model: &'m Model, name: &str) -> &'m Function {
+    model
+        .functions
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no function `{name}` in {:#?}", model.functions))
+}
+
+#[test]
+fn commits_discarded_commits_and_sql_executions() {
+    let model = model_of(
+        &["axum", "sqlx", "tokio"],
+        r#"
+async fn save(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO orders (id) VALUES (1)").execute(&mut *tx).await?;
+    tx.commit().await?;
+    let mut other = pool.begin().await?;
+    sqlx::query("UPDATE orders SET status = 'x'").execute(&mut *other).await?;
+    let _ = other_tx(&mut other);
+    let tx = pool.begin().await?;
+    let _ = tx.commit().await;
+    Ok(())
+}
+fn other_tx<T>(_: T) {}
+fn main() {}
+"#,
+    );
+    let save = function(&model, "save");
+    let commits: Vec<bool> = save
+        .effects
+        .iter()
+        .filter_map(|e| match e.kind {
+            EffectKind::Commit { discarded } => Some(discarded),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(commits, [false, true], "{:#?}", save.effects);
+    assert!(
+        !save
+            .effects
+            .iter()
+            .any(|e| matches!(&e.kind, EffectKind::Call { name, .. } if name == "execute")),
+        "{:#?}",
+        save.effects
+    );
+}
+
+#[test]
+fn orm_writes_name_their_table() {
+    let model = model_of(
+        &["axum", "diesel", "diesel-async", "sea-orm", "tokio"],
+        r#"
+async fn write(conn: &mut Conn, db: &sea_orm::DatabaseConnection) {
+    diesel::insert_into(transfers::table).values(&row).execute(conn).await.ok();
+    diesel::update(accounts::table.find(1)).set(accounts::balance.eq(accounts::balance - 1)).execute(conn).await.ok();
+    processed_message::ActiveModel { id: Set(1) }.insert(db).await.ok();
+    inbox::Entity::insert(model).exec(db).await.ok();
+}
+fn main() {}
+"#,
+    );
+    let apis: Vec<String> = function(&model, "write")
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::OrmWrite { api, .. } => Some(api.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        apis,
+        [
+            "diesel::insert_into(transfers)",
+            "diesel::update(accounts)",
+            "sea_orm insert(processed_message)",
+            "inbox::Entity::insert(inbox)",
+        ],
+    );
+}
+
+#[test]
+fn mail_sends_and_publisher_wrappers_are_calls() {
+    let model = model_of(
+        &["axum", "lettre", "tokio"],
+        r#"
+async fn notify(mailer: &Mailer, events: &Events) {
+    mailer.send(email).await.ok();
+    events.publish_order_placed(1).await.ok();
+    publish_event("orders", 1).await.ok();
+    client.send().await.ok();
+}
+fn main() {}
+"#,
+    );
+    let effects = &function(&model, "notify").effects;
+    let calls: Vec<(&str, Option<&str>)> = effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Call { name, receiver } => Some((name.as_str(), receiver.as_deref())),
+            _ => None,
+        })
+        .collect();
+    assert!(calls.contains(&("send", Some("mailer"))), "{calls:?}");
+    assert!(!calls.contains(&("send", Some("client"))), "{calls:?}");
+    for wrapper in ["publish_order_placed", "publish_event"] {
+        let call = effects
+            .iter()
+            .find(|e| matches!(&e.kind, EffectKind::Call { name, .. } if name == wrapper))
+            .unwrap_or_else(|| panic!("no call to {wrapper}: {effects:#?}"));
+        assert!(
+            effects
+                .iter()
+                .any(|e| matches!(e.kind, EffectKind::Publish { .. }) && e.span == call.span),
+            "{wrapper} is a publish too: {effects:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_kafka_field_sending_a_record_built_earlier_is_a_publish() {
+    let model = model_of(
+        &["axum", "rdkafka", "tokio"],
+        r#"
+async fn announce(&self, id: &str) {
+    let record = rdkafka::producer::FutureRecord::to("orders.placed").key(id).payload(id);
+    self.kafka.send(record, std::time::Duration::from_secs(1)).await.ok();
+}
+fn main() {}
+"#,
+    );
+    let destinations: Vec<Option<&str>> = function(&model, "announce")
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Publish { destination, .. } => Some(destination.as_deref()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(destinations, [Some("orders.placed")]);
+}

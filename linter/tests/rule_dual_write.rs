@@ -1,0 +1,492 @@
+//! `dual-write`: a database write and a publish (or a mutating call to another service)
+//! without a transactional outbox, each next to the look-alike that must stay silent.
+
+mod behaviour_support;
+use behaviour_support::*;
+
+const RULE: &str = "dual-write";
+
+fn one_service(dependencies: &[&str], files: &[(&str, &str)]) -> Vec<String> {
+    check(
+        &[ServiceCrate {
+            name: "svc",
+            dependencies,
+            files,
+        }],
+        None,
+    )
+    .of(RULE)
+}
+
+const KAFKA_DEPS: &[&str] = &["axum", "sqlx", "rdkafka", "tokio", "serde_json"];
+
+fn kafka_handler(body: &str) -> String {
+    format!(
+        r#"
+use axum::{{extract::State, routing::post, Router}};
+use rdkafka::producer::{{FutureProducer, FutureRecord}};
+use std::time::Duration;
+
+#[derive(Clone)]
+struct AppState {{ pool: sqlx::PgPool, producer: FutureProducer }}
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
+    let producer: FutureProducer = rdkafka::ClientConfig::new().create().unwrap();
+    let app = Router::new().route("/orders", post(place_order)).with_state(AppState {{ pool, producer }});
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn place_order(State(state): State<AppState>) -> Result<(), String> {{
+    let id = "o-1";
+{body}
+    Ok(())
+}}
+"#
+    )
+}
+
+const INSERT_ORDER: &str = r#"    sqlx::query("INSERT INTO orders (id) VALUES ($1)")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;"#;
+
+const SEND_KAFKA: &str = r#"    state
+        .producer
+        .send(FutureRecord::to("orders.placed").key(id).payload(id), Duration::from_secs(5))
+        .await
+        .map_err(|(e, _)| e.to_string())?;"#;
+
+#[test]
+fn sqlx_insert_then_kafka_send_is_reported_at_the_send() {
+    let main = kafka_handler(&format!("{INSERT_ORDER}\n{SEND_KAFKA}"));
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with(
+            "line 27: `place_order` writes `INSERT INTO orders` (svc/src/main.rs:20) and \
+             publishes to `orders.placed` (Kafka) here without a transactional outbox"
+        ),
+        "{found:?}"
+    );
+    assert!(!found[0].contains("not propagated"), "{found:?}");
+}
+
+#[test]
+fn outbox_insert_in_the_same_transaction_is_silent() {
+    let body = r#"    let mut tx = state.pool.begin().await.map_err(|e| e.to_string())?;
+    sqlx::query("INSERT INTO orders (id) VALUES ($1)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::query("INSERT INTO orders_outbox (topic, payload) VALUES ('orders.placed', $1)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;"#;
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(body))]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn publish_before_commit_and_discarded_commit_are_named() {
+    let body = format!(
+        r#"    let mut tx = state.pool.begin().await.map_err(|e| e.to_string())?;
+    sqlx::query("UPDATE orders SET status = 'paid' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+{SEND_KAFKA}
+    let _ = tx.commit().await;"#
+    );
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(&body))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`UPDATE orders`")
+            && found[0].contains("before the transaction commits")
+            && found[0].contains("`let _ = tx.commit()` throws the commit's result away"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn writes_to_bookkeeping_tables_only_are_silent() {
+    let body = format!(
+        r#"    sqlx::query("INSERT INTO processed_messages (message_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+{SEND_KAFKA}"#
+    );
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(&body))]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+const LAPIN_DEPS: &[&str] = &["lapin", "tokio-postgres", "tokio", "futures"];
+
+#[test]
+fn tokio_postgres_update_then_logged_lapin_publish_is_reported() {
+    let main = r#"
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{BasicConsumeOptions, BasicPublishOptions};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (client, _conn) = tokio_postgres::connect("host=db", tokio_postgres::NoTls).await?;
+    let conn = lapin::Connection::connect("amqp://mq", Default::default()).await?;
+    let channel = conn.create_channel().await?;
+    let mut consumer = channel
+        .basic_consume("payments", "billing", BasicConsumeOptions::default(), Default::default())
+        .await?;
+    while let Some(delivery) = consumer.next().await {
+        on_payment(&client, &channel, &delivery?).await?;
+    }
+    Ok(())
+}
+
+async fn on_payment(
+    client: &tokio_postgres::Client,
+    channel: &lapin::Channel,
+    delivery: &Delivery,
+) -> anyhow::Result<()> {
+    client
+        .execute("UPDATE invoices SET status = 'paid' WHERE id = $1", &[&delivery.delivery_tag.to_string()])
+        .await?;
+    let published = channel
+        .basic_publish("billing", "invoices.paid", BasicPublishOptions::default(), &delivery.data, Default::default())
+        .await;
+    if let Err(error) = published {
+        eprintln!("invoice event lost: {error}");
+    }
+    Ok(())
+}
+"#;
+    let found = one_service(LAPIN_DEPS, &[("src/main.rs", main)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("line 29: `on_payment` writes `UPDATE invoices`")
+            && found[0].contains("publishes to `billing/invoices.paid` (AMQP)")
+            && found[0].contains("its error is not propagated with `?`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn the_outbox_relay_is_silent() {
+    let main = r#"
+use lapin::options::BasicPublishOptions;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await?;
+    let conn = lapin::Connection::connect("amqp://mq", Default::default()).await?;
+    let channel = conn.create_channel().await?;
+    loop {
+        relay_batch(&pool, &channel).await?;
+    }
+}
+
+async fn relay_batch(pool: &sqlx::PgPool, channel: &lapin::Channel) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, routing_key, payload FROM outbox WHERE published_at IS NULL \
+         ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, key, payload) in rows {
+        channel
+            .basic_publish("orders", &key, BasicPublishOptions::default(), &payload, Default::default())
+            .await?;
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+"#;
+    let found = one_service(&["lapin", "sqlx", "tokio"], &[("src/main.rs", main)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+const NATS_DEPS: &[&str] = &["actix-web", "diesel", "diesel-async", "async-nats", "tokio"];
+
+fn actix_nats(extra: &str) -> String {
+    format!(
+        r#"
+use actix_web::{{post, web, App, HttpResponse, HttpServer}};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+diesel::table! {{
+    shipments (id) {{
+        id -> Int8,
+        order_id -> Int8,
+    }}
+}}
+
+struct AppState {{ pool: Pool, nats: async_nats::Client }}
+
+#[post("/shipments")]
+async fn create_shipment(state: web::Data<AppState>) -> HttpResponse {{
+    let mut conn = state.pool.get().await.unwrap();
+    diesel::insert_into(shipments::table)
+        .values(shipments::order_id.eq(7))
+        .execute(&mut conn)
+        .await
+        .ok();
+{extra}
+    HttpResponse::Created().finish()
+}}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {{
+    HttpServer::new(|| App::new().service(create_shipment))
+        .bind(("0.0.0.0", 8080))?
+        .run()
+        .await
+}}
+"#
+    )
+}
+
+#[test]
+fn diesel_insert_then_nats_publish_is_reported_and_an_outbox_call_is_silent() {
+    let publish =
+        actix_nats(r#"    state.nats.publish("shipments.created", "7".into()).await.ok();"#);
+    let found = one_service(NATS_DEPS, &[("src/main.rs", &publish)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`create_shipment` writes `diesel::insert_into(shipments)`")
+            && found[0].contains("publishes to `shipments.created` (NATS)"),
+        "{found:?}"
+    );
+
+    let outbox = actix_nats(r#"    state.outbox.add("shipments.created", 7).await.ok();"#);
+    let found = one_service(NATS_DEPS, &[("src/main.rs", &outbox)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_publishing_callee_is_reported_with_its_callers_write() {
+    let body = format!(
+        r#"{INSERT_ORDER}
+    notify(&state.producer, id).await?;"#
+    );
+    let main = format!(
+        r#"{}
+async fn notify(producer: &FutureProducer, id: &str) -> Result<(), String> {{
+    producer
+        .send(FutureRecord::to("orders.placed").key(id).payload(id), Duration::from_secs(5))
+        .await
+        .map_err(|(e, _)| e.to_string())?;
+    Ok(())
+}}
+"#,
+        kafka_handler(&body)
+    );
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`notify` publishes to `orders.placed` (Kafka) here, and its caller `place_order` writes `INSERT INTO orders`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_publish_wrapper_that_writes_the_outbox_is_silent() {
+    let body = format!(
+        r#"{INSERT_ORDER}
+    publish_event(&state.pool, "orders.placed", id).await?;"#
+    );
+    let main = format!(
+        r#"{}
+async fn publish_event(pool: &sqlx::PgPool, topic: &str, id: &str) -> Result<(), String> {{
+    sqlx::query("INSERT INTO outbox (topic, payload) VALUES ($1, $2)")
+        .bind(topic)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}}
+"#,
+        kafka_handler(&body)
+    );
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_publish_wrapper_that_publishes_is_reported_once() {
+    let body = format!(
+        r#"{INSERT_ORDER}
+    publish_event(&state.producer, id).await?;"#
+    );
+    let main = format!(
+        r#"{}
+async fn publish_event(producer: &FutureProducer, id: &str) -> Result<(), String> {{
+    producer
+        .send(FutureRecord::to("orders.placed").key(id).payload(id), Duration::from_secs(5))
+        .await
+        .map_err(|(e, _)| e.to_string())?;
+    Ok(())
+}}
+"#,
+        kafka_handler(&body)
+    );
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+const HTTP_DEPS: &[&str] = &["axum", "sqlx", "reqwest", "tokio"];
+
+fn refund_handler(call: &str) -> String {
+    format!(
+        r#"
+use axum::{{extract::State, routing::put, Router}};
+
+#[derive(Clone)]
+struct AppState {{ pool: sqlx::PgPool, http: reqwest::Client, payments_url: String }}
+
+#[tokio::main]
+async fn main() {{
+    let state = AppState {{
+        pool: sqlx::PgPool::connect("postgres://db/returns").await.unwrap(),
+        http: reqwest::Client::new(),
+        payments_url: std::env::var("PAYMENTS_URL").unwrap(),
+    }};
+    let app = Router::new().route("/returns/{{id}}", put(approve)).with_state(state);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn approve(State(state): State<AppState>) -> Result<(), String> {{
+    sqlx::query("UPDATE returns SET status = 'approved' WHERE id = $1")
+        .bind(1)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    state
+        .http
+        .{call}(format!("{{}}/refunds", state.payments_url))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn database_update_then_refund_post_is_reported_and_a_get_is_silent() {
+    let found = one_service(HTTP_DEPS, &[("src/main.rs", &refund_handler("post"))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`approve` writes `UPDATE returns`")
+            && found[0].contains("calls `POST /refunds` on `payments_url`")
+            && found[0].contains("a failed call"),
+        "{found:?}"
+    );
+
+    let found = one_service(HTTP_DEPS, &[("src/main.rs", &refund_handler("get"))]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_dead_letter_publish_on_the_error_path_is_silent() {
+    let body = r#"    let written = sqlx::query("INSERT INTO orders (id) VALUES ($1)")
+        .bind(id)
+        .execute(&state.pool)
+        .await;
+    if let Err(error) = written {
+        state
+            .producer
+            .send(FutureRecord::to("orders.dlq").key(id).payload(id), Duration::from_secs(5))
+            .await
+            .ok();
+        return Err(error.to_string());
+    }"#;
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(body))]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_post_that_only_asks_is_silent() {
+    let quote = refund_handler("post").replace("/refunds", "/quotes");
+    let found = one_service(HTTP_DEPS, &[("src/main.rs", &quote)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_publish_inside_a_transaction_closure_runs_before_commit() {
+    let inside = actix_nats("").replace(
+        r#"    diesel::insert_into(shipments::table)
+        .values(shipments::order_id.eq(7))
+        .execute(&mut conn)
+        .await
+        .ok();"#,
+        r#"    let nats = state.nats.clone();
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        async move {
+            diesel::insert_into(shipments::table)
+                .values(shipments::order_id.eq(7))
+                .execute(conn)
+                .await?;
+            nats.publish("shipments.created", "7".into()).await.ok();
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await
+    .ok();"#,
+    );
+    let found = one_service(NATS_DEPS, &[("src/main.rs", &inside)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("before the transaction commits"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_relay_of_an_events_table_is_silent() {
+    let main = r#"
+use lapin::options::BasicPublishOptions;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await?;
+    let conn = lapin::Connection::connect("amqp://mq", Default::default()).await?;
+    let channel = conn.create_channel().await?;
+    loop {
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT id, payload FROM domain_event_log WHERE sent = false LIMIT 10")
+                .fetch_all(&pool)
+                .await?;
+        for (id, payload) in rows {
+            channel
+                .basic_publish("orders", "orders.events", BasicPublishOptions::default(), &payload, Default::default())
+                .await?;
+            sqlx::query("UPDATE domain_event_log SET sent = true WHERE id = $1")
+                .bind(id)
+                .execute(&pool)
+                .await?;
+        }
+    }
+}
+"#;
+    let found = one_service(&["lapin", "sqlx", "tokio"], &[("src/main.rs", main)]);
+    assert!(found.is_empty(), "{found:?}");
+}

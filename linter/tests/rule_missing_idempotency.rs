@@ -1,0 +1,702 @@
+//! `missing-idempotency`: message handlers and POST handlers with non-idempotent writes and
+//! no deduplication guard, each next to the look-alike that must stay silent.
+
+mod behaviour_support;
+use behaviour_support::*;
+
+const RULE: &str = "missing-idempotency";
+
+fn one_service(dependencies: &[&str], files: &[(&str, &str)]) -> Vec<String> {
+    check(
+        &[ServiceCrate {
+            name: "svc",
+            dependencies,
+            files,
+        }],
+        None,
+    )
+    .of(RULE)
+}
+
+const KAFKA_DEPS: &[&str] = &["rdkafka", "sqlx", "tokio", "serde_json"];
+
+const KAFKA_LOOP: &str = r#"
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::Message;
+mod handler;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect(&std::env::var("DATABASE_URL")?).await?;
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("group.id", "loyalty")
+        .set("enable.idempotence", "true")
+        .create()?;
+    consumer.subscribe(&["orders.completed"])?;
+    loop {
+        let message = consumer.recv().await?;
+        if let Some(payload) = message.payload() {
+            handler::on_order_completed(&pool, payload).await?;
+        }
+    }
+}
+"#;
+
+#[test]
+fn kafka_consumer_inserting_without_dedup_is_reported_at_the_dispatched_handler() {
+    let handler = r#"
+pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {
+    let event: serde_json::Value = serde_json::from_slice(payload)?;
+    sqlx::query("INSERT INTO point_entries (customer_id, points) VALUES ($1, $2)")
+        .bind(event["customer"].as_str())
+        .bind(10)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+"#;
+    let found = one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", handler)],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("line 2: `on_order_completed`"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].contains("consumer loop `main`")
+            && found[0].contains("Kafka messages from `orders.completed`")
+            && found[0].contains("`INSERT INTO point_entries` at svc/src/handler.rs:4"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn kafka_consumer_checking_processed_messages_is_silent() {
+    let handler = r#"
+pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {
+    let event: serde_json::Value = serde_json::from_slice(payload)?;
+    let mut tx = pool.begin().await?;
+    let seen = sqlx::query("SELECT 1 FROM processed_messages WHERE message_id = $1")
+        .bind(event["id"].as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if seen.is_some() {
+        return Ok(());
+    }
+    sqlx::query("INSERT INTO processed_messages (message_id) VALUES ($1)")
+        .bind(event["id"].as_str())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO point_entries (customer_id, points) VALUES ($1, $2)")
+        .bind(event["customer"].as_str())
+        .bind(10)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+"#;
+    let found = one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", handler)],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_loop_dispatching_to_two_handlers_reports_each_handler_once() {
+    let main = r#"
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::Message;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect("postgres://db/app").await?;
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    consumer.subscribe(&["orders"])?;
+    loop {
+        let message = consumer.recv().await?;
+        match message.key() {
+            Some(b"placed") => on_placed(&pool).await?,
+            Some(b"cancelled") => on_cancelled(&pool).await?,
+            _ => {}
+        }
+    }
+}
+
+async fn on_placed(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    sqlx::query("UPDATE stock SET reserved = reserved + 1 WHERE sku = $1")
+        .bind("a")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn on_cancelled(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    sqlx::query("UPDATE stock SET reserved = reserved - 1 WHERE sku = $1")
+        .bind("a")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+"#;
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", main)]);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].starts_with("line 20: `on_placed`"), "{found:?}");
+    assert!(found[1].starts_with("line 28: `on_cancelled`"), "{found:?}");
+    assert!(found[0].contains("relative `UPDATE stock`"), "{found:?}");
+}
+
+const LAPIN_DEPS: &[&str] = &["lapin", "tokio-postgres", "tokio", "futures"];
+
+fn lapin_consumer(sql: &str) -> String {
+    format!(
+        r#"
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{{BasicAckOptions, BasicConsumeOptions}};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let (client, _conn) = tokio_postgres::connect("host=db", tokio_postgres::NoTls).await?;
+    let conn = lapin::Connection::connect("amqp://mq", Default::default()).await?;
+    let channel = conn.create_channel().await?;
+    let mut consumer = channel
+        .basic_consume("shipments", "shipping", BasicConsumeOptions::default(), Default::default())
+        .await?;
+    while let Some(delivery) = consumer.next().await {{
+        let delivery = delivery?;
+        handle(&client, &delivery).await?;
+        delivery.ack(BasicAckOptions::default()).await?;
+    }}
+    Ok(())
+}}
+
+async fn handle(client: &tokio_postgres::Client, delivery: &Delivery) -> anyhow::Result<()> {{
+    let id = std::str::from_utf8(&delivery.data)?;
+    client.execute("{sql}", &[&id]).await?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn lapin_consumer_with_relative_update_is_reported() {
+    let main = lapin_consumer("UPDATE orders SET attempts = attempts + 1 WHERE id = $1");
+    let found = one_service(LAPIN_DEPS, &[("src/main.rs", &main)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("line 22: `handle`"), "{found:?}");
+    assert!(
+        found[0].contains("AMQP messages from `shipments`")
+            && found[0].contains("relative `UPDATE orders`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn lapin_consumer_with_absolute_update_or_delete_by_key_is_silent() {
+    for sql in [
+        "UPDATE orders SET status = 'shipped' WHERE id = $1",
+        "DELETE FROM reservations WHERE id = $1",
+        "INSERT INTO shipments (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING",
+    ] {
+        let main = lapin_consumer(sql);
+        let found = one_service(LAPIN_DEPS, &[("src/main.rs", &main)]);
+        assert!(found.is_empty(), "{sql}: {found:?}");
+    }
+}
+
+const NATS_DEPS: &[&str] = &["async-nats", "sqlx", "tokio", "futures"];
+
+fn jetstream_consumer(handler_body: &str) -> String {
+    format!(
+        r#"
+use futures::StreamExt;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let pool = sqlx::PgPool::connect("postgres://db/payments").await?;
+    let client = async_nats::connect("nats://nats:4222").await?;
+    let jetstream = async_nats::jetstream::new(client);
+    let consumer: async_nats::jetstream::consumer::PullConsumer =
+        jetstream.get_consumer_from_stream("payments", "ORDERS").await?;
+    let mut messages = consumer.messages().await?;
+    while let Some(message) = messages.next().await {{
+        let message = message?;
+        apply_payment(&pool, &message.payload).await?;
+        message.ack().await.ok();
+    }}
+    Ok(())
+}}
+
+async fn apply_payment(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {{
+    let id = std::str::from_utf8(payload)?;
+{handler_body}
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn jetstream_consumer_inserting_is_reported_and_its_upsert_twin_is_silent() {
+    let insert = jetstream_consumer(
+        r#"    sqlx::query("INSERT INTO payments (order_id) VALUES ($1)").bind(id).execute(pool).await?;"#,
+    );
+    let found = one_service(NATS_DEPS, &[("src/main.rs", &insert)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`apply_payment`") && found[0].contains("NATS messages"),
+        "{found:?}"
+    );
+
+    let claim = jetstream_consumer(
+        r#"    let claimed = sqlx::query("INSERT INTO inbox (message_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(id).execute(pool).await?;
+    if claimed.rows_affected() == 0 { return Ok(()); }
+    sqlx::query("INSERT INTO payments (order_id) VALUES ($1)").bind(id).execute(pool).await?;"#,
+    );
+    let found = one_service(NATS_DEPS, &[("src/main.rs", &claim)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+const SQS_DEPS: &[&str] = &["aws-sdk-sqs", "redis", "tokio"];
+
+fn sqs_consumer(guard: &str) -> String {
+    format!(
+        r#"
+struct Payments {{ payments_client: PaymentsClient }}
+struct PaymentsClient;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let config = aws_config::load_from_env().await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let redis = redis::Client::open("redis://cache")?;
+    let mut conn = redis.get_multiplexed_async_connection().await?;
+    let payments = Payments {{ payments_client: PaymentsClient }};
+    loop {{
+        let output = sqs.receive_message().queue_url("q").send().await?;
+        for message in output.messages.unwrap_or_default() {{
+            charge_order(&payments, &mut conn, message.body().unwrap_or_default()).await?;
+        }}
+    }}
+}}
+
+async fn charge_order(
+    payments: &Payments,
+    conn: &mut redis::aio::MultiplexedConnection,
+    body: &str,
+) -> anyhow::Result<()> {{
+{guard}
+    payments.payments_client.charge(body, 100).await?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn sqs_consumer_that_charges_is_reported_and_set_nx_silences_it() {
+    let found = one_service(SQS_DEPS, &[("src/main.rs", &sqs_consumer(""))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`charge_order`")
+            && found[0].contains("SQS messages")
+            && found[0].contains("`payments_client.charge(..)`"),
+        "{found:?}"
+    );
+
+    let guarded = sqs_consumer(
+        r#"    let fresh: bool = conn.set_nx(format!("charged:{body}"), 1).await?;
+    if !fresh { return Ok(()); }"#,
+    );
+    let found = one_service(SQS_DEPS, &[("src/main.rs", &guarded)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+// `redis` makes a service only with its `streams` feature; the health endpoint does here.
+const REDIS_DEPS: &[&str] = &["redis", "sqlx", "tokio", "axum"];
+
+fn redis_stream_consumer(sql: &str) -> String {
+    format!(
+        r#"
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let pool = sqlx::PgPool::connect("postgres://db/mail").await?;
+    let client = redis::Client::open("redis://cache")?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    loop {{
+        let reply: redis::Value = redis::cmd("XREADGROUP")
+            .arg("GROUP").arg("mail").arg("c1").arg("STREAMS").arg("orders").arg(">")
+            .query_async(&mut conn)
+            .await?;
+        record(&pool, &format!("{{reply:?}}")).await?;
+    }}
+}}
+
+async fn record(pool: &sqlx::PgPool, id: &str) -> anyhow::Result<()> {{
+    sqlx::query("{sql}").bind(id).execute(pool).await?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn redis_streams_consumer_inserting_is_reported_and_delete_by_key_is_silent() {
+    let found = one_service(
+        REDIS_DEPS,
+        &[(
+            "src/main.rs",
+            &redis_stream_consumer("INSERT INTO sent_mails (order_id) VALUES ($1)"),
+        )],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`record`") && found[0].contains("Redis messages"),
+        "{found:?}"
+    );
+
+    let found = one_service(
+        REDIS_DEPS,
+        &[(
+            "src/main.rs",
+            &redis_stream_consumer("DELETE FROM carts WHERE order_id = $1"),
+        )],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+const AXUM_DEPS: &[&str] = &["axum", "sqlx", "tokio"];
+
+fn axum_service(guard: &str) -> String {
+    format!(
+        r#"
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{{extract::State, Router}};
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
+    let app = Router::new().route("/orders", post(create_order)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn create_order(State(pool): State<sqlx::PgPool>, headers: HeaderMap) -> Result<(), String> {{
+{guard}
+    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn axum_post_handler_without_idempotency_key_is_reported() {
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &axum_service(""))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("line 14: POST handler `create_order` (`POST /orders`)")
+            && found[0].contains("`INSERT INTO orders` at svc/src/main.rs:16"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn axum_post_handler_reading_idempotency_key_is_silent() {
+    let guard = r#"    let key = headers.get("Idempotency-Key").ok_or("Idempotency-Key required")?;
+    sqlx::query("INSERT INTO idempotency_keys (key) VALUES ($1)")
+        .bind(key.to_str().unwrap_or_default())
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;"#;
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &axum_service(guard))]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+const ACTIX_DEPS: &[&str] = &["actix-web", "diesel", "diesel-async", "tokio"];
+
+fn actix_service(attribute: &str) -> String {
+    format!(
+        r#"
+use actix_web::{{{attribute}, web, App, HttpResponse, HttpServer}};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+diesel::table! {{
+    transfers (id) {{
+        id -> Int8,
+        amount -> Int8,
+    }}
+}}
+
+#[{attribute}("/transfers")]
+async fn record_transfer(pool: web::Data<Pool>) -> HttpResponse {{
+    let mut conn = pool.get().await.unwrap();
+    diesel::insert_into(transfers::table)
+        .values(transfers::amount.eq(10))
+        .execute(&mut conn)
+        .await
+        .ok();
+    HttpResponse::Created().finish()
+}}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {{
+    HttpServer::new(|| App::new().service(record_transfer))
+        .bind(("0.0.0.0", 8080))?
+        .run()
+        .await
+}}
+"#
+    )
+}
+
+#[test]
+fn actix_post_with_diesel_insert_is_reported_and_put_is_not_judged() {
+    let found = one_service(ACTIX_DEPS, &[("src/main.rs", &actix_service("post"))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("POST handler `record_transfer`")
+            && found[0].contains("`diesel::insert_into(transfers)` (insert)"),
+        "{found:?}"
+    );
+
+    let found = one_service(ACTIX_DEPS, &[("src/main.rs", &actix_service("put"))]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn tests_are_not_judged() {
+    let main = axum_service("");
+    let found = one_service(
+        AXUM_DEPS,
+        &[("src/main.rs", "fn main() {}\n"), ("tests/api.rs", &main)],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn an_actix_actor_handler_is_not_a_message_handler() {
+    let main = r#"
+use actix::prelude::*;
+
+struct Recorder { pool: sqlx::PgPool }
+impl Actor for Recorder { type Context = Context<Self>; }
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Visit(String);
+
+impl Handler<Visit> for Recorder {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, visit: Visit, _: &mut Context<Self>) -> Self::Result {
+        let pool = self.pool.clone();
+        Box::pin(async move {
+            sqlx::query("INSERT INTO visits (path) VALUES ($1)").bind(visit.0).execute(&pool).await.ok();
+        })
+    }
+}
+
+#[actix_web::main]
+async fn main() {}
+"#;
+    let found = one_service(&["actix", "actix-web", "sqlx"], &[("src/main.rs", main)]);
+    assert!(found.is_empty(), "{found:?}");
+    // Also next to a broker client.
+    let found = one_service(
+        &["actix", "actix-web", "sqlx", "rdkafka"],
+        &[("src/main.rs", main)],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn set_up_before_the_subscription_is_not_per_message() {
+    let main = r#"
+use rdkafka::consumer::{Consumer, StreamConsumer};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect("postgres://db/app").await?;
+    sqlx::query("INSERT INTO consumer_starts (host) VALUES ($1)").bind("a").execute(&pool).await?;
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    consumer.subscribe(&["orders"])?;
+    loop {
+        let _message = consumer.recv().await?;
+        sqlx::query("UPDATE orders SET status = 'seen' WHERE id = $1").bind(1).execute(&pool).await?;
+    }
+}
+"#;
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", main)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn session_rows_and_typed_idempotency_keys_are_silent() {
+    let login = axum_service("").replace("INSERT INTO orders", "INSERT INTO user_sessions");
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &login)]);
+    assert!(found.is_empty(), "{found:?}");
+
+    let typed = axum_service("").replace(
+        "headers: HeaderMap",
+        "key: axum_extra::TypedHeader<IdempotencyKey>",
+    );
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &typed)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn sea_orm_inbox_entity_is_a_guard() {
+    let handler = |guard: &str| {
+        format!(
+            r#"
+use sea_orm::{{ActiveModelTrait, DatabaseConnection, Set}};
+
+pub async fn on_order_completed(db: &DatabaseConnection, payload: &[u8]) -> anyhow::Result<()> {{
+{guard}
+    let entry = point_entry::ActiveModel {{ points: Set(10), ..Default::default() }};
+    entry.insert(db).await?;
+    Ok(())
+}}
+"#
+        )
+    };
+    let deps = &["rdkafka", "sea-orm", "sqlx", "tokio"];
+    let found = one_service(
+        deps,
+        &[
+            ("src/main.rs", KAFKA_LOOP),
+            ("src/handler.rs", &handler("")),
+        ],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    let guard = r#"    inbox_message::ActiveModel { id: Set(payload.to_vec()), ..Default::default() }
+        .insert(db)
+        .await?;"#;
+    let found = one_service(
+        deps,
+        &[
+            ("src/main.rs", KAFKA_LOOP),
+            ("src/handler.rs", &handler(guard)),
+        ],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn absolute_update_with_an_outbox_row_is_silent() {
+    let guardless = axum_service("").replace(
+        r#"    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")"#,
+        r#"    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    sqlx::query("UPDATE orders SET status = 'cancelled' WHERE id = $1").bind(1).execute(&mut *tx).await.map_err(|e| e.to_string())?;
+    sqlx::query("INSERT INTO outbox (topic, payload) VALUES ('orders.cancelled', $1)")"#,
+    );
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &guardless)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn producer_side_deduplication_is_not_a_consumer_guard() {
+    let guard = r#"    let config = aws_config::load_from_env().await;
+    aws_sdk_sqs::Client::new(&config)
+        .send_message()
+        .queue_url("charges.fifo")
+        .message_group_id("charges")
+        .message_deduplication_id(body)
+        .message_body(body)
+        .send()
+        .await?;"#;
+    let found = one_service(SQS_DEPS, &[("src/main.rs", &sqs_consumer(guard))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("publish (SQS)"), "{found:?}");
+}
+
+fn framework_consumer(guard: &str) -> String {
+    format!(
+        r#"
+use rdkafka::consumer::{{Consumer, StreamConsumer}};
+use rdkafka::Message;
+
+#[async_trait::async_trait]
+pub trait EventHandler: Send + Sync {{
+    async fn handle(&self, pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()>;
+}}
+
+pub async fn consume(pool: sqlx::PgPool, handlers: Vec<Box<dyn EventHandler>>) -> anyhow::Result<()> {{
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    consumer.subscribe(&["orders"])?;
+    loop {{
+        let message = consumer.recv().await?;
+        let payload = message.payload().unwrap_or_default();
+{guard}
+        for h in &handlers {{
+            h.handle(&pool, payload).await?;
+        }}
+    }}
+}}
+
+struct Points;
+struct Badges;
+struct Mails;
+struct Stats;
+
+#[async_trait::async_trait]
+impl EventHandler for Points {{
+    async fn handle(&self, pool: &sqlx::PgPool, _: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("UPDATE accounts SET points = points + 1").execute(pool).await?;
+        Ok(())
+    }}
+}}
+#[async_trait::async_trait]
+impl EventHandler for Badges {{
+    async fn handle(&self, pool: &sqlx::PgPool, _: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("INSERT INTO badges (kind) VALUES ('first')").execute(pool).await?;
+        Ok(())
+    }}
+}}
+#[async_trait::async_trait]
+impl EventHandler for Mails {{
+    async fn handle(&self, pool: &sqlx::PgPool, _: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("INSERT INTO mails (kind) VALUES ('first')").execute(pool).await?;
+        Ok(())
+    }}
+}}
+#[async_trait::async_trait]
+impl EventHandler for Stats {{
+    async fn handle(&self, pool: &sqlx::PgPool, _: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("UPDATE stats SET orders = orders + 1").execute(pool).await?;
+        Ok(())
+    }}
+}}
+
+#[tokio::main]
+async fn main() {{}}
+"#
+    )
+}
+
+#[test]
+fn trait_handlers_behind_a_guarded_framework_loop_are_silent() {
+    let guard = r#"        let fresh = sqlx::query("INSERT INTO processed_events (id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(message.offset())
+            .execute(&pool)
+            .await?;
+        if fresh.rows_affected() == 0 { continue; }"#;
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &framework_consumer(guard))]);
+    assert!(found.is_empty(), "{found:?}");
+
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &framework_consumer(""))]);
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert!(found.iter().all(|f| f.contains("`handle`")), "{found:?}");
+}
