@@ -530,25 +530,39 @@ fn resolve_destination_consts(model: &mut Model) {
             else {
                 continue;
             };
-            let Some(name) = d.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else {
-                continue;
-            };
-            let Some(defs) = by_name.get(name) else {
-                continue;
-            };
-            let pick = |filter: &dyn Fn(CrateId) -> bool| {
-                let mut values: Vec<&str> = defs
-                    .iter()
-                    .filter(|(c, _)| filter(*c))
-                    .map(|(_, v)| *v)
-                    .collect();
-                values.dedup();
-                (values.len() == 1).then(|| values[0].to_owned())
-            };
-            let value =
-                pick(&|c| c == function.crate_id).or_else(|| pick(&|c| related.contains(&c)));
-            if let Some(value) = value {
-                updates.push((f, e, value));
+            // Every `{NAME}` hole naming a known constant is filled (`{EXCHANGE}/{KEY}`).
+            let mut filled = String::new();
+            let mut rest = d.as_str();
+            let mut changed = false;
+            while let Some(open) = rest.find('{') {
+                let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+                    break;
+                };
+                filled.push_str(&rest[..open]);
+                let name = &rest[open + 1..close];
+                let pick = |filter: &dyn Fn(CrateId) -> bool| {
+                    let mut values: Vec<&str> = by_name
+                        .get(name)?
+                        .iter()
+                        .filter(|(c, _)| filter(*c))
+                        .map(|(_, v)| *v)
+                        .collect();
+                    values.dedup();
+                    (values.len() == 1).then(|| values[0])
+                };
+                match pick(&|c| c == function.crate_id).or_else(|| pick(&|c| related.contains(&c)))
+                {
+                    Some(value) => {
+                        filled.push_str(value);
+                        changed = true;
+                    }
+                    None => filled.push_str(&rest[open..=close]),
+                }
+                rest = &rest[close + 1..];
+            }
+            filled.push_str(rest);
+            if changed {
+                updates.push((f, e, filled));
             }
         }
     }

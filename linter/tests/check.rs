@@ -85,6 +85,10 @@ const CLEAN: &[&str] = &[
     "diesel-in-spawn-blocking-sqs-handler",
     "event-envelope-with-schema-version",
     "versioned-topic-event",
+    "kafka-consumer-checks-processed-messages",
+    "post-handler-honours-idempotency-key",
+    "redis-stream-consumer-set-nx-guard",
+    "outbox-in-same-transaction",
 ];
 
 /// Workspaces that break a rule, with the rules they break.
@@ -103,6 +107,17 @@ const POSITIVE: &[(&str, &[&str])] = &[
     ("blocking-diesel-in-sqs-handler", &["blocking-saga-step"]),
     ("blocking-http-in-amqp-handler", &["blocking-saga-step"]),
     ("unversioned-event-published", &["unversioned-event"]),
+    ("kafka-consumer-without-dedup", &["missing-idempotency"]),
+    (
+        "post-handler-without-idempotency-key",
+        &["missing-idempotency"],
+    ),
+    (
+        "redis-stream-consumer-without-dedup",
+        &["missing-idempotency"],
+    ),
+    ("dual-write-db-then-publish", &["dual-write"]),
+    ("dual-write-db-then-http-call", &["dual-write"]),
 ];
 
 #[test]
