@@ -7,6 +7,7 @@
 mod cross_service_db_access;
 mod distributed_transaction;
 mod duplicated_reference_data;
+mod missing_compensation;
 mod shared_database;
 #[cfg(test)]
 mod tests;
@@ -14,6 +15,7 @@ mod tests;
 pub use cross_service_db_access::CrossServiceDbAccess;
 pub use distributed_transaction::DistributedTransaction;
 pub use duplicated_reference_data::DuplicatedReferenceData;
+pub use missing_compensation::MissingCompensation;
 pub use shared_database::SharedDatabase;
 
 use serde::Serialize;
@@ -27,6 +29,7 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &CrossServiceDbAccess,
     &DistributedTransaction,
     &DuplicatedReferenceData,
+    &MissingCompensation,
 ];
 
 /// A rule: an id (kebab-case, used everywhere: config, output, `explain`), its documentation,

@@ -480,15 +480,17 @@ impl Extractor<'_> {
             .iter()
             .any(|e| matches!(e.kind, EffectKind::Publish { .. }));
         if !publishes {
-            // Constructed names only matter next to a publish.
+            // Constructed names only matter next to a publish, or when registered as a
+            // compensation (`undo.push(Box::new(ReleaseStock { .. }))`).
             function.effects.retain(|e| {
-                !matches!(
-                    e.kind,
-                    EffectKind::Event {
-                        role: EventRole::Constructed,
-                        ..
-                    }
-                )
+                e.context == PathContext::Deferred
+                    || !matches!(
+                        e.kind,
+                        EffectKind::Event {
+                            role: EventRole::Constructed,
+                            ..
+                        }
+                    )
             });
         }
         let has_sql = self.facts.queries.len() > builder.queries_before;
@@ -1368,6 +1370,24 @@ impl Extractor<'_> {
                 if client_type && constructor {
                     self.flow.grpc_bindings.insert(name.to_owned());
                 }
+            }
+        }
+    }
+
+    /// Struct fields holding a generated gRPC client (`flights: FlightsClient<Channel>`):
+    /// calls through them (`self.flights.clone().reserve_seat(..)`) go to another service.
+    pub(super) fn flow_client_fields(&mut self, item: &syn::ItemStruct) {
+        for field in &item.fields {
+            let (Some(ident), syn::Type::Path(ty)) = (&field.ident, &field.ty) else {
+                continue;
+            };
+            let Some(last) = ty.path.segments.last() else {
+                continue;
+            };
+            let generic = matches!(last.arguments, syn::PathArguments::AngleBracketed(_));
+            let name = last.ident.to_string();
+            if generic && name.len() > "Client".len() && name.ends_with("Client") {
+                self.flow.grpc_bindings.insert(ident.to_string());
             }
         }
     }

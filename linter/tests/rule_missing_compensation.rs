@@ -1,0 +1,775 @@
+//! `missing-compensation` on workspaces written from strings: orchestrated sagas (reqwest,
+//! tonic and typed clients), step objects and choreographies, each positive case next to the
+//! look-alike that must stay silent; and the extractor facts the rule depends on.
+
+mod behaviour_support;
+use behaviour_support::*;
+
+use archlint::model::{EffectKind, EventRole, PathContext, RemoteProtocol};
+
+const RULE: &str = "missing-compensation";
+
+const HTTP_DEPS: &[&str] = &["axum", "reqwest", "serde", "serde_json", "tokio", "uuid"];
+
+/// Typed HTTP clients of inventory and payments, used by the orchestrated sagas below.
+const CLIENTS: &str = r#"
+pub struct InventoryClient { http: reqwest::Client, base_url: String }
+
+impl InventoryClient {
+    pub async fn reserve_stock(&self, order_id: u64, qty: u32) -> reqwest::Result<u64> {
+        self.http
+            .post(format!("{}/reservations", self.base_url))
+            .json(&serde_json::json!({ "order_id": order_id, "qty": qty }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+
+    pub async fn release_stock(&self, reservation: u64) -> reqwest::Result<()> {
+        self.http
+            .delete(format!("{}/reservations/{}", self.base_url, reservation))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+}
+
+pub struct PaymentsClient { http: reqwest::Client, base_url: String }
+
+impl PaymentsClient {
+    pub async fn charge_card(&self, order_id: u64, cents: i64) -> reqwest::Result<u64> {
+        self.http
+            .post(format!("{}/charges", self.base_url))
+            .json(&serde_json::json!({ "order_id": order_id, "cents": cents }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+
+    pub async fn refund(&self, charge: u64) -> reqwest::Result<()> {
+        self.http
+            .post(format!("{}/charges/{}/refund", self.base_url, charge))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+}
+
+pub struct ShippingClient { http: reqwest::Client, base_url: String }
+
+impl ShippingClient {
+    pub async fn book_shipment(&self, order_id: u64) -> reqwest::Result<u64> {
+        self.http
+            .post(format!("{}/shipments", self.base_url))
+            .json(&serde_json::json!({ "order_id": order_id }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+}
+"#;
+
+fn checkout(saga: &str) -> Vec<String> {
+    let main = format!("mod clients;\nuse clients::*;\n\nfn main() {{}}\n\n{saga}");
+    check(
+        &[ServiceCrate {
+            name: "checkout",
+            dependencies: HTTP_DEPS,
+            files: &[("src/main.rs", &main), ("src/clients.rs", CLIENTS)],
+        }],
+        None,
+    )
+    .of(RULE)
+}
+
+const SAGA_STRUCT: &str = r#"
+pub struct Checkout {
+    inventory: InventoryClient,
+    payments: PaymentsClient,
+    shipping: ShippingClient,
+}
+"#;
+
+#[test]
+fn orchestrated_saga_without_compensation_is_flagged_at_each_undone_step() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let charge = self.payments.charge_card(order_id, 1200).await?;
+        self.shipping.book_shipment(order_id).await?;
+        Ok(())
+    }
+}
+"#
+    );
+    let found = checkout(&saga);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_stock` (step 1 of `place_order`")
+            && found[0].contains("`charge_card` (step 2) fails")
+            && found[0].contains("`release`"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].contains("`charge_card` (step 2 of `place_order`")
+            && found[1].contains("`book_shipment` (step 3) fails")
+            && found[1].contains("`refund`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn error_arms_that_release_and_refund_are_silent() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let charge = match self.payments.charge_card(order_id, 1200).await {
+            Ok(charge) => charge,
+            Err(error) => {
+                let _ = self.inventory.release_stock(reservation).await;
+                return Err(error);
+            }
+        };
+        if let Err(error) = self.shipping.book_shipment(order_id).await {
+            let _ = self.payments.refund(charge).await;
+            let _ = self.inventory.release_stock(reservation).await;
+            return Err(error);
+        }
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+}
+
+#[test]
+fn an_error_arm_that_only_refunds_leaves_the_reservation_flagged() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let charge = self.payments.charge_card(order_id, 1200).await?;
+        self.shipping
+            .book_shipment(order_id)
+            .await
+            .map_err(|e| { let _ = self.payments.refund(charge); e })?;
+        Ok(())
+    }
+}
+"#
+    );
+    let found = checkout(&saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`reserve_stock` (step 1"), "{found:#?}");
+}
+
+#[test]
+fn a_lifo_stack_of_undo_closures_is_silent() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+type Undo<'a> = Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> + 'a>;
+
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let mut undo: Vec<Undo<'_>> = Vec::new();
+        let result = async {
+            let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+            undo.push(Box::new(move || Box::pin(async move {
+                let _ = self.inventory.release_stock(reservation).await;
+            })));
+            let charge = self.payments.charge_card(order_id, 1200).await?;
+            undo.push(Box::new(move || Box::pin(async move {
+                let _ = self.payments.refund(charge).await;
+            })));
+            self.shipping.book_shipment(order_id).await?;
+            Ok::<(), reqwest::Error>(())
+        }
+        .await;
+        if let Err(error) = result {
+            while let Some(step) = undo.pop() {
+                step().await;
+            }
+            return Err(error);
+        }
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+    // Without the refund on the stack, the charge stays when the shipment fails.
+    let without_refund = saga.replace("let _ = self.payments.refund(charge).await;", "");
+    let found = checkout(&without_refund);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`charge_card` (step 2"), "{found:#?}");
+}
+
+#[test]
+fn one_compensation_struct_per_undo_is_silent() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+pub struct ReleaseStock { reservation: u64 }
+pub struct RefundCharge { charge: u64 }
+
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let mut compensations: Vec<Box<dyn std::any::Any>> = Vec::new();
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        compensations.push(Box::new(ReleaseStock { reservation }));
+        let charge = self.payments.charge_card(order_id, 1200).await?;
+        compensations.push(Box::new(RefundCharge { charge }));
+        self.shipping.book_shipment(order_id).await?;
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+    let without_release = saga.replace(
+        "compensations.push(Box::new(ReleaseStock { reservation }));",
+        "",
+    );
+    let found = checkout(&without_release);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`reserve_stock` (step 1"), "{found:#?}");
+}
+
+#[test]
+fn reqwest_calls_in_the_saga_itself_are_steps() {
+    let saga = r#"
+pub async fn book_trip(http: &reqwest::Client, flights_url: &str, payments_url: &str) -> reqwest::Result<()> {
+    http.post(format!("{flights_url}/seats/{}/reserve", 7)).send().await?.error_for_status()?;
+    http.post(format!("{payments_url}/charges")).send().await?.error_for_status()?;
+    Ok(())
+}
+"#;
+    let found = checkout(saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`POST /seats/{}/reserve` (step 1 of `book_trip`)")
+            && found[0].contains("`POST /charges` (step 2) fails"),
+        "{found:#?}"
+    );
+
+    let compensated = r#"
+pub async fn book_trip(http: &reqwest::Client, flights_url: &str, payments_url: &str) -> reqwest::Result<()> {
+    http.post(format!("{flights_url}/seats/{}/reserve", 7)).send().await?.error_for_status()?;
+    if let Err(error) = http.post(format!("{payments_url}/charges")).send().await {
+        http.post(format!("{flights_url}/seats/{}/release", 7)).send().await?;
+        return Err(error);
+    }
+    Ok(())
+}
+"#;
+    assert_eq!(checkout(compensated), Vec::<String>::new());
+}
+
+#[test]
+fn reads_and_single_steps_are_not_sagas() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn reserve_only(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.inventory.reserve_stock(order_id, 2).await?;
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+}
+
+const GRPC_SAGA: &str = r#"
+use tonic::transport::Channel;
+use travel::flights_client::FlightsClient;
+use travel::payments_client::PaymentsClient;
+use travel::hotels_client::HotelsClient;
+
+fn main() {}
+
+pub struct TripBooker {
+    flights: FlightsClient<Channel>,
+    payments: PaymentsClient<Channel>,
+    hotels: HotelsClient<Channel>,
+}
+
+impl TripBooker {
+    pub async fn book_trip(&self, trip: u64) -> Result<(), tonic::Status> {
+        let seat = self.flights.clone().reserve_seat(trip).await?.into_inner();
+        let auth = self.payments.clone().authorize_payment(trip).await?.into_inner();
+        BODY
+        Ok(())
+    }
+}
+"#;
+
+fn grpc(body: &str) -> Vec<String> {
+    let main = GRPC_SAGA.replace("BODY", body);
+    check(
+        &[ServiceCrate {
+            name: "bookings",
+            dependencies: &["tonic", "prost", "tokio"],
+            files: &[("src/main.rs", &main)],
+        }],
+        None,
+    )
+    .of(RULE)
+}
+
+#[test]
+fn tonic_saga_without_compensation_is_flagged() {
+    let found = grpc("self.hotels.clone().book_room(trip).await?;");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_seat` (step 1 of `book_trip`)")
+            && found[0].contains("`authorize_payment` (step 2) fails"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].contains("`authorize_payment` (step 2")
+            && found[1].contains("`book_room` (step 3) fails")
+            && found[1].contains("`void`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn tonic_saga_that_releases_and_voids_is_silent() {
+    let found = grpc(
+        r#"if let Err(status) = self.hotels.clone().book_room(trip).await {
+            let _ = self.payments.clone().void_payment(auth).await;
+            let _ = self.flights.clone().release_seat(seat).await;
+            return Err(status);
+        }"#,
+    );
+    // A compensation on an error path after the step counts for it.
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn typed_client_fields_named_client_are_steps() {
+    let main = r#"
+fn main() {}
+
+pub struct Orders { stock_client: inventory_api::Client, billing_client: billing_api::Client }
+
+impl Orders {
+    pub async fn place(&self, id: u64) -> anyhow::Result<()> {
+        self.stock_client.hold_items(id).await?;
+        self.billing_client.debit_account(id).await?;
+        Ok(())
+    }
+
+    pub async fn place_safely(&self, id: u64) -> anyhow::Result<()> {
+        self.stock_client.hold_items(id).await?;
+        self.billing_client.debit_account(id).await.map_err(|e| {
+            let _ = self.stock_client.release_items(id);
+            e
+        })?;
+        Ok(())
+    }
+}
+"#;
+    let found = check(
+        &[ServiceCrate {
+            name: "orders",
+            dependencies: &["axum", "tokio", "anyhow"],
+            files: &[("src/main.rs", main)],
+        }],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`hold_items` (step 1 of `place`)")
+            && found[0].contains("`debit_account` (step 2) fails"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn configured_pairs_add_compensations() {
+    let main = r#"
+fn main() {}
+
+pub struct Fulfil { warehouse_client: wh::Client, carrier_client: carrier::Client }
+
+impl Fulfil {
+    pub async fn run(&self, id: u64) -> anyhow::Result<()> {
+        self.warehouse_client.pick_parcel(id).await?;
+        self.carrier_client.collect_parcel(id).await?;
+        Ok(())
+    }
+
+    pub async fn run_safely(&self, id: u64) -> anyhow::Result<()> {
+        self.warehouse_client.pick_parcel(id).await?;
+        if let Err(e) = self.carrier_client.collect_parcel(id).await {
+            self.warehouse_client.restock_parcel(id).await?;
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+"#;
+    let crates = [ServiceCrate {
+        name: "fulfilment",
+        dependencies: &["axum", "tokio", "anyhow"],
+        files: &[("src/main.rs", main)],
+    }];
+    // `pick` has no built-in compensation: nothing to judge.
+    assert_eq!(check(&crates, None).of(RULE), Vec::<String>::new());
+    let found = check(&crates, Some("[compensations]\npick = [\"restock\"]\n")).of(RULE);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`pick_parcel` (step 1 of `run`)") && found[0].contains("`restock`"),
+        "{found:#?}"
+    );
+}
+
+const STEPS: &str = r#"
+fn main() {}
+
+#[async_trait::async_trait]
+pub trait SagaStep {
+    async fn execute(&self, trip: u64) -> Result<(), reqwest::Error>;
+    async fn compensate(&self, trip: u64) -> Result<(), reqwest::Error>;
+}
+
+pub struct BookHotel { http: reqwest::Client }
+
+#[async_trait::async_trait]
+impl SagaStep for BookHotel {
+    async fn execute(&self, trip: u64) -> Result<(), reqwest::Error> {
+        self.http.post(format!("{}/bookings", "http://hotels")).send().await?;
+        Ok(())
+    }
+
+    async fn compensate(&self, trip: u64) -> Result<(), reqwest::Error> {
+        COMPENSATE
+    }
+}
+
+pub struct CheckAvailability;
+
+#[async_trait::async_trait]
+impl SagaStep for CheckAvailability {
+    async fn execute(&self, trip: u64) -> Result<(), reqwest::Error> {
+        tracing::info!(trip, "checking");
+        Ok(())
+    }
+
+    async fn compensate(&self, _trip: u64) -> Result<(), reqwest::Error> {
+        Ok(())
+    }
+}
+"#;
+
+fn steps(compensate: &str) -> Vec<String> {
+    let main = STEPS.replace("COMPENSATE", compensate);
+    check(
+        &[ServiceCrate {
+            name: "trips",
+            dependencies: &["axum", "reqwest", "tokio", "async-trait", "tracing"],
+            files: &[("src/main.rs", &main)],
+        }],
+        None,
+    )
+    .of(RULE)
+}
+
+#[test]
+fn step_object_with_empty_compensate_is_flagged() {
+    let found = steps("// TODO: cancel\n        Ok(())");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`BookHotel::compensate` does nothing")
+            && found[0].contains("`BookHotel::execute`")
+            && found[0].contains("POST /bookings"),
+        "{found:#?}"
+    );
+    assert_eq!(steps("todo!()").len(), 1);
+}
+
+#[test]
+fn step_object_that_cancels_is_silent() {
+    let found = steps(
+        r#"self.http.post(format!("{}/bookings/{}/cancel", "http://hotels", trip)).send().await?;
+        Ok(())"#,
+    );
+    assert_eq!(found, Vec::<String>::new());
+}
+
+const ORDERS: &str = r#"
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct OrderPlaced { pub order_id: u64 }
+
+fn main() {}
+
+pub async fn place(producer: &rdkafka::producer::FutureProducer, id: u64) {
+    let event = OrderPlaced { order_id: id };
+    publish(producer, "orders.placed", &event).await;
+}
+"#;
+
+const PAYMENTS: &str = r#"
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct PaymentFailed { pub order_id: u64 }
+#[derive(Serialize)]
+pub struct PaymentCaptured { pub order_id: u64 }
+
+fn main() {}
+
+pub async fn on_message(msg: &rdkafka::message::BorrowedMessage<'_>, db: &sqlx::PgPool) -> anyhow::Result<()> {
+    match msg.topic() {
+        "inventory.stock_reserved" => {
+            let failed = PaymentFailed { order_id: 1 };
+            publish("payments.failed", &failed).await;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+"#;
+
+fn inventory(extra_arm: &str) -> String {
+    format!(
+        r#"
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct StockReserved {{ pub order_id: u64 }}
+
+fn main() {{}}
+
+pub async fn on_message(msg: &rdkafka::message::BorrowedMessage<'_>, db: &sqlx::PgPool) -> anyhow::Result<()> {{
+    match msg.topic() {{
+        "orders.placed" => {{
+            reserve_stock(db, 1).await?;
+        }}
+        {extra_arm}
+        _ => {{}}
+    }}
+    Ok(())
+}}
+
+async fn reserve_stock(db: &sqlx::PgPool, order: i64) -> anyhow::Result<()> {{
+    sqlx::query("UPDATE stock SET reserved = reserved + 1 WHERE order_id = $1")
+        .bind(order)
+        .execute(db)
+        .await?;
+    let event = StockReserved {{ order_id: 1 }};
+    publish("inventory.stock_reserved", &event).await;
+    Ok(())
+}}
+
+async fn release_stock(db: &sqlx::PgPool, order: i64) -> anyhow::Result<()> {{
+    sqlx::query("UPDATE stock SET reserved = reserved - 1 WHERE order_id = $1")
+        .bind(order)
+        .execute(db)
+        .await?;
+    Ok(())
+}}
+"#
+    )
+}
+
+fn choreography(inventory_main: &str) -> Vec<String> {
+    let deps: &[&str] = &["rdkafka", "sqlx", "serde", "anyhow", "tokio"];
+    check(
+        &[
+            ServiceCrate {
+                name: "orders",
+                dependencies: deps,
+                files: &[("src/main.rs", ORDERS)],
+            },
+            ServiceCrate {
+                name: "inventory",
+                dependencies: deps,
+                files: &[("src/main.rs", inventory_main)],
+            },
+            ServiceCrate {
+                name: "payments",
+                dependencies: deps,
+                files: &[("src/main.rs", PAYMENTS)],
+            },
+        ],
+        None,
+    )
+    .of(RULE)
+}
+
+#[test]
+fn choreography_that_ignores_payment_failed_is_flagged() {
+    let found = choreography(&inventory(""));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("service `inventory` runs `reserve_stock` on `orders.placed`")
+            && found[0].contains("`PaymentFailed` (from `payments`)")
+            && found[0].contains("`release`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn choreography_that_releases_on_payment_failed_is_silent() {
+    let found = choreography(&inventory(
+        r#""payments.failed" => { release_stock(db, 1).await?; }"#,
+    ));
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn choreography_without_failure_events_in_the_flow_is_silent() {
+    // Nobody downstream of inventory publishes a failure: nothing to react to.
+    let payments = PAYMENTS.replace("PaymentFailed", "PaymentCompleted");
+    let payments = payments.replace("payments.failed", "payments.completed");
+    let deps: &[&str] = &["rdkafka", "sqlx", "serde", "anyhow", "tokio"];
+    let inventory_main = inventory("");
+    let found = check(
+        &[
+            ServiceCrate {
+                name: "orders",
+                dependencies: deps,
+                files: &[("src/main.rs", ORDERS)],
+            },
+            ServiceCrate {
+                name: "inventory",
+                dependencies: deps,
+                files: &[("src/main.rs", &inventory_main)],
+            },
+            ServiceCrate {
+                name: "payments",
+                dependencies: deps,
+                files: &[("src/main.rs", &payments)],
+            },
+        ],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found, Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extractor facts the rule relies on.
+
+fn model_of(name: &str, dependencies: &[&str], main: &str) -> archlint::model::Model {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let root = dir.path();
+    let write = |path: std::path::PathBuf, text: &str| {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir: {e}"));
+        }
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write: {e}"));
+    };
+    write(
+        root.join("Cargo.toml"),
+        &format!("[workspace]\nresolver = \"2\"\nmembers = [\"{name}\"]\n"),
+    );
+    let deps: String = dependencies
+        .iter()
+        .map(|d| format!("{d} = \"*\"\n"))
+        .collect();
+    write(
+        root.join(name).join("Cargo.toml"),
+        &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"),
+    );
+    write(root.join(name).join("src/main.rs"), main);
+    let manifest = camino::Utf8PathBuf::from_path_buf(root.join("Cargo.toml"))
+        .unwrap_or_else(|p| panic!("non-UTF-8 path {}", p.display()));
+    let (model, _) = archlint::analyze(&archlint::Options::new(manifest))
+        .unwrap_or_else(|e| panic!("analyze failed: {e}"));
+    model
+}
+
+#[test]
+fn generic_client_fields_are_grpc_clients() {
+    let model = model_of(
+        "bookings",
+        &["tonic", "tokio"],
+        r#"
+fn main() {}
+pub struct Booker { flights: FlightsClient<Channel>, name: String, cache: Cache<String> }
+impl Booker {
+    pub async fn book(&self) {
+        self.flights.clone().reserve_seat(1).await;
+        self.cache.reserve_slot(1).await;
+    }
+}
+"#,
+    );
+    let book = model
+        .functions
+        .iter()
+        .find(|f| f.name == "book")
+        .unwrap_or_else(|| panic!("no `book` in {:#?}", model.functions));
+    let remotes: Vec<&str> = book
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Remote {
+                protocol: RemoteProtocol::Grpc,
+                operation,
+                ..
+            } => Some(operation.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(remotes, ["reserve_seat"], "{:#?}", book.effects);
+}
+
+#[test]
+fn payloads_registered_as_compensations_are_kept() {
+    let model = model_of(
+        "orders",
+        &["axum", "tokio"],
+        r#"
+fn main() {}
+pub struct ReleaseStock { id: u64 }
+pub fn plan(stack: &mut Vec<Box<ReleaseStock>>) {
+    stack.push(Box::new(ReleaseStock { id: 1 }));
+    let local = ReleaseStock { id: 2 };
+}
+"#,
+    );
+    let plan = model
+        .functions
+        .iter()
+        .find(|f| f.name == "plan")
+        .unwrap_or_else(|| panic!("no `plan` in {:#?}", model.functions));
+    let names: Vec<(&str, PathContext)> = plan
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Event {
+                name,
+                role: EventRole::Constructed,
+            } => Some((name.as_str(), e.context)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, [("ReleaseStock", PathContext::Deferred)]);
+}
