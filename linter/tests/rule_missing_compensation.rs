@@ -773,3 +773,53 @@ pub fn plan(stack: &mut Vec<Box<ReleaseStock>>) {
         .collect();
     assert_eq!(names, [("ReleaseStock", PathContext::Deferred)]);
 }
+
+#[test]
+fn subject_constants_in_match_arms_are_handled_events() {
+    let model = model_of(
+        "inventory",
+        &["async-nats", "tokio"],
+        r#"
+fn main() {}
+mod subjects {
+    pub const ORDER_PLACED: &str = "orders.v1.placed";
+}
+const ORDER_CANCELLED: &str = "orders.v1.cancelled";
+pub async fn dispatch(subject: &str, status: StatusCode) {
+    match subject {
+        subjects::ORDER_PLACED => reserve().await,
+        ORDER_CANCELLED => release().await,
+        _ => {}
+    }
+    match status {
+        StatusCode::NOT_FOUND => missing().await,
+        _ => {}
+    }
+}
+"#,
+    );
+    let dispatch = model
+        .functions
+        .iter()
+        .find(|f| f.name == "dispatch")
+        .unwrap_or_else(|| panic!("no `dispatch` in {:#?}", model.functions));
+    let matched: Vec<&str> = dispatch
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Event {
+                name,
+                role: EventRole::Matched,
+            } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    // The value when the constant is known in the file, else the constant's name; an
+    // associated constant of a type is no subject.
+    assert!(
+        !matched.contains(&"NOT_FOUND")
+            && matched.contains(&"orders.v1.cancelled")
+            && (matched.contains(&"orders.v1.placed") || matched.contains(&"ORDER_PLACED")),
+        "{matched:?}"
+    );
+}
