@@ -284,6 +284,34 @@ pub async fn book_trip(http: &reqwest::Client, flights_url: &str, payments_url: 
 }
 
 #[test]
+fn a_later_step_whose_failure_is_ignored_does_not_fail_the_saga() {
+    let saga = r#"
+pub struct Checkout { payments: PaymentsClient, email_client: mailer::Client }
+
+impl Checkout {
+    pub async fn pay(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.payments.charge_card(order_id, 1200).await?;
+        let _ = self.email_client.send_receipt(order_id).await;
+        Ok(())
+    }
+
+    pub async fn pay_and_notify(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.payments.charge_card(order_id, 1200).await?;
+        self.email_client.send_receipt(order_id).await?;
+        Ok(())
+    }
+}
+"#;
+    let found = checkout(saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("step 1 of `pay_and_notify`")
+            && found[0].contains("`send_receipt` (step 2) fails"),
+        "{found:#?}"
+    );
+}
+
+#[test]
 fn reads_and_single_steps_are_not_sagas() {
     let saga = format!(
         "{SAGA_STRUCT}{}",
@@ -640,6 +668,18 @@ fn choreography_that_releases_on_payment_failed_is_silent() {
         r#""payments.failed" => { release_stock(db, 1).await?; }"#,
     ));
     assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn choreography_that_only_logs_payment_failed_is_flagged() {
+    let found = choreography(&inventory(
+        r#""payments.failed" => { tracing::warn!("payment failed"); }"#,
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("does nothing on `payments.failed`"),
+        "{found:#?}"
+    );
 }
 
 #[test]

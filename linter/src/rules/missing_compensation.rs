@@ -9,7 +9,9 @@
 //!   (`inventory.reserve-stock`). Each step gets a verb and a noun from its operation:
 //!   `reserve_stock` is *reserve stock*, `POST /stock/{}/reserve` too, `POST /reservations` is
 //!   *create reservation*. A step whose verb has a known compensation is flagged, at its call,
-//!   when a later step exists (it can fail) and nothing on the function's error paths (an `Err`
+//!   when a later step can fail the saga (its error is propagated with `?` or handled on an
+//!   error path; a result thrown away with `let _ =` does not count) and nothing on the
+//!   function's error paths (an `Err`
 //!   arm, `if let Err`, `let .. else`, a `map_err`/`or_else` closure) or in a registered undo
 //!   closure (`undo.push(..)`, `on_failure(..)`) runs a compensation of it, directly or through
 //!   the functions it calls. Compensations are recognised by verb pairs (reserve/release,
@@ -31,8 +33,10 @@
 //!   flow when it names the same aggregate as the triggering event (`OrderPlaced` and
 //!   `orders.v1.cancelled`), or when a service that consumes an event this service publishes
 //!   publishes it (inventory publishes `StockReserved`, payments consumes it and publishes
-//!   `PaymentFailed`). Handling one failure event of the flow (a `match` arm, a subscription, a
-//!   handler taking it) is enough to stay silent. Flagged at the action's call in the handler.
+//!   `PaymentFailed`). Handling one failure event of the flow with some action (a `match` arm
+//!   that calls something or runs SQL, a subscription, a handler taking the event) is enough to
+//!   stay silent; an arm that only logs or returns is reported. Which compensation the handler
+//!   runs is not checked. Flagged at the action's call in the handler.
 //!
 //! Each message names its evidence: the step, the later step that can fail and the missing
 //! compensation (or the failure events left unhandled). Test code is not judged.
@@ -723,8 +727,22 @@ impl MissingCompensation {
                     })
                 })
             });
+        // A later step fails the saga when its error is propagated (`?`) or handled on an
+        // error path after it; a step whose result is thrown away (`let _ =`, `.ok()`, a
+        // best-effort notification) does not.
+        let fails_saga = |s: &Step<'_>| {
+            s.effect.propagates
+                || effects
+                    .iter()
+                    .any(|e| e.context == PathContext::Error && e.span.start > s.effect.span.start)
+        };
         for (k, step) in steps.iter().enumerate() {
-            let Some(later) = steps.get(k + 1) else {
+            let Some((j, later)) = steps
+                .iter()
+                .enumerate()
+                .skip(k + 1)
+                .find(|(_, s)| fails_saga(s))
+            else {
                 break;
             };
             let undo = &undo_of[k];
@@ -746,7 +764,7 @@ impl MissingCompensation {
             if compensated {
                 continue;
             }
-            out.push(self.orchestrated_finding(cx, behaviour, f, k, step, later, undo));
+            out.push(self.orchestrated_finding(cx, behaviour, f, (k, step), (j, later), undo));
         }
     }
 
@@ -756,9 +774,8 @@ impl MissingCompensation {
         cx: &RuleContext<'_>,
         behaviour: &Behaviour<'_>,
         f: usize,
-        k: usize,
-        step: &Step<'_>,
-        later: &Step<'_>,
+        (k, step): (usize, &Step<'_>),
+        (j, later): (usize, &Step<'_>),
         undo: &[String],
     ) -> Finding {
         let function = behaviour.function(f);
@@ -773,7 +790,7 @@ impl MissingCompensation {
             k + 1,
             function.name,
             later.action.label,
-            k + 2,
+            j + 1,
             undo.iter()
                 .map(|u| format!("`{u}`"))
                 .collect::<Vec<_>>()
@@ -868,7 +885,7 @@ impl MissingCompensation {
     ) {
         let model = cx.model;
         let published = published_names(behaviour);
-        let handled_by: HashMap<ServiceId, Vec<EventName>> = model
+        let handled_by: HashMap<ServiceId, Vec<Handled>> = model
             .services
             .iter()
             .map(|s| (s.id, handled_names(behaviour, &s.crates)))
@@ -919,17 +936,26 @@ impl MissingCompensation {
                     if flow.is_empty() {
                         continue;
                     }
-                    let handles_one = handled.iter().any(|h| {
-                        h.is_failure()
-                            && flow
-                                .iter()
-                                .any(|(f, _)| f.key == h.key || overlaps(&f.subject, &h.subject))
-                    });
-                    if handles_one || !reported.insert((service.id, effect.span)) {
+                    let in_flow: Vec<&Handled> = handled
+                        .iter()
+                        .filter(|h| {
+                            h.event.is_failure()
+                                && flow.iter().any(|(f, _)| {
+                                    f.key == h.event.key || overlaps(&f.subject, &h.event.subject)
+                                })
+                        })
+                        .collect();
+                    if in_flow.iter().any(|h| h.acts) || !reported.insert((service.id, effect.span))
+                    {
                         continue;
                     }
                     out.push(self.choreography_finding(
-                        cx, service.id, &trigger, effect, &action, &flow, &undo,
+                        cx,
+                        service.id,
+                        (&trigger, effect, &action),
+                        &flow,
+                        in_flow.first().copied(),
+                        &undo,
                     ));
                 }
             }
@@ -941,10 +967,9 @@ impl MissingCompensation {
         &self,
         cx: &RuleContext<'_>,
         service: ServiceId,
-        trigger: &EventName,
-        effect: &Effect,
-        action: &Action,
+        (trigger, effect, action): (&EventName, &Effect, &Action),
         flow: &[(EventName, Vec<String>)],
+        ignored: Option<&Handled>,
         undo: &[String],
     ) -> Finding {
         let mut events: Vec<String> = Vec::new();
@@ -963,18 +988,36 @@ impl MissingCompensation {
             }
         }
         events.truncate(4);
-        let message = format!(
-            "service `{}` runs `{}` on `{}` but handles none of the failure events of that flow \
-             ({}): nothing runs {} when the saga fails later",
-            cx.service_name(service),
-            action.label,
-            trigger.display,
-            events.join(", "),
-            undo.iter()
-                .map(|u| format!("`{u}`"))
-                .collect::<Vec<_>>()
-                .join("/"),
-        );
+        let undo_names = undo
+            .iter()
+            .map(|u| format!("`{u}`"))
+            .collect::<Vec<_>>()
+            .join("/");
+        let message = match ignored {
+            Some(handled) => format!(
+                "service `{}` runs `{}` on `{}` but does nothing on `{}`, the failure event of \
+                 that flow it handles: nothing runs {undo_names} when the saga fails later",
+                cx.service_name(service),
+                action.label,
+                trigger.display,
+                handled.event.display,
+            ),
+            None => format!(
+                "service `{}` runs `{}` on `{}` but handles none of the failure events of that \
+                 flow ({}): nothing runs {undo_names} when the saga fails later",
+                cx.service_name(service),
+                action.label,
+                trigger.display,
+                events.join(", "),
+            ),
+        };
+        let related = ignored
+            .map(|h| Related {
+                span: h.span,
+                label: "failure event handled without compensation".into(),
+            })
+            .into_iter()
+            .collect();
         let mut services = vec![cx.service_name(service).to_string()];
         for (_, publishers) in flow {
             for p in publishers {
@@ -990,7 +1033,7 @@ impl MissingCompensation {
             span: effect.span,
             label: "compensable action without a failure handler".into(),
             help: HELP.into(),
-            related: Vec::new(),
+            related,
             services,
             table: None,
             database: None,
@@ -1186,31 +1229,77 @@ fn published_names(behaviour: &Behaviour<'_>) -> Vec<(EventName, CrateId)> {
     out
 }
 
+/// An event a service handles, and whether its handling does anything at all.
+#[derive(Debug, Clone)]
+struct Handled {
+    event: EventName,
+    /// False for an arm that only logs or returns (`Event::PaymentFailed(_) => Ok(())`).
+    acts: bool,
+    span: Span,
+}
+
 /// Event names a set of crates handles: matched in a `match`/`if let`, subscribed to, or
-/// taken as a handler's parameter.
-fn handled_names(behaviour: &Behaviour<'_>, crates: &[CrateId]) -> Vec<EventName> {
+/// taken as a handler's parameter. A matched event's handling runs up to the next matched
+/// event (or the end of the function); it acts when it calls something, talks to another
+/// service or a broker, or runs SQL.
+fn handled_names(behaviour: &Behaviour<'_>, crates: &[CrateId]) -> Vec<Handled> {
     let mut out = Vec::new();
-    for function in &behaviour.model.functions {
+    for (g, function) in behaviour.model.functions.iter().enumerate() {
         if !crates.contains(&function.crate_id) {
             continue;
         }
-        for effect in &function.effects {
-            let name = match &effect.kind {
+        let mut effects: Vec<&Effect> = function.effects.iter().collect();
+        effects.sort_by_key(|e| e.span.start);
+        for (i, effect) in effects.iter().enumerate() {
+            let (name, acts) = match &effect.kind {
                 EffectKind::Event {
                     name,
                     role: EventRole::Matched,
-                } => name,
+                } => {
+                    let end = effects[i + 1..]
+                        .iter()
+                        .find(|e| {
+                            matches!(
+                                e.kind,
+                                EffectKind::Event {
+                                    role: EventRole::Matched,
+                                    ..
+                                }
+                            )
+                        })
+                        .map_or(function.body.end, |e| e.span.start);
+                    let region = effect.span.start..end;
+                    let acts = effects[i + 1..].iter().any(|e| {
+                        region.contains(&e.span.start)
+                            && !matches!(e.kind, EffectKind::Event { .. })
+                    }) || behaviour
+                        .queries_of(g)
+                        .any(|q| region.contains(&q.span.start));
+                    (name, acts)
+                }
                 EffectKind::Consume {
                     source: Some(source),
                     ..
-                } => source,
+                } => (source, true),
                 _ => continue,
             };
-            out.extend(EventName::new(name));
+            if let Some(event) = EventName::new(name) {
+                out.push(Handled {
+                    event,
+                    acts,
+                    span: effect.span,
+                });
+            }
         }
         for ty in &function.param_types {
             if crate::extract::rust::looks_like_event(ty) {
-                out.extend(EventName::new(ty));
+                if let Some(event) = EventName::new(ty) {
+                    out.push(Handled {
+                        event,
+                        acts: !function.trivial_body,
+                        span: function.span,
+                    });
+                }
             }
         }
     }
@@ -1283,7 +1372,7 @@ fn call_writes(behaviour: &Behaviour<'_>, f: usize, name: &str, receiver: Option
 fn failure_events_of_flow(
     cx: &RuleContext<'_>,
     published: &[(EventName, CrateId)],
-    handled_by: &HashMap<ServiceId, Vec<EventName>>,
+    handled_by: &HashMap<ServiceId, Vec<Handled>>,
     service: ServiceId,
     own_crates: &[CrateId],
     trigger: &EventName,
@@ -1301,7 +1390,11 @@ fn failure_events_of_flow(
     let downstream: Vec<ServiceId> = handled_by
         .iter()
         .filter(|(s, _)| **s != service)
-        .filter(|(_, handled)| handled.iter().any(|h| own_keys.contains(h.key.as_str())))
+        .filter(|(_, handled)| {
+            handled
+                .iter()
+                .any(|h| own_keys.contains(h.event.key.as_str()))
+        })
         .map(|(s, _)| *s)
         .collect();
     let mut out: Vec<(EventName, Vec<String>)> = Vec::new();
