@@ -11,10 +11,11 @@
 //!   *create reservation*. A step whose verb has a known compensation is flagged, at its call,
 //!   when a later step can fail the saga (its error is propagated with `?` or handled on an
 //!   error path; a result thrown away with `let _ =` does not count) and nothing on the
-//!   function's error paths (an `Err`
-//!   arm, `if let Err`, `let .. else`, a `map_err`/`or_else` closure) or in a registered undo
-//!   closure (`undo.push(..)`, `on_failure(..)`) runs a compensation of it, directly or through
-//!   the functions it calls. Compensations are recognised by verb pairs (reserve/release,
+//!   function's error paths after it (an `Err` arm, `if let Err`, `let .. else`, a
+//!   `map_err`/`or_else` closure) or in a registered undo closure (`undo.push(..)`,
+//!   `on_failure(..)`) runs a compensation of it, directly or through the functions it calls.
+//!   When the function registers undo actions itself, draining the stack on error is not taken
+//!   for a compensation of every step: each step needs its own registration. Compensations are recognised by verb pairs (reserve/release,
 //!   hold/release, charge|capture/refund, debit/credit, book/cancel, create|place/cancel|delete,
 //!   authorize/void, allocate/deallocate, lock/unlock, provision/deprovision, apply/revert), by
 //!   pairs declared in `[compensations]`, and by generic names (`compensate*`, `rollback*`,
