@@ -312,6 +312,20 @@ impl Checkout {
 }
 
 #[test]
+fn notifications_actions_and_infrastructure_clients_need_no_undo() {
+    let saga = r#"
+pub async fn confirm(http: &reqwest::Client, orders_url: &str, notify_url: &str, cache_client: &CacheClient) -> reqwest::Result<()> {
+    http.post(format!("{notify_url}/notifications")).send().await?;
+    http.post(format!("{orders_url}/orders/{}/confirm", 7)).send().await?;
+    cache_client.book_slot(7).await?;
+    http.post(format!("{orders_url}/orders/{}/ship", 7)).send().await?;
+    Ok(())
+}
+"#;
+    assert_eq!(checkout(saga), Vec::<String>::new());
+}
+
+#[test]
 fn reads_and_single_steps_are_not_sagas() {
     let saga = format!(
         "{SAGA_STRUCT}{}",

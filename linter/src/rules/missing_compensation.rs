@@ -138,6 +138,64 @@ const NOMINALS: &[(&str, &str)] = &[
     ("lock", "lock"),
 ];
 
+/// What is sent rather than created: a `POST /notifications` is not undone.
+const NOT_UNDONE: &[&str] = &[
+    "notification",
+    "email",
+    "mail",
+    "sms",
+    "message",
+    "event",
+    "log",
+    "metric",
+    "webhook",
+    "callback",
+    "audit",
+    "alert",
+    "token",
+    "session",
+    "login",
+    "search",
+    "quote",
+    "estimate",
+    "trace",
+    "span",
+    "graphql",
+    "batch",
+    "report",
+];
+
+/// Clients of infrastructure rather than of another service (caches, stores, telemetry), by
+/// a word of the client's name.
+const INFRASTRUCTURE_CLIENTS: &[&str] = &[
+    "cache",
+    "redis",
+    "metric",
+    "log",
+    "logger",
+    "tracing",
+    "tracer",
+    "telemetry",
+    "s3",
+    "storage",
+    "blob",
+    "db",
+    "database",
+    "dynamo",
+    "dynamodb",
+    "mongo",
+    "elastic",
+    "elasticsearch",
+    "search",
+    "kv",
+    "etcd",
+    "vault",
+    "secret",
+    "sqs",
+    "sns",
+    "kafka",
+];
+
 /// Operations that only read: never a step.
 const READ_VERBS: &[&str] = &[
     "get",
@@ -374,36 +432,44 @@ fn http_action(method: HttpMethod, operation: &str) -> Action {
         ..Action::default()
     };
     let last_words = literals.last().map(|s| words(s)).unwrap_or_default();
-    let last_is_verb = !ends_in_hole
-        && literals.len() >= 2
-        && last_words.first().is_some_and(|w| {
-            VERB_PAIRS
-                .iter()
-                .any(|(v, undo)| v == w || undo.contains(&w.as_str()))
-                || GENERIC_UNDO.contains(&w.as_str())
-                || READ_VERBS.contains(&w.as_str())
-        });
-    if last_is_verb {
-        action.verbs.push(last_words[0].clone());
-        action.nouns = nouns(&last_words[1..]);
-        if let Some(previous) = literals.get(literals.len() - 2) {
-            action.nouns.extend(nouns(&words(previous)));
-        }
-    } else {
+    // A plural last segment, or a hole after it, names a resource (`/reservations`,
+    // `/reservations/{id}`); a singular last segment names an action on what precedes it
+    // (`/stock/{}/reserve`, `/orders/{id}/confirm`).
+    let collection = last_words.last().is_some_and(|w| singular(w) != *w);
+    if ends_in_hole || collection || last_words.is_empty() {
         action.nouns = nouns(&last_words);
         let verb = match method {
-            HttpMethod::Post => Some("create"),
-            HttpMethod::Put if ends_in_hole => Some("create"),
-            HttpMethod::Delete => Some("delete"),
-            _ => Some("update"),
+            HttpMethod::Post => "create",
+            HttpMethod::Put if ends_in_hole => "create",
+            HttpMethod::Delete => "delete",
+            _ => "update",
         };
-        action.verbs.extend(verb.map(str::to_owned));
+        let sent = action
+            .nouns
+            .iter()
+            .any(|n| NOT_UNDONE.contains(&n.as_str()));
+        action.verbs.push(
+            if sent && verb == "create" {
+                "send"
+            } else {
+                verb
+            }
+            .to_owned(),
+        );
         if matches!(method, HttpMethod::Post | HttpMethod::Put) {
             for noun in &action.nouns {
                 if let Some((_, verb)) = NOMINALS.iter().find(|(n, _)| n == noun) {
                     action.verbs.push((*verb).to_owned());
                 }
             }
+        }
+    } else {
+        action.verbs.push(last_words[0].clone());
+        action.nouns = nouns(&last_words[1..]);
+        if literals.len() >= 2 {
+            action
+                .nouns
+                .extend(nouns(&words(literals[literals.len() - 2])));
         }
     }
     action.names.push(literals.join("_").to_ascii_lowercase());
@@ -444,12 +510,19 @@ fn remote_action(effect: &Effect, lexicon: &Lexicon<'_>) -> Option<Action> {
             ..
         } if method.is_mutating() => Some(http_action(*method, operation)),
         EffectKind::Remote {
-            protocol: RemoteProtocol::Grpc | RemoteProtocol::Client,
+            protocol,
             operation,
+            target,
             ..
-        } => {
+        } if *protocol != RemoteProtocol::Http => {
+            let infrastructure = *protocol == RemoteProtocol::Client
+                && target.as_deref().is_some_and(|t| {
+                    words(t)
+                        .iter()
+                        .any(|w| INFRASTRUCTURE_CLIENTS.contains(&singular(w).as_str()))
+                });
             let action = name_action(operation);
-            (!action.verbs.is_empty() && !is_read(&action)).then_some(action)
+            (!infrastructure && !action.verbs.is_empty() && !is_read(&action)).then_some(action)
         }
         EffectKind::Publish {
             destination: Some(destination),
@@ -1464,5 +1537,11 @@ mod tests {
         let a = http_action(HttpMethod::Post, "/charges/{}/refund");
         assert_eq!(a.verbs, ["refund"]);
         assert_eq!(a.nouns, ["charge"]);
+        let a = http_action(HttpMethod::Post, "/orders/{id}/confirm");
+        assert_eq!(a.verbs, ["confirm"]);
+        let a = http_action(HttpMethod::Post, "/api/v1/notifications");
+        assert_eq!(a.verbs, ["send"]);
+        let a = http_action(HttpMethod::Put, "/bookings/{id}");
+        assert_eq!(a.verbs, ["create", "book"]);
     }
 }
