@@ -553,6 +553,53 @@ fn step_object_with_empty_compensate_is_flagged() {
 }
 
 #[test]
+fn step_object_writing_in_the_given_transaction_is_silent() {
+    let main = r#"
+fn main() {}
+
+pub struct ReserveSeat;
+
+impl SagaStep for ReserveSeat {
+    async fn execute(&self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> sqlx::Result<()> {
+        sqlx::query("UPDATE seats SET held = held + 1 WHERE id = 1").execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    async fn compensate(&self, _tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> sqlx::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct HoldRoom;
+
+impl SagaStep for HoldRoom {
+    async fn execute(&self, pool: &sqlx::PgPool) -> sqlx::Result<()> {
+        sqlx::query("UPDATE rooms SET held = held + 1 WHERE id = 1").execute(pool).await?;
+        Ok(())
+    }
+
+    async fn compensate(&self, _pool: &sqlx::PgPool) -> sqlx::Result<()> {
+        Ok(())
+    }
+}
+"#;
+    let found = check(
+        &[ServiceCrate {
+            name: "trips",
+            dependencies: &["axum", "sqlx", "tokio"],
+            files: &[("src/main.rs", main)],
+        }],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`HoldRoom::compensate`") && found[0].contains("UPDATE rooms"),
+        "{found:#?}"
+    );
+}
+
+#[test]
 fn step_object_that_cancels_is_silent() {
     let found = steps(
         r#"self.http.post(format!("{}/bookings/{}/cancel", "http://hotels", trip)).send().await?;

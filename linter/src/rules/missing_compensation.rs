@@ -919,7 +919,16 @@ impl MissingCompensation {
         let Some((h, forward)) = forward else {
             return;
         };
-        let Some(change) = first_change(behaviour, h) else {
+        // Database writes made in a transaction the step is given are undone by its rollback.
+        let in_transaction = forward
+            .param_types
+            .iter()
+            .any(|t| t.ends_with("Transaction") || t == "Tx");
+        let Some(change) = first_change_where(behaviour, h, false).or_else(|| {
+            (!in_transaction)
+                .then(|| first_change(behaviour, h))
+                .flatten()
+        }) else {
             return;
         };
         let ty = undo.impl_type.as_deref().unwrap_or_default();
@@ -1162,6 +1171,11 @@ fn service_names(cx: &RuleContext<'_>, services: &[ServiceId]) -> Vec<String> {
 /// The first change a function (or what it calls) makes outside its own memory: another
 /// service, a broker, the database.
 fn first_change(behaviour: &Behaviour<'_>, f: usize) -> Option<String> {
+    first_change_where(behaviour, f, true)
+}
+
+/// [`first_change`], counting database writes only when `local` is set.
+fn first_change_where(behaviour: &Behaviour<'_>, f: usize, local: bool) -> Option<String> {
     for g in reach(behaviour, f, CALL_DEPTH) {
         let function = behaviour.function(g);
         for effect in &function.effects {
@@ -1181,7 +1195,7 @@ fn first_change(behaviour: &Behaviour<'_>, f: usize) -> Option<String> {
                     Some(d) => format!("publishes to `{d}`"),
                     None => "publishes a message".to_owned(),
                 }),
-                EffectKind::OrmWrite { api, effect } if effect.is_write() => {
+                EffectKind::OrmWrite { api, effect } if local && effect.is_write() => {
                     Some(format!("`{api}`"))
                 }
                 _ => None,
@@ -1190,7 +1204,7 @@ fn first_change(behaviour: &Behaviour<'_>, f: usize) -> Option<String> {
                 return change;
             }
         }
-        for query in behaviour.queries_of(g) {
+        for query in behaviour.queries_of(g).filter(|_| local) {
             if let Some(statement) = query
                 .effects
                 .iter()
