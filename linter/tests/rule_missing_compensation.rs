@@ -254,6 +254,57 @@ impl Checkout {
 }
 
 #[test]
+fn a_caller_that_compensates_on_failure_or_a_drop_guard_is_silent() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    async fn steps(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.inventory.reserve_stock(order_id, 2).await?;
+        self.payments.charge_card(order_id, 1200).await?;
+        Ok(())
+    }
+
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        if let Err(error) = self.steps(order_id).await {
+            self.compensate_all(order_id).await;
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    async fn compensate_all(&self, order_id: u64) {}
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+
+    let guarded = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+pub struct ReservationGuard { inventory: InventoryClient, reservation: u64, armed: bool }
+
+impl Drop for ReservationGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.inventory.release_stock(self.reservation);
+        }
+    }
+}
+
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        self.payments.charge_card(order_id, 1200).await?;
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&guarded), Vec::<String>::new());
+}
+
+#[test]
 fn reqwest_calls_in_the_saga_itself_are_steps() {
     let saga = r#"
 pub async fn book_trip(http: &reqwest::Client, flights_url: &str, payments_url: &str) -> reqwest::Result<()> {

@@ -13,7 +13,8 @@
 //!   error path; a result thrown away with `let _ =` does not count) and nothing on the
 //!   function's error paths after it (an `Err` arm, `if let Err`, `let .. else`, a
 //!   `map_err`/`or_else` closure) or in a registered undo closure (`undo.push(..)`,
-//!   `on_failure(..)`) runs a compensation of it, directly or through the functions it calls.
+//!   `on_failure(..)`) runs a compensation of it, directly or through the functions it calls;
+//!   an error path of a caller after the call, and a `Drop` guard of the crate, count too.
 //!   When the function registers undo actions itself, draining the stack on error is not taken
 //!   for a compensation of every step: each step needs its own registration. Compensations are recognised by verb pairs (reserve/release,
 //!   hold/release, charge|capture/refund, debit/credit, book/cancel, create|place/cancel|delete,
@@ -629,6 +630,55 @@ fn step_of<'m>(
     })
 }
 
+/// Compensations that run outside the saga function: on the error paths of its callers after
+/// the call (a caller that compensates when the whole saga fails), and in `Drop` guards of
+/// its crate (a guard that releases unless disarmed).
+fn outside_compensations(behaviour: &Behaviour<'_>, f: usize) -> Vec<Action> {
+    let saga = behaviour.function(f);
+    let mut out = Vec::new();
+    for (g, caller) in behaviour.model.functions.iter().enumerate() {
+        if g == f {
+            continue;
+        }
+        if caller.name == "drop"
+            && caller.impl_trait.as_deref() == Some("Drop")
+            && caller.crate_id == saga.crate_id
+        {
+            for effect in &caller.effects {
+                undo_actions(behaviour, g, effect, &mut out);
+            }
+            continue;
+        }
+        let calls_saga: Vec<u32> = caller
+            .effects
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EffectKind::Call { name, receiver }
+                    if *name == saga.name
+                        && callees(behaviour, g, name, receiver.as_deref()).contains(&f) =>
+                {
+                    Some(e.span.start)
+                }
+                _ => None,
+            })
+            .collect();
+        let Some(first_call) = calls_saga.into_iter().min() else {
+            continue;
+        };
+        for effect in &caller.effects {
+            let undo_path = match effect.context {
+                PathContext::Error => effect.span.start > first_call,
+                PathContext::Deferred => true,
+                PathContext::Normal => false,
+            };
+            if undo_path {
+                undo_actions(behaviour, g, effect, &mut out);
+            }
+        }
+    }
+    out
+}
+
 /// Receivers of a database transaction: its `rollback` undoes only local writes.
 fn is_transaction(receiver: Option<&str>) -> bool {
     receiver.is_some_and(|r| {
@@ -801,6 +851,7 @@ impl MissingCompensation {
                     })
                 })
             });
+        let outside = outside_compensations(behaviour, f);
         // A later step fails the saga when its error is propagated (`?`) or handled on an
         // error path after it; a step whose result is thrown away (`let _ =`, `.ok()`, a
         // best-effort notification) does not.
@@ -834,7 +885,9 @@ impl MissingCompensation {
                     && candidates
                         .iter()
                         .any(|c| compensates(c, &step.action, undo, &others, generic_counts))
-            });
+            }) || outside
+                .iter()
+                .any(|c| compensates(c, &step.action, undo, &others, true));
             if compensated {
                 continue;
             }
