@@ -445,10 +445,9 @@ fn http_action(method: HttpMethod, operation: &str) -> Action {
             HttpMethod::Delete => "delete",
             _ => "update",
         };
-        let sent = action
-            .nouns
+        let sent = last_words
             .iter()
-            .any(|n| NOT_UNDONE.contains(&n.as_str()));
+            .any(|w| NOT_UNDONE.contains(&singular(w).as_str()));
         action.verbs.push(
             if sent && verb == "create" {
                 "send"
@@ -1607,6 +1606,8 @@ mod tests {
         let a = http_action(HttpMethod::Post, "/orders/{id}/confirm");
         assert_eq!(a.verbs, ["confirm"]);
         let a = http_action(HttpMethod::Post, "/api/v1/notifications");
+        assert_eq!(a.verbs, ["send"]);
+        let a = http_action(HttpMethod::Post, "/events");
         assert_eq!(a.verbs, ["send"]);
         let a = http_action(HttpMethod::Put, "/bookings/{id}");
         assert_eq!(a.verbs, ["create", "book"]);
