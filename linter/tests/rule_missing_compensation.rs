@@ -304,6 +304,60 @@ impl Checkout {
     assert_eq!(checkout(&guarded), Vec::<String>::new());
 }
 
+/// Durable-execution style (restate, temporal): steps in `ctx.run(..)`, one compensation
+/// value per step, drained in reverse on error.
+const WORKFLOW: &str = r#"
+fn main() {}
+pub struct TripSaga { flight_client: FlightClient, car_client: CarClient, payment_client: PaymentClient }
+
+impl TripSaga {
+    // restate style: compensations collected as an enum, drained in reverse on error
+    pub async fn run(&self, ctx: Context, trip: Trip) -> Result<(), TerminalError> {
+        let mut compensations: Vec<Compensation> = Vec::new();
+        let res = async {
+            let flight = ctx.run(|| self.flight_client.reserve_flight(trip.id)).await?;
+            compensations.push(Compensation::CancelFlight(flight));
+            let car = ctx.run(|| self.car_client.reserve_car(trip.id)).await?;
+            compensations.push(Compensation::CancelCar(car));
+            ctx.run(|| self.payment_client.charge_payment(trip.id)).await?;
+            Ok(())
+        }.await;
+        if let Err(e) = res {
+            for c in compensations.into_iter().rev() {
+                ctx.run(|| c.apply()).await?;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+"#;
+
+#[test]
+fn workflow_steps_with_registered_compensations_are_silent() {
+    let run = |source: &str| {
+        check(
+            &[ServiceCrate {
+                name: "trips",
+                dependencies: &["axum", "restate-sdk", "tokio", "anyhow"],
+                files: &[("src/main.rs", source)],
+            }],
+            None,
+        )
+        .of(RULE)
+    };
+    assert_eq!(run(WORKFLOW), Vec::<String>::new());
+    // The car's compensation is never registered: draining the stack does not cancel it.
+    let buggy = WORKFLOW.replace("compensations.push(Compensation::CancelCar(car));", "");
+    let found = run(&buggy);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_car` (step 2 of `run`)")
+            && found[0].contains("`charge_payment` (step 3) fails"),
+        "{found:#?}"
+    );
+}
+
 #[test]
 fn reqwest_calls_in_the_saga_itself_are_steps() {
     let saga = r#"

@@ -1184,8 +1184,26 @@ fn callees(behaviour: &Behaviour<'_>, f: usize, name: &str, receiver: Option<&st
     let generic = words(name)
         .first()
         .is_some_and(|w| GENERIC_CALLS.contains(&w.as_str()));
-    if receiver.is_none() && generic {
-        found.retain(|&c| behaviour.function(c).impl_type.is_none());
+    match receiver {
+        None if generic => found.retain(|&c| behaviour.function(c).impl_type.is_none()),
+        // `ctx.run(..)` is the workflow engine's, not the saga's own `run`: a generic method
+        // is followed only into a type (or trait) named like its receiver (`saga.run(..)` into
+        // `CheckoutSaga::run`, `step.execute(..)` into an `impl SagaStep`).
+        Some(r) if generic && r != "self" => {
+            let receiver_words: Vec<String> = words(r).iter().map(|w| singular(w)).collect();
+            found.retain(|&c| {
+                let callee = behaviour.function(c);
+                [&callee.impl_type, &callee.impl_trait]
+                    .into_iter()
+                    .flatten()
+                    .any(|t| {
+                        words(t)
+                            .iter()
+                            .any(|w| receiver_words.contains(&singular(w)))
+                    })
+            });
+        }
+        _ => {}
     }
     found
 }
