@@ -28,10 +28,11 @@
 //!   nothing (`Ok(())`, `{}`, `todo!()`, `unimplemented!()`, only logging). Flagged at the
 //!   compensating method's name.
 //! - **Choreographed sagas.** A service that, on an event it consumes, performs a compensable
-//!   action (a call such as `reserve_stock` or `charge_card` that writes somewhere) while the
-//!   workspace publishes failure events for that flow (`*Failed`, `*Rejected`,
-//!   `*Cancelled`/`*Canceled`, `*Expired`, `*TimedOut`: types that are serialized, published
-//!   topics and payloads) and the service handles none of them. A failure event belongs to the
+//!   action (a call such as `reserve_stock` or `charge_card` that writes somewhere; the generic
+//!   `create`, `place` and `apply` do not count here) while the workspace publishes failure
+//!   events for that flow (`*Failed`, `*Rejected`, `*Cancelled`/`*Canceled`, `*Expired`,
+//!   `*TimedOut`: types that are serialized, published topics and payloads) and the service
+//!   handles none of them. A failure event belongs to the
 //!   flow when it names the same aggregate as the triggering event (`OrderPlaced` and
 //!   `orders.v1.cancelled`), or when a service that consumes an event this service publishes
 //!   publishes it (inventory publishes `StockReserved`, payments consumes it and publishes
@@ -395,6 +396,13 @@ impl<'c> Lexicon<'c> {
         let mut seen = HashSet::new();
         out.retain(|u| seen.insert(u.clone()));
         out
+    }
+
+    /// A verb that takes something another step may have to give back (stock, money, a seat):
+    /// a forward verb other than the generic `create`, `place` and `apply`, or a configured one.
+    fn holds_resources(&self, verb: &str) -> bool {
+        self.config.compensations.contains_key(verb)
+            || self.is_forward(verb) && !matches!(verb, "create" | "place" | "apply")
     }
 
     /// A verb that has a compensation: a command verb.
@@ -1499,7 +1507,7 @@ fn triggered_actions<'m>(
         let action = match &effect.kind {
             EffectKind::Call { name, receiver } => {
                 let action = name_action(name);
-                if !action.verbs.iter().any(|v| lexicon.is_forward(v))
+                if !action.verbs.iter().any(|v| lexicon.holds_resources(v))
                     || !call_writes(behaviour, g, name, receiver.as_deref())
                 {
                     continue;
@@ -1507,8 +1515,8 @@ fn triggered_actions<'m>(
                 action
             }
             _ => match remote_action(effect, lexicon) {
-                Some(action) => action,
-                None => continue,
+                Some(action) if action.verbs.iter().any(|v| lexicon.holds_resources(v)) => action,
+                _ => continue,
             },
         };
         out.push((current.clone(), effect, action));
