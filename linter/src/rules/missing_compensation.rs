@@ -448,8 +448,9 @@ fn http_action(method: HttpMethod, operation: &str) -> Action {
     if ends_in_hole || collection || last_words.is_empty() {
         action.nouns = nouns(&last_words);
         let verb = match method {
+            // A `PUT` may create or replace: only its noun (`/reservations/{id}`) says it holds
+            // something.
             HttpMethod::Post => "create",
-            HttpMethod::Put if ends_in_hole => "create",
             HttpMethod::Delete => "delete",
             _ => "update",
         };
@@ -1636,6 +1637,8 @@ mod tests {
         let a = http_action(HttpMethod::Post, "/events");
         assert_eq!(a.verbs, ["send"]);
         let a = http_action(HttpMethod::Put, "/bookings/{id}");
-        assert_eq!(a.verbs, ["create", "book"]);
+        assert_eq!(a.verbs, ["update", "book"]);
+        let a = http_action(HttpMethod::Put, "/users/{id}");
+        assert_eq!(a.verbs, ["update"]);
     }
 }
