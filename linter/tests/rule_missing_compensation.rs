@@ -1029,3 +1029,71 @@ pub async fn dispatch(subject: &str, status: StatusCode) {
         "{matched:?}"
     );
 }
+
+#[test]
+fn choreography_on_enum_variants_that_ignores_the_cancellation_is_flagged() {
+    let orders = r#"
+#[derive(serde::Serialize)]
+pub enum OrderEvent { Placed { id: u64 }, Cancelled { id: u64 } }
+fn main() {}
+pub async fn cancel(id: u64) {
+    let event = OrderEvent::Cancelled { id };
+    publish_event("orders", &event).await;
+}
+"#;
+    let inventory = |cancelled_arm: &str| {
+        format!(
+            r#"
+#[derive(serde::Deserialize)]
+pub enum OrderEvent {{ Placed {{ id: u64 }}, Cancelled {{ id: u64 }} }}
+fn main() {{}}
+pub async fn handle(msg: &rdkafka::message::BorrowedMessage<'_>, pool: &sqlx::PgPool) -> anyhow::Result<()> {{
+    let event: OrderEvent = serde_json::from_slice(msg.payload().unwrap_or_default())?;
+    match event {{
+        OrderEvent::Placed {{ id }} => reserve_stock(pool, id).await?,
+        {cancelled_arm}
+    }}
+    Ok(())
+}}
+async fn reserve_stock(pool: &sqlx::PgPool, id: u64) -> anyhow::Result<()> {{
+    sqlx::query("UPDATE stock SET reserved = reserved + 1 WHERE id = $1").bind(id as i64).execute(pool).await?;
+    Ok(())
+}}
+async fn release_stock(pool: &sqlx::PgPool, id: u64) -> anyhow::Result<()> {{
+    sqlx::query("UPDATE stock SET reserved = reserved - 1 WHERE id = $1").bind(id as i64).execute(pool).await?;
+    Ok(())
+}}
+"#
+        )
+    };
+    let run = |inventory_main: &str| {
+        let deps: &[&str] = &["rdkafka", "sqlx", "serde", "serde_json", "anyhow"];
+        check(
+            &[
+                ServiceCrate {
+                    name: "orders",
+                    dependencies: deps,
+                    files: &[("src/main.rs", orders)],
+                },
+                ServiceCrate {
+                    name: "inventory",
+                    dependencies: deps,
+                    files: &[("src/main.rs", inventory_main)],
+                },
+            ],
+            None,
+        )
+        .of(RULE)
+    };
+    let found = run(&inventory("OrderEvent::Cancelled { .. } => {}"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("runs `reserve_stock` on `OrderEvent::Placed`")
+            && found[0].contains("does nothing on `OrderEvent::Cancelled`"),
+        "{found:#?}"
+    );
+    let found = run(&inventory(
+        "OrderEvent::Cancelled { id } => release_stock(pool, id).await?,",
+    ));
+    assert_eq!(found, Vec::<String>::new());
+}
