@@ -158,6 +158,43 @@ impl Checkout {
 }
 
 #[test]
+fn an_error_arm_that_forgets_the_reservation_is_flagged_even_if_a_later_arm_releases_it() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let charge = match self.payments.charge_card(order_id, 1200).await {
+            Ok(charge) => charge,
+            Err(error) => {
+                tracing::warn!("charge failed");
+                self.audit(order_id).await;
+                return Err(error);
+            }
+        };
+        if let Err(error) = self.shipping.book_shipment(order_id).await {
+            let _ = self.payments.refund(charge).await;
+            let _ = self.inventory.release_stock(reservation).await;
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    async fn audit(&self, order_id: u64) {}
+}
+"#
+    );
+    let found = checkout(&saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_stock` (step 1")
+            && found[0].contains("`charge_card` (step 2) fails"),
+        "{found:#?}"
+    );
+}
+
+#[test]
 fn an_error_arm_that_only_refunds_leaves_the_reservation_flagged() {
     let saga = format!(
         "{SAGA_STRUCT}{}",

@@ -15,6 +15,8 @@
 //!   `map_err`/`or_else` closure) or in a registered undo closure (`undo.push(..)`,
 //!   `on_failure(..)`) runs a compensation of it, directly or through the functions it calls;
 //!   an error path of a caller after the call, and a `Drop` guard of the crate, count too.
+//!   A later step whose failure is handled right where it happens (an `Err` arm or `map_err`
+//!   before the next step) must undo the earlier steps there.
 //!   When the function registers undo actions itself, draining the stack on error is not taken
 //!   for a compensation of every step: each step needs its own registration. Compensations are recognised by verb pairs (reserve/release,
 //!   hold/release, charge|capture/refund, debit/credit, book/cancel, create|place/cancel|delete,
@@ -870,36 +872,63 @@ impl MissingCompensation {
                     .any(|e| e.context == PathContext::Error && e.span.start > s.effect.span.start)
         };
         for (k, step) in steps.iter().enumerate() {
-            let Some((j, later)) = steps
-                .iter()
-                .enumerate()
-                .skip(k + 1)
-                .find(|(_, s)| fails_saga(s))
-            else {
-                break;
-            };
             let undo = &undo_of[k];
             if undo.is_empty() {
                 continue;
             }
             let others = others_of(k);
-            let compensated = undo_paths.iter().any(|(e, candidates)| {
-                let after_step = match e.context {
-                    PathContext::Error => e.span.start > step.effect.span.start,
-                    _ => true,
-                };
+            let undoes = |(e, candidates): &(&Effect, Vec<Action>)| {
                 let generic_counts = e.context == PathContext::Deferred || !registers;
-                after_step
-                    && candidates
-                        .iter()
-                        .any(|c| compensates(c, &step.action, undo, &others, generic_counts))
-            }) || outside
+                candidates
+                    .iter()
+                    .any(|c| compensates(c, &step.action, undo, &others, generic_counts))
+            };
+            // Registered undo actions and compensations outside the function cover every
+            // later failure.
+            let registered = undo_paths
                 .iter()
-                .any(|c| compensates(c, &step.action, undo, &others, true));
-            if compensated {
+                .filter(|(e, _)| e.context == PathContext::Deferred)
+                .any(undoes)
+                || outside
+                    .iter()
+                    .any(|c| compensates(c, &step.action, undo, &others, true));
+            if registered {
                 continue;
             }
-            out.push(self.orchestrated_finding(cx, behaviour, f, (k, step), (j, later), undo));
+            let on_any_error_path = undo_paths
+                .iter()
+                .filter(|(e, _)| {
+                    e.context == PathContext::Error && e.span.start > step.effect.span.start
+                })
+                .any(undoes);
+            // The first later step whose failure leaves this one undone: one handled right
+            // there (an `Err` arm after it, before the next step) without this compensation,
+            // or, when its error goes further up (`?`), one with no compensation of this step
+            // on any error path after it.
+            let uncovered = steps
+                .iter()
+                .enumerate()
+                .skip(k + 1)
+                .filter(|(_, s)| fails_saga(s))
+                .find(|(j, later)| {
+                    let next = steps.get(j + 1).map_or(u32::MAX, |n| n.effect.span.start);
+                    let local: Vec<&(&Effect, Vec<Action>)> = undo_paths
+                        .iter()
+                        .filter(|(e, _)| {
+                            e.context == PathContext::Error
+                                && e.span.start > later.effect.span.start
+                                && e.span.start < next
+                        })
+                        .collect();
+                    if later.effect.propagates || local.is_empty() {
+                        !on_any_error_path
+                    } else {
+                        !local.into_iter().any(undoes)
+                    }
+                });
+            if let Some((j, later)) = uncovered {
+                out.push(self.orchestrated_finding(cx, behaviour, f, (k, step), (j, later), undo));
+            }
         }
     }
 
