@@ -294,11 +294,12 @@ impl Rule for MissingCompensation {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         let behaviour = Behaviour::new(cx.model);
         let lexicon = Lexicon::new(cx.config);
+        let index = RemoteIndex::new();
         for f in 0..cx.model.functions.len() {
             if cx.is_test(cx.model.functions[f].span) {
                 continue;
             }
-            self.orchestrated(cx, &behaviour, &lexicon, f, out);
+            self.orchestrated(cx, &behaviour, &lexicon, &index, f, out);
             self.step_object(cx, &behaviour, f, out);
         }
         self.choreography(cx, &behaviour, &lexicon, out);
@@ -566,30 +567,57 @@ struct Step<'m> {
     via: Option<String>,
 }
 
-/// Remote actions reachable from a call, with the callees' own steps.
-fn remote_actions_behind(
-    behaviour: &Behaviour<'_>,
-    lexicon: &Lexicon<'_>,
-    f: usize,
-    name: &str,
-    receiver: Option<&str>,
-) -> Vec<Action> {
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    for callee in callees(behaviour, f, name, receiver) {
+/// Remote actions each function reaches (itself and its callees, up to `CALL_DEPTH - 1` calls
+/// deep), computed once per function: every call of the workspace asks.
+struct RemoteIndex {
+    behind: std::cell::RefCell<HashMap<usize, std::rc::Rc<Vec<Action>>>>,
+}
+
+impl RemoteIndex {
+    fn new() -> Self {
+        Self {
+            behind: std::cell::RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn of(
+        &self,
+        behaviour: &Behaviour<'_>,
+        lexicon: &Lexicon<'_>,
+        callee: usize,
+    ) -> std::rc::Rc<Vec<Action>> {
+        if let Some(found) = self.behind.borrow().get(&callee) {
+            return found.clone();
+        }
+        let mut actions = Vec::new();
         for g in reach(behaviour, callee, CALL_DEPTH - 1) {
-            if !seen.insert(g) {
-                continue;
-            }
             for effect in &behaviour.function(g).effects {
                 if effect.context != PathContext::Normal {
                     continue;
                 }
                 if let Some(action) = remote_action(effect, lexicon) {
-                    out.push(action);
+                    actions.push(action);
                 }
             }
         }
+        let actions = std::rc::Rc::new(actions);
+        self.behind.borrow_mut().insert(callee, actions.clone());
+        actions
+    }
+}
+
+/// Remote actions reachable from a call.
+fn remote_actions_behind(
+    behaviour: &Behaviour<'_>,
+    lexicon: &Lexicon<'_>,
+    index: &RemoteIndex,
+    f: usize,
+    name: &str,
+    receiver: Option<&str>,
+) -> Vec<Action> {
+    let mut out = Vec::new();
+    for callee in callees(behaviour, f, name, receiver) {
+        out.extend(index.of(behaviour, lexicon, callee).iter().cloned());
     }
     out
 }
@@ -597,6 +625,7 @@ fn remote_actions_behind(
 fn step_of<'m>(
     behaviour: &Behaviour<'m>,
     lexicon: &Lexicon<'_>,
+    index: &RemoteIndex,
     f: usize,
     effect: &'m Effect,
 ) -> Option<Step<'m>> {
@@ -617,7 +646,7 @@ fn step_of<'m>(
     if is_read(&action) {
         return None;
     }
-    let behind = remote_actions_behind(behaviour, lexicon, f, name, receiver.as_deref());
+    let behind = remote_actions_behind(behaviour, lexicon, index, f, name, receiver.as_deref());
     let first = behind.first()?;
     let via = Some(first.label.clone());
     let named_verb_known = action.verbs.iter().any(|v| lexicon.is_forward(v));
@@ -813,6 +842,7 @@ impl MissingCompensation {
         cx: &RuleContext<'_>,
         behaviour: &Behaviour<'_>,
         lexicon: &Lexicon<'_>,
+        index: &RemoteIndex,
         f: usize,
         out: &mut Vec<Finding>,
     ) {
@@ -821,7 +851,7 @@ impl MissingCompensation {
         effects.sort_by_key(|e| e.span.start);
         let steps: Vec<Step<'_>> = effects
             .iter()
-            .filter_map(|e| step_of(behaviour, lexicon, f, e))
+            .filter_map(|e| step_of(behaviour, lexicon, index, f, e))
             .collect();
         if steps.len() < 2 {
             return;
