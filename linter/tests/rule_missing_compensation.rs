@@ -1141,3 +1141,42 @@ async fn release_stock(pool: &sqlx::PgPool, id: u64) -> anyhow::Result<()> {{
     ));
     assert_eq!(found, Vec::<String>::new());
 }
+
+#[test]
+fn command_messages_are_steps() {
+    let run = |charge: &str| {
+        let main = format!(
+            r#"
+fn main() {{}}
+pub async fn place_order(nats: &async_nats::Client, order: Vec<u8>) -> anyhow::Result<()> {{
+    nats.publish("inventory.reserve_stock", order.clone().into()).await?;
+    {charge}
+    Ok(())
+}}
+"#
+        );
+        check(
+            &[ServiceCrate {
+                name: "orders",
+                dependencies: &["async-nats", "tokio", "anyhow"],
+                files: &[("src/main.rs", &main)],
+            }],
+            None,
+        )
+        .of(RULE)
+    };
+    let found = run(r#"nats.publish("payments.charge_card", order.into()).await?;"#);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`inventory.reserve_stock` (step 1 of `place_order`)")
+            && found[0].contains("`payments.charge_card` (step 2) fails"),
+        "{found:#?}"
+    );
+    let found = run(
+        r#"if let Err(error) = nats.publish("payments.charge_card", order.clone().into()).await {
+        nats.publish("inventory.release_stock", order.into()).await?;
+        return Err(error.into());
+    }"#,
+    );
+    assert_eq!(found, Vec::<String>::new());
+}
