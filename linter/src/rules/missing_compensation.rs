@@ -752,7 +752,7 @@ fn undo_actions(behaviour: &Behaviour<'_>, f: usize, effect: &Effect, out: &mut 
                     }
                     for inner in &behaviour.function(g).effects {
                         if let EffectKind::Call { name, receiver } = &inner.kind {
-                            // Their callees are already in `reachable`.
+                            // Their callees are already among the reached functions.
                             if !(name == "rollback" && is_transaction(receiver.as_deref())) {
                                 out.push(name_action(name));
                             }
