@@ -61,6 +61,17 @@ struct RawConfig {
     rules: BTreeMap<Spanned<String>, Level>,
     #[serde(default)]
     allow: Vec<Spanned<RawException>>,
+    /// Compensating actions: a forward action (verb or operation name) and what undoes it.
+    #[serde(default)]
+    compensations: BTreeMap<Spanned<String>, Spanned<RawCompensation>>,
+}
+
+/// `reserve = "release"` or `book_room = ["cancel_room", "release_room"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawCompensation {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,6 +131,10 @@ pub struct Config {
     pub exceptions: Vec<Exception>,
     /// The file the configuration came from, if any.
     pub source: Option<Utf8PathBuf>,
+    /// `[compensations]`: forward action (a verb such as `reserve`, or an operation name such
+    /// as `reserve_stock`), lower case, to the actions that undo it (verbs or operation names).
+    /// Added to the built-in verb pairs of `missing-compensation`.
+    pub compensations: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Config {
@@ -135,6 +150,7 @@ impl Default for Config {
                 .collect(),
             exceptions: Vec::new(),
             source: None,
+            compensations: BTreeMap::new(),
         };
         // The embedded preset is part of the binary and covered by tests; if it ever failed to
         // parse, the registry defaults above stay in force.
@@ -355,6 +371,41 @@ impl Config {
                 reason: exception.reason,
             });
         }
+        for (forward, undo) in raw.compensations {
+            let undo_span = undo.span();
+            let undo = match undo.into_inner() {
+                RawCompensation::One(one) => vec![one],
+                RawCompensation::Many(many) => many,
+            };
+            let undo: Vec<String> = undo
+                .iter()
+                .map(|u| u.trim().to_ascii_lowercase())
+                .filter(|u| !u.is_empty())
+                .collect();
+            let action = forward.get_ref().trim().to_ascii_lowercase();
+            if action.is_empty() {
+                return Err(invalid(
+                    forward.span(),
+                    "a compensation needs a forward action".into(),
+                    Some("name the verb or operation it undoes: `reserve = \"release\"`".into()),
+                ));
+            }
+            if undo.is_empty() {
+                return Err(invalid(
+                    undo_span,
+                    format!("no compensating action given for `{action}`"),
+                    Some(
+                        "name the verb or operation that undoes it: `reserve = \"release\"`".into(),
+                    ),
+                ));
+            }
+            let entry = self.compensations.entry(action).or_default();
+            for u in undo {
+                if !entry.contains(&u) {
+                    entry.push(u);
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -484,6 +535,33 @@ mod tests {
             panic!("expected an error");
         };
         assert_eq!(&text[span], "shared-db");
+    }
+
+    #[test]
+    fn compensations_are_read_and_checked() {
+        let text =
+            "[compensations]\nship = \"recall\"\nbook_room = [\"Cancel_Room\", \"release_room\"]\n";
+        let config = Config::from_text(text, Utf8Path::new("archlint.toml")).expect("valid");
+        assert_eq!(config.compensations["ship"], vec!["recall".to_string()]);
+        assert_eq!(
+            config.compensations["book_room"],
+            vec!["cancel_room".to_string(), "release_room".to_string()]
+        );
+        let text = "[compensations]\nship = []\n";
+        let Err(ConfigError::Invalid { span, message, .. }) =
+            Config::from_text(text, Utf8Path::new("archlint.toml"))
+        else {
+            panic!("expected an error");
+        };
+        assert!(message.contains("ship"), "{message}");
+        assert_eq!(&text[span], "[]");
+        let text = "[compensations]\nship = 3\n";
+        let Err(ConfigError::Invalid { span, .. }) =
+            Config::from_text(text, Utf8Path::new("archlint.toml"))
+        else {
+            panic!("expected an error");
+        };
+        assert_eq!(&text[span], "3");
     }
 
     #[test]

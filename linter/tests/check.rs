@@ -89,6 +89,10 @@ const CLEAN: &[&str] = &[
     "post-handler-honours-idempotency-key",
     "redis-stream-consumer-set-nx-guard",
     "outbox-in-same-transaction",
+    "saga-compensates-on-error",
+    "grpc-saga-releases-and-voids",
+    "saga-step-compensate-cancels",
+    "choreography-releases-on-order-cancelled",
 ];
 
 /// Workspaces that break a rule, with the rules they break.
@@ -118,6 +122,10 @@ const POSITIVE: &[(&str, &[&str])] = &[
     ),
     ("dual-write-db-then-publish", &["dual-write"]),
     ("dual-write-db-then-http-call", &["dual-write"]),
+    ("saga-without-compensation", &["missing-compensation"]),
+    ("grpc-saga-without-compensation", &["missing-compensation"]),
+    ("saga-step-with-empty-compensate", &["missing-compensation"]),
+    ("choreography-ignores-order-cancelled", &["missing-compensation"]),
 ];
 
 #[test]
@@ -169,6 +177,27 @@ fn shop_example_snapshots() {
     insta::assert_snapshot!("shop__sarif", sarif_results(&sarif));
     let github = archlint(&["check", "--format", "github"], &shop);
     insta::assert_snapshot!("shop__github", stdout(&github));
+}
+
+/// `examples/clean` follows every pattern: with every rule at `deny` (the strict preset) it
+/// has no finding and exits 0.
+#[test]
+fn clean_example_passes_every_rule() {
+    let clean = repo_root().join("examples/clean");
+    let config = std::fs::read_to_string(clean.join("archlint.toml")).unwrap_or_default();
+    assert!(config.contains("extends = \"strict\""), "{config}");
+    let output = archlint(&["rules"], &clean);
+    let listed = stdout(&output);
+    for rule in archlint::rules::REGISTRY {
+        let line = listed
+            .lines()
+            .find(|l| l.contains(rule.id()))
+            .unwrap_or_else(|| panic!("{} not listed:\n{listed}", rule.id()));
+        assert!(line.contains("deny"), "{line}");
+    }
+    let (code, value) = json(&clean);
+    assert_eq!(value["findings"], serde_json::json!([]), "{value:#}");
+    assert_eq!(code, 0);
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod cross_service_db_access;
 mod distributed_transaction;
 mod dual_write;
 mod duplicated_reference_data;
+mod missing_compensation;
 mod missing_idempotency;
 mod shared_database;
 #[cfg(test)]
@@ -20,6 +21,7 @@ pub use cross_service_db_access::CrossServiceDbAccess;
 pub use distributed_transaction::DistributedTransaction;
 pub use dual_write::DualWrite;
 pub use duplicated_reference_data::DuplicatedReferenceData;
+pub use missing_compensation::MissingCompensation;
 pub use missing_idempotency::MissingIdempotency;
 pub use shared_database::SharedDatabase;
 pub use unversioned_event::UnversionedEvent;
@@ -33,12 +35,13 @@ use crate::model::{Certainty, CrateId, FileId, Model, ServiceId, Span};
 pub static REGISTRY: &[&dyn Rule] = &[
     &SharedDatabase,
     &CrossServiceDbAccess,
-    &DistributedTransaction,
-    &DuplicatedReferenceData,
-    &BlockingSagaStep,
-    &UnversionedEvent,
+    &MissingCompensation,
     &MissingIdempotency,
     &DualWrite,
+    &DistributedTransaction,
+    &BlockingSagaStep,
+    &UnversionedEvent,
+    &DuplicatedReferenceData,
 ];
 
 /// A rule: an id (kebab-case, used everywhere: config, output, `explain`), its documentation,

@@ -271,6 +271,14 @@ fn ident_is(ident: &syn::Ident, names: &[&str]) -> bool {
     names.iter().any(|n| ident == n)
 }
 
+/// True for constant names (`ORDER_PLACED`).
+fn is_screaming(name: &str) -> bool {
+    name.chars().any(|c| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// True for names spelled like a type or variant (`OrderPlaced`).
 fn is_pascal(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().any(|c| c.is_lowercase())
@@ -544,15 +552,17 @@ impl Extractor<'_> {
                 .iter()
                 .any(|q| q.tables.iter().any(|t| is_outbox_table(&t.table)));
         if !publishes {
-            // Constructed names only matter next to a publish.
+            // Constructed names only matter next to a publish, or when registered as a
+            // compensation (`undo.push(Box::new(ReleaseStock { .. }))`).
             function.effects.retain(|e| {
-                !matches!(
-                    e.kind,
-                    EffectKind::Event {
-                        role: EventRole::Constructed,
-                        ..
-                    }
-                )
+                e.context == PathContext::Deferred
+                    || !matches!(
+                        e.kind,
+                        EffectKind::Event {
+                            role: EventRole::Constructed,
+                            ..
+                        }
+                    )
             });
         }
         let has_sql = self.facts.queries.len() > builder.queries_before;
@@ -873,6 +883,15 @@ impl Extractor<'_> {
             syn::Pat::Path(p) => &p.path,
             syn::Pat::Ident(i) => match &i.subpat {
                 Some((_, sub)) => return self.matched_names(sub),
+                // `ORDER_PLACED =>`: a constant, not a binding.
+                None if i.by_ref.is_none() && i.mutability.is_none() => {
+                    let name = i.ident.to_string();
+                    if name.contains('_') && is_screaming(&name) {
+                        let path = syn::Path::from(i.ident.clone());
+                        self.matched_constant(&path, name);
+                    }
+                    return;
+                }
                 None => return,
             },
             _ => return,
@@ -881,6 +900,21 @@ impl Extractor<'_> {
             return;
         };
         if ident_is(&last.ident, &["Ok", "Err", "Some", "None"]) {
+            return;
+        }
+        let last_name = last.ident.to_string();
+        // Associated constants of a type (`StatusCode::NOT_FOUND`) are not subjects.
+        let in_module = path.segments.len() < 2
+            || path.segments[path.segments.len() - 2]
+                .ident
+                .to_string()
+                .starts_with(|c: char| c.is_ascii_lowercase());
+        if matches!(pat, syn::Pat::Path(_))
+            && in_module
+            && last_name.contains('_')
+            && is_screaming(&last_name)
+        {
+            self.matched_constant(path, last_name);
             return;
         }
         let name = path_segments(path).join("::");
@@ -896,6 +930,31 @@ impl Extractor<'_> {
                 key,
             );
         }
+    }
+
+    /// `subjects::ORDER_PLACED =>`: a constant naming a subject or event type; its value when
+    /// it is known here, else its name (`ORDER_PLACED` reads as the event).
+    fn matched_constant(&mut self, path: &syn::Path, const_name: String) {
+        let as_expr = Expr::Path(syn::ExprPath {
+            attrs: Vec::new(),
+            qself: None,
+            path: path.clone(),
+        });
+        let name = self
+            .resolve(&as_expr)
+            .map(|r| r.text)
+            .filter(|t| !t.is_empty() && t.len() < 80)
+            .unwrap_or(const_name);
+        let range = path_start(path)..path_end(path);
+        let key = range.start;
+        self.push_effect(
+            EffectKind::Event {
+                name,
+                role: EventRole::Matched,
+            },
+            range,
+            key,
+        );
     }
 
     fn constructed_name(&mut self, path: &syn::Path) {
@@ -1611,6 +1670,24 @@ impl Extractor<'_> {
                 if client_type && constructor {
                     self.flow.grpc_bindings.insert(name.to_owned());
                 }
+            }
+        }
+    }
+
+    /// Struct fields holding a generated gRPC client (`flights: FlightsClient<Channel>`):
+    /// calls through them (`self.flights.clone().reserve_seat(..)`) go to another service.
+    pub(super) fn flow_client_fields(&mut self, item: &syn::ItemStruct) {
+        for field in &item.fields {
+            let (Some(ident), syn::Type::Path(ty)) = (&field.ident, &field.ty) else {
+                continue;
+            };
+            let Some(last) = ty.path.segments.last() else {
+                continue;
+            };
+            let generic = matches!(last.arguments, syn::PathArguments::AngleBracketed(_));
+            let name = last.ident.to_string();
+            if generic && name.len() > "Client".len() && name.ends_with("Client") {
+                self.flow.grpc_bindings.insert(ident.to_string());
             }
         }
     }

@@ -1071,6 +1071,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
         self.flow_type(&item.ident, &item.attrs, TypeShape::Struct(item));
+        self.flow_client_fields(item);
         self.struct_attributes(item);
         visit::visit_item_struct(self, item);
     }

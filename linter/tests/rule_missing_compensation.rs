@@ -1,0 +1,1182 @@
+//! `missing-compensation` on workspaces written from strings: orchestrated sagas (reqwest,
+//! tonic and typed clients), step objects and choreographies, each positive case next to the
+//! look-alike that must stay silent; and the extractor facts the rule depends on.
+
+mod behaviour_support;
+use behaviour_support::*;
+
+use archlint::model::{EffectKind, EventRole, PathContext, RemoteProtocol};
+
+const RULE: &str = "missing-compensation";
+
+const HTTP_DEPS: &[&str] = &["axum", "reqwest", "serde", "serde_json", "tokio", "uuid"];
+
+/// Typed HTTP clients of inventory and payments, used by the orchestrated sagas below.
+const CLIENTS: &str = r#"
+pub struct InventoryClient { http: reqwest::Client, base_url: String }
+
+impl InventoryClient {
+    pub async fn reserve_stock(&self, order_id: u64, qty: u32) -> reqwest::Result<u64> {
+        self.http
+            .post(format!("{}/reservations", self.base_url))
+            .json(&serde_json::json!({ "order_id": order_id, "qty": qty }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+
+    pub async fn release_stock(&self, reservation: u64) -> reqwest::Result<()> {
+        self.http
+            .delete(format!("{}/reservations/{}", self.base_url, reservation))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+}
+
+pub struct PaymentsClient { http: reqwest::Client, base_url: String }
+
+impl PaymentsClient {
+    pub async fn charge_card(&self, order_id: u64, cents: i64) -> reqwest::Result<u64> {
+        self.http
+            .post(format!("{}/charges", self.base_url))
+            .json(&serde_json::json!({ "order_id": order_id, "cents": cents }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+
+    pub async fn refund(&self, charge: u64) -> reqwest::Result<()> {
+        self.http
+            .post(format!("{}/charges/{}/refund", self.base_url, charge))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+}
+
+pub struct ShippingClient { http: reqwest::Client, base_url: String }
+
+impl ShippingClient {
+    pub async fn book_shipment(&self, order_id: u64) -> reqwest::Result<u64> {
+        self.http
+            .post(format!("{}/shipments", self.base_url))
+            .json(&serde_json::json!({ "order_id": order_id }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+}
+"#;
+
+fn checkout(saga: &str) -> Vec<String> {
+    let main = format!("mod clients;\nuse clients::*;\n\nfn main() {{}}\n\n{saga}");
+    check(
+        &[ServiceCrate {
+            name: "checkout",
+            dependencies: HTTP_DEPS,
+            files: &[("src/main.rs", &main), ("src/clients.rs", CLIENTS)],
+        }],
+        None,
+    )
+    .of(RULE)
+}
+
+const SAGA_STRUCT: &str = r#"
+pub struct Checkout {
+    inventory: InventoryClient,
+    payments: PaymentsClient,
+    shipping: ShippingClient,
+}
+"#;
+
+#[test]
+fn orchestrated_saga_without_compensation_is_flagged_at_each_undone_step() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let charge = self.payments.charge_card(order_id, 1200).await?;
+        self.shipping.book_shipment(order_id).await?;
+        Ok(())
+    }
+}
+"#
+    );
+    let found = checkout(&saga);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_stock` (step 1 of `place_order`")
+            && found[0].contains("`charge_card` (step 2) fails")
+            && found[0].contains("`release`"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].contains("`charge_card` (step 2 of `place_order`")
+            && found[1].contains("`book_shipment` (step 3) fails")
+            && found[1].contains("`refund`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn error_arms_that_release_and_refund_are_silent() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let charge = match self.payments.charge_card(order_id, 1200).await {
+            Ok(charge) => charge,
+            Err(error) => {
+                let _ = self.inventory.release_stock(reservation).await;
+                return Err(error);
+            }
+        };
+        if let Err(error) = self.shipping.book_shipment(order_id).await {
+            let _ = self.payments.refund(charge).await;
+            let _ = self.inventory.release_stock(reservation).await;
+            return Err(error);
+        }
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+}
+
+#[test]
+fn an_error_arm_that_forgets_the_reservation_is_flagged_even_if_a_later_arm_releases_it() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let charge = match self.payments.charge_card(order_id, 1200).await {
+            Ok(charge) => charge,
+            Err(error) => {
+                tracing::warn!("charge failed");
+                self.audit(order_id).await;
+                return Err(error);
+            }
+        };
+        if let Err(error) = self.shipping.book_shipment(order_id).await {
+            let _ = self.payments.refund(charge).await;
+            let _ = self.inventory.release_stock(reservation).await;
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    async fn audit(&self, order_id: u64) {}
+}
+"#
+    );
+    let found = checkout(&saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_stock` (step 1")
+            && found[0].contains("`charge_card` (step 2) fails"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn an_error_arm_that_only_refunds_leaves_the_reservation_flagged() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let charge = self.payments.charge_card(order_id, 1200).await?;
+        self.shipping
+            .book_shipment(order_id)
+            .await
+            .map_err(|e| { let _ = self.payments.refund(charge); e })?;
+        Ok(())
+    }
+}
+"#
+    );
+    let found = checkout(&saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`reserve_stock` (step 1"), "{found:#?}");
+}
+
+#[test]
+fn a_lifo_stack_of_undo_closures_is_silent() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+type Undo<'a> = Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> + 'a>;
+
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let mut undo: Vec<Undo<'_>> = Vec::new();
+        let result = async {
+            let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+            undo.push(Box::new(move || Box::pin(async move {
+                let _ = self.inventory.release_stock(reservation).await;
+            })));
+            let charge = self.payments.charge_card(order_id, 1200).await?;
+            undo.push(Box::new(move || Box::pin(async move {
+                let _ = self.payments.refund(charge).await;
+            })));
+            self.shipping.book_shipment(order_id).await?;
+            Ok::<(), reqwest::Error>(())
+        }
+        .await;
+        if let Err(error) = result {
+            while let Some(step) = undo.pop() {
+                step().await;
+            }
+            return Err(error);
+        }
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+    // Without the refund on the stack, the charge stays when the shipment fails.
+    let without_refund = saga.replace("let _ = self.payments.refund(charge).await;", "");
+    let found = checkout(&without_refund);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`charge_card` (step 2"), "{found:#?}");
+}
+
+#[test]
+fn one_compensation_struct_per_undo_is_silent() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+pub struct ReleaseStock { reservation: u64 }
+pub struct RefundCharge { charge: u64 }
+
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let mut compensations: Vec<Box<dyn std::any::Any>> = Vec::new();
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        compensations.push(Box::new(ReleaseStock { reservation }));
+        let charge = self.payments.charge_card(order_id, 1200).await?;
+        compensations.push(Box::new(RefundCharge { charge }));
+        self.shipping.book_shipment(order_id).await?;
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+    let without_release = saga.replace(
+        "compensations.push(Box::new(ReleaseStock { reservation }));",
+        "",
+    );
+    let found = checkout(&without_release);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`reserve_stock` (step 1"), "{found:#?}");
+}
+
+#[test]
+fn a_caller_that_compensates_on_failure_or_a_drop_guard_is_silent() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    async fn steps(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.inventory.reserve_stock(order_id, 2).await?;
+        self.payments.charge_card(order_id, 1200).await?;
+        Ok(())
+    }
+
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        if let Err(error) = self.steps(order_id).await {
+            self.compensate_all(order_id).await;
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    async fn compensate_all(&self, order_id: u64) {}
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+
+    let guarded = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+pub struct ReservationGuard { inventory: InventoryClient, reservation: u64, armed: bool }
+
+impl Drop for ReservationGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.inventory.release_stock(self.reservation);
+        }
+    }
+}
+
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        self.payments.charge_card(order_id, 1200).await?;
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&guarded), Vec::<String>::new());
+}
+
+/// Durable-execution style (restate, temporal): steps in `ctx.run(..)`, one compensation
+/// value per step, drained in reverse on error.
+const WORKFLOW: &str = r#"
+fn main() {}
+pub struct TripSaga { flight_client: FlightClient, car_client: CarClient, payment_client: PaymentClient }
+
+impl TripSaga {
+    // restate style: compensations collected as an enum, drained in reverse on error
+    pub async fn run(&self, ctx: Context, trip: Trip) -> Result<(), TerminalError> {
+        let mut compensations: Vec<Compensation> = Vec::new();
+        let res = async {
+            let flight = ctx.run(|| self.flight_client.reserve_flight(trip.id)).await?;
+            compensations.push(Compensation::CancelFlight(flight));
+            let car = ctx.run(|| self.car_client.reserve_car(trip.id)).await?;
+            compensations.push(Compensation::CancelCar(car));
+            ctx.run(|| self.payment_client.charge_payment(trip.id)).await?;
+            Ok(())
+        }.await;
+        if let Err(e) = res {
+            for c in compensations.into_iter().rev() {
+                ctx.run(|| c.apply()).await?;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+"#;
+
+#[test]
+fn workflow_steps_with_registered_compensations_are_silent() {
+    let run = |source: &str| {
+        check(
+            &[ServiceCrate {
+                name: "trips",
+                dependencies: &["axum", "restate-sdk", "tokio", "anyhow"],
+                files: &[("src/main.rs", source)],
+            }],
+            None,
+        )
+        .of(RULE)
+    };
+    assert_eq!(run(WORKFLOW), Vec::<String>::new());
+    // The car's compensation is never registered: draining the stack does not cancel it.
+    let buggy = WORKFLOW.replace("compensations.push(Compensation::CancelCar(car));", "");
+    let found = run(&buggy);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_car` (step 2 of `run`)")
+            && found[0].contains("`charge_payment` (step 3) fails"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn reqwest_calls_in_the_saga_itself_are_steps() {
+    let saga = r#"
+pub async fn book_trip(http: &reqwest::Client, flights_url: &str, payments_url: &str) -> reqwest::Result<()> {
+    http.post(format!("{flights_url}/seats/{}/reserve", 7)).send().await?.error_for_status()?;
+    http.post(format!("{payments_url}/charges")).send().await?.error_for_status()?;
+    Ok(())
+}
+"#;
+    let found = checkout(saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`POST /seats/{}/reserve` (step 1 of `book_trip`)")
+            && found[0].contains("`POST /charges` (step 2) fails"),
+        "{found:#?}"
+    );
+
+    let compensated = r#"
+pub async fn book_trip(http: &reqwest::Client, flights_url: &str, payments_url: &str) -> reqwest::Result<()> {
+    http.post(format!("{flights_url}/seats/{}/reserve", 7)).send().await?.error_for_status()?;
+    if let Err(error) = http.post(format!("{payments_url}/charges")).send().await {
+        http.post(format!("{flights_url}/seats/{}/release", 7)).send().await?;
+        return Err(error);
+    }
+    Ok(())
+}
+"#;
+    assert_eq!(checkout(compensated), Vec::<String>::new());
+}
+
+#[test]
+fn a_later_step_whose_failure_is_ignored_does_not_fail_the_saga() {
+    let saga = r#"
+pub struct Checkout { payments: PaymentsClient, email_client: mailer::Client }
+
+impl Checkout {
+    pub async fn pay(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.payments.charge_card(order_id, 1200).await?;
+        let _ = self.email_client.send_receipt(order_id).await;
+        Ok(())
+    }
+
+    pub async fn pay_and_notify(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.payments.charge_card(order_id, 1200).await?;
+        self.email_client.send_receipt(order_id).await?;
+        Ok(())
+    }
+}
+"#;
+    let found = checkout(saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("step 1 of `pay_and_notify`")
+            && found[0].contains("`send_receipt` (step 2) fails"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn notifications_actions_and_infrastructure_clients_need_no_undo() {
+    let saga = r#"
+pub async fn confirm(http: &reqwest::Client, orders_url: &str, notify_url: &str, cache_client: &CacheClient) -> reqwest::Result<()> {
+    http.post(format!("{notify_url}/notifications")).send().await?;
+    http.post(format!("{orders_url}/orders/{}/confirm", 7)).send().await?;
+    cache_client.book_slot(7).await?;
+    http.post(format!("{orders_url}/orders/{}/ship", 7)).send().await?;
+    Ok(())
+}
+"#;
+    assert_eq!(checkout(saga), Vec::<String>::new());
+}
+
+#[test]
+fn reads_and_single_steps_are_not_sagas() {
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn reserve_only(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.inventory.reserve_stock(order_id, 2).await?;
+        Ok(())
+    }
+}
+"#
+    );
+    assert_eq!(checkout(&saga), Vec::<String>::new());
+}
+
+const GRPC_SAGA: &str = r#"
+use tonic::transport::Channel;
+use travel::flights_client::FlightsClient;
+use travel::payments_client::PaymentsClient;
+use travel::hotels_client::HotelsClient;
+
+fn main() {}
+
+pub struct TripBooker {
+    flights: FlightsClient<Channel>,
+    payments: PaymentsClient<Channel>,
+    hotels: HotelsClient<Channel>,
+}
+
+impl TripBooker {
+    pub async fn book_trip(&self, trip: u64) -> Result<(), tonic::Status> {
+        let seat = self.flights.clone().reserve_seat(trip).await?.into_inner();
+        let auth = self.payments.clone().authorize_payment(trip).await?.into_inner();
+        BODY
+        Ok(())
+    }
+}
+"#;
+
+fn grpc(body: &str) -> Vec<String> {
+    let main = GRPC_SAGA.replace("BODY", body);
+    check(
+        &[ServiceCrate {
+            name: "bookings",
+            dependencies: &["tonic", "prost", "tokio"],
+            files: &[("src/main.rs", &main)],
+        }],
+        None,
+    )
+    .of(RULE)
+}
+
+#[test]
+fn tonic_saga_without_compensation_is_flagged() {
+    let found = grpc("self.hotels.clone().book_room(trip).await?;");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_seat` (step 1 of `book_trip`)")
+            && found[0].contains("`authorize_payment` (step 2) fails"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].contains("`authorize_payment` (step 2")
+            && found[1].contains("`book_room` (step 3) fails")
+            && found[1].contains("`void`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn tonic_saga_that_releases_and_voids_is_silent() {
+    let found = grpc(
+        r#"if let Err(status) = self.hotels.clone().book_room(trip).await {
+            let _ = self.payments.clone().void_payment(auth).await;
+            let _ = self.flights.clone().release_seat(seat).await;
+            return Err(status);
+        }"#,
+    );
+    // A compensation on an error path after the step counts for it.
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn typed_client_fields_named_client_are_steps() {
+    let main = r#"
+fn main() {}
+
+pub struct Orders { stock_client: inventory_api::Client, billing_client: billing_api::Client }
+
+impl Orders {
+    pub async fn place(&self, id: u64) -> anyhow::Result<()> {
+        self.stock_client.hold_items(id).await?;
+        self.billing_client.debit_account(id).await?;
+        Ok(())
+    }
+
+    pub async fn place_safely(&self, id: u64) -> anyhow::Result<()> {
+        self.stock_client.hold_items(id).await?;
+        self.billing_client.debit_account(id).await.map_err(|e| {
+            let _ = self.stock_client.release_items(id);
+            e
+        })?;
+        Ok(())
+    }
+}
+"#;
+    let found = check(
+        &[ServiceCrate {
+            name: "orders",
+            dependencies: &["axum", "tokio", "anyhow"],
+            files: &[("src/main.rs", main)],
+        }],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`hold_items` (step 1 of `place`)")
+            && found[0].contains("`debit_account` (step 2) fails"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn configured_pairs_add_compensations() {
+    let main = r#"
+fn main() {}
+
+pub struct Fulfil { warehouse_client: wh::Client, carrier_client: carrier::Client }
+
+impl Fulfil {
+    pub async fn run(&self, id: u64) -> anyhow::Result<()> {
+        self.warehouse_client.pick_parcel(id).await?;
+        self.carrier_client.collect_parcel(id).await?;
+        Ok(())
+    }
+
+    pub async fn run_safely(&self, id: u64) -> anyhow::Result<()> {
+        self.warehouse_client.pick_parcel(id).await?;
+        if let Err(e) = self.carrier_client.collect_parcel(id).await {
+            self.warehouse_client.restock_parcel(id).await?;
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+"#;
+    let crates = [ServiceCrate {
+        name: "fulfilment",
+        dependencies: &["axum", "tokio", "anyhow"],
+        files: &[("src/main.rs", main)],
+    }];
+    // `pick` has no built-in compensation: nothing to judge.
+    assert_eq!(check(&crates, None).of(RULE), Vec::<String>::new());
+    let found = check(&crates, Some("[compensations]\npick = [\"restock\"]\n")).of(RULE);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`pick_parcel` (step 1 of `run`)") && found[0].contains("`restock`"),
+        "{found:#?}"
+    );
+}
+
+const STEPS: &str = r#"
+fn main() {}
+
+#[async_trait::async_trait]
+pub trait SagaStep {
+    async fn execute(&self, trip: u64) -> Result<(), reqwest::Error>;
+    async fn compensate(&self, trip: u64) -> Result<(), reqwest::Error>;
+}
+
+pub struct BookHotel { http: reqwest::Client }
+
+#[async_trait::async_trait]
+impl SagaStep for BookHotel {
+    async fn execute(&self, trip: u64) -> Result<(), reqwest::Error> {
+        self.http.post(format!("{}/bookings", "http://hotels")).send().await?;
+        Ok(())
+    }
+
+    async fn compensate(&self, trip: u64) -> Result<(), reqwest::Error> {
+        COMPENSATE
+    }
+}
+
+pub struct CheckAvailability;
+
+#[async_trait::async_trait]
+impl SagaStep for CheckAvailability {
+    async fn execute(&self, trip: u64) -> Result<(), reqwest::Error> {
+        tracing::info!(trip, "checking");
+        Ok(())
+    }
+
+    async fn compensate(&self, _trip: u64) -> Result<(), reqwest::Error> {
+        Ok(())
+    }
+}
+"#;
+
+fn steps(compensate: &str) -> Vec<String> {
+    let main = STEPS.replace("COMPENSATE", compensate);
+    check(
+        &[ServiceCrate {
+            name: "trips",
+            dependencies: &["axum", "reqwest", "tokio", "async-trait", "tracing"],
+            files: &[("src/main.rs", &main)],
+        }],
+        None,
+    )
+    .of(RULE)
+}
+
+#[test]
+fn step_object_with_empty_compensate_is_flagged() {
+    let found = steps("// TODO: cancel\n        Ok(())");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`BookHotel::compensate` does nothing")
+            && found[0].contains("`BookHotel::execute`")
+            && found[0].contains("POST /bookings"),
+        "{found:#?}"
+    );
+    assert_eq!(steps("todo!()").len(), 1);
+}
+
+#[test]
+fn step_object_writing_in_the_given_transaction_is_silent() {
+    let main = r#"
+fn main() {}
+
+pub struct ReserveSeat;
+
+impl SagaStep for ReserveSeat {
+    async fn execute(&self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> sqlx::Result<()> {
+        sqlx::query("UPDATE seats SET held = held + 1 WHERE id = 1").execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    async fn compensate(&self, _tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> sqlx::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct HoldRoom;
+
+impl SagaStep for HoldRoom {
+    async fn execute(&self, pool: &sqlx::PgPool) -> sqlx::Result<()> {
+        sqlx::query("UPDATE rooms SET held = held + 1 WHERE id = 1").execute(pool).await?;
+        Ok(())
+    }
+
+    async fn compensate(&self, _pool: &sqlx::PgPool) -> sqlx::Result<()> {
+        Ok(())
+    }
+}
+"#;
+    let found = check(
+        &[ServiceCrate {
+            name: "trips",
+            dependencies: &["axum", "sqlx", "tokio"],
+            files: &[("src/main.rs", main)],
+        }],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`HoldRoom::compensate`") && found[0].contains("UPDATE rooms"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn step_object_that_cancels_is_silent() {
+    let found = steps(
+        r#"self.http.post(format!("{}/bookings/{}/cancel", "http://hotels", trip)).send().await?;
+        Ok(())"#,
+    );
+    assert_eq!(found, Vec::<String>::new());
+}
+
+const ORDERS: &str = r#"
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct OrderPlaced { pub order_id: u64 }
+
+fn main() {}
+
+pub async fn place(producer: &rdkafka::producer::FutureProducer, id: u64) {
+    let event = OrderPlaced { order_id: id };
+    publish(producer, "orders.placed", &event).await;
+}
+"#;
+
+const PAYMENTS: &str = r#"
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct PaymentFailed { pub order_id: u64 }
+#[derive(Serialize)]
+pub struct PaymentCaptured { pub order_id: u64 }
+
+fn main() {}
+
+pub async fn on_message(msg: &rdkafka::message::BorrowedMessage<'_>, db: &sqlx::PgPool) -> anyhow::Result<()> {
+    match msg.topic() {
+        "inventory.stock_reserved" => {
+            let failed = PaymentFailed { order_id: 1 };
+            publish("payments.failed", &failed).await;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+"#;
+
+fn inventory(extra_arm: &str) -> String {
+    format!(
+        r#"
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct StockReserved {{ pub order_id: u64 }}
+
+fn main() {{}}
+
+pub async fn on_message(msg: &rdkafka::message::BorrowedMessage<'_>, db: &sqlx::PgPool) -> anyhow::Result<()> {{
+    match msg.topic() {{
+        "orders.placed" => {{
+            reserve_stock(db, 1).await?;
+        }}
+        {extra_arm}
+        _ => {{}}
+    }}
+    Ok(())
+}}
+
+async fn reserve_stock(db: &sqlx::PgPool, order: i64) -> anyhow::Result<()> {{
+    sqlx::query("UPDATE stock SET reserved = reserved + 1 WHERE order_id = $1")
+        .bind(order)
+        .execute(db)
+        .await?;
+    let event = StockReserved {{ order_id: 1 }};
+    publish("inventory.stock_reserved", &event).await;
+    Ok(())
+}}
+
+async fn release_stock(db: &sqlx::PgPool, order: i64) -> anyhow::Result<()> {{
+    sqlx::query("UPDATE stock SET reserved = reserved - 1 WHERE order_id = $1")
+        .bind(order)
+        .execute(db)
+        .await?;
+    Ok(())
+}}
+"#
+    )
+}
+
+fn choreography(inventory_main: &str) -> Vec<String> {
+    let deps: &[&str] = &["rdkafka", "sqlx", "serde", "anyhow", "tokio"];
+    check(
+        &[
+            ServiceCrate {
+                name: "orders",
+                dependencies: deps,
+                files: &[("src/main.rs", ORDERS)],
+            },
+            ServiceCrate {
+                name: "inventory",
+                dependencies: deps,
+                files: &[("src/main.rs", inventory_main)],
+            },
+            ServiceCrate {
+                name: "payments",
+                dependencies: deps,
+                files: &[("src/main.rs", PAYMENTS)],
+            },
+        ],
+        None,
+    )
+    .of(RULE)
+}
+
+#[test]
+fn choreography_that_ignores_payment_failed_is_flagged() {
+    let found = choreography(&inventory(""));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("service `inventory` runs `reserve_stock` on `orders.placed`")
+            && found[0].contains("`PaymentFailed` (from `payments`)")
+            && found[0].contains("`release`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn choreography_that_releases_on_payment_failed_is_silent() {
+    let found = choreography(&inventory(
+        r#""payments.failed" => { release_stock(db, 1).await?; }"#,
+    ));
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn choreography_that_only_logs_payment_failed_is_flagged() {
+    let found = choreography(&inventory(
+        r#""payments.failed" => { tracing::warn!("payment failed"); }"#,
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("does nothing on `payments.failed`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn choreography_without_failure_events_in_the_flow_is_silent() {
+    // Nobody downstream of inventory publishes a failure: nothing to react to.
+    let payments = PAYMENTS.replace("PaymentFailed", "PaymentCompleted");
+    let payments = payments.replace("payments.failed", "payments.completed");
+    let deps: &[&str] = &["rdkafka", "sqlx", "serde", "anyhow", "tokio"];
+    let inventory_main = inventory("");
+    let found = check(
+        &[
+            ServiceCrate {
+                name: "orders",
+                dependencies: deps,
+                files: &[("src/main.rs", ORDERS)],
+            },
+            ServiceCrate {
+                name: "inventory",
+                dependencies: deps,
+                files: &[("src/main.rs", &inventory_main)],
+            },
+            ServiceCrate {
+                name: "payments",
+                dependencies: deps,
+                files: &[("src/main.rs", &payments)],
+            },
+        ],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found, Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extractor facts the rule relies on.
+
+fn model_of(name: &str, dependencies: &[&str], main: &str) -> archlint::model::Model {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let root = dir.path();
+    let write = |path: std::path::PathBuf, text: &str| {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir: {e}"));
+        }
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write: {e}"));
+    };
+    write(
+        root.join("Cargo.toml"),
+        &format!("[workspace]\nresolver = \"2\"\nmembers = [\"{name}\"]\n"),
+    );
+    let deps: String = dependencies
+        .iter()
+        .map(|d| format!("{d} = \"*\"\n"))
+        .collect();
+    write(
+        root.join(name).join("Cargo.toml"),
+        &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"),
+    );
+    write(root.join(name).join("src/main.rs"), main);
+    let manifest = camino::Utf8PathBuf::from_path_buf(root.join("Cargo.toml"))
+        .unwrap_or_else(|p| panic!("non-UTF-8 path {}", p.display()));
+    let (model, _) = archlint::analyze(&archlint::Options::new(manifest))
+        .unwrap_or_else(|e| panic!("analyze failed: {e}"));
+    model
+}
+
+#[test]
+fn generic_client_fields_are_grpc_clients() {
+    let model = model_of(
+        "bookings",
+        &["tonic", "tokio"],
+        r#"
+fn main() {}
+pub struct Booker { flights: FlightsClient<Channel>, name: String, cache: Cache<String> }
+impl Booker {
+    pub async fn book(&self) {
+        self.flights.clone().reserve_seat(1).await;
+        self.cache.reserve_slot(1).await;
+    }
+}
+"#,
+    );
+    let book = model
+        .functions
+        .iter()
+        .find(|f| f.name == "book")
+        .unwrap_or_else(|| panic!("no `book` in {:#?}", model.functions));
+    let remotes: Vec<&str> = book
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Remote {
+                protocol: RemoteProtocol::Grpc,
+                operation,
+                ..
+            } => Some(operation.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(remotes, ["reserve_seat"], "{:#?}", book.effects);
+}
+
+#[test]
+fn payloads_registered_as_compensations_are_kept() {
+    let model = model_of(
+        "orders",
+        &["axum", "tokio"],
+        r#"
+fn main() {}
+pub struct ReleaseStock { id: u64 }
+pub fn plan(stack: &mut Vec<Box<ReleaseStock>>) {
+    stack.push(Box::new(ReleaseStock { id: 1 }));
+    let local = ReleaseStock { id: 2 };
+}
+"#,
+    );
+    let plan = model
+        .functions
+        .iter()
+        .find(|f| f.name == "plan")
+        .unwrap_or_else(|| panic!("no `plan` in {:#?}", model.functions));
+    let names: Vec<(&str, PathContext)> = plan
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Event {
+                name,
+                role: EventRole::Constructed,
+            } => Some((name.as_str(), e.context)),
+            _ => None,
+        })
+        .collect();
+    // The payload pushed on the stack is kept; the one only built locally is not.
+    assert!(
+        names.contains(&("ReleaseStock", PathContext::Deferred))
+            && names
+                .iter()
+                .all(|(_, context)| *context == PathContext::Deferred),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn subject_constants_in_match_arms_are_handled_events() {
+    let model = model_of(
+        "inventory",
+        &["async-nats", "tokio"],
+        r#"
+fn main() {}
+mod subjects {
+    pub const ORDER_PLACED: &str = "orders.v1.placed";
+}
+const ORDER_CANCELLED: &str = "orders.v1.cancelled";
+pub async fn dispatch(subject: &str, status: StatusCode) {
+    match subject {
+        subjects::ORDER_PLACED => reserve().await,
+        ORDER_CANCELLED => release().await,
+        _ => {}
+    }
+    match status {
+        StatusCode::NOT_FOUND => missing().await,
+        _ => {}
+    }
+}
+"#,
+    );
+    let dispatch = model
+        .functions
+        .iter()
+        .find(|f| f.name == "dispatch")
+        .unwrap_or_else(|| panic!("no `dispatch` in {:#?}", model.functions));
+    let matched: Vec<&str> = dispatch
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Event {
+                name,
+                role: EventRole::Matched,
+            } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    // The value when the constant is known in the file, else the constant's name; an
+    // associated constant of a type is no subject.
+    assert!(
+        !matched.contains(&"NOT_FOUND")
+            && matched.contains(&"orders.v1.cancelled")
+            && (matched.contains(&"orders.v1.placed") || matched.contains(&"ORDER_PLACED")),
+        "{matched:?}"
+    );
+}
+
+#[test]
+fn choreography_on_enum_variants_that_ignores_the_cancellation_is_flagged() {
+    let orders = r#"
+#[derive(serde::Serialize)]
+pub enum OrderEvent { Placed { id: u64 }, Cancelled { id: u64 } }
+fn main() {}
+pub async fn cancel(id: u64) {
+    let event = OrderEvent::Cancelled { id };
+    publish_event("orders", &event).await;
+}
+"#;
+    let inventory = |cancelled_arm: &str| {
+        format!(
+            r#"
+#[derive(serde::Deserialize)]
+pub enum OrderEvent {{ Placed {{ id: u64 }}, Cancelled {{ id: u64 }} }}
+fn main() {{}}
+pub async fn handle(msg: &rdkafka::message::BorrowedMessage<'_>, pool: &sqlx::PgPool) -> anyhow::Result<()> {{
+    let event: OrderEvent = serde_json::from_slice(msg.payload().unwrap_or_default())?;
+    match event {{
+        OrderEvent::Placed {{ id }} => reserve_stock(pool, id).await?,
+        {cancelled_arm}
+    }}
+    Ok(())
+}}
+async fn reserve_stock(pool: &sqlx::PgPool, id: u64) -> anyhow::Result<()> {{
+    sqlx::query("UPDATE stock SET reserved = reserved + 1 WHERE id = $1").bind(id as i64).execute(pool).await?;
+    Ok(())
+}}
+async fn release_stock(pool: &sqlx::PgPool, id: u64) -> anyhow::Result<()> {{
+    sqlx::query("UPDATE stock SET reserved = reserved - 1 WHERE id = $1").bind(id as i64).execute(pool).await?;
+    Ok(())
+}}
+"#
+        )
+    };
+    let run = |inventory_main: &str| {
+        let deps: &[&str] = &["rdkafka", "sqlx", "serde", "serde_json", "anyhow"];
+        check(
+            &[
+                ServiceCrate {
+                    name: "orders",
+                    dependencies: deps,
+                    files: &[("src/main.rs", orders)],
+                },
+                ServiceCrate {
+                    name: "inventory",
+                    dependencies: deps,
+                    files: &[("src/main.rs", inventory_main)],
+                },
+            ],
+            None,
+        )
+        .of(RULE)
+    };
+    let found = run(&inventory("OrderEvent::Cancelled { .. } => {}"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("runs `reserve_stock` on `OrderEvent::Placed`")
+            && found[0].contains("does nothing on `OrderEvent::Cancelled`"),
+        "{found:#?}"
+    );
+    let found = run(&inventory(
+        "OrderEvent::Cancelled { id } => release_stock(pool, id).await?,",
+    ));
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn command_messages_are_steps() {
+    let run = |charge: &str| {
+        let main = format!(
+            r#"
+fn main() {{}}
+pub async fn place_order(nats: &async_nats::Client, order: Vec<u8>) -> anyhow::Result<()> {{
+    nats.publish("inventory.reserve_stock", order.clone().into()).await?;
+    {charge}
+    Ok(())
+}}
+"#
+        );
+        check(
+            &[ServiceCrate {
+                name: "orders",
+                dependencies: &["async-nats", "tokio", "anyhow"],
+                files: &[("src/main.rs", &main)],
+            }],
+            None,
+        )
+        .of(RULE)
+    };
+    let found = run(r#"nats.publish("payments.charge_card", order.into()).await?;"#);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`inventory.reserve_stock` (step 1 of `place_order`)")
+            && found[0].contains("`payments.charge_card` (step 2) fails"),
+        "{found:#?}"
+    );
+    let found = run(
+        r#"if let Err(error) = nats.publish("payments.charge_card", order.clone().into()).await {
+        nats.publish("inventory.release_stock", order.into()).await?;
+        return Err(error.into());
+    }"#,
+    );
+    assert_eq!(found, Vec::<String>::new());
+}
