@@ -69,8 +69,10 @@ pub enum HandlerKind {
 
 pub struct Behaviour<'m> {
     pub model: &'m Model,
-    /// Function indexes by name.
-    by_name: HashMap<&'m str, Vec<usize>>,
+    /// Function indexes by crate and name.
+    by_name: HashMap<(CrateId, &'m str), Vec<usize>>,
+    /// The crates code of a crate can call into: its own and those of its services.
+    visible: HashMap<CrateId, Vec<CrateId>>,
     /// Query indexes per function (the innermost function containing the query).
     queries: Vec<Vec<usize>>,
     /// Services per crate.
@@ -79,9 +81,12 @@ pub struct Behaviour<'m> {
 
 impl<'m> Behaviour<'m> {
     pub fn new(model: &'m Model) -> Self {
-        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_name: HashMap<(CrateId, &str), Vec<usize>> = HashMap::new();
         for (i, f) in model.functions.iter().enumerate() {
-            by_name.entry(f.name.as_str()).or_default().push(i);
+            by_name
+                .entry((f.crate_id, f.name.as_str()))
+                .or_default()
+                .push(i);
         }
         let mut by_file: HashMap<_, Vec<usize>> = HashMap::new();
         for (i, f) in model.functions.iter().enumerate() {
@@ -113,12 +118,37 @@ impl<'m> Behaviour<'m> {
                 services.entry(*krate).or_default().push(service.id);
             }
         }
+        let mut visible: HashMap<CrateId, Vec<CrateId>> = HashMap::new();
+        for krate in &model.crates {
+            let mut crates = vec![krate.id];
+            for service in services.get(&krate.id).into_iter().flatten() {
+                for other in &model.service(*service).crates {
+                    if !crates.contains(other) {
+                        crates.push(*other);
+                    }
+                }
+            }
+            visible.insert(krate.id, crates);
+        }
         Self {
             model,
             by_name,
+            visible,
             queries,
             services,
         }
+    }
+
+    /// Functions named `name` that code in `krate` can call.
+    fn named_in_reach(&self, krate: CrateId, name: &str) -> Vec<usize> {
+        let own = [krate];
+        let crates = self.visible.get(&krate).map_or(&own[..], Vec::as_slice);
+        crates
+            .iter()
+            .filter_map(|c| self.by_name.get(&(*c, name)))
+            .flatten()
+            .copied()
+            .collect()
     }
 
     pub fn function(&self, f: usize) -> &'m Function {
@@ -143,21 +173,10 @@ impl<'m> Behaviour<'m> {
     /// candidates) are not followed; a method on `self` prefers the caller's own type.
     pub fn resolve_call(&self, f: usize, name: &str, receiver: Option<&str>) -> Vec<usize> {
         let caller = self.function(f);
-        let Some(candidates) = self.by_name.get(name) else {
-            return Vec::new();
-        };
-        let services = self.services_of(f);
-        let reachable: Vec<usize> = candidates
-            .iter()
-            .copied()
+        let reachable: Vec<usize> = self
+            .named_in_reach(caller.crate_id, name)
+            .into_iter()
             .filter(|&c| c != f)
-            .filter(|&c| {
-                let krate = self.function(c).crate_id;
-                krate == caller.crate_id
-                    || services
-                        .iter()
-                        .any(|s| self.model.service(*s).crates.contains(&krate))
-            })
             .collect();
         if receiver == Some("self") {
             let own: Vec<usize> = reachable
@@ -239,22 +258,10 @@ impl<'m> Behaviour<'m> {
                 out.push((i, method));
             }
         }
+        let mut seen: std::collections::HashSet<usize> = out.iter().map(|(f, _)| *f).collect();
         for route in self.model.routes.iter().filter(|r| r.method.is_mutating()) {
-            let Some(candidates) = self.by_name.get(route.handler.as_str()) else {
-                continue;
-            };
-            let same_service = |c: usize| {
-                let krate = self.function(c).crate_id;
-                krate == route.crate_id
-                    || self
-                        .services
-                        .get(&route.crate_id)
-                        .into_iter()
-                        .flatten()
-                        .any(|s| self.model.service(*s).crates.contains(&krate))
-            };
-            for &c in candidates.iter().filter(|&&c| same_service(c)) {
-                if !out.iter().any(|(f, _)| *f == c) {
+            for c in self.named_in_reach(route.crate_id, &route.handler) {
+                if seen.insert(c) {
                     out.push((c, route.method));
                 }
             }

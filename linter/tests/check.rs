@@ -125,7 +125,10 @@ const POSITIVE: &[(&str, &[&str])] = &[
     ("saga-without-compensation", &["missing-compensation"]),
     ("grpc-saga-without-compensation", &["missing-compensation"]),
     ("saga-step-with-empty-compensate", &["missing-compensation"]),
-    ("choreography-ignores-order-cancelled", &["missing-compensation"]),
+    (
+        "choreography-ignores-order-cancelled",
+        &["missing-compensation"],
+    ),
 ];
 
 #[test]

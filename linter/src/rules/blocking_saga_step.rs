@@ -115,11 +115,11 @@ impl Rule for BlockingSagaStep {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        let behaviour = Behaviour::new(cx.model);
+        let behaviour = cx.behaviour();
         // Steps and orchestrators first: a blocking call in a step is reported as the
         // step's, even when a handler also reaches it.
         let mut roots: Vec<(usize, String)> = (0..cx.model.functions.len())
-            .filter_map(|f| role_of(&behaviour, f).map(|role| (f, role)))
+            .filter_map(|f| role_of(behaviour, f).map(|role| (f, role)))
             .collect();
         for (f, kind) in behaviour.message_handlers() {
             if !behaviour.function(f).is_async {
@@ -143,7 +143,7 @@ impl Rule for BlockingSagaStep {
             if cx.is_test(root_fn.span) || behaviour.services_of(root).is_empty() {
                 continue;
             }
-            for (f, depth) in on_runtime(&behaviour, root) {
+            for (f, depth) in on_runtime(behaviour, root) {
                 let function = behaviour.function(f);
                 for effect in &function.effects {
                     let EffectKind::Blocking { api } = &effect.kind else {

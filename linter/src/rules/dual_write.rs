@@ -127,7 +127,7 @@ impl Rule for DualWrite {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        let behaviour = Behaviour::new(cx.model);
+        let behaviour = cx.behaviour();
         let count = cx.model.functions.len();
         let mut handlers: HashSet<usize> = behaviour
             .message_handlers()
@@ -156,17 +156,17 @@ impl Rule for DualWrite {
                 continue;
             }
             for effect in &function.effects {
-                let Some(sent) = sent_description(&behaviour, p, effect) else {
+                let Some(sent) = sent_description(behaviour, p, effect) else {
                     continue;
                 };
-                let own = self.writes(cx, &behaviour, reach[p].iter().map(|(g, _)| *g));
+                let own = self.writes(cx, behaviour, reach[p].iter().map(|(g, _)| *g));
                 if own.relay || own.outbox {
                     continue;
                 }
                 let broker_publish = matches!(effect.kind, EffectKind::Publish { .. });
                 let mut evidence = own.business.clone().map(|w| (w, p, own.discarded_commit));
                 if evidence.is_none() && broker_publish {
-                    evidence = self.caller_write(cx, &behaviour, p, &callers[p], &handlers);
+                    evidence = self.caller_write(cx, behaviour, p, &callers[p], &handlers);
                 }
                 let Some(((write_span, write), writer, discarded_commit)) = evidence else {
                     continue;

@@ -292,17 +292,17 @@ impl Rule for MissingCompensation {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        let behaviour = Behaviour::new(cx.model);
+        let behaviour = cx.behaviour();
         let lexicon = Lexicon::new(cx.config);
         let index = RemoteIndex::new();
         for f in 0..cx.model.functions.len() {
             if cx.is_test(cx.model.functions[f].span) {
                 continue;
             }
-            self.orchestrated(cx, &behaviour, &lexicon, &index, f, out);
-            self.step_object(cx, &behaviour, f, out);
+            self.orchestrated(cx, behaviour, &lexicon, &index, f, out);
+            self.step_object(cx, behaviour, f, out);
         }
-        self.choreography(cx, &behaviour, &lexicon, out);
+        self.choreography(cx, behaviour, &lexicon, out);
     }
 }
 

@@ -147,15 +147,16 @@ impl Rule for MissingIdempotency {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        let behaviour = Behaviour::new(cx.model);
+        let behaviour = cx.behaviour();
         let mut handlers: Vec<(usize, Judged)> = Vec::new();
         for (f, kind) in behaviour.message_handlers() {
             if let HandlerKind::Message(broker) = kind {
                 handlers.push((f, Judged::Message(broker)));
             }
         }
+        let message_handlers: HashSet<usize> = handlers.iter().map(|(f, _)| *f).collect();
         for (f, method) in behaviour.write_handlers() {
-            if method == HttpMethod::Post && !handlers.iter().any(|(h, _)| *h == f) {
+            if method == HttpMethod::Post && !message_handlers.contains(&f) {
                 handlers.push((f, Judged::Post));
             }
         }
@@ -163,23 +164,34 @@ impl Rule for MissingIdempotency {
             let function = behaviour.function(f);
             !cx.is_test(function.span)
                 && !behaviour.services_of(f).is_empty()
-                && (matches!(judged, Judged::Post) || takes_broker_messages(cx, &behaviour, f))
+                && (matches!(judged, Judged::Post) || takes_broker_messages(cx, behaviour, f))
         });
         let handler_set: HashSet<usize> = handlers.iter().map(|(f, _)| *f).collect();
         let scopes: HashMap<usize, Vec<Reached>> = handlers
             .iter()
-            .map(|(f, _)| (*f, scope(&behaviour, *f, &handler_set)))
+            .map(|(f, _)| (*f, scope(behaviour, *f, &handler_set)))
             .collect();
-        let reaches = |from: usize, to: usize| {
-            scopes
-                .get(&from)
-                .is_some_and(|s| s.iter().any(|r| r.function == to))
-        };
+        let scope_sets: HashMap<usize, HashSet<usize>> = scopes
+            .iter()
+            .map(|(f, reached)| (*f, reached.iter().map(|r| r.function).collect()))
+            .collect();
+        let reaches =
+            |from: usize, to: usize| scope_sets.get(&from).is_some_and(|s| s.contains(&to));
+        // Handlers that reach each handler (a loop dispatching to it).
+        let mut reached_by: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (from, reached) in &scope_sets {
+            for to in reached
+                .iter()
+                .filter(|to| *to != from && handler_set.contains(to))
+            {
+                reached_by.entry(*to).or_default().push(*from);
+            }
+        }
         // Services with a deduplication guard somewhere: a consumer framework that checks
         // the message id before it dispatches through a trait object.
         let mut guarded_services: HashSet<ServiceId> = HashSet::new();
         for f in 0..cx.model.functions.len() {
-            if self.collect(cx, &behaviour, f, &mut Vec::new()) {
+            if self.collect(cx, behaviour, f, &mut Vec::new()) {
                 guarded_services.extend(behaviour.services_of(f).iter().copied());
             }
         }
@@ -187,11 +199,11 @@ impl Rule for MissingIdempotency {
         let mut reported: HashSet<usize> = HashSet::new();
         for &(handler, judged) in &handlers {
             // Judged once, from the outermost handler (a loop reaching a message handler).
-            let nested = handlers.iter().any(|&(other, _)| {
-                other != handler
-                    && reaches(other, handler)
-                    && (!reaches(handler, other) || other < handler)
-            });
+            let nested = reached_by
+                .get(&handler)
+                .into_iter()
+                .flatten()
+                .any(|&other| !reaches(handler, other) || other < handler);
             if nested {
                 continue;
             }
@@ -201,7 +213,7 @@ impl Rule for MissingIdempotency {
             let mut writes = Vec::new();
             let mut guarded = false;
             for r in reached {
-                guarded |= self.collect(cx, &behaviour, r.function, &mut writes);
+                guarded |= self.collect(cx, behaviour, r.function, &mut writes);
             }
             if guarded || writes.is_empty() {
                 continue;
@@ -242,7 +254,7 @@ impl Rule for MissingIdempotency {
                 if !reported.insert(at) {
                     continue;
                 }
-                out.push(self.finding(cx, &behaviour, handler, judged, at, list));
+                out.push(self.finding(cx, behaviour, handler, judged, at, list));
             }
         }
     }

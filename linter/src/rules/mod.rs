@@ -28,6 +28,9 @@ pub use unversioned_event::UnversionedEvent;
 
 use serde::Serialize;
 
+use rayon::prelude::*;
+
+use crate::behaviour::Behaviour;
 use crate::config::{Config, Level, MinCertainty};
 use crate::model::{Certainty, CrateId, FileId, Model, ServiceId, Span};
 
@@ -87,9 +90,23 @@ pub fn module_doc(source: &str) -> String {
 pub struct RuleContext<'a> {
     pub model: &'a Model,
     pub config: &'a Config,
+    behaviour: std::sync::OnceLock<Behaviour<'a>>,
 }
 
-impl RuleContext<'_> {
+impl<'a> RuleContext<'a> {
+    pub fn new(model: &'a Model, config: &'a Config) -> Self {
+        RuleContext {
+            model,
+            config,
+            behaviour: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The index of functions, handlers and calls, built once for every rule that needs it.
+    pub fn behaviour(&self) -> &Behaviour<'a> {
+        self.behaviour.get_or_init(|| Behaviour::new(self.model))
+    }
+
     /// True when SQL of this certainty is judged under the configured minimum.
     pub fn certain_enough(&self, certainty: Certainty) -> bool {
         match self.config.min_certainty {
@@ -159,20 +176,24 @@ pub struct Finding {
 /// Runs every rule not set to `allow`, applies levels and exceptions, and sorts findings by
 /// location. Returns the findings and how many exceptions silenced.
 pub fn run(model: &Model, config: &Config) -> (Vec<Finding>, usize) {
-    let cx = RuleContext { model, config };
-    let mut findings = Vec::new();
-    for rule in REGISTRY {
-        let level = config.level(rule.id());
-        if level == Level::Allow {
-            continue;
-        }
-        let mut found = Vec::new();
-        rule.check(&cx, &mut found);
-        for mut finding in found {
-            finding.level = level;
-            findings.push(finding);
-        }
-    }
+    let cx = RuleContext::new(model, config);
+    // Rules are independent: they run in parallel, and their findings are concatenated in
+    // registry order before sorting, so output does not depend on scheduling.
+    let per_rule: Vec<Vec<Finding>> = REGISTRY
+        .par_iter()
+        .map(|rule| {
+            let level = config.level(rule.id());
+            let mut found = Vec::new();
+            if level != Level::Allow {
+                rule.check(&cx, &mut found);
+            }
+            for finding in &mut found {
+                finding.level = level;
+            }
+            found
+        })
+        .collect();
+    let mut findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
     let before = findings.len();
     findings.retain(|f| {
         !config

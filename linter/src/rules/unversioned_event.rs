@@ -51,7 +51,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::behaviour::Behaviour;
 use crate::model::{EffectKind, EventRole, Span, TypeDecl};
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
@@ -140,7 +139,7 @@ impl Rule for UnversionedEvent {
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         let model = cx.model;
-        let behaviour = Behaviour::new(model);
+        let behaviour = cx.behaviour();
         let mut types: HashMap<&str, Vec<&TypeDecl>> = HashMap::new();
         for decl in &model.types {
             types.entry(decl.name.as_str()).or_default().push(decl);
