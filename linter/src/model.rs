@@ -614,6 +614,9 @@ pub enum EffectKind {
     Event { name: String, role: EventRole },
     /// A database transaction is committed; `discarded` when its result is thrown away.
     Commit { discarded: bool },
+    /// A database transaction is opened (`pool.begin()`, `client.transaction()`), on the
+    /// named pool, connection or client.
+    Begin { receiver: Option<String> },
 }
 
 /// One effect in a function.

@@ -20,6 +20,11 @@
 //! pg_prepared_xacts`) is reported too: it watches for the in-doubt transactions a 2PC leaves
 //! behind. If nothing in the workspace runs one, allow it by path with a reason.
 //!
+//! Also flagged: one function that opens transactions on two different pools or connections
+//! (`orders_db.begin()` and `billing_db.begin()`) and commits both, located at the second
+//! `begin`: a two-phase commit done by hand, without the prepare phase that would make it
+//! recoverable.
+//!
 //! Not flagged: prepared statements (`PREPARE stmt AS SELECT ..`, `EXECUTE`, `DEALLOCATE`),
 //! ordinary `BEGIN` / `COMMIT` / `ROLLBACK`, `SET TRANSACTION ISOLATION LEVEL ..`, and text
 //! that only mentions 2PC (comments inside the SQL, log messages, UI strings).
@@ -58,8 +63,8 @@
 //! reason = "archive copy to the cold database; in-doubt transactions resolved by runbook OPS-7"
 //! ```
 
-use crate::model::{Access, ServiceId, Span, SqlOrigin, SqlQuery, TableName};
-use crate::rules::{list_names, Finding, Rule, RuleContext};
+use crate::model::{Access, EffectKind, ServiceId, Span, SqlOrigin, SqlQuery, TableName};
+use crate::rules::{list_names, Finding, Related, Rule, RuleContext};
 
 pub struct DistributedTransaction;
 
@@ -144,11 +149,75 @@ impl Rule for DistributedTransaction {
                 ));
             }
         }
+        self.transactions_on_two_databases(cx, out);
     }
 }
 
 impl DistributedTransaction {
     /// Service code only: not migrations, not tests, and SQL resolved well enough.
+    /// One function opening transactions on two different pools or connections and
+    /// committing them: a hand-made distributed transaction without a protocol.
+    fn transactions_on_two_databases(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
+        let model = cx.model;
+        for function in &model.functions {
+            if cx.is_test(function.span) {
+                continue;
+            }
+            let mut opened: Vec<(&str, Span)> = Vec::new();
+            for effect in &function.effects {
+                if let EffectKind::Begin {
+                    receiver: Some(receiver),
+                } = &effect.kind
+                {
+                    if !opened.iter().any(|(r, _)| r == receiver) {
+                        opened.push((receiver.as_str(), effect.span));
+                    }
+                }
+            }
+            let commits = function
+                .effects
+                .iter()
+                .filter(|e| matches!(e.kind, EffectKind::Commit { .. }))
+                .count();
+            if opened.len() < 2 || commits < 2 {
+                continue;
+            }
+            let services: Vec<ServiceId> = model
+                .services_of_crate(function.crate_id)
+                .map(|s| s.id)
+                .collect();
+            if services.is_empty() {
+                continue;
+            }
+            let (first, first_span) = opened[0];
+            let (second, second_span) = opened[1];
+            let names = list_names(services.iter().map(|s| cx.service_name(*s)));
+            out.push(Finding {
+                rule: self.id(),
+                level: self.default_level(),
+                message: format!(
+                    "`{}` in {names} opens transactions on `{first}` and `{second}` and commits \
+                     them one after the other: a failure between the commits leaves one database \
+                     changed and the other not",
+                    function.path
+                ),
+                span: second_span,
+                label: format!("second transaction, on `{second}`"),
+                help: HELP.to_string(),
+                related: vec![Related {
+                    span: first_span,
+                    label: format!("first transaction, on `{first}`"),
+                }],
+                services: services
+                    .iter()
+                    .map(|s| cx.service_name(*s).to_owned())
+                    .collect(),
+                table: None,
+                database: None,
+            });
+        }
+    }
+
     fn judged(&self, cx: &RuleContext<'_>, query: &SqlQuery) -> bool {
         query.origin != SqlOrigin::Migration
             && !cx.is_test(query.span)

@@ -315,6 +315,10 @@ fn publishes_before_commit(function: &crate::model::Function, publish: &Effect) 
                 && e.span.start < publish.span.start
                 && publish.span.end <= e.span.end
         }
+        // `conn.transaction(|conn| ..)`: the closure runs inside the transaction.
+        EffectKind::Begin { .. } => {
+            e.span.start < publish.span.start && publish.span.end <= e.span.end
+        }
         _ => false,
     })
 }

@@ -1161,12 +1161,39 @@ impl Extractor<'_> {
         // `tx.commit()`: the end of a database transaction (`let _ =` throws its result away).
         if method == "commit"
             && call.args.is_empty()
-            && receiver_lower
-                .as_deref()
-                .is_some_and(|r| r == "tx" || r.contains("txn") || r.contains("transaction"))
+            && receiver_lower.as_deref().is_some_and(|r| {
+                r == "tx"
+                    || r.ends_with("_tx")
+                    || r.starts_with("tx_")
+                    || r.contains("txn")
+                    || r.contains("transaction")
+            })
         {
             let discarded = self.flow.discarded.contains(&key);
             self.push_effect(EffectKind::Commit { discarded }, range, key);
+            return;
+        }
+
+        // `pool.begin()`, `client.transaction()`: a database transaction opened on a pool.
+        if matches!(
+            method.as_str(),
+            "begin"
+                | "begin_transaction"
+                | "start_transaction"
+                | "transaction"
+                | "build_transaction"
+        ) && self.has_dependency(&[
+            "sqlx",
+            "tokio_postgres",
+            "deadpool_postgres",
+            "postgres",
+            "sea_orm",
+            "mysql_async",
+            "rusqlite",
+            "diesel",
+            "diesel_async",
+        ]) {
+            self.push_effect(EffectKind::Begin { receiver }, range, key);
             return;
         }
 
