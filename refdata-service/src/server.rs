@@ -14,7 +14,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::app::{self, AppState};
-use crate::caching::{CacheConfig, CacheLayer, ResponseCache};
+use crate::caching::{CacheConfig, CacheLayer, HitFirst, ResponseCache};
 use crate::metrics::{track_requests, Metrics};
 use crate::store::SnapshotSource;
 
@@ -32,18 +32,22 @@ pub enum ServeError {
     },
 }
 
-/// The full service: [`app::router`] plus the HTTP layers.
-pub fn service(state: AppState) -> Router {
+/// The full service: [`app::router`] plus the HTTP layers, with cache hits answered in front
+/// of the router.
+pub fn service(state: AppState) -> HitFirst<Router> {
     // The timeout bounds rendering only: cache hits and 304s answer from memory, and a timer
     // per request cost them measurable throughput.
     let router = app::router(state.clone()).layer(TimeoutLayer::with_status_code(
         StatusCode::SERVICE_UNAVAILABLE,
         REQUEST_TIMEOUT,
     ));
-    let router = with_caching(router, &state).layer(CatchPanicLayer::custom(panic_response));
+    let (router, cache, metrics) = with_caching(router, &state);
+    let router = router.layer(CatchPanicLayer::custom(panic_response));
     // Request logging costs a span, a clock read and a wrapped body per request even when
-    // filtered out, so it is only layered when INFO is enabled when the service is built.
-    if tracing::level_filters::LevelFilter::current() >= Level::INFO {
+    // filtered out, so it is only layered when INFO is enabled when the service is built;
+    // then every request, hits included, goes through the router to be logged.
+    let log_requests = tracing::level_filters::LevelFilter::current() >= Level::INFO;
+    let router = if log_requests {
         router.layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -51,7 +55,8 @@ pub fn service(state: AppState) -> Router {
         )
     } else {
         router
-    }
+    };
+    cache.hits_first(router, metrics, !log_requests)
 }
 
 /// A handler panic becomes a 500 problem; the panic itself is logged.
@@ -74,21 +79,22 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
 /// the request metrics. Both go on with `Router::layer` so they see the matched route; metrics
 /// is outermost so cache hits are timed too. Never put a compression layer around the cache:
 /// it stores pre-compressed variants itself.
-fn with_caching(router: Router, state: &AppState) -> Router {
+fn with_caching(router: Router, state: &AppState) -> (Router, CacheLayer, Arc<Metrics>) {
     let metrics = Metrics::new();
     let renderer = Arc::clone(&metrics);
     state.add_metrics(Arc::new(move || renderer.render()));
-    let cache = ResponseCache::new(CacheConfig::default());
-    router
-        .layer(CacheLayer::new(
-            cache,
-            state.generation(),
-            Arc::clone(&metrics),
-        ))
+    let cache = CacheLayer::new(
+        ResponseCache::new(CacheConfig::default()),
+        state.generation(),
+        Arc::clone(&metrics),
+    );
+    let router = router
+        .layer(cache.clone())
         .layer(axum::middleware::from_fn_with_state(
-            metrics,
+            Arc::clone(&metrics),
             track_requests,
-        ))
+        ));
+    (router, cache, metrics)
 }
 
 /// Serves on `listener` until `shutdown` resolves, loading the datasets from `source` in the
@@ -146,9 +152,12 @@ pub async fn serve(
         }
     };
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, service(state))
-        .with_graceful_shutdown(stop)
-        .await?;
+    axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(service(state)),
+    )
+    .with_graceful_shutdown(stop)
+    .await?;
     let error = failure.lock().ok().and_then(|mut slot| slot.take());
     match error {
         Some(error) => Err(error),

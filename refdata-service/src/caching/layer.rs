@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, HttpBody as _};
+use axum::extract::MatchedPath;
 use axum::response::{IntoResponse, Response};
 use http::header::{self, HeaderValue};
 use http::{Method, Request, StatusCode};
@@ -63,6 +64,81 @@ pub struct CacheService<S> {
     generation: DataGeneration,
 }
 
+/// Answers cache hits in front of the router: no route matching and no middleware run for a
+/// hit, which is then recorded in the request metrics under the route that rendered it.
+/// Misses, other methods and entries without a recorded route go to `inner`: the router with
+/// the [`CacheLayer`] and the metrics middleware, which render, store and count them.
+#[derive(Clone, Debug)]
+pub struct HitFirst<S> {
+    inner: S,
+    /// Off when every request must go through the router (request logging at INFO).
+    enabled: bool,
+    cache: Arc<ResponseCache>,
+    generation: DataGeneration,
+    metrics: Arc<Metrics>,
+}
+
+impl CacheLayer {
+    /// Wraps the whole router (which must carry this layer) so hits skip routing; with
+    /// `enabled` false every request goes through the router.
+    pub fn hits_first<S>(&self, router: S, metrics: Arc<Metrics>, enabled: bool) -> HitFirst<S> {
+        HitFirst {
+            inner: router,
+            enabled,
+            cache: Arc::clone(&self.cache),
+            generation: self.generation.clone(),
+            metrics,
+        }
+    }
+}
+
+impl<S> Service<Request<Body>> for HitFirst<S>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send + 'static>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        if !self.enabled || request.method() != Method::GET && request.method() != Method::HEAD {
+            return Box::pin(inner.oneshot(request));
+        }
+        let cache = Arc::clone(&self.cache);
+        let metrics = Arc::clone(&self.metrics);
+        let generation = self.generation.current();
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let key = CacheKey {
+                generation,
+                target: canonical_target(request.uri()).into(),
+            };
+            if let Some(entry) = cache.entries.get(&key).await {
+                if let Some(route) = &entry.route {
+                    cache.counters.hits.fetch_add(1, Ordering::Relaxed);
+                    let (parts, _body) = request.into_parts();
+                    let response = respond(&entry, &parts, parts.method == Method::HEAD);
+                    metrics.record_request(
+                        route,
+                        &parts.method,
+                        response.status().as_u16(),
+                        started.elapsed(),
+                    );
+                    return Ok(response);
+                }
+            }
+            inner.oneshot(request).await
+        })
+    }
+}
+
 /// Bodies from this size on are hashed and compressed on the blocking pool.
 const BLOCKING_BUILD_BYTES: usize = 32 * 1024;
 
@@ -111,6 +187,10 @@ where
     let key = CacheKey { generation, target };
     let (mut parts, _body) = request.into_parts();
     let is_head = parts.method == Method::HEAD;
+    let route: Option<Arc<str>> = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| Arc::from(m.as_str()));
 
     if let Some(entry) = cache.entries.get(&key).await {
         cache.counters.hits.fetch_add(1, Ordering::Relaxed);
@@ -132,7 +212,7 @@ where
                 Ok(response) => response,
                 Err(never) => match never {},
             };
-            into_entry(&render_cache, &target, response).await
+            into_entry(&render_cache, &target, route, response).await
         })
         .await;
     if is_head {
@@ -187,6 +267,7 @@ fn strip_body(response: Response) -> Response {
 async fn into_entry(
     cache: &ResponseCache,
     target: &str,
+    route: Option<Arc<str>>,
     response: Response,
 ) -> Result<Arc<CachedResponse>, Uncacheable> {
     let give_back = |response: Response| Uncacheable(Mutex::new(Some(response)));
@@ -226,19 +307,21 @@ async fn into_entry(
     }
     let (parts, body) = response.into_parts();
     match axum::body::to_bytes(body, max_entry_bytes).await {
-        Ok(bytes) if bytes.len() < BLOCKING_BUILD_BYTES => Ok(Arc::new(CachedResponse::build(
-            &cache.config,
-            &policy,
-            target,
-            parts.headers,
-            bytes,
-        ))),
+        Ok(bytes) if bytes.len() < BLOCKING_BUILD_BYTES => {
+            let mut entry =
+                CachedResponse::build(&cache.config, &policy, target, parts.headers, bytes);
+            entry.route = route;
+            Ok(Arc::new(entry))
+        }
         // Compressing a large body takes milliseconds: keep it off the async workers.
         Ok(bytes) => {
             let config = Arc::clone(&cache.config);
             let owned_target = target.to_owned();
             let built = tokio::task::spawn_blocking(move || {
-                CachedResponse::build(&config, &policy, &owned_target, parts.headers, bytes)
+                let mut entry =
+                    CachedResponse::build(&config, &policy, &owned_target, parts.headers, bytes);
+                entry.route = route;
+                entry
             })
             .await;
             match built {

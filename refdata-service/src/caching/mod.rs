@@ -48,7 +48,7 @@ pub use conditional::{
     if_match_matches, if_none_match_matches, modified_since, not_modified_since,
 };
 pub use key::canonical_target;
-pub use layer::{CacheLayer, CacheService};
+pub use layer::{CacheLayer, CacheService, HitFirst};
 pub use negotiate::{negotiate, Encoding};
 pub use store::{cache_control_value, etag_base, CacheConfig, CacheStats, ResponseCache};
 

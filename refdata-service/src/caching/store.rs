@@ -64,6 +64,9 @@ pub(crate) struct CachedResponse {
     /// Identity first, then whatever compressed variants turned out smaller.
     pub variants: Vec<Variant>,
     pub available: Vec<Encoding>,
+    /// The route template that rendered it (`/v1/countries/{code}`), for request metrics of
+    /// hits answered before routing.
+    pub route: Option<std::sync::Arc<str>>,
     weight: usize,
 }
 
@@ -210,6 +213,7 @@ impl CachedResponse {
             last_modified_at,
             variants,
             available,
+            route: None,
             weight,
         }
     }
