@@ -77,8 +77,9 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
 
 /// Wraps the router in the response cache (ETag, 304, Cache-Control, compression, moka) and
 /// the request metrics. Both go on with `Router::layer` so they see the matched route; metrics
-/// is outermost so cache hits are timed too. Never put a compression layer around the cache:
-/// it stores pre-compressed variants itself.
+/// is outermost so misses are timed with their rendering. Never put a compression layer around
+/// the cache: it stores pre-compressed variants itself. Returns the layer too, for
+/// [`CacheLayer::hits_first`].
 fn with_caching(router: Router, state: &AppState) -> (Router, CacheLayer, Arc<Metrics>) {
     let metrics = Metrics::new();
     let renderer = Arc::clone(&metrics);

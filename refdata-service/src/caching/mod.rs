@@ -20,7 +20,10 @@
 //! Layers added later wrap the earlier ones. Metrics go last, so they are outermost and time
 //! cache hits too; both go through `Router::layer` so they see the route's `MatchedPath`.
 //! Tracing, timeouts and panic catching can wrap them. Do not put a compression layer around
-//! the cache: it would re-encode identity responses under their identity ETag.
+//! the cache: it would re-encode identity responses under their identity ETag. To answer hits
+//! before routing, wrap the finished router with [`CacheLayer::hits_first`]: hits are then
+//! counted by the metrics under the route that rendered them, everything else goes through
+//! the router.
 //!
 //! ```
 //! use std::sync::Arc;
