@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 
 use crate::model::{
-    Broker, CrateId, EffectKind, Function, HttpMethod, Model, ServiceId, SqlQuery, TableName,
+    Broker, CrateId, Effect, EffectKind, Function, HttpMethod, Model, ServiceId, SqlQuery,
+    TableName,
 };
 
 /// How deep handlers are followed into their callees.
@@ -200,12 +201,22 @@ impl<'m> Behaviour<'m> {
     /// `f` and the project functions it calls, breadth first, up to `depth` calls deep, each
     /// with its depth.
     pub fn reachable(&self, f: usize, depth: usize) -> Vec<(usize, usize)> {
+        self.reachable_through(f, depth, |_| true)
+    }
+
+    /// [`Behaviour::reachable`], following only the calls `follow` accepts.
+    pub fn reachable_through(
+        &self,
+        f: usize,
+        depth: usize,
+        follow: impl Fn(&Effect) -> bool,
+    ) -> Vec<(usize, usize)> {
         let mut seen = vec![(f, 0)];
         let mut frontier = vec![f];
         for level in 1..=depth {
             let mut next = Vec::new();
             for &g in &frontier {
-                for effect in &self.function(g).effects {
+                for effect in self.function(g).effects.iter().filter(|e| follow(e)) {
                     if let EffectKind::Call { name, receiver } = &effect.kind {
                         for callee in self.resolve_call(g, name, receiver.as_deref()) {
                             if !seen.iter().any(|(s, _)| *s == callee) {

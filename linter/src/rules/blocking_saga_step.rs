@@ -143,7 +143,8 @@ impl Rule for BlockingSagaStep {
             if cx.is_test(root_fn.span) || behaviour.services_of(root).is_empty() {
                 continue;
             }
-            for (f, depth) in on_runtime(behaviour, root) {
+            // Calls made inside `spawn_blocking` run off the runtime: not followed.
+            for (f, depth) in behaviour.reachable_through(root, CALL_DEPTH, |e| !e.offloaded) {
                 let function = behaviour.function(f);
                 for effect in &function.effects {
                     let EffectKind::Blocking { api } = &effect.kind else {
@@ -203,32 +204,4 @@ fn broker_name(broker: Broker) -> &'static str {
         Broker::Redis => "Redis",
         Broker::Wrapper => "message",
     }
-}
-
-/// `root` and the project functions it calls on the runtime (not through an offloading
-/// closure), with their depth.
-fn on_runtime(behaviour: &Behaviour<'_>, root: usize) -> Vec<(usize, usize)> {
-    let mut seen = vec![(root, 0)];
-    let mut frontier = vec![root];
-    for level in 1..=CALL_DEPTH {
-        let mut next = Vec::new();
-        for &g in &frontier {
-            for effect in &behaviour.function(g).effects {
-                let EffectKind::Call { name, receiver } = &effect.kind else {
-                    continue;
-                };
-                if effect.offloaded {
-                    continue;
-                }
-                for callee in behaviour.resolve_call(g, name, receiver.as_deref()) {
-                    if !seen.iter().any(|(s, _)| *s == callee) {
-                        seen.push((callee, level));
-                        next.push(callee);
-                    }
-                }
-            }
-        }
-        frontier = next;
-    }
-    seen
 }

@@ -1203,18 +1203,7 @@ impl Extractor<'_> {
                 && self.has_dependency(HTTP_CLIENT_CRATES)
                 && !is_method_router(&call.receiver)
             {
-                if let Some((operation, target)) = self.url_argument(&call.args[0]) {
-                    self.push_effect(
-                        EffectKind::Remote {
-                            protocol: RemoteProtocol::Http,
-                            method: Some(http),
-                            operation,
-                            target,
-                        },
-                        range,
-                        key,
-                    );
-                }
+                self.http_call(http, &call.args[0], range, key);
             }
             return;
         }
@@ -1228,18 +1217,7 @@ impl Extractor<'_> {
                 _ => None,
             };
             if let Some(http) = verb.filter(|m| m.is_mutating()) {
-                if let Some((operation, target)) = self.url_argument(&call.args[1]) {
-                    self.push_effect(
-                        EffectKind::Remote {
-                            protocol: RemoteProtocol::Http,
-                            method: Some(http),
-                            operation,
-                            target,
-                        },
-                        range,
-                        key,
-                    );
-                }
+                self.http_call(http, &call.args[1], range, key);
             }
             return;
         }
@@ -1503,6 +1481,19 @@ impl Extractor<'_> {
             return;
         }
         self.call_effect(&method, receiver, &call.args, range, key);
+    }
+
+    /// A mutating HTTP request to the URL `url`, when it reads as a URL.
+    fn http_call(&mut self, method: HttpMethod, url: &Expr, at: At<'_>, key: usize) {
+        if let Some((operation, target)) = self.url_argument(url) {
+            let kind = EffectKind::Remote {
+                protocol: RemoteProtocol::Http,
+                method: Some(method),
+                operation,
+                target,
+            };
+            self.push_effect(kind, at, key);
+        }
     }
 
     /// A sync database driver call (the `postgres`, `rusqlite` or sync diesel API), when the
