@@ -48,9 +48,9 @@
 
 use std::collections::HashSet;
 
-use crate::behaviour::{Behaviour, HandlerKind, CALL_DEPTH};
+use crate::behaviour::{broker_name, Behaviour, HandlerKind, CALL_DEPTH};
 use crate::extract::rust::STEP_METHODS;
-use crate::model::{Broker, EffectKind, Function, HttpMethod, RemoteProtocol};
+use crate::model::{EffectKind, Function, HttpMethod, RemoteProtocol};
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
 pub struct BlockingSagaStep;
@@ -191,17 +191,5 @@ impl Rule for BlockingSagaStep {
                 }
             }
         }
-    }
-}
-
-fn broker_name(broker: Broker) -> &'static str {
-    match broker {
-        Broker::Kafka => "Kafka",
-        Broker::Amqp => "AMQP",
-        Broker::Nats => "NATS",
-        Broker::Sqs => "SQS",
-        Broker::Sns => "SNS",
-        Broker::Redis => "Redis",
-        Broker::Wrapper => "message",
     }
 }

@@ -863,18 +863,9 @@ impl Extractor<'_> {
             syn::Pat::Lit(ExprLit {
                 lit: Lit::Str(s), ..
             }) => {
-                let range = self.range_of(s.span());
-                let key = range.start;
                 let name = s.value();
                 if !name.is_empty() && name.len() < 80 {
-                    self.push_effect(
-                        EffectKind::Event {
-                            name,
-                            role: EventRole::Matched,
-                        },
-                        range,
-                        key,
-                    );
+                    self.matched_event(name, self.range_of(s.span()));
                 }
                 return;
             }
@@ -919,17 +910,18 @@ impl Extractor<'_> {
         }
         let name = path_segments(path).join("::");
         if looks_like_event(&name) || path.segments.len() > 1 && is_pascal(&name) {
-            let range = path_start(path)..path_end(path);
-            let key = range.start;
-            self.push_effect(
-                EffectKind::Event {
-                    name,
-                    role: EventRole::Matched,
-                },
-                range,
-                key,
-            );
+            self.matched_event(name, path_start(path)..path_end(path));
         }
+    }
+
+    /// An event, subject or message type a `match` arm handles.
+    fn matched_event(&mut self, name: String, range: Range<usize>) {
+        let key = range.start;
+        let kind = EffectKind::Event {
+            name,
+            role: EventRole::Matched,
+        };
+        self.push_effect(kind, range, key);
     }
 
     /// `subjects::ORDER_PLACED =>`: a constant naming a subject or event type; its value when
@@ -945,16 +937,7 @@ impl Extractor<'_> {
             .map(|r| r.text)
             .filter(|t| !t.is_empty() && t.len() < 80)
             .unwrap_or(const_name);
-        let range = path_start(path)..path_end(path);
-        let key = range.start;
-        self.push_effect(
-            EffectKind::Event {
-                name,
-                role: EventRole::Matched,
-            },
-            range,
-            key,
-        );
+        self.matched_event(name, path_start(path)..path_end(path));
     }
 
     fn constructed_name(&mut self, path: &syn::Path) {
