@@ -166,11 +166,26 @@ fn is_simple_statement(text: &str, toks: &[Tok], keyword: &str, dialect: SqlDial
         _ => "SET",
     };
     let mut has_required = false;
+    let mut joined = false;
     for (i, tok) in toks.iter().enumerate() {
         match tok.kind {
             TokKind::Word => {
                 let word = &text[tok.range.clone()];
                 let is = |w: &str| word.eq_ignore_ascii_case(w);
+                if is("JOIN") {
+                    // `JOIN name [alias] ON|USING`: a table; `JOIN f(..)` is a function.
+                    match read_dotted(text, toks, i + 1) {
+                        Some((_, _, next)) if !toks.get(next).is_some_and(|t| t.is_punct(b'(')) => {
+                            joined = true;
+                            continue;
+                        }
+                        _ => return false,
+                    }
+                }
+                // `USING` lists columns after a join, tables after `DELETE FROM t`.
+                if is("USING") && joined {
+                    continue;
+                }
                 if i > 0 && is("SELECT")
                     || [
                         "WITH",
@@ -178,8 +193,8 @@ fn is_simple_statement(text: &str, toks: &[Tok], keyword: &str, dialect: SqlDial
                         "INTERSECT",
                         "EXCEPT",
                         "LATERAL",
-                        "JOIN",
                         "USING",
+                        "STRAIGHT_JOIN",
                         "TABLE",
                         "ONLY",
                         "IGNORE",
@@ -1972,6 +1987,23 @@ mod tests {
             "SELECT a::text FROM t WHERE b @> $1",
             "SELECT x FROM t WHERE y = $1; DELETE FROM u WHERE id = $2",
             "select name from users where active",
+            "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1",
+            "SELECT * FROM a LEFT OUTER JOIN b USING (id) INNER JOIN c ON c.x = b.x",
+            "SELECT * FROM a CROSS JOIN b",
+            "SELECT * FROM a NATURAL JOIN b WHERE a.x = 1",
+            "SELECT * FROM a FULL JOIN b ON true RIGHT JOIN c ON c.id = b.id",
+            "SELECT * FROM a JOIN unnest($1::int[]) AS u(id) ON u.id = a.id",
+            "SELECT * FROM a JOIN public.b AS bb ON bb.id = a.id",
+            "SELECT * FROM a JOIN \"B\" ON \"B\".id = a.id",
+            "SELECT * FROM a JOIN `b` ON b.id = a.id",
+            "SELECT * FROM a, b JOIN c ON c.id = b.id",
+            "SELECT * FROM a STRAIGHT_JOIN b",
+            "SELECT * FROM a JOIN (b JOIN c ON c.id = b.id) ON a.id = b.id",
+            "SELECT * FROM a JOIN b ON a.id = b.id JOIN c USING (id) WHERE EXTRACT(YEAR FROM a.ts) = 2024",
+            "UPDATE t SET a = u.a FROM u JOIN v ON v.id = u.id WHERE t.id = u.id",
+            "DELETE FROM t USING u WHERE t.id = u.id",
+            "DELETE t FROM t JOIN u ON u.id = t.id WHERE u.gone",
+            "DELETE FROM t WHERE id IN (SELECT t.id FROM t JOIN u ON u.id = t.id)",
             "delete from basket requested by {}",
         ]
         .iter()

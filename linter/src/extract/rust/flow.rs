@@ -244,29 +244,6 @@ const ERROR_COMBINATORS: &[&str] = &[
     "map_or_else",
 ];
 
-/// Byte range of a function from `fn` to its closing brace, without walking its tokens.
-pub(super) fn fn_range(sig: &syn::Signature, block: &syn::Block) -> Range<usize> {
-    let start = sig.fn_token.span.byte_range().start;
-    let end = block.brace_token.span.close().byte_range().end;
-    start..end.max(start)
-}
-
-/// Where a path starts (its first segment), without walking its tokens.
-fn path_start(path: &syn::Path) -> usize {
-    match (&path.leading_colon, path.segments.first()) {
-        (Some(colon), _) => colon.spans[0].byte_range().start,
-        (None, Some(first)) => first.ident.span().byte_range().start,
-        (None, None) => 0,
-    }
-}
-
-/// Where a path ends (its last segment's name).
-fn path_end(path: &syn::Path) -> usize {
-    path.segments
-        .last()
-        .map_or(0, |s| s.ident.span().byte_range().end)
-}
-
 fn ident_is(ident: &syn::Ident, names: &[&str]) -> bool {
     names.iter().any(|n| ident == n)
 }
@@ -579,22 +556,44 @@ impl Extractor<'_> {
         }
     }
 
+    /// Byte range of a function from `fn` to its closing brace, without walking its tokens.
+    pub(super) fn fn_range(&self, sig: &syn::Signature, block: &syn::Block) -> Range<usize> {
+        let start = self.start_of(sig.fn_token.span);
+        let end = self.end_of(block.brace_token.span.close());
+        start..end.max(start)
+    }
+
+    /// Byte range of a path from its first segment to its last segment's name, without
+    /// walking its tokens.
+    fn path_range(&self, path: &syn::Path) -> Range<usize> {
+        let start = match (&path.leading_colon, path.segments.first()) {
+            (Some(colon), _) => self.start_of(colon.spans[0]),
+            (None, Some(first)) => self.start_of(first.ident.span()),
+            (None, None) => 0,
+        };
+        let end = path
+            .segments
+            .last()
+            .map_or(0, |s| self.end_of(s.ident.span()));
+        start..end.max(start)
+    }
+
     fn push_effect<'n>(&mut self, kind: EffectKind, at: impl Into<At<'n>>, key: usize) {
         let context = self.context();
         let propagates = self.flow.propagated.contains(&key);
         let offloaded = self.flow.offloaded > 0;
         let range = match at.into() {
             At::Method(call) => {
-                let start = call.method.span().byte_range().start;
-                let end = call.paren_token.span.close().byte_range().end;
+                let start = self.start_of(call.method.span());
+                let end = self.end_of(call.paren_token.span.close());
                 start..end.max(start)
             }
             At::Call(call) => {
                 let start = match call.func.as_ref() {
-                    Expr::Path(p) => path_start(&p.path),
-                    _ => call.paren_token.span.open().byte_range().start,
+                    Expr::Path(p) => self.path_range(&p.path).start,
+                    _ => self.start_of(call.paren_token.span.open()),
                 };
-                let end = call.paren_token.span.close().byte_range().end;
+                let end = self.end_of(call.paren_token.span.close());
                 start..end.max(start)
             }
             At::Bytes(start, end) => start..end,
@@ -725,7 +724,7 @@ impl Extractor<'_> {
                     name.contains("VERSION") && !name.contains(|c: char| c.is_lowercase())
                 });
                 if names_version {
-                    let range = path_start(&p.path)..path_end(&p.path);
+                    let range = self.path_range(&p.path);
                     let key = range.start;
                     self.push_effect(
                         EffectKind::Event {
@@ -910,7 +909,7 @@ impl Extractor<'_> {
         }
         let name = path_segments(path).join("::");
         if looks_like_event(&name) || path.segments.len() > 1 && is_pascal(&name) {
-            self.matched_event(name, path_start(path)..path_end(path));
+            self.matched_event(name, self.path_range(path));
         }
     }
 
@@ -937,7 +936,7 @@ impl Extractor<'_> {
             .map(|r| r.text)
             .filter(|t| !t.is_empty() && t.len() < 80)
             .unwrap_or(const_name);
-        self.matched_event(name, path_start(path)..path_end(path));
+        self.matched_event(name, self.path_range(path));
     }
 
     fn constructed_name(&mut self, path: &syn::Path) {
@@ -948,7 +947,7 @@ impl Extractor<'_> {
         if !is_pascal(&last) || matches!(last.as_str(), "Ok" | "Err" | "Some" | "None" | "Self") {
             return;
         }
-        let range = path_start(path)..path_end(path);
+        let range = self.path_range(path);
         let key = range.start;
         self.push_effect(
             EffectKind::Event {

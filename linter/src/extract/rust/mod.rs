@@ -44,7 +44,7 @@ use crate::model::{
 };
 use crate::source::LineIndex;
 
-use flow::{fn_range, FlowState, TypeShape};
+use flow::{FlowState, TypeShape};
 use orm::*;
 use resolve::*;
 use settings::*;
@@ -61,12 +61,14 @@ pub fn extract_file(
     text: &str,
     out: &mut Facts,
 ) {
-    run(Extractor::new(cx, file, path, text), file, text, out);
+    let parse_text = neutralise_prelude(text);
+    let mut extractor = Extractor::new(cx, file, path, text);
+    extractor.parsed = &parse_text;
+    run(extractor, file, &parse_text, out);
 }
 
-fn run(mut extractor: Extractor<'_>, file: FileId, text: &str, out: &mut Facts) {
-    let parse_text = neutralise_prelude(text);
-    match syn::parse_file(&parse_text) {
+fn run(mut extractor: Extractor<'_>, file: FileId, parse_text: &str, out: &mut Facts) {
+    match syn::parse_file(parse_text) {
         Ok(ast) => {
             extractor.prepass(&ast);
             extractor.visit_file(&ast);
@@ -288,6 +290,8 @@ struct Extractor<'a> {
     file: FileId,
     path: Utf8PathBuf,
     text: &'a str,
+    /// The text syn parsed: `text` with a BOM or shebang blanked, byte for byte aligned.
+    parsed: &'a str,
     index: LineIndex,
     facts: Facts,
     /// Module path of the file plus inline `mod` blocks being visited.
@@ -352,6 +356,7 @@ impl<'a> Extractor<'a> {
             file,
             path: path.to_owned(),
             text,
+            parsed: text,
             index: LineIndex::new(text),
             facts: Facts::default(),
             module: module_path_of(&cx.krate.dir, path),
@@ -385,8 +390,21 @@ impl<'a> Extractor<'a> {
     }
 
     fn range_of(&self, span: PmSpan) -> Range<usize> {
-        let range = span.byte_range();
-        range.start.min(self.text.len())..range.end.min(self.text.len())
+        let start = self.start_of(span);
+        start..self.end_of(span).max(start)
+    }
+
+    /// Byte offset where a token starts. proc-macro2's own `byte_range` counts characters
+    /// from a memoised point on every call; going through the line table is much cheaper.
+    fn start_of(&self, span: PmSpan) -> usize {
+        let at = span.start();
+        self.index.offset(self.parsed, at.line, at.column)
+    }
+
+    /// Byte offset where a token ends.
+    fn end_of(&self, span: PmSpan) -> usize {
+        let at = span.end();
+        self.index.offset(self.parsed, at.line, at.column)
     }
 
     /// Source range of an expression. A literal's span is its token's; anything else is
@@ -978,7 +996,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
         self.functions.push(item.sig.ident.to_string());
         self.scopes.push(HashMap::new());
-        let range = fn_range(&item.sig, &item.block);
+        let range = self.fn_range(&item.sig, &item.block);
         self.enter_function(&item.sig, &item.attrs, &item.block, range, None);
         visit::visit_item_fn(self, item);
         self.exit_function();
@@ -1024,7 +1042,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.migration_up |= in_migration;
         self.functions.push(item.sig.ident.to_string());
         self.scopes.push(HashMap::new());
-        let range = fn_range(&item.sig, &item.block);
+        let range = self.fn_range(&item.sig, &item.block);
         let impl_trait = self.impl_trait.clone();
         self.enter_function(&item.sig, &item.attrs, &item.block, range, impl_trait);
         visit::visit_impl_item_fn(self, item);
@@ -1041,7 +1059,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.functions.push(item.sig.ident.to_string());
         self.scopes.push(HashMap::new());
         if let Some(block) = &item.default {
-            let range = fn_range(&item.sig, block);
+            let range = self.fn_range(&item.sig, block);
             self.enter_function(&item.sig, &item.attrs, block, range, None);
         }
         visit::visit_trait_item_fn(self, item);
