@@ -31,7 +31,8 @@ use syn::{Attribute, Expr, ExprLit, ExprMethodCall, Lit, LitStr, Macro, Stmt, To
 
 pub use flow::{looks_like_event, STEP_METHODS};
 pub use text::{
-    decode_literal, looks_like_prose, reads_as_sql, snake_case, starts_with_sql_keyword, Resolved,
+    decode_literal, literal_may_start_with_sql, looks_like_prose, reads_as_sql, snake_case,
+    starts_with_sql_keyword, Resolved,
 };
 pub use url::{is_database_url, parse_database_url};
 
@@ -594,7 +595,7 @@ impl<'a> Extractor<'a> {
             expr,
             Expr::Lit(_) | Expr::Path(_) | Expr::Macro(_) | Expr::Reference(_)
         );
-        if !plain {
+        if !plain || !self.may_resolve_to_sql(expr) {
             return;
         }
         let range = self.expr_range(expr);
@@ -615,6 +616,48 @@ impl<'a> Extractor<'a> {
                 SqlOrigin::Literal
             };
             self.emit_analysis(&resolved, &analysis, range, origin);
+        }
+    }
+
+    /// False only when `expr` surely does not resolve to text starting with a SQL keyword.
+    /// Most call arguments are not SQL; this spares them the source range and resolution.
+    fn may_resolve_to_sql(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => self
+                .text
+                .get(self.range_of(lit.span()))
+                .is_none_or(literal_may_start_with_sql),
+            Expr::Lit(_) => false,
+            Expr::Reference(r) => self.may_resolve_to_sql(&r.expr),
+            Expr::Path(p) => {
+                let Some(last) = p.path.segments.last() else {
+                    return false;
+                };
+                let name = last.ident.to_string();
+                if p.path.segments.len() == 1 {
+                    if let Some(binding) = self.scopes.iter().rev().find_map(|s| s.get(&name)) {
+                        return binding
+                            .as_ref()
+                            .is_some_and(|r| starts_with_sql_keyword(&r.text));
+                    }
+                }
+                self.consts.contains_key(&name)
+            }
+            Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
+                [
+                    "concat",
+                    "include_str",
+                    "format",
+                    "formatdoc",
+                    "indoc",
+                    "sql",
+                ]
+                .iter()
+                .any(|name| s.ident == name)
+            }),
+            _ => true,
         }
     }
 

@@ -217,6 +217,21 @@ pub fn starts_with_sql_keyword(text: &str) -> bool {
     !word.is_empty() && SQL_KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
 }
 
+/// Whether a string literal's source token (`"..."`, `r#"..."#`) may decode to text that
+/// starts with a SQL keyword. An escape or a comment before the first word is left to the
+/// full decoding.
+pub fn literal_may_start_with_sql(token: &str) -> bool {
+    let body = token.trim_start_matches(['r', '#']);
+    let Some(body) = body.strip_prefix('"') else {
+        return true;
+    };
+    let body = body.trim_start();
+    if body.starts_with(['\\', '-', '/']) {
+        return true;
+    }
+    starts_with_sql_keyword(body)
+}
+
 /// Stricter test for a string found without a database call around it: it must start with a
 /// SQL keyword, look like code rather than prose (an upper-case keyword or SQL punctuation),
 /// and the SQL analysis must accept it and find a table.
@@ -298,6 +313,30 @@ mod tests {
         let sql = "SELECT id FROM users";
         let analysis = crate::extract::sql::analyze(sql, crate::model::SqlDialect::Postgres);
         assert!(reads_as_sql(sql, &analysis));
+    }
+
+    #[test]
+    fn literal_tokens_that_may_decode_to_sql() {
+        // Must agree with decoding then testing wherever it answers "no".
+        for token in [
+            r#""SELECT id FROM t""#,
+            r##"r#"  insert into t values (1)"#"##,
+            r#""\nSELECT 1""#,
+            r#""-- read\nSELECT 1""#,
+            r#""/* x */ DELETE FROM t""#,
+        ] {
+            assert!(literal_may_start_with_sql(token), "{token}");
+        }
+        for token in [
+            r#""""#,
+            r#""order not found""#,
+            r##"r#"{"a": 1}"#"##,
+            r#""selection""#,
+        ] {
+            assert!(!literal_may_start_with_sql(token), "{token}");
+            let decoded = decode_literal(token, 0).unwrap();
+            assert!(!starts_with_sql_keyword(&decoded.text), "{token}");
+        }
     }
 
     #[test]
