@@ -127,6 +127,9 @@ pub struct MigrationRun {
     /// The crate holding the call.
     pub crate_id: CrateId,
     pub span: Span,
+    /// The item holding the call (see [`MigrationSet::holder`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
 }
 
 /// A service owns a table because a migration set it runs (or a runtime `CREATE TABLE` in
@@ -274,6 +277,11 @@ pub struct MigrationSet {
     pub tool: MigrationTool,
     /// The call that runs them (`sqlx::migrate!("..")`), when found.
     pub run_at: Option<Span>,
+    /// The const, static, function or module holding that call (`MIGRATOR` in
+    /// `pub static MIGRATOR: Migrator = sqlx::migrate!()`). In a library the call only defines
+    /// the set: the crates that use this name are the ones running it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
     /// Tables created, altered or dropped, each at its name in the migration file.
     pub tables: Vec<TableRef>,
 }

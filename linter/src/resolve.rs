@@ -9,8 +9,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::model::{
     Access, ConnectionOwner, ConnectionSource, CrateId, DbEngine, DbTarget, Deployment,
-    DeploymentKind, Model, Service, ServiceConnection, ServiceEvidence, ServiceId, SqlOrigin,
-    TableName, TableOwner,
+    DeploymentKind, EffectKind, MigrationRun, Model, Service, ServiceConnection, ServiceEvidence,
+    ServiceId, Span, SqlOrigin, TableName, TableOwner,
 };
 
 /// Tables every service creates for itself (outbox, inbox, dedup, migration bookkeeping).
@@ -47,6 +47,7 @@ pub fn resolve(model: &mut Model, workspace: &Workspace, config: &Config) {
 pub fn resolve_services(model: &mut Model) {
     match_deployments(model);
     attach_connections(model);
+    relocate_library_migration_runs(model);
     assign_migrations(model);
     compute_ownership(model);
     resolve_crate_uses(model);
@@ -291,14 +292,28 @@ pub fn resolve_target(
         resolved.port = default_port(resolved.engine);
     }
     resolved.database = resolved.database.map(|d| d.to_ascii_lowercase());
-    // Scoped only when the database itself is a container of this project.
-    let scope = resolved.host.as_deref().and_then(|host| {
-        model
+    // Scoped only when the database itself is a compose container: of this project for a
+    // compose connection; of the one project that has it for a config file, `.env` or code
+    // default naming it (the service reaches that host on that project's network).
+    let scope = resolved.host.as_deref().and_then(|host| match &project {
+        Some(_) => model
             .deployments
             .iter()
             .filter(|d| d.name.eq_ignore_ascii_case(host))
             .find(same_project)
-            .and(project.clone())
+            .and(project.clone()),
+        None => {
+            let projects: BTreeSet<Utf8PathBuf> = model
+                .deployments
+                .iter()
+                .filter(|d| d.kind == DeploymentKind::Compose && d.name.eq_ignore_ascii_case(host))
+                .map(|d| compose_project(model, d.span.file))
+                .collect();
+            match projects.len() {
+                1 => projects.into_iter().next(),
+                _ => None,
+            }
+        }
     });
     (resolved, scope)
 }
@@ -369,6 +384,71 @@ fn attach_connections(model: &mut Model) {
         found.retain(|(tier, _)| Some(*tier) == best);
         service.connections = found.into_iter().map(|(_, c)| c).collect();
     }
+}
+
+/// A migration macro held by a library's const, static, function or module only defines the
+/// set; the crates that use that name run it (`billing_store::MIGRATOR.run(&pool)`,
+/// `conn.run_pending_migrations(MIGRATIONS)` after `use inventory_store::MIGRATIONS`,
+/// `store::migrate(&pool)`). Such a run moves to each crate using the name, at the use. When no
+/// other crate uses it, the library's dependants keep running the set, as before.
+fn relocate_library_migration_runs(model: &mut Model) {
+    let roots: HashSet<CrateId> = model.services.iter().map(|s| s.root_crate).collect();
+    let mut runs = Vec::with_capacity(model.migration_runs.len());
+    for run in std::mem::take(&mut model.migration_runs) {
+        let library = run.crate_id;
+        let Some(holder) = run.holder.as_deref().filter(|_| !roots.contains(&library)) else {
+            runs.push(run);
+            continue;
+        };
+        let mut users: Vec<(CrateId, Span)> = Vec::new();
+        let mut add = |krate: CrateId, span: Span| {
+            if krate != library && !users.iter().any(|(c, _)| *c == krate) {
+                users.push((krate, span));
+            }
+        };
+        for used in &model.crate_uses {
+            if used.used_crate == library && used.path.split("::").skip(1).any(|s| s == holder) {
+                add(used.crate_id, used.span);
+            }
+        }
+        // `db.migrate().await` on a type of the library: a call by name from a dependant that
+        // has no function of that name itself.
+        let defines = |krate: CrateId| {
+            model
+                .functions
+                .iter()
+                .any(|f| f.crate_id == krate && f.name == holder)
+        };
+        for function in &model.functions {
+            let krate = function.crate_id;
+            let depends = model
+                .krate(krate)
+                .dependencies
+                .iter()
+                .any(|d| d.member == Some(library));
+            if !depends || defines(krate) {
+                continue;
+            }
+            for effect in &function.effects {
+                if matches!(&effect.kind, EffectKind::Call { name, .. } if name == holder) {
+                    add(krate, effect.span);
+                }
+            }
+        }
+        if users.is_empty() {
+            runs.push(run);
+            continue;
+        }
+        for (crate_id, span) in users {
+            runs.push(MigrationRun {
+                set: run.set,
+                crate_id,
+                span,
+                holder: None,
+            });
+        }
+    }
+    model.migration_runs = runs;
 }
 
 /// Which migration sets each service runs: those a call in its crates runs, the one next to

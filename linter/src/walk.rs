@@ -241,7 +241,7 @@ fn read_text(root: &Utf8Path, path: &Utf8Path) -> Result<String, String> {
 struct MigrationDir {
     crate_id: CrateId,
     tool: Option<MigrationTool>,
-    runs: Vec<(CrateId, crate::model::Span)>,
+    runs: Vec<(CrateId, crate::model::Span, Option<String>)>,
 }
 
 /// Reads every migrations directory: each crate's `migrations/` (or the one `diesel.toml`
@@ -279,13 +279,13 @@ pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
             runs: Vec::new(),
         });
         if let Some(span) = set.run_at {
-            entry.runs.push((set.crate_id, span));
+            entry.runs.push((set.crate_id, span, set.holder));
         }
     }
     // The extractor registers files in the model while reading the crate list.
     let crates = model.crates.clone();
     for (dir, found) in dirs {
-        let run_at = found.runs.first().map(|(_, span)| *span);
+        let run_at = found.runs.first().map(|(_, span, _)| *span);
         let cx = CrateContext {
             root: &root,
             krate: &crates[found.crate_id.0 as usize],
@@ -298,6 +298,7 @@ pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
                 dir: dir.clone(),
                 tool: found.tool.unwrap_or(MigrationTool::Plain),
                 run_at,
+                holder: None,
                 tables: Vec::new(),
             });
         }
@@ -308,11 +309,12 @@ pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
             if model.migrations[index].run_at.is_none() {
                 model.migrations[index].run_at = run_at;
             }
-            for (crate_id, span) in &found.runs {
+            for (crate_id, span, holder) in &found.runs {
                 model.migration_runs.push(MigrationRun {
                     set: index,
                     crate_id: *crate_id,
                     span: *span,
+                    holder: holder.clone(),
                 });
             }
         }

@@ -173,3 +173,70 @@ fn main() {}
         .collect();
     assert_eq!(destinations, [Some("orders.placed")]);
 }
+
+#[test]
+fn sync_diesel_writes_are_writes_and_blocking() {
+    let model = model_of(
+        &["actix-web", "diesel", "r2d2"],
+        r#"
+fn save(conn: &mut diesel::PgConnection, row: &NewShipment) -> diesel::QueryResult<usize> {
+    diesel::insert_into(shipments::table).values(row).execute(conn)
+}
+fn main() {}
+"#,
+    );
+    let kinds: Vec<String> = function(&model, "save")
+        .effects
+        .iter()
+        .map(|e| match &e.kind {
+            EffectKind::OrmWrite { api, .. } => format!("write {api}"),
+            EffectKind::Blocking { api } => format!("blocking {api}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "write diesel::insert_into(shipments)",
+            "blocking diesel::RunQueryDsl::execute (sync connection)",
+        ]
+    );
+}
+
+#[test]
+fn urls_joined_onto_a_base_are_remote_calls() {
+    let model = model_of(
+        &["axum", "reqwest", "url", "tokio"],
+        r#"
+struct ShippingClient { http: reqwest::Client, base: url::Url }
+impl ShippingClient {
+    async fn create_shipment(&self, order: u64) -> anyhow::Result<()> {
+        self.http.post(self.base.join("/shipments")?).json(&order).send().await?;
+        self.http.put(self.base.join(&format!("shipments/{order}/label"))?).send().await?;
+        self.http.delete(url::Url::parse(&format!("{}/holds/{order}", self.base))?).send().await?;
+        Ok(())
+    }
+}
+fn main() {}
+"#,
+    );
+    let remotes: Vec<(String, Option<String>)> = function(&model, "create_shipment")
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::Remote {
+                operation, target, ..
+            } => Some((operation.clone(), target.clone())),
+            _ => None,
+        })
+        .collect();
+    let base = Some("base".to_string());
+    assert_eq!(
+        remotes,
+        [
+            ("/shipments".to_string(), base.clone()),
+            ("/shipments/{order}/label".to_string(), base.clone()),
+            ("/holds/{order}".to_string(), base),
+        ]
+    );
+}

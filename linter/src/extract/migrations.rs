@@ -74,6 +74,7 @@ pub fn extract_dir(
         dir: dir.to_owned(),
         tool,
         run_at,
+        holder: None,
         tables: Vec::new(),
     };
     for migration in files {

@@ -173,11 +173,15 @@ impl Rule for DualWrite {
                 };
                 let mut worse = Vec::new();
                 if publishes_before_commit(function, effect) {
-                    worse.push(
+                    worse.push(if broker_publish {
                         "it runs before the transaction commits, so a rollback leaves an event \
                          about a change that never happened"
-                            .to_owned(),
-                    );
+                            .to_owned()
+                    } else {
+                        "it runs before the transaction commits, so a rollback leaves the other \
+                         service acting on a change that never happened"
+                            .to_owned()
+                    });
                 }
                 if discarded_commit {
                     worse.push("`let _ = tx.commit()` throws the commit's result away".to_owned());

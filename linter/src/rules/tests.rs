@@ -106,6 +106,7 @@ impl Builder {
             dir: format!("{name}/migrations").into(),
             tool: MigrationTool::Sqlx,
             run_at: None,
+            holder: None,
             tables: tables
                 .iter()
                 .enumerate()
@@ -126,6 +127,7 @@ impl Builder {
             set,
             crate_id: from,
             span: span(file, 20),
+            holder: None,
         });
     }
 

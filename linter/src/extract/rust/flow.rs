@@ -1400,22 +1400,17 @@ impl Extractor<'_> {
             _ => {}
         }
 
-        // Blocking database drivers: sync calls that are not awaited.
-        if let Some(api) = self.sync_database_call(call, &method, key) {
-            self.push_effect(EffectKind::Blocking { api }, range, key);
-            return;
-        }
-
-        // ORM writes, recorded at the call that runs them.
-        if let Some(effect) = self.orm_write(call, &method) {
-            self.push_effect(
-                EffectKind::OrmWrite {
-                    api: effect.0,
-                    effect: effect.1,
-                },
-                range,
-                key,
-            );
+        // ORM writes, recorded at the call that runs them; on a sync connection (diesel's
+        // `RunQueryDsl` without diesel-async) the same call is also blocking I/O.
+        let write = self.orm_write(call, &method);
+        let blocking = self.sync_database_call(call, &method, key);
+        if write.is_some() || blocking.is_some() {
+            if let Some((api, effect)) = write {
+                self.push_effect(EffectKind::OrmWrite { api, effect }, range, key);
+            }
+            if let Some(api) = blocking {
+                self.push_effect(EffectKind::Blocking { api }, range, key);
+            }
             return;
         }
 
@@ -1620,6 +1615,29 @@ impl Extractor<'_> {
     /// The operation (URL path, holes as `{}`) and target (host or base-URL name) of a URL
     /// argument. `None` when the argument does not read as a URL.
     fn url_argument(&mut self, expr: &Expr) -> Option<(String, Option<String>)> {
+        let expr = url_expression(expr);
+        // `self.base.join("/shipments")?`: the base names the service, the argument the path.
+        if let Expr::MethodCall(join) = expr {
+            if join.method == "join" && join.args.len() == 1 {
+                let base = receiver_name(&join.receiver).or_else(|| url_base_name(&join.receiver));
+                let path = self
+                    .resolve(url_expression(&join.args[0]))
+                    .map(|r| r.text)
+                    .filter(|p| !p.contains("://"));
+                return match path {
+                    Some(path) => {
+                        let path = strip_leading_hole(&path);
+                        let path = if path.starts_with('/') || path.is_empty() {
+                            path
+                        } else {
+                            format!("/{path}")
+                        };
+                        Some((path, base))
+                    }
+                    None => self.url_argument(&join.receiver),
+                };
+            }
+        }
         let base_name = url_base_name(expr);
         match self.resolve(expr) {
             Some(resolved) => {
@@ -1662,7 +1680,12 @@ impl Extractor<'_> {
         if let Expr::Call(call) = root {
             if let Expr::Path(p) = call.func.as_ref() {
                 let segs = path_segments(&p.path);
-                let client_type = segs.len() >= 2 && segs[segs.len() - 2].ends_with("Client");
+                // Generated clients are `<Service>Client`; a bare `Client` is an SDK's
+                // (`aws_sdk_sqs::Client`, `reqwest::Client`, `redis::Client`).
+                let client_type = segs.len() >= 2 && {
+                    let ty = &segs[segs.len() - 2];
+                    ty.len() > "Client".len() && ty.ends_with("Client")
+                };
                 let constructor = matches!(
                     segs.last().map(String::as_str),
                     Some("connect" | "new" | "with_origin" | "with_interceptor" | "from_shared")
@@ -2015,6 +2038,33 @@ fn is_method_router(receiver: &Expr) -> bool {
             matches!(call.func.as_ref(), Expr::Path(p) if p.path.segments.last().is_some_and(|s| HttpMethod::parse(&s.ident.to_string()).is_some() || s.ident == "on"))
         }
         _ => false,
+    }
+}
+
+/// The expression that builds a URL, without what only passes it on: `&`, `(..)`, `?`,
+/// `Url::parse(..)`, `.as_str()`.
+fn url_expression(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Reference(r) => url_expression(&r.expr),
+        Expr::Paren(p) => url_expression(&p.expr),
+        Expr::Group(g) => url_expression(&g.expr),
+        Expr::Try(t) => url_expression(&t.expr),
+        Expr::MethodCall(m)
+            if m.args.is_empty() && matches!(m.method.to_string().as_str(), "as_str" | "clone") =>
+        {
+            url_expression(&m.receiver)
+        }
+        Expr::Call(c) if c.args.len() == 1 => match c.func.as_ref() {
+            Expr::Path(p)
+                if p.path.segments.len() >= 2
+                    && p.path.segments.last().is_some_and(|s| s.ident == "parse")
+                    && p.path.segments[p.path.segments.len() - 2].ident == "Url" =>
+            {
+                url_expression(&c.args[0])
+            }
+            _ => expr,
+        },
+        _ => expr,
     }
 }
 

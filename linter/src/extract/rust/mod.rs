@@ -300,6 +300,8 @@ struct Extractor<'a> {
     /// `Type` of the `impl` being visited, and the function stack.
     impl_type: Option<String>,
     functions: Vec<String>,
+    /// The `const` or `static` whose value is being visited.
+    holder_item: Option<String>,
     /// Local `let` bindings, resolved when bound (`None`: not a known string).
     scopes: Vec<HashMap<String, Option<Resolved>>>,
     /// File-level (and impl-level) `const`/`static` string values by name.
@@ -363,6 +365,7 @@ impl<'a> Extractor<'a> {
             module: module_path_of(&cx.krate.dir, path),
             impl_type: None,
             functions: Vec::new(),
+            holder_item: None,
             scopes: vec![HashMap::new()],
             consts: HashMap::new(),
             const_order: Vec::new(),
@@ -714,11 +717,18 @@ impl<'a> Extractor<'a> {
 
     fn emit_migration(&mut self, dir: Utf8PathBuf, tool: MigrationTool, run_at: Range<usize>) {
         let run_at = Some(self.span(run_at));
+        // refinery's `embed_migrations!` at item level expands to `mod migrations`.
+        let holder = self
+            .holder_item
+            .clone()
+            .or_else(|| self.functions.last().cloned())
+            .or_else(|| (tool == MigrationTool::Refinery).then(|| "migrations".to_string()));
         self.facts.migrations.push(MigrationSet {
             crate_id: self.cx.krate.id,
             dir,
             tool,
             run_at,
+            holder,
             tables: Vec::new(),
         });
     }
@@ -774,6 +784,7 @@ impl<'a> Extractor<'a> {
                 dir: self.cx.krate.dir.clone(),
                 tool: MigrationTool::SeaOrm,
                 run_at: None,
+                holder: None,
                 tables,
             });
         }
@@ -1025,6 +1036,18 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             return;
         }
         visit::visit_item(self, item);
+    }
+
+    fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+        let outer = self.holder_item.replace(item.ident.to_string());
+        visit::visit_item_const(self, item);
+        self.holder_item = outer;
+    }
+
+    fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+        let outer = self.holder_item.replace(item.ident.to_string());
+        visit::visit_item_static(self, item);
+        self.holder_item = outer;
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
