@@ -667,6 +667,17 @@ pub struct TypeDecl {
     pub serde_names: Vec<String>,
 }
 
+/// A struct field holding a generated gRPC client (`pricing: PricingClient<Channel>`). Calls on
+/// a receiver of that name, in any file of the crates that can see the struct, go to another
+/// service.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientField {
+    pub crate_id: CrateId,
+    pub name: String,
+    /// The client type (`PricingClient`).
+    pub client: String,
+}
+
 /// A `const`/`static` string item.
 #[derive(Debug, Clone, Serialize)]
 pub struct StringConst {
@@ -744,6 +755,7 @@ pub struct Model {
     /// Item-level string constants (`const ORDERS_TOPIC: &str = "orders.v1"`), to resolve
     /// names used from other files.
     pub string_consts: Vec<StringConst>,
+    pub client_fields: Vec<ClientField>,
     #[serde(skip)]
     file_index: std::collections::HashMap<Utf8PathBuf, FileId>,
     /// ISO code lists written out in code.

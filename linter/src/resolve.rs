@@ -9,8 +9,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::model::{
     Access, ConnectionOwner, ConnectionSource, CrateId, DbEngine, DbTarget, Deployment,
-    DeploymentKind, EffectKind, MigrationRun, Model, Service, ServiceConnection, ServiceEvidence,
-    ServiceId, Span, SqlOrigin, TableName, TableOwner,
+    DeploymentKind, EffectKind, MigrationRun, Model, RemoteProtocol, Service, ServiceConnection,
+    ServiceEvidence, ServiceId, Span, SqlOrigin, TableName, TableOwner,
 };
 
 /// Tables every service creates for itself (outbox, inbox, dedup, migration bookkeeping).
@@ -52,6 +52,55 @@ pub fn resolve_services(model: &mut Model) {
     compute_ownership(model);
     resolve_crate_uses(model);
     resolve_destination_consts(model);
+    resolve_client_fields(model);
+}
+
+/// Calls on a receiver named like a gRPC client field of the crate or of a library it
+/// depends on (`let mut pricing = state.pricing.clone(); pricing.lock_quote(..)`, the struct
+/// declared in another file) go to another service.
+fn resolve_client_fields(model: &mut Model) {
+    if model.client_fields.is_empty() {
+        return;
+    }
+    let fields = std::mem::take(&mut model.client_fields);
+    for index in 0..model.functions.len() {
+        let krate = model.functions[index].crate_id;
+        let visible: Vec<&str> = fields
+            .iter()
+            .filter(|f| {
+                f.crate_id == krate
+                    || model
+                        .krate(krate)
+                        .dependencies
+                        .iter()
+                        .any(|d| d.member == Some(f.crate_id))
+            })
+            .map(|f| f.name.as_str())
+            .collect();
+        if visible.is_empty() {
+            continue;
+        }
+        for effect in &mut model.functions[index].effects {
+            let EffectKind::Call {
+                name,
+                receiver: Some(receiver),
+            } = &effect.kind
+            else {
+                continue;
+            };
+            if visible.contains(&receiver.as_str())
+                && !crate::extract::rust::is_client_plumbing(name)
+            {
+                effect.kind = EffectKind::Remote {
+                    protocol: RemoteProtocol::Grpc,
+                    method: None,
+                    operation: name.clone(),
+                    target: Some(receiver.clone()),
+                };
+            }
+        }
+    }
+    model.client_fields = fields;
 }
 
 /// Normalises a service or deployment name for comparison: lower case, `_` as `-`, without

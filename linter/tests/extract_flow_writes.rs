@@ -1,6 +1,7 @@
-//! Function facts the idempotency and dual-write rules rely on: transaction commits (and
-//! discarded ones), the table of a diesel or sea-orm write, e-mail sends, publisher wrappers
-//! that are also calls, and SQL executions that are not calls into the project.
+//! Function facts the behaviour rules rely on: transaction commits (and discarded ones), the
+//! table of a diesel or sea-orm write, e-mail sends, publisher wrappers that are also calls,
+//! SQL executions that are not calls into the project, requests to other services and the
+//! idempotency keys a handler reads (not those it sends).
 
 use std::fs;
 
@@ -8,6 +9,10 @@ use archlint::model::{EffectKind, Function, Model};
 use camino::Utf8PathBuf;
 
 fn model_of(dependencies: &[&str], main: &str) -> Model {
+    model_of_files(dependencies, &[("src/main.rs", main)])
+}
+
+fn model_of_files(dependencies: &[&str], files: &[(&str, &str)]) -> Model {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let root = Utf8PathBuf::from_path_buf(dir.path().to_path_buf())
         .unwrap_or_else(|p| panic!("non-UTF-8 temp dir {}", p.display()));
@@ -26,7 +31,9 @@ fn model_of(dependencies: &[&str], main: &str) -> Model {
         format!("[package]\nname = \"svc\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"),
     )
     .unwrap_or_else(|e| panic!("write: {e}"));
-    fs::write(root.join("svc/src/main.rs"), main).unwrap_or_else(|e| panic!("write: {e}"));
+    for (path, text) in files {
+        fs::write(root.join("svc").join(path), text).unwrap_or_else(|e| panic!("write: {e}"));
+    }
     let (model, _) = archlint::analyze(&archlint::Options::new(root.join("Cargo.toml")))
         .unwrap_or_else(|e| panic!("analyze: {e}"));
     model
@@ -237,6 +244,176 @@ fn main() {}
             ("/shipments".to_string(), base.clone()),
             ("/shipments/{order}/label".to_string(), base.clone()),
             ("/holds/{order}".to_string(), base),
+        ]
+    );
+}
+
+fn effect_names(function: &Function) -> Vec<String> {
+    function
+        .effects
+        .iter()
+        .map(|e| match &e.kind {
+            EffectKind::OrmWrite { api, .. } => format!("write {api}"),
+            EffectKind::Blocking { api } => format!("blocking {api}"),
+            EffectKind::Call { name, .. } => format!("call {name}"),
+            EffectKind::IdempotencyKey => "idempotency key".to_string(),
+            EffectKind::Remote {
+                protocol,
+                operation,
+                target,
+                ..
+            } => format!("remote {protocol:?} {operation} on {target:?}"),
+            EffectKind::Publish { destination, .. } => format!("publish {destination:?}"),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn idempotency_keys_sent_are_not_keys_read() {
+    let model = model_of(
+        &["axum", "reqwest", "tokio"],
+        r#"
+async fn charge(http: &reqwest::Client, headers: axum::http::HeaderMap) {
+    let key = headers.get("Idempotency-Key");
+    http.post("http://psp/charges").header("Idempotency-Key", uuid()).send().await.ok();
+}
+async fn refund(http: &reqwest::Client) {
+    http.post("http://psp/refunds").header("Idempotency-Key", uuid()).send().await.ok();
+}
+fn uuid() -> String { String::new() }
+fn main() {}
+"#,
+    );
+    let reads = |name: &str| {
+        effect_names(function(&model, name))
+            .iter()
+            .filter(|e| *e == "idempotency key")
+            .count()
+    };
+    assert_eq!(reads("charge"), 1);
+    assert_eq!(reads("refund"), 0);
+}
+
+#[test]
+fn ureq_agent_requests_block_and_call() {
+    let model = model_of(
+        &["async-nats", "ureq", "tokio"],
+        r#"
+pub fn send(agent: &ureq::Agent, mailer_url: &str, body: &str) -> Result<(), ureq::Error> {
+    agent.post(mailer_url).send_string(body)?;
+    Ok(())
+}
+fn main() {}
+"#,
+    );
+    assert_eq!(
+        effect_names(function(&model, "send")),
+        [
+            "call send_string",
+            "blocking ureq::Agent::post",
+            "remote Http  on Some(\"mailer_url\")",
+        ]
+    );
+}
+
+#[test]
+fn active_models_take_their_entity_from_the_binding() {
+    let model = model_of(
+        &["axum", "sea-orm", "tokio"],
+        r#"
+async fn mark_sent(db: &sea_orm::DatabaseConnection, row: outbox::Model) -> Result<(), sea_orm::DbErr> {
+    let mut active: outbox::ActiveModel = row.into();
+    active.published_at = Set(Some(now()));
+    active.update(db).await?;
+    let log = notification_log::ActiveModel { id: Set(1), ..Default::default() };
+    log.insert(db).await?;
+    Ok(())
+}
+fn main() {}
+"#,
+    );
+    assert_eq!(
+        effect_names(function(&model, "mark_sent")),
+        [
+            "call now",
+            "write sea_orm update(outbox)",
+            "write sea_orm insert(notification_log)",
+        ]
+    );
+}
+
+#[test]
+fn module_functions_named_like_std_methods_are_calls() {
+    let model = model_of(
+        &["axum", "tokio"],
+        r#"
+mod mailer { pub fn send(to: &str) {} }
+async fn receipt(to: &str, mut queue: Vec<String>) {
+    mailer::send(to);
+    queue.push(to.to_string());
+}
+fn main() {}
+"#,
+    );
+    assert_eq!(effect_names(function(&model, "receipt")), ["call send"]);
+}
+
+#[test]
+fn publisher_wrappers_take_the_topic_from_any_argument() {
+    let model = model_of(
+        &["async-nats", "tokio"],
+        r#"
+const PAYMENT_REFUNDED: &str = "payments.v1.refunded";
+async fn refund(js: &async_nats::jetstream::Context, event: &Refunded) -> anyhow::Result<()> {
+    platform::publish_json(js, PAYMENT_REFUNDED, event).await?;
+    Ok(())
+}
+fn main() {}
+"#,
+    );
+    let names = effect_names(function(&model, "refund"));
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("publish Some(\"payments.v1.refunded\")"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn grpc_client_fields_declared_in_another_file_are_remote_calls() {
+    let model = model_of_files(
+        &["axum", "tonic", "tokio"],
+        &[
+            (
+                "src/main.rs",
+                r#"
+mod routes;
+#[derive(Clone)]
+pub struct AppState {
+    pub pricing: PricingClient<tonic::transport::Channel>,
+}
+fn main() {}
+"#,
+            ),
+            (
+                "src/routes.rs",
+                r#"
+pub async fn instant_buy(state: crate::AppState) -> Result<(), tonic::Status> {
+    let mut pricing = state.pricing.clone();
+    pricing.lock_quote(request()).await?;
+    Ok(())
+}
+fn request() {}
+"#,
+            ),
+        ],
+    );
+    assert_eq!(
+        effect_names(function(&model, "instant_buy")),
+        [
+            "remote Grpc lock_quote on Some(\"pricing\")",
+            "call request"
         ]
     );
 }

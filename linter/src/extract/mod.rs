@@ -12,8 +12,9 @@ pub mod sql;
 use camino::Utf8Path;
 
 use crate::model::{
-    Crate, CrateUse, DbConnection, Deployment, EnvLookup, Function, HardCodedReferenceList,
-    MigrationSet, Model, Note, OrmTable, Route, SqlQuery, StringConst, TypeDecl,
+    ClientField, Crate, CrateUse, DbConnection, Deployment, EnvLookup, Function,
+    HardCodedReferenceList, MigrationSet, Model, Note, OrmTable, Route, SqlQuery, StringConst,
+    TypeDecl,
 };
 
 /// What extractors know about the crate a file belongs to.
@@ -42,6 +43,7 @@ pub struct Facts {
     pub types: Vec<TypeDecl>,
     pub string_consts: Vec<StringConst>,
     pub hard_coded_lists: Vec<HardCodedReferenceList>,
+    pub client_fields: Vec<ClientField>,
 }
 
 impl Facts {
@@ -59,5 +61,6 @@ impl Facts {
         model.types.extend(self.types);
         model.string_consts.extend(self.string_consts);
         model.hard_coded_lists.extend(self.hard_coded_lists);
+        model.client_fields.extend(self.client_fields);
     }
 }

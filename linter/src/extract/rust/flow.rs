@@ -56,6 +56,12 @@ pub(super) struct FlowState {
     pub discarded: HashSet<usize>,
     /// Local names bound to tonic clients (`let mut inventory = InventoryClient::connect(..)`).
     pub grpc_bindings: HashSet<String>,
+    /// Start offsets of header names being set (`.header("Idempotency-Key", key)` on an
+    /// outgoing request or a response): a key sent, not one received.
+    pub header_writes: HashSet<usize>,
+    /// Locals holding a sea-orm active model, with its entity module
+    /// (`let mut row: outbox::ActiveModel = model.into();` -> `row` -> `outbox`).
+    pub active_models: HashMap<String, String>,
 }
 
 /// Methods that never matter across services: std plumbing, builders, iterator adapters and
@@ -170,6 +176,12 @@ const PLUMBING: &[&str] = &[
     "zip",
 ];
 
+/// True for a method of HTTP and gRPC client objects that builds or sends a request rather
+/// than names an operation (`clone`, `send`, `into_inner`).
+pub fn is_client_plumbing(method: &str) -> bool {
+    CLIENT_PLUMBING.contains(&method) || PLUMBING.contains(&method) || method.starts_with("with_")
+}
+
 /// Methods of HTTP and gRPC client objects that build or send a request rather than name an
 /// operation.
 const CLIENT_PLUMBING: &[&str] = &[
@@ -215,6 +227,16 @@ const HTTP_CLIENT_CRATES: &[&str] = &[
     "hyper",
     "hyper_util",
     "ureq",
+];
+
+const ASYNC_HTTP_CLIENT_CRATES: &[&str] = &[
+    "reqwest",
+    "reqwest_middleware",
+    "surf",
+    "awc",
+    "isahc",
+    "hyper",
+    "hyper_util",
 ];
 
 /// Closures handed to these run on a blocking-capable thread.
@@ -1057,7 +1079,20 @@ impl Extractor<'_> {
                 {
                     return;
                 }
-                self.call_effect(last, None, &call.args, range, key);
+                // `mailer::send(..)`: a function of a project module, whatever its name (a
+                // bare `send(..)` may be a std or prelude name).
+                if segs.len() >= 2 && PLUMBING.contains(&last) {
+                    self.push_effect(
+                        EffectKind::Call {
+                            name: last.to_owned(),
+                            receiver: None,
+                        },
+                        range,
+                        key,
+                    );
+                } else {
+                    self.call_effect(last, None, &call.args, range, key);
+                }
             }
         }
     }
@@ -1076,7 +1111,9 @@ impl Extractor<'_> {
             return;
         }
         if is_publisher_name(name) {
-            let destination = args.first().and_then(|a| self.destination(a));
+            // `publish_json(&js, subjects::ORDER_PLACED, &event)`: the first argument that
+            // names a topic, wherever the client sits.
+            let destination = args.iter().find_map(|a| self.destination(a));
             self.push_effect(
                 EffectKind::Publish {
                     broker: Broker::Wrapper,
@@ -1177,6 +1214,19 @@ impl Extractor<'_> {
         ]) {
             self.push_effect(EffectKind::Begin { receiver }, range, key);
             return;
+        }
+
+        // A `ureq::Agent` request blocks the calling thread; a mutating one is also a call to
+        // another service (recorded below).
+        if HttpMethod::parse(&method).is_some()
+            && call.args.len() == 1
+            && self.has_dependency(&["ureq"])
+            && (receiver_has("agent")
+                || (receiver_has("client") || receiver_has("http"))
+                    && !self.has_dependency(ASYNC_HTTP_CLIENT_CRATES))
+        {
+            let api = format!("ureq::Agent::{method}");
+            self.push_effect(EffectKind::Blocking { api }, range, key);
         }
 
         // HTTP calls to other services.
@@ -1341,6 +1391,31 @@ impl Extractor<'_> {
         if let Some((broker, source)) = consume {
             self.push_effect(EffectKind::Consume { broker, source }, range, key);
             return;
+        }
+
+        // A header set on a request or response names a key sent, not one read.
+        if matches!(
+            method.as_str(),
+            "header"
+                | "set"
+                | "insert"
+                | "append"
+                | "insert_header"
+                | "append_header"
+                | "set_header"
+        ) {
+            let name = match (call.args.len(), call.args.first()) {
+                (2, Some(name)) => Some(name),
+                (1, Some(Expr::Tuple(pair))) if pair.elems.len() == 2 => pair.elems.first(),
+                _ => None,
+            };
+            if let Some(Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            })) = name
+            {
+                let start = self.start_of(lit.span());
+                self.flow.header_writes.insert(start);
+            }
         }
 
         // Idempotency guards.
@@ -1595,11 +1670,12 @@ impl Extractor<'_> {
                 };
                 // `processed_message::ActiveModel { .. }.insert(&txn)`: the entity's module.
                 let entity_module = match &*call.receiver {
-                    Expr::Struct(st) => {
-                        let segs = path_segments(&st.path);
-                        (segs.len() >= 2 && segs[segs.len() - 1] == "ActiveModel")
-                            .then(|| segs[segs.len() - 2].clone())
-                    }
+                    Expr::Struct(st) => active_model_module(&st.path),
+                    Expr::Path(p) => p
+                        .path
+                        .get_ident()
+                        .and_then(|local| self.flow.active_models.get(&local.to_string()))
+                        .cloned(),
                     _ => None,
                 };
                 let api = match entity_module {
@@ -1673,6 +1749,23 @@ impl Extractor<'_> {
         }
     }
 
+    /// Records the entity of a local active model: from the `let`'s type
+    /// (`let mut row: outbox::ActiveModel = model.into()`) or its struct literal.
+    pub(super) fn flow_active_model(&mut self, name: &str, ty: Option<&syn::Type>, init: &Expr) {
+        let from_type = match ty {
+            Some(syn::Type::Path(tp)) => active_model_module(&tp.path),
+            _ => None,
+        };
+        let module = from_type.or_else(|| match init {
+            Expr::Struct(st) => active_model_module(&st.path),
+            _ => None,
+        });
+        match module {
+            Some(module) => self.flow.active_models.insert(name.to_owned(), module),
+            None => self.flow.active_models.remove(name),
+        };
+    }
+
     /// Records the tonic client bindings of a `let`: `let mut c = InventoryClient::connect(..)`.
     pub(super) fn flow_binding(&mut self, name: &str, init: &Expr) {
         let mut methods = Vec::new();
@@ -1711,6 +1804,11 @@ impl Extractor<'_> {
             let name = last.ident.to_string();
             if generic && name.len() > "Client".len() && name.ends_with("Client") {
                 self.flow.grpc_bindings.insert(ident.to_string());
+                self.facts.client_fields.push(ClientField {
+                    crate_id: self.cx.krate.id,
+                    name: ident.to_string(),
+                    client: name,
+                });
             }
         }
     }
@@ -2039,6 +2137,12 @@ fn is_method_router(receiver: &Expr) -> bool {
         }
         _ => false,
     }
+}
+
+/// `outbox::ActiveModel` -> `outbox`.
+fn active_model_module(path: &syn::Path) -> Option<String> {
+    let segs = path_segments(path);
+    (segs.len() >= 2 && segs[segs.len() - 1] == "ActiveModel").then(|| segs[segs.len() - 2].clone())
 }
 
 /// The expression that builds a URL, without what only passes it on: `&`, `(..)`, `?`,

@@ -29,7 +29,7 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, ExprMethodCall, Lit, LitStr, Macro, Stmt, Token, UseTree};
 
-pub use flow::{looks_like_event, STEP_METHODS};
+pub use flow::{is_client_plumbing, looks_like_event, STEP_METHODS};
 pub use text::{
     decode_literal, literal_may_start_with_sql, looks_like_prose, reads_as_sql, snake_case,
     starts_with_sql_keyword, Resolved,
@@ -39,9 +39,9 @@ pub use url::{is_database_url, parse_database_url};
 use crate::extract::sql::{self, SqlAnalysis};
 use crate::extract::{CrateContext, Facts};
 use crate::model::{
-    Access, Certainty, ConnectionOwner, ConnectionSource, CrateId, CrateUse, DbConnection,
-    EnvLookup, FileId, MigrationSet, MigrationTool, Note, NoteKind, OrmKind, OrmTable, Span,
-    SqlOrigin, SqlQuery, TableName, TableRef,
+    Access, Certainty, ClientField, ConnectionOwner, ConnectionSource, CrateId, CrateUse,
+    DbConnection, EnvLookup, FileId, MigrationSet, MigrationTool, Note, NoteKind, OrmKind,
+    OrmTable, Span, SqlOrigin, SqlQuery, TableName, TableRef,
 };
 use crate::source::LineIndex;
 
@@ -802,6 +802,7 @@ impl<'a> Extractor<'a> {
         out.types.extend(facts.types);
         out.string_consts.extend(facts.string_consts);
         out.hard_coded_lists.extend(facts.hard_coded_lists);
+        out.client_fields.extend(facts.client_fields);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1193,6 +1194,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         };
         let expr = init.expr.as_ref();
         self.flow_binding(&name, expr);
+        let ty = match &local.pat {
+            syn::Pat::Type(t) => Some(t.ty.as_ref()),
+            _ => None,
+        };
+        self.flow_active_model(&name, ty, expr);
         let is_builder = match expr {
             Expr::Call(call) => match call.func.as_ref() {
                 Expr::Path(p) => matches!(
@@ -1240,7 +1246,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         // Every database URL scheme has a `:`. A plain literal whose source has none, and no
         // escape that could spell one, is not a URL; its value need not be decoded.
         if let Some(token) = self.text.get(range.clone()) {
-            if self.in_function() && token.len() < 48 && contains_ignore_case(token, "idempotency")
+            if self.in_function()
+                && token.len() < 48
+                && contains_ignore_case(token, "idempotency")
+                && !self.flow.header_writes.contains(&range.start)
             {
                 self.idempotency_literal(range.clone());
             }
