@@ -372,7 +372,7 @@ pub fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
 }
 
 /// Times each phase of one `archlint check` on `root` (discovery, configuration, file walk,
-/// parallel extraction, migrations, resolution, rules).
+/// parallel extraction, migrations, resolution, waiting for `cargo metadata`, rules).
 pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
     let mut timings = Vec::new();
     let mut lap = Instant::now();
@@ -380,10 +380,13 @@ pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
         timings.push((name, lap.elapsed()));
         lap = Instant::now();
     };
-    let Ok(workspace) = crate::discover::discover(root) else {
+    let Ok(speculative) = crate::discover::Speculative::start(root) else {
         return timings;
     };
-    mark("discovery (cargo metadata)", &mut timings);
+    let Ok(workspace) = speculative.guess.as_ref().map(Clone::clone) else {
+        return timings;
+    };
+    mark("discovery (manifests; cargo metadata starts)", &mut timings);
     let config = crate::config::Config::load(&workspace.root, None).unwrap_or_default();
     mark("configuration", &mut timings);
     let mut model = crate::model::Model::default();
@@ -396,6 +399,8 @@ pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
     mark("merge facts and read migrations", &mut timings);
     crate::resolve::resolve(&mut model, &workspace, &config);
     mark("resolve", &mut timings);
+    let _ = speculative.confirm();
+    mark("wait for cargo metadata to agree", &mut timings);
     let _ = crate::rules::run(&model, &config);
     mark("rules", &mut timings);
     timings

@@ -79,6 +79,103 @@ pub enum DiscoverError {
 
 /// Finds the workspace around `manifest_path` (a Cargo.toml or a directory).
 pub fn discover(manifest_path: &Utf8Path) -> Result<Workspace, DiscoverError> {
+    let manifest = locate(manifest_path)?;
+    match from_cargo_metadata(&manifest) {
+        Some(workspace) => Ok(workspace),
+        None => from_manifests(&manifest),
+    }
+}
+
+/// Discovery with `cargo metadata` running in the background: the manifests are read at
+/// once ([`Speculative::guess`]) so that work can start on them, and
+/// [`Speculative::confirm`] says later whether cargo agrees.
+pub struct Speculative {
+    cargo: Option<std::process::Child>,
+    /// The members as read from the manifests (an error when they cannot be read).
+    pub guess: Result<Workspace, DiscoverError>,
+}
+
+/// What `cargo metadata` said about a [`Speculative::guess`].
+pub enum Confirmation {
+    /// Same members, targets and dependencies (or cargo could not tell): the guess stands.
+    Agrees(Workspace),
+    /// Cargo sees the workspace differently; its answer replaces the guess.
+    Differs(Workspace),
+}
+
+impl Speculative {
+    pub fn start(manifest_path: &Utf8Path) -> Result<Self, DiscoverError> {
+        let manifest = locate(manifest_path)?;
+        let cargo = metadata_command(&manifest)
+            .cargo_command()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok();
+        let guess = from_manifests(&manifest);
+        Ok(Speculative { cargo, guess })
+    }
+
+    /// Waits for `cargo metadata` and compares. Without cargo (not installed, failing on a
+    /// broken manifest) the manifests are all there is, as in [`discover`].
+    pub fn confirm(self) -> Result<Confirmation, DiscoverError> {
+        let from_cargo = self.cargo.and_then(|child| {
+            let output = child.wait_with_output().ok()?;
+            if !output.status.success() {
+                return None;
+            }
+            let text = String::from_utf8(output.stdout).ok()?;
+            let metadata = cargo_metadata::MetadataCommand::parse(text).ok()?;
+            Some(workspace_of(metadata))
+        });
+        match (self.guess, from_cargo) {
+            (Ok(guess), Some(cargo)) if guess.same_members(&cargo) => {
+                Ok(Confirmation::Agrees(Workspace {
+                    method: cargo.method,
+                    ..guess
+                }))
+            }
+            (_, Some(cargo)) => Ok(Confirmation::Differs(cargo)),
+            (Ok(guess), None) => Ok(Confirmation::Agrees(guess)),
+            (Err(error), None) => Err(error),
+        }
+    }
+}
+
+impl Workspace {
+    /// True when both list the same members with the same targets and dependencies (in any
+    /// order), and neither skipped a member it could not read.
+    pub fn same_members(&self, other: &Workspace) -> bool {
+        fn key(w: &Workspace) -> Vec<String> {
+            let mut packages: Vec<String> = w
+                .packages
+                .iter()
+                .map(|p| {
+                    let mut deps: Vec<String> = p
+                        .dependencies
+                        .iter()
+                        .map(|d| format!("{:?}", (&d.package, &d.rename, &d.path, d.dev)))
+                        .collect();
+                    deps.sort();
+                    deps.dedup();
+                    format!(
+                        "{:?}",
+                        (&p.name, &p.manifest_path, p.has_bin, p.has_lib, deps)
+                    )
+                })
+                .collect();
+            packages.sort();
+            packages
+        }
+        self.root == other.root
+            && self.problems.is_empty()
+            && other.problems.is_empty()
+            && key(self) == key(other)
+    }
+}
+
+/// The manifest a path names: a Cargo.toml, or the one in a directory.
+fn locate(manifest_path: &Utf8Path) -> Result<Utf8PathBuf, DiscoverError> {
     let manifest = if manifest_path.is_dir() {
         manifest_path.join("Cargo.toml")
     } else {
@@ -87,20 +184,25 @@ pub fn discover(manifest_path: &Utf8Path) -> Result<Workspace, DiscoverError> {
     if !manifest.is_file() {
         return Err(DiscoverError::NoManifest(manifest));
     }
-    let manifest = manifest.canonicalize_utf8().unwrap_or(manifest);
-    match from_cargo_metadata(&manifest) {
-        Some(workspace) => Ok(workspace),
-        None => from_manifests(&manifest),
-    }
+    Ok(manifest.canonicalize_utf8().unwrap_or(manifest))
+}
+
+/// `cargo metadata --no-deps --offline`: members only, nothing resolved or downloaded.
+fn metadata_command(manifest: &Utf8Path) -> cargo_metadata::MetadataCommand {
+    let mut command = cargo_metadata::MetadataCommand::new();
+    command
+        .manifest_path(manifest)
+        .no_deps()
+        .other_options(vec!["--offline".to_string()]);
+    command
 }
 
 fn from_cargo_metadata(manifest: &Utf8Path) -> Option<Workspace> {
-    let metadata = cargo_metadata::MetadataCommand::new()
-        .manifest_path(manifest)
-        .no_deps()
-        .other_options(vec!["--offline".to_string()])
-        .exec()
-        .ok()?;
+    let metadata = metadata_command(manifest).exec().ok()?;
+    Some(workspace_of(metadata))
+}
+
+fn workspace_of(metadata: cargo_metadata::Metadata) -> Workspace {
     let mut packages: Vec<Package> = metadata
         .workspace_packages()
         .into_iter()
@@ -142,12 +244,12 @@ fn from_cargo_metadata(manifest: &Utf8Path) -> Option<Workspace> {
         })
         .collect();
     packages.sort_by(|a, b| a.manifest_path.cmp(&b.manifest_path));
-    Some(Workspace {
+    Workspace {
         root: metadata.workspace_root.clone(),
         packages,
         method: "cargo metadata",
         problems: Vec::new(),
-    })
+    }
 }
 
 // ---- manifest fallback ------------------------------------------------------------------
@@ -631,6 +733,71 @@ pub fn service_framework(krate: &Crate, package: &Package) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The manifest reader is what the model is first built from: on every fixture and
+    /// example that cargo can read, cargo must agree with it.
+    #[test]
+    fn cargo_metadata_agrees_with_the_manifests_on_every_fixture() {
+        let repo = Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut workspaces: Vec<Utf8PathBuf> = ["tests/fixtures", "examples"]
+            .iter()
+            .flat_map(|dir| std::fs::read_dir(repo.join(dir)).into_iter().flatten())
+            .filter_map(|entry| Utf8PathBuf::from_path_buf(entry.ok()?.path()).ok())
+            .filter(|dir| dir.join("Cargo.toml").is_file())
+            .collect();
+        workspaces.sort();
+        assert!(workspaces.len() > 40, "{workspaces:?}");
+        for workspace in workspaces {
+            let Ok(speculative) = Speculative::start(&workspace) else {
+                continue;
+            };
+            let has_problems = speculative
+                .guess
+                .as_ref()
+                .map_or(true, |g| !g.problems.is_empty());
+            match speculative.confirm() {
+                Ok(Confirmation::Agrees(found)) => {
+                    assert!(
+                        has_problems || found.method == "cargo metadata",
+                        "{workspace}: cargo did not run"
+                    );
+                }
+                Ok(Confirmation::Differs(_)) => panic!("{workspace}: cargo disagrees"),
+                Err(error) => assert!(has_problems, "{workspace}: {error}"),
+            }
+        }
+    }
+
+    #[test]
+    fn members_compare_in_any_order_but_not_with_other_dependencies() {
+        let package = |name: &str, deps: &[&str]| Package {
+            name: name.to_string(),
+            manifest_path: Utf8PathBuf::from(format!("/w/{name}/Cargo.toml")),
+            has_bin: true,
+            has_lib: false,
+            dependencies: deps
+                .iter()
+                .map(|d| PackageDependency {
+                    package: d.to_string(),
+                    rename: None,
+                    path: None,
+                    features: Vec::new(),
+                    dev: false,
+                })
+                .collect(),
+        };
+        let workspace = |packages: Vec<Package>| Workspace {
+            root: Utf8PathBuf::from("/w"),
+            packages,
+            method: "manifests",
+            problems: Vec::new(),
+        };
+        let a = workspace(vec![package("a", &["axum", "sqlx"]), package("b", &[])]);
+        let reordered = workspace(vec![package("b", &[]), package("a", &["sqlx", "axum"])]);
+        let other = workspace(vec![package("a", &["axum"]), package("b", &[])]);
+        assert!(a.same_members(&reordered));
+        assert!(!a.same_members(&other));
+    }
 
     #[test]
     fn dependency_spans_cover_every_manifest_form() {

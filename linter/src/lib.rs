@@ -81,8 +81,7 @@ impl Report {
 
 /// Discovers, extracts, resolves and runs every rule.
 pub fn check(options: &Options) -> Result<Report, Error> {
-    let (workspace, config) = load(options)?;
-    let model = build_model(&workspace, &config);
+    let (model, config) = analyze(options)?;
     let (findings, suppressed) = rules::run(&model, &config);
     Ok(Report {
         model,
@@ -93,15 +92,33 @@ pub fn check(options: &Options) -> Result<Report, Error> {
 }
 
 /// Builds the resolved model of a workspace (what `cargo archlint map` prints).
+///
+/// `cargo metadata` is the authority on the workspace's members, but it runs as a child
+/// process: the model is built from the manifests, read directly, while it runs, and built
+/// again from cargo's answer in the rare case that the two differ.
 pub fn analyze(options: &Options) -> Result<(Model, Config), Error> {
-    let (workspace, config) = load(options)?;
-    let model = build_model(&workspace, &config);
-    Ok((model, config))
+    let speculative = discover::Speculative::start(&options.manifest_path)?;
+    let early = match &speculative.guess {
+        Ok(guess) => load_config(guess, options)
+            .ok()
+            .map(|config| (build_model(guess, &config), config)),
+        Err(_) => None,
+    };
+    match (speculative.confirm()?, early) {
+        (discover::Confirmation::Agrees(_), Some(built)) => Ok(built),
+        (
+            discover::Confirmation::Agrees(workspace) | discover::Confirmation::Differs(workspace),
+            _,
+        ) => {
+            let config = load_config(&workspace, options)?;
+            let model = build_model(&workspace, &config);
+            Ok((model, config))
+        }
+    }
 }
 
-/// Discovers the workspace and loads (and validates) its configuration.
-fn load(options: &Options) -> Result<(Workspace, Config), Error> {
-    let workspace = discover::discover(&options.manifest_path)?;
+/// Loads (and validates against the workspace's members) the configuration.
+fn load_config(workspace: &Workspace, options: &Options) -> Result<Config, Error> {
     let config = Config::load(&workspace.root, options.config_path.as_deref())?;
     let members: Vec<(String, Utf8PathBuf)> = workspace
         .packages
@@ -113,7 +130,7 @@ fn load(options: &Options) -> Result<(Workspace, Config), Error> {
         })
         .collect();
     config.validate(&members)?;
-    Ok((workspace, config))
+    Ok(config)
 }
 
 /// Runs the extraction pipeline on a discovered workspace.
