@@ -457,6 +457,36 @@ impl Tok {
     }
 }
 
+/// The words of a run of tokens in upper case (`""` for other tokens), from one upper-cased
+/// copy of the text they span rather than a string per token.
+struct UpperWords<'t> {
+    upper: String,
+    base: usize,
+    toks: &'t [Tok],
+}
+
+impl UpperWords<'_> {
+    fn words(&self) -> Vec<&str> {
+        self.toks
+            .iter()
+            .map(|t| match t.kind {
+                TokKind::Word => &self.upper[t.range.start - self.base..t.range.end - self.base],
+                _ => "",
+            })
+            .collect()
+    }
+}
+
+fn upper_words<'t>(text: &str, toks: &'t [Tok]) -> UpperWords<'t> {
+    let base = toks.first().map_or(0, |t| t.range.start);
+    let end = toks.last().map_or(base, |t| t.range.end);
+    UpperWords {
+        upper: text[base..end].to_ascii_uppercase(),
+        base,
+        toks,
+    }
+}
+
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
@@ -585,16 +615,17 @@ fn split_statements(text: &str, tokens: &[Tok]) -> Vec<StatementSlice> {
     let mut is_routine = false;
     for (i, tok) in tokens.iter().enumerate() {
         if tok.kind == TokKind::Word {
-            let word = tok.upper(text);
-            match word.as_str() {
-                "TRIGGER" | "FUNCTION" | "PROCEDURE" if tokens[first].is_word(text, "CREATE") => {
-                    is_routine = true
-                }
-                "BEGIN" | "CASE" if is_routine && (block_depth > 0 || word == "BEGIN") => {
-                    block_depth += 1
-                }
-                "END" if block_depth > 0 => block_depth -= 1,
-                _ => {}
+            let word = &text[tok.range.clone()];
+            let is = |keyword: &str| word.eq_ignore_ascii_case(keyword);
+            if (is("TRIGGER") || is("FUNCTION") || is("PROCEDURE"))
+                && tokens[first].is_word(text, "CREATE")
+            {
+                is_routine = true;
+            } else if (is("BEGIN") || is("CASE")) && is_routine && (block_depth > 0 || is("BEGIN"))
+            {
+                block_depth += 1;
+            } else if is("END") && block_depth > 0 {
+                block_depth -= 1;
             }
         }
         if tok.is_punct(b';') && block_depth == 0 {
@@ -1330,8 +1361,9 @@ const FROM_FUNCTIONS: &[&str] = &[
 
 fn scan_tables(text: &str, toks: &[Tok]) -> Vec<SqlTable> {
     let mut out = Vec::new();
-    let words: Vec<String> = toks.iter().map(|t| t.upper(text)).collect();
-    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let words = upper_words(text, toks);
+    let words = words.words();
+    let w = |i: usize| words.get(i).copied().unwrap_or("");
     // CTE names: `WITH name AS (`, `, name AS (`.
     let mut ctes = HashSet::new();
     for i in 0..toks.len() {
@@ -1404,7 +1436,7 @@ fn scan_tables(text: &str, toks: &[Tok]) -> Vec<SqlTable> {
                 && (words
                     .iter()
                     .take(i)
-                    .any(|w| w == "INDEX" || w == "TRIGGER" || w == "POLICY")) =>
+                    .any(|w| matches!(*w, "INDEX" | "TRIGGER" | "POLICY"))) =>
             {
                 take(i + 1, Access::Alter, false, &mut out)
             }
