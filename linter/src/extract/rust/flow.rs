@@ -62,6 +62,9 @@ pub(super) struct FlowState {
     /// Locals holding a sea-orm active model, with its entity module
     /// (`let mut row: outbox::ActiveModel = model.into();` -> `row` -> `outbox`).
     pub active_models: HashMap<String, String>,
+    /// The name of the method call being visited, spelled once for the SQL and the
+    /// behaviour facts (keyed by the call node).
+    pub method_name: Option<(usize, String)>,
 }
 
 /// Methods that never matter across services: std plumbing, builders, iterator adapters and
@@ -1160,8 +1163,11 @@ impl Extractor<'_> {
     }
 
     fn flow_method_call(&mut self, call: &ExprMethodCall) {
-        let method = call.method.to_string();
         let key = node_key(call);
+        let method = match self.flow.method_name.take() {
+            Some((named, method)) if named == key => method,
+            _ => call.method.to_string(),
+        };
         let range = At::Method(call);
         let receiver = receiver_name(&call.receiver);
         let receiver_lower = receiver.as_deref().map(str::to_ascii_lowercase);

@@ -896,8 +896,15 @@ impl<'a> Extractor<'a> {
 
     fn handle_method_call(&mut self, call: &ExprMethodCall) {
         let method = call.method.to_string();
+        self.method_call_sql(call, &method);
+        // The behaviour facts of the same call, visited next, reuse the name.
+        self.flow.method_name = Some((call as *const ExprMethodCall as usize, method));
+    }
+
+    /// SQL, env lookups and connection settings handed to a method call.
+    fn method_call_sql(&mut self, call: &ExprMethodCall, method: &str) {
         // Env lookups with a default: `env::var("X").unwrap_or("..")`.
-        if matches!(method.as_str(), "unwrap_or" | "unwrap_or_else") && call.args.len() == 1 {
+        if matches!(method, "unwrap_or" | "unwrap_or_else") && call.args.len() == 1 {
             if let Some((env_call, name)) = self.env_call_in(&call.receiver) {
                 let default = self.default_value(&call.args[0]);
                 self.handled_env_calls.insert(env_call.start);
@@ -918,7 +925,7 @@ impl<'a> Extractor<'a> {
             self.sea_orm_schema_call(call);
         }
         if let Some(first) = call.args.first() {
-            let origins = self.method_origins(&method);
+            let origins = self.method_origins(method);
             if !origins.is_empty() {
                 let origin = origins[0];
                 if self.sql_argument(first, origin, true) {
