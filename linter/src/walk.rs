@@ -284,6 +284,12 @@ pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
     }
     // The extractor registers files in the model while reading the crate list.
     let crates = model.crates.clone();
+    let ahead: Vec<(Utf8PathBuf, crate::model::SqlDialect)> = dirs
+        .iter()
+        .filter(|(_, found)| found.tool != Some(MigrationTool::SeaOrm))
+        .map(|(dir, found)| (dir.clone(), crates[found.crate_id.0 as usize].dialect))
+        .collect();
+    let mut prepared = extract::migrations::prepare(&root, &ahead);
     for (dir, found) in dirs {
         let run_at = found.runs.first().map(|(_, span, _)| *span);
         let cx = CrateContext {
@@ -291,7 +297,14 @@ pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
             krate: &crates[found.crate_id.0 as usize],
             crates: &crates,
         };
-        let mut facts = extract::migrations::extract_dir(model, &cx, &dir, found.tool, run_at);
+        let mut facts = extract::migrations::extract_prepared_dir(
+            model,
+            &cx,
+            &dir,
+            found.tool,
+            run_at,
+            &mut prepared,
+        );
         if facts.migrations.is_empty() && !found.runs.is_empty() {
             facts.migrations.push(MigrationSet {
                 crate_id: found.crate_id,

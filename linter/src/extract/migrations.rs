@@ -7,13 +7,16 @@
 //! a table there says nothing about who owns it.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use camino::{Utf8Path, Utf8PathBuf};
+use rayon::prelude::*;
 
+use crate::extract::sql::SqlAnalysis;
 use crate::extract::{sql, CrateContext, Facts};
 use crate::model::{
     Access, Certainty, MigrationSet, MigrationTool, Model, Note, NoteKind, SourceFile, Span,
-    SqlOrigin, SqlQuery, StatementEffect, TableRef,
+    SqlDialect, SqlOrigin, SqlQuery, StatementEffect, TableRef,
 };
 use crate::source::LineIndex;
 
@@ -59,6 +62,56 @@ pub fn extract_dir(
     tool_hint: Option<MigrationTool>,
     run_at: Option<Span>,
 ) -> Facts {
+    extract_prepared_dir(model, cx, dir, tool_hint, run_at, &mut Prepared::default())
+}
+
+/// Migration files read and analysed ahead of time, in parallel, for [`extract_prepared_dir`].
+#[derive(Default)]
+pub struct Prepared(HashMap<Utf8PathBuf, Result<(String, SqlAnalysis), String>>);
+
+/// Reads and analyses every migration file of these directories (relative to `root`, each
+/// with its crate's dialect) in parallel.
+pub fn prepare(root: &Utf8Path, dirs: &[(Utf8PathBuf, SqlDialect)]) -> Prepared {
+    let files: Vec<(Utf8PathBuf, SqlDialect)> = dirs
+        .iter()
+        .filter(|(dir, _)| root.join(dir).is_dir())
+        .flat_map(|(dir, dialect)| {
+            list_files(root, dir)
+                .0
+                .into_iter()
+                .map(|file| (file.path, *dialect))
+        })
+        .collect();
+    Prepared(
+        files
+            .into_par_iter()
+            .map(|(path, dialect)| {
+                let analysed = read_migration(root, &path).map(|text| {
+                    let analysis = sql::analyze(&text, dialect);
+                    (text, analysis)
+                });
+                (path, analysed)
+            })
+            .collect(),
+    )
+}
+
+fn read_migration(root: &Utf8Path, path: &Utf8Path) -> Result<String, String> {
+    match std::fs::read(root.join(path)) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| format!("migration {path} is not UTF-8")),
+        Err(error) => Err(format!("cannot read migration {path}: {error}")),
+    }
+}
+
+/// [`extract_dir`], taking each file's text and analysis from `prepared` when it is there.
+pub fn extract_prepared_dir(
+    model: &mut Model,
+    cx: &CrateContext<'_>,
+    dir: &Utf8Path,
+    tool_hint: Option<MigrationTool>,
+    run_at: Option<Span>,
+    prepared: &mut Prepared,
+) -> Facts {
     let mut facts = Facts::default();
     if tool_hint == Some(MigrationTool::SeaOrm) {
         return facts;
@@ -83,32 +136,27 @@ pub fn extract_dir(
             crate_id: Some(cx.krate.id),
             is_test: false,
         });
-        let text = match std::fs::read(cx.root.join(&migration.path)) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(_) => {
-                    facts.notes.push(Note {
-                        kind: NoteKind::Unreadable,
-                        file,
-                        span: None,
-                        message: format!("migration {} is not UTF-8", migration.path),
-                    });
-                    continue;
-                }
-            },
-            Err(error) => {
+        let analysed = match prepared.0.remove(&migration.path) {
+            Some(analysed) => analysed,
+            None => read_migration(cx.root, &migration.path).map(|text| {
+                let analysis = sql::analyze(&text, cx.krate.dialect);
+                (text, analysis)
+            }),
+        };
+        let (text, analysis) = match analysed {
+            Ok(analysed) => analysed,
+            Err(message) => {
                 facts.notes.push(Note {
                     kind: NoteKind::Unreadable,
                     file,
                     span: None,
-                    message: format!("cannot read migration {}: {error}", migration.path),
+                    message,
                 });
                 continue;
             }
         };
         let index = LineIndex::new(&text);
         let span = |start: usize, end: usize| index.span(file, &text, start, end);
-        let analysis = sql::analyze(&text, cx.krate.dialect);
         if let Some(error) = &analysis.parse_error {
             let at = analysis.parse_error_range.clone().unwrap_or(0..0);
             facts.notes.push(Note {
