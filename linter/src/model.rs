@@ -627,6 +627,10 @@ pub struct Effect {
     pub context: PathContext,
     /// The call's error is propagated with `?` (the function returns if it fails).
     pub propagates: bool,
+    /// The call's result is matched right where it is used (`match`, `if let Err(..)`,
+    /// `let Ok(..) = .. else`), directly or through the variable it is bound to, by an arm
+    /// that returns an error: the function stops there when it fails.
+    pub error_returned: bool,
     /// Inside a closure given to `spawn_blocking`/`block_in_place`.
     pub offloaded: bool,
 }

@@ -54,6 +54,8 @@ pub(super) struct FlowState {
     pub propagated: HashSet<usize>,
     pub awaited: HashSet<usize>,
     pub discarded: HashSet<usize>,
+    /// Calls whose error an arm returns (see [`crate::model::Effect::error_returned`]).
+    pub error_returned: HashSet<usize>,
     /// Local names bound to tonic clients (`let mut inventory = InventoryClient::connect(..)`).
     pub grpc_bindings: HashSet<String>,
 }
@@ -354,6 +356,44 @@ pub(super) fn is_result_pattern(pat: &syn::Pat, variant: &str) -> bool {
     }
 }
 
+/// The name a `let` binds (`x`, `mut x`, `x: T`).
+fn local_name(pat: &syn::Pat) -> Option<String> {
+    match pat {
+        syn::Pat::Ident(p) => Some(p.ident.to_string()),
+        syn::Pat::Type(t) => local_name(&t.pat),
+        _ => None,
+    }
+}
+
+/// An expression that always returns an error: `return Err(..)` (any returned value but
+/// `Ok(..)`), `Err(..)?`, `bail!(..)`, or a block with such a statement.
+fn returns_error(expr: &Expr) -> bool {
+    match expr {
+        Expr::Return(r) => r.expr.as_deref().is_some_and(|value| {
+            !matches!(value, Expr::Call(c) if matches!(c.func.as_ref(), Expr::Path(p) if p.path.is_ident("Ok")))
+        }),
+        Expr::Try(t) => {
+            matches!(t.expr.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Path(p) if p.path.is_ident("Err")))
+        }
+        Expr::Macro(m) => is_bail(&m.mac),
+        Expr::Block(b) => block_returns_error(&b.block),
+        Expr::Paren(p) => returns_error(&p.expr),
+        _ => false,
+    }
+}
+
+fn block_returns_error(block: &syn::Block) -> bool {
+    block.stmts.iter().any(|stmt| match stmt {
+        Stmt::Expr(expr, _) => returns_error(expr),
+        Stmt::Macro(m) => is_bail(&m.mac),
+        _ => false,
+    })
+}
+
+fn is_bail(mac: &Macro) -> bool {
+    mac.path.segments.last().is_some_and(|s| s.ident == "bail")
+}
+
 /// A body that does nothing: `{}`, `Ok(())`, `()`, `todo!()`, `unimplemented!()`, or only
 /// logging before one of those.
 fn is_trivial_body(block: &syn::Block) -> bool {
@@ -581,6 +621,7 @@ impl Extractor<'_> {
     fn push_effect<'n>(&mut self, kind: EffectKind, at: impl Into<At<'n>>, key: usize) {
         let context = self.context();
         let propagates = self.flow.propagated.contains(&key);
+        let error_returned = self.flow.error_returned.contains(&key);
         let offloaded = self.flow.offloaded > 0;
         let range = match at.into() {
             At::Method(call) => {
@@ -606,6 +647,7 @@ impl Extractor<'_> {
                 span,
                 context,
                 propagates,
+                error_returned,
                 offloaded,
             });
         }
@@ -814,7 +856,11 @@ impl Extractor<'_> {
             return false;
         }
         self.matched_names(&arm.pat);
-        if !is_result_pattern(&arm.pat, "Err") {
+        // `Ok(resp) => { ..; return Err(..) }` (a response with an error status) is an
+        // error path too.
+        let failure = is_result_pattern(&arm.pat, "Err")
+            || is_result_pattern(&arm.pat, "Ok") && returns_error(&arm.body);
+        if !failure {
             return false;
         }
         self.visit_pat(&arm.pat);
@@ -823,6 +869,70 @@ impl Extractor<'_> {
         }
         self.with_context(PathContext::Error, |s| s.visit_expr(&arm.body));
         true
+    }
+
+    /// Before a block is visited: calls whose result one of its statements matches with an
+    /// arm returning an error, directly (`match client.charge().await { .. }`) or through
+    /// the variable a previous statement binds it to (`let r = ..; match r { .. }`).
+    pub(super) fn flow_block(&mut self, block: &syn::Block) {
+        if !self.in_function() {
+            return;
+        }
+        let mut bound: HashMap<String, Vec<usize>> = HashMap::new();
+        for stmt in &block.stmts {
+            let expr = match stmt {
+                Stmt::Local(local) => {
+                    let Some(init) = &local.init else {
+                        continue;
+                    };
+                    let diverge_returns = init
+                        .diverge
+                        .as_ref()
+                        .is_some_and(|(_, d)| returns_error(d))
+                        && is_result_pattern(&local.pat, "Ok");
+                    if diverge_returns {
+                        self.error_returned_by(&init.expr, &bound);
+                    }
+                    let mut keys = Vec::new();
+                    chain_keys(&init.expr, &mut keys);
+                    if let Some(name) = local_name(&local.pat) {
+                        bound.insert(name, keys);
+                    }
+                    init.expr.as_ref()
+                }
+                Stmt::Expr(expr, _) => expr,
+                _ => continue,
+            };
+            match expr {
+                Expr::Match(m) if m.arms.iter().any(|a| {
+                    (is_result_pattern(&a.pat, "Err") || is_result_pattern(&a.pat, "Ok"))
+                        && returns_error(&a.body)
+                }) =>
+                {
+                    self.error_returned_by(&m.expr, &bound);
+                }
+                Expr::If(e) if error_branches(&e.cond).0 && block_returns_error(&e.then_branch) => {
+                    if let Expr::Let(l) = e.cond.as_ref() {
+                        self.error_returned_by(&l.expr, &bound);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Marks the calls of `scrutinee` (or of the variable it names) as returning their error.
+    fn error_returned_by(&mut self, scrutinee: &Expr, bound: &HashMap<String, Vec<usize>>) {
+        let mut keys = Vec::new();
+        chain_keys(scrutinee, &mut keys);
+        if let Expr::Path(p) = scrutinee {
+            if let Some(ident) = p.path.get_ident() {
+                if let Some(found) = bound.get(&ident.to_string()) {
+                    keys.extend(found.iter().copied());
+                }
+            }
+        }
+        self.flow.error_returned.extend(keys);
     }
 
     /// `let Ok(x) = r else { .. }`: the `else` is an error path. `let _ = tx.commit()`
@@ -1621,6 +1731,22 @@ impl Extractor<'_> {
     /// argument. `None` when the argument does not read as a URL.
     fn url_argument(&mut self, expr: &Expr) -> Option<(String, Option<String>)> {
         let base_name = url_base_name(expr);
+        // `base.join("/v1/reservations")?`, `base.join(&format!("/x/{id}"))?`: the path
+        // joined to a base URL.
+        let mut inner = expr;
+        while let Expr::Try(syn::ExprTry { expr, .. }) | Expr::Reference(syn::ExprReference { expr, .. }) | Expr::Paren(syn::ExprParen { expr, .. }) = inner {
+            inner = expr;
+        }
+        if let Expr::MethodCall(m) = inner {
+            if m.method == "join" && m.args.len() == 1 {
+                if let Some(joined) = self.resolve(&m.args[0]) {
+                    if joined.text.starts_with('/') {
+                        let target = receiver_name(&m.receiver).or(base_name);
+                        return Some((joined.text, target));
+                    }
+                }
+            }
+        }
         match self.resolve(expr) {
             Some(resolved) => {
                 let text = resolved.text;

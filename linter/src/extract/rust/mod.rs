@@ -1148,6 +1148,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 }
             }
         }
+        self.flow_block(block);
         visit::visit_block(self, block);
         self.local_shadowed.pop();
         self.scopes.pop();
