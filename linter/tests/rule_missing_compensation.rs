@@ -1292,11 +1292,13 @@ impl Checkout {
         );
     }
     // The look-alikes: the arm releases before returning, or the failure is only logged.
-    let found = run(r#"let charged = self.payments.charge_card(order_id, 1200).await;
+    let found = run(
+        r#"let charged = self.payments.charge_card(order_id, 1200).await;
         if let Err(error) = charged {
             self.inventory.release_stock(reservation).await.ok();
             return Err(error.into());
-        }"#);
+        }"#,
+    );
     assert_eq!(found, Vec::<String>::new());
     let found = run(r#"match self.payments.charge_card(order_id, 1200).await {
             Ok(_) => {}
@@ -1421,7 +1423,14 @@ fn commands_sent_through_a_helper_are_steps() {
         check(
             &[ServiceCrate {
                 name: "booking",
-                dependencies: &["axum", "aws-sdk-sqs", "reqwest", "serde_json", "tokio", "anyhow"],
+                dependencies: &[
+                    "axum",
+                    "aws-sdk-sqs",
+                    "reqwest",
+                    "serde_json",
+                    "tokio",
+                    "anyhow",
+                ],
                 files: &[("src/main.rs", &main)],
             }],
             None,
@@ -1445,6 +1454,18 @@ fn commands_sent_through_a_helper_are_steps() {
     }"#,
     );
     assert_eq!(found, Vec::<String>::new());
+    // The body of an HTTP call built before a publish is not the message it sends.
+    let found = run(r#"Ok(())
+}
+
+pub struct ChargeRequest { id: u64 }
+
+pub async fn audit(app: &App) -> anyhow::Result<()> {
+    app.http.post(format!("{}/v1/audit", app.billing_url)).json(&ChargeRequest { id: 1 }).send().await?;
+    let body = serde_json::to_string(&1)?;
+    app.sqs.send_message().queue_url(&app.queue_url).message_body(body).send().await?;
+    app.http.post(format!("{}/v1/charges", app.billing_url)).send().await?;"#);
+    assert_eq!(found.len(), 0, "{found:#?}");
     // A command that is itself an undo (`ReleaseSeats`) is no step to undo.
     let released = SQS_COMMANDS.replace(
         "FlightCommand::HoldSeats { hold_id, seats: 2 }",
@@ -1453,7 +1474,14 @@ fn commands_sent_through_a_helper_are_steps() {
     let found = check(
         &[ServiceCrate {
             name: "booking",
-            dependencies: &["axum", "aws-sdk-sqs", "reqwest", "serde_json", "tokio", "anyhow"],
+            dependencies: &[
+                "axum",
+                "aws-sdk-sqs",
+                "reqwest",
+                "serde_json",
+                "tokio",
+                "anyhow",
+            ],
             files: &[(
                 "src/main.rs",
                 &released.replace(

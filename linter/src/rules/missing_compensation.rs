@@ -3,27 +3,39 @@
 //! Three shapes are checked:
 //!
 //! - **Orchestrated sagas.** A function that performs two or more mutating steps on other
-//!   services in sequence: a reqwest `POST`/`PUT`/`PATCH`/`DELETE`, a tonic client call, a typed
-//!   client of another service (`self.payments_client.charge(..)`, or a project function that
-//!   wraps such a call), or a published command whose topic names an action
-//!   (`inventory.reserve-stock`). Each step gets a verb and a noun from its operation:
+//!   services in sequence: a reqwest `POST`/`PUT`/`PATCH`/`DELETE` (also to a base URL's
+//!   `join(..)`), a tonic client call, a typed client of another service
+//!   (`self.payments_client.charge(..)`, or a project function that wraps such a call), or a
+//!   command sent over a broker (a publish, or a project helper that publishes) whose topic
+//!   names an action (`inventory.reserve-stock`) or whose payload is named as one
+//!   (`FlightCommand::HoldSeats`, `ReserveStock`, `ChargeCardCommand`: a verb of the pairs
+//!   below first, no past tense). Each step gets a verb and a noun from its operation:
 //!   `reserve_stock` is *reserve stock*, `POST /stock/{}/reserve` too, `POST /reservations` is
-//!   *create reservation*. A step whose verb has a known compensation is flagged, at its call,
-//!   when a later step can fail the saga (its error is propagated with `?` or handled on an
-//!   error path; a result thrown away with `let _ =` does not count) and nothing on the
-//!   function's error paths after it (an `Err` arm, `if let Err`, `let .. else`, a
-//!   `map_err`/`or_else` closure) or in a registered undo closure (`undo.push(..)`,
-//!   `on_failure(..)`) runs a compensation of it, directly or through the functions it calls;
-//!   an error path of a caller after the call, and a `Drop` guard of the crate, count too.
+//!   *create reservation*, `HoldSeats` is *hold seats*. A step whose verb has a known
+//!   compensation is flagged, at its call, when a later step can fail the saga and nothing on
+//!   the function's error paths after it (an `Err` arm, an `Ok` arm that returns an error, `if
+//!   let Err`, `let .. else`, a `map_err`/`or_else` closure) or in a registered undo closure
+//!   (`undo.push(..)`, `on_failure(..)`) runs a compensation of it, directly or through the
+//!   functions it calls; an error path of a caller after the call, and a `Drop` guard of the
+//!   crate, count too. A later step can fail the saga when its error is propagated with `?`,
+//!   when its result is matched (directly, or through the variable it is bound to, as in
+//!   `let r = ...send().await.and_then(|r| r.error_for_status()); match r { .. }`) by an arm
+//!   that returns an error, or when it is handled on an error path; a result thrown away with
+//!   `let _ =`, or an `Err` arm that only logs and goes on, does not count.
 //!   A later step whose failure is handled right where it happens (an `Err` arm or `map_err`
-//!   before the next step) must undo the earlier steps there.
+//!   before the next step) must undo every earlier step there. Steps on different messages
+//!   of a dispatching function (`match` arms on event names) are not a sequence.
 //!   When the function registers undo actions itself, draining the stack on error is not taken
-//!   for a compensation of every step: each step needs its own registration. Compensations are recognised by verb pairs (reserve/release,
-//!   hold/release, charge|capture/refund, debit/credit, book/cancel, create|place/cancel|delete,
-//!   authorize/void, allocate/deallocate, lock/unlock, provision/deprovision, apply/revert), by
-//!   pairs declared in `[compensations]`, and by generic names (`compensate*`, `rollback*`,
-//!   `undo*`, `revert*`; a database transaction's `rollback` does not count). When both sides
-//!   name a noun they must agree, unless the compensation's noun belongs to no other step.
+//!   for a compensation of every step: each step needs its own registration. Compensations are
+//!   recognised by verb pairs (reserve/release, hold/release, charge|capture/refund,
+//!   debit/credit, book/cancel, create|place/cancel|delete, authorize/void,
+//!   allocate/deallocate, lock/unlock, provision/deprovision, apply/revert), by pairs declared
+//!   in `[compensations]`, and by generic names (`compensate*`, `rollback*`, `undo*`,
+//!   `revert*`; a database transaction's `rollback` does not count); a compensating command is
+//!   recognised by its payload (`FlightCommand::ReleaseSeats`). A request to a URL whose path
+//!   is unknown, made inside a called function, is named by that call (`inventory.release(..)`
+//!   releases; it does not undo a charge). When both sides name a noun they must agree, unless
+//!   the compensation's noun belongs to no other step.
 //! - **Step objects.** An `impl` of a step trait with a forward/compensating pair
 //!   (`execute`/`compensate`, `do`/`undo`, `forward`/`backward`, ...) whose forward method changes
 //!   something (another service, a broker, the database) while the compensating method does
@@ -31,17 +43,23 @@
 //!   compensating method's name.
 //! - **Choreographed sagas.** A service that, on an event it consumes, performs a compensable
 //!   action (a call such as `reserve_stock` or `charge_card` that writes somewhere; the generic
-//!   `create`, `place` and `apply` do not count here) while the workspace publishes failure
-//!   events for that flow (`*Failed`, `*Rejected`, `*Cancelled`/`*Canceled`, `*Expired`,
-//!   `*TimedOut`: types that are serialized, published topics and payloads) and the service
-//!   handles none of them. A failure event belongs to the
-//!   flow when it names the same aggregate as the triggering event (`OrderPlaced` and
-//!   `orders.v1.cancelled`), or when a service that consumes an event this service publishes
-//!   publishes it (inventory publishes `StockReserved`, payments consumes it and publishes
-//!   `PaymentFailed`). Handling one failure event of the flow with some action (a `match` arm
-//!   that calls something or runs SQL, a subscription, a handler taking the event) is enough to
-//!   stay silent; an arm that only logs or returns is reported. Which compensation the handler
-//!   runs is not checked. Flagged at the action's call in the handler.
+//!   `create`, `place` and `apply` do not count here, nor do actions that give something back:
+//!   `credit`, `refund`, `release`, `cancel`, `void`, `deallocate`, `unlock`, `deprovision`,
+//!   `revert`) while the workspace publishes failure events for that flow (`*Failed`,
+//!   `*Rejected`, `*Cancelled`/`*Canceled`, `*Expired`, `*TimedOut`: types that are
+//!   serialized, published topics and payloads) and the service handles none of them. A
+//!   failure event belongs to the flow when it names the same aggregate as the triggering
+//!   event (`OrderPlaced` and `orders.v1.cancelled`, not `MarketplaceOrderCancelled`), or when
+//!   a service that consumes an event this service publishes publishes it (inventory publishes
+//!   `StockReserved`, payments consumes it and publishes `PaymentFailed`). An event is
+//!   published by the services that construct or publish it; a type of a shared crate that no
+//!   service is seen sending is linked to a flow only by its aggregate. Handling one failure
+//!   event of the flow with some action (a `match` arm that calls something or runs SQL, a
+//!   subscription, a handler taking the event) is enough to stay silent; an arm that only logs
+//!   or returns is reported. Which compensation the handler runs is not checked. A participant
+//!   driven by commands that runs the compensation on another message it handles
+//!   (`HoldSeats` holds, `ReleaseSeats` releases the seats) is silent too. Flagged at the
+//!   action's call in the handler.
 //!
 //! Each message names its evidence: the step, the later step that can fail and the missing
 //! compensation (or the failure events left unhandled). Test code is not judged.
@@ -570,6 +588,11 @@ fn remote_action(effect: &Effect, lexicon: &Lexicon<'_>) -> Option<Action> {
     }
 }
 
+/// Last words of a type that is a request or response body rather than a message.
+const BODY_WORDS: &[&str] = &[
+    "request", "response", "body", "payload", "dto", "params", "input", "form", "query", "reply",
+];
+
 /// A command payload named as an imperative (`FlightCommand::HoldSeats`, `ReserveStock`,
 /// `ChargeCardCommand`): a forward verb first, and no outcome (`StockReserved` is an event).
 fn command_action(name: &str, lexicon: &Lexicon<'_>) -> Option<Action> {
@@ -583,7 +606,11 @@ fn command_action(name: &str, lexicon: &Lexicon<'_>) -> Option<Action> {
         .filter(|w| !STOP_WORDS.contains(&w.as_str()))
         .collect();
     let (verb, rest) = ws.split_first()?;
-    if !lexicon.is_forward(verb) {
+    // `ChargeRequest`, `ReserveBody`: the body of an HTTP call, not a message.
+    let body = rest
+        .last()
+        .is_some_and(|w| BODY_WORDS.contains(&w.as_str()));
+    if !lexicon.is_forward(verb) || body {
         return None;
     }
     let mut nouns_of = nouns(rest);
@@ -735,8 +762,8 @@ fn step_of<'m>(
         return None;
     }
     let function = behaviour.function(f);
-    if let Some(action) = remote_action(effect, lexicon)
-        .or_else(|| published_command(function, effect, lexicon))
+    if let Some(action) =
+        remote_action(effect, lexicon).or_else(|| published_command(function, effect, lexicon))
     {
         return Some(Step {
             effect,
@@ -748,9 +775,11 @@ fn step_of<'m>(
         return None;
     };
     // A publisher wrapper's call is recorded as a publish at the same place.
-    if function.effects.iter().any(|e| {
-        e.span.start == effect.span.start && matches!(e.kind, EffectKind::Publish { .. })
-    }) {
+    if function
+        .effects
+        .iter()
+        .any(|e| e.span.start == effect.span.start && matches!(e.kind, EffectKind::Publish { .. }))
+    {
         return None;
     }
     let mut action = name_action(name);
@@ -1294,13 +1323,8 @@ impl MissingCompensation {
                     if undone {
                         continue;
                     }
-                    let flow = failure_events_of_flow(
-                        cx,
-                        &published,
-                        &handled_by,
-                        service.id,
-                        &trigger,
-                    );
+                    let flow =
+                        failure_events_of_flow(cx, &published, &handled_by, service.id, &trigger);
                     if flow.is_empty() {
                         continue;
                     }

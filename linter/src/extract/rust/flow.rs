@@ -885,11 +885,9 @@ impl Extractor<'_> {
                     let Some(init) = &local.init else {
                         continue;
                     };
-                    let diverge_returns = init
-                        .diverge
-                        .as_ref()
-                        .is_some_and(|(_, d)| returns_error(d))
-                        && is_result_pattern(&local.pat, "Ok");
+                    let diverge_returns =
+                        init.diverge.as_ref().is_some_and(|(_, d)| returns_error(d))
+                            && is_result_pattern(&local.pat, "Ok");
                     if diverge_returns {
                         self.error_returned_by(&init.expr, &bound);
                     }
@@ -904,10 +902,11 @@ impl Extractor<'_> {
                 _ => continue,
             };
             match expr {
-                Expr::Match(m) if m.arms.iter().any(|a| {
-                    (is_result_pattern(&a.pat, "Err") || is_result_pattern(&a.pat, "Ok"))
-                        && returns_error(&a.body)
-                }) =>
+                Expr::Match(m)
+                    if m.arms.iter().any(|a| {
+                        (is_result_pattern(&a.pat, "Err") || is_result_pattern(&a.pat, "Ok"))
+                            && returns_error(&a.body)
+                    }) =>
                 {
                     self.error_returned_by(&m.expr, &bound);
                 }
@@ -1734,7 +1733,10 @@ impl Extractor<'_> {
         // `base.join("/v1/reservations")?`, `base.join(&format!("/x/{id}"))?`: the path
         // joined to a base URL.
         let mut inner = expr;
-        while let Expr::Try(syn::ExprTry { expr, .. }) | Expr::Reference(syn::ExprReference { expr, .. }) | Expr::Paren(syn::ExprParen { expr, .. }) = inner {
+        while let Expr::Try(syn::ExprTry { expr, .. })
+        | Expr::Reference(syn::ExprReference { expr, .. })
+        | Expr::Paren(syn::ExprParen { expr, .. }) = inner
+        {
             inner = expr;
         }
         if let Expr::MethodCall(m) = inner {
