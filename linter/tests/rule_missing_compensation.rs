@@ -1517,6 +1517,11 @@ fn a_participant_that_handles_the_undo_command_is_silent() {
         r#""inventory.release_stock" => { release_stock(db, 1).await?; }"#,
     ));
     assert_eq!(found, Vec::<String>::new());
+    // Releasing on the message that reserves is no undo of the flow.
+    let found = choreography(&inventory(
+        r#""orders.placed" => { release_stock(db, 1).await?; }"#,
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
     // Releasing something else on a message does not undo the reservation.
     let found = choreography(&inventory(
         r#""payments.release_funds" => { release_funds(db, 1).await?; }"#,

@@ -1294,7 +1294,7 @@ impl MissingCompensation {
                 .get(&service.id)
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            let undo_run: Vec<Action> = dispatchers
+            let undo_run: Vec<(String, Action)> = dispatchers
                 .iter()
                 .flat_map(|&g| actions_on_messages(behaviour, g))
                 .collect();
@@ -1312,8 +1312,9 @@ impl MissingCompensation {
                     }
                     // A participant that runs the undo on a message it handles (a
                     // `ReleaseSeats` command next to `HoldSeats`) has the flow's undo.
-                    let undone = undo_run.iter().any(|c| {
-                        !c.generic
+                    let undone = undo_run.iter().any(|(on, c)| {
+                        *on != trigger.key
+                            && !c.generic
                             && (c.verbs.iter().any(|v| undo.contains(v))
                                 || c.names.iter().any(|n| undo.contains(n)))
                             && (c.nouns.is_empty()
@@ -1816,26 +1817,40 @@ fn triggered_actions<'m>(
 }
 
 /// Everything a dispatching function runs on the messages it handles (after a matched event,
-/// or in the whole body of a handler taking the event), named as actions.
-fn actions_on_messages(behaviour: &Behaviour<'_>, g: usize) -> Vec<Action> {
+/// or in the whole body of a handler taking the event), named as actions, with the key of
+/// the message they run on.
+fn actions_on_messages(behaviour: &Behaviour<'_>, g: usize) -> Vec<(String, Action)> {
     let function = behaviour.function(g);
     let mut effects: Vec<&Effect> = function.effects.iter().collect();
     effects.sort_by_key(|e| e.span.start);
-    let mut triggered = function
+    let mut trigger: Option<String> = function
         .param_types
         .iter()
-        .any(|t| crate::extract::rust::looks_like_event(t));
+        .find(|t| crate::extract::rust::looks_like_event(t))
+        .and_then(|t| EventName::new(t))
+        .map(|e| e.key);
     let mut out = Vec::new();
     for effect in effects {
-        match &effect.kind {
-            EffectKind::Event {
-                role: EventRole::Matched,
-                ..
-            } => triggered = true,
-            _ if !triggered || effect.context != PathContext::Normal => {}
-            EffectKind::Call { name, .. } => out.push(name_action(name)),
-            _ => direct_undo_action(effect, &mut out),
+        if let EffectKind::Event {
+            name,
+            role: EventRole::Matched,
+        } = &effect.kind
+        {
+            trigger = EventName::new(name).map(|e| e.key);
+            continue;
         }
+        let Some(key) = &trigger else {
+            continue;
+        };
+        if effect.context != PathContext::Normal {
+            continue;
+        }
+        let mut actions = Vec::new();
+        match &effect.kind {
+            EffectKind::Call { name, .. } => actions.push(name_action(name)),
+            _ => direct_undo_action(effect, &mut actions),
+        }
+        out.extend(actions.into_iter().map(|a| (key.clone(), a)));
     }
     out
 }
