@@ -356,11 +356,33 @@ pub(super) fn is_result_pattern(pat: &syn::Pat, variant: &str) -> bool {
     }
 }
 
-/// The name a `let` binds (`x`, `mut x`, `x: T`).
-fn local_name(pat: &syn::Pat) -> Option<String> {
+/// A `let` binding `ident` (`x`, `mut x`, `x: T`).
+fn local_is(pat: &syn::Pat, ident: &syn::Ident) -> bool {
     match pat {
-        syn::Pat::Ident(p) => Some(p.ident.to_string()),
-        syn::Pat::Type(t) => local_name(&t.pat),
+        syn::Pat::Ident(p) => p.ident == *ident,
+        syn::Pat::Type(t) => local_is(&t.pat, ident),
+        _ => false,
+    }
+}
+
+/// The matched value of a `match` with a result arm that returns an error, or of an
+/// `if let Err(..) = ..` whose body returns an error.
+fn error_returning_match(expr: &Expr) -> Option<&Expr> {
+    match expr {
+        Expr::Match(m)
+            if m.arms.iter().any(|a| {
+                (is_result_pattern(&a.pat, "Err") || is_result_pattern(&a.pat, "Ok"))
+                    && returns_error(&a.body)
+            }) =>
+        {
+            Some(&m.expr)
+        }
+        Expr::If(e) if error_branches(&e.cond).0 && block_returns_error(&e.then_branch) => {
+            match e.cond.as_ref() {
+                Expr::Let(l) => Some(&l.expr),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -878,60 +900,46 @@ impl Extractor<'_> {
         if !self.in_function() {
             return;
         }
-        let mut bound: HashMap<String, Vec<usize>> = HashMap::new();
-        for stmt in &block.stmts {
-            let expr = match stmt {
-                Stmt::Local(local) => {
-                    let Some(init) = &local.init else {
-                        continue;
-                    };
-                    let diverge_returns =
-                        init.diverge.as_ref().is_some_and(|(_, d)| returns_error(d))
-                            && is_result_pattern(&local.pat, "Ok");
-                    if diverge_returns {
-                        self.error_returned_by(&init.expr, &bound);
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let scrutinee = match stmt {
+                Stmt::Local(syn::Local {
+                    pat,
+                    init: Some(init),
+                    ..
+                }) => match &init.diverge {
+                    Some((_, diverge))
+                        if is_result_pattern(pat, "Ok") && returns_error(diverge) =>
+                    {
+                        Some(init.expr.as_ref())
                     }
-                    let mut keys = Vec::new();
-                    chain_keys(&init.expr, &mut keys);
-                    if let Some(name) = local_name(&local.pat) {
-                        bound.insert(name, keys);
-                    }
-                    init.expr.as_ref()
-                }
-                Stmt::Expr(expr, _) => expr,
-                _ => continue,
+                    _ => error_returning_match(&init.expr),
+                },
+                Stmt::Expr(expr, _) => error_returning_match(expr),
+                _ => None,
             };
-            match expr {
-                Expr::Match(m)
-                    if m.arms.iter().any(|a| {
-                        (is_result_pattern(&a.pat, "Err") || is_result_pattern(&a.pat, "Ok"))
-                            && returns_error(&a.body)
-                    }) =>
-                {
-                    self.error_returned_by(&m.expr, &bound);
-                }
-                Expr::If(e) if error_branches(&e.cond).0 && block_returns_error(&e.then_branch) => {
-                    if let Expr::Let(l) = e.cond.as_ref() {
-                        self.error_returned_by(&l.expr, &bound);
+            let Some(scrutinee) = scrutinee else {
+                continue;
+            };
+            let mut keys = Vec::new();
+            chain_keys(scrutinee, &mut keys);
+            // `let r = client.charge(..).await; match r { .. }`: the calls bound to `r`.
+            if let Expr::Path(p) = scrutinee {
+                let binding = block.stmts[..i].iter().rev().find_map(|s| match s {
+                    Stmt::Local(syn::Local {
+                        pat,
+                        init: Some(init),
+                        ..
+                    }) if p.path.get_ident().is_some_and(|id| local_is(pat, id)) => {
+                        Some(init.expr.as_ref())
                     }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Marks the calls of `scrutinee` (or of the variable it names) as returning their error.
-    fn error_returned_by(&mut self, scrutinee: &Expr, bound: &HashMap<String, Vec<usize>>) {
-        let mut keys = Vec::new();
-        chain_keys(scrutinee, &mut keys);
-        if let Expr::Path(p) = scrutinee {
-            if let Some(ident) = p.path.get_ident() {
-                if let Some(found) = bound.get(&ident.to_string()) {
-                    keys.extend(found.iter().copied());
+                    _ => None,
+                });
+                if let Some(init) = binding {
+                    chain_keys(init, &mut keys);
                 }
             }
+            self.flow.error_returned.extend(keys);
         }
-        self.flow.error_returned.extend(keys);
     }
 
     /// `let Ok(x) = r else { .. }`: the `else` is an error path. `let _ = tx.commit()`
