@@ -1638,3 +1638,33 @@ pub async fn handle(msg: &rdkafka::message::BorrowedMessage<'_>) -> anyhow::Resu
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_status_check_that_returns_an_error_is_an_error_path() {
+    let run = |undo: &str| {
+        let saga = format!(
+            "{SAGA_STRUCT}{}",
+            r#"
+impl Checkout {
+    pub async fn place_order(&self, http: &reqwest::Client, payments_url: &str, order_id: u64) -> anyhow::Result<()> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let resp = http.post(format!("{payments_url}/charges")).send().await?;
+        if !resp.status().is_success() {
+            UNDO
+            anyhow::bail!("payment declined: {}", resp.status());
+        }
+        Ok(())
+    }
+}
+"#
+        );
+        checkout(&saga.replace("UNDO", undo))
+    };
+    assert_eq!(
+        run("self.inventory.release_stock(reservation).await?;"),
+        Vec::<String>::new()
+    );
+    let found = run("tracing::warn!(\"declined\");");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`reserve_stock` (step 1"), "{found:#?}");
+}

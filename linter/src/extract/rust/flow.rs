@@ -759,6 +759,13 @@ impl Extractor<'_> {
             }
             Expr::If(e) => {
                 let (then_err, else_err) = error_branches(&e.cond);
+                // `if !resp.status().is_success() { ..; return Err(..) }`: a branch that
+                // returns an error is an error path whatever the condition.
+                let then_err = then_err || block_returns_error(&e.then_branch);
+                let else_err = else_err
+                    || e.else_branch
+                        .as_ref()
+                        .is_some_and(|(_, o)| returns_error(o));
                 if !then_err && !else_err {
                     return false;
                 }
