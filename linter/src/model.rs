@@ -529,7 +529,8 @@ impl HttpMethod {
 pub enum PathContext {
     Normal,
     /// On an error path: an `Err` arm, `if let Err`, the `else` of `let Ok(..) = .. else`,
-    /// `if r.is_err()`, a `map_err`/`or_else`/`unwrap_or_else`/`inspect_err` closure.
+    /// `if r.is_err()`, a `map_err`/`or_else`/`unwrap_or_else`/`inspect_err` closure, an
+    /// `Ok(..)` arm or an `if` branch that returns an error (`return Err(..)`, `bail!`).
     Error,
     /// In a closure registered to run later (`undo.push(..)`, `on_failure(..)`, `defer!`): a
     /// compensation stack.

@@ -13,8 +13,9 @@
 //!   `reserve_stock` is *reserve stock*, `POST /stock/{}/reserve` too, `POST /reservations` is
 //!   *create reservation*, `HoldSeats` is *hold seats*. A step whose verb has a known
 //!   compensation is flagged, at its call, when a later step can fail the saga and nothing on
-//!   the function's error paths after it (an `Err` arm, an `Ok` arm that returns an error, `if
-//!   let Err`, `let .. else`, a `map_err`/`or_else` closure) or in a registered undo closure
+//!   the function's error paths after it (an `Err` arm, `if let Err`, `let .. else`, a
+//!   `map_err`/`or_else` closure, an `Ok` arm or an `if` branch that returns an error, as in
+//!   `if !resp.status().is_success() { ..; return Err(..) }`) or in a registered undo closure
 //!   (`undo.push(..)`, `on_failure(..)`) runs a compensation of it, directly or through the
 //!   functions it calls; an error path of a caller after the call, and a `Drop` guard of the
 //!   crate, count too. A later step can fail the saga when its error is propagated with `?`,
