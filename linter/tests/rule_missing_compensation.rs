@@ -1454,6 +1454,39 @@ fn commands_sent_through_a_helper_are_steps() {
     }"#,
     );
     assert_eq!(found, Vec::<String>::new());
+    // The same command sent inline, wrapped in an envelope.
+    let inline = SQS_COMMANDS.replace(
+        "send_command(app, FlightCommand::HoldSeats { hold_id, seats: 2 }).await?;",
+        r#"let body = serde_json::to_string(&CommandEnvelope::new(FlightCommand::HoldSeats { hold_id, seats: 2 }))?;
+    app.sqs.send_message().queue_url(&app.queue_url).message_body(body).send().await?;"#,
+    );
+    let found = check(
+        &[ServiceCrate {
+            name: "booking",
+            dependencies: &[
+                "axum",
+                "aws-sdk-sqs",
+                "reqwest",
+                "serde_json",
+                "tokio",
+                "anyhow",
+            ],
+            files: &[(
+                "src/main.rs",
+                &inline.replace(
+                    "CHARGE",
+                    r#"app.http.post(format!("{}/v1/charges", app.billing_url)).send().await?;"#,
+                ),
+            )],
+        }],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`FlightCommand::HoldSeats` (step 1 of `change_flight`)"),
+        "{found:#?}"
+    );
     // The body of an HTTP call built before a publish is not the message it sends.
     let found = run(r#"Ok(())
 }
