@@ -1701,3 +1701,49 @@ impl Checkout {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("`reserve_stock` (step 1"), "{found:#?}");
 }
+
+#[test]
+fn a_client_held_under_another_services_name_is_a_step() {
+    let run = |receiver: &str| {
+        let main = r#"
+mod state;
+fn main() {}
+pub async fn instant_buy(state: &state::AppState, order_id: u64) -> anyhow::Result<()> {
+    let mut RECEIVER = state.RECEIVER.clone();
+    let quote = RECEIVER.lock_quote(order_id).await?;
+    state.http.post(format!("{}/payments", state.payments_url)).send().await?.error_for_status()?;
+    Ok(())
+}
+"#
+        .replace("RECEIVER", receiver);
+        let state = format!(
+            "pub struct AppState {{ pub {receiver}: pricing_proto::PricingClient<tonic::transport::Channel>, pub http: reqwest::Client, pub payments_url: String }}\n"
+        );
+        check(
+            &[
+                ServiceCrate {
+                    name: "orders",
+                    dependencies: &["axum", "tonic", "reqwest", "tokio", "anyhow"],
+                    files: &[("src/main.rs", &main), ("src/state.rs", &state)],
+                },
+                ServiceCrate {
+                    name: "pricing",
+                    dependencies: &["tonic", "tokio"],
+                    files: &[("src/main.rs", "fn main() {}\n")],
+                },
+            ],
+            None,
+        )
+        .of(RULE)
+    };
+    let found = run("pricing");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`lock_quote` (step 1 of `instant_buy`)")
+            && found[0].contains("`POST /payments` (step 2) fails")
+            && found[0].contains("`unlock`"),
+        "{found:#?}"
+    );
+    // A receiver that names no service of the workspace is not taken for a client.
+    assert_eq!(run("quotes"), Vec::<String>::new());
+}

@@ -5,7 +5,9 @@
 //! - **Orchestrated sagas.** A function that performs two or more mutating steps on other
 //!   services in sequence: a reqwest `POST`/`PUT`/`PATCH`/`DELETE` (also to a base URL's
 //!   `join(..)`), a tonic client call, a typed client of another service
-//!   (`self.payments_client.charge(..)`, or a project function that wraps such a call), or a
+//!   (`self.payments_client.charge(..)`, or a project function that wraps such a call), a
+//!   client the project does not define held under another service's name
+//!   (`pricing.lock_quote(..)` when `pricing` is a service of the workspace), or a
 //!   command sent over a broker (a publish, or a project helper that publishes) whose topic
 //!   names an action (`inventory.reserve-stock`) or whose payload is named as one
 //!   (`FlightCommand::HoldSeats`, `ReserveStock`, `ChargeCardCommand`: a verb of the pairs
@@ -788,6 +790,22 @@ fn step_of<'m>(
         return None;
     }
     let behind = remote_actions_behind(behaviour, lexicon, index, f, name, receiver.as_deref());
+    if behind.is_empty() {
+        // A client of another service the project does not define (generated from a proto
+        // in another crate, or external), held under that service's name:
+        // `pricing.lock_quote(..)`.
+        let other_service = receiver
+            .as_deref()
+            .is_some_and(|r| names_other_service(behaviour, f, r));
+        let forward = action.verbs.first().is_some_and(|v| lexicon.is_forward(v));
+        let unresolved =
+            other_service && forward && callees(behaviour, f, name, receiver.as_deref()).is_empty();
+        return unresolved.then_some(Step {
+            effect,
+            action,
+            via: None,
+        });
+    }
     let first = behind.first()?;
     let via = Some(first.label.clone());
     let named_verb_known = action.verbs.iter().any(|v| lexicon.is_forward(v));
@@ -808,6 +826,36 @@ fn step_of<'m>(
         action,
         via,
     })
+}
+
+/// Words of a receiver that say it is a client rather than what it talks to.
+const CLIENT_WORDS: &[&str] = &["client", "svc", "service", "api", "grpc", "rpc", "stub"];
+
+/// A receiver named after another service of the workspace (`pricing`, `pricing_svc`), by
+/// the service's name or a name its deployment gives it.
+fn names_other_service(behaviour: &Behaviour<'_>, f: usize, receiver: &str) -> bool {
+    let significant = |name: &str| -> Vec<String> {
+        words(name)
+            .iter()
+            .map(|w| singular(w))
+            .filter(|w| !CLIENT_WORDS.contains(&w.as_str()))
+            .collect()
+    };
+    let wanted = significant(receiver);
+    if wanted.is_empty() {
+        return false;
+    }
+    let own = behaviour.services_of(f);
+    behaviour
+        .model
+        .services
+        .iter()
+        .filter(|s| !own.contains(&s.id))
+        .any(|s| {
+            std::iter::once(&s.name)
+                .chain(&s.deploy_names)
+                .any(|n| significant(n) == wanted)
+        })
 }
 
 /// Compensations that run outside the saga function: on the error paths of its callers after
