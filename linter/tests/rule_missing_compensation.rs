@@ -1747,3 +1747,58 @@ pub async fn instant_buy(state: &state::AppState, order_id: u64) -> anyhow::Resu
     // A receiver that names no service of the workspace is not taken for a client.
     assert_eq!(run("quotes"), Vec::<String>::new());
 }
+
+#[test]
+fn only_branches_returning_an_error_are_error_paths() {
+    let model = model_of(
+        "orders",
+        &["axum", "reqwest", "tokio"],
+        r#"
+fn main() {}
+pub async fn handler(http: &reqwest::Client, cached: bool) -> Result<Json<u64>, AppError> {
+    if cached {
+        notify_cache_hit().await;
+        return Ok(Json(1));
+    }
+    let resp = http.post("http://payments/charges").send().await?;
+    if !resp.status().is_success() {
+        release_hold().await;
+        return Err(AppError::Declined);
+    }
+    match http.post("http://shipping/shipments").send().await {
+        Ok(r) if r.status().is_success() => {}
+        Ok(_) => {
+            refund_charge().await;
+            return Err(AppError::Declined);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Json(2))
+}
+"#,
+    );
+    let handler = model
+        .functions
+        .iter()
+        .find(|f| f.name == "handler")
+        .unwrap_or_else(|| panic!("no `handler` in {:#?}", model.functions));
+    let context_of = |wanted: &str| {
+        handler
+            .effects
+            .iter()
+            .find(|e| matches!(&e.kind, EffectKind::Call { name, .. } if name == wanted))
+            .map(|e| e.context)
+    };
+    assert_eq!(context_of("notify_cache_hit"), Some(PathContext::Normal));
+    assert_eq!(context_of("release_hold"), Some(PathContext::Error));
+    assert_eq!(context_of("refund_charge"), Some(PathContext::Error));
+    let shipment = handler
+        .effects
+        .iter()
+        .find(|e| matches!(&e.kind, EffectKind::Remote { operation, .. } if operation == "/shipments"))
+        .unwrap_or_else(|| panic!("no shipment call in {:#?}", handler.effects));
+    assert!(
+        shipment.error_returned && !shipment.propagates,
+        "{shipment:#?}"
+    );
+}

@@ -387,21 +387,26 @@ fn error_returning_match(expr: &Expr) -> Option<&Expr> {
     }
 }
 
-/// An expression that always returns an error: `return Err(..)` (any returned value but
-/// `Ok(..)`), `Err(..)?`, `bail!(..)`, or a block with such a statement.
+/// An expression that always returns an error: `return Err(..)`, `Err(..)?`, `bail!(..)`, or
+/// a block with such a statement.
 fn returns_error(expr: &Expr) -> bool {
     match expr {
-        Expr::Return(r) => r.expr.as_deref().is_some_and(|value| {
-            !matches!(value, Expr::Call(c) if matches!(c.func.as_ref(), Expr::Path(p) if p.path.is_ident("Ok")))
-        }),
-        Expr::Try(t) => {
-            matches!(t.expr.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Path(p) if p.path.is_ident("Err")))
-        }
+        Expr::Return(r) => r.expr.as_deref().is_some_and(is_err_value),
+        Expr::Try(t) => is_err_value(&t.expr),
         Expr::Macro(m) => is_bail(&m.mac),
         Expr::Block(b) => block_returns_error(&b.block),
         Expr::Paren(p) => returns_error(&p.expr),
         _ => false,
     }
+}
+
+/// `Err(..)`, also with methods applied to it (`Err(e).context(..)`).
+fn is_err_value(expr: &Expr) -> bool {
+    let mut expr = expr;
+    while let Expr::MethodCall(m) = expr {
+        expr = &m.receiver;
+    }
+    matches!(expr, Expr::Call(c) if matches!(c.func.as_ref(), Expr::Path(p) if p.path.is_ident("Err")))
 }
 
 fn block_returns_error(block: &syn::Block) -> bool {
