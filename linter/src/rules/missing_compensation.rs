@@ -777,12 +777,16 @@ fn step_of<'m>(
     let EffectKind::Call { name, receiver } = &effect.kind else {
         return None;
     };
-    // A publisher wrapper's call is recorded as a publish at the same place.
-    if function
-        .effects
-        .iter()
-        .any(|e| e.span.start == effect.span.start && matches!(e.kind, EffectKind::Publish { .. }))
-    {
+    // A publisher wrapper's call is also recorded as a publish at the same place: one step
+    // when that publish is one.
+    let publish_is_step = function.effects.iter().any(|e| {
+        e.span.start == effect.span.start
+            && matches!(e.kind, EffectKind::Publish { .. })
+            && remote_action(e, lexicon)
+                .or_else(|| published_command(function, e, lexicon))
+                .is_some()
+    });
+    if publish_is_step {
         return None;
     }
     let mut action = name_action(name);
