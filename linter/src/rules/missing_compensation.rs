@@ -1119,15 +1119,19 @@ impl MissingCompensation {
                 .any(|m| *m > a.effect.span.start && *m < b.effect.span.start)
         };
         let outside = outside_compensations(behaviour, f);
-        // A later step fails the saga when its error is propagated (`?`) or handled on an
-        // error path after it; a step whose result is thrown away (`let _ =`, `.ok()`, a
-        // best-effort notification) does not.
-        let fails_saga = |s: &Step<'_>| {
+        // A later step fails the saga when its error is propagated (`?`), returned by the arm
+        // that matches it, or handled on an error path after it and before the next step; a
+        // step whose result is thrown away (`let _ =`, `.ok()`, a best-effort notification)
+        // does not.
+        let fails_saga = |j: usize, s: &Step<'_>| {
+            let next = steps.get(j + 1).map_or(u32::MAX, |n| n.effect.span.start);
             s.effect.propagates
                 || s.effect.error_returned
-                || effects
-                    .iter()
-                    .any(|e| e.context == PathContext::Error && e.span.start > s.effect.span.start)
+                || effects.iter().any(|e| {
+                    e.context == PathContext::Error
+                        && e.span.start > s.effect.span.start
+                        && e.span.start < next
+                })
         };
         for (k, step) in steps.iter().enumerate() {
             let undo = &undo_of[k];
@@ -1167,7 +1171,7 @@ impl MissingCompensation {
                 .iter()
                 .enumerate()
                 .skip(k + 1)
-                .filter(|(_, s)| fails_saga(s) && same_message(step, s))
+                .filter(|(j, s)| fails_saga(*j, s) && same_message(step, s))
                 .find(|(j, later)| {
                     let next = steps.get(j + 1).map_or(u32::MAX, |n| n.effect.span.start);
                     let local: Vec<&(&Effect, Vec<Action>)> = undo_paths
