@@ -8,10 +8,11 @@
 //!   (`self.payments_client.charge(..)`, or a project function that wraps such a call), a
 //!   client the project does not define held under another service's name
 //!   (`pricing.lock_quote(..)` when `pricing` is a service of the workspace), or a
-//!   command sent over a broker (a publish, or a project helper that publishes) whose topic
-//!   names an action (`inventory.reserve-stock`) or whose payload is named as one
-//!   (`FlightCommand::HoldSeats`, `ReserveStock`, `ChargeCardCommand`: a verb of the pairs
-//!   below first, no past tense). Each step gets a verb and a noun from its operation:
+//!   command sent over a broker (a publish, or a project helper named like one: `publish*`,
+//!   `emit*`, `send_command*`, `send_event*`, `produce_*`) whose topic names an action
+//!   (`inventory.reserve-stock`) or whose payload is named as one (`FlightCommand::HoldSeats`,
+//!   `ReserveStock`, `ChargeCardCommand`: a verb of the pairs below first, no past tense, not
+//!   a `*Request`/`*Response` body). Each step gets a verb and a noun from its operation:
 //!   `reserve_stock` is *reserve stock*, `POST /stock/{}/reserve` too, `POST /reservations` is
 //!   *create reservation*, `HoldSeats` is *hold seats*. A step whose verb has a known
 //!   compensation is flagged, at its call, when a later step can fail the saga and nothing on
@@ -23,8 +24,9 @@
 //!   crate, count too. A later step can fail the saga when its error is propagated with `?`,
 //!   when its result is matched (directly, or through the variable it is bound to, as in
 //!   `let r = ...send().await.and_then(|r| r.error_for_status()); match r { .. }`) by an arm
-//!   that returns an error, or when it is handled on an error path; a result thrown away with
-//!   `let _ =`, or an `Err` arm that only logs and goes on, does not count.
+//!   that returns an error, or when it is handled on an error path before the next step; a
+//!   result thrown away with `let _ =`, or an `Err` arm that only logs and goes on, does not
+//!   count.
 //!   A later step whose failure is handled right where it happens (an `Err` arm or `map_err`
 //!   before the next step) must undo every earlier step there. Steps on different messages
 //!   of a dispatching function (`match` arms on event names) are not a sequence.
