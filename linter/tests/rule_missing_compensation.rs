@@ -1282,6 +1282,10 @@ impl Checkout {
         r#"let Ok(charge) = self.payments.charge_card(order_id, 1200).await else {
             anyhow::bail!("charge failed");
         };"#,
+        r#"let charged = self.payments.charge_card(order_id, 1200).await;
+        if charged.is_err() {
+            return Err(anyhow::anyhow!("charge failed"));
+        }"#,
     ] {
         let found = run(handling);
         assert_eq!(found.len(), 1, "{handling}\n{found:#?}");
@@ -1368,6 +1372,11 @@ impl InventoryClient {
         self.http.delete(self.base.join(&format!("/v1/reservations/{id}"))?).send().await?;
         Ok(())
     }
+    pub async fn confirm(&self, id: u64) -> anyhow::Result<()> {
+        let url = self.base.join(&format!("v1/reservations/{id}/confirm"))?;
+        self.http.post(url).send().await?;
+        Ok(())
+    }
 }
 "#,
     );
@@ -1386,7 +1395,11 @@ impl InventoryClient {
         .collect();
     assert_eq!(
         operations,
-        ["/v1/reservations", "/v1/reservations/{id}"],
+        [
+            "/v1/reservations",
+            "/v1/reservations/{id}",
+            "/v1/reservations/{id}/confirm"
+        ],
         "{:#?}",
         model.functions
     );

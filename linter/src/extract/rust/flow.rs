@@ -366,7 +366,7 @@ fn local_is(pat: &syn::Pat, ident: &syn::Ident) -> bool {
 }
 
 /// The matched value of a `match` with a result arm that returns an error, or of an
-/// `if let Err(..) = ..` whose body returns an error.
+/// `if let Err(..) = ..` (`if r.is_err()`) whose body returns an error.
 fn error_returning_match(expr: &Expr) -> Option<&Expr> {
     match expr {
         Expr::Match(m)
@@ -380,6 +380,7 @@ fn error_returning_match(expr: &Expr) -> Option<&Expr> {
         Expr::If(e) if error_branches(&e.cond).0 && block_returns_error(&e.then_branch) => {
             match e.cond.as_ref() {
                 Expr::Let(l) => Some(&l.expr),
+                Expr::MethodCall(m) if m.method == "is_err" => Some(&m.receiver),
                 _ => None,
             }
         }
@@ -1750,24 +1751,8 @@ impl Extractor<'_> {
     /// argument. `None` when the argument does not read as a URL.
     fn url_argument(&mut self, expr: &Expr) -> Option<(String, Option<String>)> {
         let base_name = url_base_name(expr);
-        // `base.join("/v1/reservations")?`, `base.join(&format!("/x/{id}"))?`: the path
-        // joined to a base URL.
-        let mut inner = expr;
-        while let Expr::Try(syn::ExprTry { expr, .. })
-        | Expr::Reference(syn::ExprReference { expr, .. })
-        | Expr::Paren(syn::ExprParen { expr, .. }) = inner
-        {
-            inner = expr;
-        }
-        if let Expr::MethodCall(m) = inner {
-            if m.method == "join" && m.args.len() == 1 {
-                if let Some(joined) = self.resolve(&m.args[0]) {
-                    if joined.text.starts_with('/') {
-                        let target = receiver_name(&m.receiver).or(base_name);
-                        return Some((joined.text, target));
-                    }
-                }
-            }
+        if let Some((path, receiver)) = self.joined_url(expr) {
+            return Some((path, receiver.or(base_name)));
         }
         match self.resolve(expr) {
             Some(resolved) => {
@@ -1801,6 +1786,34 @@ impl Extractor<'_> {
                 urlish.then(|| (String::new(), Some(name)))
             }
         }
+    }
+
+    /// `base.join("/v1/reservations")?`, `base.join(&format!("x/{id}"))?`: the path joined to
+    /// a base URL, with the base's name.
+    pub(super) fn joined_url(&mut self, expr: &Expr) -> Option<(String, Option<String>)> {
+        let mut inner = expr;
+        while let Expr::Try(syn::ExprTry { expr, .. })
+        | Expr::Reference(syn::ExprReference { expr, .. })
+        | Expr::Paren(syn::ExprParen { expr, .. }) = inner
+        {
+            inner = expr;
+        }
+        let Expr::MethodCall(m) = inner else {
+            return None;
+        };
+        if m.method != "join" || m.args.len() != 1 {
+            return None;
+        }
+        let text = self.resolve(&m.args[0])?.text;
+        if text.len() < 2 || text.contains("://") || text.starts_with('{') {
+            return None;
+        }
+        let path = if text.starts_with('/') {
+            text
+        } else {
+            format!("/{text}")
+        };
+        Some((path, receiver_name(&m.receiver)))
     }
 
     /// Records the tonic client bindings of a `let`: `let mut c = InventoryClient::connect(..)`.

@@ -1185,7 +1185,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let value = if is_builder {
             Some(Resolved::empty())
         } else {
-            self.resolve(expr)
+            self.resolve(expr).or_else(|| {
+                // `let url = base.join("/x")?;`: the URL's path, for the request using it.
+                let (path, _) = self.joined_url(expr)?;
+                Some(Resolved::unmapped(path))
+            })
         };
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(name, value);
