@@ -537,7 +537,8 @@ impl HttpMethod {
 pub enum PathContext {
     Normal,
     /// On an error path: an `Err` arm, `if let Err`, the `else` of `let Ok(..) = .. else`,
-    /// `if r.is_err()`, a `map_err`/`or_else`/`unwrap_or_else`/`inspect_err` closure.
+    /// `if r.is_err()`, a `map_err`/`or_else`/`unwrap_or_else`/`inspect_err` closure, an
+    /// `Ok(..)` arm or an `if` branch that returns an error (`return Err(..)`, `bail!`).
     Error,
     /// In a closure registered to run later (`undo.push(..)`, `on_failure(..)`, `defer!`): a
     /// compensation stack.
@@ -635,6 +636,10 @@ pub struct Effect {
     pub context: PathContext,
     /// The call's error is propagated with `?` (the function returns if it fails).
     pub propagates: bool,
+    /// The call's result is matched right where it is used (`match`, `if let Err(..)`,
+    /// `let Ok(..) = .. else`), directly or through the variable it is bound to, by an arm
+    /// that returns an error: the function stops there when it fails.
+    pub error_returned: bool,
     /// Inside a closure given to `spawn_blocking`/`block_in_place`.
     pub offloaded: bool,
 }

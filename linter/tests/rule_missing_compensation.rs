@@ -1180,3 +1180,646 @@ pub async fn place_order(nats: &async_nats::Client, order: Vec<u8>) -> anyhow::R
     );
     assert_eq!(found, Vec::<String>::new());
 }
+
+/// Steps whose result is matched rather than propagated with `?`: the charge is bound with
+/// `.and_then(|r| r.error_for_status())`, the shipment's response is matched by status.
+const MATCHED_STEPS: &str = r#"
+pub struct Checkout { inventory: InventoryClient, http: reqwest::Client, payments_url: String, shipping_url: String }
+
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> anyhow::Result<u64> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let charge_result = self
+            .http
+            .post(format!("{}/v1/charges", self.payments_url))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status());
+        let charge: u64 = match charge_result {
+            Ok(resp) => resp.json().await?,
+            Err(err) => {
+                if let Err(e) = self.inventory.release_stock(reservation).await {
+                    tracing::warn!("release failed: {e}");
+                }
+                return Err(err.into());
+            }
+        };
+        let shipment = self
+            .http
+            .post(format!("{}/v1/shipments", self.shipping_url))
+            .send()
+            .await;
+        let shipment: u64 = match shipment {
+            Ok(resp) if resp.status().is_success() => resp.json().await?,
+            Ok(resp) => {
+                self.inventory.release_stock(reservation).await.ok();
+                REFUND_ON_STATUS
+                return Err(anyhow::anyhow!("shipping rejected the order: {}", resp.status()));
+            }
+            Err(err) => {
+                self.inventory.release_stock(reservation).await.ok();
+                REFUND_ON_ERROR
+                return Err(err.into());
+            }
+        };
+        Ok(charge + shipment)
+    }
+}
+"#;
+
+#[test]
+fn matched_step_results_fail_the_saga_and_their_error_arms_must_undo_every_step() {
+    let refund = "self.http.post(format!(\"{}/v1/charges/{}/refund\", self.payments_url, charge)).send().await.ok();";
+    let found = checkout(
+        &MATCHED_STEPS
+            .replace("REFUND_ON_STATUS", "")
+            .replace("REFUND_ON_ERROR", ""),
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`POST /v1/charges` (step 2 of `place_order`)")
+            && found[0].contains("`POST /v1/shipments` (step 3) fails")
+            && found[0].contains("`refund`"),
+        "{found:#?}"
+    );
+    let found = checkout(
+        &MATCHED_STEPS
+            .replace("REFUND_ON_STATUS", refund)
+            .replace("REFUND_ON_ERROR", refund),
+    );
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn a_later_step_whose_error_arm_returns_fails_the_saga() {
+    let run = |handling: &str| {
+        let saga = format!(
+            "{SAGA_STRUCT}{}",
+            r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64) -> anyhow::Result<()> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        HANDLING
+        Ok(())
+    }
+}
+"#
+        );
+        checkout(&saga.replace("HANDLING", handling))
+    };
+    // The charge's error is returned from its arm (directly, or through the variable it is
+    // bound to): the reservation stays.
+    for handling in [
+        r#"match self.payments.charge_card(order_id, 1200).await {
+            Ok(_) => {}
+            Err(error) => return Err(error.into()),
+        }"#,
+        r#"let charged = self.payments.charge_card(order_id, 1200).await;
+        if let Err(error) = charged {
+            tracing::warn!("charge failed: {error}");
+            return Err(error.into());
+        }"#,
+        r#"let Ok(charge) = self.payments.charge_card(order_id, 1200).await else {
+            anyhow::bail!("charge failed");
+        };"#,
+        r#"let charged = self.payments.charge_card(order_id, 1200).await;
+        if charged.is_err() {
+            return Err(anyhow::anyhow!("charge failed"));
+        }"#,
+    ] {
+        let found = run(handling);
+        assert_eq!(found.len(), 1, "{handling}\n{found:#?}");
+        assert!(
+            found[0].contains("`reserve_stock` (step 1 of `place_order`")
+                && found[0].contains("`charge_card` (step 2) fails"),
+            "{found:#?}"
+        );
+    }
+    // The look-alikes: the arm releases before returning, or the failure is only logged.
+    let found = run(
+        r#"let charged = self.payments.charge_card(order_id, 1200).await;
+        if let Err(error) = charged {
+            self.inventory.release_stock(reservation).await.ok();
+            return Err(error.into());
+        }"#,
+    );
+    assert_eq!(found, Vec::<String>::new());
+    let found = run(r#"match self.payments.charge_card(order_id, 1200).await {
+            Ok(_) => {}
+            Err(error) => tracing::warn!("charge failed, settled later: {error}"),
+        }"#);
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn a_compensation_behind_a_url_of_unknown_path_is_named_by_its_call() {
+    // `release` sends a DELETE to a URL the extractor cannot read: its name says it releases
+    // stock, not that it undoes the charge.
+    let clients = format!(
+        "{CLIENTS}{}",
+        r#"
+impl InventoryClient {
+    pub async fn release(&self, url: reqwest::Url) -> reqwest::Result<()> {
+        self.http.delete(url).send().await?.error_for_status()?;
+        Ok(())
+    }
+}
+"#
+    );
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    pub async fn place_order(&self, order_id: u64, url: reqwest::Url) -> anyhow::Result<()> {
+        let charge = self.payments.charge_card(order_id, 1200).await?;
+        if let Err(error) = self.shipping.book_shipment(order_id).await {
+            self.inventory.release(url).await.ok();
+            return Err(error.into());
+        }
+        Ok(())
+    }
+}
+"#
+    );
+    let main = format!("mod clients;\nuse clients::*;\n\nfn main() {{}}\n\n{saga}");
+    let found = check(
+        &[ServiceCrate {
+            name: "checkout",
+            dependencies: HTTP_DEPS,
+            files: &[("src/main.rs", &main), ("src/clients.rs", &clients)],
+        }],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`charge_card` (step 1"), "{found:#?}");
+}
+
+#[test]
+fn urls_joined_to_a_base_are_read() {
+    let model = model_of(
+        "checkout",
+        &["reqwest", "tokio", "url"],
+        r#"
+fn main() {}
+pub struct InventoryClient { http: reqwest::Client, base: url::Url }
+impl InventoryClient {
+    pub async fn reserve(&self) -> anyhow::Result<()> {
+        self.http.post(self.base.join("/v1/reservations")?).send().await?;
+        Ok(())
+    }
+    pub async fn release(&self, id: u64) -> anyhow::Result<()> {
+        self.http.delete(self.base.join(&format!("/v1/reservations/{id}"))?).send().await?;
+        Ok(())
+    }
+    pub async fn confirm(&self, id: u64) -> anyhow::Result<()> {
+        let url = self.base.join(&format!("v1/reservations/{id}/confirm"))?;
+        self.http.post(url).send().await?;
+        Ok(())
+    }
+}
+"#,
+    );
+    let operations: Vec<&str> = model
+        .functions
+        .iter()
+        .flat_map(|f| &f.effects)
+        .filter_map(|e| match &e.kind {
+            EffectKind::Remote {
+                protocol: RemoteProtocol::Http,
+                operation,
+                ..
+            } => Some(operation.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            "/v1/reservations",
+            "/v1/reservations/{id}",
+            "/v1/reservations/{id}/confirm"
+        ],
+        "{:#?}",
+        model.functions
+    );
+}
+
+/// A booking service sending commands over SQS through its own helper.
+const SQS_COMMANDS: &str = r#"
+fn main() {}
+
+pub enum FlightCommand {
+    HoldSeats { hold_id: u64, seats: i32 },
+    ReleaseSeats { hold_id: u64 },
+}
+
+pub struct App { sqs: aws_sdk_sqs::Client, http: reqwest::Client, queue_url: String, billing_url: String }
+
+async fn send_command(app: &App, cmd: FlightCommand) -> anyhow::Result<()> {
+    let body = serde_json::to_string(&cmd)?;
+    app.sqs.send_message().queue_url(&app.queue_url).message_body(body).send().await?;
+    Ok(())
+}
+
+pub async fn change_flight(app: &App, hold_id: u64) -> anyhow::Result<()> {
+    send_command(app, FlightCommand::HoldSeats { hold_id, seats: 2 }).await?;
+    CHARGE
+    Ok(())
+}
+"#;
+
+#[test]
+fn commands_sent_through_a_helper_are_steps() {
+    let run = |charge: &str| {
+        let main = SQS_COMMANDS.replace("CHARGE", charge);
+        check(
+            &[ServiceCrate {
+                name: "booking",
+                dependencies: &[
+                    "axum",
+                    "aws-sdk-sqs",
+                    "reqwest",
+                    "serde_json",
+                    "tokio",
+                    "anyhow",
+                ],
+                files: &[("src/main.rs", &main)],
+            }],
+            None,
+        )
+        .of(RULE)
+    };
+    let found = run(
+        r#"app.http.post(format!("{}/v1/charges", app.billing_url)).send().await?.error_for_status()?;"#,
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`FlightCommand::HoldSeats` (step 1 of `change_flight`)")
+            && found[0].contains("`POST /v1/charges` (step 2) fails")
+            && found[0].contains("`release`"),
+        "{found:#?}"
+    );
+    let found = run(
+        r#"if let Err(error) = app.http.post(format!("{}/v1/charges", app.billing_url)).send().await {
+        send_command(app, FlightCommand::ReleaseSeats { hold_id }).await?;
+        return Err(error.into());
+    }"#,
+    );
+    assert_eq!(found, Vec::<String>::new());
+    // The same command sent inline, wrapped in an envelope.
+    let inline = SQS_COMMANDS.replace(
+        "send_command(app, FlightCommand::HoldSeats { hold_id, seats: 2 }).await?;",
+        r#"let body = serde_json::to_string(&CommandEnvelope::new(FlightCommand::HoldSeats { hold_id, seats: 2 }))?;
+    app.sqs.send_message().queue_url(&app.queue_url).message_body(body).send().await?;"#,
+    );
+    let found = check(
+        &[ServiceCrate {
+            name: "booking",
+            dependencies: &[
+                "axum",
+                "aws-sdk-sqs",
+                "reqwest",
+                "serde_json",
+                "tokio",
+                "anyhow",
+            ],
+            files: &[(
+                "src/main.rs",
+                &inline.replace(
+                    "CHARGE",
+                    r#"app.http.post(format!("{}/v1/charges", app.billing_url)).send().await?;"#,
+                ),
+            )],
+        }],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`FlightCommand::HoldSeats` (step 1 of `change_flight`)"),
+        "{found:#?}"
+    );
+    // The body of an HTTP call built before a publish is not the message it sends.
+    let found = run(r#"Ok(())
+}
+
+pub struct ChargeRequest { id: u64 }
+
+pub async fn audit(app: &App) -> anyhow::Result<()> {
+    app.http.post(format!("{}/v1/audit", app.billing_url)).json(&ChargeRequest { id: 1 }).send().await?;
+    let body = serde_json::to_string(&1)?;
+    app.sqs.send_message().queue_url(&app.queue_url).message_body(body).send().await?;
+    app.http.post(format!("{}/v1/charges", app.billing_url)).send().await?;"#);
+    assert_eq!(found.len(), 0, "{found:#?}");
+    // A command that is itself an undo (`ReleaseSeats`) is no step to undo.
+    let released = SQS_COMMANDS.replace(
+        "FlightCommand::HoldSeats { hold_id, seats: 2 }",
+        "FlightCommand::ReleaseSeats { hold_id }",
+    );
+    let found = check(
+        &[ServiceCrate {
+            name: "booking",
+            dependencies: &[
+                "axum",
+                "aws-sdk-sqs",
+                "reqwest",
+                "serde_json",
+                "tokio",
+                "anyhow",
+            ],
+            files: &[(
+                "src/main.rs",
+                &released.replace(
+                    "CHARGE",
+                    r#"app.http.post(format!("{}/v1/charges", app.billing_url)).send().await?;"#,
+                ),
+            )],
+        }],
+        None,
+    )
+    .of(RULE);
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn choreography_actions_that_give_back_need_no_compensation() {
+    // Crediting a wallet on an event is itself the undo of a debit.
+    let credit = inventory("").replace("reserve_stock", "credit_wallet");
+    assert_eq!(choreography(&credit), Vec::<String>::new());
+    let debit = inventory("").replace("reserve_stock", "debit_wallet");
+    let found = choreography(&debit);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("runs `debit_wallet` on `orders.placed`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_participant_that_handles_the_undo_command_is_silent() {
+    // Commands from an orchestrator: `release_stock` runs on the compensating command.
+    let found = choreography(&inventory(
+        r#""inventory.release_stock" => { release_stock(db, 1).await?; }"#,
+    ));
+    assert_eq!(found, Vec::<String>::new());
+    // Releasing on the message that reserves is no undo of the flow.
+    let found = choreography(&inventory(
+        r#""orders.placed" => { release_stock(db, 1).await?; }"#,
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    // Releasing something else on a message does not undo the reservation.
+    let found = choreography(&inventory(
+        r#""payments.release_funds" => { release_funds(db, 1).await?; }"#,
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+}
+
+/// Services linking a shared `events` crate (a path dependency) that declares the events.
+fn with_shared_events(services: &[(&str, &str)], events: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let root = dir.path();
+    let write = |path: std::path::PathBuf, text: &str| {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir: {e}"));
+        }
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write: {e}"));
+    };
+    let mut members = vec!["\"events\"".to_owned()];
+    members.extend(services.iter().map(|(name, _)| format!("\"{name}\"")));
+    write(
+        root.join("Cargo.toml"),
+        &format!(
+            "[workspace]\nresolver = \"2\"\nmembers = [{}]\n",
+            members.join(", ")
+        ),
+    );
+    write(
+        root.join("events/Cargo.toml"),
+        "[package]\nname = \"events\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nserde = \"*\"\n",
+    );
+    write(root.join("events/src/lib.rs"), events);
+    for (name, main) in services {
+        write(
+            root.join(name).join("Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nevents = {{ path = \"../events\" }}\nrdkafka = \"*\"\nsqlx = \"*\"\nserde = \"*\"\nanyhow = \"*\"\ntokio = \"*\"\n"
+            ),
+        );
+        write(root.join(name).join("src/main.rs"), main);
+    }
+    let manifest = camino::Utf8PathBuf::from_path_buf(root.join("Cargo.toml"))
+        .unwrap_or_else(|p| panic!("non-UTF-8 path {}", p.display()));
+    let report = archlint::check(&archlint::Options::new(manifest))
+        .unwrap_or_else(|e| panic!("check failed: {e}"));
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == RULE)
+        .map(|f| format!("line {}: {}", f.span.line, f.message))
+        .collect()
+}
+
+#[test]
+fn failure_events_name_the_services_that_send_them_and_belong_to_the_flow() {
+    let events = r#"
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct OrderConfirmed { pub order_id: u64 }
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct OrderCancelled { pub order_id: u64 }
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct MarketplaceOrderCancelled { pub order_id: u64 }
+"#;
+    let checkout = r#"
+use events::{OrderCancelled, OrderConfirmed};
+fn main() {}
+pub async fn confirm(producer: &rdkafka::producer::FutureProducer, id: u64) {
+    publish(producer, "orders", &OrderConfirmed { order_id: id }).await;
+}
+pub async fn cancel(producer: &rdkafka::producer::FutureProducer, id: u64) {
+    publish(producer, "orders", &OrderCancelled { order_id: id }).await;
+}
+"#;
+    let shipping = r#"
+use events::OrderConfirmed;
+fn main() {}
+pub async fn handle(msg: &rdkafka::message::BorrowedMessage<'_>, pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    match msg.key() {
+        Some(b"OrderConfirmed") | None => {
+            let event: OrderConfirmed = serde_json::from_slice(msg.payload().unwrap_or_default())?;
+            on_order_confirmed(pool, event).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+async fn on_order_confirmed(pool: &sqlx::PgPool, event: OrderConfirmed) -> anyhow::Result<()> {
+    book_pickup(pool, event.order_id).await
+}
+async fn book_pickup(pool: &sqlx::PgPool, id: u64) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO pickups (order_id) VALUES ($1)").bind(id as i64).execute(pool).await?;
+    Ok(())
+}
+"#;
+    let payments = r#"
+use events::OrderConfirmed;
+fn main() {}
+pub async fn handle(msg: &rdkafka::message::BorrowedMessage<'_>) -> anyhow::Result<()> {
+    Ok(())
+}
+"#;
+    let found = with_shared_events(
+        &[
+            ("checkout", checkout),
+            ("shipping", shipping),
+            ("payments", payments),
+        ],
+        events,
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("runs `book_pickup` on `OrderConfirmed`")
+            && found[0].contains("`OrderCancelled` (from `checkout`)")
+            && !found[0].contains("Marketplace"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_status_check_that_returns_an_error_is_an_error_path() {
+    let run = |undo: &str| {
+        let saga = format!(
+            "{SAGA_STRUCT}{}",
+            r#"
+impl Checkout {
+    pub async fn place_order(&self, http: &reqwest::Client, payments_url: &str, order_id: u64) -> anyhow::Result<()> {
+        let reservation = self.inventory.reserve_stock(order_id, 2).await?;
+        let resp = http.post(format!("{payments_url}/charges")).send().await?;
+        if !resp.status().is_success() {
+            UNDO
+            anyhow::bail!("payment declined: {}", resp.status());
+        }
+        Ok(())
+    }
+}
+"#
+        );
+        checkout(&saga.replace("UNDO", undo))
+    };
+    assert_eq!(
+        run("self.inventory.release_stock(reservation).await?;"),
+        Vec::<String>::new()
+    );
+    let found = run("tracing::warn!(\"declined\");");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`reserve_stock` (step 1"), "{found:#?}");
+}
+
+#[test]
+fn a_client_held_under_another_services_name_is_a_step() {
+    let run = |receiver: &str, ty: &str| {
+        let main = r#"
+mod state;
+fn main() {}
+pub async fn instant_buy(state: &state::AppState, order_id: u64) -> anyhow::Result<()> {
+    let mut RECEIVER = state.RECEIVER.clone();
+    let quote = RECEIVER.lock_quote(order_id).await?;
+    state.http.post(format!("{}/payments", state.payments_url)).send().await?.error_for_status()?;
+    Ok(())
+}
+"#
+        .replace("RECEIVER", receiver);
+        let state = format!(
+            "pub struct AppState {{ pub {receiver}: {ty}, pub http: reqwest::Client, pub payments_url: String }}\n"
+        );
+        check(
+            &[
+                ServiceCrate {
+                    name: "orders",
+                    dependencies: &["axum", "tonic", "reqwest", "tokio", "anyhow"],
+                    files: &[("src/main.rs", &main), ("src/state.rs", &state)],
+                },
+                ServiceCrate {
+                    name: "pricing",
+                    dependencies: &["tonic", "tokio"],
+                    files: &[("src/main.rs", "fn main() {}\n")],
+                },
+            ],
+            None,
+        )
+        .of(RULE)
+    };
+    let expect_step = |found: Vec<String>| {
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].contains("`lock_quote` (step 1 of `instant_buy`)")
+                && found[0].contains("`POST /payments` (step 2) fails")
+                && found[0].contains("`unlock`"),
+            "{found:#?}"
+        );
+    };
+    // Named after a service of the workspace, whatever its type says.
+    expect_step(run("pricing", "Arc<dyn QuoteApi>"));
+    // Typed as a generated client, declared in another file, whatever its name.
+    expect_step(run(
+        "quotes",
+        "pricing_proto::PricingClient<tonic::transport::Channel>",
+    ));
+    // Neither: a local cache is not another service.
+    assert_eq!(run("quotes", "QuoteCache"), Vec::<String>::new());
+}
+
+#[test]
+fn only_branches_returning_an_error_are_error_paths() {
+    let model = model_of(
+        "orders",
+        &["axum", "reqwest", "tokio"],
+        r#"
+fn main() {}
+pub async fn handler(http: &reqwest::Client, cached: bool) -> Result<Json<u64>, AppError> {
+    if cached {
+        notify_cache_hit().await;
+        return Ok(Json(1));
+    }
+    let resp = http.post("http://payments/charges").send().await?;
+    if !resp.status().is_success() {
+        release_hold().await;
+        return Err(AppError::Declined);
+    }
+    match http.post("http://shipping/shipments").send().await {
+        Ok(r) if r.status().is_success() => {}
+        Ok(_) => {
+            refund_charge().await;
+            return Err(AppError::Declined);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Json(2))
+}
+"#,
+    );
+    let handler = model
+        .functions
+        .iter()
+        .find(|f| f.name == "handler")
+        .unwrap_or_else(|| panic!("no `handler` in {:#?}", model.functions));
+    let context_of = |wanted: &str| {
+        handler
+            .effects
+            .iter()
+            .find(|e| matches!(&e.kind, EffectKind::Call { name, .. } if name == wanted))
+            .map(|e| e.context)
+    };
+    assert_eq!(context_of("notify_cache_hit"), Some(PathContext::Normal));
+    assert_eq!(context_of("release_hold"), Some(PathContext::Error));
+    assert_eq!(context_of("refund_charge"), Some(PathContext::Error));
+    let shipment = handler
+        .effects
+        .iter()
+        .find(|e| matches!(&e.kind, EffectKind::Remote { operation, .. } if operation == "/shipments"))
+        .unwrap_or_else(|| panic!("no shipment call in {:#?}", handler.effects));
+    assert!(
+        shipment.error_returned && !shipment.propagates,
+        "{shipment:#?}"
+    );
+}

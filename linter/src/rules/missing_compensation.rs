@@ -3,27 +3,44 @@
 //! Three shapes are checked:
 //!
 //! - **Orchestrated sagas.** A function that performs two or more mutating steps on other
-//!   services in sequence: a reqwest `POST`/`PUT`/`PATCH`/`DELETE`, a tonic client call, a typed
-//!   client of another service (`self.payments_client.charge(..)`, or a project function that
-//!   wraps such a call), or a published command whose topic names an action
-//!   (`inventory.reserve-stock`). Each step gets a verb and a noun from its operation:
+//!   services in sequence: a reqwest `POST`/`PUT`/`PATCH`/`DELETE` (also to a base URL's
+//!   `join(..)`), a tonic client call, a typed client of another service
+//!   (`self.payments_client.charge(..)`, or a project function that wraps such a call), a
+//!   client the project does not define held under another service's name
+//!   (`pricing.lock_quote(..)` when `pricing` is a service of the workspace), or a
+//!   command sent over a broker (a publish, or a project helper named like one: `publish*`,
+//!   `emit*`, `send_command*`, `send_event*`, `produce_*`) whose topic names an action
+//!   (`inventory.reserve-stock`) or whose payload is named as one (`FlightCommand::HoldSeats`,
+//!   `ReserveStock`, `ChargeCardCommand`: a verb of the pairs below first, no past tense, not
+//!   a `*Request`/`*Response` body). Each step gets a verb and a noun from its operation:
 //!   `reserve_stock` is *reserve stock*, `POST /stock/{}/reserve` too, `POST /reservations` is
-//!   *create reservation*. A step whose verb has a known compensation is flagged, at its call,
-//!   when a later step can fail the saga (its error is propagated with `?` or handled on an
-//!   error path; a result thrown away with `let _ =` does not count) and nothing on the
-//!   function's error paths after it (an `Err` arm, `if let Err`, `let .. else`, a
-//!   `map_err`/`or_else` closure) or in a registered undo closure (`undo.push(..)`,
-//!   `on_failure(..)`) runs a compensation of it, directly or through the functions it calls;
-//!   an error path of a caller after the call, and a `Drop` guard of the crate, count too.
+//!   *create reservation*, `HoldSeats` is *hold seats*. A step whose verb has a known
+//!   compensation is flagged, at its call, when a later step can fail the saga and nothing on
+//!   the function's error paths after it (an `Err` arm, `if let Err`, `let .. else`, a
+//!   `map_err`/`or_else` closure, an `Ok` arm or an `if` branch that returns an error, as in
+//!   `if !resp.status().is_success() { ..; return Err(..) }`) or in a registered undo closure
+//!   (`undo.push(..)`, `on_failure(..)`) runs a compensation of it, directly or through the
+//!   functions it calls; an error path of a caller after the call, and a `Drop` guard of the
+//!   crate, count too. A later step can fail the saga when its error is propagated with `?`,
+//!   when its result is matched (directly, or through the variable it is bound to, as in
+//!   `let r = ...send().await.and_then(|r| r.error_for_status()); match r { .. }`) by an arm
+//!   that returns an error, or when it is handled on an error path before the next step; a
+//!   result thrown away with `let _ =`, or an `Err` arm that only logs and goes on, does not
+//!   count.
 //!   A later step whose failure is handled right where it happens (an `Err` arm or `map_err`
-//!   before the next step) must undo the earlier steps there.
+//!   before the next step) must undo every earlier step there. Steps on different messages
+//!   of a dispatching function (`match` arms on event names) are not a sequence.
 //!   When the function registers undo actions itself, draining the stack on error is not taken
-//!   for a compensation of every step: each step needs its own registration. Compensations are recognised by verb pairs (reserve/release,
-//!   hold/release, charge|capture/refund, debit/credit, book/cancel, create|place/cancel|delete,
-//!   authorize/void, allocate/deallocate, lock/unlock, provision/deprovision, apply/revert), by
-//!   pairs declared in `[compensations]`, and by generic names (`compensate*`, `rollback*`,
-//!   `undo*`, `revert*`; a database transaction's `rollback` does not count). When both sides
-//!   name a noun they must agree, unless the compensation's noun belongs to no other step.
+//!   for a compensation of every step: each step needs its own registration. Compensations are
+//!   recognised by verb pairs (reserve/release, hold/release, charge|capture/refund,
+//!   debit/credit, book/cancel, create|place/cancel|delete, authorize/void,
+//!   allocate/deallocate, lock/unlock, provision/deprovision, apply/revert), by pairs declared
+//!   in `[compensations]`, and by generic names (`compensate*`, `rollback*`, `undo*`,
+//!   `revert*`; a database transaction's `rollback` does not count); a compensating command is
+//!   recognised by its payload (`FlightCommand::ReleaseSeats`). A request to a URL whose path
+//!   is unknown, made inside a called function, is named by that call (`inventory.release(..)`
+//!   releases; it does not undo a charge). When both sides name a noun they must agree, unless
+//!   the compensation's noun belongs to no other step.
 //! - **Step objects.** An `impl` of a step trait with a forward/compensating pair
 //!   (`execute`/`compensate`, `do`/`undo`, `forward`/`backward`, ...) whose forward method changes
 //!   something (another service, a broker, the database) while the compensating method does
@@ -31,17 +48,23 @@
 //!   compensating method's name.
 //! - **Choreographed sagas.** A service that, on an event it consumes, performs a compensable
 //!   action (a call such as `reserve_stock` or `charge_card` that writes somewhere; the generic
-//!   `create`, `place` and `apply` do not count here) while the workspace publishes failure
-//!   events for that flow (`*Failed`, `*Rejected`, `*Cancelled`/`*Canceled`, `*Expired`,
-//!   `*TimedOut`: types that are serialized, published topics and payloads) and the service
-//!   handles none of them. A failure event belongs to the
-//!   flow when it names the same aggregate as the triggering event (`OrderPlaced` and
-//!   `orders.v1.cancelled`), or when a service that consumes an event this service publishes
-//!   publishes it (inventory publishes `StockReserved`, payments consumes it and publishes
-//!   `PaymentFailed`). Handling one failure event of the flow with some action (a `match` arm
-//!   that calls something or runs SQL, a subscription, a handler taking the event) is enough to
-//!   stay silent; an arm that only logs or returns is reported. Which compensation the handler
-//!   runs is not checked. Flagged at the action's call in the handler.
+//!   `create`, `place` and `apply` do not count here, nor do actions that give something back:
+//!   `credit`, `refund`, `release`, `cancel`, `void`, `deallocate`, `unlock`, `deprovision`,
+//!   `revert`) while the workspace publishes failure events for that flow (`*Failed`,
+//!   `*Rejected`, `*Cancelled`/`*Canceled`, `*Expired`, `*TimedOut`: types that are
+//!   serialized, published topics and payloads) and the service handles none of them. A
+//!   failure event belongs to the flow when it names the same aggregate as the triggering
+//!   event (`OrderPlaced` and `orders.v1.cancelled`, not `MarketplaceOrderCancelled`), or when
+//!   a service that consumes an event this service publishes publishes it (inventory publishes
+//!   `StockReserved`, payments consumes it and publishes `PaymentFailed`). An event is
+//!   published by the services that construct or publish it; a type of a shared crate that no
+//!   service is seen sending is linked to a flow only by its aggregate. Handling one failure
+//!   event of the flow with some action (a `match` arm that calls something or runs SQL, a
+//!   subscription, a handler taking the event) is enough to stay silent; an arm that only logs
+//!   or returns is reported. Which compensation the handler runs is not checked. A participant
+//!   driven by commands that runs the compensation on another message it handles
+//!   (`HoldSeats` holds, `ReleaseSeats` releases the seats) is silent too. Flagged at the
+//!   action's call in the handler.
 //!
 //! Each message names its evidence: the step, the later step that can fail and the missing
 //! compensation (or the failure events left unhandled). Test code is not judged.
@@ -125,6 +148,17 @@ const VERB_PAIRS: &[(&str, &[&str])] = &[
     ("provision", &["deprovision"]),
     ("apply", &["revert"]),
 ];
+
+/// Forward verbs that give something back rather than take it: a credit undoes a debit.
+const GIVING_VERBS: &[&str] = &["credit"];
+
+/// A verb on the compensating side of a built-in pair (`release`, `refund`, `cancel`,
+/// `credit`, ...): it undoes an action rather than holding something.
+fn gives_back(verb: &str) -> bool {
+    GIVING_VERBS.contains(&verb)
+        || !VERB_PAIRS.iter().any(|(v, _)| *v == verb)
+            && VERB_PAIRS.iter().any(|(_, undo)| undo.contains(&verb))
+}
 
 /// Nouns that name the result of a forward verb (`POST /reservations` reserves).
 const NOMINALS: &[(&str, &str)] = &[
@@ -402,10 +436,13 @@ impl<'c> Lexicon<'c> {
     }
 
     /// A verb that takes something another step may have to give back (stock, money, a seat):
-    /// a forward verb other than the generic `create`, `place` and `apply`, or a configured one.
+    /// a forward verb other than the generic `create`, `place` and `apply` and other than a
+    /// verb that itself gives back (`credit`, which undoes a debit), or a configured one.
     fn holds_resources(&self, verb: &str) -> bool {
         self.config.compensations.contains_key(verb)
-            || self.is_forward(verb) && !matches!(verb, "create" | "place" | "apply")
+            || self.is_forward(verb)
+                && !matches!(verb, "create" | "place" | "apply")
+                && !gives_back(verb)
     }
 
     /// A verb that has a compensation: a command verb.
@@ -556,6 +593,103 @@ fn remote_action(effect: &Effect, lexicon: &Lexicon<'_>) -> Option<Action> {
     }
 }
 
+/// Last words of a type that is a request or response body rather than a message.
+const BODY_WORDS: &[&str] = &[
+    "request", "response", "body", "payload", "dto", "params", "input", "form", "query", "reply",
+];
+
+/// A command payload named as an imperative (`FlightCommand::HoldSeats`, `ReserveStock`,
+/// `ChargeCardCommand`): a forward verb first, and no outcome (`StockReserved` is an event).
+fn command_action(name: &str, lexicon: &Lexicon<'_>) -> Option<Action> {
+    let event = EventName::new(name)?;
+    if event.outcome.is_some() {
+        return None;
+    }
+    let last = name.rsplit("::").next().unwrap_or(name);
+    let ws: Vec<String> = words(last)
+        .into_iter()
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .collect();
+    let (verb, rest) = ws.split_first()?;
+    // `ChargeRequest`, `ReserveBody`: the body of an HTTP call, not a message.
+    let body = rest
+        .last()
+        .is_some_and(|w| BODY_WORDS.contains(&w.as_str()));
+    if !lexicon.is_forward(verb) || body {
+        return None;
+    }
+    let mut nouns_of = nouns(rest);
+    if nouns_of.is_empty() {
+        // `PaymentCommand::Charge`: the enum names what is charged.
+        let owner = name.rsplit("::").nth(1).unwrap_or_default();
+        nouns_of = nouns(&words(owner));
+    }
+    Some(Action {
+        label: name.to_owned(),
+        verbs: vec![verb.clone()],
+        nouns: nouns_of,
+        names: vec![ws.join("_"), name.to_ascii_lowercase()],
+        generic: false,
+    })
+}
+
+/// The command a publish without an imperative destination sends, from its payload: an
+/// imperative payload built in the publish's arguments or chain (`send_command(&app,
+/// FlightCommand::HoldSeats { .. })`, `.message_body(..)`), else the last one built before
+/// it with no other remote call or publish in between.
+fn published_command(
+    function: &Function,
+    effect: &Effect,
+    lexicon: &Lexicon<'_>,
+) -> Option<Action> {
+    if !matches!(effect.kind, EffectKind::Publish { .. }) {
+        return None;
+    }
+    let boundary = |e: &Effect| {
+        e.span.start != effect.span.start
+            && matches!(
+                e.kind,
+                EffectKind::Publish { .. } | EffectKind::Remote { .. }
+            )
+    };
+    let next = function
+        .effects
+        .iter()
+        .filter(|e| boundary(e) && e.span.start > effect.span.start)
+        .map(|e| e.span.start)
+        .min()
+        .unwrap_or(u32::MAX);
+    let previous = function
+        .effects
+        .iter()
+        .filter(|e| boundary(e) && e.span.start < effect.span.start)
+        .map(|e| e.span.start)
+        .max();
+    let payloads: Vec<(u32, Action)> = function
+        .effects
+        .iter()
+        .filter(|e| e.context == effect.context)
+        .filter_map(|e| match &e.kind {
+            EffectKind::Event {
+                name,
+                role: EventRole::Constructed,
+            } => command_action(name, lexicon).map(|a| (e.span.start, a)),
+            _ => None,
+        })
+        .collect();
+    let within = payloads
+        .iter()
+        .filter(|(at, _)| *at >= effect.span.start && *at < next)
+        .min_by_key(|(at, _)| *at);
+    let before = || {
+        payloads
+            .iter()
+            .filter(|(at, _)| *at < effect.span.start && previous.is_none_or(|p| *at > p))
+            .max_by_key(|(at, _)| *at)
+    };
+    within.or_else(before).map(|(_, a)| a.clone())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Orchestrated sagas.
 
@@ -632,7 +766,10 @@ fn step_of<'m>(
     if effect.context != PathContext::Normal {
         return None;
     }
-    if let Some(action) = remote_action(effect, lexicon) {
+    let function = behaviour.function(f);
+    if let Some(action) =
+        remote_action(effect, lexicon).or_else(|| published_command(function, effect, lexicon))
+    {
         return Some(Step {
             effect,
             action,
@@ -642,11 +779,39 @@ fn step_of<'m>(
     let EffectKind::Call { name, receiver } = &effect.kind else {
         return None;
     };
+    // A publisher wrapper's call is also recorded as a publish at the same place: one step
+    // when that publish is one.
+    let publish_is_step = function.effects.iter().any(|e| {
+        e.span.start == effect.span.start
+            && matches!(e.kind, EffectKind::Publish { .. })
+            && remote_action(e, lexicon)
+                .or_else(|| published_command(function, e, lexicon))
+                .is_some()
+    });
+    if publish_is_step {
+        return None;
+    }
     let mut action = name_action(name);
     if is_read(&action) {
         return None;
     }
     let behind = remote_actions_behind(behaviour, lexicon, index, f, name, receiver.as_deref());
+    if behind.is_empty() {
+        // A client of another service the project does not define (generated from a proto
+        // in another crate, or external), held under that service's name:
+        // `pricing.lock_quote(..)`.
+        let other_service = receiver
+            .as_deref()
+            .is_some_and(|r| names_other_service(behaviour, f, r));
+        let forward = action.verbs.first().is_some_and(|v| lexicon.is_forward(v));
+        let unresolved =
+            other_service && forward && callees(behaviour, f, name, receiver.as_deref()).is_empty();
+        return unresolved.then_some(Step {
+            effect,
+            action,
+            via: None,
+        });
+    }
     let first = behind.first()?;
     let via = Some(first.label.clone());
     let named_verb_known = action.verbs.iter().any(|v| lexicon.is_forward(v));
@@ -667,6 +832,36 @@ fn step_of<'m>(
         action,
         via,
     })
+}
+
+/// Words of a receiver that say it is a client rather than what it talks to.
+const CLIENT_WORDS: &[&str] = &["client", "svc", "service", "api", "grpc", "rpc", "stub"];
+
+/// A receiver named after another service of the workspace (`pricing`, `pricing_svc`), by
+/// the service's name or a name its deployment gives it.
+fn names_other_service(behaviour: &Behaviour<'_>, f: usize, receiver: &str) -> bool {
+    let significant = |name: &str| -> Vec<String> {
+        words(name)
+            .iter()
+            .map(|w| singular(w))
+            .filter(|w| !CLIENT_WORDS.contains(&w.as_str()))
+            .collect()
+    };
+    let wanted = significant(receiver);
+    if wanted.is_empty() {
+        return false;
+    }
+    let own = behaviour.services_of(f);
+    behaviour
+        .model
+        .services
+        .iter()
+        .filter(|s| !own.contains(&s.id))
+        .any(|s| {
+            std::iter::once(&s.name)
+                .chain(&s.deploy_names)
+                .any(|n| significant(n) == wanted)
+        })
 }
 
 /// Compensations that run outside the saga function: on the error paths of its callers after
@@ -751,13 +946,21 @@ fn undo_actions(behaviour: &Behaviour<'_>, f: usize, effect: &Effect, out: &mut 
                         continue;
                     }
                     for inner in &behaviour.function(g).effects {
-                        if let EffectKind::Call { name, receiver } = &inner.kind {
-                            // Their callees are already among the reached functions.
-                            if !(name == "rollback" && is_transaction(receiver.as_deref())) {
-                                out.push(name_action(name));
+                        match &inner.kind {
+                            EffectKind::Call { name, receiver } => {
+                                // Their callees are already among the reached functions.
+                                if !(name == "rollback" && is_transaction(receiver.as_deref())) {
+                                    out.push(name_action(name));
+                                }
                             }
-                        } else {
-                            direct_undo_action(inner, out);
+                            // A request to a URL whose path is unknown tells only its method;
+                            // the call's name tells more.
+                            EffectKind::Remote {
+                                protocol: RemoteProtocol::Http,
+                                operation,
+                                ..
+                            } if operation.is_empty() => {}
+                            _ => direct_undo_action(inner, out),
                         }
                     }
                 }
@@ -797,6 +1000,12 @@ fn direct_undo_action(effect: &Effect, out: &mut Vec<Action>) {
         }
         _ => {}
     }
+}
+
+/// Subjects naming the same aggregate: one starts with the other (`order` and `order line`,
+/// not `order` and `marketplace order`).
+fn same_aggregate(a: &[String], b: &[String]) -> bool {
+    !a.is_empty() && !b.is_empty() && (a.starts_with(b) || b.starts_with(a))
 }
 
 fn overlaps(a: &[String], b: &[String]) -> bool {
@@ -891,15 +1100,40 @@ impl MissingCompensation {
                     })
                 })
             });
+        // In a dispatching function, steps run on different messages (`match` arms on event
+        // names) are alternatives, not a sequence.
+        let matched: Vec<u32> = effects
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EffectKind::Event {
+                        role: EventRole::Matched,
+                        ..
+                    }
+                )
+            })
+            .map(|e| e.span.start)
+            .collect();
+        let same_message = |a: &Step<'_>, b: &Step<'_>| {
+            !matched
+                .iter()
+                .any(|m| *m > a.effect.span.start && *m < b.effect.span.start)
+        };
         let outside = outside_compensations(behaviour, f);
-        // A later step fails the saga when its error is propagated (`?`) or handled on an
-        // error path after it; a step whose result is thrown away (`let _ =`, `.ok()`, a
-        // best-effort notification) does not.
-        let fails_saga = |s: &Step<'_>| {
+        // A later step fails the saga when its error is propagated (`?`), returned by the arm
+        // that matches it, or handled on an error path after it and before the next step; a
+        // step whose result is thrown away (`let _ =`, `.ok()`, a best-effort notification)
+        // does not.
+        let fails_saga = |j: usize, s: &Step<'_>| {
+            let next = steps.get(j + 1).map_or(u32::MAX, |n| n.effect.span.start);
             s.effect.propagates
-                || effects
-                    .iter()
-                    .any(|e| e.context == PathContext::Error && e.span.start > s.effect.span.start)
+                || s.effect.error_returned
+                || effects.iter().any(|e| {
+                    e.context == PathContext::Error
+                        && e.span.start > s.effect.span.start
+                        && e.span.start < next
+                })
         };
         for (k, step) in steps.iter().enumerate() {
             let undo = &undo_of[k];
@@ -939,7 +1173,7 @@ impl MissingCompensation {
                 .iter()
                 .enumerate()
                 .skip(k + 1)
-                .filter(|(_, s)| fails_saga(s))
+                .filter(|(j, s)| fails_saga(*j, s) && same_message(step, s))
                 .find(|(j, later)| {
                     let next = steps.get(j + 1).map_or(u32::MAX, |n| n.effect.span.start);
                     let local: Vec<&(&Effect, Vec<Action>)> = undo_paths
@@ -950,7 +1184,10 @@ impl MissingCompensation {
                                 && e.span.start < next
                         })
                         .collect();
-                    if later.effect.propagates || local.is_empty() {
+                    if later.effect.error_returned && !later.effect.propagates {
+                        // Its error arm returns: the undo must run there.
+                        !local.into_iter().any(undoes)
+                    } else if later.effect.propagates || local.is_empty() {
                         !on_any_error_path
                     } else {
                         !local.into_iter().any(undoes)
@@ -1087,7 +1324,7 @@ impl MissingCompensation {
         out: &mut Vec<Finding>,
     ) {
         let model = cx.model;
-        let published = published_names(behaviour);
+        let published = published_events(cx, behaviour);
         let handled_by: HashMap<ServiceId, Vec<Handled>> = model
             .services
             .iter()
@@ -1116,6 +1353,10 @@ impl MissingCompensation {
                 .get(&service.id)
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
+            let undo_run: Vec<(String, Action)> = dispatchers
+                .iter()
+                .flat_map(|&g| actions_on_messages(behaviour, g))
+                .collect();
             for &g in &dispatchers {
                 if cx.is_test(behaviour.function(g).span) {
                     continue;
@@ -1128,14 +1369,22 @@ impl MissingCompensation {
                     if undo.is_empty() {
                         continue;
                     }
-                    let flow = failure_events_of_flow(
-                        cx,
-                        &published,
-                        &handled_by,
-                        service.id,
-                        &service.crates,
-                        &trigger,
-                    );
+                    // A participant that runs the undo on a message it handles (a
+                    // `ReleaseSeats` command next to `HoldSeats`) has the flow's undo.
+                    let undone = undo_run.iter().any(|(on, c)| {
+                        *on != trigger.key
+                            && !c.generic
+                            && (c.verbs.iter().any(|v| undo.contains(v))
+                                || c.names.iter().any(|n| undo.contains(n)))
+                            && (c.nouns.is_empty()
+                                || action.nouns.is_empty()
+                                || overlaps(&c.nouns, &action.nouns))
+                    });
+                    if undone {
+                        continue;
+                    }
+                    let flow =
+                        failure_events_of_flow(cx, &published, &handled_by, service.id, &trigger);
                     if flow.is_empty() {
                         continue;
                     }
@@ -1417,8 +1666,62 @@ impl EventName {
     }
 }
 
-/// Event names the workspace publishes, with the crate that publishes them: published
-/// topics, payloads constructed next to a publish, and serialized types (and their variants).
+/// An event name the workspace publishes and the services that send it.
+struct Published {
+    event: EventName,
+    publishers: Vec<ServiceId>,
+}
+
+/// Event names the workspace publishes, with the services that publish them: published
+/// topics and payloads constructed by a service, and serialized types (and their variants).
+/// A type is published by the services that construct or publish it; a type nobody
+/// constructs by the service whose crate declares it, when one service alone has that
+/// crate (a type of a shared crate is not sent by every service that links it).
+fn published_events(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>) -> Vec<Published> {
+    let model = cx.model;
+    let services_of = |krate: CrateId| -> Vec<ServiceId> {
+        model.services_of_crate(krate).map(|s| s.id).collect()
+    };
+    let mut out: Vec<Published> = Vec::new();
+    let mut sent: HashMap<String, Vec<ServiceId>> = HashMap::new();
+    for (event, krate) in published_names(behaviour) {
+        let publishers = services_of(krate);
+        let senders = sent.entry(event.key.clone()).or_default();
+        for p in &publishers {
+            if !senders.contains(p) {
+                senders.push(*p);
+            }
+        }
+        out.push(Published { event, publishers });
+    }
+    for ty in &model.types {
+        let mut names = vec![ty.name.clone()];
+        for variant in &ty.variants {
+            names.push(format!("{}::{variant}", ty.name));
+        }
+        names.extend(ty.serde_names.iter().cloned());
+        for name in names {
+            let Some(event) = EventName::new(&name) else {
+                continue;
+            };
+            let publishers = match sent.get(&event.key) {
+                Some(senders) => senders.clone(),
+                None => {
+                    let declaring = services_of(ty.crate_id);
+                    if declaring.len() == 1 {
+                        declaring
+                    } else {
+                        Vec::new()
+                    }
+                }
+            };
+            out.push(Published { event, publishers });
+        }
+    }
+    out
+}
+
+/// Event names constructed or published in code, with the crate of the function doing it.
 fn published_names(behaviour: &Behaviour<'_>) -> Vec<(EventName, CrateId)> {
     let model = behaviour.model;
     let mut out = Vec::new();
@@ -1437,18 +1740,6 @@ fn published_names(behaviour: &Behaviour<'_>) -> Vec<(EventName, CrateId)> {
             };
             if let Some(event) = EventName::new(name) {
                 out.push((event, function.crate_id));
-            }
-        }
-    }
-    for ty in &model.types {
-        let mut names = vec![ty.name.clone()];
-        for variant in &ty.variants {
-            names.push(format!("{}::{variant}", ty.name));
-        }
-        names.extend(ty.serde_names.iter().cloned());
-        for name in names {
-            if let Some(event) = EventName::new(&name) {
-                out.push((event, ty.crate_id));
             }
         }
     }
@@ -1584,6 +1875,45 @@ fn triggered_actions<'m>(
     out
 }
 
+/// Everything a dispatching function runs on the messages it handles (after a matched event,
+/// or in the whole body of a handler taking the event), named as actions, with the key of
+/// the message they run on.
+fn actions_on_messages(behaviour: &Behaviour<'_>, g: usize) -> Vec<(String, Action)> {
+    let function = behaviour.function(g);
+    let mut effects: Vec<&Effect> = function.effects.iter().collect();
+    effects.sort_by_key(|e| e.span.start);
+    let mut trigger: Option<String> = function
+        .param_types
+        .iter()
+        .find(|t| crate::extract::rust::looks_like_event(t))
+        .and_then(|t| EventName::new(t))
+        .map(|e| e.key);
+    let mut out = Vec::new();
+    for effect in effects {
+        if let EffectKind::Event {
+            name,
+            role: EventRole::Matched,
+        } = &effect.kind
+        {
+            trigger = EventName::new(name).map(|e| e.key);
+            continue;
+        }
+        let Some(key) = &trigger else {
+            continue;
+        };
+        if effect.context != PathContext::Normal {
+            continue;
+        }
+        let mut actions = Vec::new();
+        match &effect.kind {
+            EffectKind::Call { name, .. } => actions.push(name_action(name)),
+            _ => direct_undo_action(effect, &mut actions),
+        }
+        out.extend(actions.into_iter().map(|a| (key.clone(), a)));
+    }
+    out
+}
+
 /// True when a call reaches a change: SQL or ORM writes, a mutating remote call, a publish.
 fn call_writes(behaviour: &Behaviour<'_>, f: usize, name: &str, receiver: Option<&str>) -> bool {
     callees(behaviour, f, name, receiver)
@@ -1597,20 +1927,15 @@ fn call_writes(behaviour: &Behaviour<'_>, f: usize, name: &str, receiver: Option
 /// itself are its own outcomes, not failures it must react to.
 fn failure_events_of_flow(
     cx: &RuleContext<'_>,
-    published: &[(EventName, CrateId)],
+    published: &[Published],
     handled_by: &HashMap<ServiceId, Vec<Handled>>,
     service: ServiceId,
-    own_crates: &[CrateId],
     trigger: &EventName,
 ) -> Vec<(EventName, Vec<String>)> {
-    let model = cx.model;
-    let publishers_of = |krate: CrateId| -> Vec<ServiceId> {
-        model.services_of_crate(krate).map(|s| s.id).collect()
-    };
     let own_keys: HashSet<&str> = published
         .iter()
-        .filter(|(_, krate)| own_crates.contains(krate))
-        .map(|(e, _)| e.key.as_str())
+        .filter(|p| p.publishers.contains(&service))
+        .map(|p| p.event.key.as_str())
         .collect();
     // Services that consume what this service publishes.
     let downstream: Vec<ServiceId> = handled_by
@@ -1624,16 +1949,15 @@ fn failure_events_of_flow(
         .map(|(s, _)| *s)
         .collect();
     let mut out: Vec<(EventName, Vec<String>)> = Vec::new();
-    for (event, krate) in published {
+    for Published { event, publishers } in published {
         if !event.is_failure() {
             continue;
         }
-        let publishers = publishers_of(*krate);
         let only_own = !publishers.is_empty() && publishers.iter().all(|p| *p == service);
         if only_own {
             continue;
         }
-        let same_subject = overlaps(&event.subject, &trigger.subject);
+        let same_subject = same_aggregate(&event.subject, &trigger.subject);
         let from_downstream = publishers.iter().any(|p| downstream.contains(p));
         if !same_subject && !from_downstream {
             continue;

@@ -54,6 +54,8 @@ pub(super) struct FlowState {
     pub propagated: HashSet<usize>,
     pub awaited: HashSet<usize>,
     pub discarded: HashSet<usize>,
+    /// Calls whose error an arm returns (see [`crate::model::Effect::error_returned`]).
+    pub error_returned: HashSet<usize>,
     /// Local names bound to tonic clients (`let mut inventory = InventoryClient::connect(..)`).
     pub grpc_bindings: HashSet<String>,
     /// Start offsets of header names being set (`.header("Idempotency-Key", key)` on an
@@ -379,6 +381,72 @@ pub(super) fn is_result_pattern(pat: &syn::Pat, variant: &str) -> bool {
     }
 }
 
+/// A `let` binding `ident` (`x`, `mut x`, `x: T`).
+fn local_is(pat: &syn::Pat, ident: &syn::Ident) -> bool {
+    match pat {
+        syn::Pat::Ident(p) => p.ident == *ident,
+        syn::Pat::Type(t) => local_is(&t.pat, ident),
+        _ => false,
+    }
+}
+
+/// The matched value of a `match` with a result arm that returns an error, or of an
+/// `if let Err(..) = ..` (`if r.is_err()`) whose body returns an error.
+fn error_returning_match(expr: &Expr) -> Option<&Expr> {
+    match expr {
+        Expr::Match(m)
+            if m.arms.iter().any(|a| {
+                (is_result_pattern(&a.pat, "Err") || is_result_pattern(&a.pat, "Ok"))
+                    && returns_error(&a.body)
+            }) =>
+        {
+            Some(&m.expr)
+        }
+        Expr::If(e) if error_branches(&e.cond).0 && block_returns_error(&e.then_branch) => {
+            match e.cond.as_ref() {
+                Expr::Let(l) => Some(&l.expr),
+                Expr::MethodCall(m) if m.method == "is_err" => Some(&m.receiver),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// An expression that always returns an error: `return Err(..)`, `Err(..)?`, `bail!(..)`, or
+/// a block with such a statement.
+fn returns_error(expr: &Expr) -> bool {
+    match expr {
+        Expr::Return(r) => r.expr.as_deref().is_some_and(is_err_value),
+        Expr::Try(t) => is_err_value(&t.expr),
+        Expr::Macro(m) => is_bail(&m.mac),
+        Expr::Block(b) => block_returns_error(&b.block),
+        Expr::Paren(p) => returns_error(&p.expr),
+        _ => false,
+    }
+}
+
+/// `Err(..)`, also with methods applied to it (`Err(e).context(..)`).
+fn is_err_value(expr: &Expr) -> bool {
+    let mut expr = expr;
+    while let Expr::MethodCall(m) = expr {
+        expr = &m.receiver;
+    }
+    matches!(expr, Expr::Call(c) if matches!(c.func.as_ref(), Expr::Path(p) if p.path.is_ident("Err")))
+}
+
+fn block_returns_error(block: &syn::Block) -> bool {
+    block.stmts.iter().any(|stmt| match stmt {
+        Stmt::Expr(expr, _) => returns_error(expr),
+        Stmt::Macro(m) => is_bail(&m.mac),
+        _ => false,
+    })
+}
+
+fn is_bail(mac: &Macro) -> bool {
+    mac.path.segments.last().is_some_and(|s| s.ident == "bail")
+}
+
 /// A body that does nothing: `{}`, `Ok(())`, `()`, `todo!()`, `unimplemented!()`, or only
 /// logging before one of those.
 fn is_trivial_body(block: &syn::Block) -> bool {
@@ -606,6 +674,7 @@ impl Extractor<'_> {
     fn push_effect<'n>(&mut self, kind: EffectKind, at: impl Into<At<'n>>, key: usize) {
         let context = self.context();
         let propagates = self.flow.propagated.contains(&key);
+        let error_returned = self.flow.error_returned.contains(&key);
         let offloaded = self.flow.offloaded > 0;
         let range = match at.into() {
             At::Method(call) => {
@@ -631,6 +700,7 @@ impl Extractor<'_> {
                 span,
                 context,
                 propagates,
+                error_returned,
                 offloaded,
             });
         }
@@ -720,6 +790,13 @@ impl Extractor<'_> {
             }
             Expr::If(e) => {
                 let (then_err, else_err) = error_branches(&e.cond);
+                // `if !resp.status().is_success() { ..; return Err(..) }`: a branch that
+                // returns an error is an error path whatever the condition.
+                let then_err = then_err || block_returns_error(&e.then_branch);
+                let else_err = else_err
+                    || e.else_branch
+                        .as_ref()
+                        .is_some_and(|(_, o)| returns_error(o));
                 if !then_err && !else_err {
                     return false;
                 }
@@ -839,7 +916,11 @@ impl Extractor<'_> {
             return false;
         }
         self.matched_names(&arm.pat);
-        if !is_result_pattern(&arm.pat, "Err") {
+        // `Ok(resp) => { ..; return Err(..) }` (a response with an error status) is an
+        // error path too.
+        let failure = is_result_pattern(&arm.pat, "Err")
+            || is_result_pattern(&arm.pat, "Ok") && returns_error(&arm.body);
+        if !failure {
             return false;
         }
         self.visit_pat(&arm.pat);
@@ -848,6 +929,55 @@ impl Extractor<'_> {
         }
         self.with_context(PathContext::Error, |s| s.visit_expr(&arm.body));
         true
+    }
+
+    /// Before a block is visited: calls whose result one of its statements matches with an
+    /// arm returning an error, directly (`match client.charge().await { .. }`) or through
+    /// the variable a previous statement binds it to (`let r = ..; match r { .. }`).
+    pub(super) fn flow_block(&mut self, block: &syn::Block) {
+        if !self.in_function() {
+            return;
+        }
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let scrutinee = match stmt {
+                Stmt::Local(syn::Local {
+                    pat,
+                    init: Some(init),
+                    ..
+                }) => match &init.diverge {
+                    Some((_, diverge))
+                        if is_result_pattern(pat, "Ok") && returns_error(diverge) =>
+                    {
+                        Some(init.expr.as_ref())
+                    }
+                    _ => error_returning_match(&init.expr),
+                },
+                Stmt::Expr(expr, _) => error_returning_match(expr),
+                _ => None,
+            };
+            let Some(scrutinee) = scrutinee else {
+                continue;
+            };
+            let mut keys = Vec::new();
+            chain_keys(scrutinee, &mut keys);
+            // `let r = client.charge(..).await; match r { .. }`: the calls bound to `r`.
+            if let Expr::Path(p) = scrutinee {
+                let binding = block.stmts[..i].iter().rev().find_map(|s| match s {
+                    Stmt::Local(syn::Local {
+                        pat,
+                        init: Some(init),
+                        ..
+                    }) if p.path.get_ident().is_some_and(|id| local_is(pat, id)) => {
+                        Some(init.expr.as_ref())
+                    }
+                    _ => None,
+                });
+                if let Some(init) = binding {
+                    chain_keys(init, &mut keys);
+                }
+            }
+            self.flow.error_returned.extend(keys);
+        }
     }
 
     /// `let Ok(x) = r else { .. }`: the `else` is an error path. `let _ = tx.commit()`
@@ -1698,26 +1828,13 @@ impl Extractor<'_> {
     /// argument. `None` when the argument does not read as a URL.
     fn url_argument(&mut self, expr: &Expr) -> Option<(String, Option<String>)> {
         let expr = url_expression(expr);
-        // `self.base.join("/shipments")?`: the base names the service, the argument the path.
+        if let Some((path, base)) = self.joined_url(expr) {
+            return Some((path, base.or_else(|| url_base_name(expr))));
+        }
+        // `base.join(path)?` with a path known only at run time: the base names the service.
         if let Expr::MethodCall(join) = expr {
             if join.method == "join" && join.args.len() == 1 {
-                let base = receiver_name(&join.receiver).or_else(|| url_base_name(&join.receiver));
-                let path = self
-                    .resolve(url_expression(&join.args[0]))
-                    .map(|r| r.text)
-                    .filter(|p| !p.contains("://"));
-                return match path {
-                    Some(path) => {
-                        let path = strip_leading_hole(&path);
-                        let path = if path.starts_with('/') || path.is_empty() {
-                            path
-                        } else {
-                            format!("/{path}")
-                        };
-                        Some((path, base))
-                    }
-                    None => self.url_argument(&join.receiver),
-                };
+                return self.url_argument(&join.receiver);
             }
         }
         let base_name = url_base_name(expr);
@@ -1770,6 +1887,28 @@ impl Extractor<'_> {
             Some(module) => self.flow.active_models.insert(name.to_owned(), module),
             None => self.flow.active_models.remove(name),
         };
+    }
+
+    /// `base.join("/v1/reservations")?`, `base.join(&format!("x/{id}"))?`: the path joined to
+    /// a base URL, with the base's name.
+    pub(super) fn joined_url(&mut self, expr: &Expr) -> Option<(String, Option<String>)> {
+        let Expr::MethodCall(m) = url_expression(expr) else {
+            return None;
+        };
+        if m.method != "join" || m.args.len() != 1 {
+            return None;
+        }
+        let text = self.resolve(url_expression(&m.args[0]))?.text;
+        if text.len() < 2 || text.contains("://") || text.starts_with('{') {
+            return None;
+        }
+        let path = if text.starts_with('/') {
+            text
+        } else {
+            format!("/{text}")
+        };
+        let base = receiver_name(&m.receiver).or_else(|| url_base_name(&m.receiver));
+        Some((path, base))
     }
 
     /// Records the tonic client bindings of a `let`: `let mut c = InventoryClient::connect(..)`.

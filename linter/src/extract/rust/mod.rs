@@ -1179,6 +1179,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 }
             }
         }
+        self.flow_block(block);
         visit::visit_block(self, block);
         self.local_shadowed.pop();
         self.scopes.pop();
@@ -1220,7 +1221,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let value = if is_builder {
             Some(Resolved::empty())
         } else {
-            self.resolve(expr)
+            self.resolve(expr).or_else(|| {
+                // `let url = base.join("/x")?;`: the URL's path, for the request using it.
+                let (path, _) = self.joined_url(expr)?;
+                Some(Resolved::unmapped(path))
+            })
         };
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(name, value);
