@@ -475,6 +475,21 @@ pub struct Function {
     /// Set by a route attribute on the function (`#[post("/orders")]`).
     pub route_attribute: Option<HttpMethod>,
     pub effects: Vec<Effect>,
+    /// The types serialized into the messages this function publishes (only in functions
+    /// that publish or write an outbox).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payloads: Vec<Payload>,
+}
+
+/// A type that flows into a message: constructed in (or bound to a local or parameter that
+/// reaches) the payload of a publish, a publishing wrapper or an outbox write, or what a
+/// serializer (`serde_json::to_vec`) turns into bytes before the publish.
+#[derive(Debug, Clone, Serialize)]
+pub struct Payload {
+    /// The type as written: `OrderPlaced`, `events::OrderEvent::Placed`, `Envelope`.
+    pub name: String,
+    /// The call it is handed to: the publish, outbox write or serializer.
+    pub sink: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
