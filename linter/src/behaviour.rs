@@ -467,10 +467,9 @@ fn name_words(name: &str) -> Vec<String> {
     let mut word = String::new();
     let mut previous_lower = false;
     for c in name.chars() {
-        if c == '_' || c == '-' || c.is_ascii_uppercase() && previous_lower {
-            if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
-            }
+        let boundary = c == '_' || c == '-' || c.is_ascii_uppercase() && previous_lower;
+        if boundary && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
         }
         previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
         if c != '_' && c != '-' {

@@ -293,3 +293,63 @@ fn a_wrapper_whose_envelope_has_no_version_publishes_the_command_unversioned() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn events_serialized_into_an_outbox_bind_or_a_json_envelope_are_published() {
+    let checked = orders(
+        r#"
+#[derive(Serialize)]
+struct OrderCancelled { order_id: i64 }
+
+#[derive(Serialize)]
+struct OrderShipped { order_id: i64 }
+
+#[derive(Serialize)]
+struct CancelResponse { order_id: i64 }
+
+async fn cancel(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, order_id: i64) -> anyhow::Result<axum::Json<CancelResponse>> {
+    let event = OrderCancelled { order_id };
+    sqlx::query("INSERT INTO outbox (topic, payload) VALUES ('orders.cancelled', $1)")
+        .bind(serde_json::to_value(&event)?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(axum::Json(CancelResponse { order_id }))
+}
+
+async fn ship(producer: &FutureProducer, order_id: i64) -> anyhow::Result<()> {
+    let shipped = OrderShipped { order_id };
+    let body = serde_json::json!({ "type": "order.shipped", "data": shipped });
+    producer.send(FutureRecord::to("orders").payload(&body.to_string()), TIMEOUT).await;
+    Ok(())
+}
+"#,
+    );
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].contains("`OrderCancelled`"), "{found:#?}");
+    assert!(found[1].contains("`OrderShipped`"), "{found:#?}");
+}
+
+#[test]
+fn a_helper_publishing_its_parameter_reports_the_parameter_type() {
+    let checked = orders(
+        r#"
+#[derive(Serialize)]
+pub struct PaymentCaptured { pub payment_id: i64 }
+
+pub async fn announce_capture(producer: &FutureProducer, event: &PaymentCaptured) -> anyhow::Result<()> {
+    let payload = serde_json::to_vec(event)?;
+    producer.send(FutureRecord::to("payments.captured").payload(&payload), TIMEOUT).await;
+    Ok(())
+}
+"#,
+    );
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains(
+            "`PaymentCaptured` is published to `payments.captured` by `announce_capture`"
+        ),
+        "{found:#?}"
+    );
+}

@@ -560,9 +560,18 @@ impl Extractor<'_> {
             .max();
         let publishes = last_publish.is_some();
         if let Some(last) = last_publish {
+            // Serialized before the publish: up to the end of the statement that holds it
+            // (`sqlx::query("INSERT INTO outbox ..").bind(serde_json::to_value(&e)?)`).
+            let last = last as usize;
+            let limit = block
+                .stmts
+                .iter()
+                .map(|stmt| self.range_of(stmt.span()))
+                .find(|range| range.end >= last)
+                .map_or(last, |range| range.end.max(last));
             builder
                 .sinks
-                .retain(|s| !s.serializer || s.span.start < last);
+                .retain(|s| !s.serializer || (s.span.start as usize) < limit);
             function.payloads = payloads(&builder.sinks, sig, block, function.impl_type.as_deref());
         }
         if !publishes {
@@ -2334,15 +2343,57 @@ impl<'ast> Visit<'ast> for PartsCollector<'_> {
     fn visit_expr_field(&mut self, _: &'ast syn::ExprField) {}
 
     fn visit_macro(&mut self, mac: &'ast Macro) {
-        // `vec![OrderPlaced { .. }]`, `json!(..)` with expressions.
-        if let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
-            for arg in &args {
-                self.visit_expr(arg);
+        // `vec![OrderPlaced { .. }]`, `format!(..)`; else the names in the tokens
+        // (`json!({ "type": "order.placed", "data": event })`).
+        match mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
+            Ok(args) => {
+                for arg in &args {
+                    self.visit_expr(arg);
+                }
             }
+            Err(_) => self.scan_tokens(mac.tokens.clone()),
         }
     }
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+impl PartsCollector<'_> {
+    /// Locals (lower-case names not after a `.`) and types followed by `{`, `(` or `::` in
+    /// tokens that do not parse as expressions.
+    fn scan_tokens(&mut self, tokens: TokenStream) {
+        let mut after_dot = false;
+        let mut iter = tokens.into_iter().peekable();
+        while let Some(token) = iter.next() {
+            match token {
+                TokenTree::Group(g) => {
+                    self.scan_tokens(g.stream());
+                    after_dot = false;
+                }
+                TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    let followed = match iter.peek() {
+                        Some(TokenTree::Group(g)) => g.delimiter() != Delimiter::Bracket,
+                        Some(TokenTree::Punct(p)) => p.as_char() == ':',
+                        _ => false,
+                    };
+                    let lower = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
+                    if !after_dot && lower && !followed {
+                        self.parts.locals.push(name);
+                    } else if !after_dot
+                        && followed
+                        && is_pascal(&name)
+                        && !CONTAINER_TYPES.contains(&name.as_str())
+                    {
+                        self.parts.names.push(name);
+                    }
+                    after_dot = false;
+                }
+                TokenTree::Punct(p) => after_dot = p.as_char() == '.',
+                TokenTree::Literal(_) => after_dot = false,
+            }
+        }
+    }
 }
 
 fn payload_parts(expr: &Expr, self_type: Option<&str>, parts: &mut PayloadParts) {
