@@ -1,10 +1,12 @@
 //! An index over the function facts for the behaviour rules: which SQL runs in which
 //! function, which project functions a function calls (a few levels deep), which functions
-//! are message handlers or HTTP write handlers, and the table names that mean "outbox" or
-//! "deduplication".
+//! are message handlers or HTTP write handlers, which calls are steps on other services, and
+//! the table names that mean "outbox" or "deduplication".
 //!
 //! Calls are resolved by name within the crates of the caller's services; a name defined more
-//! than a few times there is too ambiguous to follow.
+//! than a few times there is too ambiguous to follow. A method named like a std collection's
+//! (`insert`, `get`, `remove`, `push`, `find`) is followed only into a type named like its
+//! receiver (`ctx.invoices.insert(..)` into `InvoiceRepo::insert`).
 
 use std::collections::HashMap;
 
@@ -596,6 +598,16 @@ mod write_helper_tests {
         );
         assert_eq!(table("sea_orm `insert`"), None);
         assert_eq!(table("diesel::update"), None);
+    }
+
+    #[test]
+    fn receivers_named_like_types() {
+        assert!(receiver_names_type("invoices", "InvoiceRepo"));
+        assert!(receiver_names_type("repo", "InvoiceRepository"));
+        assert!(receiver_names_type("order_store", "OrderStore"));
+        assert!(receiver_names_type("categories", "CategoryStore"));
+        assert!(!receiver_names_type("lines", "InvoiceRepo"));
+        assert!(!receiver_names_type("map", "InvoiceRepo"));
     }
 
     #[test]

@@ -486,10 +486,22 @@ pub struct Function {
 /// serializer (`serde_json::to_vec`) turns into bytes before the publish.
 #[derive(Debug, Clone, Serialize)]
 pub struct Payload {
-    /// The type as written: `OrderPlaced`, `events::OrderEvent::Placed`, `Envelope`.
+    /// The type as written: `OrderPlaced`, `events::OrderEvent::Placed`, `Envelope`; for
+    /// [`PayloadKind::Text`], the string.
     pub name: String,
     /// The call it is handed to: the publish, outbox write or serializer.
     pub sink: Span,
+    pub kind: PayloadKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PayloadKind {
+    /// A type constructed or passed into the message.
+    Type,
+    /// A string that goes with it: a subject or type tag set on the outbox row or in a JSON
+    /// envelope (`"orders.v1.placed"`), or `{NAME}` for a constant.
+    Text,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -57,8 +57,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::behaviour::Behaviour;
-use crate::model::{CrateId, EffectKind, EventRole, Function, Span, TypeDecl};
+use crate::behaviour::{is_outbox_table, orm_write_table, Behaviour};
+use crate::model::{
+    CrateId, EffectKind, EventRole, Function, PayloadKind, Span, StringConst, TypeDecl,
+};
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
 pub struct UnversionedEvent;
@@ -151,7 +153,14 @@ impl Rule for UnversionedEvent {
         for decl in &model.types {
             types.entry(decl.name.as_str()).or_default().push(decl);
         }
-        let lookup = Lookup { types: &types };
+        let mut consts: HashMap<&str, Vec<&StringConst>> = HashMap::new();
+        for c in &model.string_consts {
+            consts.entry(c.name.as_str()).or_default().push(c);
+        }
+        let lookup = Lookup {
+            types: &types,
+            consts: &consts,
+        };
         let mut reported: HashSet<(u32, u32)> = HashSet::new();
         for (f, function) in model.functions.iter().enumerate() {
             if cx.is_test(function.span)
@@ -168,16 +177,17 @@ impl Rule for UnversionedEvent {
                         Some((e.span, destination.as_deref()))
                     }
                     EffectKind::OutboxWrite => Some((e.span, None)),
+                    EffectKind::OrmWrite { api, .. }
+                        if orm_write_table(api).is_some_and(|t| is_outbox_table(&t)) =>
+                    {
+                        Some((e.span, None))
+                    }
                     _ => None,
                 })
                 .chain(
                     behaviour
                         .queries_of(f)
-                        .filter(|q| {
-                            q.tables
-                                .iter()
-                                .any(|t| crate::behaviour::is_outbox_table(&t.table))
-                        })
+                        .filter(|q| q.tables.iter().any(|t| is_outbox_table(&t.table)))
                         .map(|q| (q.span, None)),
                 )
                 .collect();
@@ -190,7 +200,10 @@ impl Rule for UnversionedEvent {
             // types it carries.
             let mut sinks: Vec<(Span, Vec<&TypeDecl>)> = Vec::new();
             for payload in &function.payloads {
-                let decls = lookup.decls(&payload.name, &crates);
+                let decls = match payload.kind {
+                    PayloadKind::Type => lookup.decls(&payload.name, &crates),
+                    PayloadKind::Text => Vec::new(),
+                };
                 match sinks.iter_mut().find(|(s, _)| *s == payload.sink) {
                     Some((_, list)) => list.extend(decls),
                     None => sinks.push((payload.sink, decls)),
@@ -200,6 +213,7 @@ impl Rule for UnversionedEvent {
                 .iter()
                 .map(|(sink, decls)| {
                     decls.iter().any(|d| is_versioned(d))
+                        || versioned_text(&lookup, function, *sink, &crates)
                         || wrapper_versions(behaviour, &lookup, f, *sink, 3)
                 })
                 .collect();
@@ -235,9 +249,38 @@ impl Rule for UnversionedEvent {
     }
 }
 
-/// Serializable types by name.
+/// Serializable types and string constants by name.
 struct Lookup<'a, 'm> {
     types: &'a HashMap<&'m str, Vec<&'m TypeDecl>>,
+    consts: &'a HashMap<&'m str, Vec<&'m StringConst>>,
+}
+
+/// A string that goes into the message at `sink` carries a version: a versioned subject set
+/// on the outbox row, a versioned type tag or a `version` key in a JSON envelope.
+fn versioned_text(
+    lookup: &Lookup<'_, '_>,
+    function: &Function,
+    sink: Span,
+    crates: &[CrateId],
+) -> bool {
+    function
+        .payloads
+        .iter()
+        .filter(|p| p.kind == PayloadKind::Text && p.sink == sink)
+        .any(
+            |p| match p.name.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+                Some(name) => {
+                    has_version_token(name)
+                        || lookup
+                            .consts
+                            .get(name)
+                            .into_iter()
+                            .flatten()
+                            .any(|c| crates.contains(&c.crate_id) && has_version_token(&c.value))
+                }
+                None => has_version_token(&p.name),
+            },
+        )
 }
 
 impl<'m> Lookup<'_, 'm> {
@@ -307,10 +350,12 @@ fn wrapper_versions(
         let crates = crates_of(behaviour, d);
         versions_everything(delegate)
             || delegate.payloads.iter().any(|p| {
-                lookup
-                    .decls(&p.name, &crates)
-                    .iter()
-                    .any(|decl| is_versioned(decl))
+                (p.kind == PayloadKind::Type
+                    && lookup
+                        .decls(&p.name, &crates)
+                        .iter()
+                        .any(|decl| is_versioned(decl)))
+                    || versioned_text(lookup, delegate, p.sink, &crates)
                     || wrapper_versions(behaviour, lookup, d, p.sink, depth - 1)
             })
     })

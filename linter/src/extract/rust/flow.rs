@@ -8,7 +8,7 @@
 use super::*;
 use crate::behaviour::is_outbox_table;
 use crate::model::{
-    Broker, Effect, EffectKind, EventRole, Function, HttpMethod, PathContext, Payload,
+    Broker, Effect, EffectKind, EventRole, Function, HttpMethod, PathContext, Payload, PayloadKind,
     RemoteProtocol, Route, Span, StatementEffect, TypeDecl,
 };
 
@@ -62,6 +62,26 @@ struct Sink {
 struct PayloadParts {
     names: Vec<String>,
     locals: Vec<String>,
+    /// Short string literals and `{NAME}` for constants.
+    strings: Vec<String>,
+}
+
+impl PayloadParts {
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.locals.is_empty() && self.strings.is_empty()
+    }
+
+    fn extend(&mut self, other: &PayloadParts) {
+        self.names.extend(other.names.iter().cloned());
+        self.locals.extend(other.locals.iter().cloned());
+        self.strings.extend(other.strings.iter().cloned());
+    }
+}
+
+/// A string literal's value when it can name a subject or type tag.
+fn short_string(value: String) -> Option<String> {
+    (!value.is_empty() && value.len() <= 80 && !value.contains(char::is_whitespace))
+        .then_some(value)
 }
 
 /// Behaviour-tracking state of the extractor.
@@ -549,7 +569,14 @@ impl Extractor<'_> {
         let last_publish = function
             .effects
             .iter()
-            .filter(|e| matches!(e.kind, EffectKind::Publish { .. } | EffectKind::OutboxWrite))
+            .filter(|e| match &e.kind {
+                EffectKind::Publish { .. } | EffectKind::OutboxWrite => true,
+                // `outbox::ActiveModel { .. }.insert(&txn)`, `diesel::insert_into(outbox)`.
+                EffectKind::OrmWrite { api, .. } => {
+                    crate::behaviour::orm_write_table(api).is_some_and(|t| is_outbox_table(&t))
+                }
+                _ => false,
+            })
             .map(|e| e.span.start)
             .chain(
                 self.facts.queries[builder.queries_before..]
@@ -689,7 +716,7 @@ impl Extractor<'_> {
         for arg in args {
             payload_parts(arg, builder.function.impl_type.as_deref(), &mut parts);
         }
-        if !parts.names.is_empty() || !parts.locals.is_empty() {
+        if !parts.is_empty() {
             builder.sinks.push(Sink {
                 span,
                 serializer,
@@ -734,6 +761,12 @@ impl Extractor<'_> {
             }
             _ => None,
         }
+    }
+
+    /// The destination of a project publisher: its first argument that reads as one, after
+    /// the client or channel it may take first (`publish_json(js, subjects::REFUNDED, &e)`).
+    fn wrapper_destination(&mut self, args: &Punctuated<Expr, Token![,]>) -> Option<String> {
+        args.iter().take(3).find_map(|a| self.destination(a))
     }
 
     /// `std::..`, `tokio::..`: a path into a crate that is not part of the workspace.
@@ -1172,7 +1205,7 @@ impl Extractor<'_> {
             return;
         }
         if is_publisher_name(name) {
-            let destination = args.first().and_then(|a| self.destination(a));
+            let destination = self.wrapper_destination(args);
             self.push_effect(
                 EffectKind::Publish {
                     broker: Broker::Wrapper,
@@ -1421,7 +1454,11 @@ impl Extractor<'_> {
                 } else {
                     Broker::Wrapper
                 };
-                let destination = call.args.first().and_then(|a| self.destination(a));
+                let destination = if broker == Broker::Wrapper {
+                    self.wrapper_destination(&call.args)
+                } else {
+                    call.args.first().and_then(|a| self.destination(a))
+                };
                 Some((broker, destination))
             }
             _ => None,
@@ -1554,6 +1591,8 @@ impl Extractor<'_> {
 
         // ORM writes, recorded at the call that runs them.
         if let Some(effect) = self.orm_write(call, &method) {
+            let outbox =
+                crate::behaviour::orm_write_table(&effect.0).is_some_and(|t| is_outbox_table(&t));
             self.push_effect(
                 EffectKind::OrmWrite {
                     api: effect.0,
@@ -1562,6 +1601,11 @@ impl Extractor<'_> {
                 range,
                 key,
             );
+            if outbox {
+                // The row: `outbox::ActiveModel { subject: .., payload: .. }`,
+                // `.values(&NewOutboxRow { .. })`.
+                self.publish_sink([call.receiver.as_ref()].into_iter().chain(&call.args));
+            }
             return;
         }
 
@@ -2321,9 +2365,18 @@ impl<'ast> Visit<'ast> for PartsCollector<'_> {
         }
     }
 
+    fn visit_expr_lit(&mut self, e: &'ast ExprLit) {
+        if let Lit::Str(lit) = &e.lit {
+            self.parts.strings.extend(short_string(lit.value()));
+        }
+    }
+
     fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
         let segs = &e.path.segments;
-        if segs.len() == 1 {
+        let last = segs.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if last.contains(|c: char| c.is_ascii_uppercase()) && is_screaming(&last) {
+            self.parts.strings.push(format!("{{{last}}}"));
+        } else if segs.len() == 1 {
             let name = segs[0].ident.to_string();
             if name == "self" {
                 if let Some(own) = self.self_type {
@@ -2390,7 +2443,13 @@ impl PartsCollector<'_> {
                     after_dot = false;
                 }
                 TokenTree::Punct(p) => after_dot = p.as_char() == '.',
-                TokenTree::Literal(_) => after_dot = false,
+                TokenTree::Literal(literal) => {
+                    let text = literal.to_string();
+                    if let Some(value) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                        self.parts.strings.extend(short_string(value.to_owned()));
+                    }
+                    after_dot = false;
+                }
             }
         }
     }
@@ -2445,15 +2504,13 @@ impl Bindings<'_> {
         if let Some(ty) = ty {
             payload_type_names(ty, &mut parts.names);
         }
-        if parts.names.is_empty() && parts.locals.is_empty() {
+        if parts.is_empty() {
             return;
         }
         let mut names = Vec::new();
         pattern_names(pat, &mut names);
         for name in names {
-            let entry = self.map.entry(name).or_default();
-            entry.names.extend(parts.names.iter().cloned());
-            entry.locals.extend(parts.locals.iter().cloned());
+            self.map.entry(name).or_default().extend(&parts);
         }
     }
 }
@@ -2500,6 +2557,7 @@ fn payloads(
     let mut out: Vec<Payload> = Vec::new();
     for sink in sinks {
         let mut names = sink.parts.names.clone();
+        let mut strings = sink.parts.strings.clone();
         let mut queue = sink.parts.locals.clone();
         let mut seen: HashSet<String> = HashSet::new();
         while let Some(local) = queue.pop() {
@@ -2508,14 +2566,21 @@ fn payloads(
             }
             if let Some(parts) = bindings.map.get(&local) {
                 names.extend(parts.names.iter().cloned());
+                strings.extend(parts.strings.iter().cloned());
                 queue.extend(parts.locals.iter().cloned());
             }
         }
-        for name in names {
-            if !out.iter().any(|p| p.name == name && p.sink == sink.span) {
+        let typed = names.into_iter().map(|n| (n, PayloadKind::Type));
+        let texts = strings.into_iter().map(|s| (s, PayloadKind::Text));
+        for (name, kind) in typed.chain(texts) {
+            if !out
+                .iter()
+                .any(|p| p.name == name && p.sink == sink.span && p.kind == kind)
+            {
                 out.push(Payload {
                     name,
                     sink: sink.span,
+                    kind,
                 });
             }
         }
