@@ -353,3 +353,61 @@ pub async fn announce_capture(producer: &FutureProducer, event: &PaymentCaptured
         "{found:#?}"
     );
 }
+
+/// A sea-orm outbox row whose subject comes from a constant of another module.
+fn outbox_row(subject: &str) -> Checked {
+    let subjects = format!("pub const PAYMENT_COMPLETED: &str = \"{subject}\";\n");
+    let main = r#"
+use sea_orm::{ActiveModelTrait, Set};
+use serde::Serialize;
+mod subjects;
+
+#[derive(Serialize)]
+pub struct PaymentCompleted { pub order_id: i64 }
+
+pub async fn complete(txn: &sea_orm::DatabaseTransaction, order_id: i64) -> anyhow::Result<()> {
+    let (subject, payload) = (
+        subjects::PAYMENT_COMPLETED,
+        serde_json::to_value(PaymentCompleted { order_id })?,
+    );
+    payments_outbox::ActiveModel {
+        subject: Set(subject.to_owned()),
+        payload: Set(payload),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+"#;
+    check(
+        &[ServiceCrate {
+            name: "payments",
+            dependencies: &["axum", "async-nats", "sea-orm", "serde", "serde_json"],
+            files: &[("src/main.rs", main), ("src/subjects.rs", &subjects)],
+        }],
+        None,
+    )
+}
+
+#[test]
+fn an_orm_outbox_row_publishes_its_payload() {
+    let checked = outbox_row("payments.completed");
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`PaymentCompleted` is published by `complete`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_versioned_subject_on_the_outbox_row_versions_it() {
+    let checked = outbox_row("payments.v1.completed");
+    assert_eq!(
+        checked.of("unversioned-event"),
+        Vec::<String>::new(),
+        "{:#?}",
+        checked.findings
+    );
+}
