@@ -2,7 +2,8 @@
 //! Flags event types that are serialized and published to a broker without a schema version.
 //! A type derives `Serialize` and is published when it flows into a publish (rdkafka `send`
 //! with a `FutureRecord`, lapin `basic_publish`, async-nats `publish`, SQS `send_message`,
-//! Redis `XADD`, a project `publish*`/`emit*`/`send_command*` wrapper) or an outbox write:
+//! Redis `XADD`, a project `publish*`/`emit*`/`send_command*` wrapper) or an outbox write
+//! (an outbox helper, or an insert into an outbox table through SQL, diesel or sea-orm):
 //! constructed in the payload argument (`OrderPlaced { .. }`, `OrderEvent::Placed { .. }`,
 //! `Envelope::new(..)`), or bound to a local or parameter that reaches it, or serialized
 //! (`serde_json::to_vec`, `to_string`, `to_value`, sqlx `Json(..)` in a `bind`) before the
@@ -15,7 +16,9 @@
 //! - a versioned name: the type or a variant ends in `V1`, `V2`, ...;
 //! - a versioned serde tag or rename (`#[serde(rename = "order.placed.v1")]`);
 //! - a versioned destination: the topic, subject, routing key or stream it is published to
-//!   has a `v1`/`v2`... segment (`orders.v1.placed`, `orders-v2`);
+//!   has a `v1`/`v2`... segment (`orders.v1.placed`, `orders-v2`), also when it is set on
+//!   the outbox row next to the payload (`subject: Set(subjects::PAYMENT_COMPLETED)`) or
+//!   written as a type tag or `version` key into a JSON envelope around it;
 //! - it is handed to a publishing wrapper of the project that wraps it in a versioned
 //!   envelope (`send_command(&app, id, cmd)` serializing `CommandEnvelope::new(cmd)`) or
 //!   publishes to a versioned destination.
