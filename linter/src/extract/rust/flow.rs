@@ -2588,24 +2588,44 @@ fn payloads(
     out
 }
 
-/// Parameters that may hold a project object: a named type other than a std container.
+/// Parameters that may hold a project object: a named type other than a std container
+/// (`repo: &OrderRepo`, `store: Arc<dyn OrderStore>`, `State(ctx): State<Ctx>`).
 fn object_params(sig: &syn::Signature) -> HashSet<String> {
     let mut out = HashSet::new();
     for input in &sig.inputs {
-        let syn::FnArg::Typed(t) = input else {
-            continue;
-        };
-        let mut names = Vec::new();
-        type_names(&t.ty, &mut names);
-        let object = names.first().is_some_and(|n| is_pascal(n))
-            && !names.iter().any(|n| CONTAINER_TYPES.contains(&n.as_str()));
-        if object {
-            let mut bound = Vec::new();
-            pattern_names(&t.pat, &mut bound);
-            out.extend(bound);
+        if let syn::FnArg::Typed(t) = input {
+            if is_object_type(&t.ty) {
+                let mut bound = Vec::new();
+                pattern_names(&t.pat, &mut bound);
+                out.extend(bound);
+            }
         }
     }
     out
+}
+
+fn is_object_type(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_object_type(&r.elem),
+        syn::Type::Paren(p) => is_object_type(&p.elem),
+        syn::Type::TraitObject(_) => true,
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|last| {
+            let smart = ident_is(&last.ident, &["Arc", "Box", "Rc"]);
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) if smart => {
+                    args.args.iter().any(|a| match a {
+                        syn::GenericArgument::Type(t) => is_object_type(t),
+                        _ => false,
+                    })
+                }
+                _ => {
+                    let name = last.ident.to_string();
+                    is_pascal(&name) && !CONTAINER_TYPES.contains(&name.as_str())
+                }
+            }
+        }),
+        _ => false,
+    }
 }
 
 /// Serializers whose argument becomes a message body: `serde_json::to_vec`, `to_string`,
