@@ -3,9 +3,11 @@
 //! services: message handlers (rdkafka, lapin, async-nats, SQS and Redis-stream consumers and
 //! the functions they dispatch to), saga orchestrators (an async function that takes two or
 //! more steps on other services: mutating HTTP, gRPC or typed-client calls, made directly or
-//! through project functions such as `clients.inventory.reserve(..)`, however the
-//! orchestrator is triggered, by a message or an HTTP request) and saga step objects
-//! (`execute`/`compensate` methods of a step trait).
+//! through a project function that makes one itself or one call further down, such as
+//! `clients.inventory.reserve(..)`; calls named for how they run, `run`, `spawn`, `new`, are
+//! no steps, so start-up code is no orchestrator; however the orchestrator is triggered, by a
+//! message or an HTTP request) and saga step objects (`execute`/`compensate` methods of a
+//! step trait).
 //!
 //! Blocking calls: `reqwest::blocking`, `ureq`, `std::thread::sleep`, diesel on a sync
 //! connection (`PgConnection::establish`, `.load(&mut conn)` without diesel-async), the sync
