@@ -1,20 +1,37 @@
 //! An index over the function facts for the behaviour rules: which SQL runs in which
 //! function, which project functions a function calls (a few levels deep), which functions
-//! are message handlers or HTTP write handlers, and the table names that mean "outbox" or
-//! "deduplication".
+//! are message handlers or HTTP write handlers, which calls are steps on other services, and
+//! the table names that mean "outbox" or "deduplication".
 //!
 //! Calls are resolved by name within the crates of the caller's services; a name defined more
-//! than a few times there is too ambiguous to follow.
+//! than a few times there is too ambiguous to follow. A method named like a std collection's
+//! (`insert`, `get`, `remove`, `push`, `find`) is followed only into a type named like its
+//! receiver (`ctx.invoices.insert(..)` into `InvoiceRepo::insert`).
 
 use std::collections::HashMap;
 
 use crate::model::{
-    Broker, CrateId, Effect, EffectKind, Function, HttpMethod, Model, ServiceId, SqlQuery,
-    TableName,
+    Broker, CrateId, Effect, EffectKind, Function, HttpMethod, Model, PathContext, RemoteProtocol,
+    ServiceId, SqlQuery, TableName,
 };
 
 /// How deep handlers are followed into their callees.
 pub const CALL_DEPTH: usize = 3;
+
+/// How deep a search for one kind of effect (a blocking call) follows calls: helpers such as
+/// `backoff()` or `with_retry()` sit several calls below the handler.
+pub const DEEP_CALL_DEPTH: usize = 6;
+
+/// Calls named for how they run rather than what they do: what they reach is no step of
+/// the caller's.
+const RUNNING_CALLS: &[&str] = &[
+    "run", "new", "build", "start", "spawn", "serve", "listen", "init", "setup", "main", "call",
+    "execute", "exec", "process", "handle", "dispatch", "poll", "next", "connect", "from",
+];
+
+/// Method names of std collections that are also common repository methods
+/// (`ctx.invoices.insert(&mut tx, &inv)`): followed only into a type named like the receiver.
+pub const CONTAINER_METHODS: &[&str] = &["insert", "get", "remove", "push", "find"];
 
 /// Tables that hold an outbox of events to relay.
 pub fn is_outbox_table(table: &TableName) -> bool {
@@ -78,6 +95,8 @@ pub struct Behaviour<'m> {
     queries: Vec<Vec<usize>>,
     /// Services per crate.
     services: HashMap<CrateId, Vec<ServiceId>>,
+    /// Per function: whether it (or what it calls) makes a mutating remote call.
+    remote_behind: Vec<std::sync::OnceLock<bool>>,
 }
 
 impl<'m> Behaviour<'m> {
@@ -137,6 +156,9 @@ impl<'m> Behaviour<'m> {
             visible,
             queries,
             services,
+            remote_behind: (0..model.functions.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         }
     }
 
@@ -192,6 +214,23 @@ impl<'m> Behaviour<'m> {
                 return own;
             }
         }
+        if CONTAINER_METHODS.contains(&name) {
+            // `lines.push(..)` is a `Vec`'s; `ctx.invoices.insert(..)` is `InvoiceRepo`'s.
+            return match receiver {
+                Some(r) if r != "self" => reachable
+                    .into_iter()
+                    .filter(|&c| {
+                        let callee = self.function(c);
+                        [&callee.impl_type, &callee.impl_trait]
+                            .into_iter()
+                            .flatten()
+                            .any(|t| receiver_names_type(r, t))
+                    })
+                    .take(3)
+                    .collect(),
+                _ => Vec::new(),
+            };
+        }
         if reachable.len() > 3 {
             return Vec::new();
         }
@@ -212,6 +251,7 @@ impl<'m> Behaviour<'m> {
         follow: impl Fn(&Effect) -> bool,
     ) -> Vec<(usize, usize)> {
         let mut seen = vec![(f, 0)];
+        let mut visited: std::collections::HashSet<usize> = std::collections::HashSet::from([f]);
         let mut frontier = vec![f];
         for level in 1..=depth {
             let mut next = Vec::new();
@@ -219,7 +259,7 @@ impl<'m> Behaviour<'m> {
                 for effect in self.function(g).effects.iter().filter(|e| follow(e)) {
                     if let EffectKind::Call { name, receiver } = &effect.kind {
                         for callee in self.resolve_call(g, name, receiver.as_deref()) {
-                            if !seen.iter().any(|(s, _)| *s == callee) {
+                            if visited.insert(callee) {
                                 seen.push((callee, level));
                                 next.push(callee);
                             }
@@ -227,9 +267,48 @@ impl<'m> Behaviour<'m> {
                     }
                 }
             }
+            if next.is_empty() {
+                break;
+            }
             frontier = next;
         }
         seen
+    }
+
+    /// The steps an orchestrating function takes on other services, in source order: its own
+    /// mutating remote calls ([`is_remote_step`]) and its calls into project functions that
+    /// make one themselves or in a function they call (`clients.inventory.reserve(..)`,
+    /// `reserve_stock(..)`), on the normal path. Calls named for how they run (`run`, `new`,
+    /// `spawn`) are not steps: start-up code starting a consumer is no saga.
+    pub fn remote_steps(&self, f: usize) -> Vec<&'m Effect> {
+        self.function(f)
+            .effects
+            .iter()
+            .filter(|e| e.context == PathContext::Normal)
+            .filter(|e| match &e.kind {
+                EffectKind::Call { name, receiver } => {
+                    !RUNNING_CALLS.contains(&first_word(name).as_str())
+                        && self
+                            .resolve_call(f, name, receiver.as_deref())
+                            .into_iter()
+                            .any(|c| self.makes_remote_step(c))
+                }
+                _ => is_remote_step(e),
+            })
+            .collect()
+    }
+
+    /// `f` or a function it calls makes a mutating call to another service; computed once
+    /// per function.
+    fn makes_remote_step(&self, f: usize) -> bool {
+        *self.remote_behind[f].get_or_init(|| {
+            self.reachable(f, 1).iter().any(|&(g, _)| {
+                self.function(g)
+                    .effects
+                    .iter()
+                    .any(|e| e.context == PathContext::Normal && is_remote_step(e))
+            })
+        })
     }
 
     /// Functions that handle messages: consumer loops, functions taking a broker message, and
@@ -359,6 +438,59 @@ pub fn is_charge_or_send(name: &str) -> bool {
         || name.starts_with("send_push")
 }
 
+/// A call to another service that changes something there: an HTTP `POST`/`PUT`/`PATCH`/
+/// `DELETE`, or a gRPC or typed-client call that does not only ask (`get_price`).
+pub fn is_remote_step(effect: &Effect) -> bool {
+    match &effect.kind {
+        EffectKind::Remote {
+            protocol: RemoteProtocol::Http,
+            method,
+            ..
+        } => method.is_some_and(HttpMethod::is_mutating),
+        EffectKind::Remote { operation, .. } => !is_read_like_operation(operation),
+        _ => false,
+    }
+}
+
+/// A receiver named like a type: `invoices` -> `InvoiceRepo`, `repo` -> `OrderRepository`,
+/// `order_store` -> `OrderStore`.
+pub fn receiver_names_type(receiver: &str, type_name: &str) -> bool {
+    let type_words = name_words(type_name);
+    name_words(receiver).iter().any(|r| {
+        type_words
+            .iter()
+            .any(|t| t == r || r.len() >= 4 && t.starts_with(r.as_str()))
+    })
+}
+
+/// The words of a snake_case or CamelCase name, lower case and singular.
+fn name_words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        let boundary = c == '_' || c == '-' || c.is_ascii_uppercase() && previous_lower;
+        if boundary && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        if c != '_' && c != '-' {
+            word.push(c.to_ascii_lowercase());
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    for w in &mut out {
+        if let Some(stem) = w.strip_suffix("ies").filter(|s| s.len() >= 2) {
+            *w = format!("{stem}y");
+        } else if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+            w.pop();
+        }
+    }
+    out
+}
+
 /// The first word of a snake_case or CamelCase name, lower case.
 fn first_word(name: &str) -> String {
     let name = name.rsplit('/').next().unwrap_or(name);
@@ -466,6 +598,16 @@ mod write_helper_tests {
         );
         assert_eq!(table("sea_orm `insert`"), None);
         assert_eq!(table("diesel::update"), None);
+    }
+
+    #[test]
+    fn receivers_named_like_types() {
+        assert!(receiver_names_type("invoices", "InvoiceRepo"));
+        assert!(receiver_names_type("repo", "InvoiceRepository"));
+        assert!(receiver_names_type("order_store", "OrderStore"));
+        assert!(receiver_names_type("categories", "CategoryStore"));
+        assert!(!receiver_names_type("lines", "InvoiceRepo"));
+        assert!(!receiver_names_type("map", "InvoiceRepo"));
     }
 
     #[test]

@@ -483,6 +483,33 @@ pub struct Function {
     /// Set by a route attribute on the function (`#[post("/orders")]`).
     pub route_attribute: Option<HttpMethod>,
     pub effects: Vec<Effect>,
+    /// The types serialized into the messages this function publishes (only in functions
+    /// that publish or write an outbox).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payloads: Vec<Payload>,
+}
+
+/// A type that flows into a message: constructed in (or bound to a local or parameter that
+/// reaches) the payload of a publish, a publishing wrapper or an outbox write, or what a
+/// serializer (`serde_json::to_vec`) turns into bytes before the publish.
+#[derive(Debug, Clone, Serialize)]
+pub struct Payload {
+    /// The type as written: `OrderPlaced`, `events::OrderEvent::Placed`, `Envelope`; for
+    /// [`PayloadKind::Text`], the string.
+    pub name: String,
+    /// The call it is handed to: the publish, outbox write or serializer.
+    pub sink: Span,
+    pub kind: PayloadKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PayloadKind {
+    /// A type constructed or passed into the message.
+    Type,
+    /// A string that goes with it: a subject or type tag set on the outbox row or in a JSON
+    /// envelope (`"orders.v1.placed"`), or `{NAME}` for a constant.
+    Text,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -196,3 +196,170 @@ impl Checkout {
     assert!(found[0].contains("ureq::post"), "{found:#?}");
     assert!(found[0].contains("saga orchestrator `place`"), "{found:#?}");
 }
+
+/// A consumer loop whose handler reaches a `backoff()` helper four calls down: route ->
+/// send_and_log -> Mailer::send -> backoff.
+fn mailer(backoff_call: &str) -> String {
+    consumer(&format!(
+        r#"
+async fn handle(message: &BorrowedMessage<'_>) -> anyhow::Result<()> {{
+    route(message).await
+}}
+
+async fn route(message: &BorrowedMessage<'_>) -> anyhow::Result<()> {{
+    send_and_log(message).await
+}}
+
+async fn send_and_log(message: &BorrowedMessage<'_>) -> anyhow::Result<()> {{
+    let mailer = Mailer {{ attempts: 3 }};
+    mailer.send(message).await?;
+    Ok(())
+}}
+
+struct Mailer {{ attempts: u32 }}
+
+impl Mailer {{
+    async fn send(&self, message: &BorrowedMessage<'_>) -> anyhow::Result<()> {{
+        for attempt in 0..self.attempts {{
+            {backoff_call}
+        }}
+        Ok(())
+    }}
+}}
+
+fn backoff(attempt: u32) {{
+    std::thread::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)));
+}}
+"#
+    ))
+}
+
+#[test]
+fn a_sleep_four_calls_below_the_consumer_is_reported() {
+    let source = mailer("backoff(attempt);");
+    let checked = check(
+        &[ServiceCrate {
+            name: "notifications",
+            dependencies: KAFKA,
+            files: &[("src/main.rs", &source)],
+        }],
+        None,
+    );
+    let found = checked.of("blocking-saga-step");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("blocking call `std::thread::sleep` in `backoff`, called from"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn the_same_helper_run_in_spawn_blocking_is_fine() {
+    let source = mailer("tokio::task::spawn_blocking(move || backoff(attempt)).await?;");
+    let checked = check(
+        &[ServiceCrate {
+            name: "notifications",
+            dependencies: KAFKA,
+            files: &[("src/main.rs", &source)],
+        }],
+        None,
+    );
+    assert_eq!(checked.of("blocking-saga-step"), Vec::<String>::new());
+}
+
+/// An HTTP-triggered checkout: a POST handler calls an orchestrator that reserves stock and
+/// charges through typed clients, retrying with a helper that sleeps.
+fn express_checkout(second_step: &str) -> String {
+    format!(
+        r#"
+use actix_web::{{post, web, HttpResponse}};
+
+pub struct InventoryClient {{ http: reqwest::Client, base: String }}
+pub struct PaymentsClient {{ http: reqwest::Client, base: String }}
+pub struct Clients {{ pub inventory: InventoryClient, pub payments: PaymentsClient }}
+
+impl InventoryClient {{
+    pub async fn reserve(&self, order_id: u64) -> anyhow::Result<()> {{
+        self.http.post(format!("{{}}/reservations", self.base)).json(&order_id).send().await?;
+        Ok(())
+    }}
+}}
+
+impl PaymentsClient {{
+    pub async fn charge(&self, order_id: u64) -> anyhow::Result<()> {{
+        self.http.post(format!("{{}}/charges", self.base)).json(&order_id).send().await?;
+        Ok(())
+    }}
+
+    pub async fn quote(&self, order_id: u64) -> anyhow::Result<u64> {{
+        let quote = self.http.get(format!("{{}}/quotes/{{order_id}}", self.base)).send().await?;
+        Ok(quote.json().await?)
+    }}
+}}
+
+#[post("/orders/express")]
+async fn express(clients: web::Data<Clients>, order_id: web::Json<u64>) -> HttpResponse {{
+    match checkout(&clients, *order_id).await {{
+        Ok(()) => HttpResponse::Created().finish(),
+        Err(_) => HttpResponse::BadGateway().finish(),
+    }}
+}}
+
+async fn checkout(clients: &Clients, order_id: u64) -> anyhow::Result<()> {{
+    with_retry(3, || clients.inventory.reserve(order_id)).await?;
+    {second_step}
+    Ok(())
+}}
+
+async fn with_retry<F, Fut>(attempts: u32, mut op: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{{
+    for _ in 0..attempts {{
+        if op().await.is_ok() {{
+            return Ok(());
+        }}
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }}
+    anyhow::bail!("gave up")
+}}
+"#
+    )
+}
+
+#[test]
+fn an_http_triggered_orchestrator_retrying_with_a_sleep_is_reported() {
+    let source = express_checkout("clients.payments.charge(order_id).await?;");
+    let checked = check(
+        &[ServiceCrate {
+            name: "orders",
+            dependencies: &["actix-web", "reqwest", "tokio"],
+            files: &[("src/main.rs", &source)],
+        }],
+        None,
+    );
+    let found = checked.of("blocking-saga-step");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains(
+            "blocking call `std::thread::sleep` in `with_retry`, called from saga orchestrator \
+             `checkout`"
+        ),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn one_remote_step_and_a_read_make_no_saga() {
+    let source = express_checkout("clients.payments.quote(order_id).await?;");
+    let checked = check(
+        &[ServiceCrate {
+            name: "orders",
+            dependencies: &["actix-web", "reqwest", "tokio"],
+            files: &[("src/main.rs", &source)],
+        }],
+        None,
+    );
+    assert_eq!(checked.of("blocking-saga-step"), Vec::<String>::new());
+}

@@ -490,3 +490,46 @@ async fn main() -> anyhow::Result<()> {
     let found = one_service(&["lapin", "sqlx", "tokio"], &[("src/main.rs", main)]);
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// `place_order` stores the order through a repository method named like a collection's
+/// (`insert`), defined in the project, then publishes.
+fn order_repo_then_send(store: &str) -> Vec<String> {
+    let main = kafka_handler(&format!("{store}\n{SEND_KAFKA}"))
+        + r#"
+mod repo {
+    pub struct OrderRepo { pool: sqlx::PgPool }
+    impl OrderRepo {
+        pub fn new(pool: sqlx::PgPool) -> Self {
+            Self { pool }
+        }
+        pub async fn insert(&self, id: &str) -> sqlx::Result<()> {
+            sqlx::query("INSERT INTO orders (id) VALUES ($1)").bind(id).execute(&self.pool).await?;
+            Ok(())
+        }
+    }
+}
+"#;
+    one_service(KAFKA_DEPS, &[("src/main.rs", &main)])
+}
+
+#[test]
+fn a_repository_insert_then_a_send_is_reported() {
+    let found = order_repo_then_send(
+        r#"    let orders = repo::OrderRepo::new(state.pool.clone());
+    orders.insert(id).await.map_err(|e| e.to_string())?;"#,
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`place_order` writes `INSERT INTO orders`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_insert_into_a_local_vec_is_no_database_write() {
+    let found = order_repo_then_send(
+        r#"    let mut orders: Vec<&str> = Vec::new();
+    orders.insert(0, id);"#,
+    );
+    assert!(found.is_empty(), "{found:?}");
+}

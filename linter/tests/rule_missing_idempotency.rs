@@ -700,3 +700,164 @@ fn trait_handlers_behind_a_guarded_framework_loop_are_silent() {
     assert_eq!(found.len(), 4, "{found:?}");
     assert!(found.iter().all(|f| f.contains("`handle`")), "{found:?}");
 }
+
+/// An axum service whose `POST /v1/reservations` handler calls a repository method that
+/// claims the order id (`ON CONFLICT DO NOTHING`) and then calls the helper that writes.
+fn claiming_repository(reserve_body: &str) -> Vec<String> {
+    let main = r#"
+use axum::routing::post;
+use axum::{extract::State, Json, Router};
+mod repo;
+
+#[tokio::main]
+async fn main() {
+    let pool = sqlx::PgPool::connect("postgres://db/inventory").await.unwrap();
+    let app = Router::new().route("/v1/reservations", post(reserve)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+
+async fn reserve(State(pool): State<sqlx::PgPool>, Json(order_id): Json<i64>) -> Result<(), String> {
+    let repo = repo::StockRepo::new(pool);
+    repo.reserve(order_id).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+"#;
+    let repo = format!(
+        r#"
+pub struct StockRepo {{ pool: sqlx::PgPool }}
+
+impl StockRepo {{
+    pub fn new(pool: sqlx::PgPool) -> Self {{
+        Self {{ pool }}
+    }}
+
+    pub async fn reserve(&self, order_id: i64) -> sqlx::Result<()> {{
+        let mut tx = self.pool.begin().await?;
+{reserve_body}
+        tx.commit().await?;
+        Ok(())
+    }}
+}}
+
+async fn reserve_line(tx: &mut sqlx::PgConnection, order_id: i64) -> sqlx::Result<()> {{
+    sqlx::query("UPDATE stock_items SET available = available - 1 WHERE sku = 'a'")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO reservation_lines (order_id, sku) VALUES ($1, 'a')")
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}}
+"#
+    );
+    one_service(AXUM_DEPS, &[("src/main.rs", main), ("src/repo.rs", &repo)])
+}
+
+const CLAIM: &str = r#"        let claimed = sqlx::query("INSERT INTO reservations (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING RETURNING id")
+            .bind(order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if claimed.is_none() {
+            return Ok(());
+        }"#;
+
+#[test]
+fn a_claim_in_an_intermediate_method_covers_the_helper_it_calls_afterwards() {
+    let body = format!("{CLAIM}\n        reserve_line(&mut tx, order_id).await?;");
+    let found = claiming_repository(&body);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_claim_made_after_the_helper_has_written_covers_nothing() {
+    let body = format!("        reserve_line(&mut tx, order_id).await?;\n{CLAIM}");
+    let found = claiming_repository(&body);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("POST handler `reserve`")
+            && found[0].contains("relative `UPDATE stock_items` at svc/src/repo.rs:"),
+        "{found:?}"
+    );
+}
+
+/// A POST handler that stores an invoice through `ctx.invoices.insert(..)`, a method of the
+/// project's `InvoiceRepo`, and keeps a local map of seen lines.
+fn invoice_service(handler_body: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use axum::routing::post;
+use axum::{{extract::State, Json, Router}};
+mod store;
+use store::InvoiceRepo;
+
+#[derive(Clone)]
+pub struct Ctx {{ pub db: sqlx::PgPool, pub invoices: InvoiceRepo }}
+
+#[tokio::main]
+async fn main() {{
+    let db = sqlx::PgPool::connect("postgres://db/billing").await.unwrap();
+    let ctx = Ctx {{ db: db.clone(), invoices: InvoiceRepo::new(db) }};
+    let app = Router::new().route("/v1/invoices", post(create_invoice)).with_state(ctx);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn create_invoice(State(ctx): State<Ctx>, Json(amount): Json<i64>) -> Result<(), String> {{
+    let mut tx = ctx.db.begin().await.map_err(|e| e.to_string())?;
+{handler_body}
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(())
+}}
+"#
+    );
+    let store = r#"
+#[derive(Clone)]
+pub struct InvoiceRepo { pool: sqlx::PgPool }
+
+impl InvoiceRepo {
+    pub fn new(pool: sqlx::PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn insert(&self, tx: &mut sqlx::PgConnection, amount: i64) -> sqlx::Result<i64> {
+        sqlx::query("INSERT INTO invoices (amount) VALUES ($1)")
+            .bind(amount)
+            .execute(&mut *tx)
+            .await?;
+        Ok(1)
+    }
+}
+"#;
+    one_service(
+        AXUM_DEPS,
+        &[("src/main.rs", &main), ("src/store.rs", store)],
+    )
+}
+
+#[test]
+fn a_repository_method_named_insert_is_followed() {
+    let found = invoice_service(
+        "    ctx.invoices.insert(&mut tx, amount).await.map_err(|e| e.to_string())?;",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("POST handler `create_invoice`")
+            && found[0].contains("`INSERT INTO invoices` at svc/src/store.rs:"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn insert_on_a_local_collection_is_not_the_repository_method() {
+    let found = invoice_service(
+        r#"    let mut seen = std::collections::HashMap::new();
+    seen.insert(amount, 1);
+    let mut lines: Vec<i64> = Vec::new();
+    lines.push(amount);
+    let invoices = vec![amount];
+    let _ = invoices.get(0);"#,
+    );
+    assert!(found.is_empty(), "{found:?}");
+}

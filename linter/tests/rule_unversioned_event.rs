@@ -134,3 +134,280 @@ async fn cancel(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, order_id: i64) -
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("`OrderCancelled`"), "{found:#?}");
 }
+
+#[test]
+fn only_the_published_type_counts_not_rows_or_response_bodies() {
+    // One handler builds a row it inserts, an event it publishes through a generic helper,
+    // and a response body; the others answer with axum, actix and warp response builders
+    // next to a direct publish.
+    let checked = check(
+        &[ServiceCrate {
+            name: "orders",
+            dependencies: &[
+                "actix-web",
+                "axum",
+                "warp",
+                "lapin",
+                "diesel",
+                "diesel-async",
+                "serde",
+                "serde_json",
+            ],
+            files: &[(
+                "src/main.rs",
+                r#"
+use serde::Serialize;
+
+#[derive(Serialize, diesel::Insertable)]
+#[diesel(table_name = order_lines)]
+pub struct OrderLineRow { pub order_id: i64, pub sku: String }
+
+#[derive(Serialize)]
+pub struct OrderPlaced { pub order_id: i64 }
+
+#[derive(Serialize)]
+pub struct Created { pub id: i64 }
+
+#[derive(Serialize)]
+pub struct HoldResponse { pub hold_id: i64 }
+
+#[derive(Serialize)]
+pub struct Accepted { pub id: i64 }
+
+pub async fn publish_json<T: Serialize>(channel: &lapin::Channel, exchange: &str, key: &str, payload: &T) -> anyhow::Result<()> {
+    let body = serde_json::to_vec(payload)?;
+    channel.basic_publish(exchange, key, Default::default(), &body, Default::default()).await?;
+    Ok(())
+}
+
+pub async fn create_order(channel: &lapin::Channel, conn: &mut diesel_async::AsyncPgConnection, order_id: i64) -> anyhow::Result<actix_web::HttpResponse> {
+    let rows: Vec<OrderLineRow> = vec![OrderLineRow { order_id, sku: "a".into() }];
+    diesel::insert_into(order_lines::table).values(&rows).execute(conn).await?;
+    let event = OrderPlaced { order_id };
+    publish_json(channel, "orders", "order.placed", &event).await?;
+    Ok(actix_web::HttpResponse::Created().json(Created { id: order_id }))
+}
+
+pub async fn create_hold(channel: &lapin::Channel, hold_id: i64) -> Result<impl warp::Reply, warp::Rejection> {
+    if hold_id == 0 {
+        return Ok(warp::reply::json(&HoldResponse { hold_id }));
+    }
+    let payload = serde_json::to_vec(&OrderPlaced { order_id: hold_id }).unwrap_or_default();
+    let _ = channel.basic_publish("holds", "hold.placed", Default::default(), &payload, Default::default()).await;
+    Ok(warp::reply::json(&HoldResponse { hold_id }))
+}
+
+pub async fn accept(channel: &lapin::Channel, id: i64) -> axum::Json<Accepted> {
+    let _ = publish_json(channel, "orders", "order.accepted", &OrderPlaced { order_id: id }).await;
+    axum::Json(Accepted { id })
+}
+"#,
+            )],
+        }],
+        None,
+    );
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("event `OrderPlaced` is published"),
+        "{found:#?}"
+    );
+}
+
+const SQS: &[&str] = &["axum", "aws-sdk-sqs", "serde", "serde_json"];
+
+fn booking(versioned: bool) -> Checked {
+    let (envelope_fields, version) = if versioned {
+        ("pub version: u16,", "version: 1,")
+    } else {
+        ("", "")
+    };
+    let source = format!(
+        r#"
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct CommandEnvelope<C> {{ {envelope_fields} pub command_id: u64, pub command: C }}
+
+impl<C> CommandEnvelope<C> {{
+    pub fn new(command: C) -> Self {{
+        Self {{ {version} command_id: 7, command }}
+    }}
+}}
+
+#[derive(Serialize)]
+#[serde(tag = "type")]
+pub enum FlightCommand {{
+    HoldSeats {{ hold_id: u64, seats: i32 }},
+    ReleaseSeats {{ hold_id: u64 }},
+}}
+
+async fn send_command(sqs: &aws_sdk_sqs::Client, cmd: FlightCommand) -> anyhow::Result<()> {{
+    let body = serde_json::to_string(&CommandEnvelope::new(cmd))?;
+    sqs.send_message().queue_url("flight-commands").message_body(body).send().await?;
+    Ok(())
+}}
+
+pub async fn change_flight(sqs: &aws_sdk_sqs::Client, hold_id: u64) -> anyhow::Result<()> {{
+    send_command(sqs, FlightCommand::HoldSeats {{ hold_id, seats: 2 }}).await?;
+    send_command(sqs, FlightCommand::ReleaseSeats {{ hold_id }}).await?;
+    Ok(())
+}}
+"#
+    );
+    check(
+        &[ServiceCrate {
+            name: "booking",
+            dependencies: SQS,
+            files: &[("src/main.rs", &source)],
+        }],
+        None,
+    )
+}
+
+#[test]
+fn a_wrapper_that_wraps_its_argument_in_a_versioned_envelope_versions_it() {
+    let checked = booking(true);
+    assert_eq!(
+        checked.of("unversioned-event"),
+        Vec::<String>::new(),
+        "{:#?}",
+        checked.findings
+    );
+}
+
+#[test]
+fn a_wrapper_whose_envelope_has_no_version_publishes_the_command_unversioned() {
+    let checked = booking(false);
+    let found = checked.of("unversioned-event");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("event `FlightCommand` is published")),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("event `CommandEnvelope` is published")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn events_serialized_into_an_outbox_bind_or_a_json_envelope_are_published() {
+    let checked = orders(
+        r#"
+#[derive(Serialize)]
+struct OrderCancelled { order_id: i64 }
+
+#[derive(Serialize)]
+struct OrderShipped { order_id: i64 }
+
+#[derive(Serialize)]
+struct CancelResponse { order_id: i64 }
+
+async fn cancel(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, order_id: i64) -> anyhow::Result<axum::Json<CancelResponse>> {
+    let event = OrderCancelled { order_id };
+    sqlx::query("INSERT INTO outbox (topic, payload) VALUES ('orders.cancelled', $1)")
+        .bind(serde_json::to_value(&event)?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(axum::Json(CancelResponse { order_id }))
+}
+
+async fn ship(producer: &FutureProducer, order_id: i64) -> anyhow::Result<()> {
+    let shipped = OrderShipped { order_id };
+    let body = serde_json::json!({ "type": "order.shipped", "data": shipped });
+    producer.send(FutureRecord::to("orders").payload(&body.to_string()), TIMEOUT).await;
+    Ok(())
+}
+"#,
+    );
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].contains("`OrderCancelled`"), "{found:#?}");
+    assert!(found[1].contains("`OrderShipped`"), "{found:#?}");
+}
+
+#[test]
+fn a_helper_publishing_its_parameter_reports_the_parameter_type() {
+    let checked = orders(
+        r#"
+#[derive(Serialize)]
+pub struct PaymentCaptured { pub payment_id: i64 }
+
+pub async fn announce_capture(producer: &FutureProducer, event: &PaymentCaptured) -> anyhow::Result<()> {
+    let payload = serde_json::to_vec(event)?;
+    producer.send(FutureRecord::to("payments.captured").payload(&payload), TIMEOUT).await;
+    Ok(())
+}
+"#,
+    );
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains(
+            "`PaymentCaptured` is published to `payments.captured` by `announce_capture`"
+        ),
+        "{found:#?}"
+    );
+}
+
+/// A sea-orm outbox row whose subject comes from a constant of another module.
+fn outbox_row(subject: &str) -> Checked {
+    let subjects = format!("pub const PAYMENT_COMPLETED: &str = \"{subject}\";\n");
+    let main = r#"
+use sea_orm::{ActiveModelTrait, Set};
+use serde::Serialize;
+mod subjects;
+
+#[derive(Serialize)]
+pub struct PaymentCompleted { pub order_id: i64 }
+
+pub async fn complete(txn: &sea_orm::DatabaseTransaction, order_id: i64) -> anyhow::Result<()> {
+    let (subject, payload) = (
+        subjects::PAYMENT_COMPLETED,
+        serde_json::to_value(PaymentCompleted { order_id })?,
+    );
+    payments_outbox::ActiveModel {
+        subject: Set(subject.to_owned()),
+        payload: Set(payload),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+"#;
+    check(
+        &[ServiceCrate {
+            name: "payments",
+            dependencies: &["axum", "async-nats", "sea-orm", "serde", "serde_json"],
+            files: &[("src/main.rs", main), ("src/subjects.rs", &subjects)],
+        }],
+        None,
+    )
+}
+
+#[test]
+fn an_orm_outbox_row_publishes_its_payload() {
+    let checked = outbox_row("payments.completed");
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`PaymentCompleted` is published by `complete`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_versioned_subject_on_the_outbox_row_versions_it() {
+    let checked = outbox_row("payments.v1.completed");
+    assert_eq!(
+        checked.of("unversioned-event"),
+        Vec::<String>::new(),
+        "{:#?}",
+        checked.findings
+    );
+}

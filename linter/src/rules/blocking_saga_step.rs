@@ -1,14 +1,19 @@
 //! ## What it does
 //! Flags blocking I/O on the async runtime inside the code that keeps data consistent across
 //! services: message handlers (rdkafka, lapin, async-nats, SQS and Redis-stream consumers and
-//! the functions they dispatch to), saga orchestrators (an async function that makes two or
-//! more mutating calls to other services) and saga step objects (`execute`/`compensate`
-//! methods of a step trait).
+//! the functions they dispatch to), saga orchestrators (an async function that takes two or
+//! more steps on other services: mutating HTTP, gRPC or typed-client calls, made directly or
+//! through a project function that makes one itself or one call further down, such as
+//! `clients.inventory.reserve(..)`; calls named for how they run, `run`, `spawn`, `new`, are
+//! no steps, so start-up code is no orchestrator; however the orchestrator is triggered, by a
+//! message or an HTTP request) and saga step objects (`execute`/`compensate` methods of a
+//! step trait).
 //!
 //! Blocking calls: `reqwest::blocking`, `ureq`, `std::thread::sleep`, diesel on a sync
 //! connection (`PgConnection::establish`, `.load(&mut conn)` without diesel-async), the sync
 //! `postgres` crate and `rusqlite`. The call is located where it is made, which may be a
-//! helper the handler calls (followed up to three calls deep); the message names the handler.
+//! helper the handler calls (followed up to six calls deep, e.g. a `backoff()` or
+//! `with_retry()` utility below a mailer); the message names the handler.
 //!
 //! Not flagged: the same calls inside a closure given to `tokio::task::spawn_blocking`,
 //! `block_in_place`, `actix_web::web::block`, deadpool's `interact` or tokio-rusqlite's
@@ -48,9 +53,9 @@
 
 use std::collections::HashSet;
 
-use crate::behaviour::{broker_name, Behaviour, HandlerKind, CALL_DEPTH};
+use crate::behaviour::{broker_name, Behaviour, HandlerKind, DEEP_CALL_DEPTH};
 use crate::extract::rust::STEP_METHODS;
-use crate::model::{EffectKind, Function, HttpMethod, RemoteProtocol};
+use crate::model::{EffectKind, Function};
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
 pub struct BlockingSagaStep;
@@ -64,20 +69,13 @@ fn role_of(behaviour: &Behaviour<'_>, f: usize) -> Option<String> {
     if !function.is_async {
         return None;
     }
-    let steps = function
+    // Cheap first: a function with fewer than two calls or remote calls takes no two steps.
+    let candidates = function
         .effects
         .iter()
-        .filter(|e| match &e.kind {
-            EffectKind::Remote {
-                protocol, method, ..
-            } => match protocol {
-                RemoteProtocol::Http => method.is_some_and(HttpMethod::is_mutating),
-                RemoteProtocol::Grpc | RemoteProtocol::Client => true,
-            },
-            _ => false,
-        })
+        .filter(|e| matches!(e.kind, EffectKind::Call { .. } | EffectKind::Remote { .. }))
         .count();
-    if steps >= 2 {
+    if candidates >= 2 && behaviour.remote_steps(f).len() >= 2 {
         return Some(format!("saga orchestrator `{}`", function.name));
     }
     if is_step_method(function) {
@@ -144,7 +142,7 @@ impl Rule for BlockingSagaStep {
                 continue;
             }
             // Calls made inside `spawn_blocking` run off the runtime: not followed.
-            for (f, depth) in behaviour.reachable_through(root, CALL_DEPTH, |e| !e.offloaded) {
+            for (f, depth) in behaviour.reachable_through(root, DEEP_CALL_DEPTH, |e| !e.offloaded) {
                 let function = behaviour.function(f);
                 for effect in &function.effects {
                     let EffectKind::Blocking { api } = &effect.kind else {

@@ -7,7 +7,10 @@
 //! consumers, aws-sdk-sqs `receive_message`, Redis streams `XREADGROUP`), functions taking a
 //! broker message (`BorrowedMessage`, `Delivery`, `jetstream::Message`), `handle*` methods of
 //! message-handler trait impls, and functions routed for `POST` (axum `post(handler)`, actix
-//! `#[post]` / `web::post().to(handler)`). Each handler is followed a few calls deep.
+//! `#[post]` / `web::post().to(handler)`). Each handler is followed a few calls deep; a
+//! method named like a collection's (`insert`, `get`, `remove`, `push`, `find`) is followed
+//! into the project type named like its receiver (`ctx.invoices.insert(&mut tx, &inv)` into
+//! `InvoiceRepo::insert`), never into a local `Vec` or `HashMap`.
 //!
 //! Non-idempotent: an `INSERT` without `ON CONFLICT` / `INSERT IGNORE`, a relative update
 //! (`SET qty = qty - $1`, diesel `.set(qty.eq(qty - n))`), a publish to a broker, an HTTP
@@ -17,10 +20,12 @@
 //! version = $2`) and deletes by key are idempotent and never flagged.
 //!
 //! Guards (any of them in the handler or the functions it calls silences it): a look-up or
-//! insert on an inbox / processed-messages / idempotency-keys table, an `ON CONFLICT DO
-//! NOTHING` claim before the writes, Redis `SET NX`, reading an `Idempotency-Key` header (or
-//! an `idempotency_key` field), or a call to an idempotency helper (`mark_processed`,
-//! `check_idempotency`). Producer-side settings (Kafka `enable.idempotence`, JetStream
+//! insert on an inbox / processed-messages / idempotency-keys table, Redis `SET NX`, reading
+//! an `Idempotency-Key` header (or an `idempotency_key` field), or a call to an idempotency
+//! helper (`mark_processed`, `check_idempotency`). An `ON CONFLICT DO NOTHING` claim (or
+//! another upsert) covers the writes made after it in the same function and in the functions
+//! it calls after it, however deep: a repository method that claims the order id and then
+//! calls the helper that updates the stock. Producer-side settings (Kafka `enable.idempotence`, JetStream
 //! `Nats-Msg-Id`, SQS FIFO deduplication ids) do not make a consumer idempotent and are not
 //! guards.
 //!
@@ -127,6 +132,9 @@ struct Write {
 struct Reached {
     function: usize,
     branch: usize,
+    /// The caller it was first reached from (an index into the reached list), and where in
+    /// the caller the call starts.
+    caller: Option<(usize, u32)>,
 }
 
 impl Rule for MissingIdempotency {
@@ -191,7 +199,7 @@ impl Rule for MissingIdempotency {
         // the message id before it dispatches through a trait object.
         let mut guarded_services: HashSet<ServiceId> = HashSet::new();
         for f in 0..cx.model.functions.len() {
-            if self.collect(cx, behaviour, f, &mut Vec::new()) {
+            if self.collect(cx, behaviour, f, &mut Vec::new()).0 {
                 guarded_services.extend(behaviour.services_of(f).iter().copied());
             }
         }
@@ -212,9 +220,23 @@ impl Rule for MissingIdempotency {
             };
             let mut writes = Vec::new();
             let mut guarded = false;
+            let mut claims: Vec<Option<u32>> = Vec::with_capacity(reached.len());
             for r in reached {
-                guarded |= self.collect(cx, behaviour, r.function, &mut writes);
+                let (guard, claim) = self.collect(cx, behaviour, r.function, &mut writes);
+                guarded |= guard;
+                claims.push(claim);
             }
+            // A claim covers the functions called after it, however deep: a repository
+            // method that claims the order id and then calls the helper that writes.
+            let claimed: Vec<bool> = (0..reached.len())
+                .map(|i| claimed_by_caller(reached, &claims, i))
+                .collect();
+            writes.retain(|w| {
+                !reached
+                    .iter()
+                    .position(|r| r.function == w.function)
+                    .is_some_and(|i| claimed[i])
+            });
             if guarded || writes.is_empty() {
                 continue;
             }
@@ -326,6 +348,7 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
     let mut reached = vec![Reached {
         function: root,
         branch: root,
+        caller: None,
     }];
     let services = behaviour.services_of(root);
     // A library shared by two services must not lead into the other service's code.
@@ -337,9 +360,10 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
                 .any(|s| services.contains(s))
     };
     let mut seen: HashSet<usize> = HashSet::from([root]);
-    let mut queue: VecDeque<(usize, usize, usize)> = VecDeque::from([(root, CALL_DEPTH, root)]);
+    let mut queue: VecDeque<(usize, usize, usize, usize)> =
+        VecDeque::from([(root, CALL_DEPTH, root, 0)]);
     let root_from = loop_start(behaviour.function(root));
-    while let Some((f, budget, branch)) = queue.pop_front() {
+    while let Some((f, budget, branch, at)) = queue.pop_front() {
         if budget == 0 {
             continue;
         }
@@ -363,12 +387,31 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
                 reached.push(Reached {
                     function: callee,
                     branch,
+                    caller: Some((at, effect.span.start)),
                 });
-                queue.push_back((callee, budget, branch));
+                queue.push_back((callee, budget, branch, reached.len() - 1));
             }
         }
     }
     reached
+}
+
+/// A caller on the path from the handler to `reached[i]` made a claim before the call that
+/// leads there.
+fn claimed_by_caller(reached: &[Reached], claims: &[Option<u32>], i: usize) -> bool {
+    let mut at = i;
+    let mut hops = 0;
+    while let Some((caller, call)) = reached[at].caller {
+        if claims[caller].is_some_and(|claim| claim < call) {
+            return true;
+        }
+        at = caller;
+        hops += 1;
+        if hops > reached.len() {
+            break;
+        }
+    }
+    false
 }
 
 /// "a", "a and b", "a, b and c".
@@ -402,14 +445,16 @@ fn written_table(query: &SqlQuery) -> Option<String> {
 }
 
 impl MissingIdempotency {
-    /// Adds the non-idempotent writes of one function; returns true when it holds a guard.
+    /// Adds the non-idempotent writes of one function; returns whether it holds a guard, and
+    /// where its first claim (an `ON CONFLICT DO NOTHING` insert, an upsert) starts: what
+    /// runs after it, there and in the functions called after it, is claimed.
     fn collect(
         &self,
         cx: &RuleContext<'_>,
         behaviour: &Behaviour<'_>,
         f: usize,
         writes: &mut Vec<Write>,
-    ) -> bool {
+    ) -> (bool, Option<u32>) {
         let function = behaviour.function(f);
         let mut guarded = false;
         // Start of the first upsert in the body: writes after it are claimed by it.
@@ -583,7 +628,7 @@ impl MissingIdempotency {
         }
         found.sort_by_key(|w| w.span.start);
         writes.extend(found);
-        guarded
+        (guarded, claimed_from)
     }
 
     fn finding(

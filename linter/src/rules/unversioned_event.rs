@@ -1,18 +1,27 @@
 //! ## What it does
 //! Flags event types that are serialized and published to a broker without a schema version.
-//! A type is published when a function constructs it (`OrderPlaced { .. }`,
-//! `OrderEvent::Placed { .. }`) and, in the same function, publishes (rdkafka `send` with a
-//! `FutureRecord`, lapin `basic_publish`, async-nats `publish`, SQS `send_message`, Redis
-//! `XADD`, a project `publish*`/`emit*` wrapper) or writes to an outbox, and the type derives
-//! `Serialize`.
+//! A type derives `Serialize` and is published when it flows into a publish (rdkafka `send`
+//! with a `FutureRecord`, lapin `basic_publish`, async-nats `publish`, SQS `send_message`,
+//! Redis `XADD`, a project `publish*`/`emit*`/`send_command*` wrapper) or an outbox write
+//! (an outbox helper, or an insert into an outbox table through SQL, diesel or sea-orm):
+//! constructed in the payload argument (`OrderPlaced { .. }`, `OrderEvent::Placed { .. }`,
+//! `Envelope::new(..)`), or bound to a local or parameter that reaches it, or serialized
+//! (`serde_json::to_vec`, `to_string`, `to_value`, sqlx `Json(..)` in a `bind`) before the
+//! publish. Types that only go into an HTTP response (`Json(..)`, `HttpResponse::Ok().json(..)`,
+//! `warp::reply::json(..)`) or a database row (`.values(&rows)`) are not events.
 //!
 //! The event carries a version when any of these holds:
 //! - a field named `version`, `schema_version`, `event_version`, `v`, `specversion` or
-//!   `dataschema` (CloudEvents), on the type or on an envelope constructed in the same function;
+//!   `dataschema` (CloudEvents), on the type or on an envelope serialized with it;
 //! - a versioned name: the type or a variant ends in `V1`, `V2`, ...;
 //! - a versioned serde tag or rename (`#[serde(rename = "order.placed.v1")]`);
 //! - a versioned destination: the topic, subject, routing key or stream it is published to
-//!   has a `v1`/`v2`... segment (`orders.v1.placed`, `orders-v2`).
+//!   has a `v1`/`v2`... segment (`orders.v1.placed`, `orders-v2`), also when it is set on
+//!   the outbox row next to the payload (`subject: Set(subjects::PAYMENT_COMPLETED)`) or
+//!   written as a type tag or `version` key into a JSON envelope around it;
+//! - it is handed to a publishing wrapper of the project that wraps it in a versioned
+//!   envelope (`send_command(&app, id, cmd)` serializing `CommandEnvelope::new(cmd)`) or
+//!   publishes to a versioned destination.
 //!
 //! One finding per type, at the type's name, naming where it is published.
 //!
@@ -51,7 +60,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{EffectKind, EventRole, Span, TypeDecl};
+use crate::behaviour::{is_outbox_table, orm_write_table, Behaviour};
+use crate::model::{
+    CrateId, EffectKind, EventRole, Function, PayloadKind, Span, StringConst, TypeDecl,
+};
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
 pub struct UnversionedEvent;
@@ -144,113 +156,252 @@ impl Rule for UnversionedEvent {
         for decl in &model.types {
             types.entry(decl.name.as_str()).or_default().push(decl);
         }
+        let mut consts: HashMap<&str, Vec<&StringConst>> = HashMap::new();
+        for c in &model.string_consts {
+            consts.entry(c.name.as_str()).or_default().push(c);
+        }
+        let lookup = Lookup {
+            types: &types,
+            consts: &consts,
+        };
         let mut reported: HashSet<(u32, u32)> = HashSet::new();
         for (f, function) in model.functions.iter().enumerate() {
-            if cx.is_test(function.span) || behaviour.services_of(f).is_empty() {
+            if cx.is_test(function.span)
+                || behaviour.services_of(f).is_empty()
+                || function.payloads.is_empty()
+            {
                 continue;
             }
-            let publish: Option<(Span, Option<&str>)> =
-                function.effects.iter().find_map(|e| match &e.kind {
+            let publishes: Vec<(Span, Option<&str>)> = function
+                .effects
+                .iter()
+                .filter_map(|e| match &e.kind {
                     EffectKind::Publish { destination, .. } => {
                         Some((e.span, destination.as_deref()))
                     }
                     EffectKind::OutboxWrite => Some((e.span, None)),
-                    _ => None,
-                });
-            let outbox_sql = behaviour
-                .queries_of(f)
-                .find(|q| {
-                    q.tables
-                        .iter()
-                        .any(|t| crate::behaviour::is_outbox_table(&t.table))
-                })
-                .map(|q| (q.span, None));
-            let Some((publish_span, _)) = publish.or(outbox_sql) else {
-                continue;
-            };
-            let versioned_destination = function.effects.iter().any(|e| match &e.kind {
-                EffectKind::Publish {
-                    destination: Some(d),
-                    ..
-                } => has_version_token(d),
-                _ => false,
-            });
-            // A version constant sent along (`OrderPlaced::SCHEMA_VERSION`).
-            let version_sent = function.effects.iter().any(|e| match &e.kind {
-                EffectKind::Event {
-                    name,
-                    role: EventRole::Constructed,
-                } => name.rsplit("::").next().is_some_and(has_version_token),
-                _ => false,
-            });
-            if versioned_destination || version_sent {
-                continue;
-            }
-            // The serializable types constructed here, resolved within the function's crates.
-            let crates: Vec<_> = behaviour
-                .services_of(f)
-                .iter()
-                .flat_map(|s| model.service(*s).crates.iter().copied())
-                .chain([function.crate_id])
-                .collect();
-            let mut constructed: Vec<&TypeDecl> = Vec::new();
-            for effect in &function.effects {
-                let EffectKind::Event {
-                    name,
-                    role: EventRole::Constructed,
-                } = &effect.kind
-                else {
-                    continue;
-                };
-                for candidate in type_candidates(name) {
-                    if let Some(decls) = types.get(candidate) {
-                        for decl in decls.iter().filter(|d| crates.contains(&d.crate_id)) {
-                            if !constructed.iter().any(|c| std::ptr::eq(*c, *decl)) {
-                                constructed.push(decl);
-                            }
-                        }
+                    EffectKind::OrmWrite { api, .. }
+                        if orm_write_table(api).is_some_and(|t| is_outbox_table(&t)) =>
+                    {
+                        Some((e.span, None))
                     }
-                }
-            }
-            // An envelope with a version covers what it carries.
-            if constructed.iter().any(|d| is_versioned(d)) {
+                    _ => None,
+                })
+                .chain(
+                    behaviour
+                        .queries_of(f)
+                        .filter(|q| q.tables.iter().any(|t| is_outbox_table(&t.table)))
+                        .map(|q| (q.span, None)),
+                )
+                .collect();
+            if publishes.is_empty() || versions_everything(function) {
                 continue;
             }
-            for decl in constructed {
-                if !reported.insert((decl.span.file.0, decl.span.start)) {
+            let crates = crates_of(behaviour, f);
+            // Each payload type with the sink it reaches; a sink that carries a versioned type
+            // (an envelope) or hands its payload to a wrapper that versions it covers the
+            // types it carries.
+            let mut sinks: Vec<(Span, Vec<&TypeDecl>)> = Vec::new();
+            for payload in &function.payloads {
+                let decls = match payload.kind {
+                    PayloadKind::Type => lookup.decls(&payload.name, &crates),
+                    PayloadKind::Text => Vec::new(),
+                };
+                match sinks.iter_mut().find(|(s, _)| *s == payload.sink) {
+                    Some((_, list)) => list.extend(decls),
+                    None => sinks.push((payload.sink, decls)),
+                }
+            }
+            let covered: Vec<bool> = sinks
+                .iter()
+                .map(|(sink, decls)| {
+                    decls.iter().any(|d| is_versioned(d))
+                        || versioned_text(&lookup, function, *sink, &crates)
+                        || wrapper_versions(behaviour, &lookup, f, *sink, 3)
+                })
+                .collect();
+            for (i, (sink, decls)) in sinks.iter().enumerate() {
+                if covered[i] {
                     continue;
                 }
-                let services = behaviour
-                    .services_of(f)
-                    .iter()
-                    .map(|s| cx.service_name(*s).to_owned())
-                    .collect();
-                let destination = publish
-                    .and_then(|(_, d)| d)
-                    .map(|d| format!(" to `{d}`"))
-                    .unwrap_or_default();
-                out.push(Finding {
-                    rule: self.id(),
-                    level: self.default_level(),
-                    message: format!(
-                        "event `{}` is published{destination} by `{}` ({}) without a schema \
-                         version: no version field, versioned name, serde tag or topic",
-                        decl.name,
-                        function.name,
-                        cx.location(publish_span)
-                    ),
-                    span: decl.span,
-                    label: "no schema version".to_owned(),
-                    help: HELP.to_owned(),
-                    related: vec![Related {
-                        span: publish_span,
-                        label: "published here".to_owned(),
-                    }],
-                    services,
-                    table: None,
-                    database: None,
-                });
+                for decl in decls {
+                    let elsewhere_covered = sinks
+                        .iter()
+                        .zip(&covered)
+                        .any(|((_, other), c)| *c && other.iter().any(|o| std::ptr::eq(*o, *decl)));
+                    if elsewhere_covered || !reported.insert((decl.span.file.0, decl.span.start)) {
+                        continue;
+                    }
+                    // Where it is published: its own publish, else the first one after the
+                    // serializer.
+                    let (publish_span, destination) = publishes
+                        .iter()
+                        .find(|(p, _)| p.start == sink.start)
+                        .or_else(|| {
+                            publishes
+                                .iter()
+                                .filter(|(p, _)| p.start > sink.start)
+                                .min_by_key(|(p, _)| p.start)
+                        })
+                        .copied()
+                        .unwrap_or(publishes[0]);
+                    out.push(self.finding(cx, behaviour, f, decl, publish_span, destination));
+                }
             }
+        }
+    }
+}
+
+/// Serializable types and string constants by name.
+struct Lookup<'a, 'm> {
+    types: &'a HashMap<&'m str, Vec<&'m TypeDecl>>,
+    consts: &'a HashMap<&'m str, Vec<&'m StringConst>>,
+}
+
+/// A string that goes into the message at `sink` carries a version: a versioned subject set
+/// on the outbox row, a versioned type tag or a `version` key in a JSON envelope.
+fn versioned_text(
+    lookup: &Lookup<'_, '_>,
+    function: &Function,
+    sink: Span,
+    crates: &[CrateId],
+) -> bool {
+    function
+        .payloads
+        .iter()
+        .filter(|p| p.kind == PayloadKind::Text && p.sink == sink)
+        .any(
+            |p| match p.name.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+                Some(name) => {
+                    has_version_token(name)
+                        || lookup
+                            .consts
+                            .get(name)
+                            .into_iter()
+                            .flatten()
+                            .any(|c| crates.contains(&c.crate_id) && has_version_token(&c.value))
+                }
+                None => has_version_token(&p.name),
+            },
+        )
+}
+
+impl<'m> Lookup<'_, 'm> {
+    /// The serializable types a payload name refers to within some crates.
+    fn decls(&self, name: &str, crates: &[CrateId]) -> Vec<&'m TypeDecl> {
+        let mut out: Vec<&TypeDecl> = Vec::new();
+        for candidate in type_candidates(name) {
+            for decl in self.types.get(candidate).into_iter().flatten() {
+                if crates.contains(&decl.crate_id) && !out.iter().any(|d| std::ptr::eq(*d, *decl)) {
+                    out.push(decl);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The crates a function's code sees: its own and those of its services.
+fn crates_of(behaviour: &Behaviour<'_>, f: usize) -> Vec<CrateId> {
+    behaviour
+        .services_of(f)
+        .iter()
+        .flat_map(|s| behaviour.model.service(*s).crates.iter().copied())
+        .chain([behaviour.function(f).crate_id])
+        .collect()
+}
+
+/// A function that versions whatever it publishes: a versioned destination, or a version
+/// constant sent along (`OrderPlaced::SCHEMA_VERSION`).
+fn versions_everything(function: &Function) -> bool {
+    function.effects.iter().any(|e| match &e.kind {
+        EffectKind::Publish {
+            destination: Some(d),
+            ..
+        } => has_version_token(d),
+        EffectKind::Event {
+            name,
+            role: EventRole::Constructed,
+        } => name.rsplit("::").next().is_some_and(has_version_token),
+        _ => false,
+    })
+}
+
+/// The publishing wrapper called at `sink` (`send_command(&app, id, cmd)`) versions what it is
+/// given: it wraps it in a versioned envelope (`CommandEnvelope::new(cmd)`), publishes to a
+/// versioned destination, or hands it on to a wrapper that does.
+fn wrapper_versions(
+    behaviour: &Behaviour<'_>,
+    lookup: &Lookup<'_, '_>,
+    f: usize,
+    sink: Span,
+    depth: usize,
+) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    let Some(effect) = behaviour
+        .function(f)
+        .effects
+        .iter()
+        .find(|e| e.span == sink && matches!(e.kind, EffectKind::Publish { .. }))
+    else {
+        return false;
+    };
+    behaviour.publish_delegates(f, effect).into_iter().any(|d| {
+        let delegate = behaviour.function(d);
+        let crates = crates_of(behaviour, d);
+        versions_everything(delegate)
+            || delegate.payloads.iter().any(|p| {
+                (p.kind == PayloadKind::Type
+                    && lookup
+                        .decls(&p.name, &crates)
+                        .iter()
+                        .any(|decl| is_versioned(decl)))
+                    || versioned_text(lookup, delegate, p.sink, &crates)
+                    || wrapper_versions(behaviour, lookup, d, p.sink, depth - 1)
+            })
+    })
+}
+
+impl UnversionedEvent {
+    fn finding(
+        &self,
+        cx: &RuleContext<'_>,
+        behaviour: &Behaviour<'_>,
+        f: usize,
+        decl: &TypeDecl,
+        publish_span: Span,
+        destination: Option<&str>,
+    ) -> Finding {
+        let services = behaviour
+            .services_of(f)
+            .iter()
+            .map(|s| cx.service_name(*s).to_owned())
+            .collect();
+        let destination = destination
+            .map(|d| format!(" to `{d}`"))
+            .unwrap_or_default();
+        Finding {
+            rule: self.id(),
+            level: self.default_level(),
+            message: format!(
+                "event `{}` is published{destination} by `{}` ({}) without a schema \
+                 version: no version field, versioned name, serde tag or topic",
+                decl.name,
+                behaviour.function(f).name,
+                cx.location(publish_span)
+            ),
+            span: decl.span,
+            label: "no schema version".to_owned(),
+            help: HELP.to_owned(),
+            related: vec![Related {
+                span: publish_span,
+                label: "published here".to_owned(),
+            }],
+            services,
+            table: None,
+            database: None,
         }
     }
 }

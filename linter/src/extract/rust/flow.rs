@@ -8,8 +8,8 @@
 use super::*;
 use crate::behaviour::is_outbox_table;
 use crate::model::{
-    Broker, Effect, EffectKind, EventRole, Function, HttpMethod, PathContext, RemoteProtocol,
-    Route, StatementEffect, TypeDecl,
+    Broker, Effect, EffectKind, EventRole, Function, HttpMethod, PathContext, Payload, PayloadKind,
+    RemoteProtocol, Route, Span, StatementEffect, TypeDecl,
 };
 
 /// Where an effect is, computed only when one is recorded: converting a token position to a
@@ -41,6 +41,47 @@ pub(super) struct FunctionBuilder {
     queries_before: usize,
     /// Topic of the last `FutureRecord::to(..)` seen, for `producer.send(record, ..)`.
     last_record_topic: Option<String>,
+    /// What is handed to publishes, outbox writes and serializers, resolved into
+    /// [`Function::payloads`] when the function is left.
+    sinks: Vec<Sink>,
+    /// Locals and parameters that may hold a project object (a repository, a store): the
+    /// receivers through which `insert`/`get`/`remove`/`push` calls are kept.
+    objects: HashSet<String>,
+}
+
+/// The arguments of one payload sink.
+struct Sink {
+    span: Span,
+    /// A serializer: counts only before the function's last publish.
+    serializer: bool,
+    parts: PayloadParts,
+}
+
+/// What an expression carries: the types it constructs and the locals it reads.
+#[derive(Default)]
+struct PayloadParts {
+    names: Vec<String>,
+    locals: Vec<String>,
+    /// Short string literals and `{NAME}` for constants.
+    strings: Vec<String>,
+}
+
+impl PayloadParts {
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.locals.is_empty() && self.strings.is_empty()
+    }
+
+    fn extend(&mut self, other: &PayloadParts) {
+        self.names.extend(other.names.iter().cloned());
+        self.locals.extend(other.locals.iter().cloned());
+        self.strings.extend(other.strings.iter().cloned());
+    }
+}
+
+/// A string literal's value when it can name a subject or type tag.
+fn short_string(value: String) -> Option<String> {
+    (!value.is_empty() && value.len() <= 80 && !value.contains(char::is_whitespace))
+        .then_some(value)
 }
 
 /// Behaviour-tracking state of the extractor.
@@ -598,29 +639,61 @@ impl Extractor<'_> {
             param_types: param_types(sig),
             route_attribute: route_attribute(attrs),
             effects: Vec::new(),
+            payloads: Vec::new(),
         };
         self.flow.stack.push(FunctionBuilder {
             function,
             queries_before: self.facts.queries.len(),
             last_record_topic: None,
+            sinks: Vec::new(),
+            objects: object_params(sig),
         });
         // Contexts do not cross into a nested function.
         self.flow.contexts.push(PathContext::Normal);
     }
 
-    pub(super) fn exit_function(&mut self) {
+    pub(super) fn exit_function(&mut self, sig: &syn::Signature, block: &syn::Block) {
         self.flow.contexts.pop();
         let Some(mut builder) = self.flow.stack.pop() else {
             return;
         };
         let function = &mut builder.function;
-        let publishes = function
+        // Where the last publish, outbox call or outbox insert starts.
+        let last_publish = function
             .effects
             .iter()
-            .any(|e| matches!(e.kind, EffectKind::Publish { .. } | EffectKind::OutboxWrite))
-            || self.facts.queries[builder.queries_before..]
+            .filter(|e| match &e.kind {
+                EffectKind::Publish { .. } | EffectKind::OutboxWrite => true,
+                // `outbox::ActiveModel { .. }.insert(&txn)`, `diesel::insert_into(outbox)`.
+                EffectKind::OrmWrite { api, .. } => {
+                    crate::behaviour::orm_write_table(api).is_some_and(|t| is_outbox_table(&t))
+                }
+                _ => false,
+            })
+            .map(|e| e.span.start)
+            .chain(
+                self.facts.queries[builder.queries_before..]
+                    .iter()
+                    .filter(|q| q.tables.iter().any(|t| is_outbox_table(&t.table)))
+                    .map(|q| q.span.start),
+            )
+            .max();
+        let publishes = last_publish.is_some();
+        if let Some(last) = last_publish {
+            // Serialized before the publish: up to the end of the statement that holds it
+            // (`sqlx::query("INSERT INTO outbox ..").bind(serde_json::to_value(&e)?)`).
+            let last = last as usize;
+            let limit = block
+                .stmts
                 .iter()
-                .any(|q| q.tables.iter().any(|t| is_outbox_table(&t.table)));
+                .map(|stmt| self.range_of(stmt.span()))
+                .find(|range| range.end >= last)
+                .map_or(last, |range| range.end.max(last));
+            builder
+                .sinks
+                .retain(|s| !s.serializer || (s.span.start as usize) < limit);
+            function.payloads = payloads(&builder.sinks, sig, block, function.impl_type.as_deref());
+        }
         if !publishes {
             // Constructed names only matter next to a publish, or when registered as a
             // compensation (`undo.push(Box::new(ReleaseStock { .. }))`).
@@ -676,7 +749,22 @@ impl Extractor<'_> {
         let propagates = self.flow.propagated.contains(&key);
         let error_returned = self.flow.error_returned.contains(&key);
         let offloaded = self.flow.offloaded > 0;
-        let range = match at.into() {
+        let span = self.effect_span(at.into());
+        if let Some(builder) = self.flow.stack.last_mut() {
+            builder.function.effects.push(Effect {
+                kind,
+                span,
+                context,
+                propagates,
+                error_returned,
+                offloaded,
+            });
+        }
+    }
+
+    /// Where an effect is.
+    fn effect_span(&self, at: At<'_>) -> Span {
+        let range = match at {
             At::Method(call) => {
                 let start = self.start_of(call.method.span());
                 let end = self.end_of(call.paren_token.span.close());
@@ -693,15 +781,41 @@ impl Extractor<'_> {
             At::Bytes(start, end) => start..end,
         };
         let end = range.end.min(self.text.len());
-        let span = self.span(range.start.min(end)..end);
-        if let Some(builder) = self.flow.stack.last_mut() {
-            builder.function.effects.push(Effect {
-                kind,
+        self.span(range.start.min(end)..end)
+    }
+
+    /// The arguments of the publish or outbox write just recorded: a payload sink.
+    fn publish_sink<'e>(&mut self, args: impl IntoIterator<Item = &'e Expr>) {
+        let span = self
+            .flow
+            .stack
+            .last()
+            .and_then(|b| b.function.effects.last())
+            .map(|e| e.span);
+        if let Some(span) = span {
+            self.payload_sink(span, false, args);
+        }
+    }
+
+    /// Records what `args` carry into a publish, an outbox write or a serializer.
+    fn payload_sink<'e>(
+        &mut self,
+        span: Span,
+        serializer: bool,
+        args: impl IntoIterator<Item = &'e Expr>,
+    ) {
+        let Some(builder) = self.flow.stack.last_mut() else {
+            return;
+        };
+        let mut parts = PayloadParts::default();
+        for arg in args {
+            payload_parts(arg, builder.function.impl_type.as_deref(), &mut parts);
+        }
+        if !parts.is_empty() {
+            builder.sinks.push(Sink {
                 span,
-                context,
-                propagates,
-                error_returned,
-                offloaded,
+                serializer,
+                parts,
             });
         }
     }
@@ -742,6 +856,12 @@ impl Extractor<'_> {
             }
             _ => None,
         }
+    }
+
+    /// The destination of a project publisher: its first argument that reads as one, after
+    /// the client or channel it may take first (`publish_json(js, subjects::REFUNDED, &e)`).
+    fn wrapper_destination(&mut self, args: &Punctuated<Expr, Token![,]>) -> Option<String> {
+        args.iter().take(3).find_map(|a| self.destination(a))
     }
 
     /// `std::..`, `tokio::..`: a path into a crate that is not part of the workspace.
@@ -1145,6 +1265,13 @@ impl Extractor<'_> {
             self.push_effect(EffectKind::Blocking { api }, range, key);
             return;
         }
+        if is_serializer(&segs) && self.in_function() {
+            let span = self.effect_span(range);
+            self.payload_sink(span, true, &call.args);
+            if segs.len() >= 2 {
+                return;
+            }
+        }
         match (tail.as_slice(), last) {
             (["FutureRecord" | "BaseRecord", "to"], _) => {
                 if let Some(topic) = call.args.first().and_then(|a| self.destination(a)) {
@@ -1198,7 +1325,7 @@ impl Extractor<'_> {
                 };
                 self.constructed_name(&type_path);
                 if !self.is_external_root(first) {
-                    self.call_effect(last, None, &call.args, range, key);
+                    self.call_effect(last, None, false, &call.args, range, key);
                 }
             }
             (["XClient", _], _) => {}
@@ -1224,7 +1351,7 @@ impl Extractor<'_> {
                         key,
                     );
                 } else {
-                    self.call_effect(last, None, &call.args, range, key);
+                    self.call_effect(last, None, false, &call.args, range, key);
                 }
             }
         }
@@ -1235,18 +1362,18 @@ impl Extractor<'_> {
         &mut self,
         name: &str,
         receiver: Option<String>,
+        object: bool,
         args: &Punctuated<Expr, Token![,]>,
         range: At<'_>,
         key: usize,
     ) {
         if name.contains("outbox") || receiver.as_deref().is_some_and(|r| r.contains("outbox")) {
             self.push_effect(EffectKind::OutboxWrite, range, key);
+            self.publish_sink(args);
             return;
         }
         if is_publisher_name(name) {
-            // `publish_json(&js, subjects::ORDER_PLACED, &event)`: the first argument that
-            // names a topic, wherever the client sits.
-            let destination = args.iter().find_map(|a| self.destination(a));
+            let destination = self.wrapper_destination(args);
             self.push_effect(
                 EffectKind::Publish {
                     broker: Broker::Wrapper,
@@ -1255,10 +1382,14 @@ impl Extractor<'_> {
                 range,
                 key,
             );
+            self.publish_sink(args);
             self.wrapper_call(name, receiver, range, key);
             return;
         }
-        if PLUMBING.contains(&name)
+        // `ctx.invoices.insert(..)` may be a repository's method: kept when the receiver may
+        // hold a project object (the rules follow it only into a type named like it).
+        let object_method = object && crate::behaviour::CONTAINER_METHODS.contains(&name);
+        if (PLUMBING.contains(&name) && !object_method)
             || !name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         {
             return;
@@ -1271,6 +1402,38 @@ impl Extractor<'_> {
             range,
             key,
         );
+    }
+
+    /// A method receiver that may be a project object rather than a std collection: a field
+    /// (`ctx.invoices`), `self`, or a local or parameter bound to a named type.
+    fn may_hold_object(&self, receiver: &Expr) -> bool {
+        let mut expr = receiver;
+        loop {
+            match expr {
+                Expr::Reference(r) => expr = &r.expr,
+                Expr::Paren(p) => expr = &p.expr,
+                Expr::Unary(u) => expr = &u.expr,
+                Expr::MethodCall(m)
+                    if m.args.is_empty()
+                        && ident_is(&m.method, &["clone", "as_ref", "lock", "read", "write"]) =>
+                {
+                    expr = &m.receiver
+                }
+                _ => break,
+            }
+        }
+        match expr {
+            Expr::Field(f) => matches!(f.member, syn::Member::Named(_)),
+            Expr::Path(p) => p.path.get_ident().is_some_and(|i| {
+                i == "self"
+                    || self
+                        .flow
+                        .stack
+                        .last()
+                        .is_some_and(|b| b.objects.contains(&i.to_string()))
+            }),
+            _ => false,
+        }
     }
 
     /// A publisher wrapper is also a call (same span), so that the rules can follow it into
@@ -1310,7 +1473,20 @@ impl Extractor<'_> {
         // Outbox helpers before publishes: `self.outbox.publish(evt)` is an outbox write.
         if receiver_has("outbox") && !matches!(method.as_str(), "clone" | "lock") {
             self.push_effect(EffectKind::OutboxWrite, range, key);
+            self.publish_sink(&call.args);
             return;
+        }
+
+        // `.bind(Json(&event))`: a value serialized into a row (an outbox payload).
+        if method == "bind" {
+            if let Some(Expr::Call(json)) = call.args.first() {
+                let is_json = matches!(json.func.as_ref(), Expr::Path(p)
+                    if p.path.segments.last().is_some_and(|s| s.ident == "Json"));
+                if is_json {
+                    let span = self.effect_span(At::Call(json));
+                    self.payload_sink(span, true, &json.args);
+                }
+            }
         }
 
         // `tx.commit()`: the end of a database transaction (`let _ =` throws its result away).
@@ -1462,7 +1638,11 @@ impl Extractor<'_> {
                 } else {
                     Broker::Wrapper
                 };
-                let destination = call.args.first().and_then(|a| self.destination(a));
+                let destination = if broker == Broker::Wrapper {
+                    self.wrapper_destination(&call.args)
+                } else {
+                    call.args.first().and_then(|a| self.destination(a))
+                };
                 Some((broker, destination))
             }
             _ => None,
@@ -1476,6 +1656,7 @@ impl Extractor<'_> {
                 range,
                 key,
             );
+            self.publish_sink(&call.args);
             if broker == Broker::Wrapper {
                 self.wrapper_call(&method, receiver, range, key);
             }
@@ -1617,7 +1798,14 @@ impl Extractor<'_> {
         let blocking = self.sync_database_call(call, &method, key);
         if write.is_some() || blocking.is_some() {
             if let Some((api, effect)) = write {
+                let outbox =
+                    crate::behaviour::orm_write_table(&api).is_some_and(|t| is_outbox_table(&t));
                 self.push_effect(EffectKind::OrmWrite { api, effect }, range, key);
+                if outbox {
+                    // The row: `outbox::ActiveModel { subject: .., payload: .. }`,
+                    // `.values(&NewOutboxRow { .. })`.
+                    self.publish_sink([call.receiver.as_ref()].into_iter().chain(&call.args));
+                }
             }
             if let Some(api) = blocking {
                 self.push_effect(EffectKind::Blocking { api }, range, key);
@@ -1668,7 +1856,8 @@ impl Extractor<'_> {
             );
             return;
         }
-        self.call_effect(&method, receiver, &call.args, range, key);
+        let object = self.may_hold_object(&call.receiver);
+        self.call_effect(&method, receiver, object, &call.args, range, key);
     }
 
     /// A mutating HTTP request to the URL `url`, when it reads as a URL.
@@ -1915,6 +2104,36 @@ impl Extractor<'_> {
     pub(super) fn flow_binding(&mut self, name: &str, init: &Expr) {
         let mut methods = Vec::new();
         let root = chain_root(init, &mut methods);
+        // `let repo = InvoiceRepo::new(pool)`, `let store = &state.orders`: a project object.
+        let plain = methods.iter().all(|m| {
+            matches!(
+                m.as_str(),
+                "clone" | "as_ref" | "lock" | "read" | "write" | "unwrap" | "expect"
+            )
+        });
+        let object = plain
+            && match root {
+                Expr::Field(_) => true,
+                Expr::Reference(r) => matches!(r.expr.as_ref(), Expr::Field(_)),
+                Expr::Struct(s) => constructed_type(&s.path, None, false).is_some(),
+                Expr::Call(call) => match call.func.as_ref() {
+                    Expr::Path(p) => {
+                        let segs = path_segments(&p.path);
+                        segs.len() >= 2
+                            && is_pascal(&segs[segs.len() - 2])
+                            && !CONTAINER_TYPES.contains(&segs[segs.len() - 2].as_str())
+                    }
+                    _ => false,
+                },
+                _ => false,
+            };
+        if let Some(builder) = self.flow.stack.last_mut() {
+            if object {
+                builder.objects.insert(name.to_owned());
+            } else {
+                builder.objects.remove(name);
+            }
+        }
         if let Expr::Call(call) = root {
             if let Expr::Path(p) = call.func.as_ref() {
                 let segs = path_segments(&p.path);
@@ -2359,6 +2578,385 @@ fn strip_leading_hole(path: &str) -> String {
             None => path.to_owned(),
         },
         None => path.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads: which types flow into a publish.
+
+/// Std and serde containers: never the event itself.
+const CONTAINER_TYPES: &[&str] = &[
+    "Vec",
+    "VecDeque",
+    "HashMap",
+    "HashSet",
+    "BTreeMap",
+    "BTreeSet",
+    "BinaryHeap",
+    "IndexMap",
+    "IndexSet",
+    "DashMap",
+    "String",
+    "Option",
+    "Box",
+    "Arc",
+    "Rc",
+    "Cow",
+    "Value",
+    "Bytes",
+    "BytesMut",
+    "Json",
+];
+
+/// The type a constructing expression names: `OrderPlaced { .. }` -> `OrderPlaced`,
+/// `Event::Placed(..)` -> `Event::Placed`, `Envelope::new(..)` -> `Envelope`.
+fn constructed_type(path: &syn::Path, self_type: Option<&str>, call: bool) -> Option<String> {
+    let mut segs = path_segments(path);
+    if segs.first().is_some_and(|s| s == "Self") {
+        segs[0] = self_type?.to_owned();
+    }
+    let last = segs.last()?;
+    let name = if is_pascal(last) {
+        segs.join("::")
+    } else if call && segs.len() >= 2 && is_pascal(&segs[segs.len() - 2]) {
+        segs[..segs.len() - 1].join("::")
+    } else {
+        return None;
+    };
+    let last = name.rsplit("::").next().unwrap_or(&name);
+    (!matches!(last, "Ok" | "Err" | "Some" | "None") && !CONTAINER_TYPES.contains(&last))
+        .then_some(name)
+}
+
+/// Collects the types an expression constructs and the locals it reads (not through a field:
+/// `&state.channel` is not the payload).
+struct PartsCollector<'p> {
+    parts: &'p mut PayloadParts,
+    self_type: Option<&'p str>,
+}
+
+impl<'ast> Visit<'ast> for PartsCollector<'_> {
+    fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
+        if let Some(name) = constructed_type(&e.path, self.self_type, false) {
+            self.parts.names.push(name);
+        }
+        for field in &e.fields {
+            self.visit_expr(&field.expr);
+        }
+        if let Some(rest) = &e.rest {
+            self.visit_expr(rest);
+        }
+    }
+
+    fn visit_expr_call(&mut self, e: &'ast syn::ExprCall) {
+        match e.func.as_ref() {
+            Expr::Path(p) => {
+                if let Some(name) = constructed_type(&p.path, self.self_type, true) {
+                    self.parts.names.push(name);
+                }
+            }
+            other => self.visit_expr(other),
+        }
+        for arg in &e.args {
+            self.visit_expr(arg);
+        }
+    }
+
+    fn visit_expr_lit(&mut self, e: &'ast ExprLit) {
+        if let Lit::Str(lit) = &e.lit {
+            self.parts.strings.extend(short_string(lit.value()));
+        }
+    }
+
+    fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
+        let segs = &e.path.segments;
+        let last = segs.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if last.contains(|c: char| c.is_ascii_uppercase()) && is_screaming(&last) {
+            self.parts.strings.push(format!("{{{last}}}"));
+        } else if segs.len() == 1 {
+            let name = segs[0].ident.to_string();
+            if name == "self" {
+                if let Some(own) = self.self_type {
+                    self.parts.names.push(own.to_owned());
+                }
+            } else if name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+                self.parts.locals.push(name);
+            }
+        } else if let Some(name) = constructed_type(&e.path, self.self_type, false) {
+            // A unit variant: `OrderEvent::Shutdown`.
+            if segs.len() >= 2 && is_pascal(&segs[segs.len() - 2].ident.to_string()) {
+                self.parts.names.push(name);
+            }
+        }
+    }
+
+    fn visit_expr_field(&mut self, _: &'ast syn::ExprField) {}
+
+    fn visit_macro(&mut self, mac: &'ast Macro) {
+        // `vec![OrderPlaced { .. }]`, `format!(..)`; else the names in the tokens
+        // (`json!({ "type": "order.placed", "data": event })`).
+        match mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
+            Ok(args) => {
+                for arg in &args {
+                    self.visit_expr(arg);
+                }
+            }
+            Err(_) => self.scan_tokens(mac.tokens.clone()),
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+impl PartsCollector<'_> {
+    /// Locals (lower-case names not after a `.`) and types followed by `{`, `(` or `::` in
+    /// tokens that do not parse as expressions.
+    fn scan_tokens(&mut self, tokens: TokenStream) {
+        let mut after_dot = false;
+        let mut iter = tokens.into_iter().peekable();
+        while let Some(token) = iter.next() {
+            match token {
+                TokenTree::Group(g) => {
+                    self.scan_tokens(g.stream());
+                    after_dot = false;
+                }
+                TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    let followed = match iter.peek() {
+                        Some(TokenTree::Group(g)) => g.delimiter() != Delimiter::Bracket,
+                        Some(TokenTree::Punct(p)) => p.as_char() == ':',
+                        _ => false,
+                    };
+                    let lower = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
+                    if !after_dot && lower && !followed {
+                        self.parts.locals.push(name);
+                    } else if !after_dot
+                        && followed
+                        && is_pascal(&name)
+                        && !CONTAINER_TYPES.contains(&name.as_str())
+                    {
+                        self.parts.names.push(name);
+                    }
+                    after_dot = false;
+                }
+                TokenTree::Punct(p) => after_dot = p.as_char() == '.',
+                TokenTree::Literal(literal) => {
+                    let text = literal.to_string();
+                    if let Some(value) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                        self.parts.strings.extend(short_string(value.to_owned()));
+                    }
+                    after_dot = false;
+                }
+            }
+        }
+    }
+}
+
+fn payload_parts(expr: &Expr, self_type: Option<&str>, parts: &mut PayloadParts) {
+    PartsCollector { parts, self_type }.visit_expr(expr);
+}
+
+/// Names bound in a pattern.
+fn pattern_names(pat: &syn::Pat, out: &mut Vec<String>) {
+    match pat {
+        syn::Pat::Ident(i) => {
+            out.push(i.ident.to_string());
+            if let Some((_, sub)) = &i.subpat {
+                pattern_names(sub, out);
+            }
+        }
+        syn::Pat::Type(t) => pattern_names(&t.pat, out),
+        syn::Pat::Reference(r) => pattern_names(&r.pat, out),
+        syn::Pat::Tuple(t) => t.elems.iter().for_each(|p| pattern_names(p, out)),
+        syn::Pat::TupleStruct(t) => t.elems.iter().for_each(|p| pattern_names(p, out)),
+        syn::Pat::Struct(s) => s.fields.iter().for_each(|f| pattern_names(&f.pat, out)),
+        syn::Pat::Slice(s) => s.elems.iter().for_each(|p| pattern_names(p, out)),
+        _ => {}
+    }
+}
+
+/// Type names worth keeping from a type: `Vec<OrderLineRow>` -> `OrderLineRow`.
+fn payload_type_names(ty: &syn::Type, out: &mut Vec<String>) {
+    let mut names = Vec::new();
+    type_names(ty, &mut names);
+    out.extend(
+        names
+            .into_iter()
+            .filter(|n| is_pascal(n) && !CONTAINER_TYPES.contains(&n.as_str())),
+    );
+}
+
+/// What each local of a body is bound to (`let`, `for`), and the parameters' types.
+struct Bindings<'p> {
+    map: HashMap<String, PayloadParts>,
+    self_type: Option<&'p str>,
+}
+
+impl Bindings<'_> {
+    fn bind(&mut self, pat: &syn::Pat, init: Option<&Expr>, ty: Option<&syn::Type>) {
+        let mut parts = PayloadParts::default();
+        if let Some(init) = init {
+            payload_parts(init, self.self_type, &mut parts);
+        }
+        if let Some(ty) = ty {
+            payload_type_names(ty, &mut parts.names);
+        }
+        if parts.is_empty() {
+            return;
+        }
+        let mut names = Vec::new();
+        pattern_names(pat, &mut names);
+        for name in names {
+            self.map.entry(name).or_default().extend(&parts);
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Bindings<'_> {
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        let ty = match &local.pat {
+            syn::Pat::Type(t) => Some(t.ty.as_ref()),
+            _ => None,
+        };
+        let init = local.init.as_ref().map(|i| i.expr.as_ref());
+        self.bind(&local.pat, init, ty);
+        visit::visit_local(self, local);
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        self.bind(&e.pat, Some(&e.expr), None);
+        visit::visit_expr_for_loop(self, e);
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// The types that reach each sink, through locals and parameters.
+fn payloads(
+    sinks: &[Sink],
+    sig: &syn::Signature,
+    block: &syn::Block,
+    self_type: Option<&str>,
+) -> Vec<Payload> {
+    if sinks.is_empty() {
+        return Vec::new();
+    }
+    let mut bindings = Bindings {
+        map: HashMap::new(),
+        self_type,
+    };
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            bindings.bind(&t.pat, None, Some(&t.ty));
+        }
+    }
+    bindings.visit_block(block);
+    let mut out: Vec<Payload> = Vec::new();
+    for sink in sinks {
+        let mut names = sink.parts.names.clone();
+        let mut strings = sink.parts.strings.clone();
+        let mut queue = sink.parts.locals.clone();
+        let mut seen: HashSet<String> = HashSet::new();
+        while let Some(local) = queue.pop() {
+            if seen.len() > 64 || !seen.insert(local.clone()) {
+                continue;
+            }
+            if let Some(parts) = bindings.map.get(&local) {
+                names.extend(parts.names.iter().cloned());
+                strings.extend(parts.strings.iter().cloned());
+                queue.extend(parts.locals.iter().cloned());
+            }
+        }
+        let typed = names.into_iter().map(|n| (n, PayloadKind::Type));
+        let texts = strings.into_iter().map(|s| (s, PayloadKind::Text));
+        for (name, kind) in typed.chain(texts) {
+            if !out
+                .iter()
+                .any(|p| p.name == name && p.sink == sink.span && p.kind == kind)
+            {
+                out.push(Payload {
+                    name,
+                    sink: sink.span,
+                    kind,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Parameters that may hold a project object: a named type other than a std container
+/// (`repo: &OrderRepo`, `store: Arc<dyn OrderStore>`, `State(ctx): State<Ctx>`).
+fn object_params(sig: &syn::Signature) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            if is_object_type(&t.ty) {
+                let mut bound = Vec::new();
+                pattern_names(&t.pat, &mut bound);
+                out.extend(bound);
+            }
+        }
+    }
+    out
+}
+
+fn is_object_type(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_object_type(&r.elem),
+        syn::Type::Paren(p) => is_object_type(&p.elem),
+        syn::Type::TraitObject(_) => true,
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|last| {
+            let smart = ident_is(&last.ident, &["Arc", "Box", "Rc"]);
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) if smart => {
+                    args.args.iter().any(|a| match a {
+                        syn::GenericArgument::Type(t) => is_object_type(t),
+                        _ => false,
+                    })
+                }
+                _ => {
+                    let name = last.ident.to_string();
+                    is_pascal(&name) && !CONTAINER_TYPES.contains(&name.as_str())
+                }
+            }
+        }),
+        _ => false,
+    }
+}
+
+/// Serializers whose argument becomes a message body: `serde_json::to_vec`, `to_string`,
+/// `rmp_serde::to_vec`, `bincode::serialize`.
+fn is_serializer(segs: &[String]) -> bool {
+    const CRATES: &[&str] = &[
+        "serde_json",
+        "serde_cbor",
+        "rmp_serde",
+        "bincode",
+        "serde_yaml",
+        "postcard",
+        "ciborium",
+        "simd_json",
+        "apache_avro",
+    ];
+    let Some(last) = segs.last() else {
+        return false;
+    };
+    match segs {
+        [only] => matches!(
+            only.as_str(),
+            "to_vec"
+                | "to_string"
+                | "to_value"
+                | "to_vec_pretty"
+                | "to_string_pretty"
+                | "to_writer"
+        ),
+        [.., krate, _] => {
+            CRATES.contains(&krate.as_str())
+                && (last.starts_with("to_") || last == "serialize" || last.starts_with("encode"))
+        }
+        [] => false,
     }
 }
 

@@ -1073,7 +1073,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let range = self.fn_range(&item.sig, &item.block);
         self.enter_function(&item.sig, &item.attrs, &item.block, range, None);
         visit::visit_item_fn(self, item);
-        self.exit_function();
+        self.exit_function(&item.sig, &item.block);
         self.scopes.pop();
         self.functions.pop();
     }
@@ -1120,7 +1120,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let impl_trait = self.impl_trait.clone();
         self.enter_function(&item.sig, &item.attrs, &item.block, range, impl_trait);
         visit::visit_impl_item_fn(self, item);
-        self.exit_function();
+        self.exit_function(&item.sig, &item.block);
         self.scopes.pop();
         self.functions.pop();
         self.migration_up = was_up;
@@ -1137,8 +1137,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.enter_function(&item.sig, &item.attrs, block, range, None);
         }
         visit::visit_trait_item_fn(self, item);
-        if item.default.is_some() {
-            self.exit_function();
+        if let Some(block) = &item.default {
+            self.exit_function(&item.sig, block);
         }
         self.scopes.pop();
         self.functions.pop();
