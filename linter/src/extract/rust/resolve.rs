@@ -22,8 +22,11 @@ impl Extractor<'_> {
     pub(super) fn resolve_lit(&self, lit: &LitStr) -> Option<Resolved> {
         let range = self.range_of(lit.span());
         let token = self.text.get(range.clone())?;
+        // The source at the span is this literal's own token when it spells the same: without
+        // escapes its text is then the decoded text, and unescaping it again is not needed.
+        let own_token = || !token.contains('\\') && lit.token().to_string() == token;
         match decode_literal(token, range.start) {
-            Some(resolved) if resolved.text == lit.value() => Some(resolved),
+            Some(resolved) if own_token() || resolved.text == lit.value() => Some(resolved),
             _ => {
                 // The literal's source could not be mapped (e.g. it came from a macro).
                 let mut resolved = Resolved::unmapped(lit.value());
