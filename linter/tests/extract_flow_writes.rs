@@ -5,7 +5,7 @@
 
 use std::fs;
 
-use archlint::model::{EffectKind, Function, Model};
+use archlint::model::{EffectKind, Function, Model, StatementEffect};
 use camino::Utf8PathBuf;
 
 fn model_of(dependencies: &[&str], main: &str) -> Model {
@@ -419,5 +419,145 @@ fn request() {}
             "remote Grpc lock_quote on Some(\"pricing\")",
             "call request"
         ]
+    );
+}
+
+#[test]
+fn a_local_cloned_from_a_client_field_is_that_client() {
+    let model = model_of_files(
+        &["axum", "tonic", "tokio"],
+        &[
+            (
+                "src/main.rs",
+                r#"
+mod flights;
+pub struct FlightsGateway {
+    inner: FlightsClient<tonic::transport::Channel>,
+}
+fn main() {}
+"#,
+            ),
+            (
+                "src/flights.rs",
+                r#"
+impl crate::FlightsGateway {
+    pub async fn hold(&self, seats: u32) -> Result<(), tonic::Status> {
+        let mut c = self.inner.clone();
+        c.reserve_seats(seats).await?;
+        Ok(())
+    }
+}
+"#,
+            ),
+        ],
+    );
+    assert_eq!(
+        effect_names(function(&model, "hold")),
+        ["remote Grpc reserve_seats on Some(\"inner\")"]
+    );
+}
+
+#[test]
+fn transactions_are_known_by_their_binding_whatever_the_name() {
+    let model = model_of(
+        &["axum", "sqlx", "tokio"],
+        r#"
+async fn archive(live: &sqlx::PgPool, arch: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    let mut t1 = live.begin().await?;
+    let mut t2 = arch.begin().await?;
+    t2.commit().await?;
+    t1.commit().await?;
+    let done = vec![1];
+    done.commit();
+    Ok(())
+}
+fn main() {}
+"#,
+    );
+    let commits = function(&model, "archive")
+        .effects
+        .iter()
+        .filter(|e| matches!(e.kind, EffectKind::Commit { .. }))
+        .count();
+    assert_eq!(commits, 2);
+}
+
+#[test]
+fn blocking_clients_held_in_fields_and_locals_block() {
+    let model = model_of(
+        &["lapin", "reqwest", "tokio"],
+        r#"
+struct Notifier { http: reqwest::blocking::Client, base: String }
+impl Notifier {
+    async fn notify(&self, body: String) -> Result<(), reqwest::Error> {
+        self.http.post(&self.base).body(body).send()?;
+        Ok(())
+    }
+}
+async fn ping(url: &str) -> Result<(), reqwest::Error> {
+    let client = reqwest::blocking::Client::builder().build()?;
+    client.get(url).send()?;
+    let fast = reqwest::Client::new();
+    fast.get(url).send().await?;
+    Ok(())
+}
+fn main() {}
+"#,
+    );
+    let blocking = |name: &str| -> Vec<String> {
+        effect_names(function(&model, name))
+            .into_iter()
+            .filter(|e| e.starts_with("blocking"))
+            .collect()
+    };
+    assert_eq!(
+        blocking("notify"),
+        ["blocking reqwest::blocking::Client::post"]
+    );
+    // Building the blocking client inside async code is itself a blocking call.
+    assert_eq!(
+        blocking("ping"),
+        [
+            "blocking reqwest::blocking::Client::builder",
+            "blocking reqwest::blocking::Client::get",
+        ]
+    );
+}
+
+#[test]
+fn diesel_upserts_that_add_to_a_column_are_relative() {
+    let model = model_of(
+        &["rdkafka", "diesel", "diesel-async", "tokio"],
+        r#"
+async fn count(conn: &mut Conn, sku: &str) -> QueryResult<usize> {
+    diesel::insert_into(stock::table)
+        .values((stock::sku.eq(sku), stock::qty.eq(1)))
+        .on_conflict(stock::sku)
+        .do_update()
+        .set(stock::qty.eq(stock::qty + 1))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(prices::table)
+        .values(&row)
+        .on_conflict(prices::sku)
+        .do_update()
+        .set(prices::amount.eq(excluded(prices::amount)))
+        .execute(conn)
+        .await
+}
+fn main() {}
+"#,
+    );
+    let effects: Vec<StatementEffect> = function(&model, "count")
+        .effects
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EffectKind::OrmWrite { effect, .. } => Some(*effect),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        effects,
+        [StatementEffect::RelativeUpdate, StatementEffect::Upsert]
     );
 }

@@ -47,6 +47,11 @@ pub(super) struct FunctionBuilder {
     /// Locals and parameters that may hold a project object (a repository, a store): the
     /// receivers through which `insert`/`get`/`remove`/`push` calls are kept.
     objects: HashSet<String>,
+    /// Locals bound to a field they clone or borrow (`let mut c = self.inner.clone()`): calls
+    /// on them are calls on the field.
+    aliases: HashMap<String, String>,
+    /// Locals bound to a database transaction (`let t1 = pool.begin().await?`).
+    transactions: HashSet<String>,
 }
 
 /// The arguments of one payload sink.
@@ -102,6 +107,9 @@ pub(super) struct FlowState {
     /// Start offsets of header names being set (`.header("Idempotency-Key", key)` on an
     /// outgoing request or a response): a key sent, not one received.
     pub header_writes: HashSet<usize>,
+    /// Fields and locals holding a blocking HTTP client (`http: reqwest::blocking::Client`,
+    /// `let agent = ureq::agent()`), with the client's name.
+    pub blocking_clients: HashMap<String, String>,
     /// Locals holding a sea-orm active model, with its entity module
     /// (`let mut row: outbox::ActiveModel = model.into();` -> `row` -> `outbox`).
     pub active_models: HashMap<String, String>,
@@ -647,6 +655,8 @@ impl Extractor<'_> {
             last_record_topic: None,
             sinks: Vec::new(),
             objects: object_params(sig),
+            aliases: HashMap::new(),
+            transactions: HashSet::new(),
         });
         // Contexts do not cross into a nested function.
         self.flow.contexts.push(PathContext::Normal);
@@ -1462,7 +1472,14 @@ impl Extractor<'_> {
             _ => call.method.to_string(),
         };
         let range = At::Method(call);
-        let receiver = receiver_name(&call.receiver);
+        let receiver = receiver_name(&call.receiver).map(|name| {
+            self.flow
+                .stack
+                .last()
+                .and_then(|b| b.aliases.get(&name))
+                .cloned()
+                .unwrap_or(name)
+        });
         let receiver_lower = receiver.as_deref().map(str::to_ascii_lowercase);
         let receiver_has = |needle: &str| {
             receiver_lower
@@ -1490,15 +1507,22 @@ impl Extractor<'_> {
         }
 
         // `tx.commit()`: the end of a database transaction (`let _ =` throws its result away).
+        let bound_transaction = receiver.as_deref().is_some_and(|r| {
+            self.flow
+                .stack
+                .last()
+                .is_some_and(|b| b.transactions.contains(r))
+        });
         if method == "commit"
             && call.args.is_empty()
-            && receiver_lower.as_deref().is_some_and(|r| {
-                r == "tx"
-                    || r.ends_with("_tx")
-                    || r.starts_with("tx_")
-                    || r.contains("txn")
-                    || r.contains("transaction")
-            })
+            && (bound_transaction
+                || receiver_lower.as_deref().is_some_and(|r| {
+                    r == "tx"
+                        || r.ends_with("_tx")
+                        || r.starts_with("tx_")
+                        || r.contains("txn")
+                        || r.contains("transaction")
+                }))
         {
             let discarded = self.flow.discarded.contains(&key);
             self.push_effect(EffectKind::Commit { discarded }, range, key);
@@ -1528,17 +1552,22 @@ impl Extractor<'_> {
             return;
         }
 
-        // A `ureq::Agent` request blocks the calling thread; a mutating one is also a call to
-        // another service (recorded below).
-        if HttpMethod::parse(&method).is_some()
-            && call.args.len() == 1
-            && self.has_dependency(&["ureq"])
-            && (receiver_has("agent")
-                || (receiver_has("client") || receiver_has("http"))
-                    && !self.has_dependency(ASYNC_HTTP_CLIENT_CRATES))
-        {
-            let api = format!("ureq::Agent::{method}");
-            self.push_effect(EffectKind::Blocking { api }, range, key);
+        // A blocking client's request (`reqwest::blocking`, a `ureq::Agent`) blocks the calling
+        // thread; a mutating one is also a call to another service (recorded below).
+        if HttpMethod::parse(&method).is_some() && call.args.len() == 1 {
+            let known = receiver
+                .as_deref()
+                .and_then(|r| self.flow.blocking_clients.get(r))
+                .cloned();
+            let agent = self.has_dependency(&["ureq"])
+                && (receiver_has("agent")
+                    || (receiver_has("client") || receiver_has("http"))
+                        && !self.has_dependency(ASYNC_HTTP_CLIENT_CRATES));
+            let client = known.or_else(|| agent.then(|| "ureq::Agent".to_string()));
+            if let Some(client) = client {
+                let api = format!("{client}::{method}");
+                self.push_effect(EffectKind::Blocking { api }, range, key);
+            }
         }
 
         // HTTP calls to other services.
@@ -1953,6 +1982,12 @@ impl Extractor<'_> {
                 )
             });
             let effect = match last {
+                // `.on_conflict(..).do_update().set(qty.eq(qty + 1))`: a retry adds again.
+                "insert_into" | "insert" | "insert_many"
+                    if upsert && relative_orm_update(&call.receiver) =>
+                {
+                    StatementEffect::RelativeUpdate
+                }
                 "insert_into" | "insert" | "insert_many" if upsert => StatementEffect::Upsert,
                 "insert_into" | "insert" | "insert_many" => StatementEffect::Insert,
                 "replace_into" => StatementEffect::Upsert,
@@ -2127,16 +2162,43 @@ impl Extractor<'_> {
                 },
                 _ => false,
             };
+        // `let t1 = pool.begin().await?`: a transaction, whatever its name.
+        let opens_transaction = methods.iter().any(|m| {
+            matches!(
+                m.as_str(),
+                "begin" | "begin_transaction" | "start_transaction" | "transaction"
+            )
+        });
+        // `let mut c = self.inner.clone()`: the field under another name.
+        let alias = (plain && matches!(root, Expr::Field(_)))
+            .then(|| receiver_name(init))
+            .flatten();
         if let Some(builder) = self.flow.stack.last_mut() {
             if object {
                 builder.objects.insert(name.to_owned());
             } else {
                 builder.objects.remove(name);
             }
+            if opens_transaction {
+                builder.transactions.insert(name.to_owned());
+            } else {
+                builder.transactions.remove(name);
+            }
+            match alias {
+                Some(field) if field != name => {
+                    builder.aliases.insert(name.to_owned(), field);
+                }
+                _ => {
+                    builder.aliases.remove(name);
+                }
+            }
         }
         if let Expr::Call(call) = root {
             if let Expr::Path(p) = call.func.as_ref() {
                 let segs = path_segments(&p.path);
+                if let Some(client) = blocking_client(&segs) {
+                    self.flow.blocking_clients.insert(name.to_owned(), client);
+                }
                 // Generated clients are `<Service>Client`; a bare `Client` is an SDK's
                 // (`aws_sdk_sqs::Client`, `reqwest::Client`, `redis::Client`).
                 let client_type = segs.len() >= 2 && {
@@ -2166,6 +2228,10 @@ impl Extractor<'_> {
             };
             let generic = matches!(last.arguments, syn::PathArguments::AngleBracketed(_));
             let name = last.ident.to_string();
+            let type_segs = path_segments(&ty.path);
+            if let Some(client) = blocking_client(&type_segs) {
+                self.flow.blocking_clients.insert(ident.to_string(), client);
+            }
             if generic && name.len() > "Client".len() && name.ends_with("Client") {
                 self.flow.grpc_bindings.insert(ident.to_string());
                 self.facts.client_fields.push(ClientField {
@@ -2500,6 +2566,21 @@ fn is_method_router(receiver: &Expr) -> bool {
             matches!(call.func.as_ref(), Expr::Path(p) if p.path.segments.last().is_some_and(|s| HttpMethod::parse(&s.ident.to_string()).is_some() || s.ident == "on"))
         }
         _ => false,
+    }
+}
+
+/// A blocking HTTP client's type or constructor: `reqwest::blocking::Client(::new)`,
+/// `ureq::Agent(::new)`, `ureq::agent()`, `ureq::AgentBuilder::new()`.
+fn blocking_client(segs: &[String]) -> Option<String> {
+    let has = |name: &str| segs.iter().any(|s| s == name);
+    if has("blocking") && has("Client") {
+        Some("reqwest::blocking::Client".to_string())
+    } else if segs.first().is_some_and(|s| s == "ureq")
+        && (has("Agent") || has("agent") || has("AgentBuilder"))
+    {
+        Some("ureq::Agent".to_string())
+    } else {
+        None
     }
 }
 
