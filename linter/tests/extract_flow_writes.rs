@@ -424,6 +424,7 @@ fn request() {}
 
 #[test]
 fn a_local_cloned_from_a_client_field_is_that_client() {
+    // The client type is imported under another name.
     let model = model_of_files(
         &["axum", "tonic", "tokio"],
         &[
@@ -431,8 +432,9 @@ fn a_local_cloned_from_a_client_field_is_that_client() {
                 "src/main.rs",
                 r#"
 mod flights;
+use proto::flights_client::FlightsClient as Grpc;
 pub struct FlightsGateway {
-    inner: FlightsClient<tonic::transport::Channel>,
+    inner: Grpc<tonic::transport::Channel>,
 }
 fn main() {}
 "#,

@@ -2228,6 +2228,7 @@ impl Extractor<'_> {
             };
             let generic = matches!(last.arguments, syn::PathArguments::AngleBracketed(_));
             let name = last.ident.to_string();
+            let name = self.renamed.get(&name).cloned().unwrap_or(name);
             let type_segs = path_segments(&ty.path);
             if let Some(client) = blocking_client(&type_segs) {
                 self.flow.blocking_clients.insert(ident.to_string(), client);

@@ -302,6 +302,9 @@ struct Extractor<'a> {
     functions: Vec<String>,
     /// The `const` or `static` whose value is being visited.
     holder_item: Option<String>,
+    /// Names imported under another name (`use x::InventoryClient as Grpc`: `Grpc` ->
+    /// `InventoryClient`).
+    renamed: HashMap<String, String>,
     /// Local `let` bindings, resolved when bound (`None`: not a known string).
     scopes: Vec<HashMap<String, Option<Resolved>>>,
     /// File-level (and impl-level) `const`/`static` string values by name.
@@ -366,6 +369,7 @@ impl<'a> Extractor<'a> {
             impl_type: None,
             functions: Vec::new(),
             holder_item: None,
+            renamed: HashMap::new(),
             scopes: vec![HashMap::new()],
             consts: HashMap::new(),
             const_order: Vec::new(),
@@ -511,6 +515,7 @@ impl<'a> Extractor<'a> {
             }
             fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
                 collect_use_aliases(&item.tree, None, &mut self.ex.crate_names);
+                collect_renames(&item.tree, &mut self.ex.renamed);
             }
         }
         // File-level modules and imports shadow crates of the same name in this file's paths.

@@ -159,6 +159,22 @@ pub(super) fn collect_use_aliases(
     }
 }
 
+/// `use x::InventoryClient as Grpc;`: `Grpc` -> `InventoryClient`.
+pub(super) fn collect_renames(tree: &UseTree, out: &mut HashMap<String, String>) {
+    match tree {
+        UseTree::Path(p) => collect_renames(&p.tree, out),
+        UseTree::Rename(r) if r.rename != "_" => {
+            out.insert(r.rename.to_string(), r.ident.to_string());
+        }
+        UseTree::Group(g) => {
+            for item in &g.items {
+                collect_renames(item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Names bound by a `use` below its root (`use crate::x::orders;` binds `orders`).
 pub(super) fn collect_shadowing(tree: &UseTree, depth: usize, out: &mut HashSet<String>) {
     match tree {
