@@ -422,17 +422,22 @@ impl DualWrite {
         callers: &[(usize, usize)],
         handlers: &HashSet<usize>,
     ) -> Option<((Span, String), usize, bool)> {
+        // A publisher wrapper (`emit`, `publish_event`) is reported at its call sites, each
+        // with the writes around it; its own publish is not reported again for a caller
+        // further up.
+        let is_wrapper = callers.iter().any(|&(caller, _)| {
+            behaviour
+                .function(caller)
+                .effects
+                .iter()
+                .any(|e| behaviour.publish_delegates(caller, e).contains(&p))
+        });
+        if is_wrapper {
+            return None;
+        }
         for &(caller, depth) in callers {
             let caller_fn = behaviour.function(caller);
             if cx.is_test(caller_fn.span) {
-                continue;
-            }
-            // A wrapper call site is reported where it is.
-            let via_wrapper = caller_fn
-                .effects
-                .iter()
-                .any(|e| behaviour.publish_delegates(caller, e).contains(&p));
-            if via_wrapper {
                 continue;
             }
             let scope_depth = if handlers.contains(&caller) {
