@@ -697,6 +697,12 @@ pub struct TypeDecl {
     /// `#[serde(tag = "..")]`, `#[serde(rename = "..")]` and variant renames: strings that can
     /// carry a version (`"order.placed.v1"`).
     pub serde_names: Vec<String>,
+    /// Each field (of every variant, for enums) with the names its type mentions, path
+    /// segments and generic arguments (`meta: EventMeta` -> (`meta`, [`EventMeta`]);
+    /// `total: Option<Money>` -> (`total`, [`Option`, `Money`])). Tuple fields have an empty
+    /// name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub field_types: Vec<(String, Vec<String>)>,
 }
 
 /// A struct field holding a generated gRPC client (`pricing: PricingClient<Channel>`). Calls on

@@ -820,6 +820,44 @@ impl Extractor<'_> {
         }
     }
 
+    /// The strings written into the same row as a serialized payload (`.bind(SUBJECT)` earlier
+    /// in the chain, quoted literals in the SQL): a subject or topic column of an outbox row.
+    fn row_strings(&mut self, sink: Span, mut receiver: &Expr) {
+        let mut strings = Vec::new();
+        for _ in 0..16 {
+            match receiver {
+                Expr::MethodCall(m) => {
+                    if m.method == "bind" {
+                        if let Some(arg @ (Expr::Lit(_) | Expr::Path(_))) = m.args.first() {
+                            let mut parts = PayloadParts::default();
+                            payload_parts(arg, None, &mut parts);
+                            strings.extend(parts.strings);
+                        }
+                    }
+                    receiver = &m.receiver;
+                }
+                Expr::Call(c) => {
+                    if let Some(Expr::Lit(ExprLit {
+                        lit: Lit::Str(sql), ..
+                    })) = c.args.first()
+                    {
+                        let sql = sql.value();
+                        let quoted = sql.split('\'').skip(1).step_by(2);
+                        strings.extend(quoted.flat_map(|q| short_string(q.to_owned())));
+                    }
+                    break;
+                }
+                _ => break,
+            }
+        }
+        let Some(builder) = self.flow.stack.last_mut() else {
+            return;
+        };
+        if let Some(target) = builder.sinks.iter_mut().rev().find(|k| k.span == sink) {
+            target.parts.strings.extend(strings);
+        }
+    }
+
     /// Records a short string literal constant (topic and subject names, header names), for
     /// uses from other files.
     pub(super) fn string_const(&mut self, ident: &syn::Ident, expr: &Expr) {
@@ -1485,6 +1523,7 @@ impl Extractor<'_> {
                 if is_json {
                     let span = self.effect_span(At::Call(json));
                     self.payload_sink(span, true, &json.args);
+                    self.row_strings(span, &call.receiver);
                 }
             }
         }
@@ -2189,13 +2228,19 @@ impl Extractor<'_> {
         let mut serde_names = Vec::new();
         serde_strings(attrs, &mut serde_names);
         let mut fields = Vec::new();
+        let mut field_types = Vec::new();
         let mut variants = Vec::new();
-        let field_names =
+        let mut field_names =
             |fields_of: &syn::Fields, out: &mut Vec<String>, names: &mut Vec<String>| {
                 for field in fields_of {
-                    if let Some(ident) = &field.ident {
-                        out.push(ident.to_string().to_ascii_lowercase());
-                    }
+                    let name = field
+                        .ident
+                        .as_ref()
+                        .map(|i| i.to_string().to_ascii_lowercase());
+                    let mut types = Vec::new();
+                    type_names(&field.ty, &mut types);
+                    field_types.push((name.clone().unwrap_or_default(), types));
+                    out.extend(name);
                     serde_strings(&field.attrs, names);
                 }
             };
@@ -2222,6 +2267,7 @@ impl Extractor<'_> {
             fields,
             variants,
             serde_names,
+            field_types,
         });
     }
 }
