@@ -25,7 +25,14 @@
 //! helper (`mark_processed`, `check_idempotency`). An `ON CONFLICT DO NOTHING` claim (or
 //! another upsert) covers the writes made after it in the same function and in the functions
 //! it calls after it, however deep: a repository method that claims the order id and then
-//! calls the helper that updates the stock. Producer-side settings (Kafka `enable.idempotence`, JetStream
+//! calls the helper that updates the stock. An idempotency middleware guards every `POST`
+//! handler of its service: a function taking `Next` or `ServiceRequest` (actix
+//! `.wrap(from_fn(require_idempotency_key))`, axum `.layer(middleware::from_fn(..))` /
+//! `from_fn_with_state`), a tower `Service`/`Layer` impl taking the `Request`, or a function
+//! registering a `wrap_fn` closure, that reads the `Idempotency-Key` and claims it (Redis
+//! `SET NX`, an insert into an idempotency-keys table, an `ON CONFLICT DO NOTHING` insert, a
+//! `claim` helper), itself or in the functions it calls; a middleware that only reads the
+//! header guards nothing. Producer-side settings (Kafka `enable.idempotence`, JetStream
 //! `Nats-Msg-Id`, SQS FIFO deduplication ids) do not make a consumer idempotent and are not
 //! guards.
 //!
@@ -43,7 +50,8 @@
 //! set-up a consumer loop runs before it subscribes.
 //!
 //! Default level: `warn` (`strict`: `deny`). A guard can live where archlint does not look
-//! (an idempotency middleware layer, a unique constraint the handler relies on), so a finding
+//! (a middleware crate from outside the workspace, a unique constraint the handler relies
+//! on), so a finding
 //! deserves a look before it blocks a merge.
 //!
 //! ## Why is this bad
@@ -203,6 +211,16 @@ impl Rule for MissingIdempotency {
                 guarded_services.extend(behaviour.services_of(f).iter().copied());
             }
         }
+        // Services whose HTTP requests pass an idempotency middleware that claims the key.
+        let mut middleware_guarded: HashSet<ServiceId> = HashSet::new();
+        for f in 0..cx.model.functions.len() {
+            if !cx.is_test(behaviour.function(f).span)
+                && is_middleware(behaviour, f)
+                && claims_idempotency_key(cx, behaviour, f)
+            {
+                middleware_guarded.extend(behaviour.services_of(f).iter().copied());
+            }
+        }
         // A handler function two loops dispatch to is reported once.
         let mut reported: HashSet<usize> = HashSet::new();
         for &(handler, judged) in &handlers {
@@ -213,6 +231,14 @@ impl Rule for MissingIdempotency {
                 .flatten()
                 .any(|&other| !reaches(handler, other) || other < handler);
             if nested {
+                continue;
+            }
+            if matches!(judged, Judged::Post)
+                && behaviour
+                    .services_of(handler)
+                    .iter()
+                    .all(|s| middleware_guarded.contains(s))
+            {
                 continue;
             }
             let Some(reached) = scopes.get(&handler) else {
@@ -280,6 +306,69 @@ impl Rule for MissingIdempotency {
             }
         }
     }
+}
+
+/// An HTTP middleware function: an actix `from_fn` middleware (`req: ServiceRequest,
+/// next: Next<B>`), an axum one (`req: Request, next: Next`, also with `State`), a tower
+/// `Service` or `Layer` impl taking the `Request`, or a function registering a `wrap_fn`
+/// closure (whose body is part of the function).
+fn is_middleware(behaviour: &Behaviour<'_>, f: usize) -> bool {
+    let function = behaviour.function(f);
+    let takes = |name: &str| function.param_types.iter().any(|t| t == name);
+    takes("Next")
+        || takes("ServiceRequest")
+        || function
+            .impl_trait
+            .as_deref()
+            .is_some_and(|t| t == "Service" || t == "Layer")
+            && takes("Request")
+        || function
+            .effects
+            .iter()
+            .any(|e| matches!(&e.kind, EffectKind::Call { name, .. } if name == "wrap_fn"))
+}
+
+/// A middleware reads the `Idempotency-Key` and claims it, itself or in the functions it
+/// calls: Redis `SET NX`, a write to an idempotency-keys table, an `ON CONFLICT DO NOTHING`
+/// insert, or a call to a claiming helper (`store.claim(&key)`). Reading the header alone
+/// (to log it or pass it on) does not guard anything.
+fn claims_idempotency_key(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>, f: usize) -> bool {
+    let mut reads = false;
+    let mut claims = false;
+    for (g, _) in behaviour.reachable(f, CALL_DEPTH) {
+        let function = behaviour.function(g);
+        reads |= function
+            .param_types
+            .iter()
+            .any(|t| t.to_ascii_lowercase().contains("idempot"));
+        for effect in &function.effects {
+            match &effect.kind {
+                EffectKind::IdempotencyKey => reads = true,
+                EffectKind::SetIfAbsent => claims = true,
+                EffectKind::OrmWrite { api, effect: write } => {
+                    claims |= *write == StatementEffect::Upsert
+                        || orm_write_table(api).is_some_and(|t| is_dedup_table(&t));
+                }
+                EffectKind::Call { name, .. } => {
+                    let lower = name.to_ascii_lowercase();
+                    claims |= lower.contains("claim") || lower.contains("dedup");
+                }
+                _ => {}
+            }
+        }
+        for query in behaviour.queries_of(g) {
+            if !cx.certain_enough(query.certainty) {
+                continue;
+            }
+            let dedup = query.tables.iter().any(|t| is_dedup_table(&t.table));
+            claims |= query.effects.iter().any(|e| {
+                *e == StatementEffect::Upsert
+                    || dedup
+                        && matches!(e, StatementEffect::Insert | StatementEffect::AbsoluteUpdate)
+            });
+        }
+    }
+    reads && claims
 }
 
 /// Where a consumer loop's per-message part starts: its first subscription or receive (0 for
