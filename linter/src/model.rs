@@ -238,7 +238,9 @@ pub enum StatementEffect {
     AbsoluteUpdate,
     /// `UPDATE .. SET qty = qty - $1`: every retry changes the data again.
     RelativeUpdate,
-    /// A relative update guarded by a version or state predicate (`WHERE version = $2`).
+    /// A relative update guarded by a version predicate (`WHERE version = $2`), or an update
+    /// whose `WHERE` tests a column it sets (`SET status = 'refunded' WHERE id = $1 AND
+    /// status = 'succeeded'`): a compare-and-set that changes a row only once.
     GuardedUpdate,
     Delete,
     /// DDL, transaction control and everything else.

@@ -1000,3 +1000,49 @@ fn an_axum_layer_that_only_passes_the_key_on_is_no_guard() {
         "{found:?}"
     );
 }
+
+/// A Kafka handler that moves a charge to `refunded` with `update` and then refunds it.
+fn refund_handler(update: &str) -> Vec<String> {
+    let handler = format!(
+        r#"
+pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {{
+    let psp = Psp::from_env();
+    refund_once(pool, &psp, payload).await
+}}
+
+async fn refund_once(pool: &sqlx::PgPool, psp: &Psp, payload: &[u8]) -> anyhow::Result<()> {{
+    let event: serde_json::Value = serde_json::from_slice(payload)?;
+    let charge: Option<(String,)> = sqlx::query_as("{update}")
+        .bind(event["order_id"].as_str())
+        .fetch_optional(pool)
+        .await?;
+    let Some((psp_charge,)) = charge else {{
+        return Ok(());
+    }};
+    psp.refund(&psp_charge).await?;
+    Ok(())
+}}
+"#
+    );
+    one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", &handler)],
+    )
+}
+
+#[test]
+fn a_compare_and_set_state_transition_claims_the_refund_after_it() {
+    let found = refund_handler(
+        "UPDATE charges SET status = 'refunded' WHERE order_id = $1 AND status = 'succeeded' RETURNING psp_charge",
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn an_unconditional_status_update_does_not_claim_the_refund_after_it() {
+    let found = refund_handler(
+        "UPDATE charges SET status = 'refunded' WHERE order_id = $1 RETURNING psp_charge",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("`psp.refund(..)`"), "{found:?}");
+}

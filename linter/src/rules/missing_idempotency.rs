@@ -25,16 +25,22 @@
 //! helper (`mark_processed`, `check_idempotency`). An `ON CONFLICT DO NOTHING` claim (or
 //! another upsert) covers the writes made after it in the same function and in the functions
 //! it calls after it, however deep: a repository method that claims the order id and then
-//! calls the helper that updates the stock. An idempotency middleware guards every `POST`
-//! handler of its service: a function taking `Next` or `ServiceRequest` (actix
-//! `.wrap(from_fn(require_idempotency_key))`, axum `.layer(middleware::from_fn(..))` /
-//! `from_fn_with_state`), a tower `Service`/`Layer` impl taking the `Request`, or a function
-//! registering a `wrap_fn` closure, that reads the `Idempotency-Key` and claims it (Redis
-//! `SET NX`, an insert into an idempotency-keys table, an `ON CONFLICT DO NOTHING` insert, a
-//! `claim` helper), itself or in the functions it calls; a middleware that only reads the
-//! header guards nothing. Producer-side settings (Kafka `enable.idempotence`, JetStream
-//! `Nats-Msg-Id`, SQS FIFO deduplication ids) do not make a consumer idempotent and are not
-//! guards.
+//! calls the helper that updates the stock. So does a compare-and-set update, whose `WHERE`
+//! tests the state it changes (`UPDATE charges SET status = 'refunded' WHERE id = $1 AND
+//! status = 'succeeded' RETURNING ..`, `.. AND processed_at IS NULL`): a redelivery finds
+//! the row already moved on. As with `ON CONFLICT DO NOTHING`, archlint does not check that
+//! the code tests the affected rows before the writes that follow.
+//!
+//! An idempotency middleware guards every `POST` handler of its service: a function taking
+//! `Next` or `ServiceRequest` (actix `.wrap(from_fn(require_idempotency_key))`, axum
+//! `.layer(middleware::from_fn(..))` / `from_fn_with_state`), a tower `Service`/`Layer` impl
+//! taking the `Request`, or a function registering a `wrap_fn` closure, that reads the
+//! `Idempotency-Key` and claims it (Redis `SET NX`, an insert into an idempotency-keys table,
+//! an `ON CONFLICT DO NOTHING` insert, a `claim` helper), itself or in the functions it
+//! calls. A middleware that only reads the header guards nothing.
+//!
+//! Producer-side settings (Kafka `enable.idempotence`, JetStream `Nats-Msg-Id`, SQS FIFO
+//! deduplication ids) do not make a consumer idempotent and are not guards.
 //!
 //! A message handler that no consumer loop is seen calling (a `Handler` trait impl invoked
 //! through a trait object by a consumer framework) is not reported when the service guards
@@ -535,8 +541,9 @@ fn written_table(query: &SqlQuery) -> Option<String> {
 
 impl MissingIdempotency {
     /// Adds the non-idempotent writes of one function; returns whether it holds a guard, and
-    /// where its first claim (an `ON CONFLICT DO NOTHING` insert, an upsert) starts: what
-    /// runs after it, there and in the functions called after it, is claimed.
+    /// where its first claim (an `ON CONFLICT DO NOTHING` insert, an upsert, a compare-and-set
+    /// update) starts: what runs after it, there and in the functions called after it, is
+    /// claimed.
     fn collect(
         &self,
         cx: &RuleContext<'_>,
@@ -570,7 +577,9 @@ impl MissingIdempotency {
             }
             for (statement, effect) in query.statements.iter().zip(&query.effects) {
                 match effect {
-                    StatementEffect::Upsert => {
+                    // A conditional state transition (`WHERE status = 'succeeded'`) or an
+                    // optimistic lock claims what follows like an `ON CONFLICT DO NOTHING`.
+                    StatementEffect::Upsert | StatementEffect::GuardedUpdate => {
                         claimed_from = Some(
                             claimed_from.map_or(query.span.start, |c| c.min(query.span.start)),
                         );
