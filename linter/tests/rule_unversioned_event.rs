@@ -589,3 +589,36 @@ pub async fn announce(producer: &FutureProducer) -> anyhow::Result<()> {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("`Money`"), "{found:#?}");
 }
+
+#[test]
+fn a_versioned_subject_next_to_a_serialized_bind_versions_the_event() {
+    let source = |topic: &str| {
+        format!(
+            r#"
+#[derive(Serialize)]
+struct OrderCancelled {{ order_id: i64 }}
+
+async fn cancel(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, order_id: i64) -> anyhow::Result<()> {{
+    let event = OrderCancelled {{ order_id }};
+    sqlx::query("INSERT INTO outbox (topic, payload) VALUES ($1, $2)")
+        .bind({topic})
+        .bind(serde_json::to_value(&event)?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}}
+"#
+        )
+    };
+    let checked = orders(&source("\"orders.v2.cancelled\""));
+    assert_eq!(
+        checked.of("unversioned-event"),
+        Vec::<String>::new(),
+        "{:#?}",
+        checked.findings
+    );
+    let checked = orders(&source("\"orders.cancelled\""));
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`OrderCancelled`"), "{found:#?}");
+}

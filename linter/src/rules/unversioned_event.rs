@@ -15,15 +15,18 @@
 //! The event carries a version when any of these holds:
 //! - a field named `version`, `schema_version`, `event_version`, `v`, `specversion` or
 //!   `dataschema` (CloudEvents), on the type or on an envelope serialized with it, or one
-//!   level down in the type of a metadata field (`meta`, `metadata`, `header(s)`, `*_meta`,
-//!   or a field typed `*Meta`/`*Metadata`/`*Header`): `Envelope<T> { meta: EventMeta,
-//!   payload: T }` with `EventMeta { schema_version, .. }`;
+//!   level down in the type of a metadata field (named `meta`, `metadata`, `header(s)`,
+//!   `envelope`, `attributes`, `*_meta`, `*_metadata`, `*_header(s)`, or typed `*Meta`,
+//!   `*Metadata`, `*Header(s)`): `Envelope<T> { meta: EventMeta, payload: T }` with
+//!   `EventMeta { schema_version, .. }`; a version field of any other nested type (a
+//!   `product.version`) is not the event's;
 //! - a versioned name: the type or a variant ends in `V1`, `V2`, ...;
 //! - a versioned serde tag or rename (`#[serde(rename = "order.placed.v1")]`);
 //! - a versioned destination: the topic, subject, routing key or stream it is published to
 //!   has a `v1`/`v2`... segment (`orders.v1.placed`, `orders-v2`), also when it is set on
 //!   the outbox row next to the payload (`subject: Set(subjects::PAYMENT_COMPLETED)`, a
-//!   `.bind(SUBJECT)` or a quoted literal in the same sqlx insert as `.bind(Json(&event))`)
+//!   `.bind(SUBJECT)` or a quoted literal in the same sqlx insert as `.bind(Json(&event))`
+//!   or `.bind(serde_json::to_value(&event)?)`)
 //!   or written as a type tag or `version` key into a JSON envelope around it;
 //! - it is handed to a publishing wrapper of the project that wraps it in a versioned
 //!   envelope (`send_command(&app, id, cmd)` serializing `CommandEnvelope::new(cmd)`) or
@@ -129,11 +132,12 @@ fn has_version_field(decl: &TypeDecl) -> bool {
 }
 
 /// A field that holds an event's metadata: named `meta`, `metadata`, `header(s)`, `envelope`,
-/// `*_meta`, `*_metadata`, `*_header`, or typed `*Meta`, `*Metadata`, `*Header(s)`.
+/// `attributes`, `*_meta`, `*_metadata`, `*_header(s)`, or typed `*Meta`, `*Metadata`,
+/// `*Header(s)`.
 fn is_metadata_field(name: &str, type_name: &str) -> bool {
     matches!(
         name,
-        "meta" | "metadata" | "header" | "headers" | "envelope" | "attributes" | "context"
+        "meta" | "metadata" | "header" | "headers" | "envelope" | "attributes"
     ) || ["_meta", "_metadata", "_header", "_headers"]
         .iter()
         .any(|s| name.ends_with(s))

@@ -853,8 +853,17 @@ impl Extractor<'_> {
         let Some(builder) = self.flow.stack.last_mut() else {
             return;
         };
-        if let Some(target) = builder.sinks.iter_mut().rev().find(|k| k.span == sink) {
-            target.parts.strings.extend(strings);
+        match builder.sinks.iter_mut().rev().find(|k| k.span == sink) {
+            Some(target) => target.parts.strings.extend(strings),
+            None if !strings.is_empty() => builder.sinks.push(Sink {
+                span: sink,
+                serializer: true,
+                parts: PayloadParts {
+                    strings,
+                    ..PayloadParts::default()
+                },
+            }),
+            None => {}
         }
     }
 
@@ -1517,13 +1526,25 @@ impl Extractor<'_> {
 
         // `.bind(Json(&event))`: a value serialized into a row (an outbox payload).
         if method == "bind" {
-            if let Some(Expr::Call(json)) = call.args.first() {
-                let is_json = matches!(json.func.as_ref(), Expr::Path(p)
-                    if p.path.segments.last().is_some_and(|s| s.ident == "Json"));
-                if is_json {
+            let mut value = call.args.first();
+            while let Some(
+                Expr::Try(syn::ExprTry { expr, .. })
+                | Expr::Reference(syn::ExprReference { expr, .. }),
+            ) = value
+            {
+                value = Some(expr);
+            }
+            if let Some(Expr::Call(json)) = value {
+                if let Expr::Path(p) = json.func.as_ref() {
                     let span = self.effect_span(At::Call(json));
-                    self.payload_sink(span, true, &json.args);
-                    self.row_strings(span, &call.receiver);
+                    if p.path.segments.last().is_some_and(|s| s.ident == "Json") {
+                        self.payload_sink(span, true, &json.args);
+                        self.row_strings(span, &call.receiver);
+                    } else if is_serializer(&path_segments(&p.path)) {
+                        // `.bind(serde_json::to_value(&event)?)`: the serializer's own sink
+                        // is recorded when the argument is visited.
+                        self.row_strings(span, &call.receiver);
+                    }
                 }
             }
         }
