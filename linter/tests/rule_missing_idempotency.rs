@@ -1046,3 +1046,142 @@ fn an_unconditional_status_update_does_not_claim_the_refund_after_it() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("`psp.refund(..)`"), "{found:?}");
 }
+
+/// An axum service with a tower `Service` middleware whose `call` runs `claim`.
+fn axum_with_tower_service(claim: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use axum::{{body::Body, extract::State, http::Request, routing::post, Router}};
+use std::task::{{Context, Poll}};
+use tower::Service;
+
+#[derive(Clone)]
+pub struct IdempotencyService<S> {{ inner: S, redis: redis::aio::ConnectionManager }}
+
+impl<S> Service<Request<Body>> for IdempotencyService<S>
+where
+    S: Service<Request<Body>> + Clone + Send + 'static,
+{{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = futures::future::BoxFuture<'static, Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {{
+        self.inner.poll_ready(cx)
+    }}
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {{
+        let mut inner = self.inner.clone();
+        let mut redis = self.redis.clone();
+        Box::pin(async move {{
+            let key = req
+                .headers()
+                .get("Idempotency-Key")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+{claim}
+            inner.call(req).await
+        }})
+    }}
+}}
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
+    let app = Router::new().route("/orders", post(create_order)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn create_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
+    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}}
+"#
+    );
+    one_service(
+        &["axum", "sqlx", "tokio", "tower", "redis"],
+        &[("src/main.rs", &main)],
+    )
+}
+
+#[test]
+fn a_tower_service_claiming_the_key_with_set_nx_guards_the_post_handlers() {
+    let claim = r#"            let fresh: bool = redis.set_nx(&key, "in-flight").await.unwrap_or(false);
+            if !fresh {
+                panic!("replayed request");
+            }"#;
+    let found = axum_with_tower_service(claim);
+    assert!(found.is_empty(), "{found:?}");
+
+    let found = axum_with_tower_service(r#"            tracing::info!(%key);"#);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("POST handler `create_order`"),
+        "{found:?}"
+    );
+}
+
+/// An actix app whose `wrap_fn` closure runs `claim` before the handlers.
+fn actix_with_wrap_fn(claim: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use actix_web::{{dev::Service, web, App, HttpResponse, HttpServer}};
+
+async fn place_order(pool: web::Data<sqlx::PgPool>) -> HttpResponse {{
+    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+        .execute(pool.get_ref())
+        .await
+        .ok();
+    HttpResponse::Created().finish()
+}}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {{
+    let redis = redis::Client::open("redis://cache").unwrap();
+    HttpServer::new(move || {{
+        let redis = redis.clone();
+        App::new()
+            .wrap_fn(move |req, srv| {{
+                let redis = redis.clone();
+                let key = req
+                    .headers()
+                    .get("Idempotency-Key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let fut = srv.call(req);
+                async move {{
+{claim}
+                    fut.await
+                }}
+            }})
+            .route("/orders", web::post().to(place_order))
+    }})
+    .bind(("0.0.0.0", 8080))?
+    .run()
+    .await
+}}
+"#
+    );
+    one_service(
+        &["actix-web", "sqlx", "redis", "tokio"],
+        &[("src/main.rs", &main)],
+    )
+}
+
+#[test]
+fn a_wrap_fn_closure_claiming_the_key_guards_the_post_handlers() {
+    let claim = r#"                    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+                    let _: Option<String> = redis::cmd("SET").arg(&key).arg(1).arg("NX").query_async(&mut conn).await.unwrap();"#;
+    let found = actix_with_wrap_fn(claim);
+    assert!(found.is_empty(), "{found:?}");
+
+    let found = actix_with_wrap_fn(r#"                    tracing::info!(%key);"#);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("POST handler `place_order`"), "{found:?}");
+}
