@@ -238,7 +238,9 @@ pub enum StatementEffect {
     AbsoluteUpdate,
     /// `UPDATE .. SET qty = qty - $1`: every retry changes the data again.
     RelativeUpdate,
-    /// A relative update guarded by a version or state predicate (`WHERE version = $2`).
+    /// A relative update guarded by a version predicate (`WHERE version = $2`), or an update
+    /// whose `WHERE` tests a column it sets (`SET status = 'refunded' WHERE id = $1 AND
+    /// status = 'succeeded'`): a compare-and-set that changes a row only once.
     GuardedUpdate,
     Delete,
     /// DDL, transaction control and everything else.
@@ -697,6 +699,12 @@ pub struct TypeDecl {
     /// `#[serde(tag = "..")]`, `#[serde(rename = "..")]` and variant renames: strings that can
     /// carry a version (`"order.placed.v1"`).
     pub serde_names: Vec<String>,
+    /// Each field (of every variant, for enums) with the names its type mentions, path
+    /// segments and generic arguments (`meta: EventMeta` -> (`meta`, [`EventMeta`]);
+    /// `total: Option<Money>` -> (`total`, [`Option`, `Money`])). Tuple fields have an empty
+    /// name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub field_types: Vec<(String, Vec<String>)>,
 }
 
 /// A struct field holding a generated gRPC client (`pricing: PricingClient<Channel>`). Calls on

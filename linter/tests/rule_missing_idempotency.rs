@@ -861,3 +861,327 @@ fn insert_on_a_local_collection_is_not_the_repository_method() {
     );
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// An actix service whose POST scope is wrapped in a `from_fn` middleware with `body`.
+fn actix_with_middleware(body: &str) -> Vec<String> {
+    let main = r#"
+use actix_web::{middleware::from_fn, web, App, HttpResponse, HttpServer};
+mod idempotency;
+
+async fn place_order(pool: web::Data<sqlx::PgPool>) -> HttpResponse {
+    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+        .execute(pool.get_ref())
+        .await
+        .ok();
+    HttpResponse::Created().finish()
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(|| {
+        App::new().service(
+            web::scope("/orders")
+                .wrap(from_fn(idempotency::require_idempotency_key))
+                .route("", web::post().to(place_order)),
+        )
+    })
+    .bind(("0.0.0.0", 8080))?
+    .run()
+    .await
+}
+"#;
+    let middleware = format!(
+        r#"
+use actix_web::{{body::MessageBody, dev::{{ServiceRequest, ServiceResponse}}, middleware::Next, web, Error}};
+
+pub async fn require_idempotency_key(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {{
+    let key = req
+        .headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| format!("idem:{{}}", k))
+        .unwrap_or_default();
+    let mut redis = req.app_data::<web::Data<redis::aio::ConnectionManager>>().unwrap().get_ref().clone();
+{body}
+    next.call(req).await
+}}
+"#
+    );
+    one_service(
+        &["actix-web", "sqlx", "redis", "tokio"],
+        &[("src/main.rs", main), ("src/idempotency.rs", &middleware)],
+    )
+}
+
+#[test]
+fn an_actix_middleware_claiming_the_idempotency_key_guards_the_post_handlers() {
+    let claim = r#"    let claimed: Option<String> = redis::cmd("SET").arg(&key).arg("in-flight").arg("NX").arg("EX").arg(86400)
+        .query_async(&mut redis)
+        .await
+        .map_err(actix_web::error::ErrorServiceUnavailable)?;
+    if claimed.is_none() {
+        return Err(actix_web::error::ErrorConflict("replayed"));
+    }"#;
+    let found = actix_with_middleware(claim);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_middleware_that_only_reads_the_idempotency_key_is_no_guard() {
+    let found = actix_with_middleware(r#"    tracing::info!(%key, "request");"#);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("POST handler `place_order`"), "{found:?}");
+}
+
+/// An axum service whose router has an idempotency layer with `claim` in its body.
+fn axum_with_layer(claim: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use axum::{{extract::{{Request, State}}, middleware::{{self, Next}}, response::Response, routing::post, Router}};
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
+    let app = Router::new()
+        .route("/orders", post(create_order))
+        .layer(middleware::from_fn_with_state(pool.clone(), idempotency))
+        .with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn idempotency(State(pool): State<sqlx::PgPool>, request: Request, next: Next) -> Response {{
+    let key = request
+        .headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+{claim}
+    next.run(request).await
+}}
+
+async fn create_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
+    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}}
+"#
+    );
+    one_service(AXUM_DEPS, &[("src/main.rs", &main)])
+}
+
+#[test]
+fn an_axum_layer_inserting_the_key_into_an_idempotency_table_guards_the_post_handlers() {
+    let claim = r#"    let claimed = sqlx::query("INSERT INTO idempotency_keys (key) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(&key)
+        .execute(&pool)
+        .await
+        .map(|r| r.rows_affected())
+        .unwrap_or(0);
+    if claimed == 0 {
+        return axum::http::StatusCode::CONFLICT.into_response();
+    }"#;
+    let found = axum_with_layer(claim);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn an_axum_layer_that_only_passes_the_key_on_is_no_guard() {
+    let found = axum_with_layer(r#"    tracing::debug!(%key, "idempotency key");"#);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("POST handler `create_order`"),
+        "{found:?}"
+    );
+}
+
+/// A Kafka handler that moves a charge to `refunded` with `update` and then refunds it.
+fn refund_handler(update: &str) -> Vec<String> {
+    let handler = format!(
+        r#"
+pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {{
+    let psp = Psp::from_env();
+    refund_once(pool, &psp, payload).await
+}}
+
+async fn refund_once(pool: &sqlx::PgPool, psp: &Psp, payload: &[u8]) -> anyhow::Result<()> {{
+    let event: serde_json::Value = serde_json::from_slice(payload)?;
+    let charge: Option<(String,)> = sqlx::query_as("{update}")
+        .bind(event["order_id"].as_str())
+        .fetch_optional(pool)
+        .await?;
+    let Some((psp_charge,)) = charge else {{
+        return Ok(());
+    }};
+    psp.refund(&psp_charge).await?;
+    Ok(())
+}}
+"#
+    );
+    one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", &handler)],
+    )
+}
+
+#[test]
+fn a_compare_and_set_state_transition_claims_the_refund_after_it() {
+    let found = refund_handler(
+        "UPDATE charges SET status = 'refunded' WHERE order_id = $1 AND status = 'succeeded' RETURNING psp_charge",
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn an_unconditional_status_update_does_not_claim_the_refund_after_it() {
+    let found = refund_handler(
+        "UPDATE charges SET status = 'refunded' WHERE order_id = $1 RETURNING psp_charge",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("`psp.refund(..)`"), "{found:?}");
+}
+
+/// An axum service with a tower `Service` middleware whose `call` runs `claim`.
+fn axum_with_tower_service(claim: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use axum::{{body::Body, extract::State, http::Request, routing::post, Router}};
+use std::task::{{Context, Poll}};
+use tower::Service;
+
+#[derive(Clone)]
+pub struct IdempotencyService<S> {{ inner: S, redis: redis::aio::ConnectionManager }}
+
+impl<S> Service<Request<Body>> for IdempotencyService<S>
+where
+    S: Service<Request<Body>> + Clone + Send + 'static,
+{{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = futures::future::BoxFuture<'static, Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {{
+        self.inner.poll_ready(cx)
+    }}
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {{
+        let mut inner = self.inner.clone();
+        let mut redis = self.redis.clone();
+        Box::pin(async move {{
+            let key = req
+                .headers()
+                .get("Idempotency-Key")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+{claim}
+            inner.call(req).await
+        }})
+    }}
+}}
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
+    let app = Router::new().route("/orders", post(create_order)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn create_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
+    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}}
+"#
+    );
+    one_service(
+        &["axum", "sqlx", "tokio", "tower", "redis"],
+        &[("src/main.rs", &main)],
+    )
+}
+
+#[test]
+fn a_tower_service_claiming_the_key_with_set_nx_guards_the_post_handlers() {
+    let claim = r#"            let fresh: bool = redis.set_nx(&key, "in-flight").await.unwrap_or(false);
+            if !fresh {
+                panic!("replayed request");
+            }"#;
+    let found = axum_with_tower_service(claim);
+    assert!(found.is_empty(), "{found:?}");
+
+    let found = axum_with_tower_service(r#"            tracing::info!(%key);"#);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("POST handler `create_order`"),
+        "{found:?}"
+    );
+}
+
+/// An actix app whose `wrap_fn` closure runs `claim` before the handlers.
+fn actix_with_wrap_fn(claim: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use actix_web::{{dev::Service, web, App, HttpResponse, HttpServer}};
+
+async fn place_order(pool: web::Data<sqlx::PgPool>) -> HttpResponse {{
+    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+        .execute(pool.get_ref())
+        .await
+        .ok();
+    HttpResponse::Created().finish()
+}}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {{
+    let redis = redis::Client::open("redis://cache").unwrap();
+    HttpServer::new(move || {{
+        let redis = redis.clone();
+        App::new()
+            .wrap_fn(move |req, srv| {{
+                let redis = redis.clone();
+                let key = req
+                    .headers()
+                    .get("Idempotency-Key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let fut = srv.call(req);
+                async move {{
+{claim}
+                    fut.await
+                }}
+            }})
+            .route("/orders", web::post().to(place_order))
+    }})
+    .bind(("0.0.0.0", 8080))?
+    .run()
+    .await
+}}
+"#
+    );
+    one_service(
+        &["actix-web", "sqlx", "redis", "tokio"],
+        &[("src/main.rs", &main)],
+    )
+}
+
+#[test]
+fn a_wrap_fn_closure_claiming_the_key_guards_the_post_handlers() {
+    let claim = r#"                    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+                    let _: Option<String> = redis::cmd("SET").arg(&key).arg(1).arg("NX").query_async(&mut conn).await.unwrap();"#;
+    let found = actix_with_wrap_fn(claim);
+    assert!(found.is_empty(), "{found:?}");
+
+    let found = actix_with_wrap_fn(r#"                    tracing::info!(%key);"#);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("POST handler `place_order`"), "{found:?}");
+}

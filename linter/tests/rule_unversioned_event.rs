@@ -411,3 +411,214 @@ fn a_versioned_subject_on_the_outbox_row_versions_it() {
         checked.findings
     );
 }
+
+/// An event wrapped in an envelope whose metadata struct is `meta`, written to the outbox.
+fn enveloped(meta_fields: &str, subject: &str) -> Checked {
+    let source = format!(
+        r#"
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Envelope<T> {{ pub meta: EventMeta, pub payload: T }}
+
+#[derive(Serialize)]
+pub struct EventMeta {{ pub event_id: uuid::Uuid, {meta_fields} }}
+
+#[derive(Serialize)]
+pub struct BookingConfirmed {{ pub booking_id: uuid::Uuid }}
+
+impl<T> Envelope<T> {{
+    pub fn new(payload: T) -> Self {{ todo!() }}
+}}
+
+pub const BOOKING_CONFIRMED: &str = "{subject}";
+
+pub async fn enqueue(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, booking_id: uuid::Uuid) -> sqlx::Result<()> {{
+    let evt = Envelope::new(BookingConfirmed {{ booking_id }});
+    sqlx::query("INSERT INTO outbox (subject, payload) VALUES ($1, $2)")
+        .bind(BOOKING_CONFIRMED)
+        .bind(sqlx::types::Json(&evt))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}}
+"#
+    );
+    orders(&source)
+}
+
+#[test]
+fn a_version_in_the_envelope_metadata_struct_versions_the_event() {
+    let checked = enveloped("pub schema_version: u16", "booking.confirmed");
+    assert_eq!(
+        checked.of("unversioned-event"),
+        Vec::<String>::new(),
+        "{:#?}",
+        checked.findings
+    );
+}
+
+#[test]
+fn an_envelope_metadata_struct_without_a_version_does_not_version_the_event() {
+    let checked = enveloped("pub occurred_at: i64", "booking.confirmed");
+    let found = checked.of("unversioned-event");
+    assert!(
+        found.iter().any(|f| f.contains("`Envelope`"))
+            && found.iter().any(|f| f.contains("`BookingConfirmed`")),
+        "{found:#?}"
+    );
+    // The metadata struct sits inside the envelope: a value, not an event.
+    assert!(
+        !found.iter().any(|f| f.contains("`EventMeta`")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_version_on_a_value_field_is_no_schema_version() {
+    let checked = orders(
+        r#"
+#[derive(Serialize)]
+pub struct Product { pub sku: String, pub version: u32 }
+#[derive(Serialize)]
+pub struct ProductRenamed { pub product: Product, pub name: String }
+pub async fn announce(producer: &FutureProducer, product: Product, name: String) -> anyhow::Result<()> {
+    let payload = serde_json::to_vec(&ProductRenamed { product, name })?;
+    producer.send(FutureRecord::to("catalog.products").payload(&payload), TIMEOUT).await;
+    Ok(())
+}
+"#,
+    );
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`ProductRenamed`"), "{found:#?}");
+}
+
+#[test]
+fn a_versioned_subject_bound_into_the_outbox_row_versions_the_event() {
+    let checked = enveloped("pub occurred_at: i64", "booking.v1.confirmed");
+    assert_eq!(
+        checked.of("unversioned-event"),
+        Vec::<String>::new(),
+        "{:#?}",
+        checked.findings
+    );
+}
+
+fn sql_subject(subject: &str) -> Checked {
+    let source = format!(
+        r#"
+#[derive(Serialize)]
+pub struct BookingCancelled {{ pub booking_id: i64 }}
+
+pub async fn enqueue(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, booking_id: i64) -> sqlx::Result<()> {{
+    sqlx::query("INSERT INTO outbox (subject, payload) VALUES ('{subject}', $1)")
+        .bind(sqlx::types::Json(&BookingCancelled {{ booking_id }}))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}}
+"#
+    );
+    orders(&source)
+}
+
+#[test]
+fn a_versioned_subject_literal_in_the_outbox_insert_versions_the_event() {
+    let checked = sql_subject("booking.v1.cancelled");
+    assert_eq!(
+        checked.of("unversioned-event"),
+        Vec::<String>::new(),
+        "{:#?}",
+        checked.findings
+    );
+    let checked = sql_subject("booking.cancelled");
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`BookingCancelled`"), "{found:#?}");
+}
+
+#[test]
+fn value_types_nested_in_the_payload_are_not_events() {
+    let checked = orders(
+        r#"
+#[derive(Serialize)]
+pub enum Currency { Eur, Usd }
+#[derive(Serialize)]
+pub struct Money { pub amount: i64, pub currency: Currency }
+#[derive(Serialize)]
+pub struct OrderPlaced { pub order_id: i64, pub total: Money, pub lines: Vec<Line> }
+#[derive(Serialize)]
+pub struct Line { pub sku: String, pub price: Money }
+
+pub async fn announce(producer: &FutureProducer, order_id: i64) -> anyhow::Result<()> {
+    let total = Money { amount: 100, currency: Currency::Eur };
+    let event = OrderPlaced {
+        order_id,
+        total,
+        lines: vec![Line { sku: "a".into(), price: Money { amount: 100, currency: Currency::Eur } }],
+    };
+    let payload = serde_json::to_vec(&event)?;
+    producer.send(FutureRecord::to("orders.placed").payload(&payload), TIMEOUT).await;
+    Ok(())
+}
+"#,
+    );
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`OrderPlaced`"), "{found:#?}");
+}
+
+#[test]
+fn a_value_type_published_on_its_own_is_an_event() {
+    let checked = orders(
+        r#"
+#[derive(Serialize)]
+pub enum Currency { Eur, Usd }
+#[derive(Serialize)]
+pub struct Money { pub amount: i64, pub currency: Currency }
+
+pub async fn announce(producer: &FutureProducer) -> anyhow::Result<()> {
+    let payload = serde_json::to_vec(&Money { amount: 100, currency: Currency::Eur })?;
+    producer.send(FutureRecord::to("prices.changed").payload(&payload), TIMEOUT).await;
+    Ok(())
+}
+"#,
+    );
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`Money`"), "{found:#?}");
+}
+
+#[test]
+fn a_versioned_subject_next_to_a_serialized_bind_versions_the_event() {
+    let source = |topic: &str| {
+        format!(
+            r#"
+#[derive(Serialize)]
+struct OrderCancelled {{ order_id: i64 }}
+
+async fn cancel(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, order_id: i64) -> anyhow::Result<()> {{
+    let event = OrderCancelled {{ order_id }};
+    sqlx::query("INSERT INTO outbox (topic, payload) VALUES ($1, $2)")
+        .bind({topic})
+        .bind(serde_json::to_value(&event)?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}}
+"#
+        )
+    };
+    let checked = orders(&source("\"orders.v2.cancelled\""));
+    assert_eq!(
+        checked.of("unversioned-event"),
+        Vec::<String>::new(),
+        "{:#?}",
+        checked.findings
+    );
+    let checked = orders(&source("\"orders.cancelled\""));
+    let found = checked.of("unversioned-event");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`OrderCancelled`"), "{found:#?}");
+}

@@ -856,7 +856,11 @@ fn assignments_after_set(text: &str, toks: &[Tok], from: usize) -> Option<usize>
 
 fn update_effect(text: &str, toks: &[Tok], update: usize, set_end: usize) -> StatementEffect {
     if !relative_assignment(text, toks, update, set_end) {
-        return StatementEffect::AbsoluteUpdate;
+        return if compare_and_set(text, toks, update, set_end) {
+            StatementEffect::GuardedUpdate
+        } else {
+            StatementEffect::AbsoluteUpdate
+        };
     }
     // An optimistic-lock predicate makes the retry a no-op.
     let end = part_end(toks, set_end);
@@ -872,6 +876,51 @@ fn update_effect(text: &str, toks: &[Tok], update: usize, set_end: usize) -> Sta
     } else {
         StatementEffect::RelativeUpdate
     }
+}
+
+/// `UPDATE payments SET status = 'refunded' WHERE id = $1 AND status = 'succeeded'`: the
+/// `WHERE` tests a column the update sets, so only the first run changes the row (a state
+/// transition, `processed_at IS NULL`); the rows it affects tell a retry it was already done.
+fn compare_and_set(text: &str, toks: &[Tok], update: usize, set_end: usize) -> bool {
+    let Some(set) = (update..set_end).find(|&i| toks[i].is_word(text, "SET")) else {
+        return false;
+    };
+    let name = |t: &Tok| text[t.range.clone()].trim_matches(['"', '`']).to_owned();
+    let mut columns = Vec::new();
+    let mut depth = 0i32;
+    let mut expect_column = true;
+    for i in set + 1..set_end {
+        match toks[i].kind {
+            TokKind::Punct(b'(') => depth += 1,
+            TokKind::Punct(b')') => depth -= 1,
+            TokKind::Punct(b',') if depth == 0 => expect_column = true,
+            TokKind::Punct(b'=') if depth == 0 && expect_column => {
+                let column = &toks[i - 1];
+                if matches!(column.kind, TokKind::Word | TokKind::QuotedIdent) {
+                    columns.push(name(column));
+                }
+                expect_column = false;
+            }
+            _ => {}
+        }
+    }
+    let end = part_end(toks, set_end);
+    let Some(at) = (set_end..end).find(|&i| toks[i].is_word(text, "WHERE")) else {
+        return false;
+    };
+    (at + 1..end)
+        .take_while(|&i| {
+            !["RETURNING", "ORDER", "LIMIT"]
+                .iter()
+                .any(|w| toks[i].is_word(text, w))
+        })
+        .any(|i| {
+            matches!(toks[i].kind, TokKind::Word | TokKind::QuotedIdent)
+                && !toks.get(i + 1).is_some_and(|t| t.is_punct(b'.'))
+                && columns
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(&name(&toks[i])))
+        })
 }
 
 /// True when an assignment in `toks[from..end]` computes a column from its own value
@@ -1961,6 +2010,11 @@ mod tests {
             ("INSERT INTO t (id) VALUES (?) ON DUPLICATE KEY UPDATE seen_at = NOW()", Upsert),
             ("INSERT INTO t (id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM t WHERE id = $1)", Upsert),
             ("UPDATE orders SET status = 'shipped' WHERE id = $1", AbsoluteUpdate),
+            ("UPDATE charges SET status = 'refunded' WHERE id = $1 AND status = 'succeeded' RETURNING psp_charge", GuardedUpdate),
+            ("UPDATE jobs SET processed_at = now(), worker = $2 WHERE id = $1 AND processed_at IS NULL", GuardedUpdate),
+            ("UPDATE orders SET status = 'shipped' WHERE id = $1 RETURNING status", AbsoluteUpdate),
+            ("UPDATE orders o SET status = 'shipped' FROM carts c WHERE o.id = c.order_id", AbsoluteUpdate),
+            ("UPDATE stock SET qty = qty - 1 WHERE sku = $1 AND qty > 0", RelativeUpdate),
             ("UPDATE stock SET qty = qty - $1 WHERE sku = $2", RelativeUpdate),
             ("UPDATE stock SET reserved = $3, qty = stock.qty - $1 WHERE sku = $2", RelativeUpdate),
             ("UPDATE accounts SET balance = balance + $1, version = version + 1 WHERE id = $2 AND version = $3", GuardedUpdate),

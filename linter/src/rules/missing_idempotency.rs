@@ -25,9 +25,22 @@
 //! helper (`mark_processed`, `check_idempotency`). An `ON CONFLICT DO NOTHING` claim (or
 //! another upsert) covers the writes made after it in the same function and in the functions
 //! it calls after it, however deep: a repository method that claims the order id and then
-//! calls the helper that updates the stock. Producer-side settings (Kafka `enable.idempotence`, JetStream
-//! `Nats-Msg-Id`, SQS FIFO deduplication ids) do not make a consumer idempotent and are not
-//! guards.
+//! calls the helper that updates the stock. So does a compare-and-set update, whose `WHERE`
+//! tests the state it changes (`UPDATE charges SET status = 'refunded' WHERE id = $1 AND
+//! status = 'succeeded' RETURNING ..`, `.. AND processed_at IS NULL`): a redelivery finds
+//! the row already moved on. As with `ON CONFLICT DO NOTHING`, archlint does not check that
+//! the code tests the affected rows before the writes that follow.
+//!
+//! An idempotency middleware guards every `POST` handler of its service: a function taking
+//! `Next` or `ServiceRequest` (actix `.wrap(from_fn(require_idempotency_key))`, axum
+//! `.layer(middleware::from_fn(..))` / `from_fn_with_state`), a tower `Service`/`Layer` impl
+//! taking the `Request`, or a function registering a `wrap_fn` closure, that reads the
+//! `Idempotency-Key` and claims it (Redis `SET NX`, an insert into an idempotency-keys table,
+//! an `ON CONFLICT DO NOTHING` insert, a `claim` helper), itself or in the functions it
+//! calls. A middleware that only reads the header guards nothing.
+//!
+//! Producer-side settings (Kafka `enable.idempotence`, JetStream `Nats-Msg-Id`, SQS FIFO
+//! deduplication ids) do not make a consumer idempotent and are not guards.
 //!
 //! A message handler that no consumer loop is seen calling (a `Handler` trait impl invoked
 //! through a trait object by a consumer framework) is not reported when the service guards
@@ -43,7 +56,8 @@
 //! set-up a consumer loop runs before it subscribes.
 //!
 //! Default level: `warn` (`strict`: `deny`). A guard can live where archlint does not look
-//! (an idempotency middleware layer, a unique constraint the handler relies on), so a finding
+//! (a middleware crate from outside the workspace, a unique constraint the handler relies
+//! on), so a finding
 //! deserves a look before it blocks a merge.
 //!
 //! ## Why is this bad
@@ -203,6 +217,16 @@ impl Rule for MissingIdempotency {
                 guarded_services.extend(behaviour.services_of(f).iter().copied());
             }
         }
+        // Services whose HTTP requests pass an idempotency middleware that claims the key.
+        let mut middleware_guarded: HashSet<ServiceId> = HashSet::new();
+        for f in 0..cx.model.functions.len() {
+            if !cx.is_test(behaviour.function(f).span)
+                && is_middleware(behaviour, f)
+                && claims_idempotency_key(cx, behaviour, f)
+            {
+                middleware_guarded.extend(behaviour.services_of(f).iter().copied());
+            }
+        }
         // A handler function two loops dispatch to is reported once.
         let mut reported: HashSet<usize> = HashSet::new();
         for &(handler, judged) in &handlers {
@@ -213,6 +237,14 @@ impl Rule for MissingIdempotency {
                 .flatten()
                 .any(|&other| !reaches(handler, other) || other < handler);
             if nested {
+                continue;
+            }
+            if matches!(judged, Judged::Post)
+                && behaviour
+                    .services_of(handler)
+                    .iter()
+                    .all(|s| middleware_guarded.contains(s))
+            {
                 continue;
             }
             let Some(reached) = scopes.get(&handler) else {
@@ -280,6 +312,69 @@ impl Rule for MissingIdempotency {
             }
         }
     }
+}
+
+/// An HTTP middleware function: an actix `from_fn` middleware (`req: ServiceRequest,
+/// next: Next<B>`), an axum one (`req: Request, next: Next`, also with `State`), a tower
+/// `Service` or `Layer` impl taking the `Request`, or a function registering a `wrap_fn`
+/// closure (whose body is part of the function).
+fn is_middleware(behaviour: &Behaviour<'_>, f: usize) -> bool {
+    let function = behaviour.function(f);
+    let takes = |name: &str| function.param_types.iter().any(|t| t == name);
+    takes("Next")
+        || takes("ServiceRequest")
+        || function
+            .impl_trait
+            .as_deref()
+            .is_some_and(|t| t == "Service" || t == "Layer")
+            && takes("Request")
+        || function
+            .effects
+            .iter()
+            .any(|e| matches!(&e.kind, EffectKind::Call { name, .. } if name == "wrap_fn"))
+}
+
+/// A middleware reads the `Idempotency-Key` and claims it, itself or in the functions it
+/// calls: Redis `SET NX`, a write to an idempotency-keys table, an `ON CONFLICT DO NOTHING`
+/// insert, or a call to a claiming helper (`store.claim(&key)`). Reading the header alone
+/// (to log it or pass it on) does not guard anything.
+fn claims_idempotency_key(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>, f: usize) -> bool {
+    let mut reads = false;
+    let mut claims = false;
+    for (g, _) in behaviour.reachable(f, CALL_DEPTH) {
+        let function = behaviour.function(g);
+        reads |= function
+            .param_types
+            .iter()
+            .any(|t| t.to_ascii_lowercase().contains("idempot"));
+        for effect in &function.effects {
+            match &effect.kind {
+                EffectKind::IdempotencyKey => reads = true,
+                EffectKind::SetIfAbsent => claims = true,
+                EffectKind::OrmWrite { api, effect: write } => {
+                    claims |= *write == StatementEffect::Upsert
+                        || orm_write_table(api).is_some_and(|t| is_dedup_table(&t));
+                }
+                EffectKind::Call { name, .. } => {
+                    let lower = name.to_ascii_lowercase();
+                    claims |= lower.contains("claim") || lower.contains("dedup");
+                }
+                _ => {}
+            }
+        }
+        for query in behaviour.queries_of(g) {
+            if !cx.certain_enough(query.certainty) {
+                continue;
+            }
+            let dedup = query.tables.iter().any(|t| is_dedup_table(&t.table));
+            claims |= query.effects.iter().any(|e| {
+                *e == StatementEffect::Upsert
+                    || dedup
+                        && matches!(e, StatementEffect::Insert | StatementEffect::AbsoluteUpdate)
+            });
+        }
+    }
+    reads && claims
 }
 
 /// Where a consumer loop's per-message part starts: its first subscription or receive (0 for
@@ -446,8 +541,9 @@ fn written_table(query: &SqlQuery) -> Option<String> {
 
 impl MissingIdempotency {
     /// Adds the non-idempotent writes of one function; returns whether it holds a guard, and
-    /// where its first claim (an `ON CONFLICT DO NOTHING` insert, an upsert) starts: what
-    /// runs after it, there and in the functions called after it, is claimed.
+    /// where its first claim (an `ON CONFLICT DO NOTHING` insert, an upsert, a compare-and-set
+    /// update) starts: what runs after it, there and in the functions called after it, is
+    /// claimed.
     fn collect(
         &self,
         cx: &RuleContext<'_>,
@@ -481,7 +577,9 @@ impl MissingIdempotency {
             }
             for (statement, effect) in query.statements.iter().zip(&query.effects) {
                 match effect {
-                    StatementEffect::Upsert => {
+                    // A conditional state transition (`WHERE status = 'succeeded'`) or an
+                    // optimistic lock claims what follows like an `ON CONFLICT DO NOTHING`.
+                    StatementEffect::Upsert | StatementEffect::GuardedUpdate => {
                         claimed_from = Some(
                             claimed_from.map_or(query.span.start, |c| c.min(query.span.start)),
                         );

@@ -8,17 +8,26 @@
 //! `Envelope::new(..)`), or bound to a local or parameter that reaches it, or serialized
 //! (`serde_json::to_vec`, `to_string`, `to_value`, sqlx `Json(..)` in a `bind`) before the
 //! publish. Types that only go into an HTTP response (`Json(..)`, `HttpResponse::Ok().json(..)`,
-//! `warp::reply::json(..)`) or a database row (`.values(&rows)`) are not events.
+//! `warp::reply::json(..)`) or a database row (`.values(&rows)`) are not events. Only the
+//! outermost types of a message are events: value types nested in their fields
+//! (`OrderPlaced { total: Money { .. }, currency: Currency::Eur }`) are not reported.
 //!
 //! The event carries a version when any of these holds:
 //! - a field named `version`, `schema_version`, `event_version`, `v`, `specversion` or
-//!   `dataschema` (CloudEvents), on the type or on an envelope serialized with it;
+//!   `dataschema` (CloudEvents), on the type or on an envelope serialized with it, or one
+//!   level down in the type of a metadata field (named `meta`, `metadata`, `header(s)`,
+//!   `envelope`, `attributes`, `*_meta`, `*_metadata`, `*_header(s)`, or typed `*Meta`,
+//!   `*Metadata`, `*Header(s)`): `Envelope<T> { meta: EventMeta, payload: T }` with
+//!   `EventMeta { schema_version, .. }`; a version field of any other nested type (a
+//!   `product.version`) is not the event's;
 //! - a versioned name: the type or a variant ends in `V1`, `V2`, ...;
 //! - a versioned serde tag or rename (`#[serde(rename = "order.placed.v1")]`);
 //! - a versioned destination: the topic, subject, routing key or stream it is published to
 //!   has a `v1`/`v2`... segment (`orders.v1.placed`, `orders-v2`), also when it is set on
-//!   the outbox row next to the payload (`subject: Set(subjects::PAYMENT_COMPLETED)`) or
-//!   written as a type tag or `version` key into a JSON envelope around it;
+//!   the outbox row next to the payload (`subject: Set(subjects::PAYMENT_COMPLETED)`, a
+//!   `.bind(SUBJECT)` or a quoted literal in the same sqlx insert as `.bind(Json(&event))`
+//!   or `.bind(serde_json::to_value(&event)?)`)
+//!   or written as a type tag or `version` key into a JSON envelope around it;
 //! - it is handed to a publishing wrapper of the project that wraps it in a versioned
 //!   envelope (`send_command(&app, id, cmd)` serializing `CommandEnvelope::new(cmd)`) or
 //!   publishes to a versioned destination.
@@ -109,14 +118,36 @@ pub fn has_version_token(text: &str) -> bool {
     text.to_ascii_lowercase().contains("version")
 }
 
-fn is_versioned(decl: &TypeDecl) -> bool {
-    decl.fields
-        .iter()
-        .any(|f| VERSION_FIELDS.contains(&f.as_str()))
+fn versioned_itself(decl: &TypeDecl) -> bool {
+    has_version_field(decl)
         || has_version_token(&decl.name)
         || decl.variants.iter().any(|v| has_version_token(v))
         || decl.serde_names.iter().any(|n| has_version_token(n))
 }
+
+fn has_version_field(decl: &TypeDecl) -> bool {
+    decl.fields
+        .iter()
+        .any(|f| VERSION_FIELDS.contains(&f.as_str()))
+}
+
+/// A field that holds an event's metadata: named `meta`, `metadata`, `header(s)`, `envelope`,
+/// `attributes`, `*_meta`, `*_metadata`, `*_header(s)`, or typed `*Meta`, `*Metadata`,
+/// `*Header(s)`.
+fn is_metadata_field(name: &str, type_name: &str) -> bool {
+    matches!(
+        name,
+        "meta" | "metadata" | "header" | "headers" | "envelope" | "attributes"
+    ) || ["_meta", "_metadata", "_header", "_headers"]
+        .iter()
+        .any(|s| name.ends_with(s))
+        || ["Meta", "Metadata", "MetaData", "Header", "Headers"]
+            .iter()
+            .any(|s| type_name.ends_with(s))
+}
+
+/// How deep types nested in a payload's fields are followed.
+const MAX_NESTING: usize = 4;
 
 /// The type a constructed name refers to: `OrderPlaced` -> `OrderPlaced`,
 /// `events::OrderEvent::Placed` -> `OrderEvent` (a variant) or `Placed` (a type in a module).
@@ -212,10 +243,13 @@ impl Rule for UnversionedEvent {
                     None => sinks.push((payload.sink, decls)),
                 }
             }
+            for (_, decls) in &mut sinks {
+                *decls = lookup.outermost(std::mem::take(decls), &crates);
+            }
             let covered: Vec<bool> = sinks
                 .iter()
                 .map(|(sink, decls)| {
-                    decls.iter().any(|d| is_versioned(d))
+                    decls.iter().any(|d| lookup.is_versioned(d, &crates))
                         || versioned_text(&lookup, function, *sink, &crates)
                         || wrapper_versions(behaviour, &lookup, f, *sink, 3)
                 })
@@ -287,6 +321,64 @@ fn versioned_text(
 }
 
 impl<'m> Lookup<'_, 'm> {
+    /// The type carries a version itself, or in the type of a metadata field one level down
+    /// (`Envelope { meta: EventMeta, payload: T }` with `EventMeta { schema_version, .. }`).
+    fn is_versioned(&self, decl: &TypeDecl, crates: &[CrateId]) -> bool {
+        versioned_itself(decl)
+            || decl.field_types.iter().any(|(field, types)| {
+                types.iter().any(|t| {
+                    is_metadata_field(field, t)
+                        && self
+                            .decls(t, crates)
+                            .iter()
+                            .any(|inner| has_version_field(inner))
+                })
+            })
+    }
+
+    /// The serializable types nested in the fields of `decl`, a few levels deep.
+    fn nested(&self, decl: &TypeDecl, crates: &[CrateId]) -> Vec<&'m TypeDecl> {
+        let mut out: Vec<&'m TypeDecl> = Vec::new();
+        let mut frontier: Vec<&TypeDecl> = vec![decl];
+        for _ in 0..MAX_NESTING {
+            let mut next = Vec::new();
+            for d in frontier {
+                for name in d.field_types.iter().flat_map(|(_, types)| types) {
+                    for inner in self.decls(name, crates) {
+                        if !std::ptr::eq(inner, decl)
+                            && !out.iter().any(|o| std::ptr::eq(*o, inner))
+                        {
+                            out.push(inner);
+                            next.push(inner);
+                        }
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        out
+    }
+
+    /// The outermost of the types carried into one message: those not nested in the fields
+    /// of another (`Money` and `Currency` inside `OrderPlaced { total: Money { .. } }` are
+    /// values, not events). All of them when they nest in each other.
+    fn outermost(&self, decls: Vec<&'m TypeDecl>, crates: &[CrateId]) -> Vec<&'m TypeDecl> {
+        let nested: Vec<&TypeDecl> = decls.iter().flat_map(|d| self.nested(d, crates)).collect();
+        let outer: Vec<&TypeDecl> = decls
+            .iter()
+            .copied()
+            .filter(|d| !nested.iter().any(|n| std::ptr::eq(*n, *d)))
+            .collect();
+        if outer.is_empty() {
+            decls
+        } else {
+            outer
+        }
+    }
+
     /// The serializable types a payload name refers to within some crates.
     fn decls(&self, name: &str, crates: &[CrateId]) -> Vec<&'m TypeDecl> {
         let mut out: Vec<&TypeDecl> = Vec::new();
@@ -357,7 +449,7 @@ fn wrapper_versions(
                     && lookup
                         .decls(&p.name, &crates)
                         .iter()
-                        .any(|decl| is_versioned(decl)))
+                        .any(|decl| lookup.is_versioned(decl, &crates)))
                     || versioned_text(lookup, delegate, p.sink, &crates)
                     || wrapper_versions(behaviour, lookup, d, p.sink, depth - 1)
             })

@@ -830,6 +830,53 @@ impl Extractor<'_> {
         }
     }
 
+    /// The strings written into the same row as a serialized payload (`.bind(SUBJECT)` earlier
+    /// in the chain, quoted literals in the SQL): a subject or topic column of an outbox row.
+    fn row_strings(&mut self, sink: Span, mut receiver: &Expr) {
+        let mut strings = Vec::new();
+        for _ in 0..16 {
+            match receiver {
+                Expr::MethodCall(m) => {
+                    if m.method == "bind" {
+                        if let Some(arg @ (Expr::Lit(_) | Expr::Path(_))) = m.args.first() {
+                            let mut parts = PayloadParts::default();
+                            payload_parts(arg, None, &mut parts);
+                            strings.extend(parts.strings);
+                        }
+                    }
+                    receiver = &m.receiver;
+                }
+                Expr::Call(c) => {
+                    if let Some(Expr::Lit(ExprLit {
+                        lit: Lit::Str(sql), ..
+                    })) = c.args.first()
+                    {
+                        let sql = sql.value();
+                        let quoted = sql.split('\'').skip(1).step_by(2);
+                        strings.extend(quoted.flat_map(|q| short_string(q.to_owned())));
+                    }
+                    break;
+                }
+                _ => break,
+            }
+        }
+        let Some(builder) = self.flow.stack.last_mut() else {
+            return;
+        };
+        match builder.sinks.iter_mut().rev().find(|k| k.span == sink) {
+            Some(target) => target.parts.strings.extend(strings),
+            None if !strings.is_empty() => builder.sinks.push(Sink {
+                span: sink,
+                serializer: true,
+                parts: PayloadParts {
+                    strings,
+                    ..PayloadParts::default()
+                },
+            }),
+            None => {}
+        }
+    }
+
     /// Records a short string literal constant (topic and subject names, header names), for
     /// uses from other files.
     pub(super) fn string_const(&mut self, ident: &syn::Ident, expr: &Expr) {
@@ -1496,12 +1543,25 @@ impl Extractor<'_> {
 
         // `.bind(Json(&event))`: a value serialized into a row (an outbox payload).
         if method == "bind" {
-            if let Some(Expr::Call(json)) = call.args.first() {
-                let is_json = matches!(json.func.as_ref(), Expr::Path(p)
-                    if p.path.segments.last().is_some_and(|s| s.ident == "Json"));
-                if is_json {
+            let mut value = call.args.first();
+            while let Some(
+                Expr::Try(syn::ExprTry { expr, .. })
+                | Expr::Reference(syn::ExprReference { expr, .. }),
+            ) = value
+            {
+                value = Some(expr);
+            }
+            if let Some(Expr::Call(json)) = value {
+                if let Expr::Path(p) = json.func.as_ref() {
                     let span = self.effect_span(At::Call(json));
-                    self.payload_sink(span, true, &json.args);
+                    if p.path.segments.last().is_some_and(|s| s.ident == "Json") {
+                        self.payload_sink(span, true, &json.args);
+                        self.row_strings(span, &call.receiver);
+                    } else if is_serializer(&path_segments(&p.path)) {
+                        // `.bind(serde_json::to_value(&event)?)`: the serializer's own sink
+                        // is recorded when the argument is visited.
+                        self.row_strings(span, &call.receiver);
+                    }
                 }
             }
         }
@@ -2256,13 +2316,19 @@ impl Extractor<'_> {
         let mut serde_names = Vec::new();
         serde_strings(attrs, &mut serde_names);
         let mut fields = Vec::new();
+        let mut field_types = Vec::new();
         let mut variants = Vec::new();
-        let field_names =
+        let mut field_names =
             |fields_of: &syn::Fields, out: &mut Vec<String>, names: &mut Vec<String>| {
                 for field in fields_of {
-                    if let Some(ident) = &field.ident {
-                        out.push(ident.to_string().to_ascii_lowercase());
-                    }
+                    let name = field
+                        .ident
+                        .as_ref()
+                        .map(|i| i.to_string().to_ascii_lowercase());
+                    let mut types = Vec::new();
+                    type_names(&field.ty, &mut types);
+                    field_types.push((name.clone().unwrap_or_default(), types));
+                    out.extend(name);
                     serde_strings(&field.attrs, names);
                 }
             };
@@ -2289,6 +2355,7 @@ impl Extractor<'_> {
             fields,
             variants,
             serde_names,
+            field_types,
         });
     }
 }
