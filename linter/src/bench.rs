@@ -401,7 +401,10 @@ pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
     mark("resolve", &mut timings);
     let _ = speculative.confirm();
     mark("wait for cargo metadata to agree", &mut timings);
-    let _ = crate::rules::run(&model, &config);
+    let found = crate::rules::run(&model, &config);
     mark("rules", &mut timings);
+    drop(found);
+    drop(model);
+    mark("free the model and findings", &mut timings);
     timings
 }

@@ -101,6 +101,7 @@
 //! transaction, and answer a retry with the stored result. Or make the write itself
 //! idempotent: an upsert keyed on the message id, or an absolute update.
 
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::behaviour::{
@@ -190,7 +191,7 @@ impl Rule for MissingIdempotency {
         });
         let handler_set: HashSet<usize> = handlers.iter().map(|(f, _)| *f).collect();
         let scopes: HashMap<usize, Vec<Reached>> = handlers
-            .iter()
+            .par_iter()
             .map(|(f, _)| (*f, scope(behaviour, *f, &handler_set)))
             .collect();
         let scope_sets: HashMap<usize, HashSet<usize>> = scopes
@@ -211,12 +212,11 @@ impl Rule for MissingIdempotency {
         }
         // Services with a deduplication guard somewhere: a consumer framework that checks
         // the message id before it dispatches through a trait object.
-        let mut guarded_services: HashSet<ServiceId> = HashSet::new();
-        for f in 0..cx.model.functions.len() {
-            if self.collect(cx, behaviour, f, &mut Vec::new()).0 {
-                guarded_services.extend(behaviour.services_of(f).iter().copied());
-            }
-        }
+        let guarded_services: HashSet<ServiceId> = (0..cx.model.functions.len())
+            .into_par_iter()
+            .filter(|&f| self.collect(cx, behaviour, f, &mut Vec::new()).0)
+            .flat_map_iter(|f| behaviour.services_of(f).iter().copied())
+            .collect();
         // Services whose HTTP requests pass an idempotency middleware that claims the key.
         let mut middleware_guarded: HashSet<ServiceId> = HashSet::new();
         for f in 0..cx.model.functions.len() {
