@@ -114,6 +114,7 @@
 //! book_room = ["cancel_room_booking"]    # or operation names
 //! ```
 
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::behaviour::{Behaviour, HandlerKind, CALL_DEPTH};
@@ -328,14 +329,20 @@ impl Rule for MissingCompensation {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         let behaviour = cx.behaviour();
         let lexicon = Lexicon::new(cx.config);
-        let index = RemoteIndex::new();
-        for f in 0..cx.model.functions.len() {
-            if cx.is_test(cx.model.functions[f].span) {
-                continue;
-            }
-            self.orchestrated(cx, behaviour, &lexicon, &index, f, out);
-            self.step_object(cx, behaviour, f, out);
-        }
+        // Functions are judged in parallel, each worker with its own memo of the remote
+        // actions behind a call; findings are sorted after every rule ran.
+        let found: Vec<Finding> = (0..cx.model.functions.len())
+            .into_par_iter()
+            .filter(|&f| !cx.is_test(cx.model.functions[f].span))
+            .map_init(RemoteIndex::new, |index, f| {
+                let mut found = Vec::new();
+                self.orchestrated(cx, behaviour, &lexicon, index, f, &mut found);
+                self.step_object(cx, behaviour, f, &mut found);
+                found
+            })
+            .flatten_iter()
+            .collect();
+        out.extend(found);
         self.choreography(cx, behaviour, &lexicon, out);
     }
 }
