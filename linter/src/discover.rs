@@ -734,12 +734,12 @@ pub fn service_framework(krate: &Crate, package: &Package) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// The manifest reader is what the model is first built from: on every fixture and
-    /// example that cargo can read, cargo must agree with it.
+    /// The manifest reader is what the model is first built from: on every fixture, corpus
+    /// workspace and example that cargo can read, cargo must agree with it.
     #[test]
     fn cargo_metadata_agrees_with_the_manifests_on_every_fixture() {
         let repo = Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut workspaces: Vec<Utf8PathBuf> = ["tests/fixtures", "examples"]
+        let mut workspaces: Vec<Utf8PathBuf> = ["tests/fixtures", "tests/corpus", "examples"]
             .iter()
             .flat_map(|dir| std::fs::read_dir(repo.join(dir)).into_iter().flatten())
             .filter_map(|entry| Utf8PathBuf::from_path_buf(entry.ok()?.path()).ok())

@@ -1,0 +1,2 @@
+pub mod notification_log;
+pub mod order_view;

@@ -1,0 +1,2 @@
+DROP TABLE processed_messages;
+DROP TABLE idempotency_keys;

@@ -1,0 +1,3 @@
+DROP TABLE settlement_batches;
+DROP TABLE refunds;
+DROP TABLE payments;

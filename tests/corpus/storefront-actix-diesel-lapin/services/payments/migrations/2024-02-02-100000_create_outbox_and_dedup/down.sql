@@ -1,0 +1,3 @@
+DROP TABLE idempotency_keys;
+DROP TABLE processed_messages;
+DROP TABLE outbox;

@@ -1,0 +1,3 @@
+pub mod inventory {
+    tonic::include_proto!("inventory.v1");
+}

@@ -1,0 +1,3 @@
+CREATE DATABASE booking;
+CREATE DATABASE inventory;
+CREATE DATABASE pricing;

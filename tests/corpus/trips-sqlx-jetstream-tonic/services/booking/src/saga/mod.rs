@@ -1,0 +1,5 @@
+mod machine;
+pub mod rebook;
+mod retry;
+
+pub use machine::BookingSaga;
