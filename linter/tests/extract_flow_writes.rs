@@ -563,3 +563,43 @@ fn main() {}
         [StatementEffect::RelativeUpdate, StatementEffect::Upsert]
     );
 }
+
+#[test]
+fn events_matched_by_let_else_and_if_let_are_handled() {
+    let model = model_of(
+        &["lapin", "tokio"],
+        r#"
+async fn on_payment(body: &[u8]) -> anyhow::Result<()> {
+    let PaymentEvent::Succeeded { order_id, .. } = serde_json::from_slice(body)? else {
+        return Ok(());
+    };
+    Ok(())
+}
+async fn on_order(event: OrderEvent) {
+    if let OrderEvent::Cancelled { id } = event {
+        release(id).await;
+    }
+    if let Some(id) = lookup() {
+        release(id).await;
+    }
+}
+async fn release(id: u64) {}
+fn lookup() -> Option<u64> { None }
+fn main() {}
+"#,
+    );
+    let matched = |name: &str| -> Vec<String> {
+        function(&model, name)
+            .effects
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EffectKind::Event { name, role } if format!("{role:?}") == "Matched" => {
+                    Some(name.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(matched("on_payment"), ["PaymentEvent::Succeeded"]);
+    assert_eq!(matched("on_order"), ["OrderEvent::Cancelled"]);
+}

@@ -996,6 +996,11 @@ impl Extractor<'_> {
                 self.constructed_name(&s.path);
                 false
             }
+            // `if let OrderEvent::Cancelled { .. } = event`: a message handled.
+            Expr::Let(l) => {
+                self.matched_names(&l.pat);
+                false
+            }
             Expr::Path(p) if p.path.segments.len() >= 2 => {
                 // `OrderPlaced::SCHEMA_VERSION`: a version sent with the event.
                 let names_version = p.path.segments.last().is_some_and(|s| {
@@ -1175,6 +1180,9 @@ impl Extractor<'_> {
             return false;
         };
         if !is_result_pattern(&local.pat, "Ok") {
+            // `let Event::PaymentSucceeded { .. } = decode(body)? else { return Ok(()) };`:
+            // the one message the rest of the function handles.
+            self.matched_names(&local.pat);
             return false;
         }
         self.visit_pat(&local.pat);
