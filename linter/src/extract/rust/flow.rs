@@ -272,17 +272,7 @@ const CLIENT_PLUMBING: &[&str] = &[
     "version",
 ];
 
-const HTTP_CLIENT_CRATES: &[&str] = &[
-    "reqwest",
-    "reqwest_middleware",
-    "surf",
-    "awc",
-    "isahc",
-    "hyper",
-    "hyper_util",
-    "ureq",
-];
-
+/// HTTP client crates besides `ureq`, whose requests do not block.
 const ASYNC_HTTP_CLIENT_CRATES: &[&str] = &[
     "reqwest",
     "reqwest_middleware",
@@ -1640,15 +1630,12 @@ impl Extractor<'_> {
 
         // HTTP calls to other services.
         if let Some(http) = HttpMethod::parse(&method).filter(|m| m.is_mutating()) {
-            if call.args.len() == 1
-                && self.has_dependency(HTTP_CLIENT_CRATES)
-                && !is_method_router(&call.receiver)
-            {
+            if call.args.len() == 1 && self.has_http_client() && !is_method_router(&call.receiver) {
                 self.http_call(http, &call.args[0], range, key);
             }
             return;
         }
-        if method == "request" && call.args.len() == 2 && self.has_dependency(HTTP_CLIENT_CRATES) {
+        if method == "request" && call.args.len() == 2 && self.has_http_client() {
             let verb = match &call.args[0] {
                 Expr::Path(p) => p
                     .path
@@ -1955,6 +1942,11 @@ impl Extractor<'_> {
         }
         let object = self.may_hold_object(&call.receiver);
         self.call_effect(&method, receiver, object, &call.args, range, key);
+    }
+
+    /// The crate depends on an HTTP client (`ureq` included).
+    fn has_http_client(&self) -> bool {
+        self.has_dependency(ASYNC_HTTP_CLIENT_CRATES) || self.has_dependency(&["ureq"])
     }
 
     /// A mutating HTTP request to the URL `url`, when it reads as a URL.
