@@ -706,6 +706,9 @@ impl MissingIdempotency {
                     }
                     let target = target.as_deref().unwrap_or("another service");
                     match protocol {
+                        RemoteProtocol::Http if operation.is_empty() => {
+                            format!("`POST` to `{target}`")
+                        }
                         RemoteProtocol::Http => format!("`POST {operation}` to `{target}`"),
                         _ => format!("`{target}.{operation}(..)`"),
                     }
@@ -787,7 +790,10 @@ impl MissingIdempotency {
                     .routes
                     .iter()
                     .find(|r| r.handler == *name && r.method == HttpMethod::Post)
-                    .and_then(|r| r.path.clone());
+                    .and_then(|r| r.path.clone())
+                    // A route registered under a scope (`web::scope("/orders").route("", ..)`)
+                    // has no path of its own.
+                    .filter(|p| !p.is_empty());
                 let route = match path {
                     Some(p) => format!(" (`POST {p}`)"),
                     None => String::new(),
