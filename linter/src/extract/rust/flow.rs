@@ -116,6 +116,9 @@ pub(super) struct FlowState {
     /// The name of the method call being visited, spelled once for the SQL and the
     /// behaviour facts (keyed by the call node).
     pub method_name: Option<(usize, String)>,
+    /// The path of the call being visited, split once for the SQL and the behaviour facts
+    /// (keyed by the call node).
+    pub call_path: Option<(usize, Vec<String>)>,
 }
 
 /// Methods that never matter across services: std plumbing, builders, iterator adapters and
@@ -1296,12 +1299,15 @@ impl Extractor<'_> {
         let Expr::Path(func) = call.func.as_ref() else {
             return;
         };
-        let segs = path_segments(&func.path);
+        let key = node_key(call);
+        let segs = match self.flow.call_path.take() {
+            Some((named, segs)) if named == key => segs,
+            _ => path_segments(&func.path),
+        };
         let Some(last) = segs.last().map(String::as_str) else {
             return;
         };
         let first = segs.first().map(String::as_str).unwrap_or("");
-        let key = node_key(call);
         let range = At::Call(call);
         let tail = segs_tail(&segs, 2);
         // Blocking APIs.

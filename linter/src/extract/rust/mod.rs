@@ -818,6 +818,13 @@ impl<'a> Extractor<'a> {
             return;
         };
         let segs = path_segments(&func.path);
+        self.call_sql(call, &segs);
+        // The behaviour facts of the same call, visited next, reuse the split path.
+        self.flow.call_path = Some((call as *const syn::ExprCall as usize, segs));
+    }
+
+    /// SQL, migrations and env lookups handed to a call of a path.
+    fn call_sql(&mut self, call: &syn::ExprCall, segs: &[String]) {
         let Some(last) = segs.last().map(String::as_str) else {
             return;
         };
