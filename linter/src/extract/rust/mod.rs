@@ -830,7 +830,7 @@ impl<'a> Extractor<'a> {
         };
         let args: Vec<&Expr> = call.args.iter().collect();
         let qualified_sqlx = segs.first().is_some_and(|s| s == "sqlx");
-        let tail = segs_tail(&segs, 2);
+        let tail = segs_tail(segs, 2);
         match (tail.as_slice(), last) {
             (
                 _,
@@ -857,7 +857,7 @@ impl<'a> Extractor<'a> {
                     }
                 }
             }
-            _ if is_env_call(&segs) && !args.is_empty() => {
+            _ if is_env_call(segs) && !args.is_empty() => {
                 let range = self.range_of(call.span());
                 if !self.handled_env_calls.contains(&range.start) {
                     if let Some(name) = self.resolve(args[0]).map(|r| r.text) {
