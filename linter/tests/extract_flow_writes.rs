@@ -603,3 +603,51 @@ fn main() {}
     assert_eq!(matched("on_payment"), ["PaymentEvent::Succeeded"]);
     assert_eq!(matched("on_order"), ["OrderEvent::Cancelled"]);
 }
+
+#[test]
+fn poem_and_salvo_routes_are_registrations() {
+    let routes = |deps: &[&str], main: &str| -> Vec<String> {
+        model_of(deps, main)
+            .routes
+            .iter()
+            .map(|r| format!("{:?} {:?} {}", r.method, r.path, r.handler))
+            .collect()
+    };
+    let poem = routes(
+        &["poem", "tokio"],
+        r#"
+fn app() -> poem::Route {
+    poem::Route::new()
+        .at("/vehicles/:id/trips", poem::post(add_trip).get(list_trips))
+}
+fn main() {}
+"#,
+    );
+    assert_eq!(
+        poem,
+        [
+            "Post Some(\"/vehicles/:id/trips\") add_trip",
+            "Get Some(\"/vehicles/:id/trips\") list_trips",
+        ]
+    );
+    let salvo = routes(
+        &["salvo", "tokio"],
+        r#"
+fn router() -> Router {
+    Router::new()
+        .push(Router::with_path("invoices").post(create_invoice).get(list_invoices))
+        .push(Router::new().path("refunds").post(refund))
+}
+fn main() {}
+"#,
+    );
+    // Chained handlers are met from the outermost call in.
+    assert_eq!(
+        salvo,
+        [
+            "Get Some(\"invoices\") list_invoices",
+            "Post Some(\"invoices\") create_invoice",
+            "Post Some(\"refunds\") refund",
+        ]
+    );
+}

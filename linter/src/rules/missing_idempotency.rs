@@ -7,7 +7,8 @@
 //! consumers, aws-sdk-sqs `receive_message`, Redis streams `XREADGROUP`), functions taking a
 //! broker message (`BorrowedMessage`, `Delivery`, `jetstream::Message`), `handle*` methods of
 //! message-handler trait impls, and functions routed for `POST` (axum `post(handler)`, actix
-//! `#[post]` / `web::post().to(handler)`). Each handler is followed a few calls deep; a
+//! `#[post]` / `web::post().to(handler)`, poem `.at(path, post(handler))`, salvo
+//! `Router::with_path(path).post(handler)`). Each handler is followed a few calls deep; a
 //! method named like a collection's (`insert`, `get`, `remove`, `push`, `find`) is followed
 //! into the project type named like its receiver (`ctx.invoices.insert(&mut tx, &inv)` into
 //! `InvoiceRepo::insert`), never into a local `Vec` or `HashMap`.

@@ -1634,6 +1634,29 @@ impl Extractor<'_> {
             }
         }
 
+        // salvo: `Router::with_path("orders").post(create_order)`.
+        if let Some(http) = HttpMethod::parse(&method) {
+            if call.args.len() == 1 && self.has_dependency(&["salvo"]) {
+                if let Some(path) = salvo_router_path(&call.receiver) {
+                    let handler = &call.args[0];
+                    let path = path.and_then(|p| self.resolve(p)).map(|r| r.text);
+                    if let Expr::Path(p) = handler {
+                        if let Some(name) = p.path.segments.last() {
+                            let span = self.span(self.range_of(name.ident.span()));
+                            self.facts.routes.push(Route {
+                                crate_id: self.cx.krate.id,
+                                method: http,
+                                path,
+                                handler: name.ident.to_string(),
+                                span,
+                            });
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+
         // HTTP calls to other services.
         if let Some(http) = HttpMethod::parse(&method).filter(|m| m.is_mutating()) {
             if call.args.len() == 1 && self.has_http_client() && !is_method_router(&call.receiver) {
@@ -1656,8 +1679,8 @@ impl Extractor<'_> {
             return;
         }
 
-        // Route registrations.
-        if method == "route" && call.args.len() == 2 {
+        // Route registrations: axum and actix `.route(path, post(h))`, poem `.at(path, post(h))`.
+        if matches!(method.as_str(), "route" | "at") && call.args.len() == 2 {
             let path = self.resolve(&call.args[0]).map(|r| r.text);
             let mut handlers = Vec::new();
             method_router(&call.args[1], &mut handlers);
@@ -2640,6 +2663,37 @@ fn is_method_router(receiver: &Expr) -> bool {
             matches!(call.func.as_ref(), Expr::Path(p) if p.path.segments.last().is_some_and(|s| HttpMethod::parse(&s.ident.to_string()).is_some() || s.ident == "on"))
         }
         _ => false,
+    }
+}
+
+/// The path of a salvo router a method handler is added to: `Some(path)` for
+/// `Router::with_path(path)` or `Router::new().path(path)`, `Some(None)` for a bare
+/// `Router::new()`, `None` when the receiver is no salvo router.
+fn salvo_router_path(receiver: &Expr) -> Option<Option<&Expr>> {
+    let mut expr = receiver;
+    let mut path = None;
+    loop {
+        match expr {
+            Expr::MethodCall(m) => {
+                if m.method == "path" && m.args.len() == 1 && path.is_none() {
+                    path = m.args.first();
+                }
+                expr = &m.receiver;
+            }
+            Expr::Paren(p) => expr = &p.expr,
+            Expr::Call(call) => {
+                let Expr::Path(func) = call.func.as_ref() else {
+                    return None;
+                };
+                let segs = path_segments(&func.path);
+                return match segs_tail(&segs, 2).as_slice() {
+                    ["Router", "with_path"] => Some(path.or(call.args.first())),
+                    ["Router", "new"] => Some(path),
+                    _ => None,
+                };
+            }
+            _ => return None,
+        }
     }
 }
 
