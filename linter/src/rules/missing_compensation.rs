@@ -1830,14 +1830,10 @@ fn handled_names(behaviour: &Behaviour<'_>, crates: &[CrateId]) -> Vec<Handled> 
     out
 }
 
-/// In a dispatching function, the compensable actions run on each matched event: the
+/// The normal-path effects of a dispatching function with the message each runs on: the
 /// effects after a matched event up to the next one. A handler taking the event as a
 /// parameter triggers on it in its whole body.
-fn triggered_actions<'m>(
-    behaviour: &Behaviour<'m>,
-    lexicon: &Lexicon<'_>,
-    g: usize,
-) -> Vec<(EventName, &'m Effect, Action)> {
+fn effects_on_messages<'m>(behaviour: &Behaviour<'m>, g: usize) -> Vec<(EventName, &'m Effect)> {
     let function: &'m Function = behaviour.function(g);
     let mut effects: Vec<&'m Effect> = function.effects.iter().collect();
     effects.sort_by_key(|e| e.span.start);
@@ -1856,67 +1852,50 @@ fn triggered_actions<'m>(
             trigger = EventName::new(name);
             continue;
         }
-        let Some(current) = &trigger else {
-            continue;
-        };
-        if effect.context != PathContext::Normal {
-            continue;
-        }
-        let action = match &effect.kind {
-            EffectKind::Call { name, receiver } => {
-                let action = name_action(name);
-                if !action.verbs.iter().any(|v| lexicon.holds_resources(v))
-                    || !call_writes(behaviour, g, name, receiver.as_deref())
-                {
-                    continue;
-                }
-                action
+        if let Some(current) = &trigger {
+            if effect.context == PathContext::Normal {
+                out.push((current.clone(), effect));
             }
-            _ => match remote_action(effect, lexicon) {
-                Some(action) if action.verbs.iter().any(|v| lexicon.holds_resources(v)) => action,
-                _ => continue,
-            },
-        };
-        out.push((current.clone(), effect, action));
+        }
     }
     out
 }
 
-/// Everything a dispatching function runs on the messages it handles (after a matched event,
-/// or in the whole body of a handler taking the event), named as actions, with the key of
-/// the message they run on.
+/// In a dispatching function, the compensable actions run on each matched event.
+fn triggered_actions<'m>(
+    behaviour: &Behaviour<'m>,
+    lexicon: &Lexicon<'_>,
+    g: usize,
+) -> Vec<(EventName, &'m Effect, Action)> {
+    effects_on_messages(behaviour, g)
+        .into_iter()
+        .filter_map(|(trigger, effect)| {
+            let action = match &effect.kind {
+                EffectKind::Call { name, receiver } => {
+                    let action = name_action(name);
+                    let holds = action.verbs.iter().any(|v| lexicon.holds_resources(v));
+                    (holds && call_writes(behaviour, g, name, receiver.as_deref()))
+                        .then_some(action)?
+                }
+                _ => remote_action(effect, lexicon)
+                    .filter(|a| a.verbs.iter().any(|v| lexicon.holds_resources(v)))?,
+            };
+            Some((trigger, effect, action))
+        })
+        .collect()
+}
+
+/// Everything a dispatching function runs on the messages it handles, named as actions, with
+/// the key of the message they run on.
 fn actions_on_messages(behaviour: &Behaviour<'_>, g: usize) -> Vec<(String, Action)> {
-    let function = behaviour.function(g);
-    let mut effects: Vec<&Effect> = function.effects.iter().collect();
-    effects.sort_by_key(|e| e.span.start);
-    let mut trigger: Option<String> = function
-        .param_types
-        .iter()
-        .find(|t| crate::extract::rust::looks_like_event(t))
-        .and_then(|t| EventName::new(t))
-        .map(|e| e.key);
     let mut out = Vec::new();
-    for effect in effects {
-        if let EffectKind::Event {
-            name,
-            role: EventRole::Matched,
-        } = &effect.kind
-        {
-            trigger = EventName::new(name).map(|e| e.key);
-            continue;
-        }
-        let Some(key) = &trigger else {
-            continue;
-        };
-        if effect.context != PathContext::Normal {
-            continue;
-        }
+    for (trigger, effect) in effects_on_messages(behaviour, g) {
         let mut actions = Vec::new();
         match &effect.kind {
             EffectKind::Call { name, .. } => actions.push(name_action(name)),
             _ => direct_undo_action(effect, &mut actions),
         }
-        out.extend(actions.into_iter().map(|a| (key.clone(), a)));
+        out.extend(actions.into_iter().map(|a| (trigger.key.clone(), a)));
     }
     out
 }
