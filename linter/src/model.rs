@@ -529,17 +529,20 @@ pub enum HttpMethod {
 
 impl HttpMethod {
     pub fn parse(name: &str) -> Option<Self> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "get" => Self::Get,
-            "post" => Self::Post,
-            "put" => Self::Put,
-            "patch" => Self::Patch,
-            "delete" => Self::Delete,
-            "head" => Self::Head,
-            "options" => Self::Options,
-            "any" => Self::Any,
-            _ => return None,
-        })
+        const METHODS: [(&str, HttpMethod); 8] = [
+            ("get", HttpMethod::Get),
+            ("post", HttpMethod::Post),
+            ("put", HttpMethod::Put),
+            ("patch", HttpMethod::Patch),
+            ("delete", HttpMethod::Delete),
+            ("head", HttpMethod::Head),
+            ("options", HttpMethod::Options),
+            ("any", HttpMethod::Any),
+        ];
+        METHODS
+            .iter()
+            .find(|(spelling, _)| name.eq_ignore_ascii_case(spelling))
+            .map(|&(_, method)| method)
     }
 
     pub fn is_mutating(self) -> bool {

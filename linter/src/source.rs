@@ -10,8 +10,14 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+        let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
+        line_starts.push(0);
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i as u32 + 1),
+        );
         Self { line_starts }
     }
 
@@ -33,6 +39,10 @@ impl LineIndex {
         };
         let start = start as usize;
         let rest = &text[start..];
+        // Source lines are nearly always ASCII, where a char column is a byte column.
+        if rest.as_bytes().get(..column).is_some_and(<[u8]>::is_ascii) {
+            return start + column;
+        }
         rest.char_indices()
             .nth(column)
             .map_or(text.len().min(start + rest.len()), |(i, _)| start + i)
@@ -63,5 +73,8 @@ mod tests {
         assert_eq!(index.position(text, 8), (3, 1));
         assert_eq!(index.offset(text, 2, 2), 5);
         assert_eq!(index.offset(text, 3, 0), 8);
+        assert_eq!(index.offset(text, 2, 3), 7);
+        assert_eq!(index.offset(text, 3, 1), 9);
+        assert_eq!(index.offset(text, 3, 5), text.len());
     }
 }

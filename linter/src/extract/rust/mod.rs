@@ -794,20 +794,20 @@ impl<'a> Extractor<'a> {
             });
         }
         let facts = self.facts;
-        out.queries.extend(facts.queries);
-        out.migrations.extend(facts.migrations);
-        out.orm_tables.extend(facts.orm_tables);
-        out.crate_uses.extend(facts.crate_uses);
-        out.connections.extend(facts.connections);
-        out.deployments.extend(facts.deployments);
-        out.env_lookups.extend(facts.env_lookups);
-        out.notes.extend(facts.notes);
-        out.functions.extend(facts.functions);
-        out.routes.extend(facts.routes);
-        out.types.extend(facts.types);
-        out.string_consts.extend(facts.string_consts);
-        out.hard_coded_lists.extend(facts.hard_coded_lists);
-        out.client_fields.extend(facts.client_fields);
+        append(&mut out.queries, facts.queries);
+        append(&mut out.migrations, facts.migrations);
+        append(&mut out.orm_tables, facts.orm_tables);
+        append(&mut out.crate_uses, facts.crate_uses);
+        append(&mut out.connections, facts.connections);
+        append(&mut out.deployments, facts.deployments);
+        append(&mut out.env_lookups, facts.env_lookups);
+        append(&mut out.notes, facts.notes);
+        append(&mut out.functions, facts.functions);
+        append(&mut out.routes, facts.routes);
+        append(&mut out.types, facts.types);
+        append(&mut out.string_consts, facts.string_consts);
+        append(&mut out.hard_coded_lists, facts.hard_coded_lists);
+        append(&mut out.client_fields, facts.client_fields);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -989,6 +989,15 @@ impl<'a> Extractor<'a> {
 }
 
 /// ASCII case-insensitive substring test, without allocating.
+/// Moves `items` to the end of `out`; into an empty `out` without copying them.
+fn append<T>(out: &mut Vec<T>, mut items: Vec<T>) {
+    if out.is_empty() {
+        *out = items;
+    } else {
+        out.append(&mut items);
+    }
+}
+
 fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     haystack
         .as_bytes()

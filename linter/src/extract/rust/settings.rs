@@ -33,37 +33,59 @@ impl Extractor<'_> {
     /// `PgConnectOptions::new().host("db").port(5433).database("orders")` (also MySQL options and
     /// `tokio_postgres::Config::new().host(..).dbname(..)`), seen at the outermost call.
     pub(super) fn connect_options(&mut self, call: &ExprMethodCall) -> bool {
+        // Every method call of every chain comes here: the chain's root is checked first,
+        // without allocating, and the settings are read only for an options builder.
+        let mut link: &ExprMethodCall = call;
+        let root = loop {
+            match link.receiver.as_ref() {
+                Expr::MethodCall(m) => link = m,
+                Expr::Call(c) => break c,
+                _ => return false,
+            }
+        };
+        let Expr::Path(func) = root.func.as_ref() else {
+            return false;
+        };
+        let mut tail = func.path.segments.iter().rev();
+        let (Some(last), Some(builder)) = (tail.next(), tail.next()) else {
+            return false;
+        };
+        if last.ident != "new" {
+            return false;
+        }
+        let engine = if builder.ident == "PgConnectOptions" || builder.ident == "Config" {
+            crate::model::DbEngine::Postgres
+        } else if builder.ident == "MySqlConnectOptions" {
+            crate::model::DbEngine::MySql
+        } else {
+            return false;
+        };
         let mut host = None;
         let mut port = None;
         let mut database = None;
         let mut link: &ExprMethodCall = call;
-        let root = loop {
-            let value = link.args.first().and_then(|a| match a {
-                Expr::Lit(ExprLit { lit, .. }) => lit_text(lit),
-                _ => None,
-            });
-            match link.method.to_string().as_str() {
-                "host" => host = host.or(value),
-                "port" => port = port.or(value),
-                "database" | "dbname" => database = database.or(value),
-                _ => {}
+        loop {
+            let slot = if link.method == "host" {
+                Some(&mut host)
+            } else if link.method == "port" {
+                Some(&mut port)
+            } else if link.method == "database" || link.method == "dbname" {
+                Some(&mut database)
+            } else {
+                None
+            };
+            // The outermost setting wins, as it does at run time.
+            if let Some(slot) = slot.filter(|s| s.is_none()) {
+                *slot = link.args.first().and_then(|a| match a {
+                    Expr::Lit(ExprLit { lit, .. }) => lit_text(lit),
+                    _ => None,
+                });
             }
             match link.receiver.as_ref() {
                 Expr::MethodCall(m) => link = m,
-                Expr::Call(c) => break Some(c),
-                _ => break None,
+                _ => break,
             }
-        };
-        let Some(root) = root else { return false };
-        let Expr::Path(func) = root.func.as_ref() else {
-            return false;
-        };
-        let segs = path_segments(&func.path);
-        let engine = match segs_tail(&segs, 2).as_slice() {
-            ["PgConnectOptions", "new"] | ["Config", "new"] => crate::model::DbEngine::Postgres,
-            ["MySqlConnectOptions", "new"] => crate::model::DbEngine::MySql,
-            _ => return false,
-        };
+        }
         let range = self.range_of(call.span());
         if self.handled_literals.contains(&range.start) || (host.is_none() && database.is_none()) {
             return false;
@@ -95,10 +117,9 @@ impl Extractor<'_> {
     pub(super) fn env_call_in(&mut self, expr: &Expr) -> Option<(Range<usize>, String)> {
         match expr {
             Expr::MethodCall(m)
-                if matches!(
-                    m.method.to_string().as_str(),
-                    "ok" | "map" | "map_err" | "or_else"
-                ) =>
+                if ["ok", "map", "map_err", "or_else"]
+                    .iter()
+                    .any(|name| m.method == name) =>
             {
                 self.env_call_in(&m.receiver)
             }
