@@ -167,11 +167,13 @@ fn is_simple_statement(text: &str, toks: &[Tok], keyword: &str, dialect: SqlDial
     };
     let mut has_required = false;
     let mut joined = false;
+    let upper = upper_words(text, toks);
+    let words = upper.words();
     for (i, tok) in toks.iter().enumerate() {
         match tok.kind {
             TokKind::Word => {
-                let word = &text[tok.range.clone()];
-                let is = |w: &str| word.eq_ignore_ascii_case(w);
+                let word = words[i];
+                let is = |w: &str| word == w;
                 if is("JOIN") {
                     // `JOIN name [alias] ON|USING`: a table; `JOIN f(..)` is a function.
                     match read_dotted(text, toks, i + 1) {
@@ -187,26 +189,24 @@ fn is_simple_statement(text: &str, toks: &[Tok], keyword: &str, dialect: SqlDial
                     continue;
                 }
                 if i > 0 && is("SELECT")
-                    || [
-                        "WITH",
-                        "UNION",
-                        "INTERSECT",
-                        "EXCEPT",
-                        "LATERAL",
-                        "USING",
-                        "STRAIGHT_JOIN",
-                        "TABLE",
-                        "ONLY",
-                        "IGNORE",
-                        "OR",
-                        "DUPLICATE",
-                        "INTERVAL",
-                        "REPLACE",
-                    ]
-                    .iter()
-                    .any(|w| is(w))
-                        && (!is("OR") || is_insert_or(toks, i, text))
-                    || FROM_FUNCTIONS.iter().any(|w| is(w))
+                    || matches!(
+                        word,
+                        "WITH"
+                            | "UNION"
+                            | "INTERSECT"
+                            | "EXCEPT"
+                            | "LATERAL"
+                            | "USING"
+                            | "STRAIGHT_JOIN"
+                            | "TABLE"
+                            | "ONLY"
+                            | "IGNORE"
+                            | "OR"
+                            | "DUPLICATE"
+                            | "INTERVAL"
+                            | "REPLACE"
+                    ) && (!is("OR") || is_insert_or(toks, i, text))
+                    || FROM_FUNCTIONS.contains(&word)
                     || keyword == "SELECT" && is("INTO")
                 {
                     return false;

@@ -1684,8 +1684,8 @@ impl Extractor<'_> {
             let path = self.resolve(&call.args[0]).map(|r| r.text);
             let mut handlers = Vec::new();
             method_router(&call.args[1], &mut handlers);
-            for (http, handler, span) in handlers {
-                let span = self.span(self.range_of(span));
+            for (http, handler, bounds) in handlers {
+                let span = self.span(self.bounds_range(bounds));
                 self.facts.routes.push(Route {
                     crate_id: self.cx.krate.id,
                     method: http,
@@ -2600,7 +2600,7 @@ fn self_referencing(expr: &Expr) -> bool {
 
 /// axum/poem method routers and actix route builders: `post(h)`, `get(a).post(b)`,
 /// `routing::post(h)`, `web::post().to(h)`.
-fn method_router(expr: &Expr, out: &mut Vec<(HttpMethod, String, PmSpan)>) {
+fn method_router(expr: &Expr, out: &mut Vec<(HttpMethod, String, (PmSpan, PmSpan))>) {
     match expr {
         Expr::Call(call) => {
             let Expr::Path(p) = call.func.as_ref() else {
@@ -2615,7 +2615,7 @@ fn method_router(expr: &Expr, out: &mut Vec<(HttpMethod, String, PmSpan)>) {
                 HttpMethod::parse(method),
                 call.args.first().and_then(handler_name),
             ) {
-                out.push((http, handler, call.span()));
+                out.push((http, handler, super::ranges::call_bounds(call)));
             }
         }
         Expr::MethodCall(m) => {
@@ -2630,7 +2630,7 @@ fn method_router(expr: &Expr, out: &mut Vec<(HttpMethod, String, PmSpan)>) {
                             verb.and_then(|v| HttpMethod::parse(&v)),
                             m.args.first().and_then(handler_name),
                         ) {
-                            out.push((http, handler, m.span()));
+                            out.push((http, handler, super::ranges::method_call_bounds(m)));
                         }
                     }
                 }
@@ -2638,7 +2638,7 @@ fn method_router(expr: &Expr, out: &mut Vec<(HttpMethod, String, PmSpan)>) {
                 HttpMethod::parse(&name),
                 m.args.first().and_then(handler_name),
             ) {
-                out.push((http, handler, m.span()));
+                out.push((http, handler, super::ranges::method_call_bounds(m)));
             }
         }
         Expr::Reference(r) => method_router(&r.expr, out),

@@ -11,7 +11,7 @@ impl Extractor<'_> {
             return;
         };
         let sqlx_qualified = segs.first().is_some_and(|s| s == "sqlx");
-        let range = self.range_of(mac.span());
+        let range = self.macro_range(mac);
         let args = || {
             mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
                 .ok()

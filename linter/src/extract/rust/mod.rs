@@ -12,6 +12,7 @@ mod flow;
 mod iso_lists;
 mod macros;
 mod orm;
+mod ranges;
 mod resolve;
 mod settings;
 mod text;
@@ -415,13 +416,27 @@ impl<'a> Extractor<'a> {
         self.index.offset(self.parsed, at.line, at.column)
     }
 
-    /// Source range of an expression. A literal's span is its token's; anything else is
-    /// joined over its tokens, which syn computes by printing the expression.
+    /// Source range of an expression, from its first token to its last.
     fn expr_range(&self, expr: &Expr) -> Range<usize> {
-        match expr {
-            Expr::Lit(ExprLit { lit, attrs }) if attrs.is_empty() => self.range_of(lit.span()),
-            _ => self.range_of(expr.span()),
-        }
+        self.bounds_range(ranges::expr_bounds(expr))
+    }
+
+    /// Byte range from the start of one token to the end of another.
+    fn bounds_range(&self, (first, last): (PmSpan, PmSpan)) -> Range<usize> {
+        let start = self.start_of(first);
+        start..self.end_of(last).max(start)
+    }
+
+    fn call_range(&self, call: &syn::ExprCall) -> Range<usize> {
+        self.bounds_range(ranges::call_bounds(call))
+    }
+
+    fn method_call_range(&self, call: &ExprMethodCall) -> Range<usize> {
+        self.bounds_range(ranges::method_call_bounds(call))
+    }
+
+    fn macro_range(&self, mac: &Macro) -> Range<usize> {
+        self.bounds_range(ranges::macro_bounds(mac))
     }
 
     fn has_dependency(&self, names: &[&str]) -> bool {
@@ -704,7 +719,7 @@ impl<'a> Extractor<'a> {
     /// time. It rarely parses on its own; tables found in the prefix are as sure as a
     /// template's.
     fn query_builder_prefix(&mut self, expr: &Expr) {
-        let range = self.range_of(expr.span());
+        let range = self.expr_range(expr);
         let Some(mut resolved) = self.resolve(expr) else {
             return;
         };
@@ -759,7 +774,7 @@ impl<'a> Extractor<'a> {
             let Some(expr) = self.consts.get(&name).cloned() else {
                 continue;
             };
-            let range = self.range_of(expr.span());
+            let range = self.expr_range(&expr);
             if self.is_consumed(&range) {
                 continue;
             }
@@ -851,14 +866,14 @@ impl<'a> Extractor<'a> {
             }
             (["Migrator", "new"], _) if !args.is_empty() => {
                 if let Some(dir) = self.path_argument(args[0]) {
-                    let range = self.range_of(call.span());
+                    let range = self.call_range(call);
                     if let Some(dir) = self.runtime_dir(&dir) {
                         self.emit_migration(dir, MigrationTool::Sqlx, range);
                     }
                 }
             }
             _ if is_env_call(segs) && !args.is_empty() => {
-                let range = self.range_of(call.span());
+                let range = self.call_range(call);
                 if !self.handled_env_calls.contains(&range.start) {
                     if let Some(name) = self.resolve(args[0]).map(|r| r.text) {
                         self.emit_env(name, None, range);
@@ -920,7 +935,7 @@ impl<'a> Extractor<'a> {
             if let Some((env_call, name)) = self.env_call_in(&call.receiver) {
                 let default = self.default_value(&call.args[0]);
                 self.handled_env_calls.insert(env_call.start);
-                let range = self.range_of(call.span());
+                let range = self.method_call_range(call);
                 self.emit_env(name, default, range);
                 return;
             }

@@ -16,7 +16,7 @@ impl Extractor<'_> {
         let Some(name) = self.iden_name(arg) else {
             return;
         };
-        let range = self.range_of(arg.span());
+        let range = self.expr_range(arg);
         let span = self.span(range);
         self.migration_tables.push(TableRef {
             table: TableName { schema: None, name },
@@ -27,7 +27,7 @@ impl Extractor<'_> {
             (access_kind_name(&call.receiver), call.args.iter().nth(1))
         {
             if let Some(name) = self.iden_name(second) {
-                let span = self.span(self.range_of(second.span()));
+                let span = self.span(self.expr_range(second));
                 self.migration_tables.push(TableRef {
                     table: TableName { schema: None, name },
                     access: Access::Create,
@@ -212,20 +212,27 @@ pub(super) fn table_arm_literal(tokens: TokenStream) -> Option<String> {
 }
 
 pub(super) fn derives(attrs: &[Attribute], names: &[&str]) -> bool {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("derive"))
-        .any(|a| {
-            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
-                .map(|paths| {
-                    paths.iter().any(|p| {
-                        p.segments
-                            .last()
-                            .is_some_and(|s| names.iter().any(|n| s.ident == n))
-                    })
-                })
-                .unwrap_or(false)
-        })
+    attrs.iter().any(|a| {
+        let syn::Meta::List(list) = &a.meta else {
+            return false;
+        };
+        if !list.path.is_ident("derive") {
+            return false;
+        }
+        // A derive list is paths and commas: a path's last segment is an identifier that no
+        // `::` follows.
+        let mut tokens = list.tokens.clone().into_iter().peekable();
+        while let Some(token) = tokens.next() {
+            if let TokenTree::Ident(ident) = token {
+                let last_segment =
+                    !matches!(tokens.peek(), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+                if last_segment && names.iter().any(|n| ident == n) {
+                    return true;
+                }
+            }
+        }
+        false
+    })
 }
 
 /// `#[sea_orm(iden = "x")]` or `#[iden = "x"]`.

@@ -102,7 +102,7 @@ impl Extractor<'_> {
                 let mut left = self.resolve(&b.left)?;
                 match self.resolve(&b.right) {
                     Some(right) => left.push(&right),
-                    None => left.push_hole(Some(self.range_of(b.right.span()).start)),
+                    None => left.push_hole(Some(self.expr_range(&b.right).start)),
                 }
                 Some(left)
             }

@@ -86,7 +86,7 @@ impl Extractor<'_> {
                 _ => break,
             }
         }
-        let range = self.range_of(call.span());
+        let range = self.method_call_range(call);
         if self.handled_literals.contains(&range.start) || (host.is_none() && database.is_none()) {
             return false;
         }
@@ -132,11 +132,11 @@ impl Extractor<'_> {
                     return None;
                 }
                 let name = self.resolve(&call.args[0])?.text;
-                Some((self.range_of(call.span()), name))
+                Some((self.call_range(call), name))
             }
             Expr::Macro(m) if m.mac.path.is_ident("option_env") => {
                 let lit = m.mac.parse_body::<LitStr>().ok()?;
-                Some((self.range_of(m.span()), lit.value()))
+                Some((self.macro_range(&m.mac), lit.value()))
             }
             _ => None,
         }

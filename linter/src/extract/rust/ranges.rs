@@ -1,0 +1,151 @@
+//! Source ranges of expressions and macro calls from their first and last tokens.
+//!
+//! syn's `Spanned::span` prints a node back into tokens to join their spans; for a method
+//! chain or a macro body that is a copy of the whole subtree. The first and last tokens of the
+//! common expression kinds are known without it; the others fall back to `span()`.
+
+use proc_macro2::Span as PmSpan;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprCall, ExprMethodCall, Macro, MacroDelimiter, Member, PathArguments};
+
+/// First and last token of an expression: the same bounds `expr.span()` joins.
+pub(super) fn expr_bounds(expr: &Expr) -> (PmSpan, PmSpan) {
+    match (first_token(expr), last_token(expr)) {
+        (Some(first), Some(last)) => (first, last),
+        _ => {
+            let span = expr.span();
+            (span, span)
+        }
+    }
+}
+
+/// First and last token of a call.
+pub(super) fn call_bounds(call: &ExprCall) -> (PmSpan, PmSpan) {
+    match first_token(&call.func) {
+        Some(first) if call.attrs.is_empty() => (first, call.paren_token.span.close()),
+        _ => (call.span(), call.span()),
+    }
+}
+
+/// First and last token of a method call.
+pub(super) fn method_call_bounds(call: &ExprMethodCall) -> (PmSpan, PmSpan) {
+    match first_token(&call.receiver) {
+        Some(first) if call.attrs.is_empty() => (first, call.paren_token.span.close()),
+        _ => (call.span(), call.span()),
+    }
+}
+
+/// First and last token of a macro call: its path and its closing delimiter.
+pub(super) fn macro_bounds(mac: &Macro) -> (PmSpan, PmSpan) {
+    let first = match (&mac.path.leading_colon, mac.path.segments.first()) {
+        (Some(colon), _) => colon.spans[0],
+        (None, Some(segment)) => segment.ident.span(),
+        (None, None) => return (mac.span(), mac.span()),
+    };
+    (first, delimiter_close(&mac.delimiter))
+}
+
+fn delimiter_close(delimiter: &MacroDelimiter) -> PmSpan {
+    match delimiter {
+        MacroDelimiter::Paren(p) => p.span.close(),
+        MacroDelimiter::Brace(b) => b.span.close(),
+        MacroDelimiter::Bracket(b) => b.span.close(),
+    }
+}
+
+fn first_token(expr: &Expr) -> Option<PmSpan> {
+    // Attributes come first and are rare on expressions; `span()` handles them.
+    match expr {
+        Expr::Lit(e) if e.attrs.is_empty() => Some(e.lit.span()),
+        Expr::Path(e) if e.attrs.is_empty() && e.qself.is_none() => {
+            match (&e.path.leading_colon, e.path.segments.first()) {
+                (Some(colon), _) => Some(colon.spans[0]),
+                (None, Some(segment)) => Some(segment.ident.span()),
+                (None, None) => None,
+            }
+        }
+        Expr::Call(e) if e.attrs.is_empty() => first_token(&e.func),
+        Expr::MethodCall(e) if e.attrs.is_empty() => first_token(&e.receiver),
+        Expr::Field(e) if e.attrs.is_empty() => first_token(&e.base),
+        Expr::Await(e) if e.attrs.is_empty() => first_token(&e.base),
+        Expr::Try(e) if e.attrs.is_empty() => first_token(&e.expr),
+        Expr::Index(e) if e.attrs.is_empty() => first_token(&e.expr),
+        Expr::Reference(e) if e.attrs.is_empty() => Some(e.and_token.span),
+        Expr::Paren(e) if e.attrs.is_empty() => Some(e.paren_token.span.open()),
+        Expr::Tuple(e) if e.attrs.is_empty() => Some(e.paren_token.span.open()),
+        Expr::Array(e) if e.attrs.is_empty() => Some(e.bracket_token.span.open()),
+        Expr::Macro(e) if e.attrs.is_empty() => Some(macro_bounds(&e.mac).0),
+        _ => None,
+    }
+}
+
+fn last_token(expr: &Expr) -> Option<PmSpan> {
+    match expr {
+        Expr::Lit(e) if e.attrs.is_empty() => Some(e.lit.span()),
+        Expr::Path(e) if e.attrs.is_empty() && e.qself.is_none() => {
+            let segment = e.path.segments.last()?;
+            match &segment.arguments {
+                PathArguments::None => Some(segment.ident.span()),
+                PathArguments::AngleBracketed(args) => Some(args.gt_token.span),
+                PathArguments::Parenthesized(_) => None,
+            }
+        }
+        Expr::Call(e) if e.attrs.is_empty() => Some(e.paren_token.span.close()),
+        Expr::MethodCall(e) if e.attrs.is_empty() => Some(e.paren_token.span.close()),
+        Expr::Field(e) if e.attrs.is_empty() => Some(match &e.member {
+            Member::Named(ident) => ident.span(),
+            Member::Unnamed(index) => index.span,
+        }),
+        Expr::Await(e) if e.attrs.is_empty() => Some(e.await_token.span),
+        Expr::Try(e) if e.attrs.is_empty() => Some(e.question_token.span),
+        Expr::Index(e) if e.attrs.is_empty() => Some(e.bracket_token.span.close()),
+        Expr::Reference(e) if e.attrs.is_empty() => last_token(&e.expr),
+        Expr::Paren(e) if e.attrs.is_empty() => Some(e.paren_token.span.close()),
+        Expr::Tuple(e) if e.attrs.is_empty() => Some(e.paren_token.span.close()),
+        Expr::Array(e) if e.attrs.is_empty() => Some(e.bracket_token.span.close()),
+        Expr::Macro(e) if e.attrs.is_empty() => Some(macro_bounds(&e.mac).1),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Byte range of a span pair in the parsed text.
+    fn range((first, last): (PmSpan, PmSpan)) -> std::ops::Range<usize> {
+        first.byte_range().start..last.byte_range().end
+    }
+
+    #[test]
+    fn bounds_agree_with_span_on_common_expressions() {
+        let sources = [
+            r#"sqlx::query("SELECT 1").bind(a.b).fetch_one(&*pool).await?"#,
+            "&self.items[0].name",
+            "::std::mem::take(&mut (x, y))",
+            "Vec::<u8>::new",
+            "[a, b](1)",
+            r#"format!("{} {}", a, b).len()"#,
+            "items.0",
+            "#[allow(unused)] f()",
+            "|x| x + 1",
+            "<T as Trait>::NAME",
+        ];
+        for source in sources {
+            let expr: Expr = syn::parse_str(source).expect("test expressions parse");
+            let span = expr.span();
+            let expected = span.byte_range();
+            assert_eq!(range(expr_bounds(&expr)), expected, "{source}");
+        }
+    }
+
+    #[test]
+    fn macro_bounds_run_from_the_path_to_the_closing_delimiter() {
+        let source = r#"sqlx::query!("SELECT 1", id)"#;
+        let expr: Expr = syn::parse_str(source).expect("test expression parses");
+        let Expr::Macro(m) = &expr else {
+            panic!("a macro call")
+        };
+        assert_eq!(range(macro_bounds(&m.mac)), 0..source.len());
+    }
+}
