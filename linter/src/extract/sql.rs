@@ -407,13 +407,18 @@ fn neutralise(sql: &str) -> (String, Vec<Range<usize>>) {
         (&b"FOR KEY SHARE"[..], &b"FOR SHARE    "[..]),
     ] {
         let mut at = 0;
-        while let Some(pos) = out[at..]
-            .windows(from.len())
-            .position(|w| w.eq_ignore_ascii_case(from))
-        {
+        while let Some(pos) = memchr::memchr2(b'F', b'f', &out[at..]) {
             let start = at + pos;
-            out[start..start + from.len()].copy_from_slice(to);
-            at = start + from.len();
+            let end = start + from.len();
+            if out
+                .get(start..end)
+                .is_some_and(|w| w.eq_ignore_ascii_case(from))
+            {
+                out[start..end].copy_from_slice(to);
+                at = end;
+            } else {
+                at = start + 1;
+            }
         }
     }
     // Only ASCII bytes were replaced by ASCII bytes, so the text stays valid UTF-8.

@@ -1025,11 +1025,11 @@ impl Extractor<'_> {
                 false
             }
             Expr::MethodCall(call) => {
-                self.flow_method_call(call);
-                let method = &call.method;
-                let context = if ident_is(method, ERROR_COMBINATORS) {
+                let method = self.method_name(call);
+                let name = method.as_str();
+                let context = if ERROR_COMBINATORS.contains(&name) {
                     Some(PathContext::Error)
-                } else if ident_is(method, DEFERRERS)
+                } else if DEFERRERS.contains(&name)
                     && call
                         .args
                         .iter()
@@ -1039,8 +1039,9 @@ impl Extractor<'_> {
                 } else {
                     None
                 };
-                let offload = ident_is(method, OFFLOADERS)
-                    || method == "call" && self.has_dependency(&["tokio_rusqlite"]);
+                let offload = OFFLOADERS.contains(&name)
+                    || name == "call" && self.has_dependency(&["tokio_rusqlite"]);
+                self.flow_method_call(call, method);
                 if context.is_none() && !offload {
                     return false;
                 }
@@ -1516,12 +1517,16 @@ impl Extractor<'_> {
         );
     }
 
-    fn flow_method_call(&mut self, call: &ExprMethodCall) {
-        let key = node_key(call);
-        let method = match self.flow.method_name.take() {
-            Some((named, method)) if named == key => method,
+    /// The method's name, as the SQL pass of the same call left it.
+    fn method_name(&mut self, call: &ExprMethodCall) -> String {
+        match self.flow.method_name.take() {
+            Some((named, method)) if named == node_key(call) => method,
             _ => call.method.to_string(),
-        };
+        }
+    }
+
+    fn flow_method_call(&mut self, call: &ExprMethodCall, method: String) {
+        let key = node_key(call);
         let range = At::Method(call);
         let receiver = receiver_name(&call.receiver).map(|name| {
             self.flow
