@@ -373,6 +373,25 @@ pub fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
 
 /// Times each phase of one `archlint check` on `root` (discovery, configuration, file walk,
 /// parallel extraction, migrations, resolution, waiting for `cargo metadata`, rules).
+/// Median time of each phase over `runs` checks.
+pub fn median_phases(root: &Utf8Path, runs: usize) -> Vec<(&'static str, Duration)> {
+    let all: Vec<Vec<(&'static str, Duration)>> = (0..runs.max(1)).map(|_| phases(root)).collect();
+    let Some(first) = all.first() else {
+        return Vec::new();
+    };
+    (0..first.len())
+        .map(|i| {
+            let mut times: Vec<Duration> = all
+                .iter()
+                .filter_map(|run| run.get(i))
+                .map(|p| p.1)
+                .collect();
+            times.sort();
+            (first[i].0, times[times.len() / 2])
+        })
+        .collect()
+}
+
 pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
     let mut timings = Vec::new();
     let mut lap = Instant::now();
@@ -405,6 +424,9 @@ pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
     mark("rules", &mut timings);
     drop(found);
     drop(model);
-    mark("free the model and findings", &mut timings);
+    mark(
+        "free the model and findings (not timed above)",
+        &mut timings,
+    );
     timings
 }

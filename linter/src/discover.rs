@@ -146,25 +146,37 @@ impl Workspace {
     /// True when both list the same members with the same targets and dependencies (in any
     /// order), and neither skipped a member it could not read.
     pub fn same_members(&self, other: &Workspace) -> bool {
-        fn key(w: &Workspace) -> Vec<String> {
-            let mut packages: Vec<String> = w
+        type DependencyKey<'w> = (&'w str, Option<&'w str>, Option<&'w Utf8Path>, bool);
+        type PackageKey<'w> = (&'w str, &'w Utf8Path, bool, bool, Vec<DependencyKey<'w>>);
+        fn key(w: &Workspace) -> Vec<PackageKey<'_>> {
+            let mut packages: Vec<PackageKey<'_>> = w
                 .packages
                 .iter()
                 .map(|p| {
-                    let mut deps: Vec<String> = p
+                    let mut deps: Vec<DependencyKey<'_>> = p
                         .dependencies
                         .iter()
-                        .map(|d| format!("{:?}", (&d.package, &d.rename, &d.path, d.dev)))
+                        .map(|d| {
+                            (
+                                d.package.as_str(),
+                                d.rename.as_deref(),
+                                d.path.as_deref(),
+                                d.dev,
+                            )
+                        })
                         .collect();
-                    deps.sort();
+                    deps.sort_unstable();
                     deps.dedup();
-                    format!(
-                        "{:?}",
-                        (&p.name, &p.manifest_path, p.has_bin, p.has_lib, deps)
+                    (
+                        p.name.as_str(),
+                        p.manifest_path.as_path(),
+                        p.has_bin,
+                        p.has_lib,
+                        deps,
                     )
                 })
                 .collect();
-            packages.sort();
+            packages.sort_unstable();
             packages
         }
         self.root == other.root

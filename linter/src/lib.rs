@@ -149,6 +149,7 @@ pub fn build_model(workspace: &Workspace, config: &Config) -> Model {
 /// (`migrate!("..")`, with `run_at`) or complete sets written in Rust (sea-orm).
 pub fn merge_facts(model: &mut Model, facts: Vec<extract::Facts>) {
     let mut requested: Vec<MigrationSet> = Vec::new();
+    extract::Facts::reserve(model, &facts);
     for mut file_facts in facts {
         for set in std::mem::take(&mut file_facts.migrations) {
             if set.run_at.is_none() && !set.tables.is_empty() {

@@ -47,6 +47,32 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// Makes room in the model for every file's facts at once, so merging them does not
+    /// grow (and copy) the model's lists again and again.
+    pub fn reserve(model: &mut Model, all: &[Facts]) {
+        let total = |count: fn(&Facts) -> usize| all.iter().map(count).sum::<usize>();
+        model.queries.reserve(total(|f| f.queries.len()));
+        model.migrations.reserve(total(|f| f.migrations.len()));
+        model.orm_tables.reserve(total(|f| f.orm_tables.len()));
+        model.crate_uses.reserve(total(|f| f.crate_uses.len()));
+        model.connections.reserve(total(|f| f.connections.len()));
+        model.deployments.reserve(total(|f| f.deployments.len()));
+        model.env_lookups.reserve(total(|f| f.env_lookups.len()));
+        model.notes.reserve(total(|f| f.notes.len()));
+        model.functions.reserve(total(|f| f.functions.len()));
+        model.routes.reserve(total(|f| f.routes.len()));
+        model.types.reserve(total(|f| f.types.len()));
+        model
+            .string_consts
+            .reserve(total(|f| f.string_consts.len()));
+        model
+            .hard_coded_lists
+            .reserve(total(|f| f.hard_coded_lists.len()));
+        model
+            .client_fields
+            .reserve(total(|f| f.client_fields.len()));
+    }
+
     pub fn merge_into(self, model: &mut Model) {
         model.queries.extend(self.queries);
         model.migrations.extend(self.migrations);

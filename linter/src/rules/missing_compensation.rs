@@ -807,12 +807,13 @@ fn step_of<'m>(
         // A client of another service the project does not define (generated from a proto
         // in another crate, or external), held under that service's name:
         // `pricing.lock_quote(..)`.
-        let other_service = receiver
-            .as_deref()
-            .is_some_and(|r| names_other_service(behaviour, f, r));
+        // Cheapest test first: most calls are not forward actions.
         let forward = action.verbs.first().is_some_and(|v| lexicon.is_forward(v));
-        let unresolved =
-            other_service && forward && callees(behaviour, f, name, receiver.as_deref()).is_empty();
+        let unresolved = forward
+            && receiver
+                .as_deref()
+                .is_some_and(|r| names_other_service(behaviour, f, r))
+            && callees(behaviour, f, name, receiver.as_deref()).is_empty();
         return unresolved.then_some(Step {
             effect,
             action,

@@ -111,8 +111,8 @@ use crate::behaviour::{
 };
 use crate::config::Level;
 use crate::model::{
-    Access, Broker, EffectKind, HttpMethod, RemoteProtocol, ServiceId, Span, SqlQuery,
-    StatementEffect,
+    Access, Broker, Effect, EffectKind, Function, HttpMethod, RemoteProtocol, ServiceId, Span,
+    SqlQuery, StatementEffect,
 };
 use crate::rules::{Finding, Related, Rule, RuleContext};
 
@@ -215,7 +215,7 @@ impl Rule for MissingIdempotency {
         // the message id before it dispatches through a trait object.
         let guarded_services: HashSet<ServiceId> = (0..cx.model.functions.len())
             .into_par_iter()
-            .filter(|&f| self.collect(cx, behaviour, f, &mut Vec::new()).0)
+            .filter(|&f| has_guard(cx, behaviour, f))
             .flat_map_iter(|f| behaviour.services_of(f).iter().copied())
             .collect();
         // Services whose HTTP requests pass an idempotency middleware that claims the key.
@@ -520,6 +520,62 @@ fn join_plain(items: &[String]) -> String {
 }
 
 /// Tables whose duplicate rows do no harm: sessions, tokens, audit and log rows.
+/// A function that holds deduplication evidence of its own (what [`MissingIdempotency::collect`]
+/// counts as a guard), without describing its writes.
+fn has_guard(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>, f: usize) -> bool {
+    let function = behaviour.function(f);
+    takes_idempotency_key(function)
+        || behaviour
+            .queries_of(f)
+            .any(|q| cx.certain_enough(q.certainty) && is_guard_query(q))
+        || function.effects.iter().any(is_guard_effect)
+}
+
+/// A typed `Idempotency-Key` extractor (`TypedHeader<IdempotencyKey>`).
+fn takes_idempotency_key(function: &Function) -> bool {
+    function
+        .param_types
+        .iter()
+        .any(|t| t.to_ascii_lowercase().contains("idempot"))
+}
+
+/// A query on an inbox / processed-messages / idempotency-keys table.
+fn is_guard_query(query: &SqlQuery) -> bool {
+    query.tables.iter().any(|t| is_dedup_table(&t.table))
+}
+
+/// `SET NX`, an `Idempotency-Key` read, a call named like a deduplication check, an ORM write
+/// to a deduplication table.
+fn is_guard_effect(effect: &Effect) -> bool {
+    match &effect.kind {
+        EffectKind::SetIfAbsent | EffectKind::IdempotencyKey => true,
+        EffectKind::Call { name, .. } => {
+            let lower = name.to_ascii_lowercase();
+            // SQS FIFO `message_deduplication_id` deduplicates what this service sends.
+            let producer_side = lower.contains("deduplication_id");
+            !producer_side
+                && [
+                    "idempot",
+                    "dedup",
+                    "processed",
+                    "inbox",
+                    "already_",
+                    "duplicate",
+                    "_seen",
+                    "seen_",
+                    "claim",
+                    "handled",
+                ]
+                .iter()
+                .any(|w| lower.contains(w))
+        }
+        EffectKind::OrmWrite { api, .. } => {
+            orm_write_table(api).as_ref().is_some_and(is_dedup_table)
+        }
+        _ => false,
+    }
+}
+
 fn is_harmless_table(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     ["session", "token", "audit", "nonce", "otp", "login"]
@@ -557,12 +613,7 @@ impl MissingIdempotency {
         // Start of the first upsert in the body: writes after it are claimed by it.
         let mut claimed_from: Option<u32> = None;
         let mut found: Vec<Write> = Vec::new();
-        // A typed `Idempotency-Key` extractor (`TypedHeader<IdempotencyKey>`).
-        if function
-            .param_types
-            .iter()
-            .any(|t| t.to_ascii_lowercase().contains("idempot"))
-        {
+        if takes_idempotency_key(function) {
             guarded = true;
         }
         // In a consumer loop, the set-up before the first subscription runs once, not per
@@ -572,7 +623,7 @@ impl MissingIdempotency {
             if !cx.certain_enough(query.certainty) {
                 continue;
             }
-            if query.tables.iter().any(|t| is_dedup_table(&t.table)) {
+            if is_guard_query(query) {
                 guarded = true;
                 continue;
             }
@@ -613,34 +664,12 @@ impl MissingIdempotency {
             }
         }
         for effect in &function.effects {
+            if is_guard_effect(effect) {
+                guarded = true;
+                continue;
+            }
             let what = match &effect.kind {
-                EffectKind::SetIfAbsent | EffectKind::IdempotencyKey => {
-                    guarded = true;
-                    continue;
-                }
                 EffectKind::Call { name, receiver } => {
-                    let lower = name.to_ascii_lowercase();
-                    // SQS FIFO `message_deduplication_id` deduplicates what this service sends.
-                    let producer_side = lower.contains("deduplication_id");
-                    if !producer_side
-                        && [
-                            "idempot",
-                            "dedup",
-                            "processed",
-                            "inbox",
-                            "already_",
-                            "duplicate",
-                            "_seen",
-                            "seen_",
-                            "claim",
-                            "handled",
-                        ]
-                        .iter()
-                        .any(|w| lower.contains(w))
-                    {
-                        guarded = true;
-                        continue;
-                    }
                     if !is_charge_or_send(name)
                         || !behaviour
                             .resolve_call(f, name, receiver.as_deref())
@@ -655,10 +684,6 @@ impl MissingIdempotency {
                 }
                 EffectKind::OrmWrite { api, effect: write } => {
                     let table = orm_write_table(api);
-                    if table.as_ref().is_some_and(is_dedup_table) {
-                        guarded = true;
-                        continue;
-                    }
                     if table.as_ref().is_some_and(|t| is_harmless_table(&t.name)) {
                         continue;
                     }

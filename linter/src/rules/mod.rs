@@ -203,7 +203,7 @@ pub fn run(model: &Model, config: &Config) -> (Vec<Finding>, usize) {
     });
     let suppressed = before - findings.len();
     findings.sort_by(|a, b| {
-        let path = |f: &Finding| model.file(f.span.file).path.clone();
+        let path = |f: &Finding| &model.file(f.span.file).path;
         (path(a), a.span.start, a.rule, &a.message).cmp(&(
             path(b),
             b.span.start,
