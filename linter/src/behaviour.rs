@@ -51,19 +51,46 @@ pub fn is_outbox_table(table: &TableName) -> bool {
 
 /// Tables that record handled messages or idempotency keys.
 pub fn is_dedup_table(table: &TableName) -> bool {
-    let name = table.name.as_str();
-    [
-        "processed",
-        "inbox",
-        "idempotency",
-        "dedup",
-        "message_log",
-        "handled_",
-        "consumed_",
-        "seen_",
-    ]
-    .iter()
-    .any(|part| name.contains(part))
+    contains_any(
+        &table.name,
+        &[
+            "processed",
+            "inbox",
+            "idempotency",
+            "dedup",
+            "message_log",
+            "handled_",
+            "consumed_",
+            "seen_",
+        ],
+    )
+}
+
+/// True when one of the lower-case `needles` occurs in `haystack`. One pass over the
+/// haystack: for the short names judged here, cheaper than a substring search per needle.
+pub fn contains_any(haystack: &str, needles: &[&str]) -> bool {
+    let hay = haystack.as_bytes();
+    (0..hay.len()).any(|i| {
+        needles.iter().any(|needle| {
+            let needle = needle.as_bytes();
+            needle.first() == Some(&hay[i]) && hay[i..].starts_with(needle)
+        })
+    })
+}
+
+/// [`contains_any`] ignoring ASCII case in `haystack`.
+pub fn contains_any_ignore_case(haystack: &str, needles: &[&str]) -> bool {
+    let hay = haystack.as_bytes();
+    (0..hay.len()).any(|i| {
+        let first = hay[i].to_ascii_lowercase();
+        needles.iter().any(|needle| {
+            let needle = needle.as_bytes();
+            needle.first() == Some(&first)
+                && hay
+                    .get(i..i + needle.len())
+                    .is_some_and(|window| window.eq_ignore_ascii_case(needle))
+        })
+    })
 }
 
 /// Parameter types that mark a message handler.
@@ -608,6 +635,19 @@ mod write_helper_tests {
         assert!(receiver_names_type("categories", "CategoryStore"));
         assert!(!receiver_names_type("lines", "InvoiceRepo"));
         assert!(!receiver_names_type("map", "InvoiceRepo"));
+    }
+
+    #[test]
+    fn substrings_found_in_one_pass() {
+        assert!(contains_any("processed_messages", &["inbox", "processed"]));
+        assert!(contains_any("order_inbox", &["inbox"]));
+        assert!(!contains_any("orders", &["inbox", "processed"]));
+        assert!(!contains_any("inbo", &["inbox"]));
+        assert!(!contains_any("", &["inbox"]));
+        assert!(contains_any_ignore_case("markIdempotencyKey", &["idempot"]));
+        assert!(contains_any_ignore_case("AUDIT_LOG", &["audit"]));
+        assert!(!contains_any_ignore_case("Auditor", &["audits"]));
+        assert!(contains_any_ignore_case("émetteur_token", &["token"]));
     }
 
     #[test]

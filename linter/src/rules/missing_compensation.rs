@@ -712,13 +712,27 @@ struct Step<'m> {
 /// deep), computed once per function: every call of the workspace asks.
 struct RemoteIndex {
     behind: std::cell::RefCell<HashMap<usize, std::rc::Rc<Vec<Action>>>>,
+    /// The action each called name spells: names repeat across a workspace.
+    named: std::cell::RefCell<HashMap<String, std::rc::Rc<Action>>>,
 }
 
 impl RemoteIndex {
     fn new() -> Self {
         Self {
             behind: std::cell::RefCell::new(HashMap::new()),
+            named: std::cell::RefCell::new(HashMap::new()),
         }
+    }
+
+    fn name_action(&self, name: &str) -> std::rc::Rc<Action> {
+        if let Some(found) = self.named.borrow().get(name) {
+            return found.clone();
+        }
+        let action = std::rc::Rc::new(name_action(name));
+        self.named
+            .borrow_mut()
+            .insert(name.to_owned(), action.clone());
+        action
     }
 
     fn of(
@@ -798,8 +812,8 @@ fn step_of<'m>(
     if publish_is_step {
         return None;
     }
-    let mut action = name_action(name);
-    if is_read(&action) {
+    let named = index.name_action(name);
+    if is_read(&named) {
         return None;
     }
     let behind = remote_actions_behind(behaviour, lexicon, index, f, name, receiver.as_deref());
@@ -808,18 +822,19 @@ fn step_of<'m>(
         // in another crate, or external), held under that service's name:
         // `pricing.lock_quote(..)`.
         // Cheapest test first: most calls are not forward actions.
-        let forward = action.verbs.first().is_some_and(|v| lexicon.is_forward(v));
+        let forward = named.verbs.first().is_some_and(|v| lexicon.is_forward(v));
         let unresolved = forward
             && receiver
                 .as_deref()
                 .is_some_and(|r| names_other_service(behaviour, f, r))
             && callees(behaviour, f, name, receiver.as_deref()).is_empty();
-        return unresolved.then_some(Step {
+        return unresolved.then(|| Step {
             effect,
-            action,
+            action: Action::clone(&named),
             via: None,
         });
     }
+    let mut action = Action::clone(&named);
     let first = behind.first()?;
     let via = Some(first.label.clone());
     let named_verb_known = action.verbs.iter().any(|v| lexicon.is_forward(v));
@@ -1333,11 +1348,32 @@ impl MissingCompensation {
     ) {
         let model = cx.model;
         let published = published_events(cx, behaviour);
-        let handled_by: HashMap<ServiceId, Vec<Handled>> = model
-            .services
-            .iter()
-            .map(|s| (s.id, handled_names(behaviour, &s.crates)))
-            .collect();
+        // Each function is read once, its handled events going to every service of its crate.
+        let mut handled_by: HashMap<ServiceId, Vec<Handled>> =
+            model.services.iter().map(|s| (s.id, Vec::new())).collect();
+        let mut services_of_crate: HashMap<CrateId, Vec<ServiceId>> = HashMap::new();
+        for service in &model.services {
+            for krate in &service.crates {
+                services_of_crate
+                    .entry(*krate)
+                    .or_default()
+                    .push(service.id);
+            }
+        }
+        for (g, function) in model.functions.iter().enumerate() {
+            let Some(services) = services_of_crate.get(&function.crate_id) else {
+                continue;
+            };
+            let handled = handled_in(behaviour, g);
+            if handled.is_empty() {
+                continue;
+            }
+            for service in services {
+                if let Some(list) = handled_by.get_mut(service) {
+                    list.extend(handled.iter().cloned());
+                }
+            }
+        }
         let handlers: Vec<usize> = behaviour
             .message_handlers()
             .into_iter()
@@ -1763,68 +1799,63 @@ struct Handled {
     span: Span,
 }
 
-/// Event names a set of crates handles: matched in a `match`/`if let`, subscribed to, or
-/// taken as a handler's parameter. A matched event's handling runs up to the next matched
-/// event (or the end of the function); it acts when it calls something, talks to another
-/// service or a broker, or runs SQL.
-fn handled_names(behaviour: &Behaviour<'_>, crates: &[CrateId]) -> Vec<Handled> {
+/// Event names a function handles: matched in a `match`/`if let`, subscribed to, or taken as
+/// a handler's parameter. A matched event's handling runs up to the next matched event (or
+/// the end of the function); it acts when it calls something, talks to another service or a
+/// broker, or runs SQL.
+fn handled_in(behaviour: &Behaviour<'_>, g: usize) -> Vec<Handled> {
     let mut out = Vec::new();
-    for (g, function) in behaviour.model.functions.iter().enumerate() {
-        if !crates.contains(&function.crate_id) {
-            continue;
+    let function = behaviour.function(g);
+    let mut effects: Vec<&Effect> = function.effects.iter().collect();
+    effects.sort_by_key(|e| e.span.start);
+    for (i, effect) in effects.iter().enumerate() {
+        let (name, acts) = match &effect.kind {
+            EffectKind::Event {
+                name,
+                role: EventRole::Matched,
+            } => {
+                let end = effects[i + 1..]
+                    .iter()
+                    .find(|e| {
+                        matches!(
+                            e.kind,
+                            EffectKind::Event {
+                                role: EventRole::Matched,
+                                ..
+                            }
+                        )
+                    })
+                    .map_or(function.body.end, |e| e.span.start);
+                let region = effect.span.start..end;
+                let acts = effects[i + 1..].iter().any(|e| {
+                    region.contains(&e.span.start) && !matches!(e.kind, EffectKind::Event { .. })
+                }) || behaviour
+                    .queries_of(g)
+                    .any(|q| region.contains(&q.span.start));
+                (name, acts)
+            }
+            EffectKind::Consume {
+                source: Some(source),
+                ..
+            } => (source, true),
+            _ => continue,
+        };
+        if let Some(event) = EventName::new(name) {
+            out.push(Handled {
+                event,
+                acts,
+                span: effect.span,
+            });
         }
-        let mut effects: Vec<&Effect> = function.effects.iter().collect();
-        effects.sort_by_key(|e| e.span.start);
-        for (i, effect) in effects.iter().enumerate() {
-            let (name, acts) = match &effect.kind {
-                EffectKind::Event {
-                    name,
-                    role: EventRole::Matched,
-                } => {
-                    let end = effects[i + 1..]
-                        .iter()
-                        .find(|e| {
-                            matches!(
-                                e.kind,
-                                EffectKind::Event {
-                                    role: EventRole::Matched,
-                                    ..
-                                }
-                            )
-                        })
-                        .map_or(function.body.end, |e| e.span.start);
-                    let region = effect.span.start..end;
-                    let acts = effects[i + 1..].iter().any(|e| {
-                        region.contains(&e.span.start)
-                            && !matches!(e.kind, EffectKind::Event { .. })
-                    }) || behaviour
-                        .queries_of(g)
-                        .any(|q| region.contains(&q.span.start));
-                    (name, acts)
-                }
-                EffectKind::Consume {
-                    source: Some(source),
-                    ..
-                } => (source, true),
-                _ => continue,
-            };
-            if let Some(event) = EventName::new(name) {
+    }
+    for ty in &function.param_types {
+        if crate::extract::rust::looks_like_event(ty) {
+            if let Some(event) = EventName::new(ty) {
                 out.push(Handled {
                     event,
-                    acts,
-                    span: effect.span,
+                    acts: !function.trivial_body,
+                    span: function.span,
                 });
-            }
-        }
-        for ty in &function.param_types {
-            if crate::extract::rust::looks_like_event(ty) {
-                if let Some(event) = EventName::new(ty) {
-                    out.push(Handled {
-                        event,
-                        acts: !function.trivial_body,
-                        span: function.span,
-                    });
-                }
             }
         }
     }

@@ -106,8 +106,8 @@ use rayon::prelude::*;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::behaviour::{
-    broker_name, is_charge_or_send, is_dedup_table, is_outbox_table, is_read_like_operation,
-    orm_write_table, Behaviour, HandlerKind, CALL_DEPTH,
+    broker_name, contains_any_ignore_case, is_charge_or_send, is_dedup_table, is_outbox_table,
+    is_read_like_operation, orm_write_table, Behaviour, HandlerKind, CALL_DEPTH,
 };
 use crate::config::Level;
 use crate::model::{
@@ -536,7 +536,7 @@ fn takes_idempotency_key(function: &Function) -> bool {
     function
         .param_types
         .iter()
-        .any(|t| t.to_ascii_lowercase().contains("idempot"))
+        .any(|t| contains_any_ignore_case(t, &["idempot"]))
 }
 
 /// A query on an inbox / processed-messages / idempotency-keys table.
@@ -550,24 +550,24 @@ fn is_guard_effect(effect: &Effect) -> bool {
     match &effect.kind {
         EffectKind::SetIfAbsent | EffectKind::IdempotencyKey => true,
         EffectKind::Call { name, .. } => {
-            let lower = name.to_ascii_lowercase();
             // SQS FIFO `message_deduplication_id` deduplicates what this service sends.
-            let producer_side = lower.contains("deduplication_id");
+            let producer_side = contains_any_ignore_case(name, &["deduplication_id"]);
             !producer_side
-                && [
-                    "idempot",
-                    "dedup",
-                    "processed",
-                    "inbox",
-                    "already_",
-                    "duplicate",
-                    "_seen",
-                    "seen_",
-                    "claim",
-                    "handled",
-                ]
-                .iter()
-                .any(|w| lower.contains(w))
+                && contains_any_ignore_case(
+                    name,
+                    &[
+                        "idempot",
+                        "dedup",
+                        "processed",
+                        "inbox",
+                        "already_",
+                        "duplicate",
+                        "_seen",
+                        "seen_",
+                        "claim",
+                        "handled",
+                    ],
+                )
         }
         EffectKind::OrmWrite { api, .. } => {
             orm_write_table(api).as_ref().is_some_and(is_dedup_table)
@@ -577,13 +577,16 @@ fn is_guard_effect(effect: &Effect) -> bool {
 }
 
 fn is_harmless_table(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["session", "token", "audit", "nonce", "otp", "login"]
-        .iter()
-        .any(|w| name.contains(w))
-        || name.ends_with("_log")
-        || name.ends_with("_logs")
-        || name == "logs"
+    let ends_with = |suffix: &str| {
+        name.len() >= suffix.len()
+            && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    contains_any_ignore_case(
+        name,
+        &["session", "token", "audit", "nonce", "otp", "login"],
+    ) || ends_with("_log")
+        || ends_with("_logs")
+        || name.eq_ignore_ascii_case("logs")
 }
 
 /// A query's written table, for messages: the first written one, else the first one.
