@@ -6,7 +6,7 @@
 
 use proc_macro2::Span as PmSpan;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprCall, ExprMethodCall, Macro, MacroDelimiter, Member, PathArguments};
+use syn::{Expr, ExprCall, ExprMethodCall, Macro, MacroDelimiter, Member, PathArguments, UnOp};
 
 /// First and last token of an expression: the same bounds `expr.span()` joins.
 pub(super) fn expr_bounds(expr: &Expr) -> (PmSpan, PmSpan) {
@@ -75,6 +75,28 @@ fn first_token(expr: &Expr) -> Option<PmSpan> {
         Expr::Tuple(e) if e.attrs.is_empty() => Some(e.paren_token.span.open()),
         Expr::Array(e) if e.attrs.is_empty() => Some(e.bracket_token.span.open()),
         Expr::Macro(e) if e.attrs.is_empty() => Some(macro_bounds(&e.mac).0),
+        Expr::Unary(e) if e.attrs.is_empty() => unary_op_span(&e.op),
+        Expr::Binary(e) if e.attrs.is_empty() => first_token(&e.left),
+        Expr::Struct(e) if e.attrs.is_empty() && e.qself.is_none() => {
+            match (&e.path.leading_colon, e.path.segments.first()) {
+                (Some(colon), _) => Some(colon.spans[0]),
+                (None, Some(segment)) => Some(segment.ident.span()),
+                (None, None) => None,
+            }
+        }
+        Expr::Block(e) if e.attrs.is_empty() && e.label.is_none() => {
+            Some(e.block.brace_token.span.open())
+        }
+        _ => None,
+    }
+}
+
+fn unary_op_span(op: &UnOp) -> Option<PmSpan> {
+    match op {
+        UnOp::Deref(star) => Some(star.spans[0]),
+        UnOp::Not(bang) => Some(bang.spans[0]),
+        UnOp::Neg(minus) => Some(minus.spans[0]),
+        // `UnOp` is non-exhaustive: a future operator falls back to the whole expression.
         _ => None,
     }
 }
@@ -104,6 +126,14 @@ fn last_token(expr: &Expr) -> Option<PmSpan> {
         Expr::Tuple(e) if e.attrs.is_empty() => Some(e.paren_token.span.close()),
         Expr::Array(e) if e.attrs.is_empty() => Some(e.bracket_token.span.close()),
         Expr::Macro(e) if e.attrs.is_empty() => Some(macro_bounds(&e.mac).1),
+        Expr::Unary(e) if e.attrs.is_empty() => last_token(&e.expr),
+        Expr::Binary(e) if e.attrs.is_empty() => last_token(&e.right),
+        Expr::Struct(e) if e.attrs.is_empty() && e.qself.is_none() => {
+            Some(e.brace_token.span.close())
+        }
+        Expr::Block(e) if e.attrs.is_empty() && e.label.is_none() => {
+            Some(e.block.brace_token.span.close())
+        }
         _ => None,
     }
 }
@@ -122,6 +152,10 @@ mod tests {
         let sources = [
             r#"sqlx::query("SELECT 1").bind(a.b).fetch_one(&*pool).await?"#,
             "&self.items[0].name",
+            "&mut *tx",
+            "!a.is_empty() && -b < c + 1",
+            "Order { id: 1, ..Default::default() }",
+            "{ let x = 1; x }",
             "::std::mem::take(&mut (x, y))",
             "Vec::<u8>::new",
             "[a, b](1)",
