@@ -412,10 +412,13 @@ pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
     crate::discover::add_crates(&mut model, &workspace);
     let items = crate::walk::collect(&mut model, &config);
     mark("walk and register files", &mut timings);
-    let facts = crate::walk::extract(&model, &items);
-    mark("extract (parallel)", &mut timings);
-    crate::merge_facts(&mut model, facts);
-    mark("merge facts and read migrations", &mut timings);
+    let (facts, migrations) = rayon::join(
+        || crate::walk::extract(&model, &items),
+        || crate::walk::prepare_crate_migrations(&model),
+    );
+    mark("extract code and migrations (parallel)", &mut timings);
+    crate::merge_facts(&mut model, facts, migrations);
+    mark("merge facts, read migrations code names", &mut timings);
     crate::resolve::resolve(&mut model, &workspace, &config);
     mark("resolve", &mut timings);
     let _ = speculative.confirm();

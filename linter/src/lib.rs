@@ -138,8 +138,12 @@ pub fn build_model(workspace: &Workspace, config: &Config) -> Model {
     let mut model = Model::default();
     discover::add_crates(&mut model, workspace);
     let items = walk::collect(&mut model, config);
-    let facts = walk::extract(&model, &items);
-    merge_facts(&mut model, facts);
+    // The migrations next to the manifests are read while the code is.
+    let (facts, migrations) = rayon::join(
+        || walk::extract(&model, &items),
+        || walk::prepare_crate_migrations(&model),
+    );
+    merge_facts(&mut model, facts, migrations);
     resolve::resolve(&mut model, workspace, config);
     model
 }
@@ -147,7 +151,11 @@ pub fn build_model(workspace: &Workspace, config: &Config) -> Model {
 /// Merges extracted facts into the model in file order, then reads every migrations
 /// directory. Migration sets from Rust code are either calls naming a directory to read
 /// (`migrate!("..")`, with `run_at`) or complete sets written in Rust (sea-orm).
-pub fn merge_facts(model: &mut Model, facts: Vec<extract::Facts>) {
+pub fn merge_facts(
+    model: &mut Model,
+    facts: Vec<extract::Facts>,
+    migrations: extract::migrations::Prepared,
+) {
     let mut requested: Vec<MigrationSet> = Vec::new();
     extract::Facts::reserve(model, &facts);
     for mut file_facts in facts {
@@ -160,7 +168,7 @@ pub fn merge_facts(model: &mut Model, facts: Vec<extract::Facts>) {
         }
         file_facts.merge_into(model);
     }
-    walk::extract_migrations(model, requested);
+    walk::extract_migrations(model, requested, migrations);
 }
 
 /// Adds a migration set found in code, merging the sets of one directory (one per migration

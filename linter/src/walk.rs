@@ -272,12 +272,10 @@ struct MigrationDir {
     runs: Vec<(CrateId, crate::model::Span, Option<String>)>,
 }
 
-/// Reads every migrations directory: each crate's `migrations/` (or the one `diesel.toml`
-/// names) plus the directories named by `migrate!`/`embed_migrations!` calls (`requested`).
-/// sea-orm migrations are Rust and arrive from the Rust extractor as complete sets.
-/// One set per directory; every call that runs it is kept in [`Model::migration_runs`].
-pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
-    let root = model.root.clone();
+/// The migrations directories next to the manifests (each crate's `migrations/`, or the one
+/// its `diesel.toml` names), known before any code is read.
+fn crate_migration_dirs(model: &Model) -> BTreeMap<Utf8PathBuf, MigrationDir> {
+    let root = &model.root;
     let mut dirs: BTreeMap<Utf8PathBuf, MigrationDir> = BTreeMap::new();
     for krate in &model.crates {
         let tool = tool_of(krate);
@@ -296,6 +294,31 @@ pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
             }
         }
     }
+    dirs
+}
+
+/// Reads and analyses the migrations directories next to the manifests; run alongside the
+/// code's extraction, whose `migrate!` calls name the directories (the same ones, mostly).
+pub fn prepare_crate_migrations(model: &Model) -> extract::migrations::Prepared {
+    let ahead: Vec<(Utf8PathBuf, crate::model::SqlDialect)> = crate_migration_dirs(model)
+        .into_iter()
+        .map(|(dir, found)| (dir, model.krate(found.crate_id).dialect))
+        .collect();
+    extract::migrations::prepare(&model.root, &ahead)
+}
+
+/// Reads every migrations directory: each crate's `migrations/` (or the one `diesel.toml`
+/// names) plus the directories named by `migrate!`/`embed_migrations!` calls (`requested`).
+/// sea-orm migrations are Rust and arrive from the Rust extractor as complete sets.
+/// One set per directory; every call that runs it is kept in [`Model::migration_runs`].
+/// Directories already in `prepared` are not read again.
+pub fn extract_migrations(
+    model: &mut Model,
+    requested: Vec<MigrationSet>,
+    mut prepared: extract::migrations::Prepared,
+) {
+    let root = model.root.clone();
+    let mut dirs = crate_migration_dirs(model);
     let crate_dirs: BTreeMap<Utf8PathBuf, CrateId> =
         model.crates.iter().map(|c| (c.dir.clone(), c.id)).collect();
     for set in requested {
@@ -314,10 +337,10 @@ pub fn extract_migrations(model: &mut Model, requested: Vec<MigrationSet>) {
     let crates = model.crates.clone();
     let ahead: Vec<(Utf8PathBuf, crate::model::SqlDialect)> = dirs
         .iter()
-        .filter(|(_, found)| found.tool != Some(MigrationTool::SeaOrm))
+        .filter(|(dir, found)| found.tool != Some(MigrationTool::SeaOrm) && !prepared.has_dir(dir))
         .map(|(dir, found)| (dir.clone(), crates[found.crate_id.0 as usize].dialect))
         .collect();
-    let mut prepared = extract::migrations::prepare(&root, &ahead);
+    prepared.add(extract::migrations::prepare(&root, &ahead));
     for (dir, found) in dirs {
         let run_at = found.runs.first().map(|(_, span, _)| *span);
         let cx = CrateContext {

@@ -7,7 +7,7 @@
 //! a table there says nothing about who owns it.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use camino::{Utf8Path, Utf8PathBuf};
 use rayon::prelude::*;
@@ -67,7 +67,22 @@ pub fn extract_dir(
 
 /// Migration files read and analysed ahead of time, in parallel, for [`extract_prepared_dir`].
 #[derive(Default)]
-pub struct Prepared(HashMap<Utf8PathBuf, Result<(String, SqlAnalysis), String>>);
+pub struct Prepared {
+    files: HashMap<Utf8PathBuf, Result<(String, SqlAnalysis), String>>,
+    dirs: HashSet<Utf8PathBuf>,
+}
+
+impl Prepared {
+    /// Whether this directory's files were read.
+    pub fn has_dir(&self, dir: &Utf8Path) -> bool {
+        self.dirs.contains(dir)
+    }
+
+    pub fn add(&mut self, other: Prepared) {
+        self.files.extend(other.files);
+        self.dirs.extend(other.dirs);
+    }
+}
 
 /// Reads and analyses every migration file of these directories (relative to `root`, each
 /// with its crate's dialect) in parallel.
@@ -82,8 +97,8 @@ pub fn prepare(root: &Utf8Path, dirs: &[(Utf8PathBuf, SqlDialect)]) -> Prepared 
                 .map(|file| (file.path, *dialect))
         })
         .collect();
-    Prepared(
-        files
+    Prepared {
+        files: files
             .into_par_iter()
             .map(|(path, dialect)| {
                 let analysed = read_migration(root, &path).map(|text| {
@@ -93,7 +108,8 @@ pub fn prepare(root: &Utf8Path, dirs: &[(Utf8PathBuf, SqlDialect)]) -> Prepared 
                 (path, analysed)
             })
             .collect(),
-    )
+        dirs: dirs.iter().map(|(dir, _)| dir.clone()).collect(),
+    }
 }
 
 fn read_migration(root: &Utf8Path, path: &Utf8Path) -> Result<String, String> {
@@ -136,7 +152,7 @@ pub fn extract_prepared_dir(
             crate_id: Some(cx.krate.id),
             is_test: false,
         });
-        let analysed = match prepared.0.remove(&migration.path) {
+        let analysed = match prepared.files.remove(&migration.path) {
             Some(analysed) => analysed,
             None => read_migration(cx.root, &migration.path).map(|text| {
                 let analysis = sql::analyze(&text, cx.krate.dialect);
