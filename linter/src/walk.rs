@@ -280,7 +280,7 @@ fn crate_migration_dirs(model: &Model) -> BTreeMap<Utf8PathBuf, MigrationDir> {
     for krate in &model.crates {
         let tool = tool_of(krate);
         let mut candidates = vec![krate.dir.join("migrations")];
-        if let Some(dir) = diesel_migrations_dir(&root, &krate.dir) {
+        if let Some(dir) = diesel_migrations_dir(root, &krate.dir) {
             candidates.push(dir);
         }
         for dir in candidates {
