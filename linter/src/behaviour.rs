@@ -8,7 +8,7 @@
 //! (`insert`, `get`, `remove`, `push`, `find`) is followed only into a type named like its
 //! receiver (`ctx.invoices.insert(..)` into `InvoiceRepo::insert`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{
     Broker, CrateId, Effect, EffectKind, Function, HttpMethod, Model, PathContext, RemoteProtocol,
@@ -128,14 +128,14 @@ pub struct Behaviour<'m> {
 
 impl<'m> Behaviour<'m> {
     pub fn new(model: &'m Model) -> Self {
-        let mut by_name: HashMap<(CrateId, &str), Vec<usize>> = HashMap::new();
+        let mut by_name: HashMap<(CrateId, &str), Vec<usize>> = HashMap::default();
         for (i, f) in model.functions.iter().enumerate() {
             by_name
                 .entry((f.crate_id, f.name.as_str()))
                 .or_default()
                 .push(i);
         }
-        let mut by_file: HashMap<_, Vec<usize>> = HashMap::new();
+        let mut by_file: HashMap<_, Vec<usize>> = HashMap::default();
         for (i, f) in model.functions.iter().enumerate() {
             by_file.entry(f.body.file).or_default().push(i);
         }
@@ -159,13 +159,13 @@ impl<'m> Behaviour<'m> {
                 queries[f].push(q);
             }
         }
-        let mut services: HashMap<CrateId, Vec<ServiceId>> = HashMap::new();
+        let mut services: HashMap<CrateId, Vec<ServiceId>> = HashMap::default();
         for service in &model.services {
             for krate in &service.crates {
                 services.entry(*krate).or_default().push(service.id);
             }
         }
-        let mut visible: HashMap<CrateId, Vec<CrateId>> = HashMap::new();
+        let mut visible: HashMap<CrateId, Vec<CrateId>> = HashMap::default();
         for krate in &model.crates {
             let mut crates = vec![krate.id];
             for service in services.get(&krate.id).into_iter().flatten() {

@@ -115,7 +115,8 @@
 //! ```
 
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 
 use crate::behaviour::{Behaviour, HandlerKind, CALL_DEPTH};
 use crate::config::{Config, Level};
@@ -437,7 +438,7 @@ impl<'c> Lexicon<'c> {
                 out.extend(undo.iter().cloned());
             }
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         out.retain(|u| seen.insert(u.clone()));
         out
     }
@@ -719,8 +720,8 @@ struct RemoteIndex {
 impl RemoteIndex {
     fn new() -> Self {
         Self {
-            behind: std::cell::RefCell::new(HashMap::new()),
-            named: std::cell::RefCell::new(HashMap::new()),
+            behind: std::cell::RefCell::new(HashMap::default()),
+            named: std::cell::RefCell::new(HashMap::default()),
         }
     }
 
@@ -962,7 +963,7 @@ fn undo_actions(behaviour: &Behaviour<'_>, f: usize, effect: &Effect, out: &mut 
                     .any(|w| r.contains(w))
             });
             out.push(action);
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             for callee in callees(behaviour, f, name, receiver.as_deref()) {
                 for g in reach(behaviour, callee, CALL_DEPTH - 1) {
                     if !seen.insert(g) {
@@ -1351,7 +1352,7 @@ impl MissingCompensation {
         // Each function is read once, its handled events going to every service of its crate.
         let mut handled_by: HashMap<ServiceId, Vec<Handled>> =
             model.services.iter().map(|s| (s.id, Vec::new())).collect();
-        let mut services_of_crate: HashMap<CrateId, Vec<ServiceId>> = HashMap::new();
+        let mut services_of_crate: HashMap<CrateId, Vec<ServiceId>> = HashMap::default();
         for service in &model.services {
             for krate in &service.crates {
                 services_of_crate
@@ -1380,7 +1381,7 @@ impl MissingCompensation {
             .filter(|(_, kind)| matches!(kind, HandlerKind::Message(_)))
             .map(|(f, _)| f)
             .collect();
-        let mut reported: HashSet<(ServiceId, Span)> = HashSet::new();
+        let mut reported: HashSet<(ServiceId, Span)> = HashSet::default();
         for service in &model.services {
             let mut dispatchers = BTreeSet::new();
             for &h in &handlers {
@@ -1727,7 +1728,7 @@ fn published_events(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>) -> Vec<Publ
         model.services_of_crate(krate).map(|s| s.id).collect()
     };
     let mut out: Vec<Published> = Vec::new();
-    let mut sent: HashMap<String, Vec<ServiceId>> = HashMap::new();
+    let mut sent: HashMap<String, Vec<ServiceId>> = HashMap::default();
     for (event, krate) in published_names(behaviour) {
         let publishers = services_of(krate);
         let senders = sent.entry(event.key.clone()).or_default();

@@ -103,7 +103,8 @@
 //! idempotent: an upsert keyed on the message id, or an absolute update.
 
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 
 use crate::behaviour::{
     broker_name, contains_any_ignore_case, is_charge_or_send, is_dedup_table, is_outbox_table,
@@ -202,7 +203,7 @@ impl Rule for MissingIdempotency {
         let reaches =
             |from: usize, to: usize| scope_sets.get(&from).is_some_and(|s| s.contains(&to));
         // Handlers that reach each handler (a loop dispatching to it).
-        let mut reached_by: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut reached_by: HashMap<usize, Vec<usize>> = HashMap::default();
         for (from, reached) in &scope_sets {
             for to in reached
                 .iter()
@@ -219,7 +220,7 @@ impl Rule for MissingIdempotency {
             .flat_map_iter(|f| behaviour.services_of(f).iter().copied())
             .collect();
         // Services whose HTTP requests pass an idempotency middleware that claims the key.
-        let mut middleware_guarded: HashSet<ServiceId> = HashSet::new();
+        let mut middleware_guarded: HashSet<ServiceId> = HashSet::default();
         for f in 0..cx.model.functions.len() {
             if !cx.is_test(behaviour.function(f).span)
                 && is_middleware(behaviour, f)
@@ -229,7 +230,7 @@ impl Rule for MissingIdempotency {
             }
         }
         // A handler function two loops dispatch to is reported once.
-        let mut reported: HashSet<usize> = HashSet::new();
+        let mut reported: HashSet<usize> = HashSet::default();
         for &(handler, judged) in &handlers {
             // Judged once, from the outermost handler (a loop reaching a message handler).
             let nested = reached_by
@@ -455,7 +456,7 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
                 .iter()
                 .any(|s| services.contains(s))
     };
-    let mut seen: HashSet<usize> = HashSet::from([root]);
+    let mut seen: HashSet<usize> = std::iter::once(root).collect();
     let mut queue: VecDeque<(usize, usize, usize, usize)> =
         VecDeque::from([(root, CALL_DEPTH, root, 0)]);
     let root_from = loop_start(behaviour.function(root));

@@ -648,8 +648,8 @@ impl Extractor<'_> {
             last_record_topic: None,
             sinks: Vec::new(),
             objects: object_params(sig),
-            aliases: HashMap::new(),
-            transactions: HashSet::new(),
+            aliases: HashMap::default(),
+            transactions: HashSet::default(),
         });
         // Contexts do not cross into a nested function.
         self.flow.contexts.push(PathContext::Normal);
@@ -3056,7 +3056,7 @@ fn payloads(
         return Vec::new();
     }
     let mut bindings = Bindings {
-        map: HashMap::new(),
+        map: HashMap::default(),
         self_type,
     };
     for input in &sig.inputs {
@@ -3070,7 +3070,7 @@ fn payloads(
         let mut names = sink.parts.names.clone();
         let mut strings = sink.parts.strings.clone();
         let mut queue = sink.parts.locals.clone();
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::default();
         while let Some(local) = queue.pop() {
             if seen.len() > 64 || !seen.insert(local.clone()) {
                 continue;
@@ -3102,7 +3102,7 @@ fn payloads(
 /// Parameters that may hold a project object: a named type other than a std container
 /// (`repo: &OrderRepo`, `store: Arc<dyn OrderStore>`, `State(ctx): State<Ctx>`).
 fn object_params(sig: &syn::Signature) -> HashSet<String> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     for input in &sig.inputs {
         if let syn::FnArg::Typed(t) = input {
             if is_object_type(&t.ty) {

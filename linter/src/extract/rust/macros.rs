@@ -158,7 +158,7 @@ impl Extractor<'_> {
     }
 
     pub(super) fn visit_stmts(&mut self, stmts: &[Stmt]) {
-        self.scopes.push(HashMap::new());
+        self.scopes.push(HashMap::default());
         for stmt in stmts {
             self.visit_stmt(stmt);
         }

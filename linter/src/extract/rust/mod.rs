@@ -19,8 +19,8 @@ mod text;
 mod url;
 mod uses;
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use camino::{Utf8Path, Utf8PathBuf};
@@ -343,7 +343,7 @@ impl<'a> Extractor<'a> {
     fn new(cx: &'a CrateContext<'a>, file: FileId, path: &Utf8Path, text: &'a str) -> Self {
         // Code can only name crates it depends on; a path dependency the manifest reader did
         // not resolve is matched to a member by package name.
-        let mut crate_names = HashMap::new();
+        let mut crate_names = HashMap::default();
         for dep in &cx.krate.dependencies {
             let member = dep.member.or_else(|| {
                 cx.crates
@@ -370,18 +370,18 @@ impl<'a> Extractor<'a> {
             impl_type: None,
             functions: Vec::new(),
             holder_item: None,
-            renamed: HashMap::new(),
-            scopes: vec![HashMap::new()],
-            consts: HashMap::new(),
+            renamed: HashMap::default(),
+            scopes: vec![HashMap::default()],
+            consts: HashMap::default(),
             const_order: Vec::new(),
-            used_consts: HashSet::new(),
+            used_consts: HashSet::default(),
             crate_names,
-            shadowed: HashSet::new(),
+            shadowed: HashSet::default(),
             local_shadowed: Vec::new(),
-            idens: HashMap::new(),
+            idens: HashMap::default(),
             consumed: Vec::new(),
-            handled_env_calls: HashSet::new(),
-            handled_literals: HashSet::new(),
+            handled_env_calls: HashSet::default(),
+            handled_literals: HashSet::default(),
             migration_impl: false,
             has_migration_impl: false,
             migration_up: false,
@@ -1105,7 +1105,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
         self.functions.push(item.sig.ident.to_string());
-        self.scopes.push(HashMap::new());
+        self.scopes.push(HashMap::default());
         let range = self.fn_range(&item.sig, &item.block);
         self.enter_function(&item.sig, &item.attrs, &item.block, range, None);
         visit::visit_item_fn(self, item);
@@ -1151,7 +1151,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let was_up = self.migration_up;
         self.migration_up |= in_migration;
         self.functions.push(item.sig.ident.to_string());
-        self.scopes.push(HashMap::new());
+        self.scopes.push(HashMap::default());
         let range = self.fn_range(&item.sig, &item.block);
         let impl_trait = self.impl_trait.clone();
         self.enter_function(&item.sig, &item.attrs, &item.block, range, impl_trait);
@@ -1167,7 +1167,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             return;
         }
         self.functions.push(item.sig.ident.to_string());
-        self.scopes.push(HashMap::new());
+        self.scopes.push(HashMap::default());
         if let Some(block) = &item.default {
             let range = self.fn_range(&item.sig, block);
             self.enter_function(&item.sig, &item.attrs, block, range, None);
@@ -1205,8 +1205,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
-        self.scopes.push(HashMap::new());
-        self.local_shadowed.push(HashSet::new());
+        self.scopes.push(HashMap::default());
+        self.local_shadowed.push(HashSet::default());
         // Items are visible in the whole block, before and after their position.
         for stmt in &block.stmts {
             if let Stmt::Item(syn::Item::Use(u)) = stmt {

@@ -166,7 +166,7 @@ impl Extractor<'_> {
     /// others stay as `{}` holes (certainty Template).
     pub(super) fn resolve_format(&mut self, template: &LitStr, args: &[&Expr]) -> Option<Resolved> {
         let literal = self.resolve_lit(template)?;
-        let mut named: HashMap<String, &Expr> = HashMap::new();
+        let mut named: HashMap<String, &Expr> = HashMap::default();
         let mut positional: Vec<&Expr> = Vec::new();
         for arg in args {
             match arg {
