@@ -651,3 +651,40 @@ fn main() {}
         ]
     );
 }
+
+#[test]
+fn log_lines_are_read_for_database_urls_and_idempotency_keys() {
+    let model = model_of(
+        &["axum", "sqlx", "tokio", "tracing"],
+        r#"
+async fn connect() {
+    tracing::info!(url = "postgres://orders-db:5432/orders", "connecting");
+}
+async fn handle(cmd: Command) {
+    tracing::info!("handling {} with key {}", cmd.id, cmd.idempotency_key);
+}
+async fn quiet(order: Order) {
+    tracing::info!(id = %order.id, "handling {} of {}", order.total, "postgres");
+}
+fn main() {}
+"#,
+    );
+    assert!(
+        model
+            .connections
+            .iter()
+            .any(|c| c.target.database.as_deref() == Some("orders")),
+        "{:#?}",
+        model.connections
+    );
+    let reads_key = |name: &str| {
+        model
+            .functions
+            .iter()
+            .filter(|f| f.name == name)
+            .flat_map(|f| &f.effects)
+            .any(|e| matches!(e.kind, EffectKind::IdempotencyKey))
+    };
+    assert!(reads_key("handle"));
+    assert!(!reads_key("quiet"));
+}

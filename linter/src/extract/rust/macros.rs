@@ -121,7 +121,35 @@ impl Extractor<'_> {
         }
         // Formatting and logging macros take messages, not SQL.
         let consider_arguments = !FORMATTING_MACROS.contains(&name.as_str());
+        if !consider_arguments && self.flat_message_arguments(&mac.tokens) {
+            return;
+        }
         self.visit_opaque(mac.tokens.clone(), consider_arguments);
+    }
+
+    /// Arguments of a formatting or logging macro made of names, fields, operators and
+    /// literals only (`"{} of {}", order.id, total`, `error = %e, "failed"`): without
+    /// brackets, calls, blocks or `::` paths, their literals (a database URL in a log line)
+    /// are all there is to read, and the body need not be parsed. Returns false, having
+    /// read nothing, for any other body, or one naming an idempotency key field.
+    fn flat_message_arguments(&mut self, tokens: &TokenStream) -> bool {
+        let is_flat = tokens.clone().into_iter().all(|token| match &token {
+            TokenTree::Group(_) => false,
+            TokenTree::Punct(p) => p.as_char() != ':',
+            TokenTree::Ident(ident) => ident != "idempotency_key" && ident != "idempotency_token",
+            TokenTree::Literal(_) => true,
+        });
+        if !is_flat {
+            return false;
+        }
+        for token in tokens.clone() {
+            if let TokenTree::Literal(literal) = token {
+                if let Lit::Str(lit) = Lit::new(literal) {
+                    self.visit_lit_str(&lit);
+                }
+            }
+        }
+        true
     }
 
     pub(super) fn visit_exprs<'e>(&mut self, exprs: impl Iterator<Item = &'e Expr>) {
