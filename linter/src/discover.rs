@@ -90,7 +90,8 @@ pub fn discover(manifest_path: &Utf8Path) -> Result<Workspace, DiscoverError> {
 /// once ([`Speculative::guess`]) so that work can start on them, and
 /// [`Speculative::confirm`] says later whether cargo agrees.
 pub struct Speculative {
-    cargo: Option<std::process::Child>,
+    /// Waits for `cargo metadata` and reads its answer, off the thread doing the work.
+    cargo: Option<std::thread::JoinHandle<Option<Workspace>>>,
     /// The members as read from the manifests (an error when they cannot be read).
     pub guess: Result<Workspace, DiscoverError>,
 }
@@ -111,7 +112,8 @@ impl Speculative {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .ok();
+            .ok()
+            .map(|child| std::thread::spawn(move || workspace_from_cargo(child)));
         let guess = from_manifests(&manifest);
         Ok(Speculative { cargo, guess })
     }
@@ -119,15 +121,7 @@ impl Speculative {
     /// Waits for `cargo metadata` and compares. Without cargo (not installed, failing on a
     /// broken manifest) the manifests are all there is, as in [`discover`].
     pub fn confirm(self) -> Result<Confirmation, DiscoverError> {
-        let from_cargo = self.cargo.and_then(|child| {
-            let output = child.wait_with_output().ok()?;
-            if !output.status.success() {
-                return None;
-            }
-            let text = String::from_utf8(output.stdout).ok()?;
-            let metadata = cargo_metadata::MetadataCommand::parse(text).ok()?;
-            Some(workspace_of(metadata))
-        });
+        let from_cargo = self.cargo.and_then(|waiting| waiting.join().ok().flatten());
         match (self.guess, from_cargo) {
             (Ok(guess), Some(cargo)) if guess.same_members(&cargo) => {
                 Ok(Confirmation::Agrees(Workspace {
@@ -140,6 +134,17 @@ impl Speculative {
             (Err(error), None) => Err(error),
         }
     }
+}
+
+/// The workspace as a finished `cargo metadata` child describes it, if it succeeded.
+fn workspace_from_cargo(child: std::process::Child) -> Option<Workspace> {
+    let output = child.wait_with_output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(output.stdout).ok()?;
+    let metadata = cargo_metadata::MetadataCommand::parse(text).ok()?;
+    Some(workspace_of(metadata))
 }
 
 impl Workspace {

@@ -457,6 +457,14 @@ impl Tok {
         self.kind == TokKind::Word && text[self.range.clone()].eq_ignore_ascii_case(word)
     }
 
+    /// A word that is one of these upper-case `words`, without upper-casing it.
+    fn is_one_of(&self, text: &str, words: &[&str]) -> bool {
+        self.kind == TokKind::Word && {
+            let word = &text[self.range.clone()];
+            words.iter().any(|w| word.eq_ignore_ascii_case(w))
+        }
+    }
+
     fn is_punct(&self, c: u8) -> bool {
         self.kind == TokKind::Punct(c)
     }
@@ -591,12 +599,24 @@ fn lex(text: &str) -> Vec<Tok> {
                 range: start..i,
             });
         } else {
-            let rest = &text[i..];
-            let len = rest
-                .char_indices()
-                .find(|&(_, c)| !is_word_char(c))
-                .map_or(rest.len(), |(p, _)| p);
-            i += len.max(rest.chars().next().map_or(1, char::len_utf8));
+            // ASCII word characters byte by byte; the rest of a word with other letters by
+            // chars.
+            let mut end = i;
+            while end < bytes.len()
+                && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'_' | b'$'))
+            {
+                end += 1;
+            }
+            let rest = &text[end..];
+            let len = if rest.as_bytes().first().is_some_and(|b| !b.is_ascii()) {
+                rest.char_indices()
+                    .find(|&(_, c)| !is_word_char(c))
+                    .map_or(rest.len(), |(p, _)| p)
+            } else {
+                0
+            };
+            let word_len = end - i + len;
+            i += word_len.max(text[i..].chars().next().map_or(1, char::len_utf8));
             tokens.push(Tok {
                 kind: TokKind::Word,
                 range: start..i,
@@ -674,8 +694,9 @@ const DDL_OBJECTS: &[&str] = &[
 /// The statement's leading keyword(s): `SELECT`, `INSERT`, `CREATE TABLE`, `PREPARE
 /// TRANSACTION`, `XA START`. A `WITH` query is named by its main verb.
 fn leading_keywords(text: &str, toks: &[Tok]) -> String {
-    let words: Vec<String> = toks.iter().take(8).map(|t| t.upper(text)).collect();
-    let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let leading = upper_words(text, &toks[..toks.len().min(8)]);
+    let words = leading.words();
+    let word = |i: usize| words.get(i).copied().unwrap_or("");
     if toks.first().is_some_and(|t| t.is_punct(b'(')) {
         return toks
             .iter()
@@ -688,10 +709,7 @@ fn leading_keywords(text: &str, toks: &[Tok]) -> String {
         "COMMIT" | "ROLLBACK" if word(1) == "PREPARED" => format!("{} PREPARED", word(0)),
         "XA" if !word(1).is_empty() => format!("XA {}", word(1)),
         "START" if word(1) == "TRANSACTION" => "START TRANSACTION".to_owned(),
-        "CREATE" | "ALTER" | "DROP" => match words
-            .iter()
-            .skip(1)
-            .find(|w| DDL_OBJECTS.contains(&w.as_str()))
+        "CREATE" | "ALTER" | "DROP" => match words.iter().skip(1).find(|w| DDL_OBJECTS.contains(w))
         {
             Some(object) => format!("{} {object}", word(0)),
             None => word(0).to_owned(),
@@ -1580,9 +1598,10 @@ fn scan_name_list(
         if toks.get(at).is_some_and(|t| t.is_word(text, "AS")) {
             at += 1;
         }
-        if toks.get(at).is_some_and(|t| {
-            t.kind == TokKind::Word && !NOT_A_TABLE.contains(&t.upper(text).as_str())
-        }) {
+        if toks
+            .get(at)
+            .is_some_and(|t| t.kind == TokKind::Word && !t.is_one_of(text, NOT_A_TABLE))
+        {
             at += 1;
         }
         if toks.get(at).is_some_and(|t| t.is_punct(b',')) {
@@ -1602,11 +1621,7 @@ fn read_dotted(text: &str, toks: &[Tok], mut at: usize) -> Option<Dotted> {
     loop {
         let tok = toks.get(at)?;
         match tok.kind {
-            TokKind::Word
-                if parts.is_empty() && NOT_A_TABLE.contains(&tok.upper(text).as_str()) =>
-            {
-                return None
-            }
+            TokKind::Word if parts.is_empty() && tok.is_one_of(text, NOT_A_TABLE) => return None,
             TokKind::Word | TokKind::QuotedIdent => {
                 parts.push(ident_value(text, tok));
                 end = tok.range.end;
