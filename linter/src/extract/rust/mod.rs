@@ -70,8 +70,9 @@ pub fn extract_file(
 }
 
 fn run(mut extractor: Extractor<'_>, file: FileId, parse_text: &str, out: &mut Facts) {
-    match syn::parse_file(parse_text) {
-        Ok(ast) => {
+    match parse_without_tests(parse_text) {
+        Ok((ast, test_modules)) => {
+            extractor.test_modules = test_modules;
             extractor.prepass(&ast);
             extractor.visit_file(&ast);
             extractor.unused_sql_consts();
@@ -101,6 +102,136 @@ fn run(mut extractor: Extractor<'_>, file: FileId, parse_text: &str, out: &mut F
     extractor.finish(out);
     // Spans of this file are no longer needed; free proc-macro2's per-thread source map.
     proc_macro2::extra::invalidate_current_thread_spans();
+}
+
+/// Parses a file without its top-level test modules, functions and impls (`#[cfg(test)]`,
+/// `#[test]`, `#[tokio::test]`), which the extractor skips anyway: unit tests are often a large
+/// part of a file, and parsing them would be work thrown away. Returns the names of the test
+/// modules left out (they still shadow crates of the same name). Anything unusual about an
+/// item or the rest of the file falls back to parsing the whole text, so the result is what
+/// `syn::parse_file` gives, less the test items.
+fn parse_without_tests(text: &str) -> syn::Result<(syn::File, Vec<String>)> {
+    let whole = || syn::parse_file(text).map(|file| (file, Vec::new()));
+    let Ok(tokens) = text.parse::<TokenStream>() else {
+        return whole();
+    };
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut kept: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut test_modules = Vec::new();
+    let mut i = 0;
+    while i < trees.len() {
+        match test_item_end(&trees, i, &mut test_modules) {
+            Some(end) => i = end,
+            None => {
+                kept.push(trees[i].clone());
+                i += 1;
+            }
+        }
+    }
+    match syn::parse2::<syn::File>(kept.into_iter().collect()) {
+        Ok(file) => Ok((file, test_modules)),
+        Err(_) => whole(),
+    }
+}
+
+/// When the outer attributes starting at `start` mark a test item that is a `mod` with a
+/// body, a `fn` or an `impl`, the index just past that item (its closing brace).
+fn test_item_end(
+    trees: &[TokenTree],
+    start: usize,
+    test_modules: &mut Vec<String>,
+) -> Option<usize> {
+    let mut at = start;
+    let mut is_test = false;
+    // The run of outer attributes: `#` then a bracketed group.
+    while let (Some(TokenTree::Punct(hash)), Some(TokenTree::Group(group))) =
+        (trees.get(at), trees.get(at + 1))
+    {
+        if hash.as_char() != '#' || group.delimiter() != Delimiter::Bracket {
+            break;
+        }
+        is_test |= is_test_attribute(group.stream());
+        at += 2;
+    }
+    if !is_test {
+        return None;
+    }
+    // Visibility and qualifiers, then the item's keyword.
+    let mut module = None;
+    loop {
+        match trees.get(at)? {
+            TokenTree::Ident(ident) if ident == "mod" => {
+                let TokenTree::Ident(name) = trees.get(at + 1)? else {
+                    return None;
+                };
+                module = Some(name.to_string());
+                break;
+            }
+            TokenTree::Ident(ident) if ident == "fn" || ident == "impl" => break,
+            TokenTree::Ident(ident)
+                if [
+                    "pub", "async", "unsafe", "const", "extern", "crate", "default",
+                ]
+                .iter()
+                .any(|q| ident == q) => {}
+            // `pub(crate)`, the ABI of `extern "C" fn`.
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis => {}
+            TokenTree::Literal(_) => {}
+            _ => return None,
+        }
+        at += 1;
+    }
+    // The item ends with its body, the first top-level braces; a `;` first (`mod tests;`,
+    // a bodiless declaration) keeps it.
+    loop {
+        match trees.get(at)? {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => break,
+            TokenTree::Punct(p) if p.as_char() == ';' => return None,
+            _ => at += 1,
+        }
+    }
+    test_modules.extend(module);
+    Some(at + 1)
+}
+
+/// `test`, `tokio::test(..)`, `cfg(test)`, `cfg(all(test, ..))` (not `cfg(not(test))`): the
+/// tokens inside an attribute's brackets, judged as [`is_test_code`] judges parsed ones.
+fn is_test_attribute(tokens: TokenStream) -> bool {
+    let mut tokens = tokens.into_iter();
+    let mut last_segment = None;
+    let mut next = tokens.next();
+    while let Some(TokenTree::Ident(ident)) = &next {
+        last_segment = Some(ident.clone());
+        next = tokens.next();
+        match &next {
+            Some(TokenTree::Punct(p)) if p.as_char() == ':' => {
+                tokens.next();
+                next = tokens.next();
+            }
+            _ => break,
+        }
+    }
+    let Some(last) = last_segment else {
+        return false;
+    };
+    if last == "test" {
+        return true;
+    }
+    match (&next, tokens.next()) {
+        (Some(TokenTree::Group(list)), None)
+            if last == "cfg" && list.delimiter() == Delimiter::Parenthesis =>
+        {
+            is_test_condition(&list.stream().to_string())
+        }
+        _ => false,
+    }
+}
+
+/// A `cfg` condition that holds only in tests.
+fn is_test_condition(condition: &str) -> bool {
+    let text = condition.replace(' ', "");
+    (text == "test" || text.starts_with("all(") && text.contains("test"))
+        && !text.contains("not(test)")
 }
 
 /// Replaces a BOM and a shebang line by spaces so syn's spans stay aligned with the text.
@@ -318,6 +449,8 @@ struct Extractor<'a> {
     /// Names a `use` imports from elsewhere (`use crate::orders;`): in expression paths they
     /// are not the crate of the same name.
     shadowed: HashSet<String>,
+    /// Test modules left out of the parse ([`parse_without_tests`]).
+    test_modules: Vec<String>,
     /// The same for `use` inside blocks, one set per open block.
     local_shadowed: Vec<HashSet<String>>,
     /// sea-orm iden enums: enum name -> table name.
@@ -377,6 +510,7 @@ impl<'a> Extractor<'a> {
             used_consts: HashSet::default(),
             crate_names,
             shadowed: HashSet::default(),
+            test_modules: Vec::new(),
             local_shadowed: Vec::new(),
             idens: HashMap::default(),
             consumed: Vec::new(),
@@ -534,6 +668,9 @@ impl<'a> Extractor<'a> {
             }
         }
         // File-level modules and imports shadow crates of the same name in this file's paths.
+        for module in &self.test_modules {
+            self.crate_names.remove(module);
+        }
         for item in &file.items {
             match item {
                 syn::Item::Mod(m) => {
@@ -1065,9 +1202,7 @@ fn is_test_code(attrs: &[Attribute]) -> bool {
         }
         if path.is_ident("cfg") {
             if let syn::Meta::List(list) = &attr.meta {
-                let text = list.tokens.to_string().replace(' ', "");
-                return (text == "test" || text.starts_with("all(") && text.contains("test"))
-                    && !text.contains("not(test)");
+                return is_test_condition(&list.tokens.to_string());
             }
         }
         false
@@ -1352,6 +1487,57 @@ mod tests {
             "services/shared/migrations"
         );
         assert_eq!(normalise_path(Utf8Path::new(""), "../../x"), None);
+    }
+
+    #[test]
+    fn test_items_are_left_out_of_the_parse() {
+        let text = r#"
+            use sqlx::PgPool;
+            #[cfg(test)]
+            use std::collections::HashMap;
+            /// Kept: not test code.
+            #[cfg(not(test))]
+            pub(crate) fn live() {}
+            #[cfg(test)]
+            mod helpers;
+            #[cfg(all(test, feature = "db"))]
+            #[allow(dead_code)]
+            pub mod inventory { fn f() { let x = 1; } }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn runs() { assert!(true); }
+            #[test]
+            const fn also_runs() {}
+            #[cfg(test)]
+            impl Live { fn make() -> Self { Self } }
+            #[cfg(test)]
+            mod tests { #[test] fn t() {} }
+            pub struct Live;
+        "#;
+        let (file, modules) = parse_without_tests(text).expect("the test file parses");
+        let kept: Vec<String> = file
+            .items
+            .iter()
+            .map(|item| quote::ToTokens::to_token_stream(item).to_string())
+            .collect();
+        assert_eq!(kept.len(), 5, "{kept:#?}");
+        assert!(kept[1].contains("HashMap"));
+        assert!(kept[2].contains("live"));
+        assert!(kept[3].contains("mod helpers"));
+        assert!(kept[4].contains("struct Live"));
+        assert_eq!(modules, ["inventory", "tests"]);
+    }
+
+    #[test]
+    fn unusual_files_are_parsed_whole() {
+        // A syntax error outside the tests: neither form parses, and the error is the whole
+        // file's.
+        let broken = "#[cfg(test)] mod tests { fn t() {} } fn f( {}";
+        assert!(parse_without_tests(broken).is_err());
+        let shebang_free = "#![allow(unused)]\n#[cfg(test)]\nmod tests {}\nfn main() {}";
+        let (file, modules) = parse_without_tests(shebang_free).expect("parses");
+        assert_eq!(file.attrs.len(), 1);
+        assert_eq!(file.items.len(), 1);
+        assert_eq!(modules, ["tests"]);
     }
 
     #[test]
