@@ -123,6 +123,7 @@ pub(super) struct FlowState {
 
 /// Methods that never matter across services: std plumbing, builders, iterator adapters and
 /// the database calls already recorded as SQL.
+/// Sorted, for binary search.
 const PLUMBING: &[&str] = &[
     "acquire",
     "as_deref",
@@ -236,11 +237,13 @@ const PLUMBING: &[&str] = &[
 /// True for a method of HTTP and gRPC client objects that builds or sends a request rather
 /// than names an operation (`clone`, `send`, `into_inner`).
 pub fn is_client_plumbing(method: &str) -> bool {
-    CLIENT_PLUMBING.contains(&method) || PLUMBING.contains(&method) || method.starts_with("with_")
+    CLIENT_PLUMBING.binary_search(&method).is_ok()
+        || PLUMBING.binary_search(&method).is_ok()
+        || method.starts_with("with_")
 }
 
 /// Methods of HTTP and gRPC client objects that build or send a request rather than name an
-/// operation.
+/// operation. Sorted, for binary search.
 const CLIENT_PLUMBING: &[&str] = &[
     "accept_compressed",
     "basic_auth",
@@ -1403,7 +1406,7 @@ impl Extractor<'_> {
                 }
                 // `mailer::send(..)`: a function of a project module, whatever its name (a
                 // bare `send(..)` may be a std or prelude name).
-                if segs.len() >= 2 && PLUMBING.contains(&last) {
+                if segs.len() >= 2 && PLUMBING.binary_search(&last).is_ok() {
                     self.push_effect(
                         EffectKind::Call {
                             name: last.to_owned(),
@@ -1451,7 +1454,7 @@ impl Extractor<'_> {
         // `ctx.invoices.insert(..)` may be a repository's method: kept when the receiver may
         // hold a project object (the rules follow it only into a type named like it).
         let object_method = object && crate::behaviour::CONTAINER_METHODS.contains(&name);
-        if (PLUMBING.contains(&name) && !object_method)
+        if (PLUMBING.binary_search(&name).is_ok() && !object_method)
             || !name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         {
             return;
@@ -1936,8 +1939,8 @@ impl Extractor<'_> {
             .as_deref()
             .is_some_and(|r| self.flow.grpc_bindings.contains(r));
         if (is_grpc || receiver_has("client") || receiver_has("stub"))
-            && !CLIENT_PLUMBING.contains(&method.as_str())
-            && !PLUMBING.contains(&method.as_str())
+            && CLIENT_PLUMBING.binary_search(&method.as_str()).is_err()
+            && PLUMBING.binary_search(&method.as_str()).is_err()
             && !method.starts_with("with_")
         {
             let protocol = if is_grpc {
@@ -3177,6 +3180,13 @@ fn is_serializer(segs: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_lists_searched_by_halves_are_sorted() {
+        for list in [PLUMBING, CLIENT_PLUMBING] {
+            assert!(list.windows(2).all(|pair| pair[0] < pair[1]), "{list:?}");
+        }
+    }
 
     #[test]
     fn event_names() {

@@ -584,12 +584,19 @@ impl<'a> Extractor<'a> {
         let Some(function) = self.functions.last() else {
             return String::new();
         };
-        let mut parts = self.module.clone();
-        if let Some(ty) = &self.impl_type {
-            parts.push(ty.clone());
+        let parts = self
+            .module
+            .iter()
+            .chain(self.impl_type.as_ref())
+            .chain(Some(function));
+        let mut path = String::new();
+        for (i, part) in parts.enumerate() {
+            if i > 0 {
+                path.push_str("::");
+            }
+            path.push_str(part);
         }
-        parts.push(function.clone());
-        parts.join("::")
+        path
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1439,6 +1446,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let plain_literal =
                 (token.starts_with('"') || token.starts_with('r')) && token.ends_with(['"', '#']);
             if plain_literal && !token.contains([':', '\\']) {
+                return;
+            }
+            // Without escapes, the value is the text between the quotes.
+            if let Some(body) = text::unescaped_literal_body(token) {
+                self.url_literal(body, range);
                 return;
             }
         }

@@ -24,7 +24,7 @@ impl Extractor<'_> {
         let token = self.text.get(range.clone())?;
         // The source at the span is this literal's own token when it spells the same: without
         // escapes its text is then the decoded text, and unescaping it again is not needed.
-        let own_token = || !token.contains('\\') && lit.token().to_string() == token;
+        let own_token = || !token.contains('\\') && prints_as(&lit.token(), token);
         match decode_literal(token, range.start) {
             Some(resolved) if own_token() || resolved.text == lit.value() => Some(resolved),
             _ => {
@@ -247,6 +247,29 @@ impl Extractor<'_> {
     }
 }
 
+/// Whether `value` prints exactly as `expected`, compared piece by piece as it prints.
+fn prints_as(value: &impl std::fmt::Display, expected: &str) -> bool {
+    struct Compare<'e> {
+        rest: &'e str,
+        same: bool,
+    }
+    impl std::fmt::Write for Compare<'_> {
+        fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+            match self.rest.strip_prefix(piece) {
+                Some(rest) if self.same => self.rest = rest,
+                _ => self.same = false,
+            }
+            Ok(())
+        }
+    }
+    let mut compare = Compare {
+        rest: expected,
+        same: true,
+    };
+    let _ = std::fmt::write(&mut compare, format_args!("{value}"));
+    compare.same && compare.rest.is_empty()
+}
+
 pub(super) fn lit_text(lit: &Lit) -> Option<String> {
     match lit {
         Lit::Str(s) => Some(s.value()),
@@ -255,5 +278,19 @@ pub(super) fn lit_text(lit: &Lit) -> Option<String> {
         Lit::Bool(b) => Some(b.value.to_string()),
         Lit::Char(c) => Some(c.value().to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_values_compared_without_copies() {
+        assert!(prints_as(&"abc", "abc"));
+        assert!(prints_as(&format_args!("{}-{}", 1, 2), "1-2"));
+        assert!(!prints_as(&"abc", "ab"));
+        assert!(!prints_as(&"ab", "abc"));
+        assert!(!prints_as(&format_args!("{}-{}", 1, 2), "1-3"));
     }
 }

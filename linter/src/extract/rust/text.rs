@@ -68,6 +68,26 @@ impl Resolved {
     }
 }
 
+/// The text between the quotes of a string literal token without escapes (`"..."`,
+/// `r#"..."#`), which is its value.
+pub fn unescaped_literal_body(token: &str) -> Option<&str> {
+    if token.contains('\\') && !token.starts_with('r') {
+        return None;
+    }
+    let (open, close) = match token.strip_prefix('r') {
+        Some(rest) => {
+            let hashes = rest.bytes().take_while(|&b| b == b'#').count();
+            (hashes + 2, hashes + 1)
+        }
+        None => (1, 1),
+    };
+    let body = token.get(open..token.len().checked_sub(close)?)?;
+    let quoted = token.as_bytes().get(open - 1) == Some(&b'"')
+        && token.as_bytes().get(token.len() - close) == Some(&b'"')
+        && token.len() >= open + close;
+    quoted.then_some(body)
+}
+
 /// Decodes a string literal token (`"..."`, `r#"..."#`) that starts at byte `start` of the file
 /// into its value and a per-byte source map. Returns `None` for non-string literals.
 pub fn decode_literal(token: &str, start: usize) -> Option<Resolved> {
@@ -278,6 +298,23 @@ pub fn snake_case(ident: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_of_literals_without_escapes() {
+        assert_eq!(
+            unescaped_literal_body(r#""postgres://db/x""#),
+            Some("postgres://db/x")
+        );
+        assert_eq!(
+            unescaped_literal_body(r##"r#"a "b" \d"#"##),
+            Some(r#"a "b" \d"#)
+        );
+        assert_eq!(unescaped_literal_body(r#"r"x""#), Some("x"));
+        assert_eq!(unescaped_literal_body(r#""""#), Some(""));
+        assert_eq!(unescaped_literal_body(r#""a\nb""#), None);
+        assert_eq!(unescaped_literal_body(r#"""#), None);
+        assert_eq!(unescaped_literal_body("r#\"x\""), None);
+    }
 
     #[test]
     fn decodes_plain_and_raw_literals_with_offsets() {
