@@ -116,19 +116,24 @@ fn parse_without_tests(text: &str) -> syn::Result<(syn::File, Vec<String>)> {
         return whole();
     };
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut kept: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut keep = vec![true; trees.len()];
     let mut test_modules = Vec::new();
     let mut i = 0;
     while i < trees.len() {
         match test_item_end(&trees, i, &mut test_modules) {
-            Some(end) => i = end,
-            None => {
-                kept.push(trees[i].clone());
-                i += 1;
+            Some(end) => {
+                keep[i..end].fill(false);
+                i = end;
             }
+            None => i += 1,
         }
     }
-    match syn::parse2::<syn::File>(kept.into_iter().collect()) {
+    let kept: TokenStream = trees
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(tree, keep)| keep.then_some(tree))
+        .collect();
+    match syn::parse2::<syn::File>(kept) {
         Ok(file) => Ok((file, test_modules)),
         Err(_) => whole(),
     }
