@@ -36,13 +36,42 @@ pub fn collect(model: &mut Model, config: &Config) -> Vec<WorkItem> {
     let root = model.root.clone();
     let crate_dirs: BTreeMap<Utf8PathBuf, CrateId> =
         model.crates.iter().map(|c| (c.dir.clone(), c.id)).collect();
-    let walk = Walk {
-        root: &root,
-        model,
-        crate_dirs: &crate_dirs,
-        config,
-    };
-    let found = walk.dir(Utf8Path::new(""));
+    let mut found: Vec<(Utf8PathBuf, FileKind, Option<CrateId>, bool)> = Vec::new();
+    let walker = walkdir::WalkDir::new(&root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            if !entry.file_type().is_dir() || entry.depth() == 0 {
+                return true;
+            }
+            let Some(path) = Utf8Path::from_path(entry.path()) else {
+                return false;
+            };
+            let Ok(rel) = path.strip_prefix(&root) else {
+                return false;
+            };
+            keep_dir(rel, path, &crate_dirs, config)
+        });
+    for entry in walker.filter_map(Result::ok) {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Some(path) = Utf8Path::from_path(entry.path()) else {
+            continue;
+        };
+        let Ok(rel) = path.strip_prefix(&root) else {
+            continue;
+        };
+        let owner = owning_crate(rel, &crate_dirs);
+        let Some(kind) = classify(rel, owner.map(|id| model.krate(id).dir.as_path())) else {
+            continue;
+        };
+        if kind == FileKind::Rust && owner.is_none() {
+            continue;
+        }
+        let is_test = owner.is_some_and(|id| is_test_path(rel, &model.krate(id).dir));
+        found.push((rel.to_owned(), kind, owner, is_test));
+    }
     found
         .into_iter()
         .map(|(path, kind, crate_id, is_test)| {
@@ -58,63 +87,6 @@ pub fn collect(model: &mut Model, config: &Config) -> Vec<WorkItem> {
             }
         })
         .collect()
-}
-
-/// A file of interest: its path relative to the root, kind, crate and whether it is test code.
-type Found = (Utf8PathBuf, FileKind, Option<CrateId>, bool);
-
-struct Walk<'w> {
-    root: &'w Utf8Path,
-    model: &'w Model,
-    crate_dirs: &'w BTreeMap<Utf8PathBuf, CrateId>,
-    config: &'w Config,
-}
-
-impl Walk<'_> {
-    /// Files of interest under `rel`, in sorted path order (a directory's files and
-    /// subdirectories by name, each subdirectory's files in its place). Entries are walked in
-    /// parallel; unreadable entries, symbolic links and names that are not UTF-8 are skipped.
-    fn dir(&self, rel: &Utf8Path) -> Vec<Found> {
-        let Ok(read) = std::fs::read_dir(self.root.join(rel)) else {
-            return Vec::new();
-        };
-        let mut entries: Vec<(String, std::fs::FileType)> = read
-            .filter_map(Result::ok)
-            .filter_map(|entry| {
-                Some((
-                    entry.file_name().into_string().ok()?,
-                    entry.file_type().ok()?,
-                ))
-            })
-            .collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let walked: Vec<Vec<Found>> = entries
-            .par_iter()
-            .map(|(name, file_type)| {
-                let rel = rel.join(name);
-                if file_type.is_dir() {
-                    let abs = self.root.join(&rel);
-                    if keep_dir(&rel, &abs, self.crate_dirs, self.config) {
-                        return self.dir(&rel);
-                    }
-                } else if file_type.is_file() {
-                    return self.file(rel).into_iter().collect();
-                }
-                Vec::new()
-            })
-            .collect();
-        walked.into_iter().flatten().collect()
-    }
-
-    fn file(&self, rel: Utf8PathBuf) -> Option<Found> {
-        let owner = owning_crate(&rel, self.crate_dirs);
-        let kind = classify(&rel, owner.map(|id| self.model.krate(id).dir.as_path()))?;
-        if kind == FileKind::Rust && owner.is_none() {
-            return None;
-        }
-        let is_test = owner.is_some_and(|id| is_test_path(&rel, &self.model.krate(id).dir));
-        Some((rel, kind, owner, is_test))
-    }
 }
 
 fn keep_dir(
