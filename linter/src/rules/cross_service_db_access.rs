@@ -232,7 +232,7 @@ impl CrossServiceDbAccess {
                 if owners.is_empty() {
                     continue;
                 }
-                let accessors: Vec<ServiceId> = model
+                let accessors: Vec<ServiceId> = cx
                     .services_of_crate(query.crate_id)
                     .map(|s| s.id)
                     .filter(|s| {
@@ -277,7 +277,7 @@ impl CrossServiceDbAccess {
             if owners.is_empty() {
                 continue;
             }
-            let accessors: Vec<ServiceId> = model
+            let accessors: Vec<ServiceId> = cx
                 .services_of_crate(orm.crate_id)
                 .map(|s| s.id)
                 .filter(|s| {
@@ -317,7 +317,7 @@ impl CrossServiceDbAccess {
                 continue;
             };
             let used_name = &model.krate(usage.used_crate).name;
-            for service in model.services_of_crate(usage.crate_id) {
+            for service in cx.services_of_crate(usage.crate_id) {
                 if crate_owners.is_empty() || crate_owners.contains(&service.id) {
                     continue;
                 }

@@ -112,10 +112,8 @@ impl Rule for DistributedTransaction {
             if !self.judged(cx, query) {
                 continue;
             }
-            let services: Vec<ServiceId> = model
-                .services_of_crate(query.crate_id)
-                .map(|s| s.id)
-                .collect();
+            let services: Vec<ServiceId> =
+                cx.services_of_crate(query.crate_id).map(|s| s.id).collect();
             if services.is_empty() {
                 continue;
             }
@@ -182,7 +180,7 @@ impl DistributedTransaction {
             if opened.len() < 2 || commits < 2 {
                 continue;
             }
-            let services: Vec<ServiceId> = model
+            let services: Vec<ServiceId> = cx
                 .services_of_crate(function.crate_id)
                 .map(|s| s.id)
                 .collect();

@@ -519,7 +519,6 @@ impl DuplicatedReferenceData {
             return None;
         }
         let services: Vec<&str> = cx
-            .model
             .services_of_crate(list.crate_id)
             .map(|s| s.name.as_str())
             .filter(|name| !is_reference_service(name))

@@ -1724,9 +1724,8 @@ struct Published {
 /// crate (a type of a shared crate is not sent by every service that links it).
 fn published_events(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>) -> Vec<Published> {
     let model = cx.model;
-    let services_of = |krate: CrateId| -> Vec<ServiceId> {
-        model.services_of_crate(krate).map(|s| s.id).collect()
-    };
+    let services_of =
+        |krate: CrateId| -> Vec<ServiceId> { cx.services_of_crate(krate).map(|s| s.id).collect() };
     let mut out: Vec<Published> = Vec::new();
     let mut sent: HashMap<String, Vec<ServiceId>> = HashMap::default();
     for (event, krate) in published_names(behaviour) {

@@ -32,7 +32,7 @@ use rayon::prelude::*;
 
 use crate::behaviour::Behaviour;
 use crate::config::{Config, Level, MinCertainty};
-use crate::model::{Certainty, CrateId, FileId, Model, ServiceId, Span};
+use crate::model::{Certainty, CrateId, FileId, Model, Service, ServiceId, Span};
 
 /// Every rule, in documentation order.
 pub static REGISTRY: &[&dyn Rule] = &[
@@ -91,6 +91,8 @@ pub struct RuleContext<'a> {
     pub model: &'a Model,
     pub config: &'a Config,
     behaviour: std::sync::OnceLock<Behaviour<'a>>,
+    /// The services each crate is part of, by crate id.
+    crate_services: std::sync::OnceLock<Vec<Vec<&'a Service>>>,
 }
 
 impl<'a> RuleContext<'a> {
@@ -99,7 +101,34 @@ impl<'a> RuleContext<'a> {
             model,
             config,
             behaviour: std::sync::OnceLock::new(),
+            crate_services: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The services a crate is part of (as [`Model::services_of_crate`]), from an index built
+    /// once: rules ask for every query and function.
+    pub fn services_of_crate(&self, id: CrateId) -> impl Iterator<Item = &'a Service> + '_ {
+        let index = self.crate_services.get_or_init(|| {
+            let mut index: Vec<Vec<&'a Service>> = vec![Vec::new(); self.model.crates.len()];
+            for service in &self.model.services {
+                for krate in &service.crates {
+                    if let Some(services) = index.get_mut(krate.0 as usize) {
+                        if !services.iter().any(|s| s.id == service.id) {
+                            services.push(service);
+                        }
+                    }
+                }
+            }
+            index
+        });
+        let indexed = index.get(id.0 as usize);
+        // A crate id the model does not list falls back to a scan.
+        let scanned = indexed
+            .is_none()
+            .then(|| self.model.services_of_crate(id))
+            .into_iter()
+            .flatten();
+        indexed.into_iter().flatten().copied().chain(scanned)
     }
 
     /// The index of functions, handlers and calls, built once for every rule that needs it.

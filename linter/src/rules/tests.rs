@@ -1421,3 +1421,22 @@ fn a_code_list_is_silenced_by_an_exception_on_its_path() {
     let (_, findings) = b.check(&config);
     assert!(findings.is_empty(), "{findings:#?}");
 }
+
+#[test]
+fn services_of_a_crate_come_from_the_index_as_from_the_model() {
+    let mut b = Builder::new();
+    let store = b.krate("store", false, &[]);
+    let orders = b.krate("orders", true, &[store]);
+    let billing = b.krate("billing", true, &[store]);
+    let tool = b.krate("tool", false, &[]);
+    b.service(orders);
+    b.service(billing);
+    let config = Config::default();
+    let cx = crate::rules::RuleContext::new(&b.model, &config);
+    for krate in [store, orders, billing, tool, CrateId(99)] {
+        let indexed: Vec<ServiceId> = cx.services_of_crate(krate).map(|s| s.id).collect();
+        let scanned: Vec<ServiceId> = b.model.services_of_crate(krate).map(|s| s.id).collect();
+        assert_eq!(indexed, scanned, "{krate:?}");
+    }
+    assert_eq!(cx.services_of_crate(store).count(), 2);
+}
