@@ -1352,25 +1352,16 @@ impl MissingCompensation {
         // Each function is read once, its handled events going to every service of its crate.
         let mut handled_by: HashMap<ServiceId, Vec<Handled>> =
             model.services.iter().map(|s| (s.id, Vec::new())).collect();
-        let mut services_of_crate: HashMap<CrateId, Vec<ServiceId>> = HashMap::default();
-        for service in &model.services {
-            for krate in &service.crates {
-                services_of_crate
-                    .entry(*krate)
-                    .or_default()
-                    .push(service.id);
-            }
-        }
         for (g, function) in model.functions.iter().enumerate() {
-            let Some(services) = services_of_crate.get(&function.crate_id) else {
+            if cx.services_of_crate(function.crate_id).next().is_none() {
                 continue;
-            };
+            }
             let handled = handled_in(behaviour, g);
             if handled.is_empty() {
                 continue;
             }
-            for service in services {
-                if let Some(list) = handled_by.get_mut(service) {
+            for service in cx.services_of_crate(function.crate_id) {
+                if let Some(list) = handled_by.get_mut(&service.id) {
                     list.extend(handled.iter().cloned());
                 }
             }

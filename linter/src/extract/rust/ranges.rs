@@ -37,12 +37,19 @@ pub(super) fn method_call_bounds(call: &ExprMethodCall) -> (PmSpan, PmSpan) {
 
 /// First and last token of a macro call: its path and its closing delimiter.
 pub(super) fn macro_bounds(mac: &Macro) -> (PmSpan, PmSpan) {
-    let first = match (&mac.path.leading_colon, mac.path.segments.first()) {
-        (Some(colon), _) => colon.spans[0],
-        (None, Some(segment)) => segment.ident.span(),
-        (None, None) => return (mac.span(), mac.span()),
-    };
-    (first, delimiter_close(&mac.delimiter))
+    match path_first_token(&mac.path) {
+        Some(first) => (first, delimiter_close(&mac.delimiter)),
+        None => (mac.span(), mac.span()),
+    }
+}
+
+/// A path's leading `::` or first segment.
+fn path_first_token(path: &syn::Path) -> Option<PmSpan> {
+    match (&path.leading_colon, path.segments.first()) {
+        (Some(colon), _) => Some(colon.spans[0]),
+        (None, Some(segment)) => Some(segment.ident.span()),
+        (None, None) => None,
+    }
 }
 
 fn delimiter_close(delimiter: &MacroDelimiter) -> PmSpan {
@@ -57,13 +64,7 @@ fn first_token(expr: &Expr) -> Option<PmSpan> {
     // Attributes come first and are rare on expressions; `span()` handles them.
     match expr {
         Expr::Lit(e) if e.attrs.is_empty() => Some(e.lit.span()),
-        Expr::Path(e) if e.attrs.is_empty() && e.qself.is_none() => {
-            match (&e.path.leading_colon, e.path.segments.first()) {
-                (Some(colon), _) => Some(colon.spans[0]),
-                (None, Some(segment)) => Some(segment.ident.span()),
-                (None, None) => None,
-            }
-        }
+        Expr::Path(e) if e.attrs.is_empty() && e.qself.is_none() => path_first_token(&e.path),
         Expr::Call(e) if e.attrs.is_empty() => first_token(&e.func),
         Expr::MethodCall(e) if e.attrs.is_empty() => first_token(&e.receiver),
         Expr::Field(e) if e.attrs.is_empty() => first_token(&e.base),
@@ -77,13 +78,7 @@ fn first_token(expr: &Expr) -> Option<PmSpan> {
         Expr::Macro(e) if e.attrs.is_empty() => Some(macro_bounds(&e.mac).0),
         Expr::Unary(e) if e.attrs.is_empty() => unary_op_span(&e.op),
         Expr::Binary(e) if e.attrs.is_empty() => first_token(&e.left),
-        Expr::Struct(e) if e.attrs.is_empty() && e.qself.is_none() => {
-            match (&e.path.leading_colon, e.path.segments.first()) {
-                (Some(colon), _) => Some(colon.spans[0]),
-                (None, Some(segment)) => Some(segment.ident.span()),
-                (None, None) => None,
-            }
-        }
+        Expr::Struct(e) if e.attrs.is_empty() && e.qself.is_none() => path_first_token(&e.path),
         Expr::Block(e) if e.attrs.is_empty() && e.label.is_none() => {
             Some(e.block.brace_token.span.open())
         }
