@@ -78,11 +78,10 @@ pub enum DiscoverError {
 }
 
 /// Finds the workspace around `manifest_path` (a Cargo.toml or a directory).
+/// `cargo metadata` decides; the manifests are read for when it cannot.
 pub fn discover(manifest_path: &Utf8Path) -> Result<Workspace, DiscoverError> {
-    let manifest = locate(manifest_path)?;
-    match from_cargo_metadata(&manifest) {
-        Some(workspace) => Ok(workspace),
-        None => from_manifests(&manifest),
+    match Speculative::start(manifest_path)?.confirm()? {
+        Confirmation::Agrees(workspace) | Confirmation::Differs(workspace) => Ok(workspace),
     }
 }
 
@@ -212,11 +211,6 @@ fn metadata_command(manifest: &Utf8Path) -> cargo_metadata::MetadataCommand {
         .no_deps()
         .other_options(vec!["--offline".to_string()]);
     command
-}
-
-fn from_cargo_metadata(manifest: &Utf8Path) -> Option<Workspace> {
-    let metadata = metadata_command(manifest).exec().ok()?;
-    Some(workspace_of(metadata))
 }
 
 fn workspace_of(metadata: cargo_metadata::Metadata) -> Workspace {

@@ -154,7 +154,7 @@ pub fn build_model(workspace: &Workspace, config: &Config) -> Model {
 pub fn merge_facts(
     model: &mut Model,
     facts: Vec<extract::Facts>,
-    migrations: extract::migrations::Prepared,
+    migrations: walk::CrateMigrations,
 ) {
     let mut requested: Vec<MigrationSet> = Vec::new();
     extract::Facts::reserve(model, &facts);

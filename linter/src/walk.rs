@@ -269,28 +269,39 @@ fn crate_migration_dirs(model: &Model) -> BTreeMap<Utf8PathBuf, MigrationDir> {
     dirs
 }
 
+/// The migrations directories next to the manifests, read and analysed.
+pub struct CrateMigrations {
+    dirs: BTreeMap<Utf8PathBuf, MigrationDir>,
+    prepared: extract::migrations::Prepared,
+}
+
 /// Reads and analyses the migrations directories next to the manifests; run alongside the
 /// code's extraction, whose `migrate!` calls name the directories (the same ones, mostly).
-pub fn prepare_crate_migrations(model: &Model) -> extract::migrations::Prepared {
-    let ahead: Vec<(Utf8PathBuf, crate::model::SqlDialect)> = crate_migration_dirs(model)
-        .into_iter()
-        .map(|(dir, found)| (dir, model.krate(found.crate_id).dialect))
+pub fn prepare_crate_migrations(model: &Model) -> CrateMigrations {
+    let dirs = crate_migration_dirs(model);
+    let ahead: Vec<(Utf8PathBuf, crate::model::SqlDialect)> = dirs
+        .iter()
+        .map(|(dir, found)| (dir.clone(), model.krate(found.crate_id).dialect))
         .collect();
-    extract::migrations::prepare(&model.root, &ahead)
+    let prepared = extract::migrations::prepare(&model.root, &ahead);
+    CrateMigrations { dirs, prepared }
 }
 
 /// Reads every migrations directory: each crate's `migrations/` (or the one `diesel.toml`
 /// names) plus the directories named by `migrate!`/`embed_migrations!` calls (`requested`).
 /// sea-orm migrations are Rust and arrive from the Rust extractor as complete sets.
 /// One set per directory; every call that runs it is kept in [`Model::migration_runs`].
-/// Directories already in `prepared` are not read again.
+/// The directories next to the manifests come read from [`prepare_crate_migrations`].
 pub fn extract_migrations(
     model: &mut Model,
     requested: Vec<MigrationSet>,
-    mut prepared: extract::migrations::Prepared,
+    crate_migrations: CrateMigrations,
 ) {
     let root = model.root.clone();
-    let mut dirs = crate_migration_dirs(model);
+    let CrateMigrations {
+        mut dirs,
+        mut prepared,
+    } = crate_migrations;
     let crate_dirs: BTreeMap<Utf8PathBuf, CrateId> =
         model.crates.iter().map(|c| (c.dir.clone(), c.id)).collect();
     for set in requested {

@@ -101,10 +101,7 @@ pub fn prepare(root: &Utf8Path, dirs: &[(Utf8PathBuf, SqlDialect)]) -> Prepared 
         files: files
             .into_par_iter()
             .map(|(path, dialect)| {
-                let analysed = read_migration(root, &path).map(|text| {
-                    let analysis = sql::analyze(&text, dialect);
-                    (text, analysis)
-                });
+                let analysed = read_and_analyse(root, &path, dialect);
                 (path, analysed)
             })
             .collect(),
@@ -112,11 +109,20 @@ pub fn prepare(root: &Utf8Path, dirs: &[(Utf8PathBuf, SqlDialect)]) -> Prepared 
     }
 }
 
-fn read_migration(root: &Utf8Path, path: &Utf8Path) -> Result<String, String> {
-    match std::fs::read(root.join(path)) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| format!("migration {path} is not UTF-8")),
-        Err(error) => Err(format!("cannot read migration {path}: {error}")),
-    }
+/// A migration file's text and its analysis, or why it could not be read.
+fn read_and_analyse(
+    root: &Utf8Path,
+    path: &Utf8Path,
+    dialect: SqlDialect,
+) -> Result<(String, SqlAnalysis), String> {
+    let text = match std::fs::read(root.join(path)) {
+        Ok(bytes) => {
+            String::from_utf8(bytes).map_err(|_| format!("migration {path} is not UTF-8"))?
+        }
+        Err(error) => return Err(format!("cannot read migration {path}: {error}")),
+    };
+    let analysis = sql::analyze(&text, dialect);
+    Ok((text, analysis))
 }
 
 /// [`extract_dir`], taking each file's text and analysis from `prepared` when it is there.
@@ -154,10 +160,7 @@ pub fn extract_prepared_dir(
         });
         let analysed = match prepared.files.remove(&migration.path) {
             Some(analysed) => analysed,
-            None => read_migration(cx.root, &migration.path).map(|text| {
-                let analysis = sql::analyze(&text, cx.krate.dialect);
-                (text, analysis)
-            }),
+            None => read_and_analyse(cx.root, &migration.path, cx.krate.dialect),
         };
         let (text, analysis) = match analysed {
             Ok(analysed) => analysed,

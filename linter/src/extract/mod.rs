@@ -73,6 +73,31 @@ impl Facts {
             .reserve(total(|f| f.client_fields.len()));
     }
 
+    /// Adds `other`'s facts after these; into empty lists without copying them.
+    pub fn append(&mut self, other: Facts) {
+        fn append<T>(out: &mut Vec<T>, mut items: Vec<T>) {
+            if out.is_empty() {
+                *out = items;
+            } else {
+                out.append(&mut items);
+            }
+        }
+        append(&mut self.queries, other.queries);
+        append(&mut self.migrations, other.migrations);
+        append(&mut self.orm_tables, other.orm_tables);
+        append(&mut self.crate_uses, other.crate_uses);
+        append(&mut self.connections, other.connections);
+        append(&mut self.deployments, other.deployments);
+        append(&mut self.env_lookups, other.env_lookups);
+        append(&mut self.notes, other.notes);
+        append(&mut self.functions, other.functions);
+        append(&mut self.routes, other.routes);
+        append(&mut self.types, other.types);
+        append(&mut self.string_consts, other.string_consts);
+        append(&mut self.hard_coded_lists, other.hard_coded_lists);
+        append(&mut self.client_fields, other.client_fields);
+    }
+
     pub fn merge_into(self, model: &mut Model) {
         model.queries.extend(self.queries);
         model.migrations.extend(self.migrations);

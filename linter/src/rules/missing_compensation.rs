@@ -1353,14 +1353,15 @@ impl MissingCompensation {
         let mut handled_by: HashMap<ServiceId, Vec<Handled>> =
             model.services.iter().map(|s| (s.id, Vec::new())).collect();
         for (g, function) in model.functions.iter().enumerate() {
-            if cx.services_of_crate(function.crate_id).next().is_none() {
+            let mut services = cx.services_of_crate(function.crate_id).peekable();
+            if services.peek().is_none() {
                 continue;
             }
             let handled = handled_in(behaviour, g);
             if handled.is_empty() {
                 continue;
             }
-            for service in cx.services_of_crate(function.crate_id) {
+            for service in services {
                 if let Some(list) = handled_by.get_mut(&service.id) {
                     list.extend(handled.iter().cloned());
                 }

@@ -957,21 +957,7 @@ impl<'a> Extractor<'a> {
                 tables,
             });
         }
-        let facts = self.facts;
-        append(&mut out.queries, facts.queries);
-        append(&mut out.migrations, facts.migrations);
-        append(&mut out.orm_tables, facts.orm_tables);
-        append(&mut out.crate_uses, facts.crate_uses);
-        append(&mut out.connections, facts.connections);
-        append(&mut out.deployments, facts.deployments);
-        append(&mut out.env_lookups, facts.env_lookups);
-        append(&mut out.notes, facts.notes);
-        append(&mut out.functions, facts.functions);
-        append(&mut out.routes, facts.routes);
-        append(&mut out.types, facts.types);
-        append(&mut out.string_consts, facts.string_consts);
-        append(&mut out.hard_coded_lists, facts.hard_coded_lists);
-        append(&mut out.client_fields, facts.client_fields);
+        out.append(self.facts);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1153,15 +1139,6 @@ impl<'a> Extractor<'a> {
 }
 
 /// ASCII case-insensitive substring test, without allocating.
-/// Moves `items` to the end of `out`; into an empty `out` without copying them.
-fn append<T>(out: &mut Vec<T>, mut items: Vec<T>) {
-    if out.is_empty() {
-        *out = items;
-    } else {
-        out.append(&mut items);
-    }
-}
-
 fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     haystack
         .as_bytes()

@@ -74,6 +74,12 @@ pub fn unescaped_literal_body(token: &str) -> Option<&str> {
     if token.contains('\\') && !token.starts_with('r') {
         return None;
     }
+    literal_body(token).map(|(_, body)| body)
+}
+
+/// Where the text between the quotes of a `"..."` or `r#"..."#` token starts, and that text
+/// (escapes not decoded).
+fn literal_body(token: &str) -> Option<(usize, &str)> {
     let (open, close) = match token.strip_prefix('r') {
         Some(rest) => {
             let hashes = rest.bytes().take_while(|&b| b == b'#').count();
@@ -84,26 +90,16 @@ pub fn unescaped_literal_body(token: &str) -> Option<&str> {
     let body = token.get(open..token.len().checked_sub(close)?)?;
     let quoted = token.as_bytes().get(open - 1) == Some(&b'"')
         && token.as_bytes().get(token.len() - close) == Some(&b'"')
-        && token.len() >= open + close;
-    quoted.then_some(body)
+        && token[token.len() - close + 1..].bytes().all(|b| b == b'#');
+    quoted.then_some((open, body))
 }
 
 /// Decodes a string literal token (`"..."`, `r#"..."#`) that starts at byte `start` of the file
 /// into its value and a per-byte source map. Returns `None` for non-string literals.
 pub fn decode_literal(token: &str, start: usize) -> Option<Resolved> {
     let mut out = Resolved::empty();
-    if let Some(rest) = token.strip_prefix('r') {
-        let hashes = rest.bytes().take_while(|&b| b == b'#').count();
-        let open = 1 + hashes + 1;
-        let close = hashes + 1;
-        let closing = format!("\"{}", "#".repeat(hashes));
-        if token.len() < open + close
-            || token.as_bytes().get(open - 1) != Some(&b'"')
-            || !token.ends_with(&closing)
-        {
-            return None;
-        }
-        let body = token.get(open..token.len() - close)?;
+    if token.starts_with('r') {
+        let (open, body) = literal_body(token)?;
         out.push_mapped(body, start + open);
         return Some(out);
     }
