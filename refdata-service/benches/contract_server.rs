@@ -35,6 +35,7 @@ fn policy(dataset_version: &str, max_age: u64, immutable: bool) -> CachePolicy {
         max_age: Duration::from_secs(max_age),
         stale_while_revalidate: Duration::from_secs(3600),
         immutable,
+        changes_at: None,
     }
 }
 

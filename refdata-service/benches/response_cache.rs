@@ -23,6 +23,7 @@ fn policy() -> CachePolicy {
         max_age: Duration::from_secs(3600),
         stale_while_revalidate: Duration::from_secs(60),
         immutable: false,
+        changes_at: None,
     }
 }
 

@@ -7,9 +7,13 @@
 //! - [`server`]: layers, background loading and graceful shutdown ([`server::serve`]).
 //! - [`caching`]: ETags, conditional requests and the in-process response cache.
 //! - [`metrics`]: Prometheus metrics for requests and the cache.
+//! - [`clock`]: the injectable clock and the moments time-dependent answers change.
+//! - [`config`]: limits, data-age threshold, CORS and logging settings.
 
 pub mod app;
 pub mod caching;
+pub mod clock;
+pub mod config;
 pub mod domain;
 pub mod import;
 pub mod metrics;

@@ -3,11 +3,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::sync::Arc;
 
 use refdata::app::AppState;
+use refdata::config::ServiceConfig;
 use refdata::import::{self, ImportSources};
 use refdata::server;
 use refdata::store::{EmbeddedSource, Snapshot, SnapshotFiles, SnapshotSource, EMBEDDED_FILES};
@@ -42,6 +44,13 @@ struct ServeArgs {
     /// Log format; the filter comes from `RUST_LOG` (default `info`).
     #[arg(long, value_enum, env = "REFDATA_LOG_FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// `/readyz` fails when the newest exchange rates are older than this (e.g. `4d`, `96h`).
+    #[arg(long, env = "REFDATA_MAX_RATES_AGE", value_parser = parse_duration)]
+    max_rates_age: Option<Duration>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    refdata::config::parse_duration(text)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -207,9 +216,13 @@ fn run_serve(args: ServeArgs) -> ExitCode {
             .await
             .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
         let source: Arc<dyn SnapshotSource> = Arc::new(EmbeddedSource);
+        let config = ServiceConfig {
+            max_rates_age: args.max_rates_age,
+            ..ServiceConfig::default()
+        };
         server::serve(
             listener,
-            AppState::loading(),
+            AppState::loading_with(config),
             source,
             server::shutdown_signal(),
         )

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::http::StatusCode;
 use axum::Router;
@@ -17,9 +17,6 @@ use crate::app::{self, AppState};
 use crate::caching::{CacheConfig, CacheLayer, HitFirst, ResponseCache};
 use crate::metrics::{track_requests, Metrics};
 use crate::store::SnapshotSource;
-
-/// Requests taking longer are answered 503 (the largest time series takes well under this).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Error)]
 pub enum ServeError {
@@ -39,7 +36,7 @@ pub fn service(state: AppState) -> HitFirst<Router> {
     // per request cost them measurable throughput.
     let router = app::router(state.clone()).layer(TimeoutLayer::with_status_code(
         StatusCode::SERVICE_UNAVAILABLE,
-        REQUEST_TIMEOUT,
+        state.limits().request_timeout,
     ));
     let (router, cache, metrics) = with_caching(router, &state);
     let router = router.layer(CatchPanicLayer::custom(panic_response));
@@ -84,8 +81,12 @@ fn with_caching(router: Router, state: &AppState) -> (Router, CacheLayer, Arc<Me
     let metrics = Metrics::new();
     let renderer = Arc::clone(&metrics);
     state.add_metrics(Arc::new(move || renderer.render()));
+    let config = CacheConfig {
+        max_bytes: state.limits().cache_max_bytes,
+        ..CacheConfig::default()
+    };
     let cache = CacheLayer::new(
-        ResponseCache::new(CacheConfig::default()),
+        ResponseCache::new(config).with_clock(Arc::clone(state.clock())),
         state.generation(),
         Arc::clone(&metrics),
     );

@@ -34,6 +34,7 @@ async fn currency(State(backend): State<Backend>, Path(code): Path<String>) -> R
         max_age: backend.max_age,
         stale_while_revalidate: Duration::ZERO,
         immutable: false,
+        changes_at: None,
     });
     response
 }

@@ -34,6 +34,7 @@ fn policy() -> CachePolicy {
         max_age: Duration::from_secs(3600),
         stale_while_revalidate: Duration::from_secs(60),
         immutable: false,
+        changes_at: None,
     }
 }
 
@@ -87,6 +88,7 @@ async fn convert(State(renders): State<Renders>, uri: axum::http::Uri) -> Respon
     renders.0.fetch_add(1, Ordering::SeqCst);
     let historic = CachePolicy {
         immutable: true,
+        changes_at: None,
         stale_while_revalidate: Duration::ZERO,
         ..policy()
     };

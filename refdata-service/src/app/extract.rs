@@ -6,7 +6,10 @@ use axum::http::request::Parts;
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 
-use super::problem::Problem;
+use super::problem::{clip, clip_to, Problem};
+
+/// Rejection messages name the offending parameter and the expected ones; longer is input.
+const MAX_REJECTION_CHARS: usize = 400;
 
 /// `Query<T>` whose rejection (unknown or malformed parameter) is a 400 problem. Query structs
 /// use `#[serde(deny_unknown_fields)]` so misspelt parameters are errors, not ignored.
@@ -22,7 +25,9 @@ where
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Query::<T>::try_from_uri(&parts.uri)
             .map(|Query(value)| ApiQuery(value))
-            .map_err(|rejection| Problem::invalid_parameter(rejection.body_text()))
+            .map_err(|rejection| {
+                Problem::invalid_parameter(clip_to(&rejection.body_text(), MAX_REJECTION_CHARS))
+            })
     }
 }
 
@@ -40,7 +45,9 @@ where
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(value)| ApiPath(value))
-            .map_err(|rejection| Problem::invalid_parameter(rejection.body_text()))
+            .map_err(|rejection| {
+                Problem::invalid_parameter(clip_to(&rejection.body_text(), MAX_REJECTION_CHARS))
+            })
     }
 }
 
@@ -59,7 +66,8 @@ pub fn parse_bool(name: &str, value: &Option<String>) -> Result<Option<bool>, Pr
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
         Some(other) => Err(Problem::invalid_parameter(format!(
-            "{name} must be true or false, not {other:?}"
+            "{name} must be true or false, not {:?}",
+            clip(other)
         ))),
     }
 }
@@ -69,7 +77,8 @@ pub fn parse_count(name: &str, value: &Option<String>) -> Result<Option<usize>, 
         .map(|text| {
             text.parse::<usize>().map_err(|_| {
                 Problem::invalid_parameter(format!(
-                    "{name} must be a non-negative integer, not {text:?}"
+                    "{name} must be a non-negative integer, not {:?}",
+                    clip(text)
                 ))
             })
         })

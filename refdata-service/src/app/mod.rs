@@ -21,7 +21,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
 use crate::caching::{CachePolicy, DataGeneration};
+use crate::clock::SharedClock;
+use crate::config::{Limits, ServiceConfig};
 use crate::store::Snapshot;
 use problem::Problem;
 
@@ -39,12 +43,20 @@ struct StateInner {
     snapshot: RwLock<Option<Arc<Snapshot>>>,
     generation: DataGeneration,
     metrics: RwLock<Vec<MetricsRenderer>>,
+    config: ServiceConfig,
+    /// Permits for expensive renders ([`crate::config::Limits::max_expensive`]).
+    expensive: Arc<Semaphore>,
 }
 
 impl AppState {
-    /// A state that serves `snapshot` right away.
+    /// A state that serves `snapshot` right away, with the default configuration.
     pub fn new(snapshot: Snapshot) -> Self {
-        let state = Self::loading();
+        Self::with_config(snapshot, ServiceConfig::default())
+    }
+
+    /// A state that serves `snapshot` right away.
+    pub fn with_config(snapshot: Snapshot, config: ServiceConfig) -> Self {
+        let state = Self::loading_with(config);
         state.replace_snapshot(snapshot);
         state
     }
@@ -52,13 +64,41 @@ impl AppState {
     /// A state with no data yet: `/readyz` and data routes answer 503 until
     /// [`AppState::replace_snapshot`] is called.
     pub fn loading() -> Self {
+        Self::loading_with(ServiceConfig::default())
+    }
+
+    /// [`AppState::loading`] with a configuration (limits, clock, CORS, ...).
+    pub fn loading_with(config: ServiceConfig) -> Self {
         Self {
             inner: Arc::new(StateInner {
                 snapshot: RwLock::new(None),
                 generation: DataGeneration::default(),
                 metrics: RwLock::new(Vec::new()),
+                expensive: Arc::new(Semaphore::new(config.limits.max_expensive.max(1))),
+                config,
             }),
         }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.config.limits
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.config.clock
+    }
+
+    /// A permit to run an expensive render, or a 503 problem with `Retry-After` when they are
+    /// all taken: excess expensive work is shed rather than queued in front of cheap requests.
+    pub fn expensive_permit(&self) -> Result<ExpensivePermit, Problem> {
+        Arc::clone(&self.inner.expensive)
+            .try_acquire_owned()
+            .map(|permit| ExpensivePermit(Arc::new(permit)))
+            .map_err(|_| Problem::busy(self.limits().retry_after))
     }
 
     /// Installs a new snapshot and bumps the data generation; returns the new generation.
@@ -114,6 +154,11 @@ impl AppState {
             .collect()
     }
 }
+
+/// Held while an expensive response is rendered; it travels in the response's extensions so
+/// the caching layer keeps it until the body is compressed and stored.
+#[derive(Clone, Debug)]
+pub struct ExpensivePermit(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
 
 /// A response carrying the cache policy the caching layer applies.
 pub fn with_policy(policy: CachePolicy, body: impl IntoResponse) -> Response {

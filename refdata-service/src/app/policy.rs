@@ -37,6 +37,15 @@ fn policy(
         max_age,
         stale_while_revalidate: swr,
         immutable,
+        changes_at: None,
+    }
+}
+
+/// `policy`, cached on the server and by clients only until `changes_at`.
+pub fn until(policy: CachePolicy, changes_at: SystemTime) -> CachePolicy {
+    CachePolicy {
+        changes_at: Some(changes_at),
+        ..policy
     }
 }
 

@@ -26,7 +26,29 @@ pub struct Problem {
     /// Path and query of the request that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+    /// Sent as `Retry-After` (seconds) with 503s.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
+
+/// Longest piece of user input a problem repeats; the rest is cut with an ellipsis.
+pub const MAX_ECHO_CHARS: usize = 64;
+
+/// `text` cut to [`MAX_ECHO_CHARS`] characters, for repeating user input in a problem.
+pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    clip_to(text, MAX_ECHO_CHARS)
+}
+
+/// `text` cut to `max` characters.
+pub fn clip_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+    }
+}
+
+/// Longest `instance` (path and query) a problem repeats.
+const MAX_INSTANCE_BYTES: usize = 256;
 
 impl Problem {
     pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
@@ -36,6 +58,21 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             instance: None,
+            retry_after: None,
+        }
+    }
+
+    /// Every permit for expensive renders is taken: retry after `retry_after`.
+    pub fn busy(retry_after: std::time::Duration) -> Self {
+        Self {
+            retry_after: Some(retry_after.as_secs().max(1)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Too many expensive requests",
+                "the service is rendering as many time series and large pages as it allows at \
+                 once; retry after the time in Retry-After, or narrow the request",
+            )
         }
     }
 
@@ -54,7 +91,7 @@ impl Problem {
             StatusCode::BAD_REQUEST,
             "bad-date",
             "Invalid date",
-            format!("date {text:?} is not a YYYY-MM-DD date"),
+            format!("date {:?} is not a YYYY-MM-DD date", clip(text)),
         )
     }
 
@@ -63,7 +100,7 @@ impl Problem {
             StatusCode::BAD_REQUEST,
             "unknown-code",
             "Unknown code",
-            format!("{code:?} is not a known {what}"),
+            format!("{:?} is not a known {what}", clip(code)),
         )
     }
 
@@ -72,7 +109,7 @@ impl Problem {
             StatusCode::NOT_FOUND,
             "not-found",
             "Not found",
-            format!("no {what} with code {code:?}"),
+            format!("no {what} with code {:?}", clip(code)),
         )
     }
 
@@ -95,6 +132,11 @@ impl Problem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -150,10 +192,18 @@ impl From<RateError> for Problem {
 
 /// Middleware: sets `instance` of problem responses to the request's path and query.
 pub async fn fill_instance(request: Request, next: Next) -> Response {
-    let instance = request
+    let mut instance = request
         .uri()
         .path_and_query()
         .map_or_else(|| request.uri().path().to_owned(), ToString::to_string);
+    if instance.len() > MAX_INSTANCE_BYTES {
+        let mut end = MAX_INSTANCE_BYTES;
+        while !instance.is_char_boundary(end) {
+            end -= 1;
+        }
+        instance.truncate(end);
+        instance.push('…');
+    }
     let mut response = next.run(request).await;
     match response.extensions_mut().remove::<Problem>() {
         Some(mut problem) if problem.instance.is_none() => {
@@ -176,7 +226,10 @@ pub async fn route_not_found(request: Request) -> Problem {
         StatusCode::NOT_FOUND,
         "route-not-found",
         "Not found",
-        format!("no route for {}; see /openapi.json", request.uri().path()),
+        format!(
+            "no route for {}; see /openapi.json",
+            clip(request.uri().path())
+        ),
     )
 }
 
@@ -189,7 +242,7 @@ pub async fn method_not_allowed(request: Request) -> Problem {
         format!(
             "{} is not supported on {}",
             request.method(),
-            request.uri().path()
+            clip(request.uri().path())
         ),
     )
 }

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -14,6 +15,7 @@ use super::extract::{given, parse_date, required, ApiPath, ApiQuery};
 use super::problem::Problem;
 use super::{policy, with_policy, AppState};
 use crate::caching::CachePolicy;
+use crate::clock;
 use crate::domain::rates::EURO;
 use crate::store::Snapshot;
 
@@ -138,19 +140,42 @@ fn as_of(text: Option<&str>) -> Result<Option<NaiveDate>, Problem> {
     }
 }
 
-/// Immutable once a later publication exists; otherwise until the next publication.
-fn rates_policy(data: &Snapshot, requested: Option<NaiveDate>, extra: &[&str]) -> CachePolicy {
+/// Immutable once a later publication exists; otherwise until the next expected publication.
+fn rates_policy(
+    state: &AppState,
+    data: &Snapshot,
+    requested: Option<NaiveDate>,
+    extra: &[&str],
+) -> CachePolicy {
     let datasets: Vec<_> = std::iter::once("exchange_rates")
         .chain(extra.iter().copied())
         .filter_map(|name| data.dataset(name))
         .collect();
+    let last = data.exchange_rates().last_date();
     match requested {
-        Some(date) if date < data.exchange_rates().last_date() => policy::historic_rates(&datasets),
-        _ => policy::latest_rates(&datasets),
+        Some(date) if date < last => policy::historic_rates(&datasets),
+        _ => policy::until(
+            policy::latest_rates(&datasets),
+            clock::next_rates_change(last, state.clock().now()),
+        ),
     }
 }
 
+/// Response header naming the newest publication loaded, so every rate answer shows how old
+/// the data is (today minus this date), whatever date it was asked for.
+pub const LATEST_RATES_HEADER: &str = "refdata-latest-rates-date";
+
+/// A rate answer: the policy plus [`LATEST_RATES_HEADER`].
+fn rate_answer(policy: CachePolicy, data: &Snapshot, body: impl IntoResponse) -> Response {
+    let mut response = with_policy(policy, body);
+    if let Ok(value) = HeaderValue::from_str(&data.exchange_rates().last_date().to_string()) {
+        response.headers_mut().insert(LATEST_RATES_HEADER, value);
+    }
+    response
+}
+
 fn quote_response(
+    state: &AppState,
     data: &Snapshot,
     base: &str,
     requested: Option<NaiveDate>,
@@ -159,8 +184,9 @@ fn quote_response(
     let rates = data.exchange_rates();
     let date = requested.unwrap_or_else(|| rates.last_date());
     let quote = rates.quote(base, date, symbols)?;
-    Ok(with_policy(
-        rates_policy(data, requested, &[]),
+    Ok(rate_answer(
+        rates_policy(state, data, requested, &[]),
+        data,
         Json(RatesResponse {
             base: quote.base,
             date: quote.date,
@@ -191,7 +217,7 @@ pub async fn query(
     let end = given(&query.end);
     if start.is_none() && end.is_none() {
         let requested = as_of(given(&query.date))?;
-        return quote_response(&data, &base, requested, &symbols);
+        return quote_response(&state, &data, &base, requested, &symbols);
     }
     if given(&query.date).is_some() {
         return Err(Problem::invalid_parameter(
@@ -212,8 +238,9 @@ pub async fn query(
             .map(|quote| (quote.date.to_string(), quote.rates))
             .collect(),
     };
-    Ok(with_policy(
-        rates_policy(&data, requested_end, &[]),
+    Ok(rate_answer(
+        rates_policy(&state, &data, requested_end, &[]),
+        &data,
         Json(body),
     ))
 }
@@ -238,7 +265,7 @@ pub async fn on_date(
     let requested = as_of(Some(date.as_str()))?;
     let base = base(&data, &query.base)?;
     let symbols = symbols(&data, &query.symbols)?;
-    quote_response(&data, &base, requested, &symbols)
+    quote_response(&state, &data, &base, requested, &symbols)
 }
 
 #[utoipa::path(
@@ -266,8 +293,9 @@ pub async fn convert(
             "bad-amount",
             "Invalid amount",
             format!(
-                "amount {amount_text:?} is not a decimal number (digits, optional sign and \
-                 decimal point, at most 28 significant digits)"
+                "amount {:?} is not a decimal number (digits, optional sign and \
+                 decimal point, at most 28 significant digits)",
+                super::problem::clip(amount_text)
             ),
         )
     })?;
@@ -276,8 +304,9 @@ pub async fn convert(
     let date = requested.unwrap_or_else(|| rates.last_date());
     let minor_units = data.currency(&to).and_then(|c| c.minor_units);
     let conversion = rates.convert(&from, &to, amount, date, minor_units)?;
-    Ok(with_policy(
-        rates_policy(&data, requested, &["currencies"]),
+    Ok(rate_answer(
+        rates_policy(&state, &data, requested, &["currencies"]),
+        &data,
         Json(ConversionResponse {
             from: conversion.from,
             to: conversion.to,

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{given, parse_date, required, ApiPath, ApiQuery};
 use super::problem::Problem;
 use super::{policy, with_policy, AppState};
+use crate::clock;
 use crate::domain::tax::{TaxRate, TaxType};
 use crate::store::Snapshot;
 
@@ -46,8 +47,19 @@ fn policy_for(data: &Snapshot) -> crate::caching::CachePolicy {
     policy::tax_rates(&datasets)
 }
 
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+/// The first day after `today` on which one of `rates` starts or stops applying.
+fn next_change(rates: &[&TaxRate], today: NaiveDate) -> Option<NaiveDate> {
+    rates
+        .iter()
+        .flat_map(|rate| {
+            [
+                Some(rate.valid_from),
+                rate.valid_to.and_then(|d| d.succ_opt()),
+            ]
+        })
+        .flatten()
+        .filter(|&day| day > today)
+        .min()
 }
 
 #[utoipa::path(
@@ -84,19 +96,30 @@ pub async fn query(
             Some(subdivision.code.as_str())
         }
     };
-    let date = given(&query.date)
-        .map(parse_date)
-        .transpose()?
-        .unwrap_or_else(today);
+    let asked = given(&query.date).map(parse_date).transpose()?;
+    let today = state.clock().today();
     let kind = given(&query.kind)
         .map(|text| text.parse::<TaxType>().map_err(Problem::invalid_parameter))
         .transpose()?;
+    let mut policy = policy_for(&data);
+    if asked.is_none() {
+        // "In force today" changes when the next scheduled rate of this place starts or ends.
+        let place = data.find_tax_rates(&country.alpha2, subdivision, None, kind);
+        if let Some(day) = next_change(&place, today) {
+            policy = policy::until(policy, clock::start_of(day));
+        }
+    }
     let rates: Vec<TaxRate> = data
-        .find_tax_rates(&country.alpha2, subdivision, Some(date), kind)
+        .find_tax_rates(
+            &country.alpha2,
+            subdivision,
+            Some(asked.unwrap_or(today)),
+            kind,
+        )
         .into_iter()
         .cloned()
         .collect();
-    Ok(with_policy(policy_for(&data), Json(rates)))
+    Ok(with_policy(policy, Json(rates)))
 }
 
 #[utoipa::path(
@@ -118,7 +141,8 @@ pub async fn by_country(
     let country = data
         .country(&code)
         .ok_or_else(|| Problem::not_found("country", &code))?;
-    let today = today();
+    let now = state.clock().now();
+    let today = state.clock().today();
     let mut history: Vec<TaxRate> = data.tax_rates(&country.alpha2).cloned().collect();
     history.sort_by(|a, b| {
         (&a.subdivision, a.kind, a.valid_from).cmp(&(&b.subdivision, b.kind, b.valid_from))
@@ -128,8 +152,9 @@ pub async fn by_country(
         .filter(|r| r.applies_on(today))
         .cloned()
         .collect();
+    // The body names today's date, so it changes at midnight.
     Ok(with_policy(
-        policy_for(&data),
+        policy::until(policy_for(&data), clock::next_midnight(now)),
         Json(CountryTaxRates {
             country: country.alpha2.clone(),
             date: today,

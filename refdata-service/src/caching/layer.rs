@@ -120,11 +120,12 @@ where
                 generation,
                 target: canonical_target(request.uri()).into(),
             };
+            let now = cache.clock.now();
             if let Some(entry) = cache.entries.get(&key).await {
-                if let Some(route) = &entry.route {
+                if let (Some(route), true) = (&entry.route, entry.is_current(now)) {
                     cache.counters.hits.fetch_add(1, Ordering::Relaxed);
                     let (parts, _body) = request.into_parts();
-                    let response = respond(&entry, &parts, parts.method == Method::HEAD);
+                    let response = respond(&entry, &parts, parts.method == Method::HEAD, now);
                     metrics.record_request(
                         route,
                         &parts.method,
@@ -192,9 +193,14 @@ where
         .get::<MatchedPath>()
         .map(|m| Arc::from(m.as_str()));
 
+    let now = cache.clock.now();
     if let Some(entry) = cache.entries.get(&key).await {
-        cache.counters.hits.fetch_add(1, Ordering::Relaxed);
-        return respond(&entry, &parts, is_head);
+        if entry.is_current(now) {
+            cache.counters.hits.fetch_add(1, Ordering::Relaxed);
+            return respond(&entry, &parts, is_head, now);
+        }
+        // Past its `changes_at` (midnight, a scheduled change): render it again.
+        cache.entries.invalidate(&key).await;
     }
 
     // Render as GET even for HEAD: the stored entry must carry the body for later GETs.
@@ -226,7 +232,7 @@ where
                 &cache.counters.hits
             };
             counter.fetch_add(1, Ordering::Relaxed);
-            respond(entry.value(), &parts, is_head)
+            respond(entry.value(), &parts, is_head, cache.clock.now())
         }
         Err(uncacheable) => {
             cache.counters.uncacheable.fetch_add(1, Ordering::Relaxed);
@@ -341,7 +347,12 @@ async fn into_entry(
 
 /// Answers a request from a cached entry: picks the content-coding, evaluates the
 /// preconditions and copies the precomputed headers and body.
-fn respond(entry: &CachedResponse, request: &http::request::Parts, is_head: bool) -> Response {
+fn respond(
+    entry: &CachedResponse,
+    request: &http::request::Parts,
+    is_head: bool,
+    now: std::time::SystemTime,
+) -> Response {
     let accept_encoding = request
         .headers
         .get(header::ACCEPT_ENCODING)
@@ -391,7 +402,7 @@ fn respond(entry: &CachedResponse, request: &http::request::Parts, is_head: bool
     };
     let headers = response.headers_mut();
     headers.insert(header::ETAG, variant.etag.clone());
-    headers.insert(header::CACHE_CONTROL, entry.cache_control.clone());
+    headers.insert(header::CACHE_CONTROL, entry.cache_control_at(now));
     headers.insert(header::LAST_MODIFIED, entry.last_modified.clone());
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     // The 200's length (RFC 9110 §8.6); without it, axum's router would announce 0.

@@ -53,7 +53,7 @@ pub use conditional::{
 pub use key::canonical_target;
 pub use layer::{CacheLayer, CacheService, HitFirst};
 pub use negotiate::{negotiate, Encoding};
-pub use store::{cache_control_value, etag_base, CacheConfig, CacheStats, ResponseCache};
+pub use store::{bounded, cache_control_value, etag_base, CacheConfig, CacheStats, ResponseCache};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -70,6 +70,10 @@ pub struct CachePolicy {
     pub stale_while_revalidate: Duration,
     /// Representations that can never change (historic exchange rates).
     pub immutable: bool,
+    /// The next moment the representation can change although the data does not (a "today"
+    /// answer at midnight, "latest" rates at the next expected publication). The stored entry
+    /// is dropped then, and `max-age` plus `stale-while-revalidate` never reach past it.
+    pub changes_at: Option<SystemTime>,
 }
 
 /// A counter bumped whenever any dataset changes; cache keys include it.

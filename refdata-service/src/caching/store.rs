@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -13,6 +13,7 @@ use super::conditional::truncate_to_seconds;
 use super::key::CacheKey;
 use super::negotiate::Encoding;
 use super::CachePolicy;
+use crate::clock::{SharedClock, SystemClock};
 
 /// Sizing and compression settings of the [`ResponseCache`].
 #[derive(Debug, Clone)]
@@ -58,7 +59,9 @@ pub(crate) struct CachedResponse {
     pub etag_base: String,
     /// Handler headers, minus the ones this layer manages.
     pub headers: HeaderMap,
+    /// `Cache-Control` of the policy, used as is when the entry has no `changes_at`.
     pub cache_control: HeaderValue,
+    pub policy: CachePolicy,
     pub last_modified: HeaderValue,
     pub last_modified_at: SystemTime,
     /// Identity first, then whatever compressed variants turned out smaller.
@@ -73,6 +76,34 @@ pub(crate) struct CachedResponse {
 impl CachedResponse {
     pub fn variant(&self, encoding: Encoding) -> Option<&Variant> {
         self.variants.iter().find(|v| v.encoding == encoding)
+    }
+
+    /// Whether the entry may still be served at `now` (it has not reached its `changes_at`).
+    pub fn is_current(&self, now: SystemTime) -> bool {
+        self.policy.changes_at.is_none_or(|at| now < at)
+    }
+
+    /// `Cache-Control` as of `now`: the policy's, shortened to end at `changes_at`.
+    pub fn cache_control_at(&self, now: SystemTime) -> HeaderValue {
+        if self.policy.changes_at.is_none() {
+            return self.cache_control.clone();
+        }
+        cache_control_value(&bounded(&self.policy, now))
+    }
+}
+
+/// `policy` with `max-age` and `stale-while-revalidate` cut so that together they end no later
+/// than its `changes_at` (whole seconds, rounded down).
+pub fn bounded(policy: &CachePolicy, now: SystemTime) -> CachePolicy {
+    let Some(changes_at) = policy.changes_at else {
+        return policy.clone();
+    };
+    let left = Duration::from_secs(changes_at.duration_since(now).unwrap_or_default().as_secs());
+    let max_age = policy.max_age.min(left);
+    CachePolicy {
+        max_age,
+        stale_while_revalidate: policy.stale_while_revalidate.min(left - max_age),
+        ..policy.clone()
     }
 }
 
@@ -209,6 +240,7 @@ impl CachedResponse {
             etag_base,
             headers,
             cache_control: cache_control_value(policy),
+            policy: policy.clone(),
             last_modified,
             last_modified_at,
             variants,
@@ -261,6 +293,7 @@ pub struct ResponseCache {
     pub(crate) entries: moka::future::Cache<CacheKey, Arc<CachedResponse>>,
     pub(crate) config: Arc<CacheConfig>,
     pub(crate) counters: Arc<CacheCounters>,
+    pub(crate) clock: SharedClock,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -292,7 +325,15 @@ impl ResponseCache {
             entries,
             config: Arc::new(config),
             counters,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Uses `clock` to expire entries at their policy's `changes_at` and to compute their
+    /// remaining `max-age`.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn with_max_bytes(max_bytes: u64) -> Self {
