@@ -55,6 +55,7 @@ struct RawConfig {
     /// Detect services from binary targets and framework dependencies (default true).
     detect_services: Option<bool>,
     min_certainty: Option<MinCertainty>,
+    min_confidence: Option<rules::Confidence>,
     #[serde(default)]
     services: BTreeMap<Spanned<String>, RawService>,
     #[serde(default)]
@@ -126,6 +127,8 @@ pub struct Config {
     pub include_tests: bool,
     pub detect_services: bool,
     pub min_certainty: MinCertainty,
+    /// The lowest confidence a finding needs to be reported.
+    pub min_confidence: rules::Confidence,
     pub services: Vec<ServiceSpec>,
     pub levels: BTreeMap<String, Level>,
     pub exceptions: Vec<Exception>,
@@ -143,6 +146,7 @@ impl Default for Config {
             include_tests: false,
             detect_services: true,
             min_certainty: MinCertainty::Template,
+            min_confidence: rules::Confidence::Medium,
             services: Vec::new(),
             levels: rules::REGISTRY
                 .iter()
@@ -293,6 +297,9 @@ impl Config {
         }
         if let Some(min) = raw.min_certainty {
             self.min_certainty = min;
+        }
+        if let Some(min) = raw.min_confidence {
+            self.min_confidence = min;
         }
         let shared_text: std::sync::Arc<str> = std::sync::Arc::from(text);
         for (name, spec) in raw.services {

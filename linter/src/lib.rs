@@ -40,6 +40,8 @@ pub struct Options {
     pub manifest_path: Utf8PathBuf,
     /// A config file to use instead of `archlint.toml` / `[workspace.metadata.archlint]`.
     pub config_path: Option<Utf8PathBuf>,
+    /// Overrides the configured `min-confidence`: the lowest confidence reported.
+    pub min_confidence: Option<rules::Confidence>,
 }
 
 impl Options {
@@ -47,6 +49,7 @@ impl Options {
         Options {
             manifest_path: manifest_path.into(),
             config_path: None,
+            min_confidence: None,
         }
     }
 }
@@ -119,7 +122,10 @@ pub fn analyze(options: &Options) -> Result<(Model, Config), Error> {
 
 /// Loads (and validates against the workspace's members) the configuration.
 fn load_config(workspace: &Workspace, options: &Options) -> Result<Config, Error> {
-    let config = Config::load(&workspace.root, options.config_path.as_deref())?;
+    let mut config = Config::load(&workspace.root, options.config_path.as_deref())?;
+    if let Some(min) = options.min_confidence {
+        config.min_confidence = min;
+    }
     let members: Vec<(String, Utf8PathBuf)> = workspace
         .packages
         .iter()

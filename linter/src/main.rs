@@ -50,6 +50,26 @@ struct CheckArgs {
     /// Width of human output (default: $COLUMNS, else 100)
     #[arg(long)]
     width: Option<usize>,
+    /// Lowest confidence reported (default: the config's `min-confidence`, else medium)
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    min_confidence: Option<ConfidenceArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ConfidenceArg {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<ConfidenceArg> for archlint::rules::Confidence {
+    fn from(arg: ConfidenceArg) -> Self {
+        match arg {
+            ConfidenceArg::Low => archlint::rules::Confidence::Low,
+            ConfidenceArg::Medium => archlint::rules::Confidence::Medium,
+            ConfidenceArg::High => archlint::rules::Confidence::High,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -136,6 +156,7 @@ fn options(args: &WorkspaceArgs) -> Options {
             .clone()
             .unwrap_or_else(|| Utf8PathBuf::from(".")),
         config_path: args.config.clone(),
+        min_confidence: None,
     }
 }
 
@@ -246,7 +267,9 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
 }
 
 fn check(args: &CheckArgs) -> miette::Result<ExitCode> {
-    let report = archlint::check(&options(&args.workspace))?;
+    let mut options = options(&args.workspace);
+    options.min_confidence = args.min_confidence.map(Into::into);
+    let report = archlint::check(&options)?;
     let stdout = std::io::stdout();
     let color = match args.color {
         Color::Always => true,

@@ -180,7 +180,10 @@ fn rendered_finding(sources: &mut Sources<'_>, finding: &Finding) -> Rendered {
     };
     Rendered {
         message,
-        code: Some(finding.rule.to_string()),
+        code: Some(format!(
+            "{} (confidence: {})",
+            finding.rule, finding.confidence
+        )),
         severity: match finding.level {
             Level::Deny => Severity::Error,
             Level::Warn | Level::Allow => Severity::Warning,
@@ -305,6 +308,7 @@ fn json(report: &Report) -> String {
             serde_json::json!({
                 "rule": f.rule,
                 "level": f.level,
+                "confidence": f.confidence,
                 "message": f.message,
                 "location": location(model, f.span),
                 "label": f.label,
@@ -360,7 +364,10 @@ fn github(report: &Report) -> String {
             "warning"
         };
         let path = model.file(f.span.file).path.as_str();
-        let message = format!("{} (help: {})", f.message, f.help);
+        let message = format!(
+            "{} (confidence: {}; help: {})",
+            f.message, f.confidence, f.help
+        );
         let _ = writeln!(
             out,
             "::{command} file={},line={},col={},title={}::{}",
@@ -390,7 +397,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::model::{CrateId, SourceFile};
-    use crate::rules::Related;
+    use crate::rules::{Confidence, Related};
     use crate::source::LineIndex;
 
     /// A workspace on disk with one SQL literal and the migration creating its table.
@@ -418,6 +425,7 @@ mod tests {
         let span = LineIndex::new(query).span(stock, query, at, at + 9);
         let owner = LineIndex::new(migration).span(init, migration, created, created + 9);
         let finding = Finding {
+            confidence: Confidence::High,
             rule: "cross-service-db-access",
             level: Level::Deny,
             message: "service `orders` reads table `inventory` owned by service `inventory` (inventory/migrations/0001_init.sql:1)".into(),

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::config::Level;
 use crate::model::{Model, Span};
-use crate::rules::REGISTRY;
+use crate::rules::{Confidence, REGISTRY};
 use crate::Report;
 
 fn physical_location(model: &Model, span: Span) -> Value {
@@ -70,6 +70,13 @@ pub fn sarif(report: &Report) -> Value {
                     "message": { "text": f.label },
                 }],
                 "relatedLocations": related,
+                // SARIF's rank orders results by how likely they are real (0-100).
+                "rank": match f.confidence {
+                    Confidence::High => 90.0,
+                    Confidence::Medium => 60.0,
+                    Confidence::Low => 30.0,
+                },
+                "properties": { "confidence": f.confidence },
             })
         })
         .collect();

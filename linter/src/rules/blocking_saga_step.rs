@@ -56,7 +56,7 @@ use std::collections::HashSet;
 use crate::behaviour::{broker_name, Behaviour, HandlerKind, DEEP_CALL_DEPTH};
 use crate::extract::rust::STEP_METHODS;
 use crate::model::{EffectKind, Function};
-use crate::rules::{Finding, Related, Rule, RuleContext};
+use crate::rules::{Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct BlockingSagaStep;
 
@@ -172,6 +172,7 @@ impl Rule for BlockingSagaStep {
                         });
                     }
                     out.push(Finding {
+                        confidence: Confidence::High,
                         rule: self.id(),
                         level: self.default_level(),
                         message: format!(

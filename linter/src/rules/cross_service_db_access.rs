@@ -45,7 +45,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{Access, CrateId, ServiceId, Span, TableName};
-use crate::rules::{list_names, Finding, Related, Rule, RuleContext};
+use crate::rules::{list_names, Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct CrossServiceDbAccess;
 
@@ -199,6 +199,7 @@ impl CrossServiceDbAccess {
             .collect();
         services.extend(owners.iter().map(|(s, _)| cx.service_name(*s).to_string()));
         Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message: format!(
@@ -410,6 +411,7 @@ impl CrossServiceDbAccess {
                 label: format!("`{}` owns this table", cx.service_name(o.service)),
             });
         Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message: format!("{}, the persistence crate of service {owner_names}", what()),
@@ -472,6 +474,7 @@ impl CrossServiceDbAccess {
                         label: format!("`{}` connects to its database here", owner.name),
                     });
                 out.push(Finding {
+                    confidence: Confidence::High,
                     rule: self.id(),
                     level: self.default_level(),
                     message: format!(

@@ -64,7 +64,7 @@
 //! ```
 
 use crate::model::{Access, EffectKind, ServiceId, Span, SqlOrigin, SqlQuery, TableName};
-use crate::rules::{list_names, Finding, Related, Rule, RuleContext};
+use crate::rules::{list_names, Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct DistributedTransaction;
 
@@ -191,6 +191,7 @@ impl DistributedTransaction {
             let (second, second_span) = opened[1];
             let names = list_names(services.iter().map(|s| cx.service_name(*s)));
             out.push(Finding {
+                confidence: Confidence::High,
                 rule: self.id(),
                 level: self.default_level(),
                 message: format!(
@@ -245,6 +246,7 @@ impl DistributedTransaction {
             format!(" in `{}`", query.function)
         };
         Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message: format!("{noun} {names} {verb} {object}{place} ({role})"),

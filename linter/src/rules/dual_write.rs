@@ -85,7 +85,7 @@ use crate::behaviour::{
 use crate::model::{
     Access, Effect, EffectKind, PathContext, RemoteProtocol, Span, StatementEffect,
 };
-use crate::rules::{Finding, Related, Rule, RuleContext};
+use crate::rules::{Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct DualWrite;
 
@@ -217,6 +217,7 @@ impl Rule for DualWrite {
                     .map(|s| cx.service_name(*s).to_owned())
                     .collect();
                 out.push(Finding {
+                    confidence: Confidence::High,
                     rule: self.id(),
                     level: self.default_level(),
                     message,

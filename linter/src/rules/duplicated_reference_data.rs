@@ -119,7 +119,7 @@ use crate::config::Level;
 use crate::model::{
     HardCodedReferenceList, IsoCodeList, ReferenceListShape, ServiceId, Span, TableName,
 };
-use crate::rules::{list_names, Finding, Related, Rule, RuleContext};
+use crate::rules::{list_names, Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct DuplicatedReferenceData;
 
@@ -491,6 +491,7 @@ impl DuplicatedReferenceData {
         services.extend(other_services.iter().map(|(name, _)| name.to_string()));
         let (first_table, span) = &copy.tables[0];
         Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message: format!(
@@ -548,6 +549,7 @@ impl DuplicatedReferenceData {
         }
         let sample = sample.join(", ");
         Some(Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message: format!(

@@ -125,7 +125,7 @@ use crate::model::{
     CrateId, Effect, EffectKind, EventRole, Function, HttpMethod, PathContext, RemoteProtocol,
     ServiceId, Span,
 };
-use crate::rules::{list_names, Finding, Related, Rule, RuleContext};
+use crate::rules::{list_names, Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct MissingCompensation;
 
@@ -1252,6 +1252,7 @@ impl MissingCompensation {
                 .join("/"),
         );
         Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message,
@@ -1321,6 +1322,7 @@ impl MissingCompensation {
             undo.impl_trait.as_deref().unwrap_or_default(),
         );
         out.push(Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message,
@@ -1516,6 +1518,7 @@ impl MissingCompensation {
             }
         }
         Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message,

@@ -115,7 +115,7 @@ use crate::model::{
     Access, Broker, Effect, EffectKind, Function, HttpMethod, RemoteProtocol, ServiceId, Span,
     SqlQuery, StatementEffect,
 };
-use crate::rules::{Finding, Related, Rule, RuleContext};
+use crate::rules::{Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct MissingIdempotency;
 
@@ -849,6 +849,7 @@ impl MissingIdempotency {
             .map(|s| cx.service_name(*s).to_owned())
             .collect();
         Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message,

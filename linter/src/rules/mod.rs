@@ -184,10 +184,35 @@ pub struct Related {
     pub label: String,
 }
 
+/// How sure a rule is of a finding: `high` when every link of its evidence chain was
+/// resolved (the SQL, the table's owner, the callee, the broker client), `medium` when one
+/// link was inferred by name (a method resolved by its name alone, a client recognised by its
+/// type's name), `low` when more than one was.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl std::fmt::Display for Confidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        })
+    }
+}
+
 /// One problem found by a rule, located at the exact token.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub rule: &'static str,
+    pub confidence: Confidence,
     /// Filled from the configuration after the rule ran.
     pub level: Level,
     pub message: String,
@@ -216,6 +241,7 @@ pub fn run(model: &Model, config: &Config) -> (Vec<Finding>, usize) {
             if level != Level::Allow {
                 rule.check(&cx, &mut found);
             }
+            found.retain(|f| f.confidence >= config.min_confidence);
             for finding in &mut found {
                 finding.level = level;
             }

@@ -44,7 +44,7 @@ use camino::Utf8PathBuf;
 
 use crate::model::{DbEngine, DbTarget, ServiceId, Span};
 use crate::resolve::is_per_service_table;
-use crate::rules::{list_names, Finding, Related, Rule, RuleContext};
+use crate::rules::{list_names, Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct SharedDatabase;
 
@@ -157,6 +157,7 @@ impl Rule for SharedDatabase {
                 let mut involved = vec![name.to_string()];
                 involved.extend(peers.iter().map(|p| cx.service_name(*p).to_string()));
                 out.push(Finding {
+                    confidence: Confidence::High,
                     rule: self.id(),
                     level: self.default_level(),
                     message,

@@ -73,7 +73,7 @@ use crate::behaviour::{is_outbox_table, orm_write_table, Behaviour};
 use crate::model::{
     CrateId, EffectKind, EventRole, Function, PayloadKind, Span, StringConst, TypeDecl,
 };
-use crate::rules::{Finding, Related, Rule, RuleContext};
+use crate::rules::{Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct UnversionedEvent;
 
@@ -475,6 +475,7 @@ impl UnversionedEvent {
             .map(|d| format!(" to `{d}`"))
             .unwrap_or_default();
         Finding {
+            confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message: format!(
