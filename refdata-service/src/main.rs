@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::sync::Arc;
 
 use refdata::app::AppState;
-use refdata::config::ServiceConfig;
+use refdata::config::{CorsOrigins, Limits, ServiceConfig};
 use refdata::import::{self, ImportSources};
 use refdata::server;
 use refdata::store::{EmbeddedSource, Snapshot, SnapshotFiles, SnapshotSource, EMBEDDED_FILES};
@@ -47,6 +47,94 @@ struct ServeArgs {
     /// `/readyz` fails when the newest exchange rates are older than this (e.g. `4d`, `96h`).
     #[arg(long, env = "REFDATA_MAX_RATES_AGE", value_parser = parse_duration)]
     max_rates_age: Option<Duration>,
+    /// Log one line per request (method, target, status, microseconds) at INFO, target
+    /// `refdata::access`.
+    #[arg(long, env = "REFDATA_ACCESS_LOG")]
+    access_log: bool,
+    /// Origins allowed to call the API from a browser: `*` (any), `off`, or a comma-separated
+    /// list such as `https://shop.example,https://admin.example`.
+    #[arg(long, env = "REFDATA_CORS_ORIGINS", default_value = "*", value_parser = parse_cors)]
+    cors_origins: CorsOrigins,
+    /// Expensive renders (time series, pages over `--large-page` items) at once; more get 503
+    /// with Retry-After [default: 2].
+    #[arg(long, env = "REFDATA_MAX_EXPENSIVE")]
+    max_expensive: Option<usize>,
+    /// A page larger than this many items is an expensive render [default: 250].
+    #[arg(long, env = "REFDATA_LARGE_PAGE")]
+    large_page: Option<usize>,
+    /// Longest exchange-rate time series, in days [default: 1830].
+    #[arg(long, env = "REFDATA_MAX_SERIES_DAYS")]
+    max_series_days: Option<u32>,
+    /// Largest response body in bytes; larger answers are a 422 problem [default: 4194304].
+    #[arg(long, env = "REFDATA_MAX_RESPONSE_BYTES")]
+    max_response_bytes: Option<usize>,
+    /// Bytes the response cache may hold [default: 50331648, 48 MiB].
+    #[arg(long, env = "REFDATA_CACHE_MAX_BYTES")]
+    cache_max_bytes: Option<u64>,
+    /// Time a connection has to send a complete request head, from its opening or its
+    /// previous response; it also closes idle keep-alive connections [default: 10s].
+    #[arg(long, env = "REFDATA_HEADER_READ_TIMEOUT", value_parser = parse_duration)]
+    header_read_timeout: Option<Duration>,
+    /// Open connections; more are answered 503 and closed [default: 4096].
+    #[arg(long, env = "REFDATA_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Rendering time after which a request is answered 503 [default: 30s].
+    #[arg(long, env = "REFDATA_REQUEST_TIMEOUT", value_parser = parse_duration)]
+    request_timeout: Option<Duration>,
+    /// How long to keep retrying when the address is still held (a previous process
+    /// draining) [default: 5s].
+    #[arg(long, env = "REFDATA_BIND_WAIT", value_parser = parse_duration)]
+    bind_wait: Option<Duration>,
+}
+
+impl ServeArgs {
+    fn config(&self) -> ServiceConfig {
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_expensive: self.max_expensive.unwrap_or(defaults.max_expensive),
+            large_page: self.large_page.unwrap_or(defaults.large_page),
+            retry_after: defaults.retry_after,
+            max_series_days: self.max_series_days.unwrap_or(defaults.max_series_days),
+            max_response_bytes: self
+                .max_response_bytes
+                .unwrap_or(defaults.max_response_bytes),
+            cache_max_bytes: self.cache_max_bytes.unwrap_or(defaults.cache_max_bytes),
+            header_read_timeout: self
+                .header_read_timeout
+                .unwrap_or(defaults.header_read_timeout),
+            max_connections: self.max_connections.unwrap_or(defaults.max_connections),
+            request_timeout: self.request_timeout.unwrap_or(defaults.request_timeout),
+        };
+        ServiceConfig {
+            limits,
+            max_rates_age: self.max_rates_age,
+            cors: self.cors_origins.clone(),
+            access_log: self.access_log,
+            ..ServiceConfig::default()
+        }
+    }
+}
+
+fn parse_cors(text: &str) -> Result<CorsOrigins, String> {
+    match text.trim() {
+        "*" => Ok(CorsOrigins::Any),
+        "off" | "" => Ok(CorsOrigins::Off),
+        list => {
+            let origins: Vec<String> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+            match origins
+                .iter()
+                .find(|o| http::HeaderValue::from_str(o).is_err())
+            {
+                Some(bad) => Err(format!("{bad:?} is not a valid origin")),
+                None => Ok(CorsOrigins::List(origins)),
+            }
+        }
+    }
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -192,18 +280,26 @@ fn run_check_tax_rates(file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs go to stdout through a background writer, so a request never waits on the terminal
+/// or pipe; the guard flushes what is buffered when it is dropped at exit.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
+    guard
 }
 
 fn run_serve(args: ServeArgs) -> ExitCode {
-    init_logging(args.log_format);
+    let _flush_on_exit = init_logging(args.log_format);
+    let config = args.config();
+    let bind_wait = args.bind_wait.unwrap_or(Duration::from_secs(5));
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -212,14 +308,10 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = server::bind(args.listen, bind_wait)
             .await
             .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
         let source: Arc<dyn SnapshotSource> = Arc::new(EmbeddedSource);
-        let config = ServiceConfig {
-            max_rates_age: args.max_rates_age,
-            ..ServiceConfig::default()
-        };
         server::serve(
             listener,
             AppState::loading_with(config),

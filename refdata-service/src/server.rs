@@ -1,20 +1,30 @@
 //! Running the HTTP server: layers, background dataset loading, graceful shutdown.
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder as AutoBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::sync::Semaphore;
 
 use axum::http::StatusCode;
 use axum::Router;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::app::{self, AppState};
-use crate::caching::{CacheConfig, CacheLayer, HitFirst, ResponseCache};
+use crate::caching::{CacheConfig, CacheLayer, ResponseCache};
+use crate::config::{CorsOrigins, Limits};
 use crate::metrics::{track_requests, Metrics};
 use crate::store::SnapshotSource;
 
@@ -30,8 +40,13 @@ pub enum ServeError {
 }
 
 /// The full service: [`app::router`] plus the HTTP layers, with cache hits answered in front
-/// of the router.
-pub fn service(state: AppState) -> HitFirst<Router> {
+/// of the router, and CORS and the access log (when configured) around everything.
+pub fn service(
+    state: AppState,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+       + Clone
+       + Send
+       + 'static {
     // The timeout bounds rendering only: cache hits and 304s answer from memory, and a timer
     // per request cost them measurable throughput.
     let router = app::router(state.clone()).layer(TimeoutLayer::with_status_code(
@@ -40,20 +55,63 @@ pub fn service(state: AppState) -> HitFirst<Router> {
     ));
     let (router, cache, metrics) = with_caching(router, &state);
     let router = router.layer(CatchPanicLayer::custom(panic_response));
-    // Request logging costs a span, a clock read and a wrapped body per request even when
-    // filtered out, so it is only layered when INFO is enabled when the service is built;
-    // then every request, hits included, goes through the router to be logged.
-    let log_requests = tracing::level_filters::LevelFilter::current() >= Level::INFO;
-    let router = if log_requests {
-        router.layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    let hits_first = cache.hits_first(router, metrics, true);
+    let config = state.config();
+    tower::ServiceBuilder::new()
+        .option_layer(cors_layer(&config.cors))
+        .option_layer(
+            config
+                .access_log
+                .then(|| axum::middleware::from_fn(access_log)),
         )
-    } else {
-        router
+        .service(hits_first)
+}
+
+/// One compact line per request (target `refdata::access`), hits included.
+async fn access_log(request: Request, next: axum::middleware::Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "refdata::access",
+        "{method} {uri} {} {}us",
+        response.status().as_u16(),
+        started.elapsed().as_micros()
+    );
+    response
+}
+
+/// CORS for the read API: GET and HEAD (and their preflight) from the configured origins,
+/// with the validators and paging headers readable by scripts.
+fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
+    let allow_origin = match origins {
+        CorsOrigins::Off => return None,
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|origin| http::HeaderValue::from_str(origin).ok()),
+        ),
     };
-    cache.hits_first(router, metrics, !log_requests)
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([http::Method::GET, http::Method::HEAD])
+            .allow_headers([
+                http::header::IF_NONE_MATCH,
+                http::header::IF_MODIFIED_SINCE,
+                http::header::IF_MATCH,
+                http::header::IF_UNMODIFIED_SINCE,
+            ])
+            .expose_headers([
+                http::header::ETAG,
+                http::header::LINK,
+                http::header::RETRY_AFTER,
+                http::HeaderName::from_static("x-total-count"),
+                http::HeaderName::from_static(app::LATEST_RATES_HEADER),
+            ])
+            .max_age(Duration::from_secs(24 * 3600)),
+    )
 }
 
 /// A handler panic becomes a 500 problem; the panic itself is logged.
@@ -154,12 +212,8 @@ pub async fn serve(
         }
     };
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(service(state)),
-    )
-    .with_graceful_shutdown(stop)
-    .await?;
+    let limits = state.limits().clone();
+    run(listener, service(state), &limits, stop).await;
     let error = failure.lock().ok().and_then(|mut slot| slot.take());
     match error {
         Some(error) => Err(error),
@@ -192,5 +246,112 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = terminate => {}
+    }
+}
+
+/// The problem answered to a connection over [`Limits::max_connections`] before closing it.
+const TOO_MANY_CONNECTIONS: &str = "{\"type\":\"urn:refdata:problem:too-many-connections\",\
+\"title\":\"Too many connections\",\"status\":503,\
+\"detail\":\"the connection limit is reached; retry shortly\"}";
+
+/// Accepts connections on `listener` and serves them with `service` until `shutdown`
+/// resolves, then stops accepting and waits for the open connections to finish their
+/// in-flight requests (idle keep-alive connections are closed at once).
+///
+/// Unlike `axum::serve`, it enforces [`Limits::header_read_timeout`] (hyper's header-read timer
+/// starts whenever the connection waits for a request head, so it also closes idle keep-alive
+/// connections) and [`Limits::max_connections`].
+pub async fn run<S>(
+    listener: TcpListener,
+    service: S,
+    limits: &Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let mut builder = AutoBuilder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(limits.header_read_timeout)
+        .keep_alive_timeout(limits.header_read_timeout);
+    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            tokio::spawn(refuse(stream));
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = service.clone();
+        let hyper_service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+            tower::ServiceExt::oneshot(service.clone(), request.map(Body::new))
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%remote, %error, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// Answers a connection over the limit with a 503 and closes it.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let written = tokio::time::timeout(Duration::from_secs(1), async {
+        let response = format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\
+             retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{}",
+            TOO_MANY_CONNECTIONS.len(),
+            TOO_MANY_CONNECTIONS
+        );
+        stream.write_all(response.as_bytes()).await?;
+        stream.shutdown().await
+    })
+    .await;
+    if let Ok(Err(error)) = written {
+        tracing::debug!(%error, "refusing a connection failed");
+    }
+}
+
+/// Binds `address`, retrying for up to `wait` while it is still held (a previous process
+/// that is draining after SIGTERM).
+pub async fn bind(address: SocketAddr, wait: Duration) -> std::io::Result<TcpListener> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match TcpListener::bind(address).await {
+            Err(error)
+                if error.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline =>
+            {
+                tracing::info!(%address, "address in use; retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            result => return result,
+        }
     }
 }

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{given, ApiPath, ApiQuery};
 use super::pagination::{self, PageParams, PageRequest};
 use super::problem::Problem;
-use super::{policy, with_policy, AppState};
+use super::{holding, policy, with_policy, AppState};
 use crate::domain::{Country, Subdivision};
 use crate::store::CountryFilter;
 
@@ -157,6 +157,7 @@ pub async fn list(
         page: &query.page,
         per_page: &query.per_page,
     })?;
+    let permit = state.page_permit(page_request.limit)?;
     let fields = parse_fields(&query.fields)?;
     let currency = match given(&query.currency) {
         None => None,
@@ -190,9 +191,9 @@ pub async fn list(
         .into_iter()
         .flatten()
         .collect::<Vec<_>>();
-    Ok(with_policy(
-        policy::reference(&datasets),
-        (headers, Json(body)),
+    Ok(holding(
+        with_policy(policy::reference(&datasets), (headers, Json(body))),
+        permit,
     ))
 }
 
@@ -249,6 +250,7 @@ pub async fn subdivisions(
         page: &query.page,
         per_page: &query.per_page,
     })?;
+    let permit = state.page_permit(page_request.limit)?;
     let country = data
         .country(&code)
         .ok_or_else(|| Problem::not_found("country", &code))?;
@@ -267,8 +269,8 @@ pub async fn subdivisions(
         .into_iter()
         .flatten()
         .collect::<Vec<_>>();
-    Ok(with_policy(
-        policy::reference(&datasets),
-        (headers, Json(page)),
+    Ok(holding(
+        with_policy(policy::reference(&datasets), (headers, Json(page))),
+        permit,
     ))
 }

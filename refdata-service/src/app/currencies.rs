@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{given, parse_bool, ApiPath, ApiQuery};
 use super::pagination::{self, PageParams, PageRequest};
 use super::problem::Problem;
-use super::{policy, with_policy, AppState};
+use super::{holding, policy, with_policy, AppState};
 use crate::domain::Currency;
 use crate::store::CurrencyFilter;
 
@@ -66,6 +66,7 @@ pub async fn list(
         page: &query.page,
         per_page: &query.per_page,
     })?;
+    let permit = state.page_permit(page_request.limit)?;
     let country = match given(&query.country) {
         None => None,
         Some(code) => Some(
@@ -89,9 +90,9 @@ pub async fn list(
         .into_iter()
         .flatten()
         .collect::<Vec<_>>();
-    Ok(with_policy(
-        policy::reference(&datasets),
-        (headers, Json(page)),
+    Ok(holding(
+        with_policy(policy::reference(&datasets), (headers, Json(page))),
+        permit,
     ))
 }
 

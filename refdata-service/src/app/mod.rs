@@ -13,6 +13,7 @@ pub mod pagination;
 pub mod policy;
 pub mod problem;
 mod rates;
+pub use rates::LATEST_RATES_HEADER;
 mod tax;
 
 use std::sync::{Arc, PoisonError, RwLock};
@@ -159,6 +160,91 @@ impl AppState {
 /// the caching layer keeps it until the body is compressed and stored.
 #[derive(Clone, Debug)]
 pub struct ExpensivePermit(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+
+impl AppState {
+    /// A permit when a page of `limit` items is large enough to count as expensive.
+    pub fn page_permit(&self, limit: usize) -> Result<Option<ExpensivePermit>, Problem> {
+        if limit > self.limits().large_page {
+            self.expensive_permit().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// `response` holding `permit` until the caching layer has stored it.
+pub fn holding(mut response: Response, permit: Option<ExpensivePermit>) -> Response {
+    if let Some(permit) = permit {
+        response.extensions_mut().insert(permit);
+    }
+    response
+}
+
+/// Runs an expensive render on the blocking pool, so the async workers stay free for cache
+/// hits; the permit is held by the work itself, which outlives a request timeout.
+pub async fn render_blocking<F>(permit: ExpensivePermit, work: F) -> Result<Response, Problem>
+where
+    F: FnOnce() -> Result<Response, Problem> + Send + 'static,
+{
+    let done = tokio::task::spawn_blocking(move || (work(), permit)).await;
+    match done {
+        Ok((Ok(response), permit)) => Ok(holding(response, Some(permit))),
+        Ok((Err(problem), _)) => Err(problem),
+        Err(error) => {
+            tracing::error!(%error, "an expensive render failed");
+            Err(Problem::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "the request could not be completed; the failure was logged",
+            ))
+        }
+    }
+}
+
+/// `body` as a JSON response, or a 422 problem once it grows past `max_bytes` (serialising
+/// stops there, so an oversized answer never sits in memory whole).
+pub fn json_within(body: &impl serde::Serialize, max_bytes: usize) -> Result<Response, Problem> {
+    struct Bounded {
+        bytes: Vec<u8>,
+        max: usize,
+    }
+    impl std::io::Write for Bounded {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            if self.bytes.len() + data.len() > self.max {
+                return Err(std::io::Error::other("response too large"));
+            }
+            self.bytes.extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Bounded {
+        bytes: Vec::with_capacity(64 * 1024),
+        max: max_bytes,
+    };
+    if serde_json::to_writer(&mut out, body).is_err() {
+        return Err(Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "response-too-large",
+            "Response too large",
+            format!(
+                "the answer would exceed {max_bytes} bytes; ask for fewer symbols or a shorter \
+                 range"
+            ),
+        ));
+    }
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        out.bytes,
+    )
+        .into_response())
+}
 
 /// A response carrying the cache policy the caching layer applies.
 pub fn with_policy(policy: CachePolicy, body: impl IntoResponse) -> Response {

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{given, parse_date, required, ApiPath, ApiQuery};
 use super::problem::Problem;
-use super::{policy, with_policy, AppState};
+use super::{json_within, policy, render_blocking, with_policy, AppState};
 use crate::caching::CachePolicy;
 use crate::clock;
 use crate::domain::rates::EURO;
@@ -225,24 +225,38 @@ pub async fn query(
         ));
     }
     let start = parse_date(start.ok_or_else(|| Problem::invalid_parameter("end needs start"))?)?;
-    let rates = data.exchange_rates();
     let requested_end = as_of(end)?;
-    let end = requested_end.unwrap_or_else(|| rates.last_date());
-    let series = rates.series(&base, start, end, &symbols)?;
-    let body = SeriesResponse {
-        base,
-        start_date: start,
-        end_date: end,
-        rates: series
-            .into_iter()
-            .map(|quote| (quote.date.to_string(), quote.rates))
-            .collect(),
-    };
-    Ok(rate_answer(
-        rates_policy(&state, &data, requested_end, &[]),
-        &data,
-        Json(body),
-    ))
+    let end = requested_end.unwrap_or_else(|| data.exchange_rates().last_date());
+    let max_days = state.limits().max_series_days;
+    if (end - start).num_days() > i64::from(max_days) {
+        return Err(Problem::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid-range",
+            "Invalid date range",
+            format!(
+                "{start} to {end} is longer than the {max_days} days a series may span; ask \
+                 for it in parts"
+            ),
+        ));
+    }
+    let permit = state.expensive_permit()?;
+    let max_bytes = state.limits().max_response_bytes;
+    let policy = rates_policy(&state, &data, requested_end, &[]);
+    render_blocking(permit, move || {
+        let series = data.exchange_rates().series(&base, start, end, &symbols)?;
+        let body = SeriesResponse {
+            base,
+            start_date: start,
+            end_date: end,
+            rates: series
+                .into_iter()
+                .map(|quote| (quote.date.to_string(), quote.rates))
+                .collect(),
+        };
+        let json = json_within(&body, max_bytes)?;
+        Ok(rate_answer(policy, &data, json))
+    })
+    .await
 }
 
 #[utoipa::path(

@@ -312,11 +312,19 @@ async fn into_entry(
         return Err(give_back(response));
     }
     let (parts, body) = response.into_parts();
+    // The extensions may hold a handler's permit for expensive work (see
+    // `app::ExpensivePermit`); they are dropped only once the entry is built, so compressing
+    // counts against the same limit as rendering.
+    let http::response::Parts {
+        headers,
+        extensions,
+        ..
+    } = parts;
     match axum::body::to_bytes(body, max_entry_bytes).await {
         Ok(bytes) if bytes.len() < BLOCKING_BUILD_BYTES => {
-            let mut entry =
-                CachedResponse::build(&cache.config, &policy, target, parts.headers, bytes);
+            let mut entry = CachedResponse::build(&cache.config, &policy, target, headers, bytes);
             entry.route = route;
+            drop(extensions);
             Ok(Arc::new(entry))
         }
         // Compressing a large body takes milliseconds: keep it off the async workers.
@@ -325,8 +333,9 @@ async fn into_entry(
             let owned_target = target.to_owned();
             let built = tokio::task::spawn_blocking(move || {
                 let mut entry =
-                    CachedResponse::build(&config, &policy, &owned_target, parts.headers, bytes);
+                    CachedResponse::build(&config, &policy, &owned_target, headers, bytes);
                 entry.route = route;
+                drop(extensions);
                 entry
             })
             .await;

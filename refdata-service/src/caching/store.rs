@@ -107,6 +107,9 @@ pub fn bounded(policy: &CachePolicy, now: SystemTime) -> CachePolicy {
     }
 }
 
+/// Bytes the allocator keeps around each allocation.
+const ALLOCATION_OVERHEAD: usize = 32;
+
 /// Headers the caching layer computes itself and must not copy from the handler's response.
 const MANAGED_HEADERS: [HeaderName; 8] = [
     header::CONTENT_LENGTH,
@@ -210,7 +213,10 @@ impl CachedResponse {
             ];
             for (encoding, result) in compressed {
                 match result {
-                    Ok(bytes) if bytes.len() < body.len() => {
+                    Ok(mut bytes) if bytes.len() < body.len() => {
+                        // The encoder's spare capacity would otherwise stay allocated (and
+                        // unweighed) for the life of the entry.
+                        bytes.shrink_to_fit();
                         variants.push(variant(encoding, &etag_base, Bytes::from(bytes)));
                     }
                     Ok(_) => {}
@@ -220,6 +226,9 @@ impl CachedResponse {
                 }
             }
         }
+        // A rendered body usually sits in a buffer grown by doubling: keep an exact copy so
+        // the cache holds (and weighs) only the bytes it serves.
+        let body = Bytes::copy_from_slice(&body);
         variants.insert(0, variant(Encoding::Identity, &etag_base, body));
         let last_modified_at = truncate_to_seconds(policy.last_modified);
         let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(last_modified_at))
@@ -228,13 +237,15 @@ impl CachedResponse {
             .iter()
             .map(|(name, value)| name.as_str().len() + value.len() + 16)
             .sum();
+        // Bodies plus the allocations around them (header values, tags, the entry itself,
+        // moka's node), rounded the way the allocator rounds them.
         let weight = variants
             .iter()
-            .map(|v| v.body.len() + v.etag.len() + 64)
+            .map(|v| v.body.len().next_multiple_of(16) + v.etag.len() + 2 * ALLOCATION_OVERHEAD)
             .sum::<usize>()
             + header_bytes
             + etag_base.len()
-            + 256;
+            + 512;
         let available = variants.iter().map(|v| v.encoding).collect();
         Self {
             etag_base,
