@@ -20,7 +20,6 @@ use thiserror::Error;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 
 use crate::app::{self, AppState};
 use crate::caching::{CacheConfig, CacheLayer, ResponseCache};
@@ -49,9 +48,9 @@ pub fn service(
        + 'static {
     // The timeout bounds rendering only: cache hits and 304s answer from memory, and a timer
     // per request cost them measurable throughput.
-    let router = app::router(state.clone()).layer(TimeoutLayer::with_status_code(
-        StatusCode::SERVICE_UNAVAILABLE,
+    let router = app::router(state.clone()).layer(axum::middleware::from_fn_with_state(
         state.limits().request_timeout,
+        app::problem::time_limit,
     ));
     let (router, cache, metrics) = with_caching(router, &state);
     let router = router.layer(CatchPanicLayer::custom(panic_response));

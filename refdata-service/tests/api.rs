@@ -172,7 +172,7 @@ async fn time_series_lists_each_publication_in_range() {
     .await;
     get_problem(
         "/v1/exchange-rates?start=2024-01-08&end=2024-01-04",
-        400,
+        422,
         "invalid-range",
     )
     .await;
@@ -248,10 +248,10 @@ async fn estonia_and_finland_rate_changes() {
 #[tokio::test]
 async fn tax_rate_errors() {
     get_problem("/v1/tax-rates?date=2021-01-01", 400, "invalid-parameter").await;
-    get_problem("/v1/tax-rates?country=XX", 400, "unknown-code").await;
+    get_problem("/v1/tax-rates?country=XX", 422, "unknown-code").await;
     get_problem(
         "/v1/tax-rates?country=DE&subdivision=US-CA",
-        400,
+        422,
         "unknown-code",
     )
     .await;
@@ -286,8 +286,8 @@ async fn bad_input_is_problem_json() {
     let unknown = get_problem("/v1/countries/XX", 404, "not-found").await;
     assert!(unknown["detail"].as_str().unwrap().contains("XX"));
     get_problem("/v1/currencies/ABC", 404, "not-found").await;
-    get_problem("/v1/exchange-rates?base=ABC", 400, "unknown-code").await;
-    get_problem("/v1/exchange-rates?symbols=USD,QQQ", 400, "unknown-code").await;
+    get_problem("/v1/exchange-rates?base=ABC", 422, "unknown-code").await;
+    get_problem("/v1/exchange-rates?symbols=USD,QQQ", 422, "unknown-code").await;
     let not_quoted = get_problem("/v1/exchange-rates?base=XAU", 422, "currency-not-quoted").await;
     assert!(not_quoted["detail"].as_str().unwrap().contains("XAU"));
     get_problem(
@@ -317,7 +317,44 @@ async fn bad_input_is_problem_json() {
     get_problem("/v1/nothing-here", 404, "route-not-found").await;
     get_problem("/v1/countries?limit=0", 400, "invalid-parameter").await;
     get_problem("/v1/countries?limit=5&page=2", 400, "invalid-parameter").await;
-    get_problem("/v1/countries?currency=ZZZ", 400, "unknown-code").await;
+    get_problem("/v1/countries?currency=ZZZ", 422, "unknown-code").await;
+}
+
+#[tokio::test]
+async fn dates_and_amounts_follow_the_documented_grammar() {
+    // The same date is refused alike in the path and in the query.
+    get_problem("/v1/exchange-rates/+10000-01-01", 400, "bad-date").await;
+    get_problem("/v1/exchange-rates?date=%2B10000-01-01", 400, "bad-date").await;
+    get_problem("/v1/exchange-rates/10000-01-01", 400, "bad-date").await;
+    get_problem("/v1/tax-rates?country=DE&date=2020-8-01", 400, "bad-date").await;
+    for amount in ["1_000", ".5", "5.", "1e3", "--1"] {
+        get_problem(
+            &format!("/v1/convert?from=USD&to=EUR&amount={amount}"),
+            400,
+            "bad-amount",
+        )
+        .await;
+    }
+    get_ok("/v1/convert?from=USD&to=EUR&amount=-1000.50&date=2024-01-02").await;
+}
+
+#[tokio::test]
+async fn problems_do_not_echo_long_input_and_long_targets_get_a_414_problem() {
+    let code = "Q".repeat(5000);
+    let response = get(&format!("/v1/currencies/{code}")).await;
+    assert_eq!(response.status, 404);
+    let problem = response.body;
+    assert!(problem["instance"].as_str().unwrap().len() < 300);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.len() < 200, "{detail}");
+    assert_eq!(detail.matches('Q').count(), 64, "{detail}");
+
+    let long = format!("/v1/countries?q={}", "a".repeat(10_000));
+    let response = get(&long).await;
+    assert_eq!(response.status, 414);
+    assert_eq!(response.header("content-type"), "application/problem+json");
+    assert_eq!(response.body["type"], "urn:refdata:problem:uri-too-long");
+    assert!(response.body["instance"].as_str().unwrap().len() < 300);
 }
 
 #[tokio::test]
@@ -455,4 +492,45 @@ async fn health_readiness_metrics_and_openapi() {
     }
     let description = openapi["info"]["description"].as_str().unwrap();
     assert!(description.contains("half-to-even"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_types_parameters_and_documents_every_status() {
+    let document = get_ok("/openapi.json").await;
+    assert_eq!(document["openapi"], "3.1.0");
+    let mut ids = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let operation = &item["get"];
+        ids.push(operation["operationId"].as_str().unwrap().to_owned());
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(responses.contains_key("414"), "{path}");
+        if path.starts_with("/v1/") {
+            for status in ["304", "406", "412", "503"] {
+                assert!(responses.contains_key(status), "{path} {status}");
+            }
+        }
+    }
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "operationIds are unique");
+
+    let convert = &document["paths"]["/v1/convert"]["get"]["parameters"];
+    let amount = convert
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "amount")
+        .unwrap();
+    assert!(amount["schema"]["pattern"].is_string());
+    let series = &document["paths"]["/v1/exchange-rates"]["get"];
+    let query = &series["parameters"][0];
+    assert_eq!(query["name"], "query");
+    assert_eq!(query["schema"]["anyOf"].as_array().unwrap().len(), 2);
+    assert!(
+        series["responses"]["200"]["content"]["application/json"]["schema"]["anyOf"]
+            .to_string()
+            .contains("SeriesResponse")
+    );
+    assert!(document["components"]["schemas"]["CountryProjection"].is_object());
 }

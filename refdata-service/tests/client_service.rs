@@ -231,7 +231,7 @@ async fn service_problems_become_typed_errors() {
         .convert("EUR", "ABC", decimal("1"), None)
         .await
         .expect_err("unknown currency");
-    assert_eq!(bad.status(), Some(400), "{bad}");
+    assert_eq!(bad.status(), Some(422), "{bad}");
     let unknown_type = refdata
         .tax_rates("DE", None, Some("vat"))
         .await

@@ -131,7 +131,7 @@ async fn series_length_and_response_size_are_bounded() {
         }
     };
     let (status, problem) = get("/v1/exchange-rates?start=2024-01-01&end=2024-03-01").await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert_eq!(problem["type"], "urn:refdata:problem:invalid-range");
     let (status, problem) = get("/v1/exchange-rates?start=2024-01-01&end=2024-01-31").await;
     assert_eq!(status, 422, "{problem}");

@@ -97,12 +97,7 @@ fn parse_fields(fields: &Option<String>) -> Result<Option<Vec<String>>, Problem>
     let Some(fields) = given(fields) else {
         return Ok(None);
     };
-    let selected: Vec<String> = fields
-        .split(',')
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let selected: Vec<String> = fields.split(',').map(str::to_owned).collect();
     if let Some(unknown) = selected
         .iter()
         .find(|f| !COUNTRY_FIELDS.contains(&f.as_str()))

@@ -276,6 +276,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::serve))
         .fallback(problem::route_not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn(problem::limit_uri))
         .layer(axum::middleware::from_fn(problem::fill_instance))
         .with_state(state)
 }

@@ -8,6 +8,8 @@ use super::problem::Problem;
 
 pub const DEFAULT_LIMIT: usize = 250;
 pub const MAX_LIMIT: usize = 1000;
+/// Largest `page` accepted (far past the end of every list; `offset` takes any `usize`).
+pub const MAX_PAGE: usize = 1_000_000;
 
 /// The raw pagination parameters of a list query.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +49,11 @@ impl PageRequest {
                 )))
             }
         };
+        if page.is_some_and(|v| v > MAX_PAGE) {
+            return Err(Problem::invalid_parameter(format!(
+                "page must be at most {MAX_PAGE}"
+            )));
+        }
         if (limit.is_some() || offset.is_some()) && (page.is_some() || per_page.is_some()) {
             return Err(Problem::invalid_parameter(
                 "use either limit/offset or page/per_page, not both",

@@ -95,9 +95,11 @@ impl Problem {
         )
     }
 
+    /// A well-formed request naming a code the datasets do not have: 422, like the other
+    /// answers that depend on the data rather than the request's shape.
     pub fn unknown_code(what: &str, code: &str) -> Self {
         Self::new(
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "unknown-code",
             "Unknown code",
             format!("{:?} is not a known {what}", clip(code)),
@@ -175,7 +177,7 @@ impl From<RateError> for Problem {
                 detail,
             ),
             RateError::InvertedRange { .. } => Problem::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-range",
                 "Invalid date range",
                 detail,
@@ -245,4 +247,46 @@ pub async fn method_not_allowed(request: Request) -> Problem {
             clip(request.uri().path())
         ),
     )
+}
+
+/// Longest request target (path and query) answered; longer ones get a 414 problem.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Middleware: a 414 problem for request targets over [`MAX_URI_BYTES`].
+pub async fn limit_uri(request: Request, next: Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    if length > MAX_URI_BYTES {
+        return Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            "Request target too long",
+            format!("the path and query are {length} bytes; at most {MAX_URI_BYTES} are read"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Middleware: a 503 problem when rendering takes longer than `timeout`.
+pub async fn time_limit(
+    axum::extract::State(timeout): axum::extract::State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "Request timed out",
+            format!(
+                "the answer took longer than {} s to render; retry, or narrow the request",
+                timeout.as_secs()
+            ),
+        )
+        .into_response(),
+    }
 }

@@ -106,10 +106,10 @@ pub struct ConversionResponse {
 
 /// An alphabetic ISO 4217 code from a parameter.
 fn currency_code(data: &Snapshot, text: &str) -> Result<String, Problem> {
-    let code = text.trim().to_ascii_uppercase();
+    let code = text.to_ascii_uppercase();
     let alphabetic = code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase());
     if !alphabetic || data.currency(&code).is_none() {
-        return Err(Problem::unknown_code("ISO 4217 currency", text.trim()));
+        return Err(Problem::unknown_code("ISO 4217 currency", text));
     }
     Ok(code)
 }
@@ -119,7 +119,7 @@ fn symbols(data: &Snapshot, text: &Option<String>) -> Result<Vec<String>, Proble
         return Ok(Vec::new());
     };
     let mut codes = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in text.split(',') {
         let code = currency_code(data, part)?;
         if !codes.contains(&code) {
             codes.push(code);
@@ -230,7 +230,7 @@ pub async fn query(
     let max_days = state.limits().max_series_days;
     if (end - start).num_days() > i64::from(max_days) {
         return Err(Problem::new(
-            axum::http::StatusCode::BAD_REQUEST,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-range",
             "Invalid date range",
             format!(
@@ -301,7 +301,12 @@ pub async fn convert(
     let from = currency_code(&data, required("from", &query.from)?)?;
     let to = currency_code(&data, required("to", &query.to)?)?;
     let amount_text = required("amount", &query.amount)?;
-    let amount = Decimal::from_str_exact(amount_text).map_err(|_| {
+    let parsed = if super::extract::is_plain_decimal(amount_text) {
+        Decimal::from_str_exact(amount_text).ok()
+    } else {
+        None
+    };
+    let amount = parsed.ok_or_else(|| {
         Problem::new(
             axum::http::StatusCode::BAD_REQUEST,
             "bad-amount",

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Contract check: validates /openapi.json as OpenAPI 3.1 and runs schemathesis with every check
+# against a live refdata service.
+#
+#   refdata-service/contract/run.sh                     # 100 examples per operation
+#   refdata-service/contract/run.sh --max-examples 20   # the brief run CI does
+#
+# Installs schemathesis and openapi-spec-validator from PyPI into a virtualenv
+# (REFDATA_CONTRACT_VENV, default target/contract-venv) on first use.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+max_examples=100
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --max-examples) max_examples="$2"; shift 2 ;;
+        *) echo "unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+venv="${REFDATA_CONTRACT_VENV:-$target_dir/contract-venv}"
+if [ ! -x "$venv/bin/schemathesis" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "schemathesis>=4,<5" "openapi-spec-validator>=0.7"
+fi
+
+cargo build --quiet --release -p refdata-service --manifest-path "$root/Cargo.toml"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+RUST_LOG=warn "$target_dir/release/refdata" serve --listen "127.0.0.1:$port" &
+service=$!
+trap 'kill "$service" 2>/dev/null || true; wait "$service" 2>/dev/null || true' EXIT
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do
+    if curl -fsS "$base/readyz" >/dev/null 2>&1; then break; fi
+    sleep 0.1
+done
+curl -fsS "$base/readyz" >/dev/null
+
+"$venv/bin/python" - "$base/openapi.json" <<'PY'
+import json, sys, urllib.request
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+document = json.load(urllib.request.urlopen(sys.argv[1]))
+validate(document, cls=OpenAPIV31SpecValidator)
+ids = [op["operationId"] for item in document["paths"].values() for op in item.values()]
+assert len(ids) == len(set(ids)), f"duplicate operationIds: {ids}"
+print(f"openapi.json: valid OpenAPI {document['openapi']}, {len(ids)} unique operationIds")
+PY
+
+cd "$here"
+"$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
+    --checks all \
+    --max-examples "$max_examples" \
+    --seed 1 \
+    --no-color
