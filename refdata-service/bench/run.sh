@@ -3,7 +3,7 @@
 # files as the yardstick.
 #
 #   refdata-service/bench/run.sh [--duration SECONDS] [--connections N] [--threads N]
-#                                [--contract-server]
+#                                [--contract-server] [--default-config] [--miss-storm]
 #
 # Builds the release binary, starts `refdata serve` on a free loopback port, warms up, then
 # drives each scenario with wrk (fixed duration, 64 connections and 2 threads by default),
@@ -14,6 +14,13 @@
 #
 # --contract-server  benchmark the contract server (benches/contract_server.rs: fixed bodies
 #                    behind the real caching and metrics layers) instead of `refdata`.
+# --default-config   start refdata as shipped (RUST_LOG unset, i.e. info) and give nginx an
+#                    access log (its default `combined` format, to a file); without it both are
+#                    quiet (RUST_LOG=warn, access_log off).
+# --miss-storm       then also run the cache-missing mix (miss-storm.lua: 16 connections asking
+#                    for distinct series) while a second wrk measures cache hits on
+#                    /v1/countries/DE (4 connections), and report the hits' p99, the renders
+#                    and sheds per second and refdata's resident memory.
 # Environment:
 #   REFDATA_BIN         use this binary instead of building one
 #   REFDATA_SERVE_ARGS  arguments starting it; {addr} is replaced (default: serve --listen {addr})
@@ -30,8 +37,12 @@ connections=64
 threads=2
 warmup="${BENCH_WARMUP:-2}"
 contract_server=false
+default_config=false
+miss_storm=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --default-config) default_config=true; shift ;;
+    --miss-storm) miss_storm=true; shift ;;
     --duration) duration="${2:?--duration needs seconds}"; shift 2 ;;
     --connections) connections="${2:?--connections needs a number}"; shift 2 ;;
     --threads) threads="${2:?--threads needs a number}"; shift 2 ;;
@@ -123,7 +134,11 @@ service="http://127.0.0.1:$service_port"
 read -r -a serve_args <<< "${REFDATA_SERVE_ARGS:-serve --listen {addr}}"
 serve_args=("${serve_args[@]//\{addr\}/127.0.0.1:$service_port}")
 log "starting $(basename "$bin") ${serve_args[*]}"
-RUST_LOG="${RUST_LOG:-warn}" "$bin" "${serve_args[@]}" >"$work/service.log" 2>&1 &
+if $default_config; then
+  env -u RUST_LOG "$bin" "${serve_args[@]}" >"$work/service.log" 2>&1 &
+else
+  RUST_LOG="${RUST_LOG:-warn}" "$bin" "${serve_args[@]}" >"$work/service.log" 2>&1 &
+fi
 service_pid=$!
 wait_ready "$service/v1/countries/DE" "$service_pid" 60 \
   || { tail -n 20 "$work/service.log" >&2; die "the service did not answer GET /v1/countries/DE with 200"; }
@@ -160,6 +175,11 @@ done
 chmod -R a+rX "$work"
 
 nginx_port="$(free_port)"
+if $default_config; then
+  nginx_access_log="access_log $work/nginx/access.log;"
+else
+  nginx_access_log="access_log off;"
+fi
 nginx="http://127.0.0.1:$nginx_port"
 cat > "$work/nginx/nginx.conf" <<NGINX
 worker_processes $threads;
@@ -168,7 +188,7 @@ pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
+  $nginx_access_log
   sendfile on;
   tcp_nopush on;
   tcp_nodelay on;
@@ -243,8 +263,9 @@ idle_rss="$(rss_of "$service_pid" VmRSS)"
 
 summary="$work/summary.txt"
 {
-  printf 'refdata load benchmark: %s, wrk -t%s -c%s -d%ss, loopback, %s cores\n' \
-    "$(basename "$bin")" "$threads" "$connections" "$duration" "$(nproc)"
+  printf 'refdata load benchmark: %s, wrk -t%s -c%s -d%ss, loopback, %s cores, %s\n' \
+    "$(basename "$bin")" "$threads" "$connections" "$duration" "$(nproc)" \
+    "$($default_config && echo 'default configuration, nginx access log on' || echo 'quiet: RUST_LOG=warn, nginx access log off')"
   printf '%-42s %12s %9s %9s %12s %9s %9s %7s\n' scenario 'refdata r/s' 'p99 ms' 'cpu us/r' \
     'nginx r/s' 'p99 ms' 'cpu us/r' ratio
 } > "$summary"
@@ -280,6 +301,26 @@ for index in "${!scenarios[@]}"; do
     printf '  (errors: refdata %s, nginx %s; non-2xx/3xx or socket errors)\n' "$service_errors" "$nginx_errors" >> "$summary"
   fi
 done
+
+if $miss_storm; then
+  log "miss storm: ${duration}s of miss-storm.lua (16 connections) with cache hits measured alongside"
+  storm_out="$work/storm.out"
+  timeout $(( duration + 30 )) wrk -t 1 -c 16 -d "$(( duration + 2 ))s" --timeout 10s \
+    -s "$here/miss-storm.lua" "$service/" >"$storm_out" 2>&1 &
+  storm_pid=$!
+  sleep 1
+  read -r hit_rps hit_p99 hit_errors <<< "$(connections=4 threads=1 measure "$service/v1/countries/DE" "" "$duration")"
+  wait "$storm_pid" || true
+  awk -v rps="$hit_rps" -v p99="$hit_p99" -v errors="$hit_errors" '
+    /Requests\/sec:/ { total = $2 }
+    /Non-2xx or 3xx responses:/ { shed = $NF }
+    /requests in/ { seconds = $4; sub(/s,?$/, "", seconds) }
+    END {
+      shed_rate = (seconds > 0) ? shed / seconds : 0
+      printf "miss storm (16 conns, distinct series): %.0f req/s, of which %.0f/s rendered and %.0f/s shed with 503\n", total, total - shed_rate, shed_rate
+      printf "cache hits during the storm (4 conns): %s req/s, p99 %s ms, %s errors\n", rps, p99, errors
+    }' "$storm_out" >> "$summary"
+fi
 
 printf 'refdata memory: VmRSS idle %s MiB, after load %s MiB, peak (VmHWM) %s MiB\n' \
   "$idle_rss" "$(rss_of "$service_pid" VmRSS)" "$(rss_of "$service_pid" VmHWM)" >> "$summary"

@@ -181,9 +181,16 @@ fn gzip(body: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
 }
 
 fn brotli(body: &[u8], quality: u32) -> std::io::Result<Vec<u8>> {
+    // A window no larger than the body: the encoder allocates buffers for the whole window,
+    // and with 22 bits (4 MiB) two concurrent compressions of a series cost tens of MiB.
+    let window_bits = body
+        .len()
+        .next_power_of_two()
+        .trailing_zeros()
+        .clamp(16, 22);
     let params = brotli::enc::BrotliEncoderParams {
         quality: quality.min(11) as i32,
-        lgwin: 22,
+        lgwin: window_bits as i32,
         ..Default::default()
     };
     let mut out = Vec::with_capacity(body.len() / 3);
