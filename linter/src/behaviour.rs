@@ -228,6 +228,23 @@ impl<'m> Behaviour<'m> {
             .into_iter()
             .filter(|&c| c != f)
             .collect();
+        // `OrderRepo::insert(..)`, `Self::load(..)`: the type is known, so only its own
+        // (or its trait's) function is followed, never another type's of the same name.
+        if let Some(type_name) = receiver.filter(|r| is_type_name(r)) {
+            let type_name = match type_name {
+                "Self" => caller.impl_type.as_deref(),
+                other => Some(other),
+            };
+            return reachable
+                .into_iter()
+                .filter(|&c| {
+                    let callee = self.function(c);
+                    type_name.is_some()
+                        && (callee.impl_type.as_deref() == type_name
+                            || callee.impl_trait.as_deref() == type_name)
+                })
+                .collect();
+        }
         if receiver == Some("self") {
             let own: Vec<usize> = reachable
                 .iter()
@@ -481,6 +498,14 @@ pub fn is_remote_step(effect: &Effect) -> bool {
 
 /// A receiver named like a type: `invoices` -> `InvoiceRepo`, `repo` -> `OrderRepository`,
 /// `order_store` -> `OrderStore`.
+/// A receiver that is a type (`OrderRepo` in `OrderRepo::insert(..)`), not a value.
+fn is_type_name(receiver: &str) -> bool {
+    receiver.starts_with(|c: char| c.is_ascii_uppercase())
+        && receiver
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 pub fn receiver_names_type(receiver: &str, type_name: &str) -> bool {
     let type_words = name_words(type_name);
     name_words(receiver).iter().any(|r| {

@@ -485,10 +485,35 @@ pub struct Function {
     /// Set by a route attribute on the function (`#[post("/orders")]`).
     pub route_attribute: Option<HttpMethod>,
     pub effects: Vec<Effect>,
+    /// Mutually exclusive regions of the body, as byte ranges: each entry is one `match`,
+    /// `if`/`else`, or `if` that returns early (its block, then the rest of the enclosing
+    /// block), with the range of each arm.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branches: Vec<Vec<(u32, u32)>>,
     /// The types serialized into the messages this function publishes (only in functions
     /// that publish or write an outbox).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub payloads: Vec<Payload>,
+}
+
+impl Function {
+    /// True when two byte offsets of the body lie in different arms of one branch, so they
+    /// never run in the same call.
+    pub fn exclusive(&self, a: u32, b: u32) -> bool {
+        self.branches.iter().any(|arms| {
+            let arm_of = |x: u32| arms.iter().position(|&(s, e)| s <= x && x < e);
+            matches!((arm_of(a), arm_of(b)), (Some(i), Some(j)) if i != j)
+        })
+    }
+
+    /// True when every arm that holds offset `a` also holds `b`: whenever `a` runs, `b`
+    /// is on the same path (if it is reached at all).
+    pub fn on_path_of(&self, a: u32, b: u32) -> bool {
+        self.branches.iter().all(|arms| {
+            let arm_of = |x: u32| arms.iter().position(|&(s, e)| s <= x && x < e);
+            arm_of(a).is_none_or(|i| arm_of(b) == Some(i))
+        })
+    }
 }
 
 /// A type that flows into a message: constructed in (or bound to a local or parameter that
@@ -655,6 +680,8 @@ pub enum EffectKind {
     Event { name: String, role: EventRole },
     /// A database transaction is committed; `discarded` when its result is thrown away.
     Commit { discarded: bool },
+    /// A database transaction is rolled back (`tx.rollback()`).
+    Rollback,
     /// A database transaction is opened (`pool.begin()`, `client.transaction()`), on the
     /// named pool, connection or client.
     Begin { receiver: Option<String> },

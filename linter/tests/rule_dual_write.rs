@@ -298,7 +298,8 @@ async fn notify(producer: &FutureProducer, id: &str) -> Result<(), String> {{
     let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0].contains("`notify` publishes to `orders.placed` (Kafka) here, and its caller `place_order` writes `INSERT INTO orders`"),
+        found[0].contains("`place_order` writes `INSERT INTO orders` (svc/src/main.rs:")
+            && found[0].contains("through `notify`, publishes to `orders.placed` (Kafka)"),
         "{found:?}"
     );
 }
@@ -390,15 +391,10 @@ async fn approve(State(state): State<AppState>) -> Result<(), String> {{
 }
 
 #[test]
-fn database_update_then_refund_post_is_reported_and_a_get_is_silent() {
+fn a_mutating_call_after_a_write_is_a_saga_step_not_a_dual_write() {
+    // Judged by missing-compensation when a later step can fail; never reported twice.
     let found = one_service(HTTP_DEPS, &[("src/main.rs", &refund_handler("post"))]);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(
-        found[0].contains("`approve` writes `UPDATE returns`")
-            && found[0].contains("calls `POST /refunds` on `payments_url`")
-            && found[0].contains("a failed call"),
-        "{found:?}"
-    );
+    assert!(found.is_empty(), "{found:?}");
 
     let found = one_service(HTTP_DEPS, &[("src/main.rs", &refund_handler("get"))]);
     assert!(found.is_empty(), "{found:?}");
@@ -531,5 +527,140 @@ fn an_insert_into_a_local_vec_is_no_database_write() {
         r#"    let mut orders: Vec<&str> = Vec::new();
     orders.insert(0, id);"#,
     );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// A Kafka send to `topic`, as in [`SEND_KAFKA`].
+fn send_kafka(topic: &str) -> String {
+    SEND_KAFKA.replace("orders.placed", topic)
+}
+
+#[test]
+fn several_publishes_after_one_write_are_one_finding() {
+    let body = format!(
+        "{INSERT_ORDER}\n{}\n{}",
+        send_kafka("orders.placed"),
+        send_kafka("orders.audit")
+    );
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(&body))]);
+    assert_eq!(found.len(), 1, "one unit, one finding: {found:?}");
+}
+
+#[test]
+fn a_write_and_a_publish_in_exclusive_arms_are_not_one_flow() {
+    let arms = |kind: &str| {
+        format!(
+            r#"    match {kind} {{
+        "insert" => {{
+{INSERT_ORDER}
+        }}
+        _ => {{
+{SEND_KAFKA}
+        }}
+    }}"#
+        )
+    };
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(&arms("id")))]);
+    assert!(found.is_empty(), "match arms: {found:?}");
+
+    let if_else =
+        format!("    if id.is_empty() {{\n{INSERT_ORDER}\n    }} else {{\n{SEND_KAFKA}\n    }}");
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(&if_else))]);
+    assert!(found.is_empty(), "if/else: {found:?}");
+
+    let early_return = format!(
+        "    if id.is_empty() {{\n{SEND_KAFKA}\n        return Ok(());\n    }}\n{INSERT_ORDER}"
+    );
+    let found = one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", &kafka_handler(&early_return))],
+    );
+    assert!(found.is_empty(), "early return: {found:?}");
+
+    // The look-alike: the write comes first, the publish in one arm after it.
+    let write_then_arm = format!(
+        "{INSERT_ORDER}\n    if id.is_empty() {{\n{SEND_KAFKA}\n    }} else {{\n        return Ok(());\n    }}"
+    );
+    let found = one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", &kafka_handler(&write_then_arm))],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+#[test]
+fn a_failure_published_after_a_rollback_is_silent_but_not_on_the_commit_path() {
+    let body = |ending: &str| {
+        format!(
+            r#"    let mut tx = state.pool.begin().await.map_err(|e| e.to_string())?;
+    sqlx::query("INSERT INTO orders (id) VALUES ($1)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+{ending}"#
+        )
+    };
+    let rolled_back = body(&format!(
+        "    tx.rollback().await.map_err(|e| e.to_string())?;\n{}",
+        send_kafka("orders.failed")
+    ));
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(&rolled_back))]);
+    assert!(found.is_empty(), "{found:?}");
+
+    // Rolled back in one arm only: the publish after the `if` also follows the commit.
+    let one_arm = body(&format!(
+        "    if id.is_empty() {{\n        tx.rollback().await.map_err(|e| e.to_string())?;\n    }} else {{\n        tx.commit().await.map_err(|e| e.to_string())?;\n    }}\n{SEND_KAFKA}"
+    ));
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(&one_arm))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+#[test]
+fn an_outbox_row_does_not_cover_a_direct_publish_beside_it_but_an_eager_relay_is_silent() {
+    let outbox = r#"    sqlx::query("INSERT INTO outbox (topic, payload) VALUES ('orders.placed', $1)")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;"#;
+    let beside = format!("{INSERT_ORDER}\n{outbox}\n{}", send_kafka("orders.replies"));
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(&beside))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    // Publishing the row at once and marking it sent is the relay's half.
+    let mark_sent = r#"    sqlx::query("UPDATE outbox SET sent_at = now() WHERE payload = $1")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;"#;
+    let eager = format!("{INSERT_ORDER}\n{outbox}\n{SEND_KAFKA}\n{mark_sent}");
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &kafka_handler(&eager))]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_call_on_a_named_type_reaches_that_types_method_only() {
+    let repositories = r#"
+struct UserRepo;
+impl UserRepo {
+    async fn create(pool: &sqlx::PgPool, id: &str) -> Result<(), String> {
+        sqlx::query("INSERT INTO users (id) VALUES ($1)").bind(id).execute(pool).await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+struct CodeRepo;
+impl CodeRepo { async fn create(_pool: &sqlx::PgPool, _id: &str) -> Result<(), String> { Ok(()) } }
+struct ClientRepo;
+impl ClientRepo { async fn create(_pool: &sqlx::PgPool, _id: &str) -> Result<(), String> { Ok(()) } }
+struct TokenRepo;
+impl TokenRepo { async fn create(_pool: &sqlx::PgPool, _id: &str) -> Result<(), String> { Ok(()) } }
+"#;
+    let calling = |repo: &str| {
+        let body = format!("    {repo}::create(&state.pool, id).await?;\n{SEND_KAFKA}");
+        format!("{}{repositories}", kafka_handler(&body))
+    };
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &calling("UserRepo"))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &calling("CodeRepo"))]);
     assert!(found.is_empty(), "{found:?}");
 }

@@ -2,8 +2,10 @@
 //! Flags a service that reaches into data another service owns:
 //! - SQL in the service reads or writes a table that another service's migrations create;
 //! - the service maps such a table with an ORM (`diesel::table!`, a sea-orm entity);
-//! - the service uses (or depends on) another service's persistence crate: its diesel schema,
-//!   sea-orm entities or repository code;
+//! - the service uses another service's persistence crate: its diesel schema, sea-orm
+//!   entities or repository code (the modules and items that hold SQL or map tables; its API
+//!   client, protocol types and events are its contract, not its persistence), or depends on
+//!   it with no `use` to show which part (medium confidence);
 //! - the service connects to another service's database (declared with `database = ".."` in
 //!   `archlint.toml`, or inferred: the other service runs its migrations there and this one
 //!   runs none).
@@ -12,8 +14,12 @@
 //! for itself (outbox, inbox, processed messages, idempotency keys, migration bookkeeping) are
 //! never anyone's shared data. A service that runs no migrations of its own and is known to
 //! connect only to databases other than the owner's has a table of that name of its own and
-//! is not reported. One finding per access site, at the table name inside the SQL,
-//! the ORM declaration, or the `use` of the other crate.
+//! is not reported. Foreign keys and views in one migration set that name another set's
+//! tables are not accesses by a service: they tie the schemas into one database, which is
+//! `shared-database`'s concern.
+//!
+//! One finding per unit: a service and a foreign table, crate or database. It points at the
+//! first write (else the first access); every other site is a related location.
 //!
 //! ## Why is this bad
 //! The owning service can no longer change its schema, enforce its invariants or move its data
@@ -44,7 +50,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Access, CrateId, ServiceId, Span, TableName};
+use crate::model::{Access, CrateId, Model, ServiceId, Span, SqlOrigin, TableName};
 use crate::rules::{list_names, Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct CrossServiceDbAccess;
@@ -79,6 +85,47 @@ impl Rule for CrossServiceDbAccess {
         self.check_orm_tables(cx, &ownership, out);
         self.check_crate_uses(cx, &ownership, out);
         self.check_connections(cx, out);
+        merge_units(out);
+    }
+}
+
+/// One finding per unit: a service and a foreign table, crate or database. The site that
+/// writes (or else the first one) is reported, and every other site is a related location.
+fn merge_units(findings: &mut Vec<Finding>) {
+    type Unit = (Vec<String>, Option<String>, Option<String>, String);
+    let unit = |f: &Finding| -> Unit {
+        let subject = if f.table.is_none() && f.database.is_none() {
+            f.label.clone()
+        } else {
+            String::new()
+        };
+        (
+            f.services.clone(),
+            f.table.clone(),
+            f.database.clone(),
+            subject,
+        )
+    };
+    let mut groups: Vec<(Unit, Vec<Finding>)> = Vec::new();
+    for finding in findings.drain(..) {
+        let key = unit(&finding);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.push(finding),
+            None => groups.push((key, vec![finding])),
+        }
+    }
+    for (_, mut group) in groups {
+        let first_write = group.iter().position(|f| f.help == HELP_WRITE).unwrap_or(0);
+        let mut primary = group.remove(first_write);
+        for other in group {
+            if other.span != primary.span {
+                primary.related.push(Related {
+                    span: other.span,
+                    label: format!("also {}", other.label),
+                });
+            }
+        }
+        findings.push(primary);
     }
 }
 
@@ -163,6 +210,40 @@ fn own_table_elsewhere(
     })
 }
 
+/// True when a `use` of another crate names its persistence: the module or item holds SQL or
+/// an ORM table declaration (`store::db::OrderRepo`, `store::schema::orders`), as opposed to
+/// its API client, protocol types or events.
+fn is_persistence_item(model: &Model, usage: &crate::model::CrateUse) -> bool {
+    let inner = usage
+        .path
+        .split_once("::")
+        .map_or("", |(_, rest)| rest)
+        .trim_end_matches("::*");
+    if inner.is_empty() {
+        return false;
+    }
+    // `db::OrderRepo` covers `db::OrderRepo::insert`; `db` covers everything under it.
+    let covers = |path: &str| {
+        path == inner
+            || path
+                .strip_prefix(inner)
+                .is_some_and(|rest| rest.starts_with("::"))
+    };
+    // An item re-exported at the crate root (`store::OrderRepo`) is found by its name.
+    let item = inner.rsplit("::").next().unwrap_or(inner);
+    let names_item = |path: &str| !inner.contains("::") && path.split("::").any(|s| s == item);
+    model
+        .queries
+        .iter()
+        .filter(|q| q.crate_id == usage.used_crate && q.origin != SqlOrigin::Migration)
+        .any(|q| covers(&q.function) || names_item(&q.function))
+        || model
+            .orm_tables
+            .iter()
+            .filter(|t| t.crate_id == usage.used_crate)
+            .any(|t| covers(&t.rust_path) || names_item(&t.rust_path))
+}
+
 fn verb(access: Access) -> &'static str {
     match access {
         Access::Read => "reads",
@@ -222,7 +303,12 @@ impl CrossServiceDbAccess {
     fn check_queries(&self, cx: &RuleContext<'_>, ownership: &Ownership, out: &mut Vec<Finding>) {
         let model = cx.model;
         for query in &model.queries {
-            if !cx.certain_enough(query.certainty) || cx.is_test(query.span) {
+            // Foreign keys and views between migration sets tie schemas together inside one
+            // database: that is the shared database's evidence, not a service's access.
+            if query.origin == SqlOrigin::Migration
+                || !cx.certain_enough(query.certainty)
+                || cx.is_test(query.span)
+            {
                 continue;
             }
             for table in &query.tables {
@@ -309,7 +395,8 @@ impl CrossServiceDbAccess {
         out: &mut Vec<Finding>,
     ) {
         let model = cx.model;
-        let mut reported: BTreeSet<(ServiceId, CrateId)> = BTreeSet::new();
+        // Every (service, crate) pair some `use` shows, persistence or not.
+        let mut used: BTreeSet<(ServiceId, CrateId)> = BTreeSet::new();
         for usage in &model.crate_uses {
             if cx.is_test(usage.span) {
                 continue;
@@ -322,7 +409,12 @@ impl CrossServiceDbAccess {
                 if crate_owners.is_empty() || crate_owners.contains(&service.id) {
                     continue;
                 }
-                reported.insert((service.id, usage.used_crate));
+                used.insert((service.id, usage.used_crate));
+                // A service crate's API client, protocol types or events are its contract,
+                // not its persistence.
+                if usage.table.is_none() && !is_persistence_item(model, usage) {
+                    continue;
+                }
                 let table_owners = usage
                     .table
                     .as_ref()
@@ -359,7 +451,9 @@ impl CrossServiceDbAccess {
                 out.push(finding);
             }
         }
-        // Dependencies on a foreign persistence crate that no extracted `use` shows.
+        // Dependencies on a foreign persistence crate that no extracted `use` shows: the
+        // crate may be reached through a path the extractor did not follow, so the finding
+        // rests on the dependency alone.
         for service in &model.services {
             for krate in &service.crates {
                 for dep in &model.krate(*krate).dependencies {
@@ -371,18 +465,16 @@ impl CrossServiceDbAccess {
                     };
                     if crate_owners.is_empty()
                         || crate_owners.contains(&service.id)
-                        || !reported.insert((service.id, member))
+                        || !used.insert((service.id, member))
                     {
                         continue;
                     }
-                    out.push(self.crate_finding(
-                        cx,
-                        service.id,
-                        crate_owners,
-                        member,
-                        span,
-                        || format!("service `{}` depends on `{}`", service.name, dep.package),
-                    ));
+                    let mut finding =
+                        self.crate_finding(cx, service.id, crate_owners, member, span, || {
+                            format!("service `{}` depends on `{}`", service.name, dep.package)
+                        });
+                    finding.confidence = Confidence::Medium;
+                    out.push(finding);
                 }
             }
         }

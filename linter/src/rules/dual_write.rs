@@ -1,29 +1,33 @@
 //! ## What it does
-//! Flags a publish to a broker (or a mutating call to another service) made by code that also
-//! writes its own database, when no transactional outbox is in sight: the publish and the
-//! write can each succeed without the other.
+//! Flags a database write and a publish to a broker in one flow, with no transactional
+//! outbox between them: the publish and the write can each succeed without the other.
 //!
 //! The publish is a broker send (rdkafka `send` with `FutureRecord::to(..)`, lapin
 //! `basic_publish`, async-nats / JetStream `publish`, SQS `send_message`, SNS `publish`, Redis
-//! `XADD` / `PUBLISH`, project wrappers named `publish*` / `emit*`), or an HTTP `POST` / `PUT`
-//! / `PATCH` / `DELETE`, gRPC or typed-client call that changes something in another service
-//! (`charge`, `reserve`, `create_*`). The database write is any `INSERT` / `UPDATE` /
-//! `DELETE` / upsert or ORM write on a business table, in the function that publishes or in
-//! the functions it calls; for broker publishes also in the handler that calls the
-//! publishing function.
+//! `XADD` / `PUBLISH`, project wrappers named `publish*` / `emit*`). The database write is any
+//! `INSERT` / `UPDATE` / `DELETE` / upsert or ORM write on a business table, in the function
+//! that publishes or in the functions it calls, or in a handler that calls the publishing
+//! function. One finding per function that holds both (the publish or the call that leads to
+//! it is the location; further publishes of the same function are related locations).
 //!
 //! Not flagged:
-//! - an outbox: the event row is inserted into an outbox table (`outbox`, `*_outbox`,
-//!   `domain_events`, `integration_events`, `event_entity`) or handed to an outbox library
-//!   (`outbox.add(..)`, `save_to_outbox`) by the same code, in the transaction of the business
-//!   write (transaction helpers that take a closure included), and relayed later;
-//! - the relay itself: code that selects unsent outbox rows (usually `FOR UPDATE SKIP
-//!   LOCKED`), publishes them and marks or deletes them, also when the outbox is named
+//! - a mutating HTTP or gRPC call to another service after a write: it is a saga step,
+//!   judged by `missing-compensation`;
+//! - a write and a publish in mutually exclusive branches: different arms of a `match` or an
+//!   `if`/`else`, or an `if` that returns early and the code after it;
+//! - a publish after the transaction holding the write was rolled back (a failure event about
+//!   work that did not happen);
+//! - the relay of an outbox: code that selects unsent outbox rows (usually `FOR UPDATE SKIP
+//!   LOCKED`) or marks them sent after publishing them, also when the outbox is named
 //!   otherwise (an `events` or `pending_messages` table read and updated by the same code);
 //! - writes only to bookkeeping tables (inbox, processed messages, idempotency keys);
 //! - publishes on an error path (`Err` arms, `map_err` closures): dead letters and failure
 //!   events about work that did not happen;
 //! - test code.
+//!
+//! An outbox protects only the messages that go through it: a row inserted into an outbox
+//! table (`outbox`, `*_outbox`, `domain_events`, `integration_events`, `event_entity`) or
+//! handed to an outbox library does not cover a direct publish beside it.
 //!
 //! The message names the write and the publish and says when it is worse: when the publish
 //! runs before the transaction commits (a rollback leaves an event about a change that never
@@ -72,19 +76,14 @@
 //! // publish, UPDATE outbox SET published_at = now()
 //! ```
 //! Consumers must then be idempotent (the relay publishes at least once). Change data
-//! capture on the outbox table (Debezium) works as the relay too. For a call to another
-//! service, record the request in the outbox and make the call from the relay, or make the
-//! call a step of a saga with a compensation.
+//! capture on the outbox table (Debezium) works as the relay too.
 
 use std::collections::HashSet;
 
 use crate::behaviour::{
-    broker_name, is_dedup_table, is_mutating_operation, is_outbox_table, is_read_like_operation,
-    orm_write_table, Behaviour, CALL_DEPTH,
+    broker_name, is_dedup_table, is_outbox_table, orm_write_table, Behaviour, CALL_DEPTH,
 };
-use crate::model::{
-    Access, Effect, EffectKind, PathContext, RemoteProtocol, Span, StatementEffect,
-};
+use crate::model::{Access, Effect, EffectKind, PathContext, Span, StatementEffect};
 use crate::rules::{Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct DualWrite;
@@ -102,12 +101,19 @@ const TRANSACTION_HELPERS: &[&str] = &[
     "build_transaction",
 ];
 
+/// A write to a business table.
+#[derive(Clone)]
+struct Write {
+    span: Span,
+    what: String,
+    function: usize,
+}
+
 /// What the database side of a function's scope holds.
 #[derive(Default)]
 struct Writes {
-    /// The first write to a business table: where and what.
-    business: Option<(Span, String)>,
-    outbox: bool,
+    /// Writes to business tables: where, what, and the function holding each.
+    business: Vec<Write>,
     /// Reads an outbox table: the relay.
     relay: bool,
     discarded_commit: bool,
@@ -119,7 +125,7 @@ impl Rule for DualWrite {
     }
 
     fn summary(&self) -> &'static str {
-        "a handler writes its database and publishes (or calls another service) without a transactional outbox"
+        "a handler writes its database and publishes to a broker without a transactional outbox"
     }
 
     fn source(&self) -> &'static str {
@@ -150,6 +156,8 @@ impl Rule for DualWrite {
         for list in &mut callers {
             list.sort_by_key(|&(f, depth)| (depth, f));
         }
+        // One finding per unit: the function that holds the write (and reaches the publish).
+        let mut units: Vec<(usize, Finding)> = Vec::new();
         for p in 0..count {
             let function = behaviour.function(p);
             if cx.is_test(function.span) || behaviour.services_of(p).is_empty() {
@@ -159,52 +167,74 @@ impl Rule for DualWrite {
                 let Some(sent) = sent_description(behaviour, p, effect) else {
                     continue;
                 };
+                // An outbox protects the events that go through it, not a direct publish
+                // beside it; the relay publishes what the outbox holds.
                 let own = self.writes(cx, behaviour, reach[p].iter().map(|(g, _)| *g));
-                if own.relay || own.outbox {
+                if own.relay {
                     continue;
                 }
-                let broker_publish = matches!(effect.kind, EffectKind::Publish { .. });
-                let mut evidence = own.business.clone().map(|w| (w, p, own.discarded_commit));
-                if evidence.is_none() && broker_publish {
+                let mut evidence = in_flow(behaviour, p, effect.span, &own.business)
+                    .map(|w| (w, p, own.discarded_commit));
+                if evidence.is_none() {
                     evidence = self.caller_write(cx, behaviour, p, &callers[p], &handlers);
                 }
-                let Some(((write_span, write), writer, discarded_commit)) = evidence else {
+                let Some((
+                    Write {
+                        span: write_span,
+                        what: write,
+                        ..
+                    },
+                    writer,
+                    discarded_commit,
+                )) = evidence
+                else {
                     continue;
                 };
+                if let Some((_, unit)) = units.iter_mut().find(|(u, _)| *u == writer) {
+                    if unit.span != effect.span {
+                        unit.related.push(Related {
+                            span: effect.span,
+                            label: format!("also {sent} here"),
+                        });
+                    }
+                    continue;
+                }
                 let mut worse = Vec::new();
                 if publishes_before_commit(function, effect) {
-                    worse.push(if broker_publish {
+                    worse.push(
                         "it runs before the transaction commits, so a rollback leaves an event \
-                         about a change that never happened"
-                            .to_owned()
-                    } else {
-                        "it runs before the transaction commits, so a rollback leaves the other \
-                         service acting on a change that never happened"
-                            .to_owned()
-                    });
+                         about a change that never happened",
+                    );
                 }
                 if discarded_commit {
-                    worse.push("`let _ = tx.commit()` throws the commit's result away".to_owned());
+                    worse.push("`let _ = tx.commit()` throws the commit's result away");
                 }
-                let noun = if broker_publish { "publish" } else { "call" };
                 if !effect.propagates {
-                    worse.push(format!(
-                        "its error is not propagated with `?`, so a failed {noun} may only be \
-                         logged while the write stays"
-                    ));
+                    worse.push(
+                        "its error is not propagated with `?`, so a failed publish may only be \
+                         logged while the write stays",
+                    );
                 }
                 let writer_name = &behaviour.function(writer).name;
                 let at = cx.location(write_span);
-                let both = if writer == p {
-                    format!("`{}` writes {write} ({at}) and {sent} here", function.name)
+                // Reported inside the unit: at the publish, or at the writer's call that
+                // leads to it.
+                let (span, both) = if writer == p {
+                    (
+                        effect.span,
+                        format!("`{}` writes {write} ({at}) and {sent} here", function.name),
+                    )
                 } else {
-                    format!(
-                        "`{}` {sent} here, and its caller `{writer_name}` writes {write} ({at}),",
-                        function.name
+                    (
+                        call_leading_to(behaviour, writer, p).unwrap_or(write_span),
+                        format!(
+                            "`{writer_name}` writes {write} ({at}) and, through `{}`, {sent},",
+                            function.name
+                        ),
                     )
                 };
                 let mut message = format!(
-                    "{both} without a transactional outbox: a crash or a failed {noun} between \
+                    "{both} without a transactional outbox: a crash or a failed publish between \
                      the two leaves the database and the other services out of step"
                 );
                 if !worse.is_empty() {
@@ -216,34 +246,90 @@ impl Rule for DualWrite {
                     .iter()
                     .map(|s| cx.service_name(*s).to_owned())
                     .collect();
-                out.push(Finding {
-                    confidence: Confidence::High,
-                    rule: self.id(),
-                    level: self.default_level(),
-                    message,
-                    span: effect.span,
-                    label: if broker_publish {
-                        "published outside the database transaction"
-                    } else {
-                        "called outside the database transaction"
-                    }
-                    .to_owned(),
-                    help: HELP.to_owned(),
-                    related: vec![Related {
-                        span: write_span,
-                        label: format!("database write: {write}"),
-                    }],
-                    services,
-                    table: None,
-                    database: None,
-                });
+                let mut related = vec![Related {
+                    span: write_span,
+                    label: format!("database write: {write}"),
+                }];
+                if span != effect.span {
+                    related.push(Related {
+                        span: effect.span,
+                        label: format!("{sent} here"),
+                    });
+                }
+                units.push((
+                    writer,
+                    Finding {
+                        confidence: Confidence::High,
+                        rule: self.id(),
+                        level: self.default_level(),
+                        message,
+                        span,
+                        label: "published outside the database transaction".to_owned(),
+                        help: HELP.to_owned(),
+                        related,
+                        services,
+                        table: None,
+                        database: None,
+                    },
+                ));
             }
         }
+        out.extend(units.into_iter().map(|(_, finding)| finding));
     }
 }
 
-/// "publishes to `x` (Kafka)" / "calls `POST /refunds` on `payments_url`", for effects that
-/// leave the service; `None` for everything else.
+/// The first write that runs in the same flow as `at`, a site in function `f`: not in another
+/// arm of a `match` or `if` than `at`, where a write in a callee counts at its call in `f`.
+/// A rollback between the write and `at` undoes the write first: what is published then is
+/// a failure about work that did not happen.
+fn in_flow(behaviour: &Behaviour<'_>, f: usize, at: Span, writes: &[Write]) -> Option<Write> {
+    let function = behaviour.function(f);
+    let rolled_back = |site: Span| {
+        function.effects.iter().any(|e| {
+            matches!(e.kind, EffectKind::Rollback)
+                && site.start < e.span.start
+                && e.span.start < at.start
+                && function.on_path_of(e.span.start, at.start)
+        })
+    };
+    writes
+        .iter()
+        .find(|w| {
+            let site = if w.function == f {
+                Some(w.span)
+            } else {
+                call_leading_to(behaviour, f, w.function)
+            };
+            site.is_none_or(|site| !function.exclusive(site.start, at.start) && !rolled_back(site))
+        })
+        .cloned()
+}
+
+/// The call in `writer` through which `target` runs.
+fn call_leading_to(behaviour: &Behaviour<'_>, writer: usize, target: usize) -> Option<Span> {
+    behaviour
+        .function(writer)
+        .effects
+        .iter()
+        .find(|effect| match &effect.kind {
+            EffectKind::Call { name, receiver } => behaviour
+                .resolve_call(writer, name, receiver.as_deref())
+                .into_iter()
+                .any(|c| {
+                    c == target
+                        || behaviour
+                            .reachable(c, CALL_DEPTH)
+                            .iter()
+                            .any(|&(g, _)| g == target)
+                }),
+            _ => false,
+        })
+        .map(|effect| effect.span)
+}
+
+/// "publishes to `x` (Kafka)", for broker publishes on the normal path; `None` for everything
+/// else. A mutating call to another service after a write is a saga step, judged by
+/// `missing-compensation`, not a second finding here.
 fn sent_description(behaviour: &Behaviour<'_>, f: usize, effect: &Effect) -> Option<String> {
     // Error paths publish failures and dead letters about work that did not happen.
     if effect.context != PathContext::Normal {
@@ -264,28 +350,6 @@ fn sent_description(behaviour: &Behaviour<'_>, f: usize, effect: &Effect) -> Opt
                 Some(d) => format!("publishes to `{d}` ({})", broker_name(*broker)),
                 None => format!("publishes ({})", broker_name(*broker)),
             })
-        }
-        EffectKind::Remote {
-            protocol,
-            method,
-            operation,
-            target,
-        } => {
-            let target = target.as_deref().unwrap_or("another service");
-            match protocol {
-                RemoteProtocol::Http => {
-                    let method = method.filter(|m| m.is_mutating())?;
-                    if is_read_like_operation(operation) {
-                        return None;
-                    }
-                    Some(format!(
-                        "calls `{} {operation}` on `{target}`",
-                        method.as_str()
-                    ))
-                }
-                RemoteProtocol::Grpc | RemoteProtocol::Client => is_mutating_operation(operation)
-                    .then(|| format!("calls `{target}.{operation}(..)`")),
-            }
         }
         _ => None,
     }
@@ -361,15 +425,13 @@ impl DualWrite {
                             .tables
                             .iter()
                             .any(|t| t.access == Access::Read && is_outbox_table(&t.table));
-                    let writes_outbox = query.effects.iter().any(|e| e.is_write());
-                    writes.relay |= reads;
-                    writes.outbox |= writes_outbox
-                        && query.effects.iter().any(|e| {
-                            matches!(e, StatementEffect::Insert | StatementEffect::Upsert)
-                        });
-                    continue;
-                }
-                if writes.business.is_some() {
+                    // Marking rows sent (or deleting them) after publishing them is the relay's
+                    // half, also when the publish is eager and a relay only backs it up.
+                    let marks_sent = query.effects.iter().any(|e| {
+                        e.is_write()
+                            && !matches!(e, StatementEffect::Insert | StatementEffect::Upsert)
+                    });
+                    writes.relay |= reads || marks_sent;
                     continue;
                 }
                 let business = query
@@ -387,21 +449,26 @@ impl DualWrite {
                         "DELETE" => "DELETE FROM",
                         other => other,
                     };
-                    writes.business = Some((query.span, format!("`{verb} {}`", table.table)));
+                    writes.business.push(Write {
+                        span: query.span,
+                        what: format!("`{verb} {}`", table.table),
+                        function: f,
+                    });
                 }
             }
             for effect in &behaviour.function(f).effects {
                 match &effect.kind {
-                    EffectKind::OutboxWrite => writes.outbox = true,
                     EffectKind::Commit { discarded: true } => writes.discarded_commit = true,
                     EffectKind::OrmWrite { api, effect: e } if e.is_write() => {
                         let table = orm_write_table(api);
                         if table.as_ref().is_some_and(is_outbox_table) {
-                            writes.outbox = true;
-                        } else if !table.as_ref().is_some_and(is_dedup_table)
-                            && writes.business.is_none()
-                        {
-                            writes.business = Some((effect.span, format!("`{api}`")));
+                            continue;
+                        } else if !table.as_ref().is_some_and(is_dedup_table) {
+                            writes.business.push(Write {
+                                span: effect.span,
+                                what: format!("`{api}`"),
+                                function: f,
+                            });
                         }
                     }
                     _ => {}
@@ -422,7 +489,7 @@ impl DualWrite {
         p: usize,
         callers: &[(usize, usize)],
         handlers: &HashSet<usize>,
-    ) -> Option<((Span, String), usize, bool)> {
+    ) -> Option<(Write, usize, bool)> {
         // A publisher wrapper (`emit`, `publish_event`) is reported at its call sites, each
         // with the writes around it; its own publish is not reported again for a caller
         // further up.
@@ -449,11 +516,23 @@ impl DualWrite {
                 continue;
             };
             let scope = behaviour.reachable(caller, scope_depth);
-            let writes = self.writes(cx, behaviour, scope.iter().map(|(g, _)| *g));
-            if writes.relay || writes.outbox {
+            let mut writes = self.writes(cx, behaviour, scope.iter().map(|(g, _)| *g));
+            if writes.relay {
                 continue;
             }
-            if let Some(write) = writes.business {
+            let Some(call) = call_leading_to(behaviour, caller, p) else {
+                continue;
+            };
+            // Writes of the publisher's own scope were judged with it.
+            let publisher_scope: Vec<usize> = behaviour
+                .reachable(p, CALL_DEPTH)
+                .into_iter()
+                .map(|(g, _)| g)
+                .collect();
+            writes
+                .business
+                .retain(|w| !publisher_scope.contains(&w.function));
+            if let Some(write) = in_flow(behaviour, caller, call, &writes.business) {
                 return Some((write, caller, writes.discarded_commit));
             }
         }

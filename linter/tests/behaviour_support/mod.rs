@@ -53,7 +53,14 @@ pub fn check(crates: &[ServiceCrate<'_>], config: Option<&str>) -> Checked {
         let deps: String = krate
             .dependencies
             .iter()
-            .map(|d| format!("{d} = \"*\"\n"))
+            // `name = { path = ".." }` is written as given; a bare name is any version.
+            .map(|d| {
+                if d.contains('=') {
+                    format!("{d}\n")
+                } else {
+                    format!("{d} = \"*\"\n")
+                }
+            })
             .collect();
         write(
             &root.join(krate.name).join("Cargo.toml"),

@@ -5,6 +5,7 @@
 //! the SQL facts; every effect knows whether it sits on an error path, in a registered
 //! compensation closure, behind `?`, or inside `spawn_blocking`.
 
+use super::ranges::expr_bounds;
 use super::*;
 use crate::behaviour::is_outbox_table;
 use crate::model::{
@@ -488,6 +489,16 @@ fn block_returns_error(block: &syn::Block) -> bool {
     })
 }
 
+/// A block whose last statement leaves it: `return`, `break`, `continue`, `bail!`.
+fn block_diverges(block: &syn::Block) -> bool {
+    match block.stmts.last() {
+        Some(Stmt::Expr(Expr::Return(_) | Expr::Break(_) | Expr::Continue(_), _)) => true,
+        Some(Stmt::Expr(Expr::Macro(m), _)) => is_bail(&m.mac),
+        Some(Stmt::Macro(m)) => is_bail(&m.mac),
+        _ => false,
+    }
+}
+
 fn is_bail(mac: &Macro) -> bool {
     mac.path.segments.last().is_some_and(|s| s.ident == "bail")
 }
@@ -643,6 +654,7 @@ impl Extractor<'_> {
             param_types: param_types(sig),
             route_attribute: route_attribute(attrs),
             effects: Vec::new(),
+            branches: Vec::new(),
             payloads: Vec::new(),
         };
         self.flow.stack.push(FunctionBuilder {
@@ -946,6 +958,7 @@ impl Extractor<'_> {
         if !self.in_function() {
             return false;
         }
+        self.record_branches(expr);
         match expr {
             Expr::Try(t) => {
                 let mut keys = Vec::new();
@@ -1088,6 +1101,45 @@ impl Extractor<'_> {
         }
     }
 
+    /// The arms of a `match` or an `if`/`else`: code in two arms never runs in one call.
+    fn record_branches(&mut self, expr: &Expr) {
+        let arms: Vec<(usize, usize)> = match expr {
+            Expr::Match(m) if m.arms.len() > 1 => m
+                .arms
+                .iter()
+                .map(|arm| {
+                    let (first, last) = expr_bounds(&arm.body);
+                    (self.start_of(first), self.end_of(last))
+                })
+                .collect(),
+            Expr::If(e) => match &e.else_branch {
+                Some((_, other)) => {
+                    let (first, last) = expr_bounds(other);
+                    vec![
+                        (
+                            self.start_of(e.then_branch.brace_token.span.open()),
+                            self.end_of(e.then_branch.brace_token.span.close()),
+                        ),
+                        (self.start_of(first), self.end_of(last)),
+                    ]
+                }
+                None => return,
+            },
+            _ => return,
+        };
+        self.push_branch(arms);
+    }
+
+    fn push_branch(&mut self, arms: Vec<(usize, usize)>) {
+        let arms = arms
+            .into_iter()
+            .map(|(s, e)| (s as u32, e.max(s) as u32))
+            .collect();
+        if let Some(builder) = self.flow.stack.last_mut() {
+            builder.function.branches.push(arms);
+        }
+    }
+
     /// `match` arms: `Err(..) =>` bodies are error paths; patterns naming events are handled
     /// events.
     pub(super) fn flow_arm(&mut self, arm: &syn::Arm) -> bool {
@@ -1116,6 +1168,20 @@ impl Extractor<'_> {
     pub(super) fn flow_block(&mut self, block: &syn::Block) {
         if !self.in_function() {
             return;
+        }
+        // `if cond { ..; return ..; }` then more statements: the `if` block and the rest of
+        // the block never both run.
+        let block_end = self.end_of(block.brace_token.span.close());
+        for stmt in &block.stmts {
+            if let Stmt::Expr(Expr::If(e), _) = stmt {
+                if e.else_branch.is_none() && block_diverges(&e.then_branch) {
+                    let then = (
+                        self.start_of(e.then_branch.brace_token.span.open()),
+                        self.end_of(e.then_branch.brace_token.span.close()),
+                    );
+                    self.push_branch(vec![then, (then.1, block_end)]);
+                }
+            }
         }
         for (i, stmt) in block.stmts.iter().enumerate() {
             let scrutinee = match stmt {
@@ -1390,7 +1456,10 @@ impl Extractor<'_> {
                 };
                 self.constructed_name(&type_path);
                 if !self.is_external_root(first) {
-                    self.call_effect(last, None, false, &call.args, range, key);
+                    // `OrderRepo::insert(..)`: the type is the receiver, so the call
+                    // resolves to that type's method only.
+                    let owner = segs[segs.len() - 2].clone();
+                    self.call_effect(last, Some(owner), false, &call.args, range, key);
                 }
             }
             (["XClient", _], _) => {}
@@ -1578,14 +1647,15 @@ impl Extractor<'_> {
             }
         }
 
-        // `tx.commit()`: the end of a database transaction (`let _ =` throws its result away).
+        // `tx.commit()` / `tx.rollback()`: the end of a database transaction (`let _ =`
+        // throws a commit's result away).
         let bound_transaction = receiver.as_deref().is_some_and(|r| {
             self.flow
                 .stack
                 .last()
                 .is_some_and(|b| b.transactions.contains(r))
         });
-        if method == "commit"
+        if matches!(method.as_str(), "commit" | "rollback")
             && call.args.is_empty()
             && (bound_transaction
                 || receiver_lower.as_deref().is_some_and(|r| {
@@ -1596,8 +1666,14 @@ impl Extractor<'_> {
                         || r.contains("transaction")
                 }))
         {
-            let discarded = self.flow.discarded.contains(&key);
-            self.push_effect(EffectKind::Commit { discarded }, range, key);
+            let kind = if method == "commit" {
+                EffectKind::Commit {
+                    discarded: self.flow.discarded.contains(&key),
+                }
+            } else {
+                EffectKind::Rollback
+            };
+            self.push_effect(kind, range, key);
             return;
         }
 
