@@ -131,7 +131,9 @@ fi
 
 service_port="$(free_port)"
 service="http://127.0.0.1:$service_port"
-read -r -a serve_args <<< "${REFDATA_SERVE_ARGS:-serve --listen {addr}}"
+# (The default is in a variable: a literal `}` inside `${...:-...}` would close it early.)
+default_serve_args='serve --listen {addr}'
+read -r -a serve_args <<< "${REFDATA_SERVE_ARGS:-$default_serve_args}"
 serve_args=("${serve_args[@]//\{addr\}/127.0.0.1:$service_port}")
 log "starting $(basename "$bin") ${serve_args[*]}"
 if $default_config; then
