@@ -84,17 +84,23 @@ async fn access_log(request: Request, next: axum::middleware::Next) -> Response 
 /// CORS for the read API: GET and HEAD (and their preflight) from the configured origins,
 /// with the validators and paging headers readable by scripts.
 fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
-    let allow_origin = match origins {
+    // With `*` the answer is the same for every origin, so it must not add `Vary: origin`:
+    // shared caches would keep one copy per origin. A list echoes the origin, so it varies.
+    let (allow_origin, vary) = match origins {
         CorsOrigins::Off => return None,
-        CorsOrigins::Any => AllowOrigin::any(),
-        CorsOrigins::List(list) => AllowOrigin::list(
-            list.iter()
-                .filter_map(|origin| http::HeaderValue::from_str(origin).ok()),
+        CorsOrigins::Any => (AllowOrigin::any(), Vec::new()),
+        CorsOrigins::List(list) => (
+            AllowOrigin::list(
+                list.iter()
+                    .filter_map(|origin| http::HeaderValue::from_str(origin).ok()),
+            ),
+            vec![http::header::ORIGIN],
         ),
     };
     Some(
         CorsLayer::new()
             .allow_origin(allow_origin)
+            .vary(vary)
             .allow_methods([http::Method::GET, http::Method::HEAD])
             .allow_headers([
                 http::header::IF_NONE_MATCH,

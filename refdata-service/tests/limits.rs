@@ -262,6 +262,14 @@ async fn cors_answers_preflight_and_simple_requests() {
             .unwrap();
         assert_eq!(simple.status(), 200);
         assert_eq!(header(&simple, "access-control-allow-origin"), "*");
+        // The same answer for every origin: shared caches need not key on it.
+        let vary: Vec<String> = simple
+            .headers()
+            .get_all("vary")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+            .collect();
+        assert_eq!(vary, ["accept-encoding"]);
         let exposed = header(&simple, "access-control-expose-headers");
         assert!(exposed.contains("etag"), "{exposed}");
         assert!(exposed.contains("refdata-latest-rates-date"), "{exposed}");
@@ -284,6 +292,12 @@ async fn cors_answers_preflight_and_simple_requests() {
             .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(header(&response, "access-control-allow-origin"), allowed);
+        let varies_on_origin = response
+            .headers()
+            .get_all("vary")
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("origin"));
+        assert!(varies_on_origin, "an echoed origin must be in Vary");
     }
 }
 
