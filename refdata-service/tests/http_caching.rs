@@ -399,7 +399,9 @@ async fn failed_if_match_and_if_unmodified_since_answer_412() {
     ] {
         let (status, _, body) = send(&app, Method::GET, "/v1/countries/DE", &[(name, value)]).await;
         assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{name}: {value}");
-        assert!(body.is_empty());
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["type"], "urn:refdata:problem:precondition-failed");
+        assert_eq!(problem["status"], 412);
     }
     let (status, _, _) = send(
         &app,

@@ -385,8 +385,7 @@ fn respond(
             .is_some_and(|field| modified_since(field, entry.last_modified_at)),
     };
     if precondition_failed {
-        let mut response = Response::new(Body::empty());
-        *response.status_mut() = StatusCode::PRECONDITION_FAILED;
+        let mut response = precondition_failed_problem(request, is_head);
         response
             .headers_mut()
             .insert(header::ETAG, variant.etag.clone());
@@ -427,6 +426,32 @@ fn respond(
     if let Some(coding) = variant.encoding.content_coding() {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
+    response
+}
+
+/// A 412 problem (no body for HEAD), naming the resource's current tag in `ETag`.
+fn precondition_failed_problem(request: &http::request::Parts, is_head: bool) -> Response {
+    let body = serde_json::json!({
+        "type": "urn:refdata:problem:precondition-failed",
+        "title": "Precondition failed",
+        "status": 412,
+        "detail": "If-Match or If-Unmodified-Since does not hold for the current representation; its ETag is in the ETag header",
+        "instance": request.uri.path(),
+    })
+    .to_string();
+    let length = body.len();
+    let mut response = Response::new(if is_head {
+        Body::empty()
+    } else {
+        Body::from(body)
+    });
+    *response.status_mut() = StatusCode::PRECONDITION_FAILED;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     response
 }
 
