@@ -385,6 +385,27 @@ impl<'m> Behaviour<'m> {
 
     /// Functions registered for a mutating HTTP method (by route or attribute), with the
     /// method. Handlers are matched to routes by name within the route's crate.
+    /// The functions a route registration names: by name, preferring the route's own crate
+    /// and free functions, so that a client method of the same name (`create_payment_intent`
+    /// on a payment provider's client) is not taken for the handler.
+    fn route_handlers(&self, route: &crate::model::Route) -> Vec<usize> {
+        let named = self.named_in_reach(route.crate_id, &route.handler);
+        let prefer = |candidates: Vec<usize>, keep: &dyn Fn(&Function) -> bool| {
+            let preferred: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&c| keep(self.function(c)))
+                .collect();
+            if preferred.is_empty() {
+                candidates
+            } else {
+                preferred
+            }
+        };
+        let own = prefer(named, &|f| f.crate_id == route.crate_id);
+        prefer(own, &|f| f.impl_type.is_none())
+    }
+
     pub fn write_handlers(&self) -> Vec<(usize, HttpMethod)> {
         let mut out: Vec<(usize, HttpMethod)> = Vec::new();
         for (i, f) in self.model.functions.iter().enumerate() {
@@ -394,7 +415,7 @@ impl<'m> Behaviour<'m> {
         }
         let mut seen: std::collections::HashSet<usize> = out.iter().map(|(f, _)| *f).collect();
         for route in self.model.routes.iter().filter(|r| r.method.is_mutating()) {
-            for c in self.named_in_reach(route.crate_id, &route.handler) {
+            for c in self.route_handlers(route) {
                 if seen.insert(c) {
                     out.push((c, route.method));
                 }

@@ -185,7 +185,10 @@ fn add_code_migrations(model: &mut Model, set: MigrationSet) {
         .iter_mut()
         .find(|m| m.dir == set.dir && m.crate_id == set.crate_id)
     {
-        Some(existing) => existing.tables.extend(set.tables),
+        Some(existing) => {
+            existing.tables.extend(set.tables);
+            existing.unique_keys.extend(set.unique_keys);
+        }
         None => model.migrations.push(set),
     }
 }

@@ -286,6 +286,10 @@ pub struct MigrationSet {
     pub holder: Option<String>,
     /// Tables created, altered or dropped, each at its name in the migration file.
     pub tables: Vec<TableRef>,
+    /// Tables given a `UNIQUE` constraint or a unique index: a natural key, on which a
+    /// repeated insert fails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unique_keys: Vec<TableName>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -390,7 +390,7 @@ async fn main() {{
 
 async fn create_order(State(pool): State<sqlx::PgPool>, headers: HeaderMap) -> Result<(), String> {{
 {guard}
-    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+    sqlx::query("UPDATE stock SET quantity = quantity - 1 WHERE sku = 'a'")
         .execute(&pool)
         .await
         .map_err(|e| e.to_string())?;
@@ -406,7 +406,7 @@ fn axum_post_handler_without_idempotency_key_is_reported() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
         found[0].starts_with("line 14: POST handler `create_order` (`POST /orders`)")
-            && found[0].contains("`INSERT INTO orders` at svc/src/main.rs:16"),
+            && found[0].contains("relative `UPDATE stock` at svc/src/main.rs:16"),
         "{found:?}"
     );
 }
@@ -442,8 +442,8 @@ diesel::table! {{
 #[{attribute}("/transfers")]
 async fn record_transfer(pool: web::Data<Pool>) -> HttpResponse {{
     let mut conn = pool.get().await.unwrap();
-    diesel::insert_into(transfers::table)
-        .values(transfers::amount.eq(10))
+    diesel::update(transfers::table)
+        .set(transfers::amount.eq(transfers::amount + 10))
         .execute(&mut conn)
         .await
         .ok();
@@ -462,12 +462,12 @@ async fn main() -> std::io::Result<()> {{
 }
 
 #[test]
-fn actix_post_with_diesel_insert_is_reported_and_put_is_not_judged() {
+fn actix_post_with_diesel_relative_update_is_reported_and_put_is_not_judged() {
     let found = one_service(ACTIX_DEPS, &[("src/main.rs", &actix_service("post"))]);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
         found[0].contains("POST handler `record_transfer`")
-            && found[0].contains("`diesel::insert_into(transfers)` (insert)"),
+            && found[0].contains("`diesel::update(transfers)` (relative update)"),
         "{found:?}"
     );
 
@@ -543,7 +543,10 @@ async fn main() -> anyhow::Result<()> {
 
 #[test]
 fn session_rows_and_typed_idempotency_keys_are_silent() {
-    let login = axum_service("").replace("INSERT INTO orders", "INSERT INTO user_sessions");
+    let login = axum_service("").replace(
+        "UPDATE stock SET quantity = quantity - 1 WHERE sku = 'a'",
+        "UPDATE user_sessions SET hits = hits + 1",
+    );
     let found = one_service(AXUM_DEPS, &[("src/main.rs", &login)]);
     assert!(found.is_empty(), "{found:?}");
 
@@ -597,7 +600,7 @@ pub async fn on_order_completed(db: &DatabaseConnection, payload: &[u8]) -> anyh
 #[test]
 fn absolute_update_with_an_outbox_row_is_silent() {
     let guardless = axum_service("").replace(
-        r#"    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")"#,
+        r#"    sqlx::query("UPDATE stock SET quantity = quantity - 1 WHERE sku = 'a'")"#,
         r#"    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
     sqlx::query("UPDATE orders SET status = 'cancelled' WHERE id = $1").bind(1).execute(&mut *tx).await.map_err(|e| e.to_string())?;
     sqlx::query("INSERT INTO outbox (topic, payload) VALUES ('orders.cancelled', $1)")"#,
@@ -826,6 +829,10 @@ impl InvoiceRepo {
             .bind(amount)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("UPDATE customers SET balance = balance + $1")
+            .bind(amount)
+            .execute(&mut *tx)
+            .await?;
         Ok(1)
     }
 }
@@ -869,7 +876,7 @@ use actix_web::{middleware::from_fn, web, App, HttpResponse, HttpServer};
 mod idempotency;
 
 async fn place_order(pool: web::Data<sqlx::PgPool>) -> HttpResponse {
-    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+    sqlx::query("UPDATE stock SET quantity = quantity - 1 WHERE sku = 'a'")
         .execute(pool.get_ref())
         .await
         .ok();
@@ -965,7 +972,7 @@ async fn idempotency(State(pool): State<sqlx::PgPool>, request: Request, next: N
 }}
 
 async fn create_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
-    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+    sqlx::query("UPDATE stock SET quantity = quantity - 1 WHERE sku = 'a'")
         .execute(&pool)
         .await
         .map_err(|e| e.to_string())?;
@@ -1095,7 +1102,7 @@ async fn main() {{
 }}
 
 async fn create_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
-    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+    sqlx::query("UPDATE stock SET quantity = quantity - 1 WHERE sku = 'a'")
         .execute(&pool)
         .await
         .map_err(|e| e.to_string())?;
@@ -1133,7 +1140,7 @@ fn actix_with_wrap_fn(claim: &str) -> Vec<String> {
 use actix_web::{{dev::Service, web, App, HttpResponse, HttpServer}};
 
 async fn place_order(pool: web::Data<sqlx::PgPool>) -> HttpResponse {{
-    sqlx::query("INSERT INTO orders (id) VALUES (gen_random_uuid())")
+    sqlx::query("UPDATE stock SET quantity = quantity - 1 WHERE sku = 'a'")
         .execute(pool.get_ref())
         .await
         .ok();
@@ -1184,4 +1191,89 @@ fn a_wrap_fn_closure_claiming_the_key_guards_the_post_handlers() {
     let found = actix_with_wrap_fn(r#"                    tracing::info!(%key);"#);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("POST handler `place_order`"), "{found:?}");
+}
+
+#[test]
+fn a_post_that_only_creates_a_row_of_its_own_is_not_judged() {
+    let create = axum_service("").replace(
+        "UPDATE stock SET quantity = quantity - 1 WHERE sku = 'a'",
+        "INSERT INTO orders (id) VALUES (gen_random_uuid())",
+    );
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &create)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// A sign-up handler: a repository inserts the user, then the handler publishes.
+fn sign_up(migration: &str, handler_tail: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use axum::routing::post;
+use axum::{{extract::State, Router}};
+use rdkafka::producer::{{FutureProducer, FutureRecord}};
+use std::time::Duration;
+
+#[derive(Clone)]
+struct App {{ pool: sqlx::PgPool, producer: FutureProducer }}
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/users").await.unwrap();
+    let producer: FutureProducer = rdkafka::ClientConfig::new().create().unwrap();
+    let app = Router::new().route("/signup", post(sign_up)).with_state(App {{ pool, producer }});
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+struct UserRepo;
+impl UserRepo {{
+    async fn create(pool: &sqlx::PgPool, email: &str) -> Result<(), sqlx::Error> {{
+        sqlx::query("INSERT INTO users (email) VALUES ($1)").bind(email).execute(pool).await?;
+        Ok(())
+    }}
+}}
+
+async fn sign_up(State(app): State<App>) -> Result<(), String> {{
+    let email = "a@example.com";
+{handler_tail}
+}}
+"#
+    );
+    one_service(
+        &["axum", "sqlx", "tokio", "rdkafka"],
+        &[
+            ("src/main.rs", &main),
+            ("migrations/0001_users.sql", migration),
+        ],
+    )
+}
+
+const PUBLISH_USER: &str = r#"    app.producer
+        .send(FutureRecord::to("users.created").key(email).payload(email), Duration::from_secs(5))
+        .await
+        .map_err(|(e, _)| e.to_string())?;
+    Ok(())"#;
+
+#[test]
+fn an_insert_on_a_unique_natural_key_claims_what_follows_its_propagated_call() {
+    let unique = "CREATE TABLE users (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL UNIQUE);\n";
+    let plain = "CREATE TABLE users (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL);\n";
+    let propagated = format!(
+        "    UserRepo::create(&app.pool, email).await.map_err(|e| e.to_string())?;\n{PUBLISH_USER}"
+    );
+    let found = sign_up(unique, &propagated);
+    assert!(found.is_empty(), "{found:?}");
+    let found = sign_up(plain, &propagated);
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    // Matched in the body's tail: the `Err` arm ends the handler whatever it returns.
+    let matched = format!(
+        "    match UserRepo::create(&app.pool, email).await {{\n        Ok(()) => {{\n{PUBLISH_USER}\n        }}\n        Err(e) => Err(e.to_string()),\n    }}"
+    );
+    let found = sign_up(unique, &matched);
+    assert!(found.is_empty(), "{found:?}");
+
+    // The failure ignored: a duplicate goes on to publish.
+    let ignored = format!("    let _ = UserRepo::create(&app.pool, email).await;\n{PUBLISH_USER}");
+    let found = sign_up(unique, &ignored);
+    assert_eq!(found.len(), 1, "{found:?}");
 }

@@ -145,6 +145,7 @@ pub fn extract_prepared_dir(
     let (files, layout) = list_files(cx.root, dir);
     let tool = tool_hint.unwrap_or(layout);
     let mut set = MigrationSet {
+        unique_keys: Vec::new(),
         crate_id: cx.krate.id,
         dir: dir.to_owned(),
         tool,
@@ -195,6 +196,22 @@ pub fn extract_prepared_dir(
                     access: table.access,
                     span: span(table.range.start, table.range.end),
                 });
+            }
+        }
+        // `UNIQUE` in a table's definition or index: a natural key.
+        for range in &analysis.statement_ranges {
+            let statement = text.get(range.clone()).unwrap_or_default();
+            if !has_word_ignore_case(statement, "UNIQUE") {
+                continue;
+            }
+            for table in &analysis.tables {
+                if matches!(table.access, Access::Create | Access::Alter)
+                    && range.start <= table.range.start
+                    && table.range.end <= range.end
+                    && !set.unique_keys.contains(&table.table)
+                {
+                    set.unique_keys.push(table.table.clone());
+                }
             }
         }
         // Data statements (seeds, backfills) and references to other tables (foreign keys).
@@ -334,6 +351,17 @@ fn refinery_version(name: &str) -> Option<u128> {
     version.parse().ok()
 }
 
+/// `word` as a whole word in `text`, ignoring ASCII case.
+fn has_word_ignore_case(text: &str, word: &str) -> bool {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    (0..bytes.len().saturating_sub(word.len() - 1)).any(|i| {
+        bytes[i..i + word.len()].eq_ignore_ascii_case(word.as_bytes())
+            && (i == 0 || !is_word(bytes[i - 1]))
+            && bytes.get(i + word.len()).is_none_or(|b| !is_word(*b))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,5 +394,16 @@ mod tests {
         assert!(!is_up_sql("0001_init.down.sql"));
         assert!(!is_up_sql("down.sql"));
         assert!(!is_up_sql("README.md"));
+    }
+
+    #[test]
+    fn unique_is_found_as_a_whole_word() {
+        assert!(super::has_word_ignore_case("email TEXT unique,", "UNIQUE"));
+        assert!(super::has_word_ignore_case("CREATE UNIQUE INDEX", "UNIQUE"));
+        assert!(!super::has_word_ignore_case(
+            "is_unique_name TEXT",
+            "UNIQUE"
+        ));
+        assert!(!super::has_word_ignore_case("", "UNIQUE"));
     }
 }

@@ -13,6 +13,15 @@
 //! into the project type named like its receiver (`ctx.invoices.insert(&mut tx, &inv)` into
 //! `InvoiceRepo::insert`), never into a local `Vec` or `HashMap`.
 //!
+//! Routes name their handler by its last path segment; a function of the route's own crate
+//! and a free function are preferred, so a client method of the same name is not taken for
+//! the handler.
+//!
+//! A `POST` handler is judged only when a retry does more than create one more row of its
+//! own: when it moves money or stock (a relative update), publishes, calls another service,
+//! charges or sends. A plain create is common and not, on its own, the pitfall. Every message
+//! consumer with a non-idempotent effect is judged.
+//!
 //! Non-idempotent: an `INSERT` without `ON CONFLICT` / `INSERT IGNORE`, a relative update
 //! (`SET qty = qty - $1`, diesel `.set(qty.eq(qty - n))`), a publish to a broker, an HTTP
 //! `POST` to another service (not one that only asks: `/search`, `/quotes`, `/validate`), and
@@ -31,6 +40,11 @@
 //! status = 'succeeded' RETURNING ..`, `.. AND processed_at IS NULL`): a redelivery finds
 //! the row already moved on. As with `ON CONFLICT DO NOTHING`, archlint does not check that
 //! the code tests the affected rows before the writes that follow.
+//!
+//! An insert into a table with a natural key (a `UNIQUE` constraint or unique index in the
+//! migrations) claims like an `ON CONFLICT DO NOTHING`: a repeat fails on the key. A claim in
+//! a function whose caller propagates its error (`repo.create(..).await?`, or a tail `match`
+//! whose `Err` arm ends the handler) covers what the caller does after the call.
 //!
 //! An idempotency middleware guards every `POST` handler of its service: a function taking
 //! `Next` or `ServiceRequest` (actix `.wrap(from_fn(require_idempotency_key))`, axum
@@ -57,9 +71,8 @@
 //! set-up a consumer loop runs before it subscribes.
 //!
 //! Default level: `warn` (`strict`: `deny`). A guard can live where archlint does not look
-//! (a middleware crate from outside the workspace, a unique constraint the handler relies
-//! on), so a finding
-//! deserves a look before it blocks a merge.
+//! (a middleware crate from outside the workspace, a constraint created outside the
+//! migrations), so a finding deserves a look before it blocks a merge.
 //!
 //! ## Why is this bad
 //! Brokers deliver at least once: a consumer that crashes or times out after its write but
@@ -113,7 +126,7 @@ use crate::behaviour::{
 use crate::config::Level;
 use crate::model::{
     Access, Broker, Effect, EffectKind, Function, HttpMethod, RemoteProtocol, ServiceId, Span,
-    SqlQuery, StatementEffect,
+    SqlQuery, StatementEffect, TableName,
 };
 use crate::rules::{Confidence, Finding, Related, Rule, RuleContext};
 
@@ -142,6 +155,8 @@ struct Write {
     function: usize,
     span: Span,
     what: String,
+    /// A plain insert of a new row: on its own, no reason to judge a `POST` handler.
+    plain_insert: bool,
 }
 
 /// A function reached from a handler, and the handler's direct callee it was reached through
@@ -229,6 +244,12 @@ impl Rule for MissingIdempotency {
                 middleware_guarded.extend(behaviour.services_of(f).iter().copied());
             }
         }
+        let unique_keys: HashSet<&TableName> = cx
+            .model
+            .migrations
+            .iter()
+            .flat_map(|set| &set.unique_keys)
+            .collect();
         // A handler function two loops dispatch to is reported once.
         let mut reported: HashSet<usize> = HashSet::default();
         for &(handler, judged) in &handlers {
@@ -256,22 +277,32 @@ impl Rule for MissingIdempotency {
             let mut guarded = false;
             let mut claims: Vec<Option<u32>> = Vec::with_capacity(reached.len());
             for r in reached {
-                let (guard, claim) = self.collect(cx, behaviour, r.function, &mut writes);
+                let (guard, claim) =
+                    self.collect(cx, behaviour, r.function, &unique_keys, &mut writes);
                 guarded |= guard;
                 claims.push(claim);
             }
+            // A claim in a callee whose failure the caller propagates stops the caller too:
+            // `AuthService::register(..).await?` inserting on a natural key claims what the
+            // handler does after the call.
+            propagate_claims(behaviour, reached, &mut claims);
             // A claim covers the functions called after it, however deep: a repository
             // method that claims the order id and then calls the helper that writes.
             let claimed: Vec<bool> = (0..reached.len())
                 .map(|i| claimed_by_caller(reached, &claims, i))
                 .collect();
             writes.retain(|w| {
-                !reached
-                    .iter()
-                    .position(|r| r.function == w.function)
-                    .is_some_and(|i| claimed[i])
+                let Some(i) = reached.iter().position(|r| r.function == w.function) else {
+                    return true;
+                };
+                !claimed[i] && claims[i].is_none_or(|claim| w.span.start < claim)
             });
             if guarded || writes.is_empty() {
+                continue;
+            }
+            // A `POST` handler is judged when a retry does more than create one more row of
+            // its own: it moves money or stock, publishes, calls out, charges or sends.
+            if matches!(judged, Judged::Post) && writes.iter().all(|w| w.plain_insert) {
                 continue;
             }
             // A consumer loop is reported at the handlers it dispatches to.
@@ -493,6 +524,24 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
     reached
 }
 
+/// Lifts each claim to the call that leads to it, callees before callers, when that call's
+/// error is propagated (`?`, or an arm that returns the error).
+fn propagate_claims(behaviour: &Behaviour<'_>, reached: &[Reached], claims: &mut [Option<u32>]) {
+    for i in (0..reached.len()).rev() {
+        let (Some(_), Some((caller, call))) = (claims[i], reached[i].caller) else {
+            continue;
+        };
+        let propagates = behaviour
+            .function(reached[caller].function)
+            .effects
+            .iter()
+            .any(|e| e.span.start == call && (e.propagates || e.error_returned));
+        if propagates {
+            claims[caller] = Some(claims[caller].map_or(call, |c| c.min(call)));
+        }
+    }
+}
+
 /// A caller on the path from the handler to `reached[i]` made a claim before the call that
 /// leads there.
 fn claimed_by_caller(reached: &[Reached], claims: &[Option<u32>], i: usize) -> bool {
@@ -610,6 +659,7 @@ impl MissingIdempotency {
         cx: &RuleContext<'_>,
         behaviour: &Behaviour<'_>,
         f: usize,
+        unique_keys: &HashSet<&TableName>,
         writes: &mut Vec<Write>,
     ) -> (bool, Option<u32>) {
         let function = behaviour.function(f);
@@ -640,6 +690,16 @@ impl MissingIdempotency {
                             claimed_from.map_or(query.span.start, |c| c.min(query.span.start)),
                         );
                     }
+                    // A natural key from the migrations: a repeated insert fails on it.
+                    StatementEffect::Insert
+                        if query.tables.iter().any(|t| {
+                            t.access == Access::Write && unique_keys.contains(&t.table)
+                        }) =>
+                    {
+                        claimed_from = Some(
+                            claimed_from.map_or(query.span.start, |c| c.min(query.span.start)),
+                        );
+                    }
                     StatementEffect::Insert | StatementEffect::RelativeUpdate => {
                         let table = written_table(query).unwrap_or_default();
                         let event_row = is_outbox_table(&crate::model::TableName {
@@ -661,6 +721,7 @@ impl MissingIdempotency {
                             function: f,
                             span: query.span,
                             what,
+                            plain_insert: *effect == StatementEffect::Insert,
                         });
                     }
                     _ => {}
@@ -691,8 +752,12 @@ impl MissingIdempotency {
                     if table.as_ref().is_some_and(|t| is_harmless_table(&t.name)) {
                         continue;
                     }
+                    // An upsert, or an insert on a natural key: a repeat stops there.
+                    let claims = *write == StatementEffect::Upsert
+                        || *write == StatementEffect::Insert
+                            && table.as_ref().is_some_and(|t| unique_keys.contains(t));
                     match write {
-                        StatementEffect::Upsert => {
+                        _ if claims => {
                             claimed_from = Some(
                                 claimed_from
                                     .map_or(effect.span.start, |c| c.min(effect.span.start)),
@@ -748,10 +813,18 @@ impl MissingIdempotency {
             if effect.context != crate::model::PathContext::Normal || effect.span.start < from {
                 continue;
             }
+            let plain_insert = matches!(
+                &effect.kind,
+                EffectKind::OrmWrite {
+                    effect: StatementEffect::Insert,
+                    ..
+                }
+            );
             found.push(Write {
                 function: f,
                 span: effect.span,
                 what,
+                plain_insert,
             });
         }
         if let Some(from) = claimed_from {

@@ -102,6 +102,7 @@ impl Builder {
         let name = self.model.krate(krate).name.clone();
         let file = self.file(&format!("{name}/migrations/0001_init.sql"), Some(krate));
         self.model.migrations.push(MigrationSet {
+            unique_keys: Vec::new(),
             crate_id: krate,
             dir: format!("{name}/migrations").into(),
             tool: MigrationTool::Sqlx,

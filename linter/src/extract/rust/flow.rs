@@ -53,6 +53,8 @@ pub(super) struct FunctionBuilder {
     aliases: HashMap<String, String>,
     /// Locals bound to a database transaction (`let t1 = pool.begin().await?`).
     transactions: HashSet<String>,
+    /// Where the body block opens: its tail expression is what the function returns.
+    body_start: usize,
 }
 
 /// The arguments of one payload sink.
@@ -665,6 +667,7 @@ impl Extractor<'_> {
             objects: object_params(sig),
             aliases: HashMap::default(),
             transactions: HashSet::default(),
+            body_start: self.start_of(block.brace_token.span.open()),
         });
         // Contexts do not cross into a nested function.
         self.flow.contexts.push(PathContext::Normal);
@@ -1183,6 +1186,21 @@ impl Extractor<'_> {
                 }
             }
         }
+        // The body's tail `match` is the function's value: its `Err(..)` arm ends the
+        // function whatever it evaluates to (`Err(e) => HttpResponse::InternalServerError()..`).
+        let is_body = self
+            .flow
+            .stack
+            .last()
+            .is_some_and(|b| b.body_start == self.start_of(block.brace_token.span.open()));
+        let tail_match = match block.stmts.last() {
+            Some(Stmt::Expr(Expr::Match(m), None))
+                if is_body && m.arms.iter().any(|a| is_result_pattern(&a.pat, "Err")) =>
+            {
+                Some(m.expr.as_ref())
+            }
+            _ => None,
+        };
         for (i, stmt) in block.stmts.iter().enumerate() {
             let scrutinee = match stmt {
                 Stmt::Local(syn::Local {
@@ -1200,6 +1218,11 @@ impl Extractor<'_> {
                 Stmt::Expr(expr, _) => error_returning_match(expr),
                 _ => None,
             };
+            let scrutinee = scrutinee.or(if i + 1 == block.stmts.len() {
+                tail_match
+            } else {
+                None
+            });
             let Some(scrutinee) = scrutinee else {
                 continue;
             };

@@ -893,6 +893,7 @@ impl<'a> Extractor<'a> {
             .or_else(|| self.functions.last().cloned())
             .or_else(|| (tool == MigrationTool::Refinery).then(|| "migrations".to_string()));
         self.facts.migrations.push(MigrationSet {
+            unique_keys: Vec::new(),
             crate_id: self.cx.krate.id,
             dir,
             tool,
@@ -949,6 +950,7 @@ impl<'a> Extractor<'a> {
         if self.has_migration_impl {
             let tables = std::mem::take(&mut self.migration_tables);
             self.facts.migrations.push(MigrationSet {
+                unique_keys: Vec::new(),
                 crate_id: self.cx.krate.id,
                 dir: self.cx.krate.dir.clone(),
                 tool: MigrationTool::SeaOrm,
