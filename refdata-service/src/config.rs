@@ -22,9 +22,11 @@ pub struct Limits {
     /// Bytes the response cache may hold (bodies in every coding, keys, headers, allocation
     /// overhead).
     pub cache_max_bytes: u64,
-    /// A connection must deliver a complete request head within this time of being opened or
-    /// of its previous response: it bounds slow headers and idle keep-alive connections.
+    /// A request head must be complete within this time of its first byte (slow headers).
     pub header_read_timeout: Duration,
+    /// A connection that sends nothing for this long after being opened or after its previous
+    /// response is closed (idle keep-alive).
+    pub idle_timeout: Duration,
     /// Open connections; more are answered 503 and closed.
     pub max_connections: usize,
     /// Rendering a response that takes longer is answered 503.
@@ -41,6 +43,7 @@ impl Default for Limits {
             max_response_bytes: 4 * 1024 * 1024,
             cache_max_bytes: 48 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             request_timeout: Duration::from_secs(30),
         }

@@ -14,6 +14,7 @@ pub mod app;
 pub mod caching;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod domain;
 pub mod import;
 pub mod metrics;

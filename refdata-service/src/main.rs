@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Rebuild the snapshot from the authoritative source files.
     Import(Box<ImportArgs>),
     /// Validate a tax-rate table against the embedded ISO 3166 codes.
@@ -71,10 +71,13 @@ struct ServeArgs {
     /// Bytes the response cache may hold [default: 50331648, 48 MiB].
     #[arg(long, env = "REFDATA_CACHE_MAX_BYTES")]
     cache_max_bytes: Option<u64>,
-    /// Time a connection has to send a complete request head, from its opening or its
-    /// previous response; it also closes idle keep-alive connections [default: 10s].
+    /// Time a request head may take from its first byte (slow headers) [default: 10s].
     #[arg(long, env = "REFDATA_HEADER_READ_TIMEOUT", value_parser = parse_duration)]
     header_read_timeout: Option<Duration>,
+    /// A connection sending nothing for this long after opening or after its previous
+    /// response is closed (idle keep-alive) [default: 60s].
+    #[arg(long, env = "REFDATA_IDLE_TIMEOUT", value_parser = parse_duration)]
+    idle_timeout: Option<Duration>,
     /// Open connections; more are answered 503 and closed [default: 4096].
     #[arg(long, env = "REFDATA_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
@@ -102,6 +105,7 @@ impl ServeArgs {
             header_read_timeout: self
                 .header_read_timeout
                 .unwrap_or(defaults.header_read_timeout),
+            idle_timeout: self.idle_timeout.unwrap_or(defaults.idle_timeout),
             max_connections: self.max_connections.unwrap_or(defaults.max_connections),
             request_timeout: self.request_timeout.unwrap_or(defaults.request_timeout),
         };
@@ -190,7 +194,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Import(args)) => run_import(*args),
-        Some(Command::Serve(args)) => run_serve(args),
+        Some(Command::Serve(args)) => run_serve(*args),
         Some(Command::CheckTaxRates { file }) => run_check_tax_rates(&file),
         None => run_serve(cli.serve),
     }

@@ -24,6 +24,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::app::{self, AppState};
 use crate::caching::{CacheConfig, CacheLayer, ResponseCache};
 use crate::config::{CorsOrigins, Limits};
+use crate::conn::Timed;
 use crate::metrics::{track_requests, Metrics};
 use crate::store::SnapshotSource;
 
@@ -263,9 +264,8 @@ const TOO_MANY_CONNECTIONS: &str = "{\"type\":\"urn:refdata:problem:too-many-con
 /// resolves, then stops accepting and waits for the open connections to finish their
 /// in-flight requests (idle keep-alive connections are closed at once).
 ///
-/// Unlike `axum::serve`, it enforces [`Limits::header_read_timeout`] (hyper's header-read timer
-/// starts whenever the connection waits for a request head, so it also closes idle keep-alive
-/// connections) and [`Limits::max_connections`].
+/// Unlike `axum::serve`, it enforces [`Limits::header_read_timeout`] and
+/// [`Limits::idle_timeout`] (see [`crate::conn::Timed`]) and [`Limits::max_connections`].
 pub async fn run<S>(
     listener: TcpListener,
     service: S,
@@ -276,14 +276,16 @@ pub async fn run<S>(
     S::Future: Send + 'static,
 {
     let mut builder = AutoBuilder::new(TokioExecutor::new());
+    // hyper's own header timer runs from the end of a response to the end of the next head,
+    // one sum of the two limits `Timed` enforces separately; it is turned off.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(None);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .keep_alive_interval(limits.header_read_timeout)
+        .keep_alive_interval(limits.idle_timeout)
         .keep_alive_timeout(limits.header_read_timeout);
     let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
@@ -311,7 +313,14 @@ pub async fn run<S>(
             tower::ServiceExt::oneshot(service.clone(), request.map(Body::new))
         });
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
+            .serve_connection_with_upgrades(
+                TokioIo::new(Timed::new(
+                    stream,
+                    limits.idle_timeout,
+                    limits.header_read_timeout,
+                )),
+                hyper_service,
+            )
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

@@ -160,29 +160,45 @@ async fn read_until_closed(stream: &mut TcpStream) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_header_and_idle_keep_alive_connections_are_closed() {
     let address = start(with_limits(Limits {
-        header_read_timeout: Duration::from_millis(500),
+        header_read_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(1500),
         ..Limits::default()
     }))
     .await;
 
+    // A head that never ends is closed by the header timer, well before the idle one.
     let mut slow = TcpStream::connect(address).await.unwrap();
+    let started = Instant::now();
     slow.write_all(b"GET /v1/countries/DE HTTP/1.1\r\nHost: t\r\n")
         .await
         .unwrap();
     let answer = read_until_closed(&mut slow).await;
     assert!(
         answer.is_some(),
-        "a connection that never ends its headers stays open"
+        "a connection that never ends its head stays open"
     );
+    assert!(started.elapsed() < Duration::from_millis(1500));
 
+    // Idle longer than the header timeout is fine: the next request is answered.
     let mut idle = TcpStream::connect(address).await.unwrap();
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-        .await
-        .unwrap();
+    let mut buffer = [0u8; 4096];
+    for _ in 0..2 {
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let n = idle.read(&mut buffer).await.unwrap();
+        assert!(buffer[..n].starts_with(b"HTTP/1.1 200"));
+        tokio::time::sleep(Duration::from_millis(800)).await;
+    }
+    // ... but past the idle timeout the connection is closed.
     let answer = read_until_closed(&mut idle)
         .await
         .expect("an idle keep-alive connection stays open");
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.is_empty(), "{answer}");
+
+    // So is a connection that never sends anything.
+    let mut silent = TcpStream::connect(address).await.unwrap();
+    assert!(read_until_closed(&mut silent).await.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
