@@ -16,7 +16,8 @@
 //! connect only to databases other than the owner's has a table of that name of its own and
 //! is not reported. Foreign keys and views in one migration set that name another set's
 //! tables are not accesses by a service: they tie the schemas into one database, which is
-//! `shared-database`'s concern.
+//! `shared-database`'s concern, and so are the tables of a workspace-level migration set
+//! (outside every service's crate), which no single service owns.
 //!
 //! One finding per unit: a service and a foreign table, crate or database. It points at the
 //! first write (else the first access); every other site is a related location.
@@ -80,7 +81,16 @@ impl Rule for CrossServiceDbAccess {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        let ownership = Ownership::new(cx);
+        let mut ownership = Ownership::new(cx);
+        // A workspace-level schema is no one service's: `shared-database` reports the
+        // services using it.
+        for set in &cx.model.migrations {
+            if super::shared_database::is_workspace_schema(cx, set) {
+                for table in set.tables.iter().filter(|t| t.access == Access::Create) {
+                    ownership.tables.remove(&table.table);
+                }
+            }
+        }
         self.check_queries(cx, &ownership, out);
         self.check_orm_tables(cx, &ownership, out);
         self.check_crate_uses(cx, &ownership, out);

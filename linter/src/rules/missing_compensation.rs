@@ -29,7 +29,9 @@
 //!   count.
 //!   A later step whose failure is handled right where it happens (an `Err` arm or `map_err`
 //!   before the next step) must undo every earlier step there. Steps on different messages
-//!   of a dispatching function (`match` arms on event names) are not a sequence.
+//!   of a dispatching function (`match` arms on event names) are not a sequence. A binary's
+//!   `main` is not a saga: it wires and starts a service, or drives another service's API as
+//!   a command-line tool.
 //!   When the function registers undo actions itself, draining the stack on error is not taken
 //!   for a compensation of every step: each step needs its own registration. Compensations are
 //!   recognised by verb pairs (reserve/release, hold/release, charge|capture/refund,
@@ -1080,6 +1082,11 @@ impl MissingCompensation {
         out: &mut Vec<Finding>,
     ) {
         let function = behaviour.function(f);
+        // A binary's entry point wires and starts a service, or drives another service's API
+        // as a command-line tool; it serves no request that a failure leaves half done.
+        if function.name == "main" && function.impl_type.is_none() {
+            return;
+        }
         let mut effects: Vec<&Effect> = function.effects.iter().collect();
         effects.sort_by_key(|e| e.span.start);
         let steps: Vec<Step<'_>> = effects

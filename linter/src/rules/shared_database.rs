@@ -1,9 +1,12 @@
 //! ## What it does
 //! Flags two or more services that use the same database: they connect to the same database
 //! (same engine, host, port and database name once poolers and compose database containers are
-//! followed), or they run the same migrations directory (for example the migrations of a shared
-//! schema or persistence crate). One finding per service involved, at the place where that
-//! service declares the connection or runs the migrations.
+//! followed), they run the same migrations directory (for example the migrations of a shared
+//! schema or persistence crate), or their code uses the tables of a workspace-level migration
+//! set (a `migrations/` directory outside every service's crate, run by one of them with
+//! `migrate!("../migrations")`): a schema no single service owns. One finding per group of
+//! services, at the first service's connection, migration run or query, with the others'
+//! as related locations.
 //!
 //! Connections whose host or database name cannot be resolved statically are never compared:
 //! two services reading `DATABASE_URL` from an unknown environment are not assumed to share.
@@ -42,7 +45,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use camino::Utf8PathBuf;
 
-use crate::model::{DbEngine, DbTarget, ServiceId, Span};
+use crate::model::{
+    Access, DbEngine, DbTarget, MigrationSet, ServiceId, Span, SqlOrigin, TableName,
+};
 use crate::resolve::is_per_service_table;
 use crate::rules::{list_names, Confidence, Finding, Related, Rule, RuleContext};
 
@@ -52,6 +57,8 @@ pub struct SharedDatabase;
 enum Shared {
     Database(DbTarget),
     Migrations(usize),
+    /// A workspace-level migration set whose tables several services use.
+    Schema(usize),
 }
 
 impl Rule for SharedDatabase {
@@ -112,68 +119,107 @@ impl Rule for SharedDatabase {
             groups.push((Shared::Migrations(index), services));
         }
 
-        // One finding per service and group of peers: the first evidence is enough.
-        let mut reported: BTreeSet<(ServiceId, Vec<ServiceId>)> = BTreeSet::new();
-        for (shared, services) in groups {
-            if services.len() < 2 {
+        // A migration set kept outside the crates of the services that run it (a
+        // workspace-level `migrations/` run with `migrate!("../migrations")`) is no single
+        // service's schema: the services whose code uses its tables share its database.
+        for (index, set) in model.migrations.iter().enumerate() {
+            if !is_workspace_schema(cx, set) {
                 continue;
             }
-            for (&service, &span) in &services {
-                let peers: Vec<ServiceId> =
-                    services.keys().copied().filter(|s| *s != service).collect();
-                if !reported.insert((service, peers.clone())) {
+            let tables: BTreeSet<&TableName> = set
+                .tables
+                .iter()
+                .filter(|t| t.access == Access::Create && !is_per_service_table(&t.table))
+                .map(|t| &t.table)
+                .collect();
+            let mut services: BTreeMap<ServiceId, Span> = model
+                .services
+                .iter()
+                .filter(|s| s.migration_sets.contains(&index))
+                .map(|s| (s.id, migration_site(cx, s.id, index)))
+                .collect();
+            for query in &model.queries {
+                if query.origin == SqlOrigin::Migration
+                    || !cx.certain_enough(query.certainty)
+                    || cx.is_test(query.span)
+                {
                     continue;
                 }
-                let name = cx.service_name(service);
-                let peer_names = list_names(peers.iter().map(|p| cx.service_name(*p)));
-                let peer_word = if peers.len() == 1 {
-                    "service"
-                } else {
-                    "services"
+                let Some(used) = query.tables.iter().find(|t| tables.contains(&t.table)) else {
+                    continue;
                 };
-                let related = peers
-                    .iter()
-                    .map(|p| Related {
-                        span: services[p],
-                        label: format!("`{}` uses it here", cx.service_name(*p)),
-                    })
-                    .collect();
-                let (message, label, database) = match &shared {
-                    Shared::Database(target) => (
-                        format!("service `{name}` shares database `{target}` with {peer_word} {peer_names}"),
-                        "connects to the shared database here".to_string(),
-                        target.database.clone(),
-                    ),
-                    Shared::Migrations(index) => (
-                        format!(
-                            "service `{name}` runs the migrations in `{}`, which {peer_word} {peer_names} also run{}",
-                            model.migrations[*index].dir,
-                            if peers.len() == 1 { "s" } else { "" }
-                        ),
-                        "runs the shared migrations here".to_string(),
-                        None,
-                    ),
-                };
-                let mut involved = vec![name.to_string()];
-                involved.extend(peers.iter().map(|p| cx.service_name(*p).to_string()));
-                out.push(Finding {
-                    confidence: Confidence::High,
-                    rule: self.id(),
-                    level: self.default_level(),
-                    message,
-                    span,
-                    label,
-                    help: "give each service its own database and migrations; let the others call its API or \
-                           consume its events (or add an [[allow]] with a reason to archlint.toml)"
-                        .to_string(),
-                    related,
-                    services: involved,
-                    table: None,
-                    database,
-                });
+                for service in cx.services_of_crate(query.crate_id) {
+                    services.entry(service.id).or_insert(used.span);
+                }
             }
+            groups.push((Shared::Schema(index), services));
+        }
+
+        // One finding per group of services: the first evidence is enough.
+        let mut reported: BTreeSet<Vec<ServiceId>> = BTreeSet::new();
+        for (shared, services) in groups {
+            if services.len() < 2 || !reported.insert(services.keys().copied().collect()) {
+                continue;
+            }
+            let mut sites = services.iter();
+            let Some((&first, &span)) = sites.next() else {
+                continue;
+            };
+            let names = list_names(services.keys().map(|s| cx.service_name(*s)));
+            let related = sites
+                .map(|(p, site)| Related {
+                    span: *site,
+                    label: format!("`{}` uses it here", cx.service_name(*p)),
+                })
+                .collect();
+            let (message, label, database) = match &shared {
+                Shared::Database(target) => (
+                    format!("services {names} share database `{target}`"),
+                    "connects to the shared database here".to_string(),
+                    target.database.clone(),
+                ),
+                Shared::Migrations(index) => (
+                    format!(
+                        "services {names} run the same migrations in `{}`",
+                        model.migrations[*index].dir
+                    ),
+                    "runs the shared migrations here".to_string(),
+                    None,
+                ),
+                Shared::Schema(index) => (
+                    format!(
+                        "services {names} use the tables of the workspace-level migrations in \
+                         `{}`, one database none of them owns",
+                        model.migrations[*index].dir
+                    ),
+                    format!("`{}` uses the shared schema here", cx.service_name(first)),
+                    None,
+                ),
+            };
+            out.push(Finding {
+                confidence: Confidence::High,
+                rule: self.id(),
+                level: self.default_level(),
+                message,
+                span,
+                label,
+                help: "give each service its own database and migrations; let the others call its API or \
+                       consume its events (or add an [[allow]] with a reason to archlint.toml)"
+                    .to_string(),
+                related,
+                services: services.keys().map(|s| cx.service_name(*s).to_string()).collect(),
+                table: None,
+                database,
+            });
         }
     }
+}
+
+/// A migration set whose directory lies outside the crate that runs it: a workspace-level
+/// schema (`migrations/` beside the members), not one service's own.
+pub(crate) fn is_workspace_schema(cx: &RuleContext<'_>, set: &MigrationSet) -> bool {
+    let krate = cx.model.krate(set.crate_id);
+    set.run_at.is_some() && !krate.dir.as_str().is_empty() && !set.dir.starts_with(&krate.dir)
 }
 
 /// Where a service runs a migration set, so that each service's finding points into its own

@@ -206,15 +206,15 @@ fn services_connecting_to_one_database_share_it() {
     let s = b.compose_connection("shipping-service", Some("DB"), "commerce");
     let (_, findings) = b.check(&Config::default());
     let shared = rule_findings(&findings, "shared-database");
-    assert_eq!(shared.len(), 2, "{findings:#?}");
+    // One finding for the group, at the first service, with the other as a related location.
+    assert_eq!(shared.len(), 1, "{findings:#?}");
     assert_eq!(shared[0].span, p);
-    assert_eq!(shared[1].span, s);
+    assert_eq!(shared[0].related[0].span, s);
     assert_eq!(
         shared[0].message,
-        "service `payments` shares database `postgres://db:5432/commerce` with service `shipping`"
+        "services `payments` and `shipping` share database `postgres://db:5432/commerce`"
     );
     assert_eq!(shared[0].level, Level::Deny);
-    assert_eq!(shared[0].related[0].span, s);
 }
 
 #[test]
@@ -267,7 +267,7 @@ fn poolers_are_followed_to_the_real_database() {
     let (_, findings) = b.check(&Config::default());
     assert_eq!(
         rule_findings(&findings, "shared-database").len(),
-        2,
+        1,
         "{findings:#?}"
     );
 }
@@ -283,7 +283,7 @@ fn a_persistence_crate_whose_migrations_two_services_run_is_shared() {
     b.migrations(store, &["payments", "shipments"]);
     let (_, findings) = b.check(&Config::default());
     let shared = rule_findings(&findings, "shared-database");
-    assert_eq!(shared.len(), 2, "{findings:#?}");
+    assert_eq!(shared.len(), 1, "{findings:#?}");
     assert!(shared[0].message.contains("commerce-store/migrations"));
     assert!(
         rule_findings(&findings, "cross-service-db-access").is_empty(),
@@ -303,9 +303,11 @@ fn each_service_sharing_migrations_is_located_in_its_own_manifest() {
     // `pub async fn migrate(pool)` in the shared library runs them for both.
     b.run_migrations(set, store);
     let (model, findings) = b.check(&Config::default());
-    let paths: Vec<&str> = rule_findings(&findings, "shared-database")
+    let shared = rule_findings(&findings, "shared-database");
+    let paths: Vec<&str> = shared
         .iter()
-        .map(|f| model.file(f.span.file).path.as_str())
+        .flat_map(|f| std::iter::once(f.span).chain(f.related.iter().map(|r| r.span)))
+        .map(|span| model.file(span.file).path.as_str())
         .collect();
     assert_eq!(paths, ["payments/Cargo.toml", "shipping/Cargo.toml"]);
 }
@@ -561,7 +563,7 @@ fn deployments_match_services_by_image_when_names_differ() {
     assert_eq!(model.services[0].deploy_names, ["pay"]);
     assert_eq!(
         rule_findings(&findings, "shared-database").len(),
-        2,
+        1,
         "{findings:#?}"
     );
 }
@@ -619,7 +621,7 @@ fn one_compose_project_shares_its_db_host() {
     let (_, findings) = b.check(&Config::default());
     assert_eq!(
         rule_findings(&findings, "shared-database").len(),
-        2,
+        1,
         "{findings:#?}"
     );
 }
@@ -1060,7 +1062,7 @@ fn one_migration_set_shared_by_two_services_is_one_copy() {
         rule_findings(&findings, "duplicated-reference-data").is_empty(),
         "{findings:#?}"
     );
-    assert_eq!(rule_findings(&findings, "shared-database").len(), 2);
+    assert_eq!(rule_findings(&findings, "shared-database").len(), 1);
     assert_eq!(model.table_owners.len(), 2);
 
     // A third service with its own copy duplicates the shared one: one finding per copy.
