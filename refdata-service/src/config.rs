@@ -17,7 +17,8 @@ pub struct Limits {
     pub retry_after: Duration,
     /// Longest time series, in calendar days from `start` to `end`.
     pub max_series_days: u32,
-    /// Largest rendered response body; larger ones are refused with a 422 problem.
+    /// Largest rendered time series (the only answers that can grow past a few hundred KiB:
+    /// lists are capped at 1000 items); larger ones are refused with a 422 problem.
     pub max_response_bytes: usize,
     /// Bytes the response cache may hold (bodies in every coding, keys, headers, allocation
     /// overhead).

@@ -98,7 +98,9 @@ impl AppState {
     pub fn expensive_permit(&self) -> Result<ExpensivePermit, Problem> {
         Arc::clone(&self.inner.expensive)
             .try_acquire_owned()
-            .map(|permit| ExpensivePermit(Arc::new(permit)))
+            .map(|permit| ExpensivePermit {
+                _held: Arc::new(permit),
+            })
             .map_err(|_| Problem::busy(self.limits().retry_after))
     }
 
@@ -159,7 +161,9 @@ impl AppState {
 /// Held while an expensive response is rendered; it travels in the response's extensions so
 /// the caching layer keeps it until the body is compressed and stored.
 #[derive(Clone, Debug)]
-pub struct ExpensivePermit(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+pub struct ExpensivePermit {
+    _held: Arc<OwnedSemaphorePermit>,
+}
 
 impl AppState {
     /// A permit when a page of `limit` items is large enough to count as expensive.
