@@ -406,6 +406,36 @@ impl<'m> Behaviour<'m> {
         prefer(own, &|f| f.impl_type.is_none())
     }
 
+    /// Methods of a tonic service implementation that change something: `async fn
+    /// create_order(&self, request: Request<CreateOrderRequest>)` in an `impl OrderService for
+    /// ..` of a crate that depends on tonic, unless named for asking (`get_*`, `list_*`).
+    pub fn write_rpc_handlers(&self) -> Vec<usize> {
+        (0..self.model.functions.len())
+            .filter(|&f| {
+                let function = self.function(f);
+                function.is_async
+                    && function
+                        .impl_trait
+                        .as_deref()
+                        .is_some_and(|t| !matches!(t, "Service" | "Layer"))
+                    && function.param_types.iter().any(|t| t == "Request")
+                    && !is_read_rpc(&function.name)
+                    // A client wrapper forwarding the request to the same RPC elsewhere.
+                    && !function.effects.iter().any(|e| match &e.kind {
+                        EffectKind::Remote { operation, .. } => *operation == function.name,
+                        EffectKind::Call { name, .. } => *name == function.name,
+                        _ => false,
+                    })
+                    && self
+                        .model
+                        .krate(function.crate_id)
+                        .dependencies
+                        .iter()
+                        .any(|d| d.code_name == "tonic")
+            })
+            .collect()
+    }
+
     pub fn write_handlers(&self) -> Vec<(usize, HttpMethod)> {
         let mut out: Vec<(usize, HttpMethod)> = Vec::new();
         for (i, f) in self.model.functions.iter().enumerate() {
@@ -517,8 +547,6 @@ pub fn is_remote_step(effect: &Effect) -> bool {
     }
 }
 
-/// A receiver named like a type: `invoices` -> `InvoiceRepo`, `repo` -> `OrderRepository`,
-/// `order_store` -> `OrderStore`.
 /// A receiver that is a type (`OrderRepo` in `OrderRepo::insert(..)`), not a value.
 fn is_type_name(receiver: &str) -> bool {
     receiver.starts_with(|c: char| c.is_ascii_uppercase())
@@ -527,6 +555,8 @@ fn is_type_name(receiver: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// A receiver named like a type: `invoices` -> `InvoiceRepo`, `repo` -> `OrderRepository`,
+/// `order_store` -> `OrderStore`.
 pub fn receiver_names_type(receiver: &str, type_name: &str) -> bool {
     let type_words = name_words(type_name);
     name_words(receiver).iter().any(|r| {
@@ -622,6 +652,35 @@ pub fn broker_name(broker: Broker) -> &'static str {
 
 /// An HTTP path or operation that asks rather than changes, though it may be sent as a
 /// `POST` (`/search`, `/quotes`, `/validate`, `/token`).
+/// An RPC named for asking: its first word is a read verb (`get_order`, `ListOrders`).
+fn is_read_rpc(name: &str) -> bool {
+    const READS: &[&str] = &[
+        "get",
+        "list",
+        "find",
+        "search",
+        "query",
+        "check",
+        "validate",
+        "verify",
+        "fetch",
+        "lookup",
+        "count",
+        "watch",
+        "stream",
+        "describe",
+        "read",
+        "health",
+        "ping",
+        "login",
+        "authenticate",
+        "exists",
+    ];
+    name_words(name)
+        .first()
+        .is_some_and(|w| READS.contains(&w.as_str()))
+}
+
 pub fn is_read_like_operation(operation: &str) -> bool {
     const ASKS: &[&str] = &[
         "search",

@@ -1277,3 +1277,53 @@ fn an_insert_on_a_unique_natural_key_claims_what_follows_its_propagated_call() {
     let found = sign_up(unique, &ignored);
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+/// A tonic service implementation with one RPC whose body is `body`.
+fn tonic_service(rpc: &str, body: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use tonic::{{Request, Response, Status}};
+
+pub struct Inventory {{ pool: sqlx::PgPool }}
+
+#[tonic::async_trait]
+impl inventory_server::Inventory for Inventory {{
+    async fn {rpc}(&self, request: Request<Adjust>) -> Result<Response<Adjusted>, Status> {{
+        let req = request.into_inner();
+{body}
+        Ok(Response::new(Adjusted {{}}))
+    }}
+}}
+
+#[tokio::main]
+async fn main() {{}}
+"#
+    );
+    one_service(&["tonic", "sqlx", "tokio"], &[("src/main.rs", &main)])
+}
+
+const TAKE_STOCK: &str = r#"        sqlx::query("UPDATE stock SET quantity = quantity - $1 WHERE sku = $2")
+            .bind(req.quantity)
+            .bind(&req.sku)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;"#;
+
+#[test]
+fn a_write_rpc_that_moves_stock_is_reported_and_a_read_rpc_is_not_judged() {
+    let found = tonic_service("adjust_stock", TAKE_STOCK);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("write RPC `adjust_stock` of `Inventory`"),
+        "{found:?}"
+    );
+    let found = tonic_service("get_stock", TAKE_STOCK);
+    assert!(found.is_empty(), "{found:?}");
+    let create = r#"        sqlx::query("INSERT INTO skus (sku) VALUES ($1)")
+            .bind(&req.sku)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;"#;
+    let found = tonic_service("create_sku", create);
+    assert!(found.is_empty(), "a plain create: {found:?}");
+}

@@ -17,8 +17,12 @@
 //! and a free function are preferred, so a client method of the same name is not taken for
 //! the handler.
 //!
-//! A `POST` handler is judged only when a retry does more than create one more row of its
-//! own: when it moves money or stock (a relative update), publishes, calls another service,
+//! Write RPCs are judged like `POST` handlers: the async methods of a tonic service
+//! implementation (a trait impl taking a `Request<..>` in a crate that depends on tonic), unless
+//! named for asking (`get_*`, `list_*`, `check_*`, ...) or forwarding the call elsewhere.
+//!
+//! A `POST` handler (or write RPC) is judged only when a retry does more than create one more
+//! row of its own: when it moves money or stock (a relative update), publishes, calls another service,
 //! charges or sends. A plain create is common and not, on its own, the pitfall. Every message
 //! consumer with a non-idempotent effect is judged.
 //!
@@ -148,6 +152,8 @@ const LISTED: usize = 4;
 enum Judged {
     Message(Option<Broker>),
     Post,
+    /// A write RPC of a tonic service.
+    Rpc,
 }
 
 /// A non-idempotent write found under a handler.
@@ -200,11 +206,17 @@ impl Rule for MissingIdempotency {
                 handlers.push((f, Judged::Post));
             }
         }
+        for f in behaviour.write_rpc_handlers() {
+            if !message_handlers.contains(&f) && !handlers.iter().any(|(h, _)| *h == f) {
+                handlers.push((f, Judged::Rpc));
+            }
+        }
         handlers.retain(|&(f, judged)| {
             let function = behaviour.function(f);
             !cx.is_test(function.span)
                 && !behaviour.services_of(f).is_empty()
-                && (matches!(judged, Judged::Post) || takes_broker_messages(cx, behaviour, f))
+                && (!matches!(judged, Judged::Message(_))
+                    || takes_broker_messages(cx, behaviour, f))
         });
         let handler_set: HashSet<usize> = handlers.iter().map(|(f, _)| *f).collect();
         let scopes: HashMap<usize, Vec<Reached>> = handlers
@@ -302,7 +314,7 @@ impl Rule for MissingIdempotency {
             }
             // A `POST` handler is judged when a retry does more than create one more row of
             // its own: it moves money or stock, publishes, calls out, charges or sends.
-            if matches!(judged, Judged::Post) && writes.iter().all(|w| w.plain_insert) {
+            if !matches!(judged, Judged::Message(_)) && writes.iter().all(|w| w.plain_insert) {
                 continue;
             }
             // A consumer loop is reported at the handlers it dispatches to.
@@ -888,6 +900,16 @@ impl MissingIdempotency {
                      no Redis `SET NX`)"
                 )
             }
+            Judged::Rpc => format!(
+                "write RPC `{name}`{} has non-idempotent effects and no idempotency guard: \
+                 {evidence}; a retried call repeats them (no request id or idempotency key \
+                 read and stored, no `ON CONFLICT DO NOTHING` claim)",
+                function
+                    .impl_trait
+                    .as_deref()
+                    .map(|t| format!(" of `{t}`"))
+                    .unwrap_or_default()
+            ),
             Judged::Post => {
                 let path = model
                     .routes
@@ -930,11 +952,12 @@ impl MissingIdempotency {
             label: match judged {
                 Judged::Message(_) => "message handler without a deduplication guard",
                 Judged::Post => "POST handler without an idempotency key",
+                Judged::Rpc => "write RPC without an idempotency key",
             }
             .to_owned(),
             help: match judged {
                 Judged::Message(_) => MESSAGE_HELP,
-                Judged::Post => POST_HELP,
+                Judged::Post | Judged::Rpc => POST_HELP,
             }
             .to_owned(),
             related,
