@@ -54,7 +54,7 @@ pub fn service(
     ));
     let (router, cache, metrics) = with_caching(router, &state);
     let router = router.layer(CatchPanicLayer::custom(panic_response));
-    let hits_first = cache.hits_first(router, metrics, true);
+    let hits_first = cache.hits_first(router, metrics);
     let config = state.config();
     tower::ServiceBuilder::new()
         .option_layer(cors_layer(&config.cors))

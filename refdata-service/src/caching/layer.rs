@@ -71,20 +71,16 @@ pub struct CacheService<S> {
 #[derive(Clone, Debug)]
 pub struct HitFirst<S> {
     inner: S,
-    /// Off when every request must go through the router (request logging at INFO).
-    enabled: bool,
     cache: Arc<ResponseCache>,
     generation: DataGeneration,
     metrics: Arc<Metrics>,
 }
 
 impl CacheLayer {
-    /// Wraps the whole router (which must carry this layer) so hits skip routing; with
-    /// `enabled` false every request goes through the router.
-    pub fn hits_first<S>(&self, router: S, metrics: Arc<Metrics>, enabled: bool) -> HitFirst<S> {
+    /// Wraps the whole router (which must carry this layer) so hits skip routing.
+    pub fn hits_first<S>(&self, router: S, metrics: Arc<Metrics>) -> HitFirst<S> {
         HitFirst {
             inner: router,
-            enabled,
             cache: Arc::clone(&self.cache),
             generation: self.generation.clone(),
             metrics,
@@ -108,7 +104,7 @@ where
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        if !self.enabled || request.method() != Method::GET && request.method() != Method::HEAD {
+        if request.method() != Method::GET && request.method() != Method::HEAD {
             return Box::pin(inner.oneshot(request));
         }
         let cache = Arc::clone(&self.cache);
