@@ -511,6 +511,27 @@ mod tests {
     }
 
     #[test]
+    fn min_confidence_defaults_to_medium_and_is_checked() {
+        let default = Config::from_text("", Utf8Path::new("archlint.toml")).expect("empty");
+        assert_eq!(default.min_confidence, rules::Confidence::Medium);
+        let strict = Config::from_text("extends = \"strict\"\n", Utf8Path::new("archlint.toml"))
+            .expect("strict");
+        assert_eq!(strict.min_confidence, rules::Confidence::Low);
+        let high = Config::from_text("min-confidence = \"high\"\n", Utf8Path::new("a.toml"))
+            .expect("high");
+        assert_eq!(high.min_confidence, rules::Confidence::High);
+        let Err(ConfigError::Invalid { message, .. }) =
+            Config::from_text("min-confidence = \"sure\"\n", Utf8Path::new("a.toml"))
+        else {
+            panic!("expected an error");
+        };
+        assert!(
+            message.contains("sure") || message.contains("variant"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn unknown_key_points_at_the_key() {
         let text = "extends = \"recommended\"\ninclude-test = true\n";
         let Err(ConfigError::Invalid { span, message, .. }) =

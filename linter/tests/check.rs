@@ -439,3 +439,36 @@ fn every_rule_is_listed_and_explained() {
         }
     }
 }
+
+#[test]
+fn every_finding_has_a_confidence_and_the_flag_sets_the_lowest_reported() {
+    let workspace = fixture("redis-stream-consumer-without-dedup");
+    let (_, value) = json(&workspace);
+    let findings = value["findings"].as_array().cloned().unwrap_or_default();
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f["confidence"] == "medium"),
+        "{value:#}"
+    );
+
+    let output = archlint(
+        &["check", "--format", "json", "--min-confidence", "high"],
+        &workspace,
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(value["findings"], serde_json::json!([]), "{value:#}");
+
+    // Every other fixture's findings say how sure they are.
+    for (case, _) in POSITIVE {
+        let (_, value) = json(&fixture(case));
+        for finding in value["findings"].as_array().into_iter().flatten() {
+            assert!(
+                matches!(
+                    finding["confidence"].as_str(),
+                    Some("high" | "medium" | "low")
+                ),
+                "{case}: {finding:#}"
+            );
+        }
+    }
+}

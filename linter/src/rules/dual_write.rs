@@ -83,7 +83,7 @@ use std::collections::HashSet;
 use crate::behaviour::{
     broker_name, is_dedup_table, is_outbox_table, orm_write_table, Behaviour, CALL_DEPTH,
 };
-use crate::model::{Access, Effect, EffectKind, PathContext, Span, StatementEffect};
+use crate::model::{Access, Broker, Effect, EffectKind, PathContext, Span, StatementEffect};
 use crate::rules::{Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct DualWrite;
@@ -164,7 +164,7 @@ impl Rule for DualWrite {
                 continue;
             }
             for effect in &function.effects {
-                let Some(sent) = sent_description(behaviour, p, effect) else {
+                let Some((sent, confidence)) = sent_description(behaviour, p, effect) else {
                     continue;
                 };
                 // An outbox protects the events that go through it, not a direct publish
@@ -259,7 +259,7 @@ impl Rule for DualWrite {
                 units.push((
                     writer,
                     Finding {
-                        confidence: Confidence::High,
+                        confidence,
                         rule: self.id(),
                         level: self.default_level(),
                         message,
@@ -330,7 +330,11 @@ fn call_leading_to(behaviour: &Behaviour<'_>, writer: usize, target: usize) -> O
 /// "publishes to `x` (Kafka)", for broker publishes on the normal path; `None` for everything
 /// else. A mutating call to another service after a write is a saga step, judged by
 /// `missing-compensation`, not a second finding here.
-fn sent_description(behaviour: &Behaviour<'_>, f: usize, effect: &Effect) -> Option<String> {
+fn sent_description(
+    behaviour: &Behaviour<'_>,
+    f: usize,
+    effect: &Effect,
+) -> Option<(String, Confidence)> {
     // Error paths publish failures and dead letters about work that did not happen.
     if effect.context != PathContext::Normal {
         return None;
@@ -346,10 +350,17 @@ fn sent_description(behaviour: &Behaviour<'_>, f: usize, effect: &Effect) -> Opt
             if !delegates.is_empty() && !delegates_publish(behaviour, &delegates) {
                 return None;
             }
-            Some(match destination {
+            // A wrapper whose body is not in the workspace is a publish by its name alone.
+            let confidence = if *broker == Broker::Wrapper && delegates.is_empty() {
+                Confidence::Medium
+            } else {
+                Confidence::High
+            };
+            let text = match destination {
                 Some(d) => format!("publishes to `{d}` ({})", broker_name(*broker)),
                 None => format!("publishes ({})", broker_name(*broker)),
-            })
+            };
+            Some((text, confidence))
         }
         _ => None,
     }

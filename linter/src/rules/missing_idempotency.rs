@@ -163,6 +163,9 @@ struct Write {
     what: String,
     /// A plain insert of a new row: on its own, no reason to judge a `POST` handler.
     plain_insert: bool,
+    /// Recognised by a name alone: a charge or send the workspace does not define, a
+    /// publisher wrapper whose body is not in sight.
+    by_name: bool,
 }
 
 /// A function reached from a handler, and the handler's direct callee it was reached through
@@ -734,6 +737,7 @@ impl MissingIdempotency {
                             span: query.span,
                             what,
                             plain_insert: *effect == StatementEffect::Insert,
+                            by_name: false,
                         });
                     }
                     _ => {}
@@ -832,11 +836,20 @@ impl MissingIdempotency {
                     ..
                 }
             );
+            let by_name = matches!(
+                &effect.kind,
+                EffectKind::Call { .. }
+                    | EffectKind::Publish {
+                        broker: Broker::Wrapper,
+                        ..
+                    }
+            );
             found.push(Write {
                 function: f,
                 span: effect.span,
                 what,
                 plain_insert,
+                by_name,
             });
         }
         if let Some(from) = claimed_from {
@@ -943,8 +956,14 @@ impl MissingIdempotency {
             .iter()
             .map(|s| cx.service_name(*s).to_owned())
             .collect();
+        // Evidence recognised by names alone is one inferred link.
+        let confidence = if writes.iter().all(|w| w.by_name) {
+            Confidence::Medium
+        } else {
+            Confidence::High
+        };
         Finding {
-            confidence: Confidence::High,
+            confidence,
             rule: self.id(),
             level: self.default_level(),
             message,
