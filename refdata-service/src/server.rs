@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -218,7 +219,10 @@ pub async fn serve(
     };
     tracing::info!(address = %listener.local_addr()?, "listening");
     let limits = state.limits().clone();
-    run(listener, service(state), &limits, stop).await;
+    let stats = Arc::new(ConnectionStats::default());
+    let rendered = Arc::clone(&stats);
+    state.add_metrics(Arc::new(move || rendered.render()));
+    run(listener, service(state), &limits, stats, stop).await;
     let error = failure.lock().ok().and_then(|mut slot| slot.take());
     match error {
         Some(error) => Err(error),
@@ -254,6 +258,30 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// Open and refused connections of [`run`], for `/metrics`.
+#[derive(Debug, Default)]
+pub struct ConnectionStats {
+    open: AtomicI64,
+    refused: AtomicU64,
+}
+
+impl ConnectionStats {
+    /// Prometheus text for the two figures.
+    pub fn render(&self) -> String {
+        format!(
+            "# HELP refdata_connections_open HTTP connections being served.\n\
+             # TYPE refdata_connections_open gauge\n\
+             refdata_connections_open {}\n\
+             # HELP refdata_connections_refused_total Connections answered 503 and closed over \
+             the connection limit.\n\
+             # TYPE refdata_connections_refused_total counter\n\
+             refdata_connections_refused_total {}\n",
+            self.open.load(Ordering::Relaxed),
+            self.refused.load(Ordering::Relaxed)
+        )
+    }
+}
+
 /// The problem answered to a connection over [`Limits::max_connections`] before closing it.
 const TOO_MANY_CONNECTIONS: &str = "{\"type\":\"urn:refdata:problem:too-many-connections\",\
 \"title\":\"Too many connections\",\"status\":503,\
@@ -269,6 +297,7 @@ pub async fn run<S>(
     listener: TcpListener,
     service: S,
     limits: &Limits,
+    stats: Arc<ConnectionStats>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) where
     S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -303,9 +332,12 @@ pub async fn run<S>(
             () = &mut shutdown => break,
         };
         let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            stats.refused.fetch_add(1, Ordering::Relaxed);
             tokio::spawn(refuse(stream));
             continue;
         };
+        stats.open.fetch_add(1, Ordering::Relaxed);
+        let closed = Arc::clone(&stats);
         let _ = stream.set_nodelay(true);
         let service = service.clone();
         let hyper_service = hyper::service::service_fn(move |request: hyper::Request<_>| {
@@ -326,6 +358,7 @@ pub async fn run<S>(
             if let Err(error) = connection.await {
                 tracing::debug!(%remote, %error, "connection ended with an error");
             }
+            closed.open.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
     }

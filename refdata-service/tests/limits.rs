@@ -105,6 +105,20 @@ async fn cache_hits_stay_an_order_of_magnitude_faster_during_a_storm_of_expensiv
         shed += refused;
     }
     assert!(shed > 0, "16 clients over a limit of 2 must be shed");
+    let metrics = client
+        .get(format!("http://{address}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let counted: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("refdata_shed_total "))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert_eq!(counted, u64::from(shed));
     assert!(!rendered.is_empty() && !hits.is_empty());
     let (hit, miss) = (median(hits), median(rendered));
     assert!(
@@ -225,14 +239,25 @@ async fn connections_over_the_limit_are_answered_503_and_closed() {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("retry-after: 1"), "{answer}");
     assert!(answer.contains("problem:too-many-connections"), "{answer}");
+    // The refusal is counted; `/metrics` needs a slot, so it is read after one is freed.
 
     // Closing one frees its slot.
     drop(held.pop());
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let response = reqwest::get(format!("http://{address}/healthz")).await;
-        if response.is_ok_and(|r| r.status() == 200) {
-            break;
+        let response = reqwest::get(format!("http://{address}/metrics")).await;
+        if let Ok(response) = response {
+            if response.status() == 200 {
+                let metrics = response.text().await.unwrap();
+                let refused: u64 = metrics
+                    .lines()
+                    .find_map(|line| line.strip_prefix("refdata_connections_refused_total "))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap();
+                // The third connection, and any attempt made before the slot was freed.
+                assert!(refused >= 1, "{metrics}");
+                break;
+            }
         }
         assert!(Instant::now() < deadline, "the slot was not released");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -356,7 +381,8 @@ async fn shutdown_drains_in_flight_requests() {
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(async move {
-        server::run(listener, slow, &Limits::default(), async {
+        let stats = Arc::new(server::ConnectionStats::default());
+        server::run(listener, slow, &Limits::default(), stats, async {
             let _ = stopped.await;
         })
         .await;

@@ -135,6 +135,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
          # TYPE refdata_data_generation counter\nrefdata_data_generation {}",
         state.generation().current()
     );
+    let _ = writeln!(
+        text,
+        "# HELP refdata_shed_total Requests answered 503 busy: every expensive-render permit \
+         was taken.\n# TYPE refdata_shed_total counter\nrefdata_shed_total {}",
+        state.shed_count()
+    );
     if let Some(data) = state.snapshot() {
         let _ = writeln!(
             text,

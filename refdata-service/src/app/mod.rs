@@ -16,6 +16,7 @@ mod rates;
 pub use rates::LATEST_RATES_HEADER;
 mod tax;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::response::{IntoResponse, Response};
@@ -47,6 +48,8 @@ struct StateInner {
     config: ServiceConfig,
     /// Permits for expensive renders ([`crate::config::Limits::max_expensive`]).
     expensive: Arc<Semaphore>,
+    /// Requests answered `busy` because every permit was taken.
+    shed: AtomicU64,
 }
 
 impl AppState {
@@ -76,6 +79,7 @@ impl AppState {
                 generation: DataGeneration::default(),
                 metrics: RwLock::new(Vec::new()),
                 expensive: Arc::new(Semaphore::new(config.limits.max_expensive.max(1))),
+                shed: AtomicU64::new(0),
                 config,
             }),
         }
@@ -101,7 +105,15 @@ impl AppState {
             .map(|permit| ExpensivePermit {
                 _held: Arc::new(permit),
             })
-            .map_err(|_| Problem::busy(self.limits().retry_after))
+            .map_err(|_| {
+                self.inner.shed.fetch_add(1, Ordering::Relaxed);
+                Problem::busy(self.limits().retry_after)
+            })
+    }
+
+    /// Requests shed with `busy` so far.
+    pub fn shed_count(&self) -> u64 {
+        self.inner.shed.load(Ordering::Relaxed)
     }
 
     /// Installs a new snapshot and bumps the data generation; returns the new generation.
