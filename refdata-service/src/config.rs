@@ -28,7 +28,7 @@ pub struct Limits {
     /// A connection that sends nothing for this long after being opened or after its previous
     /// response is closed (idle keep-alive).
     pub idle_timeout: Duration,
-    /// Open connections; more are answered 503 and closed.
+    /// Open connections; more are answered 503 and closed. Each holds about 22 KiB.
     pub max_connections: usize,
     /// Rendering a response that takes longer is answered 503.
     pub request_timeout: Duration,
@@ -45,7 +45,7 @@ impl Default for Limits {
             cache_max_bytes: 48 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
-            max_connections: 4096,
+            max_connections: 1024,
             request_timeout: Duration::from_secs(30),
         }
     }

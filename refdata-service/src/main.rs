@@ -78,7 +78,7 @@ struct ServeArgs {
     /// response is closed (idle keep-alive) [default: 60s].
     #[arg(long, env = "REFDATA_IDLE_TIMEOUT", value_parser = parse_duration)]
     idle_timeout: Option<Duration>,
-    /// Open connections; more are answered 503 and closed [default: 4096].
+    /// Open connections; more are answered 503 and closed [default: 1024].
     #[arg(long, env = "REFDATA_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
     /// Rendering time after which a request is answered 503 [default: 30s].
