@@ -290,8 +290,10 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
+    // Colours only for a terminal: in a file or a log pipeline they are noise.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_writer(writer);
     match format {
         LogFormat::Text => builder.init(),
