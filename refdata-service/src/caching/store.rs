@@ -404,3 +404,64 @@ impl Default for ResponseCache {
         Self::new(CacheConfig::default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    fn policy(changes_at: Option<SystemTime>) -> CachePolicy {
+        CachePolicy {
+            dataset_version: "v".into(),
+            last_modified: SystemTime::UNIX_EPOCH,
+            max_age: Duration::from_secs(3600),
+            stale_while_revalidate: Duration::from_secs(86400),
+            immutable: false,
+            changes_at,
+        }
+    }
+
+    #[test]
+    fn max_age_and_stale_while_revalidate_end_at_the_change() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let unbounded = bounded(&policy(None), now);
+        assert_eq!(unbounded, policy(None));
+
+        let far = bounded(&policy(Some(now + Duration::from_secs(7200))), now);
+        assert_eq!(far.max_age, Duration::from_secs(3600));
+        assert_eq!(far.stale_while_revalidate, Duration::from_secs(3600));
+
+        let near = bounded(&policy(Some(now + Duration::from_millis(90_500))), now);
+        assert_eq!(near.max_age, Duration::from_secs(90));
+        assert_eq!(near.stale_while_revalidate, Duration::ZERO);
+        assert_eq!(
+            cache_control_value(&near).to_str().unwrap(),
+            "public, max-age=90"
+        );
+
+        let past = bounded(&policy(Some(now - Duration::from_secs(1))), now);
+        assert_eq!(past.max_age, Duration::ZERO);
+        assert_eq!(past.stale_while_revalidate, Duration::ZERO);
+    }
+
+    #[test]
+    fn entries_weigh_at_least_every_stored_coding() {
+        let config = CacheConfig::default();
+        let body = Bytes::from(
+            "{\"k\":\"a fairly repetitive value\"}"
+                .repeat(200)
+                .into_bytes(),
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let entry = CachedResponse::build(&config, &policy(None), "/t", headers, body.clone());
+        assert_eq!(entry.variants.len(), 3, "identity, brotli and gzip");
+        let stored: usize = entry.variants.iter().map(|v| v.body.len()).sum();
+        assert!(entry.weight >= stored + 3 * ALLOCATION_OVERHEAD);
+        assert_eq!(entry.variants[0].body, body);
+    }
+}
