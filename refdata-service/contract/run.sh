@@ -48,7 +48,10 @@ assert len(ids) == len(set(ids)), f"duplicate operationIds: {ids}"
 print(f"openapi.json: valid OpenAPI {document['openapi']}, {len(ids)} unique operationIds")
 PY
 
-cd "$here"
+# schemathesis and hypothesis keep their caches in the working directory: keep them out of
+# the source tree.
+mkdir -p "$target_dir/contract"
+cd "$target_dir/contract"
 "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
     --checks all \
     --max-examples "$max_examples" \
