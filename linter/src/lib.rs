@@ -145,10 +145,11 @@ pub fn build_model(workspace: &Workspace, config: &Config) -> Model {
     discover::add_crates(&mut model, workspace);
     let items = walk::collect(&mut model, config);
     // The migrations next to the manifests are read while the code is.
-    let (facts, migrations) = rayon::join(
+    let (mut facts, migrations) = rayon::join(
         || walk::extract(&model, &items),
         || walk::prepare_crate_migrations(&model),
     );
+    walk::leave_out_undeclared(&model, &items, &mut facts);
     merge_facts(&mut model, facts, migrations);
     resolve::resolve(&mut model, workspace, config);
     model

@@ -452,6 +452,8 @@ pub enum NoteKind {
     SqlSyntax,
     /// YAML/TOML/.env that does not parse.
     ConfigSyntax,
+    /// A Rust file no `mod` of its crate declares: not compiled, so not judged.
+    Undeclared,
 }
 
 /// Something the linter could not read; reported once, never fatal.

@@ -30,6 +30,133 @@ pub struct WorkItem {
     pub crate_id: Option<CrateId>,
 }
 
+/// Leaves out the facts of Rust files that no crate root reaches through `mod`
+/// declarations: the compiler never builds them, so they are not judged, and a note names
+/// each. A crate is left whole when one of its files may declare modules archlint cannot
+/// see (an item macro, a file that did not parse) or when none of its roots is found.
+pub fn leave_out_undeclared(model: &Model, items: &[WorkItem], facts: &mut [Facts]) {
+    let mut by_crate: BTreeMap<CrateId, Vec<usize>> = BTreeMap::new();
+    for (i, item) in items.iter().enumerate() {
+        if let (FileKind::Rust, Some(krate)) = (item.kind, item.crate_id) {
+            if !model.file(item.file).is_test {
+                by_crate.entry(krate).or_default().push(i);
+            }
+        }
+    }
+    for (krate, files) in by_crate {
+        let opaque = files
+            .iter()
+            .any(|&i| facts[i].modules.as_ref().is_none_or(|m| m.opaque));
+        if opaque {
+            continue;
+        }
+        let roots = crate_roots(model, krate);
+        let index: BTreeMap<&Utf8Path, usize> = files
+            .iter()
+            .map(|&i| (model.file(items[i].file).path.as_path(), i))
+            .collect();
+        let mut reached: Vec<usize> = files
+            .iter()
+            .copied()
+            .filter(|&i| roots.iter().any(|r| *r == model.file(items[i].file).path))
+            .collect();
+        if reached.is_empty() {
+            continue;
+        }
+        let mut next = 0;
+        while next < reached.len() {
+            let children = facts[reached[next]]
+                .modules
+                .as_ref()
+                .map(|m| m.children.clone())
+                .unwrap_or_default();
+            for child in children {
+                if let Some(&j) = index.get(child.as_path()) {
+                    if !reached.contains(&j) {
+                        reached.push(j);
+                    }
+                }
+            }
+            next += 1;
+        }
+        for &i in files.iter().filter(|i| !reached.contains(i)) {
+            let file = items[i].file;
+            facts[i] = Facts {
+                notes: vec![Note {
+                    kind: NoteKind::Undeclared,
+                    file,
+                    span: None,
+                    message: format!(
+                        "{}: no `mod` of crate `{}` declares this file, so it is not compiled and not judged",
+                        model.file(file).path,
+                        model.krate(krate).name
+                    ),
+                }],
+                ..Facts::default()
+            };
+        }
+    }
+}
+
+/// The files the compiler starts a crate from: `src/lib.rs`, `src/main.rs`, `src/bin/*.rs`,
+/// `src/bin/*/main.rs`, `build.rs`, and the `path`s of `[lib]`, `[[bin]]` and `build` in its
+/// manifest. Paths are relative to the workspace root.
+fn crate_roots(model: &Model, krate: CrateId) -> Vec<Utf8PathBuf> {
+    let krate = model.krate(krate);
+    let dir = &krate.dir;
+    let mut roots: Vec<Utf8PathBuf> = ["src/lib.rs", "src/main.rs", "build.rs"]
+        .iter()
+        .map(|p| dir.join(p))
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(model.root.join(dir).join("src/bin")) {
+        for entry in entries.flatten() {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            roots.push(dir.join("src/bin").join(&name));
+            roots.push(dir.join("src/bin").join(&name).join("main.rs"));
+        }
+    }
+    let manifest = model.root.join(&model.file(krate.manifest).path);
+    let Ok(text) = std::fs::read_to_string(&manifest) else {
+        return roots;
+    };
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return roots;
+    };
+    let mut declared: Vec<&str> = Vec::new();
+    if let Some(path) = value
+        .get("lib")
+        .and_then(|l| l.get("path"))
+        .and_then(|p| p.as_str())
+    {
+        declared.push(path);
+    }
+    for bin in value
+        .get("bin")
+        .and_then(|b| b.as_array())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(path) = bin.get("path").and_then(|p| p.as_str()) {
+            declared.push(path);
+        }
+    }
+    if let Some(path) = value
+        .get("package")
+        .and_then(|p| p.get("build"))
+        .and_then(|b| b.as_str())
+    {
+        declared.push(path);
+    }
+    roots.extend(
+        declared
+            .into_iter()
+            .filter_map(|p| extract::rust::normalise_path(dir, p)),
+    );
+    roots
+}
+
 /// Walks the workspace, registering every file of interest. Returns the work list, in
 /// deterministic (sorted path) order, and the migration directories found next to manifests.
 pub fn collect(model: &mut Model, config: &Config) -> Vec<WorkItem> {

@@ -664,3 +664,36 @@ impl TokenRepo { async fn create(_pool: &sqlx::PgPool, _id: &str) -> Result<(), 
     let found = one_service(KAFKA_DEPS, &[("src/main.rs", &calling("CodeRepo"))]);
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn a_file_no_mod_declares_is_not_judged_unless_a_macro_may_declare_it() {
+    let handler = kafka_handler(&format!("{INSERT_ORDER}\n{SEND_KAFKA}"));
+    // The handler lives in `orders.rs`; `main.rs` declares it, or not.
+    let main = |declaration: &str| format!("{declaration}\n#[tokio::main]\nasync fn main() {{}}\n");
+    let module = handler.replace("#[tokio::main]\nasync fn main()", "async fn start()");
+    let found = one_service(
+        KAFKA_DEPS,
+        &[
+            ("src/main.rs", &main("mod orders;")),
+            ("src/orders.rs", &module),
+        ],
+    );
+    assert_eq!(found.len(), 1, "declared: {found:?}");
+    let found = one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", &main("")), ("src/orders.rs", &module)],
+    );
+    assert!(found.is_empty(), "undeclared: {found:?}");
+    // `cfg_if!` may declare modules archlint does not see: the crate is kept whole.
+    let found = one_service(
+        KAFKA_DEPS,
+        &[
+            (
+                "src/main.rs",
+                &main("cfg_if::cfg_if! { if #[cfg(unix)] { mod orders; } }"),
+            ),
+            ("src/orders.rs", &module),
+        ],
+    );
+    assert_eq!(found.len(), 1, "behind a macro: {found:?}");
+}

@@ -9,7 +9,7 @@ pub mod migrations;
 pub mod rust;
 pub mod sql;
 
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::model::{
     ClientField, Crate, CrateUse, DbConnection, Deployment, EnvLookup, Function,
@@ -44,6 +44,19 @@ pub struct Facts {
     pub string_consts: Vec<StringConst>,
     pub hard_coded_lists: Vec<HardCodedReferenceList>,
     pub client_fields: Vec<ClientField>,
+    /// A Rust file's `mod` declarations; `None` for other files.
+    pub modules: Option<ModuleDecls>,
+}
+
+/// The files a Rust file declares as its modules (`mod db;`), each with the places the
+/// compiler looks for it.
+#[derive(Debug, Default)]
+pub struct ModuleDecls {
+    /// Candidate paths of each declared module, relative to the workspace root.
+    pub children: Vec<Utf8PathBuf>,
+    /// The file may declare modules archlint cannot see (an item macro such as `cfg_if!`, a
+    /// file that did not parse): its crate's files are all kept.
+    pub opaque: bool,
 }
 
 impl Facts {
@@ -96,6 +109,9 @@ impl Facts {
         append(&mut self.string_consts, other.string_consts);
         append(&mut self.hard_coded_lists, other.hard_coded_lists);
         append(&mut self.client_fields, other.client_fields);
+        if other.modules.is_some() {
+            self.modules = other.modules;
+        }
     }
 
     pub fn merge_into(self, model: &mut Model) {

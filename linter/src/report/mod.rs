@@ -201,6 +201,7 @@ fn note_kind(kind: NoteKind) -> &'static str {
         NoteKind::RustSyntax => "rust-syntax",
         NoteKind::SqlSyntax => "sql-syntax",
         NoteKind::ConfigSyntax => "config-syntax",
+        NoteKind::Undeclared => "undeclared",
     }
 }
 

@@ -38,7 +38,7 @@ pub use text::{
 pub use url::{is_database_url, parse_database_url};
 
 use crate::extract::sql::{self, SqlAnalysis};
-use crate::extract::{CrateContext, Facts};
+use crate::extract::{CrateContext, Facts, ModuleDecls};
 use crate::model::{
     Access, Certainty, ClientField, ConnectionOwner, ConnectionSource, CrateId, CrateUse,
     DbConnection, EnvLookup, FileId, MigrationSet, MigrationTool, Note, NoteKind, OrmKind,
@@ -74,6 +74,7 @@ fn run(mut extractor: Extractor<'_>, file: FileId, parse_text: &str, out: &mut F
         Ok((ast, test_modules)) => {
             extractor.test_modules = test_modules;
             extractor.prepass(&ast);
+            extractor.modules.opaque |= ast.items.iter().any(may_declare_modules);
             extractor.visit_file(&ast);
             extractor.unused_sql_consts();
         }
@@ -93,6 +94,7 @@ fn run(mut extractor: Extractor<'_>, file: FileId, parse_text: &str, out: &mut F
                 span,
                 message,
             });
+            extractor.modules.opaque = true;
             match parse_text.parse::<TokenStream>() {
                 Ok(tokens) => extractor.scan_literals(tokens),
                 Err(_) => extractor.scan_raw_text(),
@@ -256,6 +258,38 @@ fn neutralise_prelude(text: &str) -> Cow<'_, str> {
         owned.replace_range(0..end, &" ".repeat(end));
     }
     Cow::Owned(owned)
+}
+
+/// Item macros that cannot declare modules; any other item-level macro (`cfg_if!`, a
+/// project's own) might.
+const ITEM_MACROS_WITHOUT_MODULES: &[&str] = &[
+    "macro_rules",
+    "table",
+    "joinable",
+    "allow_tables_to_appear_in_same_query",
+    "lazy_static",
+    "thread_local",
+    "include",
+    "embed_migrations",
+    "migrate",
+    "sql_function",
+    "define_sql_function",
+    "tonic_include_proto",
+    "include_proto",
+    "uniffi_setup_scaffolding",
+    "setup_scaffolding",
+];
+
+/// An item that may bring in `mod` declarations archlint does not see.
+fn may_declare_modules(item: &syn::Item) -> bool {
+    match item {
+        syn::Item::Macro(m) => {
+            !m.mac.path.segments.last().is_some_and(|s| {
+                ITEM_MACROS_WITHOUT_MODULES.contains(&s.ident.to_string().as_str())
+            })
+        }
+        _ => false,
+    }
 }
 
 /// Module path of a file inside its crate: `src/db/schema.rs` -> `["db", "schema"]`.
@@ -425,6 +459,11 @@ const FORMATTING_MACROS: &[&str] = &[
 
 struct Extractor<'a> {
     cx: &'a CrateContext<'a>,
+    /// The `mod` declarations of the file.
+    modules: ModuleDecls,
+    /// How many leading entries of `module` are the file's own module path (the rest are
+    /// inline modules).
+    module_base: usize,
     file: FileId,
     path: Utf8PathBuf,
     text: &'a str,
@@ -496,15 +535,18 @@ impl<'a> Extractor<'a> {
         for reserved in ["crate", "self", "super", "std", "core", "alloc", "Self"] {
             crate_names.remove(reserved);
         }
+        let module = module_path_of(&cx.krate.dir, path);
         Self {
             cx,
+            modules: ModuleDecls::default(),
+            module_base: module.len(),
             file,
             path: path.to_owned(),
             text,
             parsed: text,
             index: LineIndex::new(text),
             facts: Facts::default(),
-            module: module_path_of(&cx.krate.dir, path),
+            module,
             impl_type: None,
             functions: Vec::new(),
             holder_item: None,
@@ -959,7 +1001,63 @@ impl<'a> Extractor<'a> {
                 tables,
             });
         }
+        self.facts.modules = Some(std::mem::take(&mut self.modules));
         out.append(self.facts);
+    }
+
+    /// `mod db;` (or `#[path = "x.rs"] mod db;`): where the compiler looks for the file, as
+    /// `rustc` does: beside a `mod.rs`, `lib.rs` or `main.rs`, else in a folder named after
+    /// the declaring file; inside inline modules, in their folders.
+    fn declare_module(&mut self, item: &syn::ItemMod) {
+        let Some(dir) = self.path.parent() else {
+            return;
+        };
+        let stem = self.path.file_stem().unwrap_or_default();
+        let inline = &self.module[self.module_base..];
+        let nested = |mut base: Utf8PathBuf| {
+            for module in inline {
+                base.push(module);
+            }
+            base
+        };
+        // A crate root (`lib.rs`, `main.rs`, `src/bin/x.rs`, a `[[bin]] path`) looks beside
+        // itself, any other file in its own folder; both are kept, which can only keep more.
+        let mut bases = vec![nested(dir.to_owned())];
+        if !matches!(stem, "mod" | "lib" | "main") {
+            bases.push(nested(dir.join(stem)));
+        }
+        let path_attr = item.attrs.iter().find_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        });
+        let name = item.ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name);
+        match path_attr {
+            // `#[path]` is relative to the declaring file's folder (or to the inline
+            // module's folder inside one).
+            Some(relative) => {
+                let from = if inline.is_empty() {
+                    dir.to_owned()
+                } else {
+                    nested(dir.to_owned())
+                };
+                if let Some(path) = normalise_path(&from, &relative) {
+                    self.modules.children.push(path);
+                }
+            }
+            None => {
+                for base in bases {
+                    self.modules.children.push(base.join(format!("{name}.rs")));
+                    self.modules.children.push(base.join(name).join("mod.rs"));
+                }
+            }
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1222,6 +1320,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
         if item.content.is_none() {
+            self.declare_module(item);
             return;
         }
         self.module.push(item.ident.to_string());
