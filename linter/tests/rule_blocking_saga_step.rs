@@ -363,3 +363,47 @@ fn one_remote_step_and_a_read_make_no_saga() {
     );
     assert_eq!(checked.of("blocking-saga-step"), Vec::<String>::new());
 }
+
+#[test]
+fn connecting_in_main_before_the_consumer_subscribes_is_start_up() {
+    let main = |connect_after: bool| {
+        let connect = "    let _conn = diesel::PgConnection::establish(\"postgres://db/orders\")?;";
+        let (before, after) = if connect_after {
+            ("", connect)
+        } else {
+            (connect, "")
+        };
+        format!(
+            r#"
+use diesel::Connection;
+use rdkafka::consumer::{{Consumer, StreamConsumer}};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+{before}
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    consumer.subscribe(&["orders"])?;
+    loop {{
+        let _message = consumer.recv().await?;
+{after}
+    }}
+}}
+"#
+        )
+    };
+    let found_in = |source: &str| {
+        check(
+            &[ServiceCrate {
+                name: "orders",
+                dependencies: &["rdkafka", "tokio", "diesel"],
+                files: &[("src/main.rs", source)],
+            }],
+            None,
+        )
+        .of("blocking-saga-step")
+    };
+    let found = found_in(&main(false));
+    assert!(found.is_empty(), "{found:?}");
+    let found = found_in(&main(true));
+    assert_eq!(found.len(), 1, "per message: {found:?}");
+}

@@ -15,7 +15,9 @@
 //! helper the handler calls (followed up to six calls deep, e.g. a `backoff()` or
 //! `with_retry()` utility below a mailer); the message names the handler.
 //!
-//! Not flagged: the same calls inside a closure given to `tokio::task::spawn_blocking`,
+//! Not flagged: start-up code that runs once before a consumer loop receives its first
+//! message (establishing a connection, running migrations in `main` before the subscription);
+//! the same calls inside a closure given to `tokio::task::spawn_blocking`,
 //! `block_in_place`, `actix_web::web::block`, deadpool's `interact` or tokio-rusqlite's
 //! `call`; helpers reached only through such a closure; and blocking code outside handlers,
 //! sagas and steps (start-up code, CLI tools, sync services).
@@ -141,14 +143,31 @@ impl Rule for BlockingSagaStep {
             if cx.is_test(root_fn.span) || behaviour.services_of(root).is_empty() {
                 continue;
             }
+            // A consumer loop's set-up before its first subscription or receive (connecting,
+            // running migrations) runs once, before any message: start-up, not a step.
+            let loop_start = root_fn
+                .effects
+                .iter()
+                .filter(|e| matches!(e.kind, EffectKind::Consume { .. }))
+                .map(|e| e.span.start)
+                .min()
+                .unwrap_or(0);
+            let start_up = |e: &crate::model::Effect| {
+                e.span.file == root_fn.body.file
+                    && root_fn.body.start <= e.span.start
+                    && e.span.start < loop_start
+            };
             // Calls made inside `spawn_blocking` run off the runtime: not followed.
-            for (f, depth) in behaviour.reachable_through(root, DEEP_CALL_DEPTH, |e| !e.offloaded) {
+            let reached = behaviour
+                .reachable_through(root, DEEP_CALL_DEPTH, |e| !e.offloaded && !start_up(e));
+            for (f, depth) in reached {
                 let function = behaviour.function(f);
                 for effect in &function.effects {
                     let EffectKind::Blocking { api } = &effect.kind else {
                         continue;
                     };
-                    if effect.offloaded || cx.is_test(effect.span) {
+                    if effect.offloaded || cx.is_test(effect.span) || depth == 0 && start_up(effect)
+                    {
                         continue;
                     }
                     if !reported.insert((effect.span.file.0, effect.span.start)) {
