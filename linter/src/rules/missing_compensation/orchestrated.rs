@@ -1,0 +1,586 @@
+//! Orchestrated sagas: one function takes steps on other services in sequence.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Orchestrated sagas.
+
+/// One step of a saga: the effect in the orchestrating function and what it does.
+pub(super) struct Step<'m> {
+    pub(super) effect: &'m Effect,
+    pub(super) action: Action,
+    /// The remote call behind a wrapper (`POST /reservations` behind `reserve_stock`).
+    pub(super) via: Option<String>,
+}
+
+/// Remote actions each function reaches (itself and its callees, up to `CALL_DEPTH - 1` calls
+/// deep), computed once per function: every call of the workspace asks.
+pub(super) struct RemoteIndex {
+    pub(super) behind: std::cell::RefCell<HashMap<usize, std::rc::Rc<Vec<Action>>>>,
+    /// The action each called name spells: names repeat across a workspace.
+    pub(super) named: std::cell::RefCell<HashMap<String, std::rc::Rc<Action>>>,
+}
+
+impl RemoteIndex {
+    pub(super) fn new() -> Self {
+        Self {
+            behind: std::cell::RefCell::new(HashMap::default()),
+            named: std::cell::RefCell::new(HashMap::default()),
+        }
+    }
+
+    pub(super) fn name_action(&self, name: &str) -> std::rc::Rc<Action> {
+        if let Some(found) = self.named.borrow().get(name) {
+            return found.clone();
+        }
+        let action = std::rc::Rc::new(name_action(name));
+        self.named
+            .borrow_mut()
+            .insert(name.to_owned(), action.clone());
+        action
+    }
+
+    pub(super) fn of(
+        &self,
+        behaviour: &Behaviour<'_>,
+        lexicon: &Lexicon<'_>,
+        callee: usize,
+    ) -> std::rc::Rc<Vec<Action>> {
+        if let Some(found) = self.behind.borrow().get(&callee) {
+            return found.clone();
+        }
+        let mut actions = Vec::new();
+        for g in reach(behaviour, callee, CALL_DEPTH - 1) {
+            for effect in &behaviour.function(g).effects {
+                if effect.context != PathContext::Normal {
+                    continue;
+                }
+                if let Some(action) = remote_action(effect, lexicon) {
+                    actions.push(action);
+                }
+            }
+        }
+        let actions = std::rc::Rc::new(actions);
+        self.behind.borrow_mut().insert(callee, actions.clone());
+        actions
+    }
+}
+
+/// Remote actions reachable from a call.
+pub(super) fn remote_actions_behind(
+    behaviour: &Behaviour<'_>,
+    lexicon: &Lexicon<'_>,
+    index: &RemoteIndex,
+    f: usize,
+    name: &str,
+    receiver: Option<&str>,
+) -> Vec<Action> {
+    let mut out = Vec::new();
+    for callee in callees(behaviour, f, name, receiver) {
+        out.extend(index.of(behaviour, lexicon, callee).iter().cloned());
+    }
+    out
+}
+
+pub(super) fn step_of<'m>(
+    behaviour: &Behaviour<'m>,
+    lexicon: &Lexicon<'_>,
+    index: &RemoteIndex,
+    f: usize,
+    effect: &'m Effect,
+) -> Option<Step<'m>> {
+    if effect.context != PathContext::Normal {
+        return None;
+    }
+    let function = behaviour.function(f);
+    if let Some(action) =
+        remote_action(effect, lexicon).or_else(|| published_command(function, effect, lexicon))
+    {
+        return Some(Step {
+            effect,
+            action,
+            via: None,
+        });
+    }
+    let EffectKind::Call { name, receiver } = &effect.kind else {
+        return None;
+    };
+    // A publisher wrapper's call is also recorded as a publish at the same place: one step
+    // when that publish is one.
+    let publish_is_step = function.effects.iter().any(|e| {
+        e.span.start == effect.span.start
+            && matches!(e.kind, EffectKind::Publish { .. })
+            && remote_action(e, lexicon)
+                .or_else(|| published_command(function, e, lexicon))
+                .is_some()
+    });
+    if publish_is_step {
+        return None;
+    }
+    let named = index.name_action(name);
+    if is_read(&named) {
+        return None;
+    }
+    let behind = remote_actions_behind(behaviour, lexicon, index, f, name, receiver.as_deref());
+    if behind.is_empty() {
+        // A client of another service the project does not define (generated from a proto
+        // in another crate, or external), held under that service's name:
+        // `pricing.lock_quote(..)`.
+        // Cheapest test first: most calls are not forward actions.
+        let forward = named.verbs.first().is_some_and(|v| lexicon.is_forward(v));
+        let unresolved = forward
+            && receiver
+                .as_deref()
+                .is_some_and(|r| names_other_service(behaviour, f, r))
+            && callees(behaviour, f, name, receiver.as_deref()).is_empty();
+        return unresolved.then(|| Step {
+            effect,
+            action: Action::clone(&named),
+            via: None,
+        });
+    }
+    let mut action = Action::clone(&named);
+    let first = behind.first()?;
+    let via = Some(first.label.clone());
+    let named_verb_known = action.verbs.iter().any(|v| lexicon.is_forward(v));
+    let generic_name = action
+        .verbs
+        .first()
+        .is_some_and(|v| GENERIC_CALLS.contains(&v.as_str()));
+    if behind.len() == 1 && !generic_name {
+        // A thin wrapper: what it calls tells what it does when its name does not.
+        if !named_verb_known {
+            action.verbs.extend(first.verbs.iter().cloned());
+        }
+        action.nouns.extend(first.nouns.iter().cloned());
+        action.names.extend(first.names.iter().cloned());
+    }
+    Some(Step {
+        effect,
+        action,
+        via,
+    })
+}
+
+/// Words of a receiver that say it is a client rather than what it talks to.
+pub(super) const CLIENT_WORDS: &[&str] =
+    &["client", "svc", "service", "api", "grpc", "rpc", "stub"];
+
+/// A receiver named after another service of the workspace (`pricing`, `pricing_svc`), by
+/// the service's name or a name its deployment gives it.
+pub(super) fn names_other_service(behaviour: &Behaviour<'_>, f: usize, receiver: &str) -> bool {
+    let significant = |name: &str| -> Vec<String> {
+        words(name)
+            .iter()
+            .map(|w| singular(w))
+            .filter(|w| !CLIENT_WORDS.contains(&w.as_str()))
+            .collect()
+    };
+    let wanted = significant(receiver);
+    if wanted.is_empty() {
+        return false;
+    }
+    let own = behaviour.services_of(f);
+    behaviour
+        .model
+        .services
+        .iter()
+        .filter(|s| !own.contains(&s.id))
+        .any(|s| {
+            std::iter::once(&s.name)
+                .chain(&s.deploy_names)
+                .any(|n| significant(n) == wanted)
+        })
+}
+
+/// Compensations that run outside the saga function: on the error paths of its callers after
+/// the call (a caller that compensates when the whole saga fails), and in `Drop` guards of
+/// its crate (a guard that releases unless disarmed).
+pub(super) fn outside_compensations(behaviour: &Behaviour<'_>, f: usize) -> Vec<Action> {
+    let saga = behaviour.function(f);
+    let mut out = Vec::new();
+    for (g, caller) in behaviour.model.functions.iter().enumerate() {
+        if g == f {
+            continue;
+        }
+        if caller.name == "drop"
+            && caller.impl_trait.as_deref() == Some("Drop")
+            && caller.crate_id == saga.crate_id
+        {
+            for effect in &caller.effects {
+                undo_actions(behaviour, g, effect, &mut out);
+            }
+            continue;
+        }
+        let calls_saga: Vec<u32> = caller
+            .effects
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EffectKind::Call { name, receiver }
+                    if *name == saga.name
+                        && callees(behaviour, g, name, receiver.as_deref()).contains(&f) =>
+                {
+                    Some(e.span.start)
+                }
+                _ => None,
+            })
+            .collect();
+        let Some(first_call) = calls_saga.into_iter().min() else {
+            continue;
+        };
+        for effect in &caller.effects {
+            let undo_path = match effect.context {
+                PathContext::Error => effect.span.start > first_call,
+                PathContext::Deferred => true,
+                PathContext::Normal => false,
+            };
+            if undo_path {
+                undo_actions(behaviour, g, effect, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Receivers of a database transaction: its `rollback` undoes only local writes.
+pub(super) fn is_transaction(receiver: Option<&str>) -> bool {
+    receiver.is_some_and(|r| {
+        let r = r.to_ascii_lowercase();
+        matches!(r.as_str(), "tx" | "txn" | "trx" | "t")
+            || ["transaction", "conn", "db", "pool", "session"]
+                .iter()
+                .any(|w| r.contains(w))
+    })
+}
+
+/// What an effect on a compensation path does, with what the functions it calls do.
+pub(super) fn undo_actions(
+    behaviour: &Behaviour<'_>,
+    f: usize,
+    effect: &Effect,
+    out: &mut Vec<Action>,
+) {
+    match &effect.kind {
+        EffectKind::Call { name, receiver } => {
+            if name == "rollback" && is_transaction(receiver.as_deref()) {
+                return;
+            }
+            let mut action = name_action(name);
+            action.generic = receiver.as_deref().is_some_and(|r| {
+                let r = r.to_ascii_lowercase();
+                ["compensat", "undo", "rollback", "revert"]
+                    .iter()
+                    .any(|w| r.contains(w))
+            });
+            out.push(action);
+            let mut seen = HashSet::default();
+            for callee in callees(behaviour, f, name, receiver.as_deref()) {
+                for g in reach(behaviour, callee, CALL_DEPTH - 1) {
+                    if !seen.insert(g) {
+                        continue;
+                    }
+                    for inner in &behaviour.function(g).effects {
+                        match &inner.kind {
+                            EffectKind::Call { name, receiver } => {
+                                // Their callees are already among the reached functions.
+                                if !(name == "rollback" && is_transaction(receiver.as_deref())) {
+                                    out.push(name_action(name));
+                                }
+                            }
+                            // A request to a URL whose path is unknown tells only its method;
+                            // the call's name tells more.
+                            EffectKind::Remote {
+                                protocol: RemoteProtocol::Http,
+                                operation,
+                                ..
+                            } if operation.is_empty() => {}
+                            _ => direct_undo_action(inner, out),
+                        }
+                    }
+                }
+            }
+        }
+        _ => direct_undo_action(effect, out),
+    }
+}
+
+pub(super) fn direct_undo_action(effect: &Effect, out: &mut Vec<Action>) {
+    match &effect.kind {
+        EffectKind::Remote {
+            protocol: RemoteProtocol::Http,
+            method: Some(method),
+            operation,
+            ..
+        } => out.push(http_action(*method, operation)),
+        EffectKind::Remote { operation, .. } => out.push(name_action(operation)),
+        EffectKind::Publish {
+            destination: Some(destination),
+            ..
+        } => {
+            let ws = words(destination);
+            out.push(Action {
+                label: destination.clone(),
+                verbs: ws.clone(),
+                nouns: nouns(&ws),
+                names: vec![destination.to_ascii_lowercase()],
+                generic: false,
+            });
+        }
+        EffectKind::Event { name, .. } => {
+            let last = name.rsplit("::").next().unwrap_or(name);
+            let mut action = name_action(last);
+            action.names.push(name.to_ascii_lowercase());
+            out.push(action);
+        }
+        _ => {}
+    }
+}
+
+/// Subjects naming the same aggregate: one starts with the other (`order` and `order line`,
+/// not `order` and `marketplace order`).
+pub(super) fn same_aggregate(a: &[String], b: &[String]) -> bool {
+    !a.is_empty() && !b.is_empty() && (a.starts_with(b) || b.starts_with(a))
+}
+
+pub(super) fn overlaps(a: &[String], b: &[String]) -> bool {
+    a.iter().any(|x| b.contains(x))
+}
+
+pub(super) fn is_generic_undo(candidate: &Action) -> bool {
+    candidate.generic
+        || candidate
+            .verbs
+            .iter()
+            .any(|v| GENERIC_UNDO.iter().any(|g| v.starts_with(g)))
+        || candidate.names.iter().any(|n| n.starts_with("roll_back"))
+}
+
+/// True when `candidate` undoes `step` (among `others`, the other steps of the saga).
+/// `generic_counts`: a generic undo (`compensate_all()`, draining an undo stack) counts.
+pub(super) fn compensates(
+    candidate: &Action,
+    step: &Action,
+    undo: &[String],
+    others: &[&Action],
+    generic_counts: bool,
+) -> bool {
+    if is_generic_undo(candidate) {
+        return generic_counts;
+    }
+    let verb_matches = candidate.verbs.iter().any(|v| undo.contains(v))
+        || candidate.names.iter().any(|n| undo.contains(n));
+    if !verb_matches {
+        return false;
+    }
+    // Nouns: unknown on either side, shared, or at least not another step's.
+    candidate.nouns.is_empty()
+        || step.nouns.is_empty()
+        || overlaps(&candidate.nouns, &step.nouns)
+        || !others.iter().any(|o| overlaps(&candidate.nouns, &o.nouns))
+}
+
+impl MissingCompensation {
+    pub(super) fn orchestrated(
+        &self,
+        cx: &RuleContext<'_>,
+        behaviour: &Behaviour<'_>,
+        lexicon: &Lexicon<'_>,
+        index: &RemoteIndex,
+        f: usize,
+        out: &mut Vec<Finding>,
+    ) {
+        let function = behaviour.function(f);
+        // A binary's entry point wires and starts a service, or drives another service's API
+        // as a command-line tool; it serves no request that a failure leaves half done.
+        if function.name == "main" && function.impl_type.is_none() {
+            return;
+        }
+        let mut effects: Vec<&Effect> = function.effects.iter().collect();
+        effects.sort_by_key(|e| e.span.start);
+        let steps: Vec<Step<'_>> = effects
+            .iter()
+            .filter_map(|e| step_of(behaviour, lexicon, index, f, e))
+            .collect();
+        if steps.len() < 2 {
+            return;
+        }
+        // What each effect on an undo path (an error path, a registered undo closure) does.
+        let undo_paths: Vec<(&Effect, Vec<Action>)> = effects
+            .iter()
+            .filter(|e| e.context != PathContext::Normal)
+            .map(|e| {
+                let mut candidates = Vec::new();
+                undo_actions(behaviour, f, e, &mut candidates);
+                (*e, candidates)
+            })
+            .collect();
+        let undo_of: Vec<Vec<String>> = steps
+            .iter()
+            .map(|s| lexicon.undo_of(&s.action.verbs, &s.action.names))
+            .collect();
+        let others_of = |k: usize| -> Vec<&Action> {
+            steps
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != k)
+                .map(|(_, s)| &s.action)
+                .collect()
+        };
+        // When the function registers undo actions of its own steps, draining the stack runs
+        // only those: the registrations are the evidence, not the drain.
+        let registers = undo_paths
+            .iter()
+            .filter(|(e, _)| e.context == PathContext::Deferred)
+            .any(|(_, candidates)| {
+                candidates.iter().any(|c| {
+                    steps.iter().enumerate().any(|(k, s)| {
+                        !undo_of[k].is_empty()
+                            && compensates(c, &s.action, &undo_of[k], &others_of(k), false)
+                    })
+                })
+            });
+        // In a dispatching function, steps run on different messages (`match` arms on event
+        // names) are alternatives, not a sequence.
+        let matched: Vec<u32> = effects
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EffectKind::Event {
+                        role: EventRole::Matched,
+                        ..
+                    }
+                )
+            })
+            .map(|e| e.span.start)
+            .collect();
+        let same_message = |a: &Step<'_>, b: &Step<'_>| {
+            !matched
+                .iter()
+                .any(|m| *m > a.effect.span.start && *m < b.effect.span.start)
+        };
+        let outside = outside_compensations(behaviour, f);
+        // A later step fails the saga when its error is propagated (`?`), returned by the arm
+        // that matches it, or handled on an error path after it and before the next step; a
+        // step whose result is thrown away (`let _ =`, `.ok()`, a best-effort notification)
+        // does not.
+        let fails_saga = |j: usize, s: &Step<'_>| {
+            let next = steps.get(j + 1).map_or(u32::MAX, |n| n.effect.span.start);
+            s.effect.propagates
+                || s.effect.error_returned
+                || effects.iter().any(|e| {
+                    e.context == PathContext::Error
+                        && e.span.start > s.effect.span.start
+                        && e.span.start < next
+                })
+        };
+        for (k, step) in steps.iter().enumerate() {
+            let undo = &undo_of[k];
+            if undo.is_empty() {
+                continue;
+            }
+            let others = others_of(k);
+            let undoes = |(e, candidates): &(&Effect, Vec<Action>)| {
+                let generic_counts = e.context == PathContext::Deferred || !registers;
+                candidates
+                    .iter()
+                    .any(|c| compensates(c, &step.action, undo, &others, generic_counts))
+            };
+            // Registered undo actions and compensations outside the function cover every
+            // later failure.
+            let registered = undo_paths
+                .iter()
+                .filter(|(e, _)| e.context == PathContext::Deferred)
+                .any(undoes)
+                || outside
+                    .iter()
+                    .any(|c| compensates(c, &step.action, undo, &others, true));
+            if registered {
+                continue;
+            }
+            let on_any_error_path = undo_paths
+                .iter()
+                .filter(|(e, _)| {
+                    e.context == PathContext::Error && e.span.start > step.effect.span.start
+                })
+                .any(undoes);
+            // The first later step whose failure leaves this one undone: one handled right
+            // there (an `Err` arm after it, before the next step) without this compensation,
+            // or, when its error goes further up (`?`), one with no compensation of this step
+            // on any error path after it.
+            let uncovered = steps
+                .iter()
+                .enumerate()
+                .skip(k + 1)
+                .filter(|(j, s)| fails_saga(*j, s) && same_message(step, s))
+                .find(|(j, later)| {
+                    let next = steps.get(j + 1).map_or(u32::MAX, |n| n.effect.span.start);
+                    let local: Vec<&(&Effect, Vec<Action>)> = undo_paths
+                        .iter()
+                        .filter(|(e, _)| {
+                            e.context == PathContext::Error
+                                && e.span.start > later.effect.span.start
+                                && e.span.start < next
+                        })
+                        .collect();
+                    if later.effect.error_returned && !later.effect.propagates {
+                        // Its error arm returns: the undo must run there.
+                        !local.into_iter().any(undoes)
+                    } else if later.effect.propagates || local.is_empty() {
+                        !on_any_error_path
+                    } else {
+                        !local.into_iter().any(undoes)
+                    }
+                });
+            if let Some((j, later)) = uncovered {
+                out.push(self.orchestrated_finding(cx, behaviour, f, (k, step), (j, later), undo));
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn orchestrated_finding(
+        &self,
+        cx: &RuleContext<'_>,
+        behaviour: &Behaviour<'_>,
+        f: usize,
+        (k, step): (usize, &Step<'_>),
+        (j, later): (usize, &Step<'_>),
+        undo: &[String],
+    ) -> Finding {
+        let function = behaviour.function(f);
+        let via = step
+            .via
+            .as_deref()
+            .map(|v| format!(", `{v}`"))
+            .unwrap_or_default();
+        let message = format!(
+            "`{}` (step {} of `{}`{via}) is not undone when `{}` (step {}) fails: no {} on the error path",
+            step.action.label,
+            k + 1,
+            function.name,
+            later.action.label,
+            j + 1,
+            undo.iter()
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join("/"),
+        );
+        Finding {
+            confidence: Confidence::High,
+            rule: self.id(),
+            level: self.default_level(),
+            message,
+            span: step.effect.span,
+            label: "completed step without compensation".into(),
+            help: HELP.into(),
+            related: vec![Related {
+                span: later.effect.span,
+                label: "a later step that can fail".into(),
+            }],
+            services: service_names(cx, behaviour.services_of(f)),
+            table: None,
+            database: None,
+        }
+    }
+}
