@@ -65,6 +65,36 @@ struct RawConfig {
     /// Compensating actions: a forward action (verb or operation name) and what undoes it.
     #[serde(default)]
     compensations: BTreeMap<Spanned<String>, Spanned<RawCompensation>>,
+    /// Words that decide what a step, a read and an infrastructure client are.
+    #[serde(default)]
+    vocabulary: RawVocabulary,
+}
+
+/// `[vocabulary]`: each list extends the one the preset gives.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawVocabulary {
+    #[serde(default)]
+    read_verbs: Vec<String>,
+    #[serde(default)]
+    infrastructure_clients: Vec<String>,
+    #[serde(default)]
+    not_undone: Vec<String>,
+    #[serde(default)]
+    nominals: BTreeMap<String, String>,
+}
+
+/// Words `missing-compensation` reads names with; the presets hold the built-in ones.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    /// First words of operations that only read (`get`, `list`): never a step.
+    pub read_verbs: std::collections::BTreeSet<String>,
+    /// Words of client names that are infrastructure, not another service (`cache`, `s3`).
+    pub infrastructure_clients: std::collections::BTreeSet<String>,
+    /// What is sent rather than created: a `POST /notifications` is not undone.
+    pub not_undone: std::collections::BTreeSet<String>,
+    /// Nouns naming the result of a forward verb: `reservation` -> `reserve`.
+    pub nominals: BTreeMap<String, String>,
 }
 
 /// `reserve = "release"` or `book_room = ["cancel_room", "release_room"]`.
@@ -138,6 +168,8 @@ pub struct Config {
     /// as `reserve_stock`), lower case, to the actions that undo it (verbs or operation names).
     /// Added to the built-in verb pairs of `missing-compensation`.
     pub compensations: BTreeMap<String, Vec<String>>,
+    /// `[vocabulary]`, the preset's lists extended by the configuration's.
+    pub vocabulary: Vocabulary,
 }
 
 impl Default for Config {
@@ -155,6 +187,7 @@ impl Default for Config {
             exceptions: Vec::new(),
             source: None,
             compensations: BTreeMap::new(),
+            vocabulary: Vocabulary::default(),
         };
         // The embedded preset is part of the binary and covered by tests; if it ever failed to
         // parse, the registry defaults above stay in force.
@@ -377,6 +410,28 @@ impl Config {
                 path: path_matcher,
                 reason: exception.reason,
             });
+        }
+        let lower = |words: Vec<String>| {
+            words
+                .into_iter()
+                .map(|w| w.trim().to_ascii_lowercase())
+                .filter(|w| !w.is_empty())
+        };
+        let vocabulary = raw.vocabulary;
+        self.vocabulary
+            .read_verbs
+            .extend(lower(vocabulary.read_verbs));
+        self.vocabulary
+            .infrastructure_clients
+            .extend(lower(vocabulary.infrastructure_clients));
+        self.vocabulary
+            .not_undone
+            .extend(lower(vocabulary.not_undone));
+        for (noun, verb) in vocabulary.nominals {
+            self.vocabulary.nominals.insert(
+                noun.trim().to_ascii_lowercase(),
+                verb.trim().to_ascii_lowercase(),
+            );
         }
         for (forward, undo) in raw.compensations {
             let undo_span = undo.span();

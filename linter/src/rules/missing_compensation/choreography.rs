@@ -59,7 +59,7 @@ impl MissingCompensation {
                 .unwrap_or(&[]);
             let undo_run: Vec<(String, Action)> = dispatchers
                 .iter()
-                .flat_map(|&g| actions_on_messages(behaviour, g))
+                .flat_map(|&g| actions_on_messages(behaviour, lexicon, g))
                 .collect();
             for &g in &dispatchers {
                 if cx.is_test(behaviour.function(g).span) {
@@ -451,7 +451,7 @@ pub(super) fn triggered_actions<'m>(
                 EffectKind::Call { name, receiver } => {
                     let action = name_action(name);
                     let holds = action.verbs.iter().any(|v| lexicon.holds_resources(v));
-                    (holds && call_writes(behaviour, g, name, receiver.as_deref()))
+                    (holds && call_writes(behaviour, lexicon, g, name, receiver.as_deref()))
                         .then_some(action)?
                 }
                 _ => remote_action(effect, lexicon)
@@ -464,13 +464,17 @@ pub(super) fn triggered_actions<'m>(
 
 /// Everything a dispatching function runs on the messages it handles, named as actions, with
 /// the key of the message they run on.
-pub(super) fn actions_on_messages(behaviour: &Behaviour<'_>, g: usize) -> Vec<(String, Action)> {
+pub(super) fn actions_on_messages(
+    behaviour: &Behaviour<'_>,
+    lexicon: &Lexicon<'_>,
+    g: usize,
+) -> Vec<(String, Action)> {
     let mut out = Vec::new();
     for (trigger, effect) in effects_on_messages(behaviour, g) {
         let mut actions = Vec::new();
         match &effect.kind {
             EffectKind::Call { name, .. } => actions.push(name_action(name)),
-            _ => direct_undo_action(effect, &mut actions),
+            _ => direct_undo_action(effect, lexicon, &mut actions),
         }
         out.extend(actions.into_iter().map(|a| (trigger.key.clone(), a)));
     }
@@ -480,13 +484,14 @@ pub(super) fn actions_on_messages(behaviour: &Behaviour<'_>, g: usize) -> Vec<(S
 /// True when a call reaches a change: SQL or ORM writes, a mutating remote call, a publish.
 pub(super) fn call_writes(
     behaviour: &Behaviour<'_>,
+    lexicon: &Lexicon<'_>,
     f: usize,
     name: &str,
     receiver: Option<&str>,
 ) -> bool {
     callees(behaviour, f, name, receiver)
         .into_iter()
-        .any(|callee| first_change(behaviour, callee).is_some())
+        .any(|callee| first_change(behaviour, lexicon, callee).is_some())
 }
 
 /// The failure events of the flow `trigger` belongs to, with the services publishing them:

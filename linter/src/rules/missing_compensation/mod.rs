@@ -171,7 +171,7 @@ impl Rule for MissingCompensation {
             .map_init(RemoteIndex::new, |index, f| {
                 let mut found = Vec::new();
                 self.orchestrated(cx, behaviour, &lexicon, index, f, &mut found);
-                self.step_object(cx, behaviour, f, &mut found);
+                self.step_object(cx, behaviour, &lexicon, f, &mut found);
                 found
             })
             .flatten_iter()
@@ -245,12 +245,17 @@ fn service_names(cx: &RuleContext<'_>, services: &[ServiceId]) -> Vec<String> {
 
 /// The first change a function (or what it calls) makes outside its own memory: another
 /// service, a broker, the database.
-fn first_change(behaviour: &Behaviour<'_>, f: usize) -> Option<String> {
-    first_change_where(behaviour, f, true)
+fn first_change(behaviour: &Behaviour<'_>, lexicon: &Lexicon<'_>, f: usize) -> Option<String> {
+    first_change_where(behaviour, lexicon, f, true)
 }
 
 /// [`first_change`], counting database writes only when `local` is set.
-fn first_change_where(behaviour: &Behaviour<'_>, f: usize, local: bool) -> Option<String> {
+fn first_change_where(
+    behaviour: &Behaviour<'_>,
+    lexicon: &Lexicon<'_>,
+    f: usize,
+    local: bool,
+) -> Option<String> {
     for g in reach(behaviour, f, CALL_DEPTH) {
         let function = behaviour.function(g);
         for effect in &function.effects {
@@ -265,7 +270,7 @@ fn first_change_where(behaviour: &Behaviour<'_>, f: usize, local: bool) -> Optio
                     protocol: RemoteProtocol::Grpc | RemoteProtocol::Client,
                     operation,
                     ..
-                } if !is_read(&name_action(operation)) => Some(format!("`{operation}`")),
+                } if !is_read(&name_action(operation), lexicon) => Some(format!("`{operation}`")),
                 EffectKind::Publish { destination, .. } => Some(match destination {
                     Some(d) => format!("publishes to `{d}`"),
                     None => "publishes a message".to_owned(),
@@ -319,27 +324,52 @@ mod tests {
     }
 
     #[test]
+    fn the_vocabulary_is_data_the_configuration_extends() {
+        let config = Config::default();
+        let lexicon = Lexicon::new(&config);
+        assert!(is_read(&name_action("get_order"), &lexicon));
+        assert!(!is_read(&name_action("peek_order"), &lexicon));
+        let text =
+            "[vocabulary]\nread-verbs = [\"Peek\"]\n\n[vocabulary.nominals]\nshipment = \"ship\"\n";
+        let extended = Config::from_text(text, camino::Utf8Path::new("archlint.toml"))
+            .expect("vocabulary config");
+        let lexicon = Lexicon::new(&extended);
+        assert!(is_read(&name_action("peek_order"), &lexicon));
+        assert!(
+            is_read(&name_action("get_order"), &lexicon),
+            "the preset's words stay"
+        );
+        assert!(http_action(HttpMethod::Post, "/shipments", &lexicon)
+            .verbs
+            .contains(&"ship".to_string()));
+        let typo = "[vocabulary]\nread-verb = [\"peek\"]\n";
+        assert!(Config::from_text(typo, camino::Utf8Path::new("archlint.toml")).is_err());
+    }
+
+    #[test]
     fn http_paths_name_actions() {
-        let a = http_action(HttpMethod::Post, "/stock/{}/reserve");
+        let config = Config::default();
+        let lexicon = Lexicon::new(&config);
+        let a = http_action(HttpMethod::Post, "/stock/{}/reserve", &lexicon);
         assert_eq!(a.verbs, ["reserve"]);
         assert_eq!(a.nouns, ["stock"]);
-        let a = http_action(HttpMethod::Post, "/reservations");
+        let a = http_action(HttpMethod::Post, "/reservations", &lexicon);
         assert_eq!(a.verbs, ["create", "reserve"]);
         assert_eq!(a.nouns, ["reservation"]);
-        let a = http_action(HttpMethod::Delete, "/reservations/{}");
+        let a = http_action(HttpMethod::Delete, "/reservations/{}", &lexicon);
         assert_eq!(a.verbs, ["delete"]);
-        let a = http_action(HttpMethod::Post, "/charges/{}/refund");
+        let a = http_action(HttpMethod::Post, "/charges/{}/refund", &lexicon);
         assert_eq!(a.verbs, ["refund"]);
         assert_eq!(a.nouns, ["charge"]);
-        let a = http_action(HttpMethod::Post, "/orders/{id}/confirm");
+        let a = http_action(HttpMethod::Post, "/orders/{id}/confirm", &lexicon);
         assert_eq!(a.verbs, ["confirm"]);
-        let a = http_action(HttpMethod::Post, "/api/v1/notifications");
+        let a = http_action(HttpMethod::Post, "/api/v1/notifications", &lexicon);
         assert_eq!(a.verbs, ["send"]);
-        let a = http_action(HttpMethod::Post, "/events");
+        let a = http_action(HttpMethod::Post, "/events", &lexicon);
         assert_eq!(a.verbs, ["send"]);
-        let a = http_action(HttpMethod::Put, "/bookings/{id}");
+        let a = http_action(HttpMethod::Put, "/bookings/{id}", &lexicon);
         assert_eq!(a.verbs, ["update", "book"]);
-        let a = http_action(HttpMethod::Put, "/users/{id}");
+        let a = http_action(HttpMethod::Put, "/users/{id}", &lexicon);
         assert_eq!(a.verbs, ["update"]);
     }
 }

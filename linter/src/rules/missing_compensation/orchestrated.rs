@@ -118,7 +118,7 @@ pub(super) fn step_of<'m>(
         return None;
     }
     let named = index.name_action(name);
-    if is_read(&named) {
+    if is_read(&named, lexicon) {
         return None;
     }
     let behind = remote_actions_behind(behaviour, lexicon, index, f, name, receiver.as_deref());
@@ -196,7 +196,11 @@ pub(super) fn names_other_service(behaviour: &Behaviour<'_>, f: usize, receiver:
 /// Compensations that run outside the saga function: on the error paths of its callers after
 /// the call (a caller that compensates when the whole saga fails), and in `Drop` guards of
 /// its crate (a guard that releases unless disarmed).
-pub(super) fn outside_compensations(behaviour: &Behaviour<'_>, f: usize) -> Vec<Action> {
+pub(super) fn outside_compensations(
+    behaviour: &Behaviour<'_>,
+    lexicon: &Lexicon<'_>,
+    f: usize,
+) -> Vec<Action> {
     let saga = behaviour.function(f);
     let mut out = Vec::new();
     for (g, caller) in behaviour.model.functions.iter().enumerate() {
@@ -208,7 +212,7 @@ pub(super) fn outside_compensations(behaviour: &Behaviour<'_>, f: usize) -> Vec<
             && caller.crate_id == saga.crate_id
         {
             for effect in &caller.effects {
-                undo_actions(behaviour, g, effect, &mut out);
+                undo_actions(behaviour, lexicon, g, effect, &mut out);
             }
             continue;
         }
@@ -235,7 +239,7 @@ pub(super) fn outside_compensations(behaviour: &Behaviour<'_>, f: usize) -> Vec<
                 PathContext::Normal => false,
             };
             if undo_path {
-                undo_actions(behaviour, g, effect, &mut out);
+                undo_actions(behaviour, lexicon, g, effect, &mut out);
             }
         }
     }
@@ -256,6 +260,7 @@ pub(super) fn is_transaction(receiver: Option<&str>) -> bool {
 /// What an effect on a compensation path does, with what the functions it calls do.
 pub(super) fn undo_actions(
     behaviour: &Behaviour<'_>,
+    lexicon: &Lexicon<'_>,
     f: usize,
     effect: &Effect,
     out: &mut Vec<Action>,
@@ -294,24 +299,24 @@ pub(super) fn undo_actions(
                                 operation,
                                 ..
                             } if operation.is_empty() => {}
-                            _ => direct_undo_action(inner, out),
+                            _ => direct_undo_action(inner, lexicon, out),
                         }
                     }
                 }
             }
         }
-        _ => direct_undo_action(effect, out),
+        _ => direct_undo_action(effect, lexicon, out),
     }
 }
 
-pub(super) fn direct_undo_action(effect: &Effect, out: &mut Vec<Action>) {
+pub(super) fn direct_undo_action(effect: &Effect, lexicon: &Lexicon<'_>, out: &mut Vec<Action>) {
     match &effect.kind {
         EffectKind::Remote {
             protocol: RemoteProtocol::Http,
             method: Some(method),
             operation,
             ..
-        } => out.push(http_action(*method, operation)),
+        } => out.push(http_action(*method, operation, lexicon)),
         EffectKind::Remote { operation, .. } => out.push(name_action(operation)),
         EffectKind::Publish {
             destination: Some(destination),
@@ -410,7 +415,7 @@ impl MissingCompensation {
             .filter(|e| e.context != PathContext::Normal)
             .map(|e| {
                 let mut candidates = Vec::new();
-                undo_actions(behaviour, f, e, &mut candidates);
+                undo_actions(behaviour, lexicon, f, e, &mut candidates);
                 (*e, candidates)
             })
             .collect();
@@ -459,7 +464,7 @@ impl MissingCompensation {
                 .iter()
                 .any(|m| *m > a.effect.span.start && *m < b.effect.span.start)
         };
-        let outside = outside_compensations(behaviour, f);
+        let outside = outside_compensations(behaviour, lexicon, f);
         // A later step fails the saga when its error is propagated (`?`), returned by the arm
         // that matches it, or handled on an error path after it and before the next step; a
         // step whose result is thrown away (`let _ =`, `.ok()`, a best-effort notification)

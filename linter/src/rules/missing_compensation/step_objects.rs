@@ -10,6 +10,7 @@ impl MissingCompensation {
         &self,
         cx: &RuleContext<'_>,
         behaviour: &Behaviour<'_>,
+        lexicon: &Lexicon<'_>,
         g: usize,
         out: &mut Vec<Finding>,
     ) {
@@ -40,9 +41,9 @@ impl MissingCompensation {
             .param_types
             .iter()
             .any(|t| t.ends_with("Transaction") || t == "Tx");
-        let Some(change) = first_change_where(behaviour, h, false).or_else(|| {
+        let Some(change) = first_change_where(behaviour, lexicon, h, false).or_else(|| {
             (!in_transaction)
-                .then(|| first_change(behaviour, h))
+                .then(|| first_change(behaviour, lexicon, h))
                 .flatten()
         }) else {
             return;

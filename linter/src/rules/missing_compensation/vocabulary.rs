@@ -33,123 +33,6 @@ pub(super) fn gives_back(verb: &str) -> bool {
             && VERB_PAIRS.iter().any(|(_, undo)| undo.contains(&verb))
 }
 
-/// Nouns that name the result of a forward verb (`POST /reservations` reserves).
-pub(super) const NOMINALS: &[(&str, &str)] = &[
-    ("reservation", "reserve"),
-    ("hold", "hold"),
-    ("charge", "charge"),
-    ("payment", "charge"),
-    ("capture", "capture"),
-    ("debit", "debit"),
-    ("credit", "credit"),
-    ("booking", "book"),
-    ("authorization", "authorize"),
-    ("authorisation", "authorise"),
-    ("allocation", "allocate"),
-    ("lock", "lock"),
-];
-
-/// What is sent rather than created: a `POST /notifications` is not undone.
-pub(super) const NOT_UNDONE: &[&str] = &[
-    "notification",
-    "email",
-    "mail",
-    "sms",
-    "message",
-    "event",
-    "log",
-    "metric",
-    "webhook",
-    "callback",
-    "audit",
-    "alert",
-    "token",
-    "session",
-    "login",
-    "search",
-    "quote",
-    "estimate",
-    "trace",
-    "span",
-    "graphql",
-    "batch",
-    "report",
-];
-
-/// Clients of infrastructure rather than of another service (caches, stores, telemetry), by
-/// a word of the client's name.
-pub(super) const INFRASTRUCTURE_CLIENTS: &[&str] = &[
-    "cache",
-    "redis",
-    "metric",
-    "log",
-    "logger",
-    "tracing",
-    "tracer",
-    "telemetry",
-    "s3",
-    "storage",
-    "blob",
-    "db",
-    "database",
-    "dynamo",
-    "dynamodb",
-    "mongo",
-    "elastic",
-    "elasticsearch",
-    "search",
-    "kv",
-    "etcd",
-    "vault",
-    "secret",
-    "sqs",
-    "sns",
-    "kafka",
-];
-
-/// Operations that only read: never a step.
-pub(super) const READ_VERBS: &[&str] = &[
-    "get",
-    "list",
-    "find",
-    "fetch",
-    "query",
-    "search",
-    "check",
-    "lookup",
-    "look",
-    "read",
-    "load",
-    "count",
-    "exists",
-    "exist",
-    "validate",
-    "verify",
-    "quote",
-    "estimate",
-    "preview",
-    "describe",
-    "watch",
-    "stream",
-    "subscribe",
-    "is",
-    "has",
-    "can",
-    "health",
-    "ping",
-    "status",
-    "calculate",
-    "compute",
-    "connect",
-    "ready",
-    "poll",
-    "show",
-    "view",
-    "retrieve",
-    "download",
-    "resolve",
-];
-
 /// Calls named for how they run, not for what they do: a callee reached through them tells
 /// nothing (`execute` may be a database driver's).
 pub(super) const GENERIC_CALLS: &[&str] = &[
@@ -260,6 +143,11 @@ impl<'c> Lexicon<'c> {
         Self { config }
     }
 
+    /// `[vocabulary]` of the presets and the configuration.
+    pub(super) fn vocabulary(&self) -> &'c crate::config::Vocabulary {
+        &self.config.vocabulary
+    }
+
     /// What undoes an action with these verbs and operation names (lower case).
     pub(super) fn undo_of(&self, verbs: &[String], names: &[String]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -309,7 +197,7 @@ pub(super) struct Action {
 
 /// `POST /stock/{}/reserve` -> reserve stock; `POST /reservations` -> create/reserve
 /// reservation; `DELETE /reservations/{}` -> delete reservation.
-pub(super) fn http_action(method: HttpMethod, operation: &str) -> Action {
+pub(super) fn http_action(method: HttpMethod, operation: &str, lexicon: &Lexicon<'_>) -> Action {
     let path = operation.split('?').next().unwrap_or(operation);
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let literal = |s: &&str| !s.starts_with('{') && !s.starts_with(':') && !s.starts_with('<');
@@ -339,7 +227,7 @@ pub(super) fn http_action(method: HttpMethod, operation: &str) -> Action {
         };
         let sent = last_words
             .iter()
-            .any(|w| NOT_UNDONE.contains(&singular(w).as_str()));
+            .any(|w| lexicon.vocabulary().not_undone.contains(&singular(w)));
         action.verbs.push(
             if sent && verb == "create" {
                 "send"
@@ -350,8 +238,8 @@ pub(super) fn http_action(method: HttpMethod, operation: &str) -> Action {
         );
         if matches!(method, HttpMethod::Post | HttpMethod::Put) {
             for noun in &action.nouns {
-                if let Some((_, verb)) = NOMINALS.iter().find(|(n, _)| n == noun) {
-                    action.verbs.push((*verb).to_owned());
+                if let Some(verb) = lexicon.vocabulary().nominals.get(noun) {
+                    action.verbs.push(verb.clone());
                 }
             }
         }
@@ -383,11 +271,11 @@ pub(super) fn name_action(name: &str) -> Action {
     action
 }
 
-pub(super) fn is_read(action: &Action) -> bool {
+pub(super) fn is_read(action: &Action, lexicon: &Lexicon<'_>) -> bool {
     action
         .verbs
         .first()
-        .is_some_and(|v| READ_VERBS.contains(&v.as_str()))
+        .is_some_and(|v| lexicon.vocabulary().read_verbs.contains(v))
 }
 
 /// The remote action of a mutating effect on another service, if the effect is one:
@@ -400,7 +288,7 @@ pub(super) fn remote_action(effect: &Effect, lexicon: &Lexicon<'_>) -> Option<Ac
             method: Some(method),
             operation,
             ..
-        } if method.is_mutating() => Some(http_action(*method, operation)),
+        } if method.is_mutating() => Some(http_action(*method, operation, lexicon)),
         EffectKind::Remote {
             protocol,
             operation,
@@ -409,12 +297,16 @@ pub(super) fn remote_action(effect: &Effect, lexicon: &Lexicon<'_>) -> Option<Ac
         } if *protocol != RemoteProtocol::Http => {
             let infrastructure = *protocol == RemoteProtocol::Client
                 && target.as_deref().is_some_and(|t| {
-                    words(t)
-                        .iter()
-                        .any(|w| INFRASTRUCTURE_CLIENTS.contains(&singular(w).as_str()))
+                    words(t).iter().any(|w| {
+                        lexicon
+                            .vocabulary()
+                            .infrastructure_clients
+                            .contains(&singular(w))
+                    })
                 });
             let action = name_action(operation);
-            (!infrastructure && !action.verbs.is_empty() && !is_read(&action)).then_some(action)
+            (!infrastructure && !action.verbs.is_empty() && !is_read(&action, lexicon))
+                .then_some(action)
         }
         EffectKind::Publish {
             destination: Some(destination),
