@@ -81,16 +81,7 @@ impl Rule for CrossServiceDbAccess {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        let mut ownership = Ownership::new(cx);
-        // A workspace-level schema is no one service's: `shared-database` reports the
-        // services using it.
-        for set in &cx.model.migrations {
-            if super::shared_database::is_workspace_schema(cx, set) {
-                for table in set.tables.iter().filter(|t| t.access == Access::Create) {
-                    ownership.tables.remove(&table.table);
-                }
-            }
-        }
+        let ownership = Ownership::new(cx);
         self.check_queries(cx, &ownership, out);
         self.check_orm_tables(cx, &ownership, out);
         self.check_crate_uses(cx, &ownership, out);
@@ -149,8 +140,21 @@ struct Ownership {
 impl Ownership {
     fn new(cx: &RuleContext<'_>) -> Self {
         let model = cx.model;
+        // A workspace-level schema is no one service's: `shared-database` reports the
+        // services using it.
+        let shared_schema: BTreeSet<&TableName> = model
+            .migrations
+            .iter()
+            .filter(|set| super::shared_database::is_workspace_schema(cx, set))
+            .flat_map(|set| set.tables.iter().filter(|t| t.access == Access::Create))
+            .map(|t| &t.table)
+            .collect();
         let mut tables: BTreeMap<TableName, Vec<(ServiceId, Span)>> = BTreeMap::new();
-        for owner in &model.table_owners {
+        for owner in model
+            .table_owners
+            .iter()
+            .filter(|o| !shared_schema.contains(&o.table))
+        {
             tables
                 .entry(owner.table.clone())
                 .or_default()
