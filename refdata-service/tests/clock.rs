@@ -2,15 +2,14 @@
 //! change at midnight and on scheduled dates, `max-age` never reaches past a change, and the
 //! age of the newest exchange rates is visible.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use refdata::app::AppState;
 use refdata::clock::ManualClock;
 use refdata::config::ServiceConfig;
-use refdata::server;
-use refdata::store::EmbeddedSource;
 use serde_json::Value;
 
 /// Starts a service on a free port whose clock is `clock`.
@@ -20,23 +19,7 @@ async fn start(clock: &ManualClock, max_rates_age: Option<Duration>) -> SocketAd
         max_rates_age,
         ..ServiceConfig::default()
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let state = AppState::loading_with(config);
-    let ready = state.clone();
-    tokio::spawn(server::serve(
-        listener,
-        state,
-        Arc::new(EmbeddedSource),
-        std::future::pending(),
-    ));
-    for _ in 0..600 {
-        if ready.is_ready() {
-            return address;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("service not ready within 30 s");
+    common::start_with(config).await
 }
 
 struct Answer {

@@ -2,35 +2,19 @@
 //! hits keep their speed, series and response sizes are bounded, slow and idle connections are
 //! closed, connections over the limit are refused; plus CORS, the bind retry and draining.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use refdata::app::AppState;
 use refdata::config::{CorsOrigins, Limits, ServiceConfig};
 use refdata::server;
-use refdata::store::EmbeddedSource;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 async fn start(config: ServiceConfig) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let state = AppState::loading_with(config);
-    let ready = state.clone();
-    tokio::spawn(server::serve(
-        listener,
-        state,
-        Arc::new(EmbeddedSource),
-        std::future::pending(),
-    ));
-    for _ in 0..600 {
-        if ready.is_ready() {
-            return address;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("service not ready within 30 s");
+    common::start_with(config).await
 }
 
 fn with_limits(limits: Limits) -> ServiceConfig {

@@ -122,3 +122,25 @@ pub async fn get_problem(path_and_query: &str, status: u16, slug: &str) -> Value
     assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
     problem
 }
+
+/// Starts a server with `config` on a free port in the current runtime; returns once it is
+/// ready.
+pub async fn start_with(config: refdata::config::ServiceConfig) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let state = AppState::loading_with(config);
+    let ready = state.clone();
+    tokio::spawn(server::serve(
+        listener,
+        state,
+        Arc::new(EmbeddedSource),
+        std::future::pending(),
+    ));
+    for _ in 0..600 {
+        if ready.is_ready() {
+            return address;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("service not ready within 30 s");
+}
