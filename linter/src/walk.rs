@@ -55,31 +55,28 @@ pub fn leave_out_undeclared(model: &Model, items: &[WorkItem], facts: &mut [Fact
             .iter()
             .map(|&i| (model.file(items[i].file).path.as_path(), i))
             .collect();
-        let mut reached: Vec<usize> = files
+        let mut queue: Vec<usize> = files
             .iter()
             .copied()
             .filter(|&i| roots.iter().any(|r| *r == model.file(items[i].file).path))
             .collect();
-        if reached.is_empty() {
+        if queue.is_empty() {
             continue;
         }
-        let mut next = 0;
-        while next < reached.len() {
-            let children = facts[reached[next]]
-                .modules
-                .as_ref()
-                .map(|m| m.children.clone())
-                .unwrap_or_default();
-            for child in children {
-                if let Some(&j) = index.get(child.as_path()) {
-                    if !reached.contains(&j) {
-                        reached.push(j);
-                    }
+        let mut reached = vec![false; items.len()];
+        for &i in &queue {
+            reached[i] = true;
+        }
+        while let Some(i) = queue.pop() {
+            let children = facts[i].modules.iter().flat_map(|m| &m.children);
+            for j in children.filter_map(|child| index.get(child.as_path()).copied()) {
+                if !reached[j] {
+                    reached[j] = true;
+                    queue.push(j);
                 }
             }
-            next += 1;
         }
-        for &i in files.iter().filter(|i| !reached.contains(i)) {
+        for &i in files.iter().filter(|&&i| !reached[i]) {
             let file = items[i].file;
             facts[i] = Facts {
                 notes: vec![Note {

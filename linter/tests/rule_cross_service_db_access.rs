@@ -127,30 +127,30 @@ const GATEWAY_DEPS: &[&str] = &["axum", "sqlx", "tokio", "auth = { path = \"../a
 
 #[test]
 fn a_service_crates_client_is_its_contract_but_its_repository_is_persistence() {
-    let client = r#"
+    let gateway_using = |code: &str| {
+        let gateway = ServiceCrate {
+            name: "gateway",
+            dependencies: GATEWAY_DEPS,
+            files: &[("src/main.rs", code)],
+        };
+        check(&[auth(), gateway], None).of(RULE)
+    };
+    let found = gateway_using(
+        r#"
 use auth::client::AuthClient;
 async fn login(client: &AuthClient) -> Result<(), String> { client.create_session(1).await }
 fn main() {}
-"#;
-    let gateway = ServiceCrate {
-        name: "gateway",
-        dependencies: GATEWAY_DEPS,
-        files: &[("src/main.rs", client)],
-    };
-    let found = check(&[auth(), gateway], None).of(RULE);
+"#,
+    );
     assert!(found.is_empty(), "{found:?}");
 
-    let repository = r#"
+    let found = gateway_using(
+        r#"
 use auth::db::SessionRepo;
 async fn login(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> { SessionRepo::insert(pool, 1).await }
 fn main() {}
-"#;
-    let gateway = ServiceCrate {
-        name: "gateway",
-        dependencies: GATEWAY_DEPS,
-        files: &[("src/main.rs", repository)],
-    };
-    let found = check(&[auth(), gateway], None).of(RULE);
+"#,
+    );
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
         found[0].contains("uses `auth::db::SessionRepo` from `auth`"),

@@ -176,7 +176,8 @@ impl Rule for DualWrite {
                 let mut evidence = in_flow(behaviour, p, effect.span, &own.business)
                     .map(|w| (w, p, own.discarded_commit));
                 if evidence.is_none() {
-                    evidence = self.caller_write(cx, behaviour, p, &callers[p], &handlers);
+                    evidence =
+                        self.caller_write(cx, behaviour, p, &reach[p], &callers[p], &handlers);
                 }
                 let Some((
                     Write {
@@ -498,6 +499,7 @@ impl DualWrite {
         cx: &RuleContext<'_>,
         behaviour: &Behaviour<'_>,
         p: usize,
+        publisher_scope: &[(usize, usize)],
         callers: &[(usize, usize)],
         handlers: &HashSet<usize>,
     ) -> Option<(Write, usize, bool)> {
@@ -535,14 +537,9 @@ impl DualWrite {
                 continue;
             };
             // Writes of the publisher's own scope were judged with it.
-            let publisher_scope: Vec<usize> = behaviour
-                .reachable(p, CALL_DEPTH)
-                .into_iter()
-                .map(|(g, _)| g)
-                .collect();
             writes
                 .business
-                .retain(|w| !publisher_scope.contains(&w.function));
+                .retain(|w| !publisher_scope.iter().any(|&(g, _)| g == w.function));
             if let Some(write) = in_flow(behaviour, caller, call, &writes.business) {
                 return Some((write, caller, writes.discarded_commit));
             }
