@@ -23,7 +23,9 @@
 #                    and sheds per second and refdata's resident memory.
 # Environment:
 #   REFDATA_BIN         use this binary instead of building one
-#   REFDATA_SERVE_ARGS  arguments starting it; {addr} is replaced (default: serve --listen {addr})
+#   REFDATA_SERVE_ARGS  arguments starting it; {addr} and {work} (the scratch directory) are
+#                       replaced (default: serve --listen {addr} --database-url
+#                       sqlite://{work}/refdata.db)
 #   BENCH_WARMUP        warm-up seconds per scenario (default 2)
 #   BENCH_OUT           also write the summary to this file
 #
@@ -132,9 +134,13 @@ fi
 service_port="$(free_port)"
 service="http://127.0.0.1:$service_port"
 # (The default is in a variable: a literal `}` inside `${...:-...}` would close it early.)
-default_serve_args='serve --listen {addr}'
+default_serve_args='serve --listen {addr} --database-url sqlite://{work}/refdata.db'
 read -r -a serve_args <<< "${REFDATA_SERVE_ARGS:-$default_serve_args}"
 serve_args=("${serve_args[@]//\{addr\}/127.0.0.1:$service_port}")
+serve_args=("${serve_args[@]//\{work\}/$work}")
+# /metrics needs a token.
+bench_token="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export REFDATA_ADMIN_TOKEN="$bench_token"
 log "starting $(basename "$bin") ${serve_args[*]}"
 if $default_config; then
   env -u RUST_LOG "$bin" "${serve_args[@]}" >"$work/service.log" 2>&1 &
@@ -326,7 +332,7 @@ fi
 
 printf 'refdata memory: VmRSS idle %s MiB, after load %s MiB, peak (VmHWM) %s MiB\n' \
   "$idle_rss" "$(rss_of "$service_pid" VmRSS)" "$(rss_of "$service_pid" VmHWM)" >> "$summary"
-if curl -s -o "$work/metrics.txt" "$service/metrics" \
+if curl -s -H "Authorization: Bearer $bench_token" -o "$work/metrics.txt" "$service/metrics" \
     && grep -q '^refdata_response_cache_hits_total' "$work/metrics.txt"; then
   awk '/^refdata_response_cache_(hits_total|misses_total|bytes) / { printf "%s %s  ", $1, $2 } END { print "" }' \
     "$work/metrics.txt" >> "$summary"

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::Tokens;
 use crate::clock::{SharedClock, SystemClock};
 
 /// Limits that shed load instead of queueing it. Defaults suit a 2-core instance.
@@ -73,6 +74,12 @@ pub struct ServiceConfig {
     /// Log one line per request at INFO (target `refdata::access`).
     pub access_log: bool,
     pub clock: SharedClock,
+    /// Bearer tokens for `/metrics` and `/v1/admin`; none configured closes them to everyone.
+    pub tokens: Arc<Tokens>,
+    /// How often a replica checks the database for a newer version, besides notifications.
+    pub version_check: Duration,
+    /// Largest admin request body (an ECB history file is about 8 MB as XML).
+    pub max_admin_body: usize,
 }
 
 impl Default for ServiceConfig {
@@ -83,6 +90,9 @@ impl Default for ServiceConfig {
             cors: CorsOrigins::default(),
             access_log: false,
             clock: Arc::new(SystemClock),
+            tokens: Arc::new(Tokens::default()),
+            version_check: Duration::from_secs(5),
+            max_admin_body: 16 * 1024 * 1024,
         }
     }
 }

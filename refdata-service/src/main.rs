@@ -9,9 +9,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::sync::Arc;
 
 use refdata::app::AppState;
+use refdata::auth::Tokens;
 use refdata::config::{CorsOrigins, Limits, ServiceConfig};
 use refdata::import::{self, ImportSources};
 use refdata::server;
+use refdata::storage::{Store, WriteError};
 use refdata::store::{EmbeddedSource, Snapshot, SnapshotFiles, SnapshotSource, EMBEDDED_FILES};
 
 #[derive(Parser)]
@@ -29,6 +31,8 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Rebuild the snapshot from the authoritative source files.
     Import(Box<ImportArgs>),
+    /// Print the hash of a bearer token (read from stdin) for a tokens file.
+    HashToken,
     /// Validate a tax-rate table against the embedded ISO 3166 codes.
     CheckTaxRates {
         /// CSV with header country,subdivision,type,rate,valid_from,valid_to,source.
@@ -41,6 +45,26 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "REFDATA_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Where the datasets are stored: `sqlite://PATH` (created on first start from the
+    /// embedded snapshot), `postgres://...` (shared by replicas), or `embedded` (the snapshot
+    /// in the binary, read-only).
+    #[arg(
+        long,
+        env = "REFDATA_DATABASE_URL",
+        default_value = "sqlite://refdata.db"
+    )]
+    database_url: String,
+    /// Tokens file: one `NAME ROLE sha256:HEX` per line, roles reader, editor or admin (see
+    /// `refdata hash-token`).
+    #[arg(long, env = "REFDATA_TOKENS")]
+    tokens: Option<PathBuf>,
+    /// A bearer token with the admin role.
+    #[arg(long, env = "REFDATA_ADMIN_TOKEN", hide_env_values = true, hide = true)]
+    admin_token: Option<String>,
+    /// How often to check the database for a newer version, besides PostgreSQL notifications
+    /// [default: 5s].
+    #[arg(long, env = "REFDATA_VERSION_CHECK", value_parser = parse_duration)]
+    version_check: Option<Duration>,
     /// Log format; the filter comes from `RUST_LOG` (default `info`).
     #[arg(long, value_enum, env = "REFDATA_LOG_FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -91,6 +115,17 @@ struct ServeArgs {
 }
 
 impl ServeArgs {
+    fn tokens(&self) -> Result<Tokens, String> {
+        let mut tokens = match &self.tokens {
+            Some(path) => Tokens::from_file(path).map_err(|error| error.to_string())?,
+            None => Tokens::default(),
+        };
+        if let Some(token) = self.admin_token.as_deref().filter(|t| !t.is_empty()) {
+            tokens.merge(Tokens::admin(token));
+        }
+        Ok(tokens)
+    }
+
     fn config(&self) -> ServiceConfig {
         let defaults = Limits::default();
         let limits = Limits {
@@ -114,6 +149,9 @@ impl ServeArgs {
             max_rates_age: self.max_rates_age,
             cors: self.cors_origins.clone(),
             access_log: self.access_log,
+            version_check: self
+                .version_check
+                .unwrap_or(ServiceConfig::default().version_check),
             ..ServiceConfig::default()
         }
     }
@@ -156,19 +194,31 @@ const COMMITTED_REGIONS_VERSION: &str = "world-countries 5.1.0";
 
 #[derive(Args)]
 struct ImportArgs {
+    /// Load the ECB file given with --ecb into this store (`sqlite://PATH` or
+    /// `postgres://...`) as a new dataset version, instead of rebuilding the snapshot.
+    #[arg(long)]
+    into: Option<String>,
+    /// With --into: why the rates are loaded (kept in the audit log).
+    #[arg(long, requires = "into", default_value = "ECB reference rates")]
+    reason: String,
+    /// With --into: the dataset version the change is based on; the import fails if the
+    /// store has moved on.
+    #[arg(long, requires = "into")]
+    if_match: Option<u64>,
     /// Directory with iso-codes' iso_3166-1.json, iso_3166-2.json and iso_4217.json.
-    #[arg(long)]
-    iso_codes: PathBuf,
+    #[arg(long, required_unless_present = "into")]
+    iso_codes: Option<PathBuf>,
     /// Version of those iso-codes files, e.g. 4.15.0.
-    #[arg(long)]
-    iso_codes_version: String,
+    #[arg(long, required_unless_present = "into")]
+    iso_codes_version: Option<String>,
     /// Release date of that iso-codes version (YYYY-MM-DD).
     #[arg(long)]
     iso_codes_released: Option<String>,
     /// ISO 4217 list one (list-one.xml).
-    #[arg(long)]
-    iso4217: PathBuf,
-    /// ECB reference-rate history: eurofxref-hist.zip or a CSV in that layout.
+    #[arg(long, required_unless_present = "into")]
+    iso4217: Option<PathBuf>,
+    /// ECB reference rates: eurofxref-hist.zip or a CSV in that layout; with --into also the
+    /// ECB's XML (eurofxref-daily.xml, eurofxref-hist.xml).
     #[arg(long)]
     ecb: PathBuf,
     /// UN M49 regions: world-countries countries.json or a CSV alpha2,region,subregion
@@ -186,8 +236,8 @@ struct ImportArgs {
     #[arg(long)]
     tax_rates: Option<PathBuf>,
     /// Snapshot directory to write, normally refdata-service/data.
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, required_unless_present = "into")]
+    out: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -196,27 +246,144 @@ fn main() -> ExitCode {
         Some(Command::Import(args)) => run_import(*args),
         Some(Command::Serve(args)) => run_serve(*args),
         Some(Command::CheckTaxRates { file }) => run_check_tax_rates(&file),
+        Some(Command::HashToken) => run_hash_token(),
         None => run_serve(cli.serve),
     }
 }
 
+fn run_hash_token() -> ExitCode {
+    let mut token = String::new();
+    if let Err(error) = std::io::stdin().read_line(&mut token) {
+        eprintln!(
+            "{:?}",
+            miette::miette!("cannot read the token from stdin: {error}")
+        );
+        return ExitCode::FAILURE;
+    }
+    let token = token.trim_end_matches(['\r', '\n']);
+    if token.len() < 16 {
+        eprintln!(
+            "{:?}",
+            miette::miette!(
+                help = "generate one with `openssl rand -hex 32`",
+                "a token should be at least 16 characters of random text"
+            )
+        );
+        return ExitCode::FAILURE;
+    }
+    println!("{}", refdata::auth::hash_token(token));
+    ExitCode::SUCCESS
+}
+
+/// `refdata import --into STORE --ecb FILE`: the same change as `POST /v1/admin/exchange-rates`.
+fn run_import_into(url: &str, args: &ImportArgs) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("{:?}", miette::miette!("{message}"));
+        ExitCode::FAILURE
+    };
+    let bytes = match std::fs::read(&args.ecb) {
+        Ok(bytes) => bytes,
+        Err(error) => return fail(format!("cannot read {}: {error}", args.ecb.display())),
+    };
+    let table = if bytes.starts_with(b"PK\x03\x04") {
+        import::ecb::read(&args.ecb).map_err(|error| error.to_string())
+    } else {
+        String::from_utf8(bytes)
+            .map_err(|_| "not UTF-8 text".to_owned())
+            .and_then(|text| import::ecb::parse_any(&text))
+    };
+    let table = match table {
+        Ok(table) => table,
+        Err(message) => {
+            return fail(format!(
+                "{}: not an ECB file: {message}",
+                args.ecb.display()
+            ))
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(format!("cannot start the async runtime: {error}")),
+    };
+    let author = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
+    let result = runtime.block_on(async {
+        let store = Store::open(url).await.map_err(|e| e.to_string())?;
+        let written = store
+            .write(
+                args.if_match,
+                &author,
+                "exchange-rates.import",
+                &args.reason,
+                &|contents| refdata::storage::edit::import_rates(contents, &table),
+            )
+            .await;
+        store.close().await;
+        written.map_err(|error| match error {
+            WriteError::Invalid(violations) => violations
+                .iter()
+                .map(|v| format!("{}: {}", v.field, v.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            other => other.to_string(),
+        })
+    });
+    match result {
+        Ok(written) if written.changed => {
+            println!(
+                "imported {} days of rates into {} as version {}",
+                table.rows.len(),
+                refdata::storage::redact(url),
+                written.version
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(written) => {
+            println!(
+                "nothing changed: {} already holds these rates (version {})",
+                refdata::storage::redact(url),
+                written.version
+            );
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(format!("import rejected, nothing changed:\n{message}")),
+    }
+}
+
 fn run_import(args: ImportArgs) -> ExitCode {
+    if let Some(url) = &args.into {
+        return run_import_into(url, &args);
+    }
+    let (Some(iso_codes), Some(iso_codes_version), Some(iso4217), Some(out)) = (
+        args.iso_codes,
+        args.iso_codes_version,
+        args.iso4217,
+        args.out,
+    ) else {
+        eprintln!(
+            "{:?}",
+            miette::miette!("--iso-codes, --iso-codes-version, --iso4217 and --out are required")
+        );
+        return ExitCode::FAILURE;
+    };
     let sources = ImportSources {
-        iso_codes_dir: args.iso_codes,
-        iso_codes_version: args.iso_codes_version,
+        iso_codes_dir: iso_codes,
+        iso_codes_version,
         iso_codes_released: args.iso_codes_released,
-        iso4217_list_one: args.iso4217,
+        iso4217_list_one: iso4217,
         ecb: args.ecb,
         regions: args
             .regions
-            .unwrap_or_else(|| args.out.join("sources/regions.csv")),
+            .unwrap_or_else(|| out.join("sources/regions.csv")),
         regions_version: args.regions_version,
         historic_currencies: args
             .historic_currencies
-            .unwrap_or_else(|| args.out.join("sources/historic-currencies.csv")),
+            .unwrap_or_else(|| out.join("sources/historic-currencies.csv")),
         tax_rates: args.tax_rates,
     };
-    match import::run(&sources, &args.out) {
+    match import::run(&sources, &out) {
         Ok(summary) => {
             println!(
                 "imported {} countries, {} subdivisions, {} currencies ({} historic), \
@@ -230,7 +397,7 @@ fn run_import(args: ImportArgs) -> ExitCode {
                     .tax_rates
                     .map(|n| format!(", {n} tax rates"))
                     .unwrap_or_default(),
-                args.out.display()
+                out.display()
             );
             ExitCode::SUCCESS
         }
@@ -304,7 +471,21 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
 
 fn run_serve(args: ServeArgs) -> ExitCode {
     let _flush_on_exit = init_logging(args.log_format);
-    let config = args.config();
+    let mut config = args.config();
+    match args.tokens() {
+        Ok(tokens) => config.tokens = Arc::new(tokens),
+        Err(error) => {
+            tracing::error!(%error, "cannot read the tokens");
+            eprintln!("{:?}", miette::miette!("{error}"));
+            return ExitCode::FAILURE;
+        }
+    }
+    if config.tokens.is_empty() {
+        tracing::warn!(
+            "no tokens configured (REFDATA_ADMIN_TOKEN or --tokens): /metrics and /v1/admin \
+             refuse every request"
+        );
+    }
     let bind_wait = args.bind_wait.unwrap_or(Duration::from_secs(5));
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -317,15 +498,20 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         let listener = server::bind(args.listen, bind_wait)
             .await
             .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
-        let source: Arc<dyn SnapshotSource> = Arc::new(EmbeddedSource);
-        server::serve(
-            listener,
-            AppState::loading_with(config),
-            source,
-            server::shutdown_signal(),
-        )
-        .await
-        .map_err(|error| error.to_string())
+        let state = AppState::loading_with(config);
+        let served = if args.database_url == "embedded" {
+            let source: Arc<dyn SnapshotSource> = Arc::new(EmbeddedSource);
+            server::serve(listener, state, source, server::shutdown_signal()).await
+        } else {
+            server::serve_store(
+                listener,
+                state,
+                args.database_url.clone(),
+                server::shutdown_signal(),
+            )
+            .await
+        };
+        served.map_err(|error| error.to_string())
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,6 +26,7 @@ use crate::caching::{CacheConfig, CacheLayer, ResponseCache};
 use crate::config::{CorsOrigins, Limits};
 use crate::conn::Timed;
 use crate::metrics::{track_requests, Metrics};
+use crate::storage::{watch, Store};
 use crate::store::SnapshotSource;
 
 #[derive(Debug, Error)]
@@ -171,31 +172,75 @@ pub async fn serve(
     source: Arc<dyn SnapshotSource>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let (failed_tx, failed_rx) = tokio::sync::oneshot::channel::<ServeError>();
     let loader_state = state.clone();
-    tokio::spawn(async move {
-        let started = Instant::now();
+    let load = async move {
         let source_name = source.name().to_owned();
         let loaded = tokio::task::spawn_blocking(move || source.load()).await;
-        let error = match loaded {
+        match loaded {
             Ok(Ok(snapshot)) => {
                 let generation = loader_state.replace_snapshot(snapshot);
-                tracing::info!(
-                    source = %source_name,
-                    generation,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "datasets loaded"
-                );
-                return;
+                tracing::info!(source = %source_name, generation, "datasets loaded");
+                Ok(())
             }
-            Ok(Err(error)) => error.to_string(),
-            Err(join_error) => join_error.to_string(),
+            Ok(Err(error)) => Err(ServeError::Load {
+                source_name,
+                message: error.to_string(),
+            }),
+            Err(join_error) => Err(ServeError::Load {
+                source_name,
+                message: join_error.to_string(),
+            }),
+        }
+    };
+    serve_loading(listener, state, load, shutdown).await
+}
+
+/// Serves the datasets stored at `database_url` (`sqlite://PATH` or `postgres://...`):
+/// connects, migrates, seeds an empty database from the embedded snapshot, serves the newest
+/// version and keeps following new ones (notifications on PostgreSQL, and a check every
+/// [`crate::config::ServiceConfig::version_check`]).
+pub async fn serve_store(
+    listener: TcpListener,
+    state: AppState,
+    database_url: String,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let loader_state = state.clone();
+    let load = async move {
+        let source_name = crate::storage::redact(&database_url);
+        let failed = |error: crate::storage::StorageError| ServeError::Load {
+            source_name: source_name.clone(),
+            message: error.to_string(),
         };
-        tracing::error!(source = %source_name, %error, "cannot load datasets");
-        let _ = failed_tx.send(ServeError::Load {
-            source_name,
-            message: error,
-        });
+        let store = Arc::new(Store::open(&database_url).await.map_err(failed)?);
+        loader_state.set_store(Arc::clone(&store));
+        let version = watch::sync(&store, &loader_state).await.map_err(failed)?;
+        tracing::info!(source = %source_name, version, "datasets loaded");
+        let interval = loader_state.config().version_check;
+        tokio::spawn(watch::run(store, loader_state, interval));
+        Ok(())
+    };
+    serve_loading(listener, state, load, shutdown).await
+}
+
+/// Serves while `load` installs the datasets in the background; stops with its error if it
+/// fails.
+async fn serve_loading(
+    listener: TcpListener,
+    state: AppState,
+    load: impl Future<Output = Result<(), ServeError>> + Send + 'static,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let (failed_tx, failed_rx) = tokio::sync::oneshot::channel::<ServeError>();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        match load.await {
+            Ok(()) => tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready"),
+            Err(error) => {
+                tracing::error!(%error, "cannot load datasets");
+                let _ = failed_tx.send(error);
+            }
+        }
     });
 
     let failure = Arc::new(std::sync::Mutex::new(None));

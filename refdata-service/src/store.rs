@@ -133,6 +133,8 @@ pub struct Snapshot {
     exchange_rates: ExchangeRates,
     tax_rates: Vec<TaxRate>,
     datasets: Vec<DatasetInfo>,
+    /// Stored version this snapshot is (0 for a snapshot not read from a database).
+    version: u64,
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -295,6 +297,7 @@ impl Snapshot {
             exchange_rates,
             tax_rates,
             datasets: info,
+            version: 0,
         };
         for rate in &snapshot.tax_rates {
             let known_place = snapshot.country(&rate.country).is_some()
@@ -323,6 +326,27 @@ impl Snapshot {
             return Err(malformed(missing, "no dataset metadata".into()));
         }
         Ok(snapshot)
+    }
+
+    /// The stored version (0 when not read from a database).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn set_version(&mut self, version: u64) {
+        self.version = version;
+    }
+
+    /// Records that dataset `name` last changed at `at` (a stored version's time).
+    pub fn set_changed(&mut self, name: &str, at: SystemTime) {
+        if let Some(info) = self.datasets.iter_mut().find(|d| d.name == name) {
+            info.last_modified = at.min(SystemTime::now());
+            info.updated = Some(
+                chrono::DateTime::<chrono::Utc>::from(at)
+                    .date_naive()
+                    .to_string(),
+            );
+        }
     }
 
     pub fn datasets(&self) -> &[DatasetInfo] {

@@ -468,9 +468,10 @@ async fn datasets_report_versions_and_hashes() {
 async fn health_readiness_metrics_and_openapi() {
     assert_eq!(get_ok("/healthz").await, json!({"status":"ok"}));
     assert_eq!(get_ok("/readyz").await, json!({"status":"ready"}));
-    let metrics = get("/metrics").await;
-    assert_eq!(metrics.status, 200);
-    let text = metrics.body.as_str().unwrap();
+    let closed = get("/metrics").await;
+    assert_eq!(closed.status, 401);
+    assert_eq!(closed.header("content-type"), "application/problem+json");
+    let text = &common::get_authorized(&format!("http://{}/metrics", common::server())).await;
     assert!(text.contains("refdata_ready 1"));
     assert!(text.contains("refdata_dataset_records{dataset=\"countries\"} 249"));
     let openapi = get_ok("/openapi.json").await;
@@ -500,11 +501,23 @@ async fn the_openapi_document_types_parameters_and_documents_every_status() {
     assert_eq!(document["openapi"], "3.1.0");
     let mut ids = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
-        let operation = &item["get"];
-        ids.push(operation["operationId"].as_str().unwrap().to_owned());
+        for operation in item.as_object().unwrap().values() {
+            ids.push(operation["operationId"].as_str().unwrap().to_owned());
+        }
+        if path.starts_with("/v1/admin") {
+            for operation in item.as_object().unwrap().values() {
+                let responses = operation["responses"].as_object().unwrap();
+                assert!(responses.contains_key("401"), "{path}");
+                assert_eq!(operation["security"][0]["bearer"], json!([]), "{path}");
+            }
+        }
+        let Some(operation) = item.get("get") else {
+            continue;
+        };
         let responses = operation["responses"].as_object().unwrap();
         assert!(responses.contains_key("414"), "{path}");
-        if path.starts_with("/v1/") {
+        let cacheable = !path.starts_with("/v1/admin") && !path.starts_with("/v1/changes");
+        if path.starts_with("/v1/") && cacheable {
             for status in ["304", "406", "412", "503"] {
                 assert!(responses.contains_key(status), "{path} {status}");
             }

@@ -8,8 +8,11 @@ const BINARY: &str = env!("CARGO_BIN_EXE_refdata");
 
 #[test]
 fn serves_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("refdata.db").display());
     let mut child = Command::new(BINARY)
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(["--database-url", &database])
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

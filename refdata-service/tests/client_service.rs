@@ -15,6 +15,8 @@ use rust_decimal::Decimal;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+const TOKEN: &str = "client-test-token-0123456789";
+
 /// One real server per test, so its metrics and its lifetime belong to that test.
 struct Service {
     url: String,
@@ -31,7 +33,10 @@ impl Service {
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server::serve(
             listener,
-            AppState::loading(),
+            AppState::loading_with(refdata::config::ServiceConfig {
+                tokens: Arc::new(refdata::auth::Tokens::admin(TOKEN)),
+                ..Default::default()
+            }),
             Arc::new(EmbeddedSource),
             async move {
                 let _ = stopped.await;
@@ -64,7 +69,10 @@ impl Service {
     }
 
     async fn metrics(&self) -> String {
-        reqwest::get(format!("{}metrics", self.url))
+        reqwest::Client::new()
+            .get(format!("{}metrics", self.url))
+            .bearer_auth(TOKEN)
+            .send()
             .await
             .expect("metrics")
             .text()

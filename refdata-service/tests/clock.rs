@@ -200,12 +200,7 @@ async fn latest_rates_are_kept_until_the_next_expected_publication_and_show_thei
         true
     );
 
-    let metrics = reqwest::get(format!("http://{address}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::get_authorized(&format!("http://{address}/metrics")).await;
     assert!(
         metrics.contains(&format!(
             "refdata_exchange_rates_age_seconds {}",

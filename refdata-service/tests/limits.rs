@@ -91,6 +91,7 @@ async fn cache_hits_stay_an_order_of_magnitude_faster_during_a_storm_of_expensiv
     assert!(shed > 0, "16 clients over a limit of 2 must be shed");
     let metrics = client
         .get(format!("http://{address}/metrics"))
+        .bearer_auth(common::TOKEN)
         .send()
         .await
         .unwrap()
@@ -229,7 +230,11 @@ async fn connections_over_the_limit_are_answered_503_and_closed() {
     drop(held.pop());
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let response = reqwest::get(format!("http://{address}/metrics")).await;
+        let response = reqwest::Client::new()
+            .get(format!("http://{address}/metrics"))
+            .bearer_auth(common::TOKEN)
+            .send()
+            .await;
         if let Ok(response) = response {
             if response.status() == 200 {
                 let metrics = response.text().await.unwrap();

@@ -66,7 +66,9 @@ fn sample(metrics: &str, series: &str) -> u64 {
 }
 
 async fn metrics_text() -> String {
-    let response = get("/metrics", &[]).await;
+    assert_eq!(get("/metrics", &[]).await.status, 401);
+    let authorization = format!("Bearer {}", common::TOKEN);
+    let response = get("/metrics", &[("authorization", authorization.as_str())]).await;
     assert_eq!(response.status, 200);
     String::from_utf8(response.body).expect("metrics are UTF-8")
 }

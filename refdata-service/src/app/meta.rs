@@ -8,9 +8,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::extract::ApiPath;
 use super::problem::Problem;
 use super::{policy, with_policy, AppState};
 use crate::clock;
@@ -21,6 +22,9 @@ use crate::store::{DatasetInfo, Snapshot};
 pub struct DatasetsResponse {
     /// Increases whenever a dataset is (re)loaded.
     generation: u64,
+    /// The stored dataset version served (0 without a database); writes send it as
+    /// `If-Match`.
+    version: u64,
     datasets: Vec<DatasetInfo>,
     exchange_rates: RatesFreshness,
 }
@@ -80,6 +84,7 @@ pub async fn datasets(State(state): State<AppState>) -> Result<Response, Problem
         policy::until(policy::metadata(&all), changes_at),
         Json(DatasetsResponse {
             generation: state.generation().current(),
+            version: state.version(),
             datasets: data.datasets().to_vec(),
             exchange_rates,
         }),
@@ -120,8 +125,16 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, Probl
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "meta",
-    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
+        (status = 401, description = "Missing, malformed or unknown token (any role may read metrics)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, Problem> {
+    super::admin::authorize(&state, &headers, crate::auth::Role::Reader)?;
     let mut text = String::new();
     let ready = u8::from(state.is_ready());
     let _ = writeln!(
@@ -134,6 +147,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "# HELP refdata_data_generation Number of dataset loads since start.\n\
          # TYPE refdata_data_generation counter\nrefdata_data_generation {}",
         state.generation().current()
+    );
+    let _ = writeln!(
+        text,
+        "# HELP refdata_dataset_version Stored dataset version served (0 without a database).\n\
+         # TYPE refdata_dataset_version gauge\nrefdata_dataset_version {}",
+        state.version()
     );
     let _ = writeln!(
         text,
@@ -173,7 +192,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         );
     }
     text.push_str(&state.extra_metrics());
-    (
+    Ok((
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
@@ -181,5 +200,163 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         )],
         text,
     )
-        .into_response()
+        .into_response())
+}
+
+/// One version of a dataset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetVersion {
+    version: u64,
+    /// RFC 3339, UTC.
+    created_at: String,
+    /// What was done, e.g. `tax-rates.create`, `rollback`, `seed`.
+    action: String,
+    /// Why, as given by the author.
+    reason: String,
+}
+
+/// The versions in which a dataset changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetVersions {
+    dataset: String,
+    /// The dataset version served now.
+    current: u64,
+    /// Oldest first.
+    items: Vec<DatasetVersion>,
+}
+
+fn known_dataset(name: &str) -> Result<(), Problem> {
+    if crate::storage::DATASETS.contains(&name) {
+        Ok(())
+    } else {
+        Err(Problem::not_found("dataset", name))
+    }
+}
+
+#[utoipa::path(get, path = "/v1/datasets/{name}/versions", tag = "meta",
+    params(("name" = String, Path, description = "countries, subdivisions, currencies, exchange_rates or tax_rates",
+        pattern = "^(countries|subdivisions|currencies|exchange_rates|tax_rates)$")),
+    responses(
+        (status = 200, description = "The stored versions in which the dataset changed, oldest first", body = DatasetVersions),
+        (status = 404, description = "Unknown dataset", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Datasets not loaded yet", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn versions(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Response, Problem> {
+    state.data()?;
+    known_dataset(&name)?;
+    let items = state
+        .history()
+        .iter()
+        .filter(|v| v.datasets.iter().any(|d| d == &name))
+        .map(|v| DatasetVersion {
+            version: v.version,
+            created_at: v.created_at.clone(),
+            action: v.action.clone(),
+            reason: v.reason.clone(),
+        })
+        .collect();
+    Ok(Json(DatasetVersions {
+        dataset: name,
+        current: state.version(),
+        items,
+    })
+    .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DatasetQuery {
+    /// A stored dataset version (default: the current one). Versions never change, so such
+    /// answers are cached as immutable.
+    #[param(pattern = "^[0-9]{1,18}$")]
+    version: Option<String>,
+}
+
+/// A dataset's records at one version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetContents {
+    dataset: String,
+    version: u64,
+    /// The records, in the shape of the read API (tax rates with their ids).
+    #[schema(value_type = Vec<Object>)]
+    items: serde_json::Value,
+}
+
+#[utoipa::path(get, path = "/v1/datasets/{name}", tag = "meta",
+    params(("name" = String, Path, description = "countries, subdivisions, currencies, exchange_rates or tax_rates",
+        pattern = "^(countries|subdivisions|currencies|exchange_rates|tax_rates)$"), DatasetQuery),
+    responses(
+        (status = 200, description = "The dataset as of `version`: JSON records, or for exchange_rates the CSV table (`date,USD,...`, one row per publication)", 
+            content((DatasetContents = "application/json"), (String = "text/csv"))),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown dataset or version", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Datasets not loaded yet, or no database", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn dataset(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    super::extract::ApiQuery(query): super::extract::ApiQuery<DatasetQuery>,
+) -> Result<Response, Problem> {
+    let data = state.data()?;
+    known_dataset(&name)?;
+    let requested = super::extract::parse_count("version", &query.version)?;
+    let current = state.version();
+    let version = requested.map_or(current, |v| v as u64);
+    if version == 0 || version > current {
+        return Err(Problem::not_found("dataset version", &version.to_string()));
+    }
+    let store = state.store().cloned().ok_or_else(|| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "read-only",
+            "No database",
+            "this instance serves the embedded snapshot without stored versions",
+        )
+    })?;
+    let contents = store
+        .contents(version)
+        .await
+        .map_err(super::admin::storage_problem)?;
+    let failed = |error: crate::storage::StorageError| super::admin::storage_problem(error);
+    let items = match name.as_str() {
+        "countries" => serde_json::to_value(contents.countries().map_err(failed)?),
+        "subdivisions" => serde_json::to_value(contents.subdivisions().map_err(failed)?),
+        "currencies" => serde_json::to_value(contents.currencies().map_err(failed)?),
+        "tax_rates" => serde_json::to_value(contents.tax_rows().map_err(failed)?),
+        _ => {
+            let csv = contents.rates_csv().map_err(failed)?;
+            let tag = format!("exchange_rates@v{version}");
+            return Ok(with_policy(
+                version_policy(&data, &tag, requested.is_some()),
+                ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv),
+            ));
+        }
+    }
+    .unwrap_or_default();
+    let tag = format!("{name}@v{version}");
+    Ok(with_policy(
+        version_policy(&data, &tag, requested.is_some()),
+        Json(DatasetContents {
+            dataset: name,
+            version,
+            items,
+        }),
+    ))
+}
+
+/// A named version never changes; the current one is cached like the other reference data.
+fn version_policy(data: &Snapshot, tag: &str, pinned: bool) -> crate::caching::CachePolicy {
+    let infos: Vec<&DatasetInfo> = data.datasets().iter().collect();
+    let mut policy = if pinned {
+        policy::historic_rates(&infos)
+    } else {
+        policy::reference(&infos)
+    };
+    policy.dataset_version = tag.to_owned();
+    policy
 }

@@ -4,6 +4,8 @@
 //! (`crate::caching`) is added around it by [`crate::server`]. Handlers attach a
 //! [`CachePolicy`] to each cacheable `200` response (see [`policy`]).
 
+pub mod admin;
+pub mod changes;
 mod countries;
 mod currencies;
 pub mod extract;
@@ -17,10 +19,13 @@ pub use rates::LATEST_RATES_HEADER;
 mod tax;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use tokio::sync::broadcast;
 
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -28,6 +33,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::caching::{CachePolicy, DataGeneration};
 use crate::clock::SharedClock;
 use crate::config::{Limits, ServiceConfig};
+use crate::storage::{self, Store, VersionInfo};
 use crate::store::Snapshot;
 use problem::Problem;
 
@@ -42,7 +48,16 @@ pub struct AppState {
 }
 
 struct StateInner {
-    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    /// Swapped whole, so a request sees one complete version; reads never take a lock.
+    snapshot: ArcSwapOption<Snapshot>,
+    /// Every stored version up to the current one, oldest first (empty without a database).
+    history: ArcSwap<Vec<VersionInfo>>,
+    /// Serialises installs, so versions only move forward.
+    install: Mutex<()>,
+    /// New versions, for the change stream.
+    changes: broadcast::Sender<VersionInfo>,
+    /// The database, when the datasets come from one (admin writes need it).
+    store: OnceLock<Arc<Store>>,
     generation: DataGeneration,
     metrics: RwLock<Vec<MetricsRenderer>>,
     config: ServiceConfig,
@@ -75,7 +90,11 @@ impl AppState {
     pub fn loading_with(config: ServiceConfig) -> Self {
         Self {
             inner: Arc::new(StateInner {
-                snapshot: RwLock::new(None),
+                snapshot: ArcSwapOption::empty(),
+                history: ArcSwap::from_pointee(Vec::new()),
+                install: Mutex::new(()),
+                changes: broadcast::channel(1024).0,
+                store: OnceLock::new(),
                 generation: DataGeneration::default(),
                 metrics: RwLock::new(Vec::new()),
                 expensive: Arc::new(Semaphore::new(config.limits.max_expensive.max(1))),
@@ -118,22 +137,78 @@ impl AppState {
 
     /// Installs a new snapshot and bumps the data generation; returns the new generation.
     pub fn replace_snapshot(&self, snapshot: Snapshot) -> u64 {
-        let mut current = self
+        let _installing = self
             .inner
-            .snapshot
-            .write()
+            .install
+            .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        *current = Some(Arc::new(snapshot));
+        self.inner.snapshot.store(Some(Arc::new(snapshot)));
         self.inner.generation.bump()
+    }
+
+    /// Installs stored version `snapshot.version()` with the versions that led to it, unless
+    /// a version at least as new is already served (a notification and a local write can
+    /// race). Returns whether it was installed; new versions go to the change stream.
+    pub fn install_version(&self, snapshot: Snapshot, new_versions: Vec<VersionInfo>) -> bool {
+        let _installing = self
+            .inner
+            .install
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let current = self.inner.snapshot.load().as_ref().map(|s| s.version());
+        if current.is_some_and(|v| v >= snapshot.version()) {
+            return false;
+        }
+        let mut history = Vec::clone(&self.inner.history.load());
+        let last = history.last().map_or(0, |v| v.version);
+        let added: Vec<VersionInfo> = new_versions
+            .into_iter()
+            .filter(|v| v.version > last && v.version <= snapshot.version())
+            .collect();
+        history.extend(added.iter().cloned());
+        let version = snapshot.version();
+        let snapshot = storage::stamp(snapshot, version, &history);
+        self.inner.history.store(Arc::new(history));
+        self.inner.snapshot.store(Some(Arc::new(snapshot)));
+        self.inner.generation.bump();
+        for info in added {
+            // No subscribers is fine.
+            let _ = self.inner.changes.send(info);
+        }
+        true
+    }
+
+    /// Stored versions up to the one served, oldest first.
+    pub fn history(&self) -> Arc<Vec<VersionInfo>> {
+        self.inner.history.load_full()
+    }
+
+    /// The stored version served (0 without a database or before loading).
+    pub fn version(&self) -> u64 {
+        self.inner
+            .snapshot
+            .load()
+            .as_ref()
+            .map_or(0, |s| s.version())
+    }
+
+    /// New versions as they are installed.
+    pub fn subscribe(&self) -> broadcast::Receiver<VersionInfo> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Attaches the database the datasets come from; only the first call has an effect.
+    pub fn set_store(&self, store: Arc<Store>) {
+        let _ = self.inner.store.set(store);
+    }
+
+    pub fn store(&self) -> Option<&Arc<Store>> {
+        self.inner.store.get()
     }
 
     /// The current snapshot, if loaded.
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.inner
-            .snapshot
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.inner.snapshot.load_full()
     }
 
     /// The current snapshot, or a 503 problem while loading.
@@ -286,6 +361,31 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tax-rates", get(tax::query))
         .route("/v1/tax-rates/{country}", get(tax::by_country))
         .route("/v1/datasets", get(meta::datasets))
+        .route("/v1/datasets/{name}", get(meta::dataset))
+        .route("/v1/datasets/{name}/versions", get(meta::versions))
+        .route("/v1/changes", get(changes::list))
+        .route("/v1/changes/stream", get(changes::stream))
+        .route(
+            "/v1/admin/tax-rates",
+            post(admin::create_tax_rate).get(admin::list_tax_rates),
+        )
+        .route(
+            "/v1/admin/tax-rates/{id}",
+            put(admin::replace_tax_rate).delete(admin::retire_tax_rate),
+        )
+        .route("/v1/admin/countries", post(admin::upsert_country))
+        .route(
+            "/v1/admin/countries/{code}",
+            put(admin::replace_country).delete(admin::retire_country),
+        )
+        .route("/v1/admin/currencies", post(admin::upsert_currency))
+        .route(
+            "/v1/admin/currencies/{code}",
+            put(admin::replace_currency).delete(admin::retire_currency),
+        )
+        .route("/v1/admin/exchange-rates", post(admin::import_rates))
+        .route("/v1/admin/rollback", post(admin::rollback))
+        .route("/v1/admin/audit", get(admin::audit))
         .route("/healthz", get(meta::healthz))
         .route("/readyz", get(meta::readyz))
         .route("/metrics", get(meta::metrics))

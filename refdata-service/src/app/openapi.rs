@@ -7,7 +7,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::{countries, currencies, meta, pagination, problem, rates, tax};
+use super::{admin, changes, countries, currencies, meta, pagination, problem, rates, tax};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,23 @@ has none).\n\n\
         tax::query,
         tax::by_country,
         meta::datasets,
+        meta::dataset,
+        meta::versions,
+        changes::list,
+        changes::stream,
+        admin::create_tax_rate,
+        admin::list_tax_rates,
+        admin::replace_tax_rate,
+        admin::retire_tax_rate,
+        admin::upsert_country,
+        admin::replace_country,
+        admin::retire_country,
+        admin::upsert_currency,
+        admin::replace_currency,
+        admin::retire_currency,
+        admin::import_rates,
+        admin::rollback,
+        admin::audit,
         meta::healthz,
         meta::readyz,
         meta::metrics,
@@ -50,7 +67,9 @@ has none).\n\n\
         (name = "currencies", description = "ISO 4217 currencies, current and withdrawn"),
         (name = "exchange rates", description = "ECB euro reference rates since 1999"),
         (name = "tax rates", description = "VAT and sales-tax rates with effective dates"),
-        (name = "meta", description = "Datasets, health and metrics"),
+        (name = "meta", description = "Datasets, their versions, health and metrics"),
+        (name = "changes", description = "New dataset versions, as a list and as Server-Sent Events"),
+        (name = "admin", description = "Governed changes (bearer token: editor; rollback: admin; audit and listings: reader)"),
     )
 )]
 pub struct ApiDoc;
@@ -63,6 +82,11 @@ static DOCUMENT: LazyLock<Value> = LazyLock::new(document);
 pub fn document() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     add_schemas(&mut doc);
+    doc["components"]["securitySchemes"] = json!({"bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from the tokens file (`--tokens`) or `REFDATA_ADMIN_TOKEN`"
+    }});
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(operation) = item.get_mut("get") else {
@@ -119,6 +143,8 @@ fn parameter_schema(path: &str, name: &str) -> Option<Value> {
             json!({"type": "array", "items": {"type": "string", "enum": countries::COUNTRY_FIELDS}, "minItems": 1})
         }
         "historic" | "fund" | "metal" => json!({"type": "boolean"}),
+        "since" => json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}),
+        "version" => json!({"type": "integer", "minimum": 1, "maximum": i64::MAX}),
         "limit" | "per_page" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
         "offset" => json!({"type": "integer", "minimum": 0, "maximum": usize::MAX}),
         "page" => json!({"type": "integer", "minimum": 1, "maximum": pagination::MAX_PAGE}),
@@ -260,6 +286,12 @@ fn operation_id(path: &str) -> &'static str {
         "/healthz" => "healthz",
         "/readyz" => "readyz",
         "/metrics" => "metrics",
+        "/v1/datasets/{name}" => "getDataset",
+        "/v1/datasets/{name}/versions" => "listDatasetVersions",
+        "/v1/changes" => "listChanges",
+        "/v1/changes/stream" => "streamChanges",
+        "/v1/admin/tax-rates" => "listAdminTaxRates",
+        "/v1/admin/audit" => "getAuditLog",
         _ => "unnamed",
     }
 }
@@ -297,7 +329,9 @@ fn complete_operation(path: &str, operation: &mut Value) {
     }
 
     let responses = &mut operation["responses"];
-    let meta = matches!(path, "/healthz" | "/readyz" | "/metrics");
+    let meta = matches!(path, "/healthz" | "/readyz" | "/metrics")
+        || path.starts_with("/v1/admin")
+        || path.starts_with("/v1/changes");
     if !meta {
         responses["304"] = json!({
             "description": "Not modified: `If-None-Match` (or, without it, `If-Modified-Since`) matched; no body, the same `ETag`, `Cache-Control` and `Vary`"

@@ -28,7 +28,13 @@ pub struct Problem {
     pub instance: Option<String>,
     /// Sent as `Retry-After` (seconds) with 503s.
     #[serde(skip)]
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<u32>,
+    /// Every reason a change was rejected (`422` of the admin API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Box<Vec<crate::storage::Violation>>>,
+    /// Sends `WWW-Authenticate: Bearer` (401s).
+    #[serde(skip)]
+    pub authenticate: bool,
 }
 
 /// Longest piece of user input a problem repeats; the rest is cut with an ellipsis.
@@ -59,13 +65,15 @@ impl Problem {
             detail: detail.into(),
             instance: None,
             retry_after: None,
+            violations: None,
+            authenticate: false,
         }
     }
 
     /// Every permit for expensive renders is taken: retry after `retry_after`.
     pub fn busy(retry_after: std::time::Duration) -> Self {
         Self {
-            retry_after: Some(retry_after.as_secs().max(1)),
+            retry_after: Some(u32::try_from(retry_after.as_secs().max(1)).unwrap_or(u32::MAX)),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
@@ -134,6 +142,12 @@ impl Problem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if self.authenticate {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"refdata\""),
+            );
+        }
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

@@ -111,6 +111,102 @@ pub fn parse(text: &str) -> Result<EcbTable, String> {
     Ok(EcbTable { currencies, rows })
 }
 
+/// Parses an ECB file in either format: the XML of `eurofxref-daily.xml` or
+/// `eurofxref-hist.xml` (`<Cube time="..."><Cube currency="USD" rate="1.0956"/>...`), or the
+/// CSV layout [`parse`] reads.
+pub fn parse_any(text: &str) -> Result<EcbTable, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with('<') {
+        parse_xml(text)
+    } else {
+        parse(text)
+    }
+}
+
+/// Parses the ECB's XML layout.
+pub fn parse_xml(text: &str) -> Result<EcbTable, String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut days: std::collections::BTreeMap<NaiveDate, Vec<(String, Decimal)>> =
+        std::collections::BTreeMap::new();
+    let mut day: Option<NaiveDate> = None;
+    loop {
+        let event = reader.read_event().map_err(|error| {
+            format!("malformed XML at byte {}: {error}", reader.error_position())
+        })?;
+        let element = match &event {
+            Event::Start(e) | Event::Empty(e) => e,
+            Event::Eof => break,
+            _ => continue,
+        };
+        if element.local_name().as_ref() != b"Cube" {
+            continue;
+        }
+        let mut time = None;
+        let mut currency = None;
+        let mut rate = None;
+        for attribute in element.attributes() {
+            let attribute = attribute.map_err(|error| format!("malformed attribute: {error}"))?;
+            let value = attribute
+                .unescape_value()
+                .map_err(|error| format!("malformed attribute: {error}"))?
+                .into_owned();
+            match attribute.key.as_ref() {
+                b"time" => time = Some(value),
+                b"currency" => currency = Some(value),
+                b"rate" => rate = Some(value),
+                _ => {}
+            }
+        }
+        if let Some(time) = time {
+            let date = NaiveDate::parse_from_str(&time, "%Y-%m-%d")
+                .map_err(|_| format!("time {time:?} is not a YYYY-MM-DD date"))?;
+            if days.insert(date, Vec::new()).is_some() {
+                return Err(format!("{date} appears more than once"));
+            }
+            day = Some(date);
+        } else if let (Some(code), Some(rate)) = (currency, rate) {
+            let date = day.ok_or("a rate outside a dated Cube")?;
+            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(format!("{date}: {code:?} is not a currency code"));
+            }
+            let value = rate
+                .parse::<Decimal>()
+                .ok()
+                .filter(|r| *r > Decimal::ZERO)
+                .ok_or_else(|| format!("{date}: {code} rate {rate:?} is not a positive decimal"))?;
+            if let Some(rates) = days.get_mut(&date) {
+                rates.push((code, value.normalize()));
+            }
+        }
+    }
+    if let Some((date, _)) = days.iter().find(|(_, rates)| rates.is_empty()) {
+        return Err(format!("{date}: no rates"));
+    }
+    let mut currencies: Vec<String> = Vec::new();
+    for rates in days.values() {
+        for (code, _) in rates {
+            if !currencies.contains(code) {
+                currencies.push(code.clone());
+            }
+        }
+    }
+    let rows: Vec<(NaiveDate, Vec<Option<Decimal>>)> = days
+        .into_iter()
+        .map(|(date, rates)| {
+            let values = currencies
+                .iter()
+                .map(|code| rates.iter().find(|(c, _)| c == code).map(|(_, r)| *r))
+                .collect();
+            (date, values)
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err("no rates".into());
+    }
+    Ok(EcbTable { currencies, rows })
+}
+
 /// The snapshot layout read by [`crate::domain::rates::ExchangeRates::from_snapshot_csv`].
 pub fn to_snapshot_csv(table: &EcbTable) -> String {
     let mut out = String::with_capacity(table.rows.len() * table.currencies.len() * 8);
@@ -152,6 +248,25 @@ mod tests {
             to_snapshot_csv(&daily),
             "date,USD,GBP\n2026-10-30,1.1172,0.8338\n"
         );
+    }
+
+    #[test]
+    fn reads_the_xml_layout() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
+<gesmes:subject>Reference rates</gesmes:subject>
+<Cube><Cube time="2024-01-03"><Cube currency="USD" rate="1.0919"/><Cube currency="JPY" rate="155.52"/></Cube>
+<Cube time="2024-01-02"><Cube currency="USD" rate="1.0956"/></Cube></Cube></gesmes:Envelope>"#;
+        let table = parse_any(xml).unwrap();
+        assert_eq!(
+            to_snapshot_csv(&table),
+            "date,USD,JPY\n2024-01-02,1.0956,\n2024-01-03,1.0919,155.52\n"
+        );
+        assert!(parse_any(
+            "<Cube><Cube time=\"2024-01-02\"><Cube currency=\"USD\" rate=\"-1\"/></Cube></Cube>"
+        )
+        .is_err());
+        assert!(parse_any("<Cube><Cube time=\"2024-01-02\">").is_err());
     }
 
     #[test]

@@ -14,6 +14,29 @@ use serde_json::Value;
 
 static SERVER: OnceLock<SocketAddr> = OnceLock::new();
 
+/// The admin bearer token of the test servers (`/metrics` needs one).
+pub const TOKEN: &str = "test-admin-token-0123456789";
+
+/// The default configuration with [`TOKEN`].
+pub fn config() -> refdata::config::ServiceConfig {
+    refdata::config::ServiceConfig {
+        tokens: Arc::new(refdata::auth::Tokens::admin(TOKEN)),
+        ..Default::default()
+    }
+}
+
+/// GETs `url` with [`TOKEN`] and returns the body text, asserting 200.
+pub async fn get_authorized(url: &str) -> String {
+    let response = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("request succeeds");
+    assert_eq!(response.status(), 200, "{url}");
+    response.text().await.expect("body")
+}
+
 /// Address of a server running `refdata serve` on the embedded snapshot, ready.
 pub fn server() -> SocketAddr {
     *SERVER.get_or_init(|| {
@@ -28,7 +51,7 @@ pub fn server() -> SocketAddr {
                     .expect("report address");
                 server::serve(
                     listener,
-                    AppState::loading(),
+                    AppState::loading_with(config()),
                     Arc::new(EmbeddedSource),
                     std::future::pending(),
                 )
@@ -125,7 +148,10 @@ pub async fn get_problem(path_and_query: &str, status: u16, slug: &str) -> Value
 
 /// Starts a server with `config` on a free port in the current runtime; returns once it is
 /// ready.
-pub async fn start_with(config: refdata::config::ServiceConfig) -> SocketAddr {
+pub async fn start_with(mut config: refdata::config::ServiceConfig) -> SocketAddr {
+    if config.tokens.is_empty() {
+        config.tokens = self::config().tokens;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let state = AppState::loading_with(config);
@@ -143,4 +169,74 @@ pub async fn start_with(config: refdata::config::ServiceConfig) -> SocketAddr {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("service not ready within 30 s");
+}
+
+/// Starts a server on the datasets stored at `database_url` with `config` (tokens default to
+/// [`TOKEN`] as admin); returns once it serves the stored version, with its state.
+pub async fn start_store(
+    database_url: &str,
+    mut config: refdata::config::ServiceConfig,
+) -> (SocketAddr, AppState) {
+    if config.tokens.is_empty() {
+        config.tokens = self::config().tokens;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let state = AppState::loading_with(config);
+    let ready = state.clone();
+    tokio::spawn(server::serve_store(
+        listener,
+        state,
+        database_url.to_owned(),
+        std::future::pending(),
+    ));
+    for _ in 0..600 {
+        if ready.is_ready() {
+            return (address, ready);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("service not ready within 30 s");
+}
+
+/// A request with [`TOKEN`]; returns status, headers and the JSON body (or the text as a
+/// JSON string).
+pub async fn send(
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    if_match: Option<&str>,
+    body: Option<String>,
+) -> Response {
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(version) = if_match {
+        request = request.header("if-match", version);
+    }
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request.send().await.expect("request succeeds");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The dataset version `address` serves.
+pub async fn served_version(address: SocketAddr) -> u64 {
+    let body = reqwest::get(format!("http://{address}/v1/datasets"))
+        .await
+        .expect("datasets")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    body["version"].as_u64().expect("version")
 }

@@ -1,0 +1,820 @@
+//! The admin API against the running service on a fresh SQLite database: versions,
+//! validation, If-Match, auth, the audit log and the change feed.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{send, served_version, start_store, TOKEN};
+use refdata::auth::{hash_token, Tokens};
+use refdata::config::ServiceConfig;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const EDITOR: &str = "editor-token-0123456789";
+const READER: &str = "reader-token-0123456789";
+
+async fn start(dir: &tempfile::TempDir) -> SocketAddr {
+    let mut tokens = Tokens::parse(&format!(
+        "ed editor {}\nrd reader {}\n",
+        hash_token(EDITOR),
+        hash_token(READER)
+    ))
+    .unwrap();
+    tokens.merge(Tokens::admin(TOKEN));
+    let config = ServiceConfig {
+        tokens: Arc::new(tokens),
+        ..Default::default()
+    };
+    let url = format!("sqlite://{}", dir.path().join("refdata.db").display());
+    start_store(&url, config).await.0
+}
+
+fn tax(country: &str, rate: &str, from: &str, to: Option<&str>) -> String {
+    json!({"country": country, "subdivision": null, "type": "standard", "rate": rate,
+           "valid_from": from, "valid_to": to, "source": "test gazette", "reason": "test"})
+    .to_string()
+}
+
+async fn standard_rate(address: SocketAddr, country: &str, date: &str) -> String {
+    let body = common::send(
+        Method::GET,
+        &format!("http://{address}/v1/tax-rates?country={country}&date={date}&type=standard"),
+        None,
+        None,
+        None,
+    )
+    .await
+    .body;
+    body[0]["rate"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn changes_make_versions_that_can_be_read_and_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = start(&dir).await;
+    let base = format!("http://{address}");
+    assert_eq!(served_version(address).await, 1);
+    let before = send(
+        Method::GET,
+        &format!("{base}/v1/tax-rates/DE"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    let old_etag = before.header("etag").to_owned();
+
+    // A scheduled change: the open-ended 19 % is closed the day before, in the same version.
+    let created = send(
+        Method::POST,
+        &format!("{base}/v1/admin/tax-rates"),
+        Some(EDITOR),
+        Some("\"1\""),
+        Some(tax("DE", "21", "2031-01-01", None)),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["version"], 2);
+    assert_eq!(created.header("etag"), "\"2\"");
+    let id = created.body["id"].as_u64().unwrap();
+    assert_eq!(standard_rate(address, "DE", "2030-12-31").await, "19");
+    assert_eq!(standard_rate(address, "DE", "2031-01-01").await, "21");
+    let after = send(
+        Method::GET,
+        &format!("{base}/v1/tax-rates/DE"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_ne!(
+        after.header("etag"),
+        old_etag,
+        "a new version has a new ETag"
+    );
+
+    // Versions: listed per dataset, old ones readable, immutable.
+    let versions = send(
+        Method::GET,
+        &format!("{base}/v1/datasets/tax_rates/versions"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    let listed: Vec<u64> = versions.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(listed, [1, 2]);
+    let countries = send(
+        Method::GET,
+        &format!("{base}/v1/datasets/countries/versions"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(countries.body["items"].as_array().unwrap().len(), 1);
+    let old = send(
+        Method::GET,
+        &format!("{base}/v1/datasets/tax_rates?version=1"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(old.status, 200);
+    assert!(old.header("cache-control").contains("immutable"));
+    let has = |body: &Value| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == id)
+    };
+    assert!(!has(&old.body));
+    let new = send(
+        Method::GET,
+        &format!("{base}/v1/datasets/tax_rates?version=2"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert!(has(&new.body));
+    let missing = send(
+        Method::GET,
+        &format!("{base}/v1/datasets/tax_rates?version=9"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+    let rates = send(
+        Method::GET,
+        &format!("{base}/v1/datasets/exchange_rates?version=1"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert!(rates.header("content-type").starts_with("text/csv"));
+    assert!(rates.body.as_str().unwrap().starts_with("date,USD,"));
+
+    // Change, then retire the new rate.
+    let changed = send(
+        Method::PUT,
+        &format!("{base}/v1/admin/tax-rates/{id}"),
+        Some(EDITOR),
+        Some("\"2\""),
+        Some(tax("DE", "20", "2031-01-01", None)),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(standard_rate(address, "DE", "2031-06-01").await, "20");
+    let retired = send(
+        Method::DELETE,
+        &format!("{base}/v1/admin/tax-rates/{id}"),
+        Some(EDITOR),
+        None,
+        Some(json!({"reason": "announced in error"}).to_string()),
+    )
+    .await;
+    assert_eq!(retired.status, 200, "{}", retired.body);
+    assert_eq!(retired.body["version"], 4);
+    assert_eq!(standard_rate(address, "DE", "2031-06-01").await, "");
+
+    // A rollback is a new version with the old contents; editors may not roll back.
+    let rollback = json!({"version": 2, "datasets": ["tax_rates"], "reason": "undo"}).to_string();
+    let refused = send(
+        Method::POST,
+        &format!("{base}/v1/admin/rollback"),
+        Some(EDITOR),
+        None,
+        Some(rollback.clone()),
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    let rolled = send(
+        Method::POST,
+        &format!("{base}/v1/admin/rollback"),
+        Some(TOKEN),
+        None,
+        Some(rollback),
+    )
+    .await;
+    assert_eq!(rolled.status, 200, "{}", rolled.body);
+    assert_eq!(rolled.body["version"], 5);
+    assert_eq!(standard_rate(address, "DE", "2031-06-01").await, "21");
+
+    // The audit log: who, when, what, why, for every version.
+    let audit = send(
+        Method::GET,
+        &format!("{base}/v1/admin/audit"),
+        Some(READER),
+        None,
+        None,
+    )
+    .await;
+    let items = audit.body["items"].as_array().unwrap();
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "seed",
+            "tax-rates.create",
+            "tax-rates.replace",
+            "tax-rates.retire",
+            "rollback"
+        ]
+    );
+    assert_eq!(items[1]["author"], "ed");
+    assert_eq!(items[1]["reason"], "test");
+    assert_eq!(items[4]["author"], "admin-token");
+    assert!(items[1]["detail"]["closed"][0]["valid_to"] == "2030-12-31");
+    let changes = send(
+        Method::GET,
+        &format!("{base}/v1/changes?since=3"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(changes.body["version"], 5);
+    assert_eq!(changes.body["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn countries_currencies_and_ecb_rates_are_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = start(&dir).await;
+    let base = format!("http://{address}");
+    let currency = json!({"code": "ZZB", "numeric": "990", "name": "Test Guilder",
+        "minor_units": 2, "countries": ["CW", "SX"], "reason": "new currency"});
+    let created = send(
+        Method::POST,
+        &format!("{base}/v1/admin/currencies"),
+        Some(EDITOR),
+        None,
+        Some(currency.to_string()),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let read = send(
+        Method::GET,
+        &format!("{base}/v1/currencies/ZZB"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(read.body["name"], "Test Guilder");
+
+    let mut curacao = send(
+        Method::GET,
+        &format!("{base}/v1/countries/CW"),
+        None,
+        None,
+        None,
+    )
+    .await
+    .body;
+    curacao["currencies"] = json!(["ZZB"]);
+    curacao["reason"] = json!("ZZB is the new tender");
+    let replaced = send(
+        Method::PUT,
+        &format!("{base}/v1/admin/countries/CW"),
+        Some(EDITOR),
+        None,
+        Some(curacao.to_string()),
+    )
+    .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    let read = send(
+        Method::GET,
+        &format!("{base}/v1/countries/CW"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(read.body["currencies"], json!(["ZZB"]));
+
+    let retired = send(
+        Method::DELETE,
+        &format!("{base}/v1/admin/currencies/ZZB"),
+        Some(EDITOR),
+        None,
+        Some(json!({"reason": "test", "withdrawn": "2030-01"}).to_string()),
+    )
+    .await;
+    assert_eq!(retired.status, 200, "{}", retired.body);
+    let read = send(
+        Method::GET,
+        &format!("{base}/v1/currencies/ZZB"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(read.body["historic"], true);
+    assert_eq!(read.body["withdrawn"], "2030-01");
+    let read = send(
+        Method::GET,
+        &format!("{base}/v1/countries/CW"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(read.body["currencies"], json!([]));
+
+    // A day of ECB rates as XML, then the same day corrected as CSV.
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
+<Cube><Cube time="2026-11-02"><Cube currency="USD" rate="1.1500"/><Cube currency="JPY" rate="170.00"/></Cube></Cube>
+</gesmes:Envelope>"#;
+    let imported = send(
+        Method::POST,
+        &format!("{base}/v1/admin/exchange-rates?reason=daily"),
+        Some(EDITOR),
+        None,
+        Some(xml.into()),
+    )
+    .await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    let rates = send(
+        Method::GET,
+        &format!("{base}/v1/exchange-rates?date=2026-11-02&symbols=USD,JPY"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(rates.body["date"], "2026-11-02");
+    assert_eq!(rates.body["rates"], json!({"JPY": "170", "USD": "1.15"}));
+    let csv = "Date, USD, \n02 November 2026, 1.1510, \n";
+    let corrected = send(
+        Method::POST,
+        &format!("{base}/v1/admin/exchange-rates"),
+        Some(EDITOR),
+        None,
+        Some(csv.into()),
+    )
+    .await;
+    assert_eq!(corrected.status, 200, "{}", corrected.body);
+    let rates = send(
+        Method::GET,
+        &format!("{base}/v1/exchange-rates?date=2026-11-02&symbols=USD,JPY"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(rates.body["rates"], json!({"JPY": "170", "USD": "1.151"}));
+    let again = send(
+        Method::POST,
+        &format!("{base}/v1/admin/exchange-rates"),
+        Some(EDITOR),
+        None,
+        Some(csv.into()),
+    )
+    .await;
+    assert_eq!(
+        again.body["changed"], false,
+        "the same rates make no new version"
+    );
+}
+
+/// Method, path, If-Match, body, expected status, fields the violations must name.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    String,
+    u16,
+    &'a [&'a str],
+);
+
+#[tokio::test]
+async fn bad_admin_input_gets_the_right_4xx_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = start(&dir).await;
+    let base = format!("http://{address}");
+    let overlap = tax("DE", "18", "2020-01-01", Some("2020-03-31"));
+    let cases: Vec<Case> = vec![
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            overlap,
+            422,
+            &["valid_from"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            tax("DEU", "19", "2031-01-01", None),
+            422,
+            &["country"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            tax("XX", "19", "2031-01-01", None),
+            422,
+            &["country"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            tax("DE", "-1", "2031-01-01", None),
+            422,
+            &["rate"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            tax("DE", "101", "2031-01-01", None),
+            422,
+            &["rate"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            tax("DE", "1e3", "2031-01-01", None),
+            422,
+            &["rate"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            tax("DE", "19", "2031-02-30", None),
+            422,
+            &["valid_from"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            tax("DE", "19", "2031-01-01", Some("2030-01-01")),
+            422,
+            &["valid_to"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            json!({"country": "de", "subdivision": "FR-ZZZ", "type": "vat", "rate": 5,
+                   "valid_from": "2031-01-01", "source": "", "reason": "r", "note": 1})
+            .to_string(),
+            422,
+            &["country", "subdivision", "type", "source", "note"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            json!({"country": "DE"}).to_string(),
+            422,
+            &["reason"],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            "{\"country\": ".into(),
+            400,
+            &[],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            "[1, 2]".into(),
+            400,
+            &[],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            None,
+            format!("{{\"reason\": \"{}\"}}", "x".repeat(70_000)),
+            413,
+            &[],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            Some("seven"),
+            tax("DE", "21", "2031-01-01", None),
+            400,
+            &[],
+        ),
+        (
+            "POST",
+            "/v1/admin/tax-rates",
+            Some("\"9\""),
+            tax("DE", "21", "2031-01-01", None),
+            412,
+            &[],
+        ),
+        (
+            "PUT",
+            "/v1/admin/tax-rates/999999",
+            None,
+            tax("DE", "21", "2031-01-01", None),
+            404,
+            &[],
+        ),
+        (
+            "DELETE",
+            "/v1/admin/tax-rates/1",
+            None,
+            "{}".into(),
+            422,
+            &["reason"],
+        ),
+        (
+            "POST",
+            "/v1/admin/currencies",
+            None,
+            json!({"code": "usd", "numeric": "84", "name": "", "minor_units": 7,
+                   "countries": ["ZZ"], "reason": "r"})
+            .to_string(),
+            422,
+            &["code", "numeric", "name", "minor_units", "countries"],
+        ),
+        (
+            "PUT",
+            "/v1/admin/countries/DE",
+            None,
+            json!({"alpha2": "FR", "alpha3": "USA", "numeric": "840", "name": "X",
+                   "currencies": ["EUR", "ABC"], "reason": "r"})
+            .to_string(),
+            422,
+            &["alpha2", "alpha3", "numeric", "currencies"],
+        ),
+        (
+            "DELETE",
+            "/v1/admin/countries/DE",
+            None,
+            json!({"reason": "r"}).to_string(),
+            422,
+            &[""],
+        ),
+        (
+            "POST",
+            "/v1/admin/exchange-rates",
+            None,
+            "<Cube><Cube time=\"2026-11-02\">".into(),
+            400,
+            &[],
+        ),
+        (
+            "POST",
+            "/v1/admin/exchange-rates",
+            None,
+            "not a rate file".into(),
+            400,
+            &[],
+        ),
+        (
+            "POST",
+            "/v1/admin/exchange-rates",
+            None,
+            "Date,USD,ABC\n2026-11-02,1.1,2\n2099-01-01,1.1,2\n".into(),
+            422,
+            &["currency", "time"],
+        ),
+        (
+            "POST",
+            "/v1/admin/rollback",
+            None,
+            json!({"version": 99, "reason": "r"}).to_string(),
+            403,
+            &[],
+        ),
+    ];
+    for (method, path, if_match, body, status, fields) in cases {
+        let method: Method = method.parse().unwrap();
+        let response = send(
+            method.clone(),
+            &format!("{base}{path}"),
+            Some(EDITOR),
+            if_match,
+            Some(body),
+        )
+        .await;
+        assert_eq!(
+            response.status, status,
+            "{method} {path}: {}",
+            response.body
+        );
+        assert_eq!(
+            response.header("content-type"),
+            "application/problem+json",
+            "{path}"
+        );
+        let reported: Vec<&str> = response.body["violations"]
+            .as_array()
+            .map(|v| v.iter().map(|v| v["field"].as_str().unwrap()).collect())
+            .unwrap_or_default();
+        for field in fields {
+            assert!(
+                reported.contains(field),
+                "{method} {path}: {field} in {reported:?}"
+            );
+        }
+    }
+    assert_eq!(served_version(address).await, 1, "nothing changed");
+    let audit = send(
+        Method::GET,
+        &format!("{base}/v1/admin/audit"),
+        Some(READER),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), 1);
+}
+
+/// Every admin route, and `/metrics`.
+const ROUTES: [(&str, &str, &str); 16] = [
+    ("GET", "/metrics", "reader"),
+    ("GET", "/v1/admin/audit", "reader"),
+    ("GET", "/v1/admin/tax-rates", "reader"),
+    ("POST", "/v1/admin/tax-rates", "editor"),
+    ("PUT", "/v1/admin/tax-rates/1", "editor"),
+    ("DELETE", "/v1/admin/tax-rates/1", "editor"),
+    ("POST", "/v1/admin/countries", "editor"),
+    ("PUT", "/v1/admin/countries/DE", "editor"),
+    ("DELETE", "/v1/admin/countries/DE", "editor"),
+    ("POST", "/v1/admin/currencies", "editor"),
+    ("PUT", "/v1/admin/currencies/EUR", "editor"),
+    ("DELETE", "/v1/admin/currencies/EUR", "editor"),
+    ("POST", "/v1/admin/exchange-rates", "editor"),
+    ("POST", "/v1/admin/rollback", "admin"),
+    ("GET", "/v1/admin/audit?since=0", "reader"),
+    ("GET", "/v1/admin/tax-rates?country=DE", "reader"),
+];
+
+#[tokio::test]
+async fn every_admin_route_refuses_missing_malformed_wrong_and_small_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = start(&dir).await;
+    for (method, path, needs) in ROUTES {
+        let method: Method = method.parse().unwrap();
+        let url = format!("http://{address}{path}");
+        let headers: [(&str, Option<&str>); 5] = [
+            ("missing", None),
+            ("malformed", Some("Basic dXNlcjpwYXNz")),
+            ("empty", Some("Bearer ")),
+            ("wrong", Some("Bearer not-a-valid-token-0123")),
+            ("almost", Some("Bearer editor-token-012345678")),
+        ];
+        for (case, header) in headers {
+            let mut request = reqwest::Client::new()
+                .request(method.clone(), &url)
+                .body("{\"reason\": \"r\"}");
+            if let Some(header) = header {
+                request = request.header("authorization", header);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401, "{case} {method} {path}");
+            assert_eq!(
+                response.headers()["www-authenticate"],
+                "Bearer realm=\"refdata\""
+            );
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json"
+            );
+        }
+        let too_small: &[&str] = match needs {
+            "reader" => &[],
+            "editor" => &[READER],
+            _ => &[READER, EDITOR],
+        };
+        for token in too_small {
+            let response = send(method.clone(), &url, Some(token), None, Some("{}".into())).await;
+            assert_eq!(response.status, 403, "{method} {path} with {token}");
+            assert_eq!(response.body["type"], "urn:refdata:problem:forbidden");
+        }
+    }
+    assert_eq!(served_version(address).await, 1);
+}
+
+#[tokio::test]
+async fn two_editors_with_the_same_if_match_one_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = start(&dir).await;
+    let url = format!("http://{address}/v1/admin/tax-rates");
+    for round in 0..5u64 {
+        let version = served_version(address).await;
+        let if_match = format!("\"{version}\"");
+        let (a, b) = tokio::join!(
+            send(
+                Method::POST,
+                &url,
+                Some(EDITOR),
+                Some(&if_match),
+                Some(tax("FR", "21", &format!("{}-01-01", 2031 + round), None))
+            ),
+            send(
+                Method::POST,
+                &url,
+                Some(EDITOR),
+                Some(&if_match),
+                Some(tax("IT", "23", &format!("{}-01-01", 2031 + round), None))
+            ),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [201, 412],
+            "round {round}: {} / {}",
+            a.body,
+            b.body
+        );
+        assert_eq!(served_version(address).await, version + 1);
+    }
+}
+
+#[tokio::test]
+async fn the_change_stream_announces_new_versions_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = start(&dir).await;
+    let mut stream = reqwest::get(format!("http://{address}/v1/changes/stream"))
+        .await
+        .unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let mut seen = String::new();
+    while !seen.contains("event: version") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("id: 1"), "{seen}");
+    let created = send(
+        Method::POST,
+        &format!("http://{address}/v1/admin/tax-rates"),
+        Some(EDITOR),
+        None,
+        Some(tax("DE", "21", "2031-01-01", None)),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let started = Instant::now();
+    while !seen.contains("event: change") {
+        let chunk = tokio::time::timeout(Duration::from_secs(1), stream.chunk())
+            .await
+            .expect("a change event within a second")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(
+        seen.contains("id: 2") && seen.contains("\"datasets\":[\"tax_rates\"]"),
+        "{seen}"
+    );
+
+    // A reconnecting client names the last version it saw and gets what it missed.
+    let mut resumed = reqwest::Client::new()
+        .get(format!("http://{address}/v1/changes/stream"))
+        .header("last-event-id", "1")
+        .send()
+        .await
+        .unwrap();
+    let mut replay = String::new();
+    while !replay.contains("event: change") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), resumed.chunk())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        replay.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(replay.contains("id: 2"), "{replay}");
+}
