@@ -14,7 +14,9 @@
 //!   with exponential backoff and jitter, honouring `Retry-After` (every call is an idempotent
 //!   GET);
 //! - error responses (`application/problem+json`) become [`Error::Api`] with the service's
-//!   `detail`.
+//!   `detail`;
+//! - [`RefdataClient::subscribe_to_changes`] follows the service's change stream and empties
+//!   the cache as soon as a new dataset version is served, instead of waiting for `max-age`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), refdata_client::Error> {
@@ -35,10 +37,12 @@
 //! ```
 
 mod cache;
+mod changes;
 mod client;
 mod error;
 mod model;
 
+pub use changes::ChangeSubscription;
 pub use client::{ClientBuilder, ClientStats, RefdataClient};
 pub use error::Error;
 pub use model::{
