@@ -318,6 +318,7 @@ fn run_import_into(url: &str, args: &ImportArgs) -> ExitCode {
                 "exchange-rates.import",
                 &args.reason,
                 &|contents| refdata::storage::edit::import_rates(contents, &table),
+                None,
             )
             .await;
         store.close().await;

@@ -174,24 +174,55 @@ impl Snapshot {
     /// Parses the snapshot layout written by `refdata import`, validates the tax table and
     /// hashes every file.
     pub fn from_files(files: SnapshotFiles<'_>) -> Result<Self, StoreError> {
+        Self::from_files_reusing(files, None, &[])
+    }
+
+    /// [`Snapshot::from_files`], taking the datasets named in `unchanged` from `previous`
+    /// instead of parsing and hashing their bytes again (a new version usually changes one
+    /// dataset; the exchange-rate history is most of the parsing time). Cross-dataset checks
+    /// still run on the whole.
+    pub fn from_files_reusing(
+        files: SnapshotFiles<'_>,
+        previous: Option<&Snapshot>,
+        unchanged: &[&str],
+    ) -> Result<Self, StoreError> {
+        let reuse = |name: &str| previous.filter(|_| unchanged.contains(&name));
         let manifest: Manifest = parse_json("manifest", files.manifest)?;
-        let countries: Vec<Country> = parse_json("countries", files.countries)?;
-        let subdivisions: Vec<Subdivision> = parse_json("subdivisions", files.subdivisions)?;
-        let currencies: Vec<Currency> = parse_json("currencies", files.currencies)?;
+        let countries: Vec<Country> = match reuse("countries") {
+            Some(p) => p.countries.clone(),
+            None => parse_json("countries", files.countries)?,
+        };
+        let subdivisions: Vec<Subdivision> = match reuse("subdivisions") {
+            Some(p) => p.subdivisions.clone(),
+            None => parse_json("subdivisions", files.subdivisions)?,
+        };
+        let currencies: Vec<Currency> = match reuse("currencies") {
+            Some(p) => p.currencies.clone(),
+            None => parse_json("currencies", files.currencies)?,
+        };
         let text = |dataset: &str, bytes| {
             std::str::from_utf8(bytes).map_err(|_| StoreError::Malformed {
                 dataset: dataset.into(),
                 message: "not UTF-8".into(),
             })
         };
-        let exchange_rates =
-            ExchangeRates::from_snapshot_csv(text("exchange_rates", files.exchange_rates)?)?;
-        let codes = tax::CodeSet::new(
-            countries.iter().map(|c| c.alpha2.clone()),
-            subdivisions.iter().map(|s| s.code.clone()),
-        );
-        let tax_rates = tax::parse_tax_rates(text("tax_rates", files.tax_rates)?, &codes)?;
-        let info = dataset_infos(
+        let exchange_rates = match reuse("exchange_rates") {
+            Some(p) => p.exchange_rates.clone(),
+            None => {
+                ExchangeRates::from_snapshot_csv(text("exchange_rates", files.exchange_rates)?)?
+            }
+        };
+        let tax_rates = match reuse("tax_rates") {
+            Some(p) => p.tax_rates.clone(),
+            None => {
+                let codes = tax::CodeSet::new(
+                    countries.iter().map(|c| c.alpha2.clone()),
+                    subdivisions.iter().map(|s| s.code.clone()),
+                );
+                tax::parse_tax_rates(text("tax_rates", files.tax_rates)?, &codes)?
+            }
+        };
+        let mut info = dataset_infos(
             &manifest,
             files,
             [
@@ -203,7 +234,13 @@ impl Snapshot {
             ],
             exchange_rates.last_date(),
             &tax_rates,
+            &|name| reuse(name).and_then(|p| p.dataset(name)).is_some(),
         );
+        for entry in &mut info {
+            if let Some(old) = reuse(&entry.name).and_then(|p| p.dataset(&entry.name)) {
+                *entry = old.clone();
+            }
+        }
         Self::from_datasets(Datasets {
             countries,
             subdivisions,
@@ -480,9 +517,12 @@ fn dataset_infos(
     records: [usize; 5],
     last_rate_date: NaiveDate,
     tax_rates: &[TaxRate],
+    reused: &dyn Fn(&str) -> bool,
 ) -> Vec<DatasetInfo> {
     let now = SystemTime::now();
     let info = |name: &str, bytes: &[u8], records: usize, fallback_updated: Option<NaiveDate>| {
+        // A reused dataset keeps its previous metadata; hashing its bytes would be wasted.
+        let bytes = if reused(name) { &[][..] } else { bytes };
         let entry = manifest.datasets.iter().find(|d| d.name == name);
         let updated = entry
             .and_then(|e| e.updated.as_deref())

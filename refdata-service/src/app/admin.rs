@@ -188,7 +188,14 @@ async fn commit(
     let store = store(state)?;
     let expected = if_match(headers)?;
     let written: Written = store
-        .write(expected, &caller.name, action, reason, edit)
+        .write(
+            expected,
+            &caller.name,
+            action,
+            reason,
+            edit,
+            state.snapshot(),
+        )
         .await
         .map_err(write_problem)?;
     if let Some(snapshot) = written.snapshot {

@@ -162,19 +162,61 @@ impl Contents {
         }
     }
 
-    /// Every blob with its hash.
-    pub fn blobs(&self) -> Vec<(String, Arc<[u8]>)> {
-        [
-            &self.manifest,
-            &self.countries,
-            &self.subdivisions,
-            &self.currencies,
-            &self.tax_rates,
-        ]
-        .into_iter()
-        .chain(&self.rate_chunks)
-        .map(|bytes| (hash(bytes), Arc::clone(bytes)))
-        .collect()
+    /// Every blob with its hash; `hashes` must be this version's.
+    pub fn blobs(&self, hashes: &Hashes) -> Vec<(String, Arc<[u8]>)> {
+        let singles = [
+            (&hashes.manifest, &self.manifest),
+            (&hashes.countries, &self.countries),
+            (&hashes.subdivisions, &self.subdivisions),
+            (&hashes.currencies, &self.currencies),
+            (&hashes.tax_rates, &self.tax_rates),
+        ];
+        singles
+            .into_iter()
+            .map(|(hash, bytes)| (hash.clone(), Arc::clone(bytes)))
+            .chain(
+                hashes
+                    .exchange_rates
+                    .split(',')
+                    .zip(&self.rate_chunks)
+                    .map(|(hash, bytes)| (hash.to_owned(), Arc::clone(bytes))),
+            )
+            .collect()
+    }
+
+    /// [`Contents::hashes`] of an edited copy of `base`, hashing only the bytes that differ.
+    pub fn hashes_after_edit(&self, base: &Contents, base_hashes: &Hashes) -> Hashes {
+        let same = |new: &Arc<[u8]>, old: &Arc<[u8]>, old_hash: &str| {
+            if Arc::ptr_eq(new, old) || new[..] == old[..] {
+                old_hash.to_owned()
+            } else {
+                hash(new)
+            }
+        };
+        let old_chunks: Vec<&str> = base_hashes.exchange_rates.split(',').collect();
+        Hashes {
+            manifest: same(&self.manifest, &base.manifest, &base_hashes.manifest),
+            countries: same(&self.countries, &base.countries, &base_hashes.countries),
+            subdivisions: same(
+                &self.subdivisions,
+                &base.subdivisions,
+                &base_hashes.subdivisions,
+            ),
+            currencies: same(&self.currencies, &base.currencies, &base_hashes.currencies),
+            exchange_rates: self
+                .rate_chunks
+                .iter()
+                .enumerate()
+                .map(
+                    |(i, chunk)| match (base.rate_chunks.get(i), old_chunks.get(i)) {
+                        (Some(old), Some(old_hash)) => same(chunk, old, old_hash),
+                        _ => hash(chunk),
+                    },
+                )
+                .collect::<Vec<_>>()
+                .join(","),
+            tax_rates: same(&self.tax_rates, &base.tax_rates, &base_hashes.tax_rates),
+        }
     }
 
     /// The exchange rates in the snapshot layout: one header, every year's rows.
@@ -201,22 +243,44 @@ impl Contents {
 
     /// Parses and indexes the whole version.
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        let rates = self.rates_csv().map_err(|e| StoreError::Malformed {
-            dataset: "exchange_rates".into(),
-            message: e.to_string(),
-        })?;
-        let tax = self.tax_csv().map_err(|e| StoreError::Malformed {
-            dataset: "tax_rates".into(),
-            message: e.to_string(),
-        })?;
-        Snapshot::from_files(SnapshotFiles {
-            manifest: &self.manifest,
-            countries: &self.countries,
-            subdivisions: &self.subdivisions,
-            currencies: &self.currencies,
-            exchange_rates: rates.as_bytes(),
-            tax_rates: tax.as_bytes(),
-        })
+        self.snapshot_reusing(None, &[])
+    }
+
+    /// [`Contents::snapshot`], taking the `unchanged` datasets from `previous`.
+    pub fn snapshot_reusing(
+        &self,
+        previous: Option<&Snapshot>,
+        unchanged: &[&str],
+    ) -> Result<Snapshot, StoreError> {
+        let reused = |name: &str| previous.is_some() && unchanged.contains(&name);
+        let rates = if reused("exchange_rates") {
+            String::new()
+        } else {
+            self.rates_csv().map_err(|e| StoreError::Malformed {
+                dataset: "exchange_rates".into(),
+                message: e.to_string(),
+            })?
+        };
+        let tax = if reused("tax_rates") {
+            String::new()
+        } else {
+            self.tax_csv().map_err(|e| StoreError::Malformed {
+                dataset: "tax_rates".into(),
+                message: e.to_string(),
+            })?
+        };
+        Snapshot::from_files_reusing(
+            SnapshotFiles {
+                manifest: &self.manifest,
+                countries: &self.countries,
+                subdivisions: &self.subdivisions,
+                currencies: &self.currencies,
+                exchange_rates: rates.as_bytes(),
+                tax_rates: tax.as_bytes(),
+            },
+            previous,
+            unchanged,
+        )
     }
 
     pub fn countries(&self) -> Result<Vec<Country>, StorageError> {
@@ -448,6 +512,15 @@ mod tests {
         let table = contents.rate_table().unwrap();
         edited.set_rate_table(&table).unwrap();
         assert_eq!(edited.hashes(), contents.hashes());
+        let hashes = contents.hashes();
+        assert_eq!(edited.hashes_after_edit(&contents, &hashes), hashes);
+        let mut rows = rows;
+        rows.pop();
+        edited.set_tax_rows(&rows);
+        assert_eq!(
+            edited.hashes_after_edit(&contents, &hashes),
+            edited.hashes()
+        );
         let snapshot = contents.snapshot().unwrap();
         let embedded = Snapshot::from_files(EMBEDDED_FILES).unwrap();
         assert_eq!(

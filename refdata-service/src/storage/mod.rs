@@ -328,6 +328,10 @@ impl Store {
     /// The stored contents of `version`. The blobs of the last version read stay in memory,
     /// so reading the next version fetches only what changed.
     pub async fn contents(&self, version: u64) -> Result<Contents, StorageError> {
+        Ok(self.contents_and_hashes(version).await?.0)
+    }
+
+    async fn contents_and_hashes(&self, version: u64) -> Result<(Contents, Hashes), StorageError> {
         let hashes = self.hashes(version).await?;
         let mut chunks = Vec::new();
         for hash in hashes.exchange_rates.split(',') {
@@ -341,12 +345,12 @@ impl Store {
             rate_chunks: chunks,
             tax_rates: self.blob(&hashes.tax_rates).await?,
         };
-        self.remember(&contents);
-        Ok(contents)
+        self.remember(&contents, &hashes);
+        Ok((contents, hashes))
     }
 
-    fn remember(&self, contents: &Contents) {
-        let blobs: HashMap<_, _> = contents.blobs().into_iter().collect();
+    fn remember(&self, contents: &Contents, hashes: &Hashes) {
+        let blobs: HashMap<_, _> = contents.blobs(hashes).into_iter().collect();
         *self
             .blob_cache
             .lock()
@@ -359,20 +363,39 @@ impl Store {
         &self,
         version: u64,
         history: &[VersionInfo],
+        previous: Option<Arc<Snapshot>>,
     ) -> Result<Loaded, StorageError> {
-        let contents = self.contents(version).await?;
+        let (contents, hashes) = self.contents_and_hashes(version).await?;
         let info = history
             .iter()
             .find(|v| v.version == version)
             .cloned()
             .ok_or(StorageError::NoSuchVersion(version))?;
-        let snapshot = tokio::task::spawn_blocking(move || contents.snapshot())
-            .await
-            .map_err(|e| StorageError::Corrupt(format!("indexing failed: {e}")))??;
+        let unchanged = self.unchanged(&hashes, previous.as_deref()).await;
+        let snapshot = tokio::task::spawn_blocking(move || {
+            contents.snapshot_reusing(previous.as_deref(), &unchanged)
+        })
+        .await
+        .map_err(|e| StorageError::Corrupt(format!("indexing failed: {e}")))??;
         Ok(Loaded {
             snapshot: stamp(snapshot, version, history),
             info,
         })
+    }
+
+    /// Datasets whose blobs are the same in `hashes` and in the version `previous` was read
+    /// from; those can be taken from `previous` instead of parsed again.
+    async fn unchanged(&self, hashes: &Hashes, previous: Option<&Snapshot>) -> Vec<&'static str> {
+        let Some(previous) = previous.filter(|p| p.version() > 0) else {
+            return Vec::new();
+        };
+        match self.hashes(previous.version()).await {
+            Ok(old) if old.manifest == hashes.manifest => DATASETS
+                .into_iter()
+                .filter(|name| old.of(name) == hashes.of(name))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Applies `edit` to the newest version and commits the result as a new version.
@@ -387,6 +410,7 @@ impl Store {
         action: &str,
         reason: &str,
         edit: &Edit<'_>,
+        previous: Option<Arc<Snapshot>>,
     ) -> Result<Written, WriteError> {
         let _serialised = self.write_lock.lock().await;
         let mut attempts = 0;
@@ -399,12 +423,14 @@ impl Store {
                     current: head,
                 });
             }
-            let base = self.contents(head).await?;
-            let base_hashes = base.hashes();
+            let (base, base_hashes) = self.contents_and_hashes(head).await?;
             let mut contents = base.clone();
             let (detail, created_id) = edit(&mut contents)?;
+            let hashes = contents.hashes_after_edit(&base, &base_hashes);
+            let unchanged = self.unchanged(&hashes, previous.as_deref()).await;
+            let reuse = previous.clone();
             let (contents, snapshot) = tokio::task::spawn_blocking(move || {
-                let snapshot = contents.snapshot();
+                let snapshot = contents.snapshot_reusing(reuse.as_deref(), &unchanged);
                 (contents, snapshot)
             })
             .await
@@ -413,7 +439,6 @@ impl Store {
                 WriteError::Invalid(vec![Violation::new("", error.to_string())])
             })?;
             snapshot.set_version(head + 1);
-            let hashes = contents.hashes();
             let changed = hashes.changed_from(&base_hashes);
             let mut info = VersionInfo {
                 version: head + 1,
@@ -439,7 +464,7 @@ impl Store {
                 .await
             {
                 Ok(()) => {
-                    self.remember(&contents);
+                    self.remember(&contents, &hashes);
                     return Ok(Written {
                         version: info.version,
                         changed: true,
@@ -492,7 +517,7 @@ impl Store {
                 "INSERT INTO blobs (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING"
             }
         });
-        for (hash, bytes) in contents.blobs() {
+        for (hash, bytes) in contents.blobs(hashes) {
             if known.contains(hash.as_str()) {
                 continue;
             }

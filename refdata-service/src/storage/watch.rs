@@ -35,7 +35,7 @@ pub async fn sync(store: &Store, state: &AppState) -> Result<u64, StorageError> 
     }
     let mut history = Vec::clone(&known);
     history.extend(new_versions.iter().cloned());
-    let loaded = store.load(head, &history).await?;
+    let loaded = store.load(head, &history, state.snapshot()).await?;
     if state.install_version(loaded.snapshot, new_versions) {
         tracing::info!(version = head, "now serving a new dataset version");
     }
