@@ -258,6 +258,24 @@ impl<'m> Behaviour<'m> {
                 return own;
             }
         }
+        // `insert_event(..)` with no path: a free function of the caller's own module
+        // shadows the same name elsewhere (a sibling module's `insert_event`).
+        if receiver.is_none() {
+            let module = module_of(caller);
+            let local: Vec<usize> = reachable
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    let callee = self.function(c);
+                    callee.impl_type.is_none()
+                        && callee.crate_id == caller.crate_id
+                        && module_of(callee) == module
+                })
+                .collect();
+            if !local.is_empty() {
+                return local;
+            }
+        }
         if CONTAINER_METHODS.contains(&name) {
             // `lines.push(..)` is a `Vec`'s; `ctx.invoices.insert(..)` is `InvoiceRepo`'s.
             return match receiver {
@@ -566,8 +584,17 @@ pub fn receiver_names_type(receiver: &str, type_name: &str) -> bool {
     })
 }
 
+/// The module a function is declared in: its path without its name and `impl` type.
+fn module_of(function: &Function) -> &str {
+    let mut path = function.path.rsplit_once("::").map_or("", |(m, _)| m);
+    if function.impl_type.is_some() {
+        path = path.rsplit_once("::").map_or("", |(m, _)| m);
+    }
+    path
+}
+
 /// The words of a snake_case or CamelCase name, lower case and singular.
-fn name_words(name: &str) -> Vec<String> {
+pub(crate) fn name_words(name: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut word = String::new();
     let mut previous_lower = false;

@@ -680,6 +680,11 @@ pub enum EffectKind {
     OutboxWrite,
     /// The `Idempotency-Key` header or field is read.
     IdempotencyKey,
+    /// An `Idempotency-Key` header is set on an outgoing request: the remote API drops the
+    /// repeats of what this function asks of it.
+    IdempotencyKeySent,
+    /// A new random or time-based id is made (`Uuid::new_v4()`, `Ulid::new()`).
+    FreshId,
     /// Redis `SET .. NX` (set if absent).
     SetIfAbsent,
     /// An event or message name: a type, enum variant or string.

@@ -53,6 +53,105 @@ pub fn resolve_services(model: &mut Model) {
     resolve_crate_uses(model);
     resolve_destination_consts(model);
     resolve_client_fields(model);
+    resolve_project_clients(model);
+}
+
+/// A call taken for another service's client by its receiver's name
+/// (`stripe_client.refund_payment(..)`) that the workspace itself defines, on the type the
+/// receiver names (`StripeClient::refund_payment`), is a call into the project: the rules
+/// follow it into the wrapper, which makes the remote call (and may send an idempotency key
+/// with it). Generated gRPC stubs checked into the tree make no remote call of their own that
+/// archlint sees, so calls into them stay remote.
+fn resolve_project_clients(model: &mut Model) {
+    let mut wrappers: HashMap<(CrateId, &str), Vec<(usize, &str)>> = HashMap::new();
+    for (index, function) in model.functions.iter().enumerate() {
+        let Some(impl_type) = function.impl_type.as_deref() else {
+            continue;
+        };
+        let works = function.effects.iter().any(|e| {
+            matches!(
+                e.kind,
+                EffectKind::Remote { .. }
+                    | EffectKind::Publish { .. }
+                    | EffectKind::OrmWrite { .. }
+                    | EffectKind::Blocking { .. }
+            )
+        });
+        if works {
+            wrappers
+                .entry((function.crate_id, function.name.as_str()))
+                .or_default()
+                .push((index, impl_type));
+        }
+    }
+    if wrappers.is_empty() {
+        return;
+    }
+    let mut converted: Vec<(usize, usize)> = Vec::new();
+    for (index, function) in model.functions.iter().enumerate() {
+        let krate = function.crate_id;
+        let visible = || {
+            std::iter::once(krate).chain(
+                model
+                    .krate(krate)
+                    .dependencies
+                    .iter()
+                    .filter_map(|d| d.member),
+            )
+        };
+        for (e, effect) in function.effects.iter().enumerate() {
+            let EffectKind::Remote {
+                protocol: RemoteProtocol::Grpc | RemoteProtocol::Client,
+                operation,
+                target: Some(receiver),
+                ..
+            } = &effect.kind
+            else {
+                continue;
+            };
+            let defined = visible().any(|c| {
+                wrappers.get(&(c, operation.as_str())).is_some_and(|found| {
+                    found
+                        .iter()
+                        .any(|&(w, impl_type)| w != index && names_client_type(receiver, impl_type))
+                })
+            });
+            if defined {
+                converted.push((index, e));
+            }
+        }
+    }
+    for (index, e) in converted {
+        let effect = &mut model.functions[index].effects[e];
+        if let EffectKind::Remote {
+            operation, target, ..
+        } = &effect.kind
+        {
+            effect.kind = EffectKind::Call {
+                name: operation.clone(),
+                receiver: target.clone(),
+            };
+        }
+    }
+}
+
+/// True when a receiver's name is its type's (`stripe_client` for `StripeClient`, `payments`
+/// for `PaymentsServiceClient`), ignoring the words every client has.
+fn names_client_type(receiver: &str, type_name: &str) -> bool {
+    let words = |name: &str| {
+        let mut out = crate::behaviour::name_words(name);
+        while out.last().is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "client" | "api" | "service" | "svc" | "stub" | "grpc" | "http" | "rest"
+            )
+        }) {
+            out.pop();
+        }
+        out
+    };
+    let receiver = words(receiver);
+    !receiver.is_empty() && receiver == words(type_name)
 }
 
 /// Calls on a receiver named like a gRPC client field of the crate or of a library it

@@ -1327,3 +1327,188 @@ fn a_write_rpc_that_moves_stock_is_reported_and_a_read_rpc_is_not_judged() {
     let found = tonic_service("create_sku", create);
     assert!(found.is_empty(), "a plain create: {found:?}");
 }
+
+/// A refund endpoint calling the service's own payment-provider client, which sends the
+/// `Idempotency-Key` it is given; `key` is the expression the handler passes.
+fn refund_through_provider_client(key: &str) -> String {
+    format!(
+        r#"
+use axum::extract::Path;
+use axum::routing::post;
+use axum::Router;
+
+#[tokio::main]
+async fn main() {{
+    let app = Router::new().route("/payments/:id/refund", post(refund_payment));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+pub struct ProviderClient {{
+    http: reqwest::Client,
+}}
+
+impl ProviderClient {{
+    pub fn new() -> Self {{
+        Self {{ http: reqwest::Client::new() }}
+    }}
+
+    pub async fn refund_charge(&self, charge: &str, key: &str) -> Result<(), reqwest::Error> {{
+        self.http
+            .post("https://api.provider.example/v1/refunds")
+            .header("Idempotency-Key", key)
+            .form(&[("charge", charge)])
+            .send()
+            .await?;
+        Ok(())
+    }}
+}}
+
+async fn refund_payment(Path(id): Path<uuid::Uuid>) -> Result<(), String> {{
+    let provider_client = ProviderClient::new();
+    provider_client
+        .refund_charge(&id.to_string(), &{key})
+        .await
+        .map_err(|e| e.to_string())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_refund_sent_with_the_request_s_own_key_is_silent_and_a_fresh_key_is_reported() {
+    let deps = &["axum", "tokio", "reqwest", "uuid"];
+    let stable = refund_through_provider_client("id.to_string()");
+    let found = one_service(deps, &[("src/main.rs", &stable)]);
+    assert!(found.is_empty(), "{found:?}");
+
+    let fresh = refund_through_provider_client("uuid::Uuid::new_v4().to_string()");
+    let found = one_service(deps, &[("src/main.rs", &fresh)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("POST handler `refund_payment`")
+            && found[0].contains("`POST /v1/refunds` to `api.provider.example`"),
+        "{found:?}"
+    );
+}
+
+/// A status endpoint that sets a state and announces it (`then` runs between the two).
+fn status_endpoint(then: &str) -> String {
+    format!(
+        r#"
+use axum::extract::{{Path, State}};
+use axum::routing::post;
+use axum::Router;
+use rdkafka::producer::{{FutureProducer, FutureRecord}};
+
+#[derive(Clone)]
+struct AppState {{
+    pool: sqlx::PgPool,
+    producer: FutureProducer,
+}}
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/payments").await.unwrap();
+    let producer: FutureProducer = rdkafka::ClientConfig::new().create().unwrap();
+    let app = Router::new()
+        .route("/payments/:id/succeed", post(mark_succeeded))
+        .with_state(AppState {{ pool, producer }});
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn mark_succeeded(State(state): State<AppState>, Path(id): Path<uuid::Uuid>) -> Result<(), String> {{
+    sqlx::query("UPDATE payments SET status = 'succeeded' WHERE id = $1")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+{then}
+    let body = id.to_string();
+    state
+        .producer
+        .send(FutureRecord::to("payment.succeeded").key(&body).payload(&body), std::time::Duration::ZERO)
+        .await
+        .map_err(|_| "publish failed".to_string())?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn announcing_a_state_it_sets_is_silent_and_announcing_a_new_row_is_reported() {
+    let deps = &["axum", "tokio", "rdkafka", "sqlx", "uuid"];
+    let found = one_service(deps, &[("src/main.rs", &status_endpoint(""))]);
+    assert!(found.is_empty(), "{found:?}");
+
+    let ledger = r#"    sqlx::query("INSERT INTO ledger_entries (payment_id) VALUES ($1)")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;"#;
+    let found = one_service(deps, &[("src/main.rs", &status_endpoint(ledger))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`INSERT INTO ledger_entries`")
+            && found[0].contains("publish to `payment.succeeded`"),
+        "{found:?}"
+    );
+}
+
+/// A consumer module and a back-office module with a helper of the same name: the consumer
+/// runs `consumer_sql`, the back-office helper a plain insert outside any handler.
+fn consumer_beside_a_namesake(consumer_sql: &str) -> String {
+    format!(
+        r#"
+mod backfill {{
+    pub async fn record(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("INSERT INTO shipment_events (body) VALUES ($1)").bind(payload).execute(pool).await?;
+        Ok(())
+    }}
+}}
+
+mod orders {{
+    use futures::StreamExt;
+    use rdkafka::consumer::{{Consumer, StreamConsumer}};
+    use rdkafka::Message;
+
+    pub async fn run(consumer: StreamConsumer, pool: sqlx::PgPool) -> anyhow::Result<()> {{
+        let mut stream = consumer.stream();
+        while let Some(message) = stream.next().await {{
+            let message = message?;
+            record(&pool, message.payload().unwrap_or_default()).await?;
+        }}
+        Ok(())
+    }}
+
+    async fn record(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {{
+        sqlx::query("{consumer_sql}").bind(payload).execute(pool).await?;
+        Ok(())
+    }}
+}}
+
+#[tokio::main]
+async fn main() {{}}
+"#
+    )
+}
+
+#[test]
+fn a_helper_call_resolves_to_its_own_module_s_function() {
+    let deps = &["rdkafka", "sqlx", "tokio", "futures", "anyhow"];
+    let guarded = consumer_beside_a_namesake(
+        "INSERT INTO order_events (event_id, body) VALUES ($1, $1) ON CONFLICT DO NOTHING",
+    );
+    let found = one_service(deps, &[("src/main.rs", &guarded)]);
+    assert!(found.is_empty(), "{found:?}");
+
+    let plain = consumer_beside_a_namesake("INSERT INTO order_events (body) VALUES ($1)");
+    let found = one_service(deps, &[("src/main.rs", &plain)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`INSERT INTO order_events`") && !found[0].contains("shipment_events"),
+        "{found:?}"
+    );
+}

@@ -23,13 +23,18 @@
 //!
 //! A `POST` handler (or write RPC) is judged only when a retry does more than create one more
 //! row of its own: when it moves money or stock (a relative update), publishes, calls another service,
-//! charges or sends. A plain create is common and not, on its own, the pitfall. Every message
-//! consumer with a non-idempotent effect is judged.
+//! charges or sends. A plain create is common and not, on its own, the pitfall; nor is
+//! announcing a state the handler sets (`SET status = 'refunded'`, then a `payment.refunded`
+//! event), since a retry announces the same state of the same entity and creates nothing new.
+//! Every message consumer with a non-idempotent effect is judged.
 //!
 //! Non-idempotent: an `INSERT` without `ON CONFLICT` / `INSERT IGNORE`, a relative update
 //! (`SET qty = qty - $1`, diesel `.set(qty.eq(qty - n))`), a publish to a broker, an HTTP
 //! `POST` to another service (not one that only asks: `/search`, `/quotes`, `/validate`), and
-//! calls that charge or send (`charge`, `refund`, `send_email`, `mailer.send(..)`). Absolute
+//! calls that charge or send (`charge`, `refund`, `send_email`, `mailer.send(..)`). A request
+//! that carries an `Idempotency-Key` header is deduplicated by the API it goes to, unless the
+//! handler makes the key afresh (`Uuid::new_v4()`) for each request. A call on a client the
+//! workspace defines itself (`stripe_client.refund(..)` on `StripeClient`) is followed into it. Absolute
 //! updates (`SET status = 'shipped' WHERE id = $1`), upserts, guarded updates (`WHERE
 //! version = $2`) and deletes by key are idempotent and never flagged.
 //!
@@ -163,6 +168,8 @@ struct Write {
     what: String,
     /// A plain insert of a new row: on its own, no reason to judge a `POST` handler.
     plain_insert: bool,
+    /// A publish to a broker.
+    publish: bool,
     /// Recognised by a name alone: a charge or send the workspace does not define, a
     /// publisher wrapper whose body is not in sight.
     by_name: bool,
@@ -291,9 +298,20 @@ impl Rule for MissingIdempotency {
             let mut writes = Vec::new();
             let mut guarded = false;
             let mut claims: Vec<Option<u32>> = Vec::with_capacity(reached.len());
+            // An idempotency key sent to another API dedupes a retry only when the retry
+            // sends the same key: none of the handler's code makes a fresh id.
+            let stable_keys = !reached
+                .iter()
+                .any(|r| makes_fresh_key(behaviour.function(r.function)));
             for r in reached {
-                let (guard, claim) =
-                    self.collect(cx, behaviour, r.function, &unique_keys, &mut writes);
+                let (guard, claim) = self.collect(
+                    cx,
+                    behaviour,
+                    r.function,
+                    &unique_keys,
+                    stable_keys,
+                    &mut writes,
+                );
                 guarded |= guard;
                 claims.push(claim);
             }
@@ -318,6 +336,17 @@ impl Rule for MissingIdempotency {
             // A `POST` handler is judged when a retry does more than create one more row of
             // its own: it moves money or stock, publishes, calls out, charges or sends.
             if !matches!(judged, Judged::Message(_)) && writes.iter().all(|w| w.plain_insert) {
+                continue;
+            }
+            // Events that announce a state the handler sets (`SET status = 'refunded'`, then
+            // `payment.refunded`): a retry announces the same state of the same entity again,
+            // which its consumers can recognise; no new entity is created.
+            if !matches!(judged, Judged::Message(_))
+                && writes.iter().all(|w| w.publish)
+                && reached
+                    .iter()
+                    .any(|r| sets_state(cx, behaviour, r.function))
+            {
                 continue;
             }
             // A consumer loop is reported at the handlers it dispatches to.
@@ -611,6 +640,42 @@ fn is_guard_query(query: &SqlQuery) -> bool {
 
 /// `SET NX`, an `Idempotency-Key` read, a call named like a deduplication check, an ORM write
 /// to a deduplication table.
+/// The function makes a fresh id that may become the key it sends: not one made only on a
+/// path that sends none (a mock's early return), nor after the key is sent.
+fn makes_fresh_key(function: &Function) -> bool {
+    let sent: Vec<u32> = function
+        .effects
+        .iter()
+        .filter(|e| e.kind == EffectKind::IdempotencyKeySent)
+        .map(|e| e.span.start)
+        .collect();
+    function.effects.iter().any(|e| {
+        e.kind == EffectKind::FreshId
+            && !sent.iter().any(|&k| {
+                let at = e.span.start;
+                at > k || function.exclusive(at, k)
+            })
+    })
+}
+
+/// The function sets a row to given values: an absolute `UPDATE` (in SQL or through an ORM).
+fn sets_state(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>, f: usize) -> bool {
+    behaviour.queries_of(f).any(|q| {
+        cx.certain_enough(q.certainty)
+            && q.effects
+                .iter()
+                .any(|e| matches!(e, StatementEffect::AbsoluteUpdate))
+    }) || behaviour.function(f).effects.iter().any(|e| {
+        matches!(
+            e.kind,
+            EffectKind::OrmWrite {
+                effect: StatementEffect::AbsoluteUpdate,
+                ..
+            }
+        )
+    })
+}
+
 fn is_guard_effect(effect: &Effect) -> bool {
     match &effect.kind {
         EffectKind::SetIfAbsent | EffectKind::IdempotencyKey => true,
@@ -675,6 +740,7 @@ impl MissingIdempotency {
         behaviour: &Behaviour<'_>,
         f: usize,
         unique_keys: &HashSet<&TableName>,
+        stable_keys: bool,
         writes: &mut Vec<Write>,
     ) -> (bool, Option<u32>) {
         let function = behaviour.function(f);
@@ -737,6 +803,7 @@ impl MissingIdempotency {
                             span: query.span,
                             what,
                             plain_insert: *effect == StatementEffect::Insert,
+                            publish: false,
                             by_name: false,
                         });
                     }
@@ -744,9 +811,19 @@ impl MissingIdempotency {
                 }
             }
         }
+        // A request sent with an `Idempotency-Key` is deduplicated by the API it goes to,
+        // unless the key is made afresh for each request.
+        let sends_key = stable_keys
+            && function
+                .effects
+                .iter()
+                .any(|e| e.kind == EffectKind::IdempotencyKeySent);
         for effect in &function.effects {
             if is_guard_effect(effect) {
                 guarded = true;
+                continue;
+            }
+            if sends_key && matches!(effect.kind, EffectKind::Remote { .. }) {
                 continue;
             }
             let what = match &effect.kind {
@@ -849,6 +926,7 @@ impl MissingIdempotency {
                 span: effect.span,
                 what,
                 plain_insert,
+                publish: matches!(effect.kind, EffectKind::Publish { .. }),
                 by_name,
             });
         }

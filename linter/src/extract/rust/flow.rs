@@ -1427,6 +1427,14 @@ impl Extractor<'_> {
             }
         }
         match (tail.as_slice(), last) {
+            (
+                ["Uuid", "new_v4" | "now_v7" | "new_v7" | "now_v6" | "now_v1"]
+                | ["Ulid", "new" | "generate"]
+                | ["ObjectId", "new"],
+                _,
+            ) => {
+                self.push_effect(EffectKind::FreshId, range, key);
+            }
             (["FutureRecord" | "BaseRecord", "to"], _) => {
                 if let Some(topic) = call.args.first().and_then(|a| self.destination(a)) {
                     if let Some(builder) = self.flow.stack.last_mut() {
@@ -1952,6 +1960,9 @@ impl Extractor<'_> {
             {
                 let start = self.start_of(lit.span());
                 self.flow.header_writes.insert(start);
+                if lit.value().to_ascii_lowercase().contains("idempotency") {
+                    self.push_effect(EffectKind::IdempotencyKeySent, range, key);
+                }
             }
         }
 
