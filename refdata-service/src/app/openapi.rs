@@ -143,8 +143,8 @@ fn parameter_schema(path: &str, name: &str) -> Option<Value> {
             json!({"type": "array", "items": {"type": "string", "enum": countries::COUNTRY_FIELDS}, "minItems": 1})
         }
         "historic" | "fund" | "metal" => json!({"type": "boolean"}),
-        "since" => json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}),
-        "version" => json!({"type": "integer", "minimum": 1, "maximum": i64::MAX}),
+        "since" => json!({"type": "integer", "minimum": 0, "maximum": usize::MAX}),
+        "version" => json!({"type": "integer", "minimum": 1, "maximum": usize::MAX}),
         "limit" | "per_page" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
         "offset" => json!({"type": "integer", "minimum": 0, "maximum": usize::MAX}),
         "page" => json!({"type": "integer", "minimum": 1, "maximum": pagination::MAX_PAGE}),
