@@ -683,6 +683,9 @@ pub enum EffectKind {
     /// An `Idempotency-Key` header is set on an outgoing request: the remote API drops the
     /// repeats of what this function asks of it.
     IdempotencyKeySent,
+    /// An `if` that tests the state of a row the function looked up and returns early
+    /// (`if order.status == "CANCELLED" { return .. }`): what follows runs only in that state.
+    StateCheck,
     /// A new random or time-based id is made (`Uuid::new_v4()`, `Ulid::new()`).
     FreshId,
     /// Redis `SET .. NX` (set if absent).

@@ -1512,3 +1512,75 @@ fn a_helper_call_resolves_to_its_own_module_s_function() {
         "{found:?}"
     );
 }
+
+/// A cancel endpoint that restores stock; `check` runs after the order is looked up.
+fn cancel_endpoint(check: &str) -> String {
+    format!(
+        r#"
+use axum::extract::{{Json, State}};
+use axum::routing::post;
+use axum::Router;
+
+#[derive(serde::Deserialize)]
+struct Cancel {{
+    order_id: i64,
+    status: String,
+}}
+
+#[derive(sqlx::FromRow)]
+struct Order {{
+    id: i64,
+    status: String,
+}}
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
+    let app = Router::new().route("/orders/cancel", post(cancel_order)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn cancel_order(State(pool): State<sqlx::PgPool>, Json(req): Json<Cancel>) -> Result<(), String> {{
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    let order: Order = sqlx::query_as("SELECT id, status FROM orders WHERE id = $1 FOR UPDATE")
+        .bind(req.order_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+{check}
+    sqlx::query("UPDATE products SET stock = stock + 1 WHERE order_id = $1")
+        .bind(order.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::query("UPDATE orders SET status = 'CANCELLED' WHERE id = $1")
+        .bind(order.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_looked_up_state_checked_before_the_writes_is_a_guard_and_a_request_field_is_not() {
+    let deps = &["axum", "tokio", "sqlx", "serde"];
+    let looked_up = r#"    if order.status == "CANCELLED" {
+        return Ok(());
+    }"#;
+    let found = one_service(deps, &[("src/main.rs", &cancel_endpoint(looked_up))]);
+    assert!(found.is_empty(), "{found:?}");
+
+    let request_field = r#"    if req.status == "CANCELLED" {
+        return Ok(());
+    }"#;
+    let found = one_service(deps, &[("src/main.rs", &cancel_endpoint(request_field))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("relative `UPDATE products`"), "{found:?}");
+
+    let found = one_service(deps, &[("src/main.rs", &cancel_endpoint(""))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}

@@ -47,7 +47,9 @@
 //! calls the helper that updates the stock. So does a compare-and-set update, whose `WHERE`
 //! tests the state it changes (`UPDATE charges SET status = 'refunded' WHERE id = $1 AND
 //! status = 'succeeded' RETURNING ..`, `.. AND processed_at IS NULL`): a redelivery finds
-//! the row already moved on. As with `ON CONFLICT DO NOTHING`, archlint does not check that
+//! the row already moved on. So does an early return on the state of a row the handler
+//! looked up (`if order.status == "CANCELLED" { return .. }`), which a repeat meets after the
+//! first run has changed it; a test of the request's own fields is no such check. As with `ON CONFLICT DO NOTHING`, archlint does not check that
 //! the code tests the affected rows before the writes that follow.
 //!
 //! An insert into a table with a natural key (a `UNIQUE` constraint or unique index in the
@@ -824,6 +826,13 @@ impl MissingIdempotency {
                 continue;
             }
             if sends_key && matches!(effect.kind, EffectKind::Remote { .. }) {
+                continue;
+            }
+            // `if order.status == "CANCELLED" { return .. }`: a repeat finds the row moved on
+            // and stops before the writes that follow, like a compare-and-set update.
+            if effect.kind == EffectKind::StateCheck {
+                claimed_from =
+                    Some(claimed_from.map_or(effect.span.start, |c| c.min(effect.span.start)));
                 continue;
             }
             let what = match &effect.kind {

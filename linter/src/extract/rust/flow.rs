@@ -55,6 +55,8 @@ pub(super) struct FunctionBuilder {
     transactions: HashSet<String>,
     /// Where the body block opens: its tail expression is what the function returns.
     body_start: usize,
+    /// The parameters' names: what the caller hands in, not what the function looked up.
+    params: HashSet<String>,
 }
 
 /// The arguments of one payload sink.
@@ -668,6 +670,7 @@ impl Extractor<'_> {
             aliases: HashMap::default(),
             transactions: HashSet::default(),
             body_start: self.start_of(block.brace_token.span.open()),
+            params: param_names(sig),
         });
         // Contexts do not cross into a nested function.
         self.flow.contexts.push(PathContext::Normal);
@@ -1183,6 +1186,18 @@ impl Extractor<'_> {
                         self.end_of(e.then_branch.brace_token.span.close()),
                     );
                     self.push_branch(vec![then, (then.1, block_end)]);
+                    // `if order.status == "CANCELLED" { return .. }`: the state the function
+                    // looked up decides whether it goes on to write.
+                    let looked_up = self
+                        .flow
+                        .stack
+                        .last()
+                        .is_some_and(|b| tests_looked_up_state(&e.cond, &b.params));
+                    if looked_up {
+                        let start = self.start_of(e.if_token.span);
+                        let end = self.end_of(e.then_branch.brace_token.span.close());
+                        self.push_effect(EffectKind::StateCheck, At::Bytes(start, end), start);
+                    }
                 }
             }
         }
@@ -3214,6 +3229,72 @@ fn payloads(
 
 /// Parameters that may hold a project object: a named type other than a std container
 /// (`repo: &OrderRepo`, `store: Arc<dyn OrderStore>`, `State(ctx): State<Ctx>`).
+fn param_names(sig: &syn::Signature) -> HashSet<String> {
+    let mut names = HashSet::default();
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            let mut found = Vec::new();
+            pattern_names(&t.pat, &mut found);
+            names.extend(found);
+        }
+    }
+    names
+}
+
+/// A condition that tests the state of something the function looked up: a `status` or
+/// `state` field of a local (`order.status == "CANCELLED"`, `matches!(p.state, State::Paid)`,
+/// `order.status != OrderStatus::Pending`), not of a parameter (the request's own fields).
+fn tests_looked_up_state(cond: &Expr, params: &HashSet<String>) -> bool {
+    let state_of_local = |e: &Expr| {
+        let mut e = e;
+        while let Expr::MethodCall(m) = e {
+            // `order.status.as_str()`, `order.status()`.
+            if !m.args.is_empty() {
+                return false;
+            }
+            if m.method == "status" || m.method == "state" {
+                return matches!(m.receiver.as_ref(), Expr::Path(p)
+                    if p.path.get_ident().is_some_and(|i| !params.contains(&i.to_string())));
+            }
+            e = &m.receiver;
+        }
+        let Expr::Field(f) = e else {
+            return false;
+        };
+        let syn::Member::Named(field) = &f.member else {
+            return false;
+        };
+        let name = field.to_string();
+        let is_state = name == "status" || name == "state" || name.ends_with("_status");
+        is_state
+            && matches!(f.base.as_ref(), Expr::Path(p)
+            if p.path.get_ident().is_some_and(|i| {
+                let base = i.to_string();
+                base != "self" && !params.contains(&base)
+            }))
+    };
+    match cond {
+        Expr::Binary(b) => match b.op {
+            syn::BinOp::Eq(_) | syn::BinOp::Ne(_) => {
+                state_of_local(&b.left) || state_of_local(&b.right)
+            }
+            syn::BinOp::Or(_) | syn::BinOp::And(_) => {
+                tests_looked_up_state(&b.left, params) || tests_looked_up_state(&b.right, params)
+            }
+            _ => false,
+        },
+        Expr::Paren(p) => tests_looked_up_state(&p.expr, params),
+        Expr::Unary(u) => tests_looked_up_state(&u.expr, params),
+        Expr::Macro(m) if m.mac.path.is_ident("matches") => m
+            .mac
+            .parse_body_with(Punctuated::<Expr, Token![,]>::parse_separated_nonempty)
+            .ok()
+            .and_then(|args| args.first().cloned())
+            .is_some_and(|first| state_of_local(&first)),
+        _ => false,
+    }
+}
+
 fn object_params(sig: &syn::Signature) -> HashSet<String> {
     let mut out = HashSet::default();
     for input in &sig.inputs {
