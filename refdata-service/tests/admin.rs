@@ -818,3 +818,55 @@ async fn the_change_stream_announces_new_versions_at_once() {
     }
     assert!(replay.contains("id: 2"), "{replay}");
 }
+
+/// Two stores on one SQLite file stand for two processes (the service and
+/// `refdata import --into`): their writes interleave, none fails, and versions stay gapless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_writing_one_sqlite_file_both_succeed() {
+    use refdata::storage::{edit, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("refdata.db").display());
+    let first = Store::open(&url).await.unwrap();
+    let second = Store::open(&url).await.unwrap();
+    let writes = |store: Store, country: &'static str| async move {
+        for year in 2031..2036 {
+            let body = tax(
+                if country == "a" { "FR" } else { "IT" },
+                "21",
+                &format!("{year}-01-01"),
+                None,
+            );
+            let written = store
+                .write(
+                    None,
+                    country,
+                    "tax-rates.create",
+                    "test",
+                    &|contents| {
+                        let mut fields = edit::Fields::parse(body.as_bytes())
+                            .map_err(|v| refdata::storage::WriteError::Invalid(vec![v]))?;
+                        let rate = edit::tax_rate_input(&mut fields, contents)?;
+                        edit::create_tax_rate(contents, rate)
+                    },
+                    None,
+                )
+                .await;
+            assert!(written.is_ok(), "{:?}", written.err());
+        }
+        store
+    };
+    let (first, second) = tokio::join!(
+        tokio::spawn(writes(first, "a")),
+        tokio::spawn(writes(second, "b"))
+    );
+    let (first, _second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.head().await.unwrap(), 11);
+    let versions: Vec<u64> = first
+        .versions(0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(versions, (1..=11).collect::<Vec<_>>());
+}

@@ -136,6 +136,8 @@ pub struct Store {
     /// key of `versions`.
     write_lock: tokio::sync::Mutex<()>,
     blob_cache: Mutex<HashMap<String, Arc<[u8]>>>,
+    /// One replica sync at a time (a notification and the periodic check may coincide).
+    pub(crate) sync_lock: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Store {
@@ -210,6 +212,7 @@ impl Store {
             url: url.to_owned(),
             write_lock: tokio::sync::Mutex::new(()),
             blob_cache: Mutex::new(HashMap::new()),
+            sync_lock: tokio::sync::Mutex::new(()),
         };
         store.seed().await?;
         Ok(store)
@@ -325,13 +328,21 @@ impl Store {
             .cloned()
     }
 
-    /// The stored contents of `version`. The blobs of the last version read stay in memory,
-    /// so reading the next version fetches only what changed.
+    /// The stored contents of `version`, e.g. an old version asked for by a reader. Blobs
+    /// already in memory are not fetched again; this read does not change which are.
     pub async fn contents(&self, version: u64) -> Result<Contents, StorageError> {
-        Ok(self.contents_and_hashes(version).await?.0)
+        Ok(self.read_contents(version).await?.0)
     }
 
+    /// [`Store::contents`] of a version about to be served or changed: its blobs become the
+    /// ones kept in memory, so reading the next version fetches only what changed.
     async fn contents_and_hashes(&self, version: u64) -> Result<(Contents, Hashes), StorageError> {
+        let (contents, hashes) = self.read_contents(version).await?;
+        self.remember(&contents, &hashes);
+        Ok((contents, hashes))
+    }
+
+    async fn read_contents(&self, version: u64) -> Result<(Contents, Hashes), StorageError> {
         let hashes = self.hashes(version).await?;
         let mut chunks = Vec::new();
         for hash in hashes.exchange_rates.split(',') {
@@ -345,7 +356,6 @@ impl Store {
             rate_chunks: chunks,
             tax_rates: self.blob(&hashes.tax_rates).await?,
         };
-        self.remember(&contents, &hashes);
         Ok((contents, hashes))
     }
 
@@ -473,8 +483,14 @@ impl Store {
                         created_id,
                     });
                 }
-                Err(WriteError::Stale { current, .. }) if expected.is_none() && attempts < 5 => {
+                Err(WriteError::Stale { current, .. }) if expected.is_none() && attempts < 20 => {
                     tracing::debug!(current, "lost a write race; retrying on the new version");
+                    // A random pause, so that two writers that keep colliding fall out of step.
+                    let jitter = SystemTime::now()
+                        .duration_since(SystemTime::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos())
+                        % 20_000_000;
+                    tokio::time::sleep(Duration::from_nanos(u64::from(jitter))).await;
                 }
                 Err(WriteError::Stale { current, .. }) => {
                     return Err(WriteError::Stale {
@@ -500,6 +516,14 @@ impl Store {
         let known: std::collections::HashSet<&str> =
             base.map(|b| b.all().collect()).unwrap_or_default();
         let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Sqlite {
+            // Take the write lock before reading the head: a transaction that reads first and
+            // writes later fails outright (SQLITE_BUSY_SNAPSHOT) when another process commits
+            // in between, where waiting for the lock lets it see that commit.
+            sqlx::query("DELETE FROM blobs WHERE 0 = 1")
+                .execute(&mut *tx)
+                .await?;
+        }
         let current = sqlx::query("SELECT COALESCE(MAX(version), 0) AS head FROM versions")
             .fetch_one(&mut *tx)
             .await?

@@ -15,6 +15,7 @@ use crate::app::AppState;
 /// Loads and installs every version newer than the one `state` serves. Returns the version
 /// served afterwards.
 pub async fn sync(store: &Store, state: &AppState) -> Result<u64, StorageError> {
+    let _one_at_a_time = store.sync_lock.lock().await;
     let head = store.head().await?;
     let served = state.version();
     if head <= served {
