@@ -491,9 +491,9 @@ async fn bad_admin_input_gets_the_right_4xx_and_changes_nothing() {
             "POST",
             "/v1/admin/tax-rates",
             None,
-            json!({"country": "DE"}).to_string(),
+            json!({"country": "DEU"}).to_string(),
             422,
-            &["reason"],
+            &["country", "type", "rate", "valid_from", "source", "reason"],
         ),
         (
             "POST",

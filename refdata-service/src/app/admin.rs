@@ -229,17 +229,13 @@ async fn commit(
     Ok(response)
 }
 
-/// Parses the JSON body and its `reason`; a body that is not a JSON object is a 400.
+/// Parses the JSON body and reads its `reason` for the log; a body that is not a JSON object
+/// is a 400. A missing or empty reason is one of the violations the change reports (with all
+/// the others), so it is not refused here.
 fn json_fields(body: &[u8]) -> Result<(Fields, String), Problem> {
     let mut fields = Fields::parse(body).map_err(malformed)?;
-    let reason = edit::reason(&mut fields);
-    match reason {
-        Some(reason) if fields.violations.is_empty() => Ok((fields, reason)),
-        _ => {
-            let violations = std::mem::take(&mut fields.violations);
-            Err(write_problem(WriteError::Invalid(violations)))
-        }
-    }
+    let reason = edit::reason(&mut fields).unwrap_or_default();
+    Ok((fields, reason))
 }
 
 fn fields_of(body: &[u8]) -> Result<Fields, WriteError> {

@@ -297,7 +297,7 @@ pub fn tax_rate_input(fields: &mut Fields, contents: &Contents) -> Result<TaxRat
     let valid_from = fields.date("valid_from", true);
     let valid_to = fields.date("valid_to", false);
     let source = fields.text("source", true);
-    fields.seen.insert("reason");
+    reason(fields);
     if let Some(rate) = rate {
         if rate.is_sign_negative() || rate > Decimal::ONE_HUNDRED {
             fields.bad("rate", format!("{rate} is outside 0..=100 (a percentage)"));
@@ -469,7 +469,7 @@ pub fn country_input(
     let currencies = fields.codes("currencies", currency_code);
     let region = fields.text("region", false);
     let subregion = fields.text("subregion", false);
-    fields.seen.insert("reason");
+    reason(fields);
     if let (Some(code), Some(path)) = (&alpha2, path_code) {
         if code != path {
             fields.bad("alpha2", format!("{code} does not match the path's {path}"));
@@ -607,7 +607,7 @@ pub fn currency_input(
     let fund = fields.boolean("fund").unwrap_or(false);
     let metal = fields.boolean("metal").unwrap_or(false);
     let withdrawn = fields.string("withdrawn", false, year_month);
-    fields.seen.insert("reason");
+    reason(fields);
     if let (Some(code), Some(path)) = (&code, path_code) {
         if code != path {
             fields.bad("code", format!("{code} does not match the path's {path}"));
