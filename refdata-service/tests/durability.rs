@@ -259,3 +259,25 @@ async fn import_into_a_running_sqlite_store_is_served_after_the_version_check() 
         .unwrap()
         .starts_with("cli:"));
 }
+
+/// The ECB's whole history, imported into a store seeded from the snapshot built from that same
+/// file, changes nothing.
+#[test]
+fn importing_the_committed_ecb_history_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("refdata.db").display());
+    let history = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/upstream/ecb/eurofxref-hist.zip"
+    );
+    let output = Command::new(BINARY)
+        .args(["import", "--into", &url, "--ecb", history])
+        .output()
+        .expect("binary runs");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("nothing changed") && stdout.contains("version 1"),
+        "{stdout}"
+    );
+}

@@ -3,7 +3,7 @@
 //!
 //! Without PostgreSQL the tests print a skip message, unless `ARCHKIT_REQUIRE_POSTGRES=1`,
 //! where a missing PostgreSQL is a failure. PostgreSQL refuses to run as root, so as root
-//! the server runs as `nobody` (through `runuser`) in a directory it owns.
+//! the server runs as `nobody` (through `runuser`, or `su` without it) in a directory it owns.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,6 +39,11 @@ fn find_bin() -> Option<PathBuf> {
     })
 }
 
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -57,9 +62,17 @@ impl Postgres {
     fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
         match self.run_as {
-            Some(user) => {
+            Some(user) if on_path("runuser") => {
                 let mut command = Command::new("runuser");
                 command.args(["-u", user, "--"]).arg(path);
+                command
+            }
+            // su passes the arguments after the command string on to the shell.
+            Some(user) => {
+                let mut command = Command::new("su");
+                command
+                    .args(["-s", "/bin/sh", "-c", "exec \"$0\" \"$@\"", "--", user])
+                    .arg(path);
                 command
             }
             None => Command::new(path),
