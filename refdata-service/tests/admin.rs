@@ -339,6 +339,51 @@ async fn countries_currencies_and_ecb_rates_are_edited() {
     .await;
     assert_eq!(read.body["currencies"], json!([]));
 
+    // Retiring a country takes its subdivisions and its place in currencies with it.
+    let retired = send(
+        Method::DELETE,
+        &format!("{base}/v1/admin/countries/AD"),
+        Some(EDITOR),
+        None,
+        Some(json!({"reason": "test"}).to_string()),
+    )
+    .await;
+    assert_eq!(retired.status, 200, "{}", retired.body);
+    let gone = send(
+        Method::GET,
+        &format!("{base}/v1/countries/AD"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, 404);
+    let euro = send(
+        Method::GET,
+        &format!("{base}/v1/currencies/EUR"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert!(!euro.body["countries"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("AD")));
+    let dataset = send(
+        Method::GET,
+        &format!("{base}/v1/datasets/subdivisions"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert!(!dataset.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["country"] == "AD"));
+
     // A day of ECB rates as XML, then the same day corrected as CSV.
     let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
 <gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">

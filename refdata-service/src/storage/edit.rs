@@ -546,7 +546,8 @@ pub fn upsert_country(
     Ok((detail, None))
 }
 
-/// Removes a country and its subdivisions; refused while tax rates refer to it.
+/// Removes a country and its subdivisions, and drops it from its currencies' countries;
+/// refused while tax rates refer to it.
 pub fn retire_country(
     contents: &mut Contents,
     code: &str,
@@ -575,8 +576,20 @@ pub fn retire_country(
         contents.set_subdivisions(&subdivisions);
     }
     contents.set_countries(&mut countries);
+    let mut currencies = contents.currencies()?;
+    let mut unlisted = Vec::new();
+    for currency in &mut currencies {
+        if currency.countries.iter().any(|c| c == code) {
+            currency.countries.retain(|c| c != code);
+            unlisted.push(currency.code.clone());
+        }
+    }
+    if !unlisted.is_empty() {
+        contents.set_currencies(&mut currencies);
+    }
     Ok((
-        json!({"before": before, "subdivisions_removed": count - subdivisions.len()}),
+        json!({"before": before, "subdivisions_removed": count - subdivisions.len(),
+               "currencies_unlisted": unlisted}),
         None,
     ))
 }
