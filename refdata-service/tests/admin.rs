@@ -915,3 +915,42 @@ async fn two_processes_writing_one_sqlite_file_both_succeed() {
         .collect();
     assert_eq!(versions, (1..=11).collect::<Vec<_>>());
 }
+
+/// A change with a future `valid_from` takes effect on that date, not at the deploy: the
+/// service's answers for "today" switch at midnight, and are cached only until then.
+#[tokio::test]
+async fn a_scheduled_change_takes_effect_on_its_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = refdata::clock::ManualClock::at("2031-03-31T12:00:00Z").unwrap();
+    let config = ServiceConfig {
+        clock: Arc::new(clock.clone()),
+        ..common::config()
+    };
+    let url = format!("sqlite://{}", dir.path().join("refdata.db").display());
+    let (address, _) = start_store(&url, config).await;
+    let base = format!("http://{address}");
+    let created = send(
+        Method::POST,
+        &format!("{base}/v1/admin/tax-rates"),
+        Some(TOKEN),
+        None,
+        Some(tax("DE", "21", "2031-04-01", None)),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let today = format!("{base}/v1/tax-rates?country=DE&type=standard");
+    let before = send(Method::GET, &today, None, None, None).await;
+    assert_eq!(before.body[0]["rate"], "19");
+    let max_age: u64 = before
+        .header("cache-control")
+        .split(',')
+        .find_map(|d| d.trim().strip_prefix("max-age=")?.parse().ok())
+        .unwrap();
+    assert!(
+        max_age <= 12 * 3600,
+        "cached only until the change: {max_age}"
+    );
+    clock.advance(Duration::from_secs(12 * 3600 + 1));
+    let after = send(Method::GET, &today, None, None, None).await;
+    assert_eq!(after.body[0]["rate"], "21");
+}
