@@ -189,6 +189,7 @@ fn add_code_migrations(model: &mut Model, set: MigrationSet) {
         Some(existing) => {
             existing.tables.extend(set.tables);
             existing.unique_keys.extend(set.unique_keys);
+            existing.primary_keys.extend(set.primary_keys);
         }
         None => model.migrations.push(set),
     }

@@ -221,6 +221,9 @@ pub struct SqlQuery {
     pub function: String,
     /// What each statement does to data, parallel to `statements`.
     pub effects: Vec<StatementEffect>,
+    /// The columns its `INSERT` column lists name, lower case.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inserted_columns: Vec<String>,
 }
 
 /// What one SQL statement does to data, as far as retries are concerned.
@@ -258,6 +261,17 @@ impl StatementEffect {
     }
 }
 
+/// The primary key a `CREATE TABLE` declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrimaryKey {
+    pub table: TableName,
+    /// Its columns, lower case.
+    pub columns: Vec<String>,
+    /// A key column has a value of its own (`DEFAULT`, `SERIAL`, `IDENTITY`,
+    /// `AUTO_INCREMENT`): an insert need not supply it.
+    pub generated: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MigrationTool {
@@ -290,6 +304,9 @@ pub struct MigrationSet {
     /// repeated insert fails.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unique_keys: Vec<TableName>,
+    /// The primary keys of the tables it creates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub primary_keys: Vec<PrimaryKey>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

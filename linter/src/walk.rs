@@ -466,6 +466,7 @@ pub fn extract_migrations(
         if facts.migrations.is_empty() && !found.runs.is_empty() {
             facts.migrations.push(MigrationSet {
                 unique_keys: Vec::new(),
+                primary_keys: Vec::new(),
                 crate_id: found.crate_id,
                 dir: dir.clone(),
                 tool: found.tool.unwrap_or(MigrationTool::Plain),

@@ -1584,3 +1584,90 @@ fn a_looked_up_state_checked_before_the_writes_is_a_guard_and_a_request_field_is
     let found = one_service(deps, &[("src/main.rs", &cancel_endpoint(""))]);
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+/// A Kafka consumer storing each event in `projections`; `key` is the id it inserts.
+fn projection_consumer(migration: &str, insert: &str, key: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use futures::StreamExt;
+use rdkafka::consumer::{{Consumer, StreamConsumer}};
+use rdkafka::Message;
+
+#[derive(serde::Deserialize)]
+struct Event {{
+    id: uuid::Uuid,
+    body: String,
+}}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let pool = sqlx::PgPool::connect("postgres://db/projections").await?;
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    consumer.subscribe(&["events"])?;
+    let mut stream = consumer.stream();
+    while let Some(message) = stream.next().await {{
+        let message = message?;
+        let event: Event = serde_json::from_slice(message.payload().unwrap_or_default())?;
+        project(&pool, &event).await?;
+    }}
+    Ok(())
+}}
+
+async fn project(pool: &sqlx::PgPool, event: &Event) -> anyhow::Result<()> {{
+    let id = {key};
+    sqlx::query("{insert}").bind(id).bind(&event.body).execute(pool).await?;
+    Ok(())
+}}
+"#
+    );
+    one_service(
+        &[
+            "rdkafka",
+            "sqlx",
+            "tokio",
+            "futures",
+            "serde",
+            "serde_json",
+            "uuid",
+            "anyhow",
+        ],
+        &[
+            ("src/main.rs", &main),
+            ("migrations/0001_projections.sql", migration),
+        ],
+    )
+}
+
+#[test]
+fn a_primary_key_taken_from_the_message_is_a_guard_and_a_fresh_one_is_not() {
+    let supplied = "CREATE TABLE projections (id UUID PRIMARY KEY, body TEXT NOT NULL);\n";
+    let defaulted =
+        "CREATE TABLE projections (id UUID PRIMARY KEY DEFAULT gen_random_uuid(), body TEXT);\n";
+    let named = "INSERT INTO projections (id, body) VALUES ($1, $2)";
+    let unnamed = "INSERT INTO projections (body) VALUES ($2)";
+
+    // The event's id is the row's key: a redelivery fails on it.
+    let found = projection_consumer(supplied, named, "event.id");
+    assert!(found.is_empty(), "{found:?}");
+    let found = projection_consumer(defaulted, named, "event.id");
+    assert!(found.is_empty(), "{found:?}");
+    // A fresh id only when the event lacks one is a default, not the key.
+    let found = projection_consumer(
+        defaulted,
+        named,
+        "Some(event.id).unwrap_or_else(|| uuid::Uuid::new_v4())",
+    );
+    assert!(found.is_empty(), "{found:?}");
+
+    // A fresh key per delivery, or the database's own: every redelivery inserts a row.
+    let found = projection_consumer(supplied, named, "uuid::Uuid::new_v4()");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let found = projection_consumer(defaulted, unnamed, "event.id");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let found = projection_consumer(
+        defaulted,
+        "INSERT INTO projections (id, body) VALUES (gen_random_uuid(), $2)",
+        "event.id",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+}

@@ -146,6 +146,7 @@ pub fn extract_prepared_dir(
     let tool = tool_hint.unwrap_or(layout);
     let mut set = MigrationSet {
         unique_keys: Vec::new(),
+        primary_keys: Vec::new(),
         crate_id: cx.krate.id,
         dir: dir.to_owned(),
         tool,
@@ -198,6 +199,11 @@ pub fn extract_prepared_dir(
                 });
             }
         }
+        for key in &analysis.primary_keys {
+            if !set.primary_keys.iter().any(|k| k.table == key.table) {
+                set.primary_keys.push(key.clone());
+            }
+        }
         // `UNIQUE` in a table's definition or index: a natural key.
         for range in &analysis.statement_ranges {
             let statement = text.get(range.clone()).unwrap_or_default();
@@ -243,6 +249,7 @@ pub fn extract_prepared_dir(
                 statements: vec![keyword.clone()],
                 function: String::new(),
                 effects: vec![StatementEffect::Other],
+                inserted_columns: Vec::new(),
             });
         }
     }

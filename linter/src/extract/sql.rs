@@ -47,6 +47,10 @@ pub struct SqlAnalysis {
     /// Byte ranges of the statements whose tables came from the keyword scan: those sqlparser
     /// rejected and routine bodies (PL/pgSQL) it keeps as strings.
     pub scanned: Vec<Range<usize>>,
+    /// The columns named by `INSERT INTO t (a, b, ..)` column lists, lower case.
+    pub inserted_columns: Vec<String>,
+    /// `CREATE TABLE` primary keys, parallel to nothing: one entry per table created.
+    pub primary_keys: Vec<crate::model::PrimaryKey>,
 }
 
 impl SqlAnalysis {
@@ -87,6 +91,24 @@ fn analyze_with(sql: &str, dialect: SqlDialect, simple_by_scan: bool) -> SqlAnal
         analysis
             .effects
             .push(statement_effect(&prepared, toks, &keyword));
+        if keyword.starts_with("INSERT") {
+            // A key the database makes in the statement itself is not taken from the caller.
+            let lower = text.to_ascii_lowercase();
+            let generates_key = [
+                "gen_random_uuid",
+                "uuid_generate",
+                "nextval",
+                "newid",
+                "uuid()",
+            ]
+            .iter()
+            .any(|f| lower.contains(f));
+            if !generates_key {
+                insert_column_list(&prepared, toks, &mut analysis.inserted_columns);
+            }
+        } else if keyword == "CREATE TABLE" {
+            analysis.primary_keys.extend(primary_key(&prepared, toks));
+        }
         analysis.statements.push(keyword.clone());
         analysis.statement_ranges.push(statement.range.clone());
         if is_control_statement(&keyword) {
@@ -851,6 +873,134 @@ fn insert_effect(text: &str, toks: &[Tok], start: usize) -> StatementEffect {
         }
     }
     StatementEffect::Insert
+}
+
+/// `INSERT INTO t (a, b) VALUES ..`: adds `a` and `b`.
+fn insert_column_list(text: &str, toks: &[Tok], out: &mut Vec<String>) {
+    let Some(into) = toks.iter().position(|t| t.is_word(text, "INTO")) else {
+        return;
+    };
+    // The table name (`schema.table`, quoted or not), then the list.
+    let mut i = into + 1;
+    while toks
+        .get(i)
+        .is_some_and(|t| matches!(t.kind, TokKind::Word | TokKind::QuotedIdent) || t.is_punct(b'.'))
+    {
+        i += 1;
+    }
+    if !toks.get(i).is_some_and(|t| t.is_punct(b'(')) {
+        return;
+    }
+    for tok in &toks[i + 1..] {
+        match tok.kind {
+            TokKind::Punct(b')') => return,
+            TokKind::Word | TokKind::QuotedIdent => out.push(
+                text[tok.range.clone()]
+                    .trim_matches(['"', '`'])
+                    .to_ascii_lowercase(),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// The primary key of a `CREATE TABLE`: a column marked `PRIMARY KEY`, or a `PRIMARY KEY
+/// (a, b)` table constraint.
+fn primary_key(text: &str, toks: &[Tok]) -> Option<crate::model::PrimaryKey> {
+    let open = toks.iter().position(|t| t.is_punct(b'('))?;
+    // The name before the list: `t`, `schema.t`, quoted or not.
+    let mut parts: Vec<(String, bool)> = Vec::new();
+    let mut i = open;
+    while i > 0 && matches!(toks[i - 1].kind, TokKind::Word | TokKind::QuotedIdent) {
+        let tok = &toks[i - 1];
+        let quoted = tok.kind == TokKind::QuotedIdent;
+        parts.insert(
+            0,
+            (
+                text[tok.range.clone()].trim_matches(['"', '`']).to_owned(),
+                quoted,
+            ),
+        );
+        if i >= 2 && toks[i - 2].is_punct(b'.') {
+            i -= 2;
+        } else {
+            break;
+        }
+    }
+    let table = table_name(&parts)?;
+    // The elements of the definition, split at top-level commas.
+    let mut elements: Vec<&[Tok]> = Vec::new();
+    let (mut depth, mut start) = (0i32, open + 1);
+    for (i, tok) in toks.iter().enumerate().skip(open + 1) {
+        match tok.kind {
+            TokKind::Punct(b'(') => depth += 1,
+            TokKind::Punct(b')') if depth == 0 => {
+                elements.push(&toks[start..i]);
+                break;
+            }
+            TokKind::Punct(b')') => depth -= 1,
+            TokKind::Punct(b',') if depth == 0 => {
+                elements.push(&toks[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let word = |t: &Tok| {
+        text[t.range.clone()]
+            .trim_matches(['"', '`'])
+            .to_ascii_lowercase()
+    };
+    let is = |t: &Tok, w: &str| t.is_word(text, w);
+    let marks_generated = |element: &[Tok]| {
+        element.iter().any(|t| {
+            [
+                "DEFAULT",
+                "SERIAL",
+                "BIGSERIAL",
+                "SMALLSERIAL",
+                "IDENTITY",
+                "AUTO_INCREMENT",
+                "AUTOINCREMENT",
+            ]
+            .iter()
+            .any(|w| is(t, w))
+        })
+    };
+    let mut columns: Vec<String> = Vec::new();
+    for element in &elements {
+        let Some(at) = element
+            .windows(2)
+            .position(|w| is(&w[0], "PRIMARY") && is(&w[1], "KEY"))
+        else {
+            continue;
+        };
+        let first = element.first()?;
+        if is(first, "PRIMARY") || is(first, "CONSTRAINT") {
+            // `PRIMARY KEY (a, b)`.
+            columns = element[at + 2..]
+                .iter()
+                .filter(|t| matches!(t.kind, TokKind::Word | TokKind::QuotedIdent))
+                .map(word)
+                .collect();
+        } else {
+            columns = vec![word(first)];
+        }
+        break;
+    }
+    if columns.is_empty() {
+        return None;
+    }
+    let generated = elements.iter().any(|element| {
+        element
+            .first()
+            .is_some_and(|first| columns.contains(&word(first)) && marks_generated(element))
+    });
+    Some(crate::model::PrimaryKey {
+        table,
+        columns,
+        generated,
+    })
 }
 
 /// For `UPDATE t SET ...` starting after `UPDATE`: the index past the assignments (at
@@ -2012,6 +2162,49 @@ mod tests {
 
     fn effects(sql: &str) -> Vec<StatementEffect> {
         analyze(sql, SqlDialect::Postgres).effects
+    }
+
+    #[test]
+    fn primary_keys_and_inserted_columns() {
+        let keys = |sql: &str| {
+            analyze(sql, SqlDialect::Postgres)
+                .primary_keys
+                .into_iter()
+                .map(|k| (k.table.to_string(), k.columns.join(","), k.generated))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys("CREATE TABLE IF NOT EXISTS analytics.events (id UUID PRIMARY KEY DEFAULT gen_random_uuid(), body TEXT)"),
+            [("analytics.events".to_owned(), "id".to_owned(), true)]
+        );
+        assert_eq!(
+            keys("CREATE TABLE accounts (id TEXT NOT NULL PRIMARY KEY, email TEXT)"),
+            [("accounts".to_owned(), "id".to_owned(), false)]
+        );
+        assert_eq!(
+            keys("CREATE TABLE lines (order_id UUID, n INT, CONSTRAINT pk PRIMARY KEY (order_id, n))"),
+            [("lines".to_owned(), "order_id,n".to_owned(), false)]
+        );
+        assert_eq!(
+            keys("CREATE TABLE orders (id BIGSERIAL PRIMARY KEY)"),
+            [("orders".to_owned(), "id".to_owned(), true)]
+        );
+        assert!(keys("CREATE TABLE logs (line TEXT)").is_empty());
+
+        let inserted = |sql: &str| {
+            analyze_known_sql(sql, SqlDialect::Postgres)
+                .inserted_columns
+                .join(",")
+        };
+        assert_eq!(
+            inserted(r#"INSERT INTO s.t ("Id", body) VALUES ($1, $2)"#),
+            "id,body"
+        );
+        assert_eq!(inserted("INSERT INTO t VALUES ($1)"), "");
+        assert_eq!(
+            inserted("INSERT INTO t (id) VALUES (gen_random_uuid())"),
+            ""
+        );
     }
 
     #[test]

@@ -53,7 +53,10 @@
 //! the code tests the affected rows before the writes that follow.
 //!
 //! An insert into a table with a natural key (a `UNIQUE` constraint or unique index in the
-//! migrations) claims like an `ON CONFLICT DO NOTHING`: a repeat fails on the key. A claim in
+//! migrations) claims like an `ON CONFLICT DO NOTHING`: a repeat fails on the key. So does an
+//! insert that supplies the table's primary key (the key has no default in the migrations, or
+//! the `INSERT` names its columns) when the handler makes no fresh id (`Uuid::new_v4()` other
+//! than as a fallback for a missing value): the key is the message's or the request's own. A claim in
 //! a function whose caller propagates its error (`repo.create(..).await?`, or a tail `match`
 //! whose `Err` arm ends the handler) covers what the caller does after the call.
 //!
@@ -136,8 +139,8 @@ use crate::behaviour::{
 };
 use crate::config::Level;
 use crate::model::{
-    Access, Broker, Effect, EffectKind, Function, HttpMethod, RemoteProtocol, ServiceId, Span,
-    SqlQuery, StatementEffect, TableName,
+    Access, Broker, Effect, EffectKind, Function, HttpMethod, PrimaryKey, RemoteProtocol,
+    ServiceId, Span, SqlQuery, StatementEffect, TableName,
 };
 use crate::rules::{Confidence, Finding, Related, Rule, RuleContext};
 
@@ -175,6 +178,30 @@ struct Write {
     /// Recognised by a name alone: a charge or send the workspace does not define, a
     /// publisher wrapper whose body is not in sight.
     by_name: bool,
+}
+
+/// The keys that make a repeated insert fail.
+struct Keys<'a> {
+    /// Tables with a `UNIQUE` constraint or index in the migrations.
+    unique: &'a HashSet<&'a TableName>,
+    primary: &'a HashMap<&'a TableName, &'a PrimaryKey>,
+    /// The handler's code makes a fresh id, which may become a key.
+    fresh_ids: bool,
+}
+
+impl Keys<'_> {
+    /// An insert into `table` supplies its primary key, and the key comes from the input
+    /// (the message's id, the request's): a repeat fails on it. The key is supplied when
+    /// the database makes none of its own, or when the insert names its columns
+    /// (`inserted`, for SQL).
+    fn takes_key(&self, table: &TableName, inserted: Option<&[String]>) -> bool {
+        let Some(key) = self.primary.get(table) else {
+            return false;
+        };
+        let supplied = !key.generated
+            || inserted.is_some_and(|columns| key.columns.iter().all(|c| columns.contains(c)));
+        supplied && !self.fresh_ids
+    }
 }
 
 /// A function reached from a handler, and the handler's direct callee it was reached through
@@ -274,6 +301,13 @@ impl Rule for MissingIdempotency {
             .iter()
             .flat_map(|set| &set.unique_keys)
             .collect();
+        let primary_keys: HashMap<&TableName, &PrimaryKey> = cx
+            .model
+            .migrations
+            .iter()
+            .flat_map(|set| &set.primary_keys)
+            .map(|key| (&key.table, key))
+            .collect();
         // A handler function two loops dispatch to is reported once.
         let mut reported: HashSet<usize> = HashSet::default();
         for &(handler, judged) in &handlers {
@@ -300,20 +334,18 @@ impl Rule for MissingIdempotency {
             let mut writes = Vec::new();
             let mut guarded = false;
             let mut claims: Vec<Option<u32>> = Vec::with_capacity(reached.len());
-            // An idempotency key sent to another API dedupes a retry only when the retry
-            // sends the same key: none of the handler's code makes a fresh id.
-            let stable_keys = !reached
-                .iter()
-                .any(|r| makes_fresh_key(behaviour.function(r.function)));
+            // A key sent to another API, or inserted as a row's primary key, dedupes a retry
+            // only when the retry uses the same key: none of the handler's code makes a
+            // fresh id.
+            let keys = Keys {
+                unique: &unique_keys,
+                primary: &primary_keys,
+                fresh_ids: reached
+                    .iter()
+                    .any(|r| makes_fresh_key(behaviour.function(r.function))),
+            };
             for r in reached {
-                let (guard, claim) = self.collect(
-                    cx,
-                    behaviour,
-                    r.function,
-                    &unique_keys,
-                    stable_keys,
-                    &mut writes,
-                );
+                let (guard, claim) = self.collect(cx, behaviour, r.function, &keys, &mut writes);
                 guarded |= guard;
                 claims.push(claim);
             }
@@ -741,8 +773,7 @@ impl MissingIdempotency {
         cx: &RuleContext<'_>,
         behaviour: &Behaviour<'_>,
         f: usize,
-        unique_keys: &HashSet<&TableName>,
-        stable_keys: bool,
+        keys: &Keys<'_>,
         writes: &mut Vec<Write>,
     ) -> (bool, Option<u32>) {
         let function = behaviour.function(f);
@@ -773,10 +804,13 @@ impl MissingIdempotency {
                             claimed_from.map_or(query.span.start, |c| c.min(query.span.start)),
                         );
                     }
-                    // A natural key from the migrations: a repeated insert fails on it.
+                    // A natural key from the migrations, or a primary key taken from the
+                    // input: a repeated insert fails on it.
                     StatementEffect::Insert
                         if query.tables.iter().any(|t| {
-                            t.access == Access::Write && unique_keys.contains(&t.table)
+                            t.access == Access::Write
+                                && (keys.unique.contains(&t.table)
+                                    || keys.takes_key(&t.table, Some(&query.inserted_columns)))
                         }) =>
                     {
                         claimed_from = Some(
@@ -815,7 +849,7 @@ impl MissingIdempotency {
         }
         // A request sent with an `Idempotency-Key` is deduplicated by the API it goes to,
         // unless the key is made afresh for each request.
-        let sends_key = stable_keys
+        let sends_key = !keys.fresh_ids
             && function
                 .effects
                 .iter()
@@ -857,7 +891,9 @@ impl MissingIdempotency {
                     // An upsert, or an insert on a natural key: a repeat stops there.
                     let claims = *write == StatementEffect::Upsert
                         || *write == StatementEffect::Insert
-                            && table.as_ref().is_some_and(|t| unique_keys.contains(t));
+                            && table.as_ref().is_some_and(|t| {
+                                keys.unique.contains(t) || keys.takes_key(t, None)
+                            });
                     match write {
                         _ if claims => {
                             claimed_from = Some(

@@ -103,6 +103,7 @@ impl Builder {
         let file = self.file(&format!("{name}/migrations/0001_init.sql"), Some(krate));
         self.model.migrations.push(MigrationSet {
             unique_keys: Vec::new(),
+            primary_keys: Vec::new(),
             crate_id: krate,
             dir: format!("{name}/migrations").into(),
             tool: MigrationTool::Sqlx,
@@ -155,6 +156,7 @@ impl Builder {
             statements: vec!["SELECT".into()],
             function: "load".into(),
             effects: vec![StatementEffect::Read],
+            inserted_columns: Vec::new(),
         });
         at
     }
@@ -694,6 +696,7 @@ fn sql_at(
         statements: statements.iter().map(|s| s.to_string()).collect(),
         function: "transfer::execute".into(),
         effects: vec![StatementEffect::Other; statements.len()],
+        inserted_columns: Vec::new(),
     });
     at
 }
@@ -893,6 +896,7 @@ fn two_phase_commit_in_migrations_and_tests_is_not_judged() {
         statements: vec!["ROLLBACK PREPARED".into()],
         function: "cleans_up".into(),
         effects: vec![StatementEffect::Other],
+        inserted_columns: Vec::new(),
     });
     let (model, findings) = b.check(&Config::default());
     assert!(findings.is_empty(), "{findings:#?}");
@@ -1161,6 +1165,7 @@ fn runtime_reference_tables_in_tests_do_not_count() {
         statements: vec!["CREATE TABLE".into()],
         function: String::new(),
         effects: vec![StatementEffect::Other],
+        inserted_columns: Vec::new(),
     });
     let (_, findings) = b.check(&Config::default());
     assert!(findings.is_empty(), "{findings:#?}");
@@ -1187,6 +1192,7 @@ fn runtime_reference_tables_in_tests_do_not_count() {
         statements: vec!["CREATE TABLE".into()],
         function: "init".into(),
         effects: vec![StatementEffect::Other],
+        inserted_columns: Vec::new(),
     });
     let (_, findings) = b.check(&Config::default());
     assert_eq!(findings.len(), 2, "{findings:#?}");

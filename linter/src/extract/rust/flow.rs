@@ -100,6 +100,9 @@ pub(super) struct FlowState {
     pub stack: Vec<FunctionBuilder>,
     pub contexts: Vec<PathContext>,
     pub offloaded: usize,
+    /// Inside a fallback (`unwrap_or_else(|| ..)`, a `None =>` arm): what runs only when the
+    /// expected value is missing.
+    pub fallback: usize,
     /// Start offsets (method name or call path) of calls whose result is `?`-propagated,
     /// awaited, or discarded with `let _ =`.
     pub propagated: HashSet<usize>,
@@ -1011,6 +1014,22 @@ impl Extractor<'_> {
                 self.constructed_name(&s.path);
                 false
             }
+            // `.unwrap_or_else(|| Uuid::new_v4())`: the argument runs only when the value is
+            // missing.
+            Expr::MethodCall(m)
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "unwrap_or_else" | "unwrap_or" | "or_else" | "map_or_else" | "map_or"
+                ) =>
+            {
+                self.visit_expr(&m.receiver);
+                self.flow.fallback += 1;
+                for arg in &m.args {
+                    self.visit_expr(arg);
+                }
+                self.flow.fallback -= 1;
+                true
+            }
             // `if let OrderEvent::Cancelled { .. } = event`: a message handled.
             Expr::Let(l) => {
                 self.matched_names(&l.pat);
@@ -1158,7 +1177,19 @@ impl Extractor<'_> {
         let failure = is_result_pattern(&arm.pat, "Err")
             || is_result_pattern(&arm.pat, "Ok") && returns_error(&arm.body);
         if !failure {
-            return false;
+            let missing = matches!(&arm.pat, syn::Pat::Wild(_))
+                || matches!(&arm.pat, syn::Pat::Ident(p) if p.ident == "None");
+            if !missing {
+                return false;
+            }
+            self.visit_pat(&arm.pat);
+            if let Some((_, guard)) = &arm.guard {
+                self.visit_expr(guard);
+            }
+            self.flow.fallback += 1;
+            self.visit_expr(&arm.body);
+            self.flow.fallback -= 1;
+            return true;
         }
         self.visit_pat(&arm.pat);
         if let Some((_, guard)) = &arm.guard {
@@ -1448,7 +1479,10 @@ impl Extractor<'_> {
                 | ["ObjectId", "new"],
                 _,
             ) => {
-                self.push_effect(EffectKind::FreshId, range, key);
+                // A fresh id only when a value is missing is a default, not the key.
+                if self.flow.fallback == 0 {
+                    self.push_effect(EffectKind::FreshId, range, key);
+                }
             }
             (["FutureRecord" | "BaseRecord", "to"], _) => {
                 if let Some(topic) = call.args.first().and_then(|a| self.destination(a)) {

@@ -794,6 +794,7 @@ impl<'a> Extractor<'a> {
             statements: analysis.statements.clone(),
             function: self.function_path(),
             effects: analysis.effects.clone(),
+            inserted_columns: analysis.inserted_columns.clone(),
         });
     }
 
@@ -936,6 +937,7 @@ impl<'a> Extractor<'a> {
             .or_else(|| (tool == MigrationTool::Refinery).then(|| "migrations".to_string()));
         self.facts.migrations.push(MigrationSet {
             unique_keys: Vec::new(),
+            primary_keys: Vec::new(),
             crate_id: self.cx.krate.id,
             dir,
             tool,
@@ -993,6 +995,7 @@ impl<'a> Extractor<'a> {
             let tables = std::mem::take(&mut self.migration_tables);
             self.facts.migrations.push(MigrationSet {
                 unique_keys: Vec::new(),
+                primary_keys: Vec::new(),
                 crate_id: self.cx.krate.id,
                 dir: self.cx.krate.dir.clone(),
                 tool: MigrationTool::SeaOrm,
