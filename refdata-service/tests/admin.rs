@@ -700,8 +700,11 @@ async fn bad_admin_input_gets_the_right_4xx_and_changes_nothing() {
     assert_eq!(audit.body["items"].as_array().unwrap().len(), 1);
 }
 
-/// Every admin route, and `/metrics`.
-const ROUTES: [(&str, &str, &str); 16] = [
+/// Every admin route, and `/metrics` (and, for the token checks, what is not a route).
+const ROUTES: [(&str, &str, &str); 19] = [
+    ("GET", "/v1/admin/nothing-here", "reader"),
+    ("GET", "/v1/admin/countries", "reader"),
+    ("PATCH", "/v1/admin/tax-rates/1", "reader"),
     ("GET", "/metrics", "reader"),
     ("GET", "/v1/admin/audit", "reader"),
     ("GET", "/v1/admin/tax-rates", "reader"),

@@ -392,6 +392,10 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::serve))
         .fallback(problem::route_not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::gate,
+        ))
         .layer(axum::middleware::from_fn(problem::limit_uri))
         .layer(axum::middleware::from_fn(problem::fill_instance))
         .with_state(state)
