@@ -63,11 +63,16 @@ fn since(query: &ChangesQuery) -> Result<u64, Problem> {
     Ok(parse_count("since", &query.since)?.unwrap_or(0) as u64)
 }
 
+/// Most changes one answer lists; a client further behind asks again from the last one.
+pub const MAX_CHANGES: usize = 1000;
+
+/// Versions after `since`, oldest first, at most [`MAX_CHANGES`].
 fn after(state: &AppState, since: u64) -> Vec<Change> {
     state
         .history()
         .iter()
         .filter(|v| v.version > since)
+        .take(MAX_CHANGES)
         .map(Change::from)
         .collect()
 }
@@ -75,7 +80,7 @@ fn after(state: &AppState, since: u64) -> Vec<Change> {
 #[utoipa::path(get, path = "/v1/changes", tag = "changes",
     params(ChangesQuery),
     responses(
-        (status = 200, description = "Dataset versions after `since`, oldest first", body = ChangesResponse),
+        (status = 200, description = "Dataset versions after `since`, oldest first, at most 1000 (ask again from the last one for more)", body = ChangesResponse),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Datasets not loaded yet", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -134,7 +139,13 @@ pub async fn stream(
         .id(current.to_string())
         .data(format!("{{\"version\":{current}}}"))];
     if let Some(since) = since {
-        first.extend(after(&state, since).iter().map(change_event));
+        let missed = after(&state, since);
+        if missed.len() == MAX_CHANGES {
+            // Too far behind to replay: start over.
+            first.push(Event::default().event("resync").data("{}"));
+        } else {
+            first.extend(missed.iter().map(change_event));
+        }
     }
     let updates = stream::unfold((receiver, current), |(mut receiver, sent)| async move {
         loop {

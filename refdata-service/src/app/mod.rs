@@ -165,7 +165,12 @@ impl AppState {
             .into_iter()
             .filter(|v| v.version > last && v.version <= snapshot.version())
             .collect();
-        history.extend(added.iter().cloned());
+        // The audit detail stays in the database: the in-memory history serves the change
+        // feed and version lists, which do not show it, and grows with every version.
+        history.extend(added.iter().map(|info| VersionInfo {
+            detail: serde_json::Value::Null,
+            ..info.clone()
+        }));
         let version = snapshot.version();
         let snapshot = storage::stamp(snapshot, version, &history);
         self.inner.history.store(Arc::new(history));
