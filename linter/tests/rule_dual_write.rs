@@ -697,3 +697,53 @@ fn a_file_no_mod_declares_is_not_judged_unless_a_macro_may_declare_it() {
     );
     assert_eq!(found.len(), 1, "behind a macro: {found:?}");
 }
+
+/// A lapin consumer loop that stores each delivery and then publishes it to `routing_key`.
+fn storing_consumer(routing_key: &str) -> String {
+    format!(
+        r#"
+use futures::StreamExt;
+use lapin::options::{{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions}};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let (client, _conn) = tokio_postgres::connect("host=db", tokio_postgres::NoTls).await?;
+    let conn = lapin::Connection::connect("amqp://mq", Default::default()).await?;
+    let channel = conn.create_channel().await?;
+    let mut consumer = channel
+        .basic_consume("analytics_queue", "analytics", BasicConsumeOptions::default(), Default::default())
+        .await?;
+    while let Some(delivery) = consumer.next().await {{
+        let delivery = delivery?;
+        client
+            .execute("INSERT INTO events (body) VALUES ($1)", &[&delivery.data])
+            .await?;
+        channel
+            .basic_publish("analytics", "{routing_key}", BasicPublishOptions::default(), &delivery.data, Default::default())
+            .await?;
+        channel.basic_ack(delivery.delivery_tag, BasicAckOptions::default()).await?;
+    }}
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_consumer_requeueing_to_its_own_queue_is_silent_and_one_publishing_elsewhere_is_not() {
+    let found = one_service(
+        LAPIN_DEPS,
+        &[("src/main.rs", &storing_consumer("analytics_queue"))],
+    );
+    assert!(found.is_empty(), "{found:?}");
+
+    let found = one_service(
+        LAPIN_DEPS,
+        &[("src/main.rs", &storing_consumer("events.stored"))],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("publishes to `analytics/events.stored`"),
+        "{found:?}"
+    );
+}

@@ -21,6 +21,8 @@
 //!   LOCKED`) or marks them sent after publishing them, also when the outbox is named
 //!   otherwise (an `events` or `pending_messages` table read and updated by the same code);
 //! - writes only to bookkeeping tables (inbox, processed messages, idempotency keys);
+//! - a consumer publishing back to the queue it consumes from (the delivery again, with a
+//!   retry count): a retry of the message, not news of the write;
 //! - publishes on an error path (`Err` arms, `map_err` closures): dead letters and failure
 //!   events about work that did not happen;
 //! - test code.
@@ -164,6 +166,9 @@ impl Rule for DualWrite {
                 continue;
             }
             for effect in &function.effects {
+                if requeues(function, effect) {
+                    continue;
+                }
                 let Some((sent, confidence)) = sent_description(behaviour, p, effect) else {
                     continue;
                 };
@@ -388,6 +393,25 @@ fn delegates_publish(behaviour: &Behaviour<'_>, delegates: &[usize]) -> bool {
 }
 
 /// The publish sits before a commit of the same function, or inside a transaction closure.
+/// A consumer publishing back to the queue it consumes from (the delivery again, with a
+/// retry count): a retry of the message, not news of the write.
+fn requeues(function: &crate::model::Function, effect: &Effect) -> bool {
+    let EffectKind::Publish {
+        destination: Some(destination),
+        ..
+    } = &effect.kind
+    else {
+        return false;
+    };
+    function.effects.iter().any(|e| match &e.kind {
+        EffectKind::Consume {
+            source: Some(source),
+            ..
+        } => destination.split('/').any(|part| part == source),
+        _ => false,
+    })
+}
+
 fn publishes_before_commit(function: &crate::model::Function, publish: &Effect) -> bool {
     function.effects.iter().any(|e| match &e.kind {
         EffectKind::Commit { .. } => e.span.start > publish.span.start,
