@@ -137,3 +137,76 @@ async fn replicas_on_one_postgresql() {
     let (d, _) = start_store(&url, config()).await;
     assert_eq!(served_version(d).await, 5);
 }
+
+/// Reads are served from memory: with PostgreSQL down they go on, writes are refused with a
+/// 503 and change nothing, and once it is back the replicas reconnect and follow changes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_go_on_while_postgresql_is_down() {
+    let Some(server) = tokio::task::spawn_blocking(Postgres::start).await.unwrap() else {
+        return;
+    };
+    let url = server.new_database().await;
+    let (a, _) = start_store(&url, config()).await;
+    let (b, _) = start_store(&url, config()).await;
+    let path = "/v1/tax-rates?country=DE&date=2031-06-01&type=standard";
+    assert_eq!(get(b, path).await.body[0]["rate"], "19");
+
+    tokio::task::block_in_place(|| server.stop());
+    for replica in [a, b] {
+        let read = get(replica, "/v1/countries/DE").await;
+        assert_eq!(read.status, 200, "a cached read");
+        let read = get(replica, "/v1/exchange-rates?date=2024-01-02&symbols=USD").await;
+        assert_eq!(
+            read.status, 200,
+            "a render from the snapshot: {}",
+            read.body
+        );
+    }
+    let refused = send(
+        Method::POST,
+        &format!("http://{a}/v1/admin/tax-rates"),
+        Some(TOKEN),
+        None,
+        Some(tax("DE", "21", "2031-01-01")),
+    )
+    .await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(
+        refused.body["type"],
+        "urn:refdata:problem:storage-unavailable"
+    );
+
+    tokio::task::block_in_place(|| server.restart());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let written = loop {
+        let attempt = send(
+            Method::POST,
+            &format!("http://{a}/v1/admin/tax-rates"),
+            Some(TOKEN),
+            None,
+            Some(tax("DE", "21", "2031-01-01")),
+        )
+        .await;
+        if attempt.status == 201 {
+            break attempt;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "writes work again: {}",
+            attempt.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        written.body["version"], 2,
+        "the refused write changed nothing"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(b, path).await.body[0]["rate"] != "21" {
+        assert!(
+            Instant::now() < deadline,
+            "B follows changes again after reconnecting"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

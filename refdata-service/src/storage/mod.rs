@@ -184,7 +184,9 @@ impl Store {
         };
         let mut options = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
-            .acquire_timeout(Duration::from_secs(10));
+            // A write while the database is unreachable fails within this time with a 503;
+            // the data routes never use the pool.
+            .acquire_timeout(Duration::from_secs(3));
         if backend == Backend::Sqlite {
             options = options.after_connect(|connection, _| {
                 Box::pin(async move {

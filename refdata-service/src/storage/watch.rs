@@ -78,11 +78,14 @@ async fn listen_once(store: &Store, state: &AppState) -> Result<(), StorageError
     listener.listen(super::CHANNEL).await?;
     // A notification may have been missed while (re)connecting.
     sync(store, state).await?;
-    loop {
-        let notification = listener.recv().await?;
+    // `try_recv` rather than `recv`: `recv` reconnects silently, and the notifications sent
+    // meanwhile would only be noticed by the next periodic check.
+    while let Some(notification) = listener.try_recv().await? {
         let announced: u64 = notification.payload().parse().unwrap_or(u64::MAX);
         if announced > state.version() {
             sync(store, state).await?;
         }
     }
+    tracing::warn!("the notification connection was lost; reconnecting");
+    Ok(())
 }

@@ -156,6 +156,27 @@ impl Postgres {
             .is_ok_and(|o| o.status.success())
     }
 
+    /// Stops the server (fast shutdown: connections are closed).
+    pub fn stop(&self) {
+        let output = self
+            .command("pg_ctl")
+            .args(["-w", "-D"])
+            .arg(&self.data)
+            .args(["-m", "fast", "stop"])
+            .output()
+            .expect("pg_ctl runs");
+        assert!(output.status.success(), "pg_ctl stop: {output:?}");
+    }
+
+    /// Starts it again on the same port.
+    pub fn restart(&self) {
+        assert!(
+            self.pg_ctl_start(),
+            "PostgreSQL did not restart: {}",
+            self.log()
+        );
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default()
     }
