@@ -379,6 +379,16 @@ impl Contents {
                     }
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            if values.len() != currencies.len() {
+                return Err(malformed(
+                    "exchange_rates",
+                    format!(
+                        "{date}: {} rates for {} currencies",
+                        values.len(),
+                        currencies.len()
+                    ),
+                ));
+            }
             rows.insert(date, values);
         }
         Ok(RateTable { currencies, rows })

@@ -755,7 +755,9 @@ pub fn import_rates(
     for (date, values) in &table.rows {
         let row = rates.rows.entry(*date).or_insert_with(|| vec![None; width]);
         for (column, value) in columns.iter().zip(values) {
-            row[*column] = *value;
+            if let Some(cell) = row.get_mut(*column) {
+                *cell = *value;
+            }
         }
     }
     contents.set_rate_table(&rates)?;
