@@ -245,6 +245,7 @@ async fn serve_loading(
 
     let failure = Arc::new(std::sync::Mutex::new(None));
     let failure_slot = failure.clone();
+    let closing = state.clone();
     let stop = async move {
         let load_failed = async {
             match failed_rx.await {
@@ -261,6 +262,8 @@ async fn serve_loading(
                 }
             }
         }
+        // Change streams never end by themselves; draining would wait for them forever.
+        closing.close_streams();
     };
     tracing::info!(address = %listener.local_addr()?, "listening");
     let limits = state.limits().clone();

@@ -957,3 +957,41 @@ async fn a_scheduled_change_takes_effect_on_its_date() {
     let after = send(Method::GET, &today, None, None, None).await;
     assert_eq!(after.body[0]["rate"], "21");
 }
+
+/// Change streams never end by themselves; a graceful shutdown ends them so it can finish.
+#[tokio::test]
+async fn shutdown_ends_the_change_streams() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = refdata::app::AppState::loading_with(common::config());
+    let ready = state.clone();
+    let server = tokio::spawn(refdata::server::serve(
+        listener,
+        state,
+        Arc::new(refdata::store::EmbeddedSource),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    while !ready.is_ready() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut stream = reqwest::get(format!("http://{address}/v1/changes/stream"))
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: version"));
+    stop.send(()).unwrap();
+    let finished = tokio::time::timeout(Duration::from_secs(5), server).await;
+    assert!(finished.is_ok(), "the server drained within 5 s");
+    let rest = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await;
+    assert!(
+        matches!(rest, Ok(Ok(None)) | Ok(Err(_))),
+        "the stream ended"
+    );
+}

@@ -147,22 +147,31 @@ pub async fn stream(
             first.extend(missed.iter().map(change_event));
         }
     }
-    let updates = stream::unfold((receiver, current), |(mut receiver, sent)| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(info) if info.version <= sent => continue,
-                Ok(info) => {
-                    let event = change_event(&Change::from(&info));
-                    return Some((event, (receiver, info.version)));
+    let closing = state.closing();
+    let updates = stream::unfold(
+        (receiver, current, closing),
+        |(mut receiver, sent, mut closing)| async move {
+            loop {
+                let received = tokio::select! {
+                    received = receiver.recv() => received,
+                    // The server is shutting down (or gone): end the stream so draining can finish.
+                    _ = closing.wait_for(|closed| *closed) => return None,
+                };
+                match received {
+                    Ok(info) if info.version <= sent => continue,
+                    Ok(info) => {
+                        let event = change_event(&Change::from(&info));
+                        return Some((event, (receiver, info.version, closing)));
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        let event = Event::default().event("resync").data("{}");
+                        return Some((event, (receiver, sent, closing)));
+                    }
+                    Err(RecvError::Closed) => return None,
                 }
-                Err(RecvError::Lagged(_)) => {
-                    let event = Event::default().event("resync").data("{}");
-                    return Some((event, (receiver, sent)));
-                }
-                Err(RecvError::Closed) => return None,
             }
-        }
-    });
+        },
+    );
     let events = stream::iter(first).chain(updates).map(Ok);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }

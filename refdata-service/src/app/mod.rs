@@ -58,6 +58,8 @@ struct StateInner {
     changes: broadcast::Sender<VersionInfo>,
     /// The database, when the datasets come from one (admin writes need it).
     store: OnceLock<Arc<Store>>,
+    /// Set when the server shuts down, to end the change streams.
+    closing: tokio::sync::watch::Sender<bool>,
     generation: DataGeneration,
     metrics: RwLock<Vec<MetricsRenderer>>,
     config: ServiceConfig,
@@ -95,6 +97,7 @@ impl AppState {
                 install: Mutex::new(()),
                 changes: broadcast::channel(1024).0,
                 store: OnceLock::new(),
+                closing: tokio::sync::watch::Sender::new(false),
                 generation: DataGeneration::default(),
                 metrics: RwLock::new(Vec::new()),
                 expensive: Arc::new(Semaphore::new(config.limits.max_expensive.max(1))),
@@ -200,6 +203,16 @@ impl AppState {
     /// New versions as they are installed.
     pub fn subscribe(&self) -> broadcast::Receiver<VersionInfo> {
         self.inner.changes.subscribe()
+    }
+
+    /// Ends every change stream (at shutdown).
+    pub fn close_streams(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Resolves once [`AppState::close_streams`] has been called.
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.closing.subscribe()
     }
 
     /// Attaches the database the datasets come from; only the first call has an effect.
