@@ -139,3 +139,92 @@ fn check_tax_rates_reports_bad_lines() {
         "{stderr}"
     );
 }
+
+#[test]
+fn hash_token_prints_the_line_a_tokens_file_takes_and_serve_reads_it() {
+    use std::io::Write;
+    let token = "a-long-random-token-0123456789";
+    let mut child = Command::new(BINARY)
+        .arg("hash-token")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{token}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let hash = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert_eq!(hash, refdata::auth::hash_token(token));
+
+    let short = Command::new(BINARY)
+        .arg("hash-token")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!short.status.success(), "an empty token is refused");
+
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, format!("# test\nmonitoring reader {hash}\n")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let database = format!("sqlite://{}", dir.path().join("refdata.db").display());
+    let mut server = Command::new(BINARY)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", &database, "--tokens"])
+        .arg(&tokens)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let statuses = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let url = format!("http://127.0.0.1:{port}/metrics");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = client
+                .get(format!("http://127.0.0.1:{port}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if ready {
+                let metrics = client.get(&url).bearer_auth(token).send().await.unwrap();
+                let anonymous = client.get(&url).send().await.unwrap().status();
+                let audit = client
+                    .get(format!("http://127.0.0.1:{port}/v1/admin/audit"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                let write = client
+                    .post(format!("http://127.0.0.1:{port}/v1/admin/rollback"))
+                    .bearer_auth(token)
+                    .body("{}")
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                break [
+                    metrics.status().as_u16(),
+                    anonymous.as_u16(),
+                    audit.as_u16(),
+                    write.as_u16(),
+                ];
+            }
+            assert!(Instant::now() < deadline, "ready within 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(statuses, [200, 401, 200, 403]);
+}
