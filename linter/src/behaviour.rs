@@ -97,6 +97,8 @@ pub fn contains_any_ignore_case(haystack: &str, needles: &[&str]) -> bool {
 const MESSAGE_TYPES: &[&str] = &[
     "BorrowedMessage",
     "OwnedMessage",
+    // A broker client's `Message` (async-nats, SQS), told apart from other `Message`s.
+    "BrokerMessage",
     "Delivery",
     "JetStreamMessage",
     "StreamReadReply",

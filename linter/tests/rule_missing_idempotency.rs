@@ -1671,3 +1671,61 @@ fn a_primary_key_taken_from_the_message_is_a_guard_and_a_fresh_one_is_not() {
     );
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+/// A JetStream consumer whose stream comes from a project helper; the handler takes the
+/// `Message` type that `import` brings in.
+fn jetstream_handler_taking(import: &str) -> String {
+    format!(
+        r#"
+{import}
+use futures::TryStreamExt;
+
+mod nats_utils {{
+    pub async fn create_consumer(
+        js: &async_nats::jetstream::Context,
+    ) -> anyhow::Result<async_nats::jetstream::consumer::pull::Stream> {{
+        let stream = js.get_stream("SHORTS").await?;
+        let consumer: async_nats::jetstream::consumer::PullConsumer =
+            stream.get_consumer("shorts").await?;
+        Ok(consumer.messages().await?)
+    }}
+}}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let client = async_nats::connect("nats://nats:4222").await?;
+    let jetstream = async_nats::jetstream::new(client);
+    let pool = sqlx::PgPool::connect("postgres://db/shorts").await?;
+    let mut messages = nats_utils::create_consumer(&jetstream).await?;
+    while let Ok(Some(message)) = messages.try_next().await {{
+        store_short(&pool, &message).await?;
+    }}
+    Ok(())
+}}
+
+async fn store_short(pool: &sqlx::PgPool, message: &Message) -> anyhow::Result<()> {{
+    sqlx::query("INSERT INTO shorts (url) VALUES ($1)")
+        .bind(String::from_utf8_lossy(&message.payload).to_string())
+        .execute(pool)
+        .await?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_handler_taking_the_imported_jetstream_message_is_judged_and_a_local_message_type_is_not() {
+    let deps = &["async-nats", "sqlx", "tokio", "futures", "anyhow"];
+    let nats = jetstream_handler_taking("use async_nats::jetstream::{Context, Message};");
+    let found = one_service(deps, &[("src/main.rs", &nats)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`store_short`") && found[0].contains("`INSERT INTO shorts`"),
+        "{found:?}"
+    );
+
+    let local = jetstream_handler_taking("pub struct Message { pub payload: Vec<u8> }");
+    let found = one_service(deps, &[("src/main.rs", &local)]);
+    assert!(found.is_empty(), "{found:?}");
+}

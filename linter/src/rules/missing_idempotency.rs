@@ -5,7 +5,8 @@
 //! Handlers are consumer loops and what they dispatch to (rdkafka `StreamConsumer` /
 //! `BaseConsumer` loops, lapin `basic_consume`, async-nats subscriptions and JetStream
 //! consumers, aws-sdk-sqs `receive_message`, Redis streams `XREADGROUP`), functions taking a
-//! broker message (`BorrowedMessage`, `Delivery`, `jetstream::Message`), `handle*` methods of
+//! broker message (`BorrowedMessage`, `Delivery`, `jetstream::Message`, or a `Message` the file
+//! imports from async-nats or the SQS SDK, however the stream was built), `handle*` methods of
 //! message-handler trait impls, and functions routed for `POST` (axum `post(handler)`, actix
 //! `#[post]` / `web::post().to(handler)`, poem `.at(path, post(handler))`, salvo
 //! `Router::with_path(path).post(handler)`). Each handler is followed a few calls deep; a

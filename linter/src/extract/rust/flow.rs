@@ -658,7 +658,7 @@ impl Extractor<'_> {
             body: self
                 .span(item_range.start.min(self.text.len())..item_range.end.min(self.text.len())),
             trivial_body: is_trivial_body(block),
-            param_types: param_types(sig),
+            param_types: self.broker_message_params(sig),
             route_attribute: route_attribute(attrs),
             effects: Vec::new(),
             branches: Vec::new(),
@@ -947,6 +947,41 @@ impl Extractor<'_> {
                 .dependencies
                 .iter()
                 .any(|d| d.member.is_none() && d.code_name == first)
+    }
+
+    /// The parameters' type names, with `BrokerMessage` added for a broker client's message
+    /// type (`jetstream::Message`, or `Message` imported from async-nats).
+    fn broker_message_params(&self, sig: &syn::Signature) -> Vec<String> {
+        let mut types = param_types(sig);
+        let broker_message = sig.inputs.iter().any(|input| {
+            let syn::FnArg::Typed(t) = input else {
+                return false;
+            };
+            let mut ty = t.ty.as_ref();
+            while let syn::Type::Reference(r) = ty {
+                ty = &r.elem;
+            }
+            let syn::Type::Path(p) = ty else {
+                return false;
+            };
+            let segs: Vec<String> = p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            match segs.as_slice() {
+                [name] => self.broker_messages.contains(name),
+                [.., parent, last] => {
+                    last == "Message" && matches!(parent.as_str(), "jetstream" | "async_nats")
+                }
+                [] => false,
+            }
+        });
+        if broker_message {
+            types.push("BrokerMessage".to_owned());
+        }
+        types
     }
 
     pub(super) fn idempotency_literal(&mut self, range: Range<usize>) {

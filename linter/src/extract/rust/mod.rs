@@ -493,6 +493,9 @@ struct Extractor<'a> {
     /// Names a `use` imports from elsewhere (`use crate::orders;`): in expression paths they
     /// are not the crate of the same name.
     shadowed: HashSet<String>,
+    /// Names this file imports for a broker client's message type (`use
+    /// async_nats::jetstream::{Context, Message}` -> `Message`).
+    broker_messages: HashSet<String>,
     /// Test modules left out of the parse ([`parse_without_tests`]).
     test_modules: Vec<String>,
     /// The same for `use` inside blocks, one set per open block.
@@ -557,6 +560,7 @@ impl<'a> Extractor<'a> {
             used_consts: HashSet::default(),
             crate_names,
             shadowed: HashSet::default(),
+            broker_messages: HashSet::default(),
             test_modules: Vec::new(),
             local_shadowed: Vec::new(),
             idens: HashMap::default(),
@@ -719,6 +723,7 @@ impl<'a> Extractor<'a> {
             fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
                 collect_use_aliases(&item.tree, None, &mut self.ex.crate_names);
                 collect_renames(&item.tree, &mut self.ex.renamed);
+                collect_broker_messages(&item.tree, None, &mut self.ex.broker_messages);
             }
         }
         // File-level modules and imports shadow crates of the same name in this file's paths.

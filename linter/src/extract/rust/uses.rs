@@ -194,3 +194,35 @@ pub(super) fn collect_shadowing(tree: &UseTree, depth: usize, out: &mut HashSet<
         _ => {}
     }
 }
+
+/// Broker client crates whose `Message` type is a delivered message.
+const BROKER_CRATES: &[&str] = &["async_nats", "aws_sdk_sqs", "rdkafka", "lapin", "pulsar"];
+
+/// Names a `use` imports for a broker client's `Message` type, under their local name.
+pub(super) fn collect_broker_messages(
+    tree: &UseTree,
+    root: Option<&str>,
+    out: &mut HashSet<String>,
+) {
+    match tree {
+        UseTree::Path(p) => {
+            let ident = p.ident.to_string();
+            let root = root.or_else(|| BROKER_CRATES.iter().copied().find(|c| ident == *c));
+            if root.is_some() {
+                collect_broker_messages(&p.tree, root, out);
+            }
+        }
+        UseTree::Name(n) if root.is_some() && n.ident == "Message" => {
+            out.insert(n.ident.to_string());
+        }
+        UseTree::Rename(r) if root.is_some() && r.ident == "Message" => {
+            out.insert(r.rename.to_string());
+        }
+        UseTree::Group(g) => {
+            for item in &g.items {
+                collect_broker_messages(item, root, out);
+            }
+        }
+        _ => {}
+    }
+}
