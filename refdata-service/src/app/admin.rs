@@ -429,8 +429,7 @@ fn parse_id(text: &str) -> Result<u64, Problem> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaxRateListQuery {
-    /// ISO 3166-1 alpha-2 code.
-    #[param(pattern = "^[A-Za-z]{2}$")]
+    /// ISO 3166-1 alpha-2, alpha-3 or numeric code.
     country: Option<String>,
 }
 
@@ -447,8 +446,9 @@ pub struct TaxRateList {
     params(TaxRateListQuery),
     responses(
         (status = 200, description = "Tax rates with the ids PUT and DELETE take", body = TaxRateList),
-        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Unknown parameter or malformed code", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, malformed or unknown token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown country", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "No database", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_tax_rates(
@@ -461,7 +461,25 @@ pub async fn list_tax_rates(
     let store = store(&state)?;
     let version = state.version();
     let contents = store.contents(version).await.map_err(storage_problem)?;
-    let country = query.country.map(|c| c.to_ascii_uppercase());
+    let country = match query.country.as_deref() {
+        None => None,
+        Some(code)
+            if !(matches!(code.len(), 2 | 3) && code.bytes().all(|b| b.is_ascii_alphabetic())
+                || code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            return Err(Problem::invalid_parameter(format!(
+                "country {:?} is not an ISO 3166-1 code",
+                clip(code)
+            )))
+        }
+        Some(code) => Some(
+            state
+                .data()?
+                .country(code)
+                .map(|c| c.alpha2.clone())
+                .ok_or_else(|| Problem::unknown_code("country", code))?,
+        ),
+    };
     let items = contents
         .tax_rows()
         .map_err(storage_problem)?
@@ -674,12 +692,12 @@ pub struct ImportQuery {
         content_type = "text/plain"),
     responses(
         (status = 200, description = "Imported", body = WriteResult),
-        (status = 400, description = "Not an ECB file", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, malformed or unknown token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token's role is too small (needs editor)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown currencies or dates in the future; nothing changed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an ECB file, unknown currencies or dates in the future; nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn import_rates(
     State(state): State<AppState>,
@@ -690,10 +708,15 @@ pub async fn import_rates(
     let caller = authorize(&state, &headers, Role::Editor)?;
     let Query(query) = query.map_err(|e| Problem::invalid_parameter(e.body_text()))?;
     let body = read_body(body, state.config().max_admin_body).await?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| malformed(Violation::new("", "the body is not UTF-8 text")))?;
-    let table = crate::import::ecb::parse_any(text)
-        .map_err(|message| malformed(Violation::new("", format!("not an ECB file: {message}"))))?;
+    // Any text is a well-formed body; one that is not an ECB file is an invalid change.
+    let not_ecb = |message: String| {
+        write_problem(WriteError::Invalid(vec![Violation::new(
+            "body",
+            format!("not an ECB file: {message}"),
+        )]))
+    };
+    let text = std::str::from_utf8(&body).map_err(|_| not_ecb("not UTF-8 text".into()))?;
+    let table = crate::import::ecb::parse_any(text).map_err(not_ecb)?;
     let reason = query
         .reason
         .filter(|r| edit::free_text(r).is_ok())

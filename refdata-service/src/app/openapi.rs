@@ -88,6 +88,13 @@ pub fn document() -> Value {
         "description": "A token from the tokens file (`--tokens`) or `REFDATA_ADMIN_TOKEN`"
     }});
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for operation in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+        {
+            type_if_match(operation);
+        }
         for (path, item) in paths.iter_mut() {
             let Some(operation) = item.get_mut("get") else {
                 continue;
@@ -96,6 +103,26 @@ pub fn document() -> Value {
         }
     }
     doc
+}
+
+/// The admin routes' `If-Match`: a dataset version, quoted or not, or `*`.
+fn type_if_match(operation: &mut Value) {
+    let Some(parameters) = operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for parameter in parameters
+        .iter_mut()
+        .filter(|p| p["in"] == "header" && p["name"] == "If-Match")
+    {
+        parameter["schema"] = json!({
+            "type": "string",
+            "pattern": "^(\\*|\"[0-9]{1,18}\"|[0-9]{1,18})$",
+            "examples": ["\"7\""]
+        });
+    }
 }
 
 const DATE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";

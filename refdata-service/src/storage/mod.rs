@@ -429,15 +429,16 @@ impl Store {
         loop {
             attempts += 1;
             let head = self.head().await?;
+            let (base, base_hashes) = self.contents_and_hashes(head).await?;
+            let mut contents = base.clone();
+            // An invalid change is reported as such (422) even when it is also stale.
+            let (detail, created_id) = edit(&mut contents)?;
             if let Some(expected) = expected.filter(|e| *e != head) {
                 return Err(WriteError::Stale {
                     expected,
                     current: head,
                 });
             }
-            let (base, base_hashes) = self.contents_and_hashes(head).await?;
-            let mut contents = base.clone();
-            let (detail, created_id) = edit(&mut contents)?;
             let hashes = contents.hashes_after_edit(&base, &base_hashes);
             let unchanged = self.unchanged(&hashes, previous.as_deref()).await;
             let reuse = previous.clone();
