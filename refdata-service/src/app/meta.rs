@@ -318,8 +318,11 @@ pub async fn dataset(
             "this instance serves the embedded snapshot without stored versions",
         )
     })?;
+    // Reading an old version goes to the database: one such render at a time per permit,
+    // like the other expensive answers.
+    let permit = state.expensive_permit()?;
     let contents = store
-        .contents(version)
+        .dataset_contents(version, &name)
         .await
         .map_err(super::admin::storage_problem)?;
     let failed = |error: crate::storage::StorageError| super::admin::storage_problem(error);
@@ -331,21 +334,27 @@ pub async fn dataset(
         _ => {
             let csv = contents.rates_csv().map_err(failed)?;
             let tag = format!("exchange_rates@v{version}");
-            return Ok(with_policy(
-                version_policy(&data, &tag, requested.is_some()),
-                ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv),
+            return Ok(super::holding(
+                with_policy(
+                    version_policy(&data, &tag, requested.is_some()),
+                    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv),
+                ),
+                Some(permit),
             ));
         }
     }
     .unwrap_or_default();
     let tag = format!("{name}@v{version}");
-    Ok(with_policy(
-        version_policy(&data, &tag, requested.is_some()),
-        Json(DatasetContents {
-            dataset: name,
-            version,
-            items,
-        }),
+    Ok(super::holding(
+        with_policy(
+            version_policy(&data, &tag, requested.is_some()),
+            Json(DatasetContents {
+                dataset: name,
+                version,
+                items,
+            }),
+        ),
+        Some(permit),
     ))
 }
 

@@ -344,6 +344,37 @@ impl Store {
         Ok((contents, hashes))
     }
 
+    /// The stored bytes of one dataset at `version`; the other datasets are left empty.
+    pub async fn dataset_contents(
+        &self,
+        version: u64,
+        name: &str,
+    ) -> Result<Contents, StorageError> {
+        let hashes = self.hashes(version).await?;
+        let empty: Arc<[u8]> = Arc::from(&[][..]);
+        let mut contents = Contents {
+            manifest: Arc::clone(&empty),
+            countries: Arc::clone(&empty),
+            subdivisions: Arc::clone(&empty),
+            currencies: Arc::clone(&empty),
+            rate_chunks: Vec::new(),
+            tax_rates: Arc::clone(&empty),
+        };
+        match name {
+            "countries" => contents.countries = self.blob(&hashes.countries).await?,
+            "subdivisions" => contents.subdivisions = self.blob(&hashes.subdivisions).await?,
+            "currencies" => contents.currencies = self.blob(&hashes.currencies).await?,
+            "tax_rates" => contents.tax_rates = self.blob(&hashes.tax_rates).await?,
+            "exchange_rates" => {
+                for hash in hashes.exchange_rates.split(',') {
+                    contents.rate_chunks.push(self.blob(hash).await?);
+                }
+            }
+            _ => {}
+        }
+        Ok(contents)
+    }
+
     async fn read_contents(&self, version: u64) -> Result<(Contents, Hashes), StorageError> {
         let hashes = self.hashes(version).await?;
         let mut chunks = Vec::new();
