@@ -1729,3 +1729,75 @@ fn a_handler_taking_the_imported_jetstream_message_is_judged_and_a_local_message
     let found = one_service(deps, &[("src/main.rs", &local)]);
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// A `main` that subscribes two consumers and runs a loop for each: `orders` claims each
+/// message id, `replies` does `replies_body`.
+fn main_starting_two_loops(replies_body: &str) -> String {
+    format!(
+        r#"
+use futures::StreamExt;
+use rdkafka::consumer::{{Consumer, StreamConsumer}};
+use rdkafka::Message;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await?;
+    let orders: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    orders.subscribe(&["orders"])?;
+    let replies: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    replies.subscribe(&["replies"])?;
+    tokio::spawn(run_orders(orders, pool.clone()));
+    run_replies(replies, pool).await
+}}
+
+async fn run_orders(consumer: StreamConsumer, pool: sqlx::PgPool) -> anyhow::Result<()> {{
+    let mut stream = consumer.stream();
+    while let Some(message) = stream.next().await {{
+        let message = message?;
+        let id = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
+        let claimed = sqlx::query("INSERT INTO processed_messages (id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(&id)
+            .execute(&pool)
+            .await?;
+        if claimed.rows_affected() == 0 {{
+            continue;
+        }}
+        sqlx::query("INSERT INTO orders (id) VALUES ($1)").bind(&id).execute(&pool).await?;
+    }}
+    Ok(())
+}}
+
+async fn run_replies(consumer: StreamConsumer, pool: sqlx::PgPool) -> anyhow::Result<()> {{
+    let mut stream = consumer.stream();
+    while let Some(message) = stream.next().await {{
+        let message = message?;
+        let body = String::from_utf8_lossy(message.payload().unwrap_or_default()).to_string();
+{replies_body}
+    }}
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn each_loop_a_main_starts_is_judged_on_its_own() {
+    let deps = &["rdkafka", "sqlx", "tokio", "futures", "anyhow"];
+    let step = r#"        sqlx::query("UPDATE sagas SET step = step + 1 WHERE id = $1")
+            .bind(&body)
+            .execute(&pool)
+            .await?;"#;
+    let found = one_service(deps, &[("src/main.rs", &main_starting_two_loops(step))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`run_replies`") && found[0].contains("relative `UPDATE sagas`"),
+        "{found:?}"
+    );
+
+    let set = r#"        sqlx::query("UPDATE sagas SET status = 'done' WHERE id = $1")
+            .bind(&body)
+            .execute(&pool)
+            .await?;"#;
+    let found = one_service(deps, &[("src/main.rs", &main_starting_two_loops(set))]);
+    assert!(found.is_empty(), "{found:?}");
+}

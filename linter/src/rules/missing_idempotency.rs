@@ -78,7 +78,8 @@
 //!
 //! One finding per handler function, at its name: a consumer loop that dispatches to a
 //! per-event handler is reported at that handler; a handler called by another is reported
-//! once, at the outermost one. `PUT`, `PATCH` and `DELETE` handlers are not judged: `PUT` and
+//! once, at the outermost one. Each consumer loop is judged on its own, also when the `main`
+//! that starts it subscribes the consumers: a guard in one loop does not cover another. `PUT`, `PATCH` and `DELETE` handlers are not judged: `PUT` and
 //! `DELETE` are idempotent by HTTP semantics and `PATCH` bodies usually set fields to given
 //! values, so their relative writes are a different design question.
 //! Writes to sessions, tokens, audit and log tables are not counted (a duplicate row there
@@ -318,7 +319,21 @@ impl Rule for MissingIdempotency {
                 .into_iter()
                 .flatten()
                 .any(|&other| !reaches(handler, other) || other < handler);
-            if nested {
+            // A consumer loop is a unit of its own, even when the `main` that starts it
+            // subscribes too; that `main` is no handler of the loops' messages.
+            let runs_loop = |f: usize| {
+                behaviour
+                    .function(f)
+                    .effects
+                    .iter()
+                    .any(|e| matches!(e.kind, EffectKind::Consume { .. }))
+            };
+            let starts_loops = scope_sets.get(&handler).is_some_and(|reached| {
+                reached.iter().any(|&other| {
+                    other != handler && handler_set.contains(&other) && runs_loop(other)
+                })
+            });
+            if nested && !runs_loop(handler) || starts_loops {
                 continue;
             }
             if matches!(judged, Judged::Post)
