@@ -91,12 +91,13 @@ fn take_events(buffer: &mut String) -> Vec<Event> {
 }
 
 pub(crate) fn spawn(
+    runtime: &tokio::runtime::Handle,
     http: reqwest::Client,
     url: reqwest::Url,
     cache: Option<Store>,
 ) -> ChangeSubscription {
     let status = Arc::new(Status::default());
-    let task = tokio::spawn(follow(http, url, cache, Arc::clone(&status)));
+    let task = runtime.spawn(follow(http, url, cache, Arc::clone(&status)));
     ChangeSubscription { task, status }
 }
 
@@ -177,6 +178,17 @@ async fn listen(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscribing_outside_a_runtime_is_an_error() {
+        let client = crate::RefdataClient::builder("http://127.0.0.1:9/")
+            .build()
+            .unwrap();
+        assert!(matches!(
+            client.subscribe_to_changes(),
+            Err(crate::Error::NoRuntime)
+        ));
+    }
 
     #[test]
     fn events_are_split_on_blank_lines() {

@@ -338,17 +338,19 @@ impl RefdataClient {
         self.get(&["v1", "tax-rates"], &query).await
     }
 
-    /// Follows `GET /v1/changes/stream` in a background task (on the current Tokio runtime)
-    /// and empties the cache whenever the service announces a new dataset version, so the
-    /// next call reads the new data at once rather than after `max-age`. Reconnects with
-    /// backoff after errors; a reconnect also empties the cache when the version moved on
-    /// meanwhile. Stops when the returned handle is dropped.
-    pub fn subscribe_to_changes(&self) -> crate::ChangeSubscription {
-        crate::changes::spawn(
+    /// Follows `GET /v1/changes/stream` in a background task (on the current Tokio runtime;
+    /// [`Error::NoRuntime`] outside one) and empties the cache whenever the service announces
+    /// a new dataset version, so the next call reads the new data at once rather than after
+    /// `max-age`. Reconnects with backoff after errors; a reconnect also empties the cache when
+    /// the version moved on meanwhile. Stops when the returned handle is dropped.
+    pub fn subscribe_to_changes(&self) -> Result<crate::ChangeSubscription, Error> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+        Ok(crate::changes::spawn(
+            &runtime,
             self.inner.http.clone(),
             self.url(&["v1", "changes", "stream"], &[]),
             self.inner.cache.clone(),
-        )
+        ))
     }
 
     /// `GET /v1/datasets`: the datasets served and their versions.

@@ -25,6 +25,10 @@ pub enum Error {
         source: Arc<reqwest::Error>,
     },
 
+    /// [`crate::RefdataClient::subscribe_to_changes`] was called outside a Tokio runtime.
+    #[error("subscribing to refdata changes needs a Tokio runtime")]
+    NoRuntime,
+
     #[error("unexpected response body from {url}")]
     Decode {
         url: String,

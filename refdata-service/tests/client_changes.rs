@@ -31,7 +31,7 @@ async fn the_change_stream_empties_the_client_cache_at_once() {
     let base = format!("http://{address}/");
     let subscribed = RefdataClient::builder(&base).build().unwrap();
     let unsubscribed = RefdataClient::builder(&base).build().unwrap();
-    let subscription = subscribed.subscribe_to_changes();
+    let subscription = subscribed.subscribe_to_changes().expect("inside a runtime");
     let deadline = Instant::now() + Duration::from_secs(10);
     while subscription.version() != 1 {
         assert!(Instant::now() < deadline, "subscribed within 10 s");
