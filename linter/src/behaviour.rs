@@ -396,11 +396,35 @@ impl<'m> Behaviour<'m> {
                 || f.name.starts_with("on_")
                 || f.name == "process"
                 || f.name == "consume");
+            let consumer = consumer.or_else(|| self.consumes_through_callback(i));
             if consumer.is_some() || takes_message || handler_impl {
                 out.push((i, HandlerKind::Message(consumer)));
             }
         }
         out
+    }
+
+    /// `streams::consume_json(url, group, .., move |envelope| async move { .. })`: a call to
+    /// a project function that consumes from a broker and takes a closure. The closure, in
+    /// the caller's body, handles each message: the caller is the consumer loop.
+    pub fn consumes_through_callback(&self, f: usize) -> Option<Broker> {
+        self.function(f).effects.iter().find_map(|e| {
+            let EffectKind::Call { name, receiver } = &e.kind else {
+                return None;
+            };
+            self.resolve_call(f, name, receiver.as_deref())
+                .into_iter()
+                .find_map(|w| {
+                    let wrapper = self.function(w);
+                    if !wrapper.param_types.iter().any(|t| t == "Callback") {
+                        return None;
+                    }
+                    wrapper.effects.iter().find_map(|e| match e.kind {
+                        EffectKind::Consume { broker, .. } => Some(broker),
+                        _ => None,
+                    })
+                })
+        })
     }
 
     /// Functions registered for a mutating HTTP method (by route or attribute), with the

@@ -1801,3 +1801,100 @@ fn each_loop_a_main_starts_is_judged_on_its_own() {
     let found = one_service(deps, &[("src/main.rs", &main_starting_two_loops(set))]);
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// A project wrapper consumes a Redis stream and calls a closure per message; the closure
+/// dispatches to `create_item`, whose body starts with `check`.
+fn stream_wrapper_consumer(check: &str) -> String {
+    format!(
+        r#"
+mod streams {{
+    pub async fn consume<F, Fut>(url: &str, mut handler: F) -> anyhow::Result<()>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>>,
+    {{
+        let client = redis::Client::open(url)?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        loop {{
+            let reply: Vec<String> = redis::cmd("XREADGROUP").arg("GROUP").query_async(&mut conn).await?;
+            for body in reply {{
+                handler(body).await?;
+            }}
+        }}
+    }}
+}}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let pool = sqlx::PgPool::connect("postgres://db/items").await?;
+    listen(pool).await
+}}
+
+async fn listen(pool: sqlx::PgPool) -> anyhow::Result<()> {{
+    streams::consume("redis://redis", move |body| {{
+        let pool = pool.clone();
+        async move {{ create_item(&pool, &body).await }}
+    }})
+    .await
+}}
+
+async fn create_item(pool: &sqlx::PgPool, body: &str) -> anyhow::Result<()> {{
+{check}
+    sqlx::query("INSERT INTO items (body) VALUES ($1)").bind(body).execute(pool).await?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_closure_given_to_a_consuming_wrapper_is_a_message_handler_and_existence_checks_guard_it() {
+    let deps = REDIS_DEPS;
+    let found = one_service(deps, &[("src/main.rs", &stream_wrapper_consumer(""))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`create_item`, which the consumer loop `listen`")
+            && found[0].contains("`INSERT INTO items`"),
+        "{found:?}"
+    );
+
+    let lookups = [
+        r#"    let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM items WHERE body = $1")
+        .bind(body)
+        .fetch_optional(pool)
+        .await?;
+    if existing.is_some() {
+        return Ok(());
+    }"#,
+        r#"    if let Some(_) = sqlx::query_as::<_, (i64,)>("SELECT id FROM items WHERE body = $1")
+        .bind(body)
+        .fetch_optional(pool)
+        .await?
+    {
+        return Ok(());
+    }"#,
+        r#"    let row: (bool,) = sqlx::query_as("SELECT done FROM requests WHERE body = $1")
+        .bind(body)
+        .fetch_one(pool)
+        .await?;
+    let done = row.0;
+    if done {
+        return Ok(());
+    }"#,
+    ];
+    for check in lookups {
+        let found = one_service(deps, &[("src/main.rs", &stream_wrapper_consumer(check))]);
+        assert!(found.is_empty(), "{check}\n{found:?}");
+    }
+
+    // A test of the message itself is validation, not deduplication.
+    let validation = r#"    let empty = body.is_empty();
+    if empty {
+        return Ok(());
+    }"#;
+    let found = one_service(
+        deps,
+        &[("src/main.rs", &stream_wrapper_consumer(validation))],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+}

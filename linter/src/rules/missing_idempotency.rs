@@ -7,7 +7,9 @@
 //! consumers, aws-sdk-sqs `receive_message`, Redis streams `XREADGROUP`), functions taking a
 //! broker message (`BorrowedMessage`, `Delivery`, `jetstream::Message`, or a `Message` the file
 //! imports from async-nats or the SQS SDK, however the stream was built), `handle*` methods of
-//! message-handler trait impls, and functions routed for `POST` (axum `post(handler)`, actix
+//! message-handler trait impls, functions that hand a closure to a project function that
+//! consumes (`streams::consume_json(url, group, move |envelope| async move { .. })`: the
+//! closure is the per-message handler), and functions routed for `POST` (axum `post(handler)`, actix
 //! `#[post]` / `web::post().to(handler)`, poem `.at(path, post(handler))`, salvo
 //! `Router::with_path(path).post(handler)`). Each handler is followed a few calls deep; a
 //! method named like a collection's (`insert`, `get`, `remove`, `push`, `find`) is followed
@@ -48,9 +50,11 @@
 //! calls the helper that updates the stock. So does a compare-and-set update, whose `WHERE`
 //! tests the state it changes (`UPDATE charges SET status = 'refunded' WHERE id = $1 AND
 //! status = 'succeeded' RETURNING ..`, `.. AND processed_at IS NULL`): a redelivery finds
-//! the row already moved on. So does an early return on the state of a row the handler
-//! looked up (`if order.status == "CANCELLED" { return .. }`), which a repeat meets after the
-//! first run has changed it; a test of the request's own fields is no such check. As with `ON CONFLICT DO NOTHING`, archlint does not check that
+//! the row already moved on. So does an early return on what the handler looked up: the
+//! state of the row (`if order.status == "CANCELLED" { return .. }`, `if row.released`), or
+//! whether it is there at all (`if existing.is_some()`, `if let Some(_) = repo.find_by_order(..)`,
+//! a `match` on a look-up whose `Ok` arm returns), which a repeat meets after the first run has
+//! written; a test of the message's or the request's own fields is no such check. As with `ON CONFLICT DO NOTHING`, archlint does not check that
 //! the code tests the affected rows before the writes that follow.
 //!
 //! An insert into a table with a natural key (a `UNIQUE` constraint or unique index in the
@@ -327,12 +331,15 @@ impl Rule for MissingIdempotency {
                     .effects
                     .iter()
                     .any(|e| matches!(e.kind, EffectKind::Consume { .. }))
+                    || behaviour.consumes_through_callback(f).is_some()
             };
-            let starts_loops = scope_sets.get(&handler).is_some_and(|reached| {
-                reached.iter().any(|&other| {
-                    other != handler && handler_set.contains(&other) && runs_loop(other)
-                })
-            });
+            let through_callback = behaviour.consumes_through_callback(handler).is_some();
+            let starts_loops = !through_callback
+                && scope_sets.get(&handler).is_some_and(|reached| {
+                    reached.iter().any(|&other| {
+                        other != handler && handler_set.contains(&other) && runs_loop(other)
+                    })
+                });
             if nested && !runs_loop(handler) || starts_loops {
                 continue;
             }
@@ -400,11 +407,12 @@ impl Rule for MissingIdempotency {
                 continue;
             }
             // A consumer loop is reported at the handlers it dispatches to.
-            let is_loop = behaviour
-                .function(handler)
-                .effects
-                .iter()
-                .any(|e| matches!(e.kind, EffectKind::Consume { .. }));
+            let is_loop = through_callback
+                || behaviour
+                    .function(handler)
+                    .effects
+                    .iter()
+                    .any(|e| matches!(e.kind, EffectKind::Consume { .. }));
             // A message handler no loop is seen calling is dispatched by code that may guard
             // it; with a guard elsewhere in the service, it is given the benefit of the doubt.
             let dispatched_unseen = matches!(judged, Judged::Message(_)) && !is_loop;
@@ -418,11 +426,35 @@ impl Rule for MissingIdempotency {
             }
             let mut groups: Vec<(usize, Vec<Write>)> = Vec::new();
             for write in writes {
+                // At the per-message function the loop dispatches to, not at a repository
+                // or client method it calls.
+                let dispatched = |branch: usize| {
+                    !behaviour
+                        .function(branch)
+                        .impl_type
+                        .as_deref()
+                        .is_some_and(|t| {
+                            [
+                                "Repo",
+                                "Repository",
+                                "Store",
+                                "Dao",
+                                "Db",
+                                "Database",
+                                "Storage",
+                                "Client",
+                            ]
+                            .iter()
+                            .any(|suffix| t.ends_with(suffix))
+                        })
+                };
                 let at = if is_loop {
                     reached
                         .iter()
                         .find(|r| r.function == write.function)
-                        .map_or(handler, |r| r.branch)
+                        .map(|r| r.branch)
+                        .filter(|&branch| dispatched(branch))
+                        .unwrap_or(handler)
                 } else {
                     handler
                 };

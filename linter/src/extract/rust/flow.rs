@@ -55,8 +55,9 @@ pub(super) struct FunctionBuilder {
     transactions: HashSet<String>,
     /// Where the body block opens: its tail expression is what the function returns.
     body_start: usize,
-    /// The parameters' names: what the caller hands in, not what the function looked up.
-    params: HashSet<String>,
+    /// Locals holding a row the function looked up (`let order = sqlx::query_as(..)
+    /// .fetch_optional(..).await?`), or a value taken from one.
+    looked_up: HashSet<String>,
 }
 
 /// The arguments of one payload sink.
@@ -673,7 +674,7 @@ impl Extractor<'_> {
             aliases: HashMap::default(),
             transactions: HashSet::default(),
             body_start: self.start_of(block.brace_token.span.open()),
-            params: param_names(sig),
+            looked_up: HashSet::default(),
         });
         // Contexts do not cross into a nested function.
         self.flow.contexts.push(PathContext::Normal);
@@ -981,6 +982,9 @@ impl Extractor<'_> {
         if broker_message {
             types.push("BrokerMessage".to_owned());
         }
+        if takes_callback(sig) {
+            types.push("Callback".to_owned());
+        }
         types
     }
 
@@ -1245,6 +1249,15 @@ impl Extractor<'_> {
         // the block never both run.
         let block_end = self.end_of(block.brace_token.span.close());
         for stmt in &block.stmts {
+            if let Stmt::Local(local) = stmt {
+                if let (Some(init), Some(builder)) = (&local.init, self.flow.stack.last_mut()) {
+                    if is_lookup(&init.expr) || mentions_any(&init.expr, &builder.looked_up) {
+                        let mut names = Vec::new();
+                        pattern_names(&local.pat, &mut names);
+                        builder.looked_up.extend(names);
+                    }
+                }
+            }
             if let Stmt::Expr(Expr::If(e), _) = stmt {
                 if e.else_branch.is_none() && block_diverges(&e.then_branch) {
                     let then = (
@@ -1258,12 +1271,25 @@ impl Extractor<'_> {
                         .flow
                         .stack
                         .last()
-                        .is_some_and(|b| tests_looked_up_state(&e.cond, &b.params));
+                        .is_some_and(|b| tests_looked_up_state(&e.cond, &b.looked_up));
                     if looked_up {
                         let start = self.start_of(e.if_token.span);
                         let end = self.end_of(e.then_branch.brace_token.span.close());
                         self.push_effect(EffectKind::StateCheck, At::Bytes(start, end), start);
                     }
+                }
+            }
+            // `match repo.get_by_order_id(..).await { Ok(_) => return Ok(()), Err(NotFound)
+            // => {} .. }`: a row already there ends the function.
+            if let Stmt::Expr(Expr::Match(m), _) = stmt {
+                let found_returns = m.arms.iter().any(|arm| {
+                    (is_result_pattern(&arm.pat, "Ok") || is_result_pattern(&arm.pat, "Some"))
+                        && expr_diverges(&arm.body)
+                });
+                if found_returns && is_lookup(&m.expr) {
+                    let start = self.start_of(m.match_token.span);
+                    let end = self.end_of(m.brace_token.span.close());
+                    self.push_effect(EffectKind::StateCheck, At::Bytes(start, end), start);
                 }
             }
         }
@@ -3298,22 +3324,108 @@ fn payloads(
 
 /// Parameters that may hold a project object: a named type other than a std container
 /// (`repo: &OrderRepo`, `store: Arc<dyn OrderStore>`, `State(ctx): State<Ctx>`).
-fn param_names(sig: &syn::Signature) -> HashSet<String> {
-    let mut names = HashSet::default();
-    for input in &sig.inputs {
-        if let syn::FnArg::Typed(t) = input {
-            let mut found = Vec::new();
-            pattern_names(&t.pat, &mut found);
-            names.extend(found);
+/// A parameter is a closure: `impl FnMut(..)`, `Box<dyn Fn(..)>`, or a type parameter bound
+/// by `Fn*` (`handler: F` with `F: FnMut(Envelope<T>) -> Fut`).
+fn takes_callback(sig: &syn::Signature) -> bool {
+    fn is_fn_bound(bound: &syn::TypeParamBound) -> bool {
+        matches!(bound, syn::TypeParamBound::Trait(t)
+        if t.path.segments.last().is_some_and(|s| {
+            matches!(s.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce" | "AsyncFn" | "AsyncFnMut")
+        }))
+    }
+    fn mentions_fn(ty: &syn::Type, generic_fns: &HashSet<String>) -> bool {
+        match ty {
+            syn::Type::ImplTrait(t) => t.bounds.iter().any(is_fn_bound),
+            syn::Type::TraitObject(t) => t.bounds.iter().any(is_fn_bound),
+            syn::Type::Reference(r) => mentions_fn(&r.elem, generic_fns),
+            syn::Type::Path(p) => p.path.segments.iter().any(|s| {
+                generic_fns.contains(&s.ident.to_string())
+                    || matches!(&s.arguments, syn::PathArguments::AngleBracketed(args)
+                        if args.args.iter().any(|a| matches!(a, syn::GenericArgument::Type(t) if mentions_fn(t, generic_fns))))
+            }),
+            _ => false,
         }
     }
-    names
+    let mut generic_fns: HashSet<String> = HashSet::default();
+    for param in sig.generics.type_params() {
+        if param.bounds.iter().any(is_fn_bound) {
+            generic_fns.insert(param.ident.to_string());
+        }
+    }
+    if let Some(clause) = &sig.generics.where_clause {
+        for predicate in &clause.predicates {
+            if let syn::WherePredicate::Type(t) = predicate {
+                if let syn::Type::Path(p) = &t.bounded_ty {
+                    if let Some(ident) = p.path.get_ident() {
+                        if t.bounds.iter().any(is_fn_bound) {
+                            generic_fns.insert(ident.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    sig.inputs.iter().any(|input| match input {
+        syn::FnArg::Typed(t) => mentions_fn(&t.ty, &generic_fns),
+        syn::FnArg::Receiver(_) => false,
+    })
 }
 
-/// A condition that tests the state of something the function looked up: a `status` or
-/// `state` field of a local (`order.status == "CANCELLED"`, `matches!(p.state, State::Paid)`,
-/// `order.status != OrderStatus::Pending`), not of a parameter (the request's own fields).
-fn tests_looked_up_state(cond: &Expr, params: &HashSet<String>) -> bool {
+/// A call chain that looks a row up: `sqlx::query_as(..).fetch_optional(..)`,
+/// `repo.get_by_order_id(..)`, `orders.filter(..).first(..)`, `Entity::find_by_id(..).one(..)`.
+fn is_lookup(expr: &Expr) -> bool {
+    let mut e = expr;
+    loop {
+        match e {
+            Expr::Await(a) => e = &a.base,
+            Expr::Try(t) => e = &t.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Reference(r) => e = &r.expr,
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                if is_lookup_name(&name) {
+                    return true;
+                }
+                e = &m.receiver;
+            }
+            Expr::Call(c) => {
+                return matches!(c.func.as_ref(), Expr::Path(p)
+                    if p.path.segments.last().is_some_and(|s| is_lookup_name(&s.ident.to_string())));
+            }
+            _ => return false,
+        }
+    }
+}
+
+fn is_lookup_name(name: &str) -> bool {
+    [
+        "fetch_optional",
+        "fetch_one",
+        "get_result",
+        "first",
+        "one",
+        "optional",
+    ]
+    .contains(&name)
+        || ["find", "get_by", "exists", "lookup", "load_by", "fetch_by"]
+            .iter()
+            .any(|p| name.starts_with(p))
+}
+
+fn expr_diverges(expr: &Expr) -> bool {
+    match expr {
+        Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => true,
+        Expr::Block(b) => block_diverges(&b.block),
+        Expr::Macro(m) => is_bail(&m.mac),
+        _ => false,
+    }
+}
+
+/// A condition that tests the state of a row the function looked up (a local in
+/// `looked_up`): a `status` or `state` field (`order.status == "CANCELLED"`,
+/// `matches!(p.state, State::Paid)`), whether it is there (`existing.is_some()`), or an `if let`
+/// on the look-up itself; not the request's or the message's own fields.
+fn tests_looked_up_state(cond: &Expr, looked_up: &HashSet<String>) -> bool {
     let state_of_local = |e: &Expr| {
         let mut e = e;
         while let Expr::MethodCall(m) = e {
@@ -3323,7 +3435,7 @@ fn tests_looked_up_state(cond: &Expr, params: &HashSet<String>) -> bool {
             }
             if m.method == "status" || m.method == "state" {
                 return matches!(m.receiver.as_ref(), Expr::Path(p)
-                    if p.path.get_ident().is_some_and(|i| !params.contains(&i.to_string())));
+                    if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string())));
             }
             e = &m.receiver;
         }
@@ -3337,23 +3449,52 @@ fn tests_looked_up_state(cond: &Expr, params: &HashSet<String>) -> bool {
         let is_state = name == "status" || name == "state" || name.ends_with("_status");
         is_state
             && matches!(f.base.as_ref(), Expr::Path(p)
-            if p.path.get_ident().is_some_and(|i| {
-                let base = i.to_string();
-                base != "self" && !params.contains(&base)
-            }))
+            if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string())))
     };
+    // `existing.is_some()`, `row.is_none()`: whether the row is there at all.
+    let existence_of_local = |e: &Expr| {
+        matches!(e, Expr::MethodCall(m)
+            if matches!(m.method.to_string().as_str(), "is_some" | "is_none" | "is_ok")
+                && matches!(m.receiver.as_ref(), Expr::Path(p)
+                    if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string()))))
+    };
+    if existence_of_local(cond) {
+        return true;
+    }
+    // `if row.released { return .. }`, `if released_flag { .. }`: a flag of the row.
+    let flag_of_local = |e: &Expr| match e {
+        Expr::Path(p) => p
+            .path
+            .get_ident()
+            .is_some_and(|i| looked_up.contains(&i.to_string())),
+        Expr::Field(f) => matches!(f.base.as_ref(), Expr::Path(p)
+            if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string()))),
+        _ => false,
+    };
+    if flag_of_local(cond) {
+        return true;
+    }
     match cond {
+        // `if let Ok(Some(row)) = sqlx::query_as(..).fetch_optional(..).await { return .. }`.
+        Expr::Let(l) => {
+            let found = is_result_pattern(&l.pat, "Some")
+                || is_result_pattern(&l.pat, "Ok")
+                || matches!(l.pat.as_ref(), syn::Pat::TupleStruct(t)
+                    if t.elems.iter().any(|p| is_result_pattern(p, "Some")));
+            found && is_lookup(&l.expr)
+        }
         Expr::Binary(b) => match b.op {
             syn::BinOp::Eq(_) | syn::BinOp::Ne(_) => {
                 state_of_local(&b.left) || state_of_local(&b.right)
             }
             syn::BinOp::Or(_) | syn::BinOp::And(_) => {
-                tests_looked_up_state(&b.left, params) || tests_looked_up_state(&b.right, params)
+                tests_looked_up_state(&b.left, looked_up)
+                    || tests_looked_up_state(&b.right, looked_up)
             }
             _ => false,
         },
-        Expr::Paren(p) => tests_looked_up_state(&p.expr, params),
-        Expr::Unary(u) => tests_looked_up_state(&u.expr, params),
+        Expr::Paren(p) => tests_looked_up_state(&p.expr, looked_up),
+        Expr::Unary(u) => tests_looked_up_state(&u.expr, looked_up),
         Expr::Macro(m) if m.mac.path.is_ident("matches") => m
             .mac
             .parse_body_with(Punctuated::<Expr, Token![,]>::parse_separated_nonempty)
@@ -3362,6 +3503,33 @@ fn tests_looked_up_state(cond: &Expr, params: &HashSet<String>) -> bool {
             .is_some_and(|first| state_of_local(&first)),
         _ => false,
     }
+}
+
+/// The expression names one of `names` (a local it reads).
+fn mentions_any(expr: &Expr, names: &HashSet<String>) -> bool {
+    struct Finder<'n> {
+        names: &'n HashSet<String>,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
+            if e.path
+                .get_ident()
+                .is_some_and(|i| self.names.contains(&i.to_string()))
+            {
+                self.found = true;
+            }
+        }
+    }
+    if names.is_empty() {
+        return false;
+    }
+    let mut finder = Finder {
+        names,
+        found: false,
+    };
+    finder.visit_expr(expr);
+    finder.found
 }
 
 fn object_params(sig: &syn::Signature) -> HashSet<String> {
