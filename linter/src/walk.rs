@@ -196,6 +196,11 @@ pub fn collect(model: &mut Model, config: &Config) -> Vec<WorkItem> {
         let is_test = owner.is_some_and(|id| is_test_path(rel, &model.krate(id).dir));
         found.push((rel.to_owned(), kind, owner, is_test));
     }
+    found.extend(
+        deployment_files_above(&root)
+            .into_iter()
+            .map(|(path, kind)| (path, kind, None, false)),
+    );
     found
         .into_iter()
         .map(|(path, kind, crate_id, is_test)| {
@@ -211,6 +216,86 @@ pub fn collect(model: &mut Model, config: &Config) -> Vec<WorkItem> {
             }
         })
         .collect()
+}
+
+/// How far above the workspace deployment files are looked for, at most.
+const MAX_LEVELS_ABOVE: usize = 6;
+/// How deep below each directory above the workspace they are looked for.
+const MAX_DEPTH_ABOVE: usize = 4;
+
+/// Deployment files (compose, `.env`, Kubernetes manifests) above a workspace that sits in a
+/// subdirectory of its repository: a compose file at the repository root says how the
+/// workspace's services run and which databases they share. Looked for only inside the
+/// repository (up to the nearest directory holding `.git`; nowhere when there is none, or when
+/// the workspace is the repository root), leaving out the branch already walked and any
+/// directory that is another Cargo project. Paths are relative to the workspace root
+/// (`../docker-compose.yml`).
+fn deployment_files_above(root: &Utf8Path) -> Vec<(Utf8PathBuf, FileKind)> {
+    if root.join(".git").exists() {
+        return Vec::new();
+    }
+    let Some(levels) = root
+        .ancestors()
+        .skip(1)
+        .take(MAX_LEVELS_ABOVE)
+        .position(|dir| dir.join(".git").exists())
+        .map(|index| index + 1)
+    else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut walked = root;
+    for (level, dir) in root.ancestors().skip(1).take(levels).enumerate() {
+        // The root of another Cargo project: what lies above belongs to that project.
+        if dir.join("Cargo.toml").is_file() {
+            break;
+        }
+        let up = "../".repeat(level + 1);
+        let walker = walkdir::WalkDir::new(dir)
+            .max_depth(MAX_DEPTH_ABOVE)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| {
+                if !entry.file_type().is_dir() || entry.depth() == 0 {
+                    return true;
+                }
+                let Some(path) = Utf8Path::from_path(entry.path()) else {
+                    return false;
+                };
+                let name = path.file_name().unwrap_or("");
+                let helm_templates = name == "templates"
+                    && path
+                        .parent()
+                        .is_some_and(|p| p.join("Chart.yaml").is_file());
+                let skipped = path == walked
+                    || matches!(name, "target" | "node_modules")
+                    || name.starts_with('.')
+                    || helm_templates
+                    || path.join("Cargo.toml").is_file();
+                !skipped
+            });
+        for entry in walker.filter_map(Result::ok) {
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Some(path) = Utf8Path::from_path(entry.path()) else {
+                continue;
+            };
+            let Ok(rel) = path.strip_prefix(dir) else {
+                continue;
+            };
+            let kind = classify(rel, None);
+            if let Some(
+                kind @ (FileKind::Deploy(DeployFileKind::Compose | DeployFileKind::DotEnv)
+                | FileKind::MaybeKubernetes),
+            ) = kind
+            {
+                found.push((Utf8PathBuf::from(format!("{up}{rel}")), kind));
+            }
+        }
+        walked = dir;
+    }
+    found
 }
 
 fn keep_dir(

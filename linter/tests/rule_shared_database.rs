@@ -78,3 +78,92 @@ fn migrations_inside_the_running_crate_are_its_own_and_a_reader_reaches_into_the
     let cross = checked.of("cross-service-db-access");
     assert_eq!(cross.len(), 1, "{cross:?}");
 }
+
+/// A repository whose Cargo workspace sits in `backend/`, with the compose file that runs its
+/// two services at the repository root. `git` says whether the repository has its `.git`;
+/// `compose_dir` is where the compose file lies, relative to the repository root, and
+/// `cargo_project` puts a `Cargo.toml` beside it.
+fn workspace_below_compose(
+    git: bool,
+    compose_dir: &str,
+    cargo_project: bool,
+) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let repo = camino::Utf8Path::from_path(dir.path())
+        .unwrap_or_else(|| panic!("non-UTF-8 temp dir"))
+        .to_owned();
+    let write = |path: &str, text: &str| {
+        let path = repo.join(path);
+        std::fs::create_dir_all(path.parent().unwrap_or(&repo))
+            .unwrap_or_else(|e| panic!("mkdir: {e}"));
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {path}: {e}"));
+    };
+    if git {
+        write(".git/HEAD", "ref: refs/heads/main\n");
+    }
+    write(
+        "backend/Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"orders\", \"billing\"]\n",
+    );
+    for name in ["orders", "billing"] {
+        write(
+            &format!("backend/{name}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"*\"\nsqlx = \"*\"\ntokio = \"*\"\n"
+            ),
+        );
+        write(&format!("backend/{name}/src/main.rs"), READ_ORDERS);
+    }
+    let beside_compose = |name: &str| {
+        format!("{compose_dir}/{name}")
+            .trim_start_matches('/')
+            .to_string()
+    };
+    if cargo_project {
+        write(
+            &beside_compose("Cargo.toml"),
+            "[package]\nname = \"tool\"\nversion = \"0.1.0\"\n",
+        );
+    }
+    let up = "../".repeat(compose_dir.split('/').filter(|p| !p.is_empty()).count());
+    write(
+        &beside_compose("docker-compose.yml"),
+        &format!(
+            "services:\n  orders:\n    build: {up}backend/orders\n    environment:\n      DATABASE_URL: postgres://app:secret@db:5432/shop\n  billing:\n    build: {up}backend/billing\n    environment:\n      DATABASE_URL: postgres://app:secret@db:5432/shop\n  db:\n    image: postgres:16\n"
+        ),
+    );
+    let report = archlint::check(&archlint::Options::new(repo.join("backend/Cargo.toml")))
+        .unwrap_or_else(|e| panic!("check failed: {e}"));
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "shared-database")
+        .map(|f| {
+            (
+                report.model.file(f.span.file).path.to_string(),
+                f.message.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_compose_file_at_the_repository_root_describes_a_workspace_in_a_subdirectory() {
+    let found = workspace_below_compose(true, "", false);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "../docker-compose.yml", "{found:?}");
+    assert!(found[0].1.contains("`billing`") && found[0].1.contains("`orders`"));
+    // Nested deployment folders of the repository are read too.
+    let found = workspace_below_compose(true, "deploy/local", false);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "../deploy/local/docker-compose.yml");
+}
+
+#[test]
+fn nothing_above_the_workspace_is_read_outside_a_repository_or_inside_another_project() {
+    // No `.git`: the directories above belong to nobody we know of.
+    assert_eq!(workspace_below_compose(false, "", false), []);
+    // A sibling Cargo project's compose file runs that project, not this one.
+    assert_eq!(workspace_below_compose(true, "tools", true), []);
+    assert_eq!(workspace_below_compose(true, "tools", false).len(), 1);
+}

@@ -180,7 +180,7 @@ fn check(labels: &LabelFile, tree: &Path) -> (Vec<Observed>, BTreeMap<String, us
             let path = if prefix.is_empty() || prefix == "." {
                 path.to_string()
             } else {
-                format!("{prefix}/{path}")
+                repository_path(prefix, path)
             };
             findings.push(Observed {
                 rule: finding.rule.to_string(),
@@ -194,6 +194,20 @@ fn check(labels: &LabelFile, tree: &Path) -> (Vec<Observed>, BTreeMap<String, us
         }
     }
     (findings, unscored, notes)
+}
+
+/// A finding's path in the repository: the workspace's prefix joined to the workspace-relative
+/// path, whose leading `..` (deployment files above the workspace) climb out of the prefix.
+fn repository_path(prefix: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = prefix.split('/').collect();
+    let mut rest = path;
+    while let Some(above) = rest.strip_prefix("../") {
+        parts.pop();
+        rest = above;
+    }
+    parts.push(rest);
+    parts.retain(|part| !part.is_empty());
+    parts.join("/")
 }
 
 fn print_repository(

@@ -256,11 +256,11 @@ impl Compose<'_> {
             },
             None => return (None, None),
         };
-        let Some(context) = workspace_relative(self.cx.dir(), &context) else {
+        let Some(context) = workspace_relative(self.cx.input.root, self.cx.dir(), &context) else {
             return (None, None);
         };
         let dockerfile = match dockerfile {
-            Some(file) => workspace_relative(&context, &file),
+            Some(file) => workspace_relative(self.cx.input.root, &context, &file),
             None => {
                 let default = context.join("Dockerfile");
                 self.cx
@@ -526,7 +526,8 @@ impl Compose<'_> {
                 continue;
             }
             let source = self.interpolate(&source);
-            let Some(relative) = workspace_relative(self.cx.dir(), &source) else {
+            let Some(relative) = workspace_relative(self.cx.input.root, self.cx.dir(), &source)
+            else {
                 continue;
             };
             let absolute = self.cx.input.root.join(&relative);

@@ -172,8 +172,8 @@ impl<'a> Context<'a> {
                         continue;
                     };
                     if let Some(path) = target.database.as_deref().filter(|p| !p.starts_with('/')) {
-                        target.database =
-                            workspace_relative(&krate.dir, path).map(|p| p.to_string());
+                        target.database = workspace_relative(self.input.root, &krate.dir, path)
+                            .map(|p| p.to_string());
                     }
                 }
                 ConnectionOwner::Deployment(name) => target.host = Some(name.to_ascii_lowercase()),
@@ -195,18 +195,24 @@ impl<'a> Context<'a> {
         self.input.path.parent().unwrap_or(Utf8Path::new(""))
     }
 
-    /// Reads a file given relative to this file's directory; `None` if it is missing or
-    /// outside the workspace.
+    /// Reads a file given relative to this file's directory; `None` if it is missing.
     pub fn read_relative(&self, relative: &str) -> Option<(Utf8PathBuf, String)> {
-        let path = workspace_relative(self.dir(), relative)?;
+        let path = workspace_relative(self.input.root, self.dir(), relative)?;
         let text = std::fs::read_to_string(self.input.root.join(&path)).ok()?;
         Some((path, text))
     }
 }
 
-/// Joins `relative` to `base` (both workspace-relative) and removes `.` and `..`. `None` for
-/// absolute paths, URLs, unresolved variables and paths leaving the workspace.
-pub(crate) fn workspace_relative(base: &Utf8Path, relative: &str) -> Option<Utf8PathBuf> {
+/// Joins `relative` to `base` (both relative to the workspace root `root`, an absolute path)
+/// and removes `.` and `..`. A path that climbs out of the workspace and back into it
+/// (`../backend/orders` seen from a compose file above the workspace `backend/`) comes back
+/// inside it; one that stays above it keeps its leading `..`. `None` for absolute paths, URLs,
+/// unresolved variables and paths above the filesystem root.
+pub(crate) fn workspace_relative(
+    root: &Utf8Path,
+    base: &Utf8Path,
+    relative: &str,
+) -> Option<Utf8PathBuf> {
     let relative = relative.trim();
     if relative.is_empty()
         || relative.starts_with('/')
@@ -220,10 +226,24 @@ pub(crate) fn workspace_relative(base: &Utf8Path, relative: &str) -> Option<Utf8
     for part in base.as_str().split('/').chain(relative.split(['/', '\\'])) {
         match part {
             "" | "." => {}
-            ".." => {
-                parts.pop()?;
+            ".." if parts.last().is_some_and(|last| *last != "..") => {
+                parts.pop();
             }
             part => parts.push(part),
+        }
+    }
+    let climbed = parts.iter().take_while(|part| **part == "..").count();
+    if climbed > 0 {
+        let names: Vec<&str> = root
+            .components()
+            .filter_map(|c| match c {
+                camino::Utf8Component::Normal(name) => Some(name),
+                _ => None,
+            })
+            .collect();
+        let above = names.len().checked_sub(climbed)?;
+        if parts[climbed..].starts_with(&names[above..]) {
+            parts.drain(..2 * climbed);
         }
     }
     Some(Utf8PathBuf::from(parts.join("/")))
@@ -235,15 +255,22 @@ mod tests {
 
     #[test]
     fn workspace_relative_paths() {
-        let rel =
-            |base: &str, p: &str| workspace_relative(Utf8Path::new(base), p).map(|p| p.to_string());
+        let root = Utf8Path::new("/repo/backend");
+        let rel = |base: &str, p: &str| {
+            workspace_relative(root, Utf8Path::new(base), p).map(|p| p.to_string())
+        };
         assert_eq!(
             rel("deploy", "../services/orders"),
             Some("services/orders".into())
         );
         assert_eq!(rel("", "."), Some("".into()));
         assert_eq!(rel("", "./orders/"), Some("orders".into()));
-        assert_eq!(rel("", "../outside"), None);
+        assert_eq!(rel("", "../outside"), Some("../outside".into()));
+        assert_eq!(rel("..", "./backend/orders"), Some("orders".into()));
+        assert_eq!(rel("..", "backend"), Some("".into()));
+        assert_eq!(rel("..", ".env"), Some("../.env".into()));
+        assert_eq!(rel("../..", "repo/backend/orders"), Some("orders".into()));
+        assert_eq!(rel("", "../../../above-the-root"), None);
         assert_eq!(rel("", "/abs"), None);
         assert_eq!(rel("", "https://github.com/x/y.git"), None);
         assert_eq!(rel("", "${CONTEXT}"), None);
