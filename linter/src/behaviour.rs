@@ -404,6 +404,24 @@ impl<'m> Behaviour<'m> {
         out
     }
 
+    /// True when a function is handed the message itself: a broker message, its raw payload
+    /// (`&[u8]`, `&str`, `Bytes`), a JSON value, a type the workspace declares and
+    /// (de)serialises, or a type named as a message (`OrderEvent`, `CreateUserCommand`), not
+    /// just fields taken out of it.
+    pub fn receives_message(&self, f: usize) -> bool {
+        self.function(f).param_types.iter().any(|t| {
+            MESSAGE_TYPES.contains(&t.as_str())
+                || matches!(t.as_str(), "Value" | "[u8]" | "str" | "Bytes")
+                || [
+                    "Event", "Message", "Command", "Payload", "Envelope", "Reply",
+                ]
+                .iter()
+                .any(|suffix| t.ends_with(suffix))
+                || self.model.deserialized_types.contains(t)
+                || self.model.types.iter().any(|decl| decl.name == *t)
+        })
+    }
+
     /// `streams::consume_json(url, group, .., move |envelope| async move { .. })`: a call to
     /// a project function that consumes from a broker and takes a closure. The closure, in
     /// the caller's body, handles each message: the caller is the consumer loop.

@@ -853,6 +853,8 @@ pub struct Model {
     pub routes: Vec<Route>,
     /// Serializable types (events, commands, DTOs), for the event rules.
     pub types: Vec<TypeDecl>,
+    /// Names of workspace types that derive `Deserialize`: messages, requests, payloads.
+    pub deserialized_types: std::collections::HashSet<String>,
     /// Item-level string constants (`const ORDERS_TOPIC: &str = "orders.v1"`), to resolve
     /// names used from other files.
     pub string_consts: Vec<StringConst>,

@@ -747,3 +747,60 @@ fn a_consumer_requeueing_to_its_own_queue_is_silent_and_one_publishing_elsewhere
         "{found:?}"
     );
 }
+
+const MONGO_KAFKA_DEPS: &[&str] = &["axum", "mongodb", "rdkafka", "tokio"];
+
+/// A function writing to a MongoDB collection with `write` and then sending to Kafka.
+fn mongo_then_kafka(collection: &str, write: &str) -> String {
+    format!(
+        r#"
+use rdkafka::producer::{{FutureProducer, FutureRecord}};
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let client = mongodb::Client::with_uri_str("mongodb://mongo:27017").await?;
+    let producer: FutureProducer = rdkafka::ClientConfig::new().create()?;
+    loop {{
+        forward(&client, &producer).await?;
+    }}
+}}
+
+async fn forward(client: &mongodb::Client, producer: &FutureProducer) -> anyhow::Result<()> {{
+    let docs = client.database("app").collection::<mongodb::bson::Document>("{collection}");
+    {write}
+    producer
+        .send(FutureRecord::to("accounts").key("a").payload("p"), Duration::from_secs(5))
+        .await
+        .map_err(|(e, _)| e)?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_mongodb_insert_and_a_kafka_send_are_a_dual_write() {
+    let source = mongo_then_kafka(
+        "accounts",
+        r#"docs.insert_one(mongodb::bson::doc! { "name": "a" }, None).await?;"#,
+    );
+    let found = one_service(MONGO_KAFKA_DEPS, &[("src/main.rs", &source)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`mongodb insert_one(accounts)`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn deleting_published_documents_of_an_event_collection_is_a_relay() {
+    let source = mongo_then_kafka(
+        "events",
+        r#"docs.delete_many(mongodb::bson::doc! { "sent": true }, None).await?;"#,
+    );
+    assert_eq!(
+        one_service(MONGO_KAFKA_DEPS, &[("src/main.rs", &source)]),
+        Vec::<String>::new()
+    );
+}

@@ -1898,3 +1898,82 @@ fn a_closure_given_to_a_consuming_wrapper_is_a_message_handler_and_existence_che
     );
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+const MONGO_DEPS: &[&str] = &["rdkafka", "mongodb", "tokio", "serde"];
+
+/// A Kafka loop that takes the fields out of each message and hands them to a service
+/// function writing to MongoDB with `write`.
+fn mongo_consumer(write: &str) -> String {
+    format!(
+        r#"
+use rdkafka::consumer::{{Consumer, StreamConsumer}};
+use rdkafka::Message;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let client = mongodb::Client::with_uri_str("mongodb://mongo:27017").await?;
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    consumer.subscribe(&["users"])?;
+    loop {{
+        let message = consumer.recv().await?;
+        let name = String::from_utf8_lossy(message.payload().unwrap_or_default()).to_string();
+        create_user(&client, name).await?;
+    }}
+}}
+
+async fn create_user(client: &mongodb::Client, name: String) -> anyhow::Result<()> {{
+    let users = client.database("app").collection::<mongodb::bson::Document>("users");
+    {write}
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_mongodb_insert_per_message_is_reported_at_the_loop_that_takes_the_message_apart() {
+    let found = one_service(
+        MONGO_DEPS,
+        &[(
+            "src/main.rs",
+            &mongo_consumer(
+                r#"users.insert_one(mongodb::bson::doc! { "name": &name }, None).await?;"#,
+            ),
+        )],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("line 6: message handler `main`")
+            && found[0].contains("`mongodb insert_one(users)`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_mongodb_set_and_a_project_method_named_like_the_driver_are_silent() {
+    let set = mongo_consumer(
+        r#"users.update_one(mongodb::bson::doc! { "name": &name }, mongodb::bson::doc! { "$set": { "seen": true } }, None).await?;"#,
+    );
+    assert_eq!(
+        one_service(MONGO_DEPS, &[("src/main.rs", &set)]),
+        Vec::<String>::new()
+    );
+    let inc = mongo_consumer(
+        r#"users.update_one(mongodb::bson::doc! { "name": &name }, mongodb::bson::doc! { "$inc": { "visits": 1 } }, None).await?;"#,
+    );
+    let found = one_service(MONGO_DEPS, &[("src/main.rs", &inc)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("relative"), "{found:?}");
+    // Without the driver, `insert_one` is some project method.
+    let no_driver = &["rdkafka", "tokio", "serde", "mongo-lookalike"];
+    let found = one_service(
+        no_driver,
+        &[(
+            "src/main.rs",
+            &mongo_consumer(
+                r#"users.insert_one(mongodb::bson::doc! { "name": &name }, None).await?;"#,
+            ),
+        )],
+    );
+    assert_eq!(found, Vec::<String>::new());
+}

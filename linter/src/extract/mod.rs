@@ -41,6 +41,8 @@ pub struct Facts {
     pub functions: Vec<Function>,
     pub routes: Vec<Route>,
     pub types: Vec<TypeDecl>,
+    /// Names of types that derive `Deserialize` (what a handler may be handed).
+    pub deserialized_types: Vec<String>,
     pub string_consts: Vec<StringConst>,
     pub hard_coded_lists: Vec<HardCodedReferenceList>,
     pub client_fields: Vec<ClientField>,
@@ -106,6 +108,7 @@ impl Facts {
         append(&mut self.functions, other.functions);
         append(&mut self.routes, other.routes);
         append(&mut self.types, other.types);
+        append(&mut self.deserialized_types, other.deserialized_types);
         append(&mut self.string_consts, other.string_consts);
         append(&mut self.hard_coded_lists, other.hard_coded_lists);
         append(&mut self.client_fields, other.client_fields);
@@ -126,6 +129,7 @@ impl Facts {
         model.functions.extend(self.functions);
         model.routes.extend(self.routes);
         model.types.extend(self.types);
+        model.deserialized_types.extend(self.deserialized_types);
         model.string_consts.extend(self.string_consts);
         model.hard_coded_lists.extend(self.hard_coded_lists);
         model.client_fields.extend(self.client_fields);

@@ -19,7 +19,8 @@
 //!   work that did not happen);
 //! - the relay of an outbox: code that selects unsent outbox rows (usually `FOR UPDATE SKIP
 //!   LOCKED`) or marks them sent after publishing them, also when the outbox is named
-//!   otherwise (an `events` or `pending_messages` table read and updated by the same code);
+//!   otherwise (an `events` or `pending_messages` table read and updated by the same code, or
+//!   MongoDB documents of an event collection deleted where they are published);
 //! - writes only to bookkeeping tables (inbox, processed messages, idempotency keys);
 //! - a consumer publishing back to the queue it consumes from (the delivery again, with a
 //!   retry count): a retry of the message, not news of the write;
@@ -498,6 +499,15 @@ impl DualWrite {
                     EffectKind::OrmWrite { api, effect: e } if e.is_write() => {
                         let table = orm_write_table(api);
                         if table.as_ref().is_some_and(is_outbox_table) {
+                            continue;
+                        }
+                        // Deleting documents of an event collection where they are published
+                        // (MongoDB has no `SELECT .. FOR UPDATE` to read them by) is a relay
+                        // draining its outbox.
+                        if *e == StatementEffect::Delete
+                            && table.as_ref().is_some_and(|t| is_event_like(&t.name))
+                        {
+                            writes.relay = true;
                             continue;
                         } else if !table.as_ref().is_some_and(is_dedup_table) {
                             writes.business.push(Write {

@@ -32,7 +32,8 @@
 //! Every message consumer with a non-idempotent effect is judged.
 //!
 //! Non-idempotent: an `INSERT` without `ON CONFLICT` / `INSERT IGNORE`, a relative update
-//! (`SET qty = qty - $1`, diesel `.set(qty.eq(qty - n))`), a publish to a broker, an HTTP
+//! (`SET qty = qty - $1`, diesel `.set(qty.eq(qty - n))`), a MongoDB `insert_one` /
+//! `insert_many` or an update with `$inc` / `$push`, a publish to a broker, an HTTP
 //! `POST` to another service (not one that only asks: `/search`, `/quotes`, `/validate`), and
 //! calls that charge or send (`charge`, `refund`, `send_email`, `mailer.send(..)`). A request
 //! that carries an `Idempotency-Key` header is deduplicated by the API it goes to, unless the
@@ -81,7 +82,10 @@
 //! messages somewhere else: the framework may check the message id before dispatching.
 //!
 //! One finding per handler function, at its name: a consumer loop that dispatches to a
-//! per-event handler is reported at that handler; a handler called by another is reported
+//! per-event handler (handing it the message, its payload or a deserialised type, or picking
+//! one of several handlers by message kind) is reported at that handler; a loop that takes the
+//! message apart itself and passes fields to a service function is the handler and is reported
+//! at the loop; a handler called by another is reported
 //! once, at the outermost one. Each consumer loop is judged on its own, also when the `main`
 //! that starts it subscribes the consumers: a guard in one loop does not cover another. `PUT`, `PATCH` and `DELETE` handlers are not judged: `PUT` and
 //! `DELETE` are idempotent by HTTP semantics and `PATCH` bodies usually set fields to given
@@ -424,36 +428,45 @@ impl Rule for MissingIdempotency {
             {
                 continue;
             }
+            // At the per-message functions the loop dispatches to (by message kind, or
+            // handing each the message), not at a repository or client method, nor at a
+            // service function given fields taken out of the message.
+            let persistence = |branch: usize| {
+                behaviour
+                    .function(branch)
+                    .impl_type
+                    .as_deref()
+                    .is_some_and(|t| {
+                        [
+                            "Repo",
+                            "Repository",
+                            "Store",
+                            "Dao",
+                            "Db",
+                            "Database",
+                            "Storage",
+                            "Client",
+                        ]
+                        .iter()
+                        .any(|suffix| t.ends_with(suffix))
+                    })
+            };
+            let branch_of = |write: &Write| {
+                reached
+                    .iter()
+                    .find(|r| r.function == write.function)
+                    .map(|r| r.branch)
+                    .filter(|&branch| !persistence(branch))
+            };
+            let mut branches: Vec<usize> = writes.iter().filter_map(branch_of).collect();
+            branches.sort_unstable();
+            branches.dedup();
+            let by_kind = branches.len() > 1;
             let mut groups: Vec<(usize, Vec<Write>)> = Vec::new();
             for write in writes {
-                // At the per-message function the loop dispatches to, not at a repository
-                // or client method it calls.
-                let dispatched = |branch: usize| {
-                    !behaviour
-                        .function(branch)
-                        .impl_type
-                        .as_deref()
-                        .is_some_and(|t| {
-                            [
-                                "Repo",
-                                "Repository",
-                                "Store",
-                                "Dao",
-                                "Db",
-                                "Database",
-                                "Storage",
-                                "Client",
-                            ]
-                            .iter()
-                            .any(|suffix| t.ends_with(suffix))
-                        })
-                };
                 let at = if is_loop {
-                    reached
-                        .iter()
-                        .find(|r| r.function == write.function)
-                        .map(|r| r.branch)
-                        .filter(|&branch| dispatched(branch))
+                    branch_of(&write)
+                        .filter(|&branch| by_kind || behaviour.receives_message(branch))
                         .unwrap_or(handler)
                 } else {
                     handler

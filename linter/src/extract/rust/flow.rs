@@ -122,6 +122,9 @@ pub(super) struct FlowState {
     /// Locals holding a sea-orm active model, with its entity module
     /// (`let mut row: outbox::ActiveModel = model.into();` -> `row` -> `outbox`).
     pub active_models: HashMap<String, String>,
+    /// Locals holding a MongoDB collection, with the collection's name
+    /// (`let users = db.collection::<User>("users")` -> `users` -> `users`).
+    pub mongo_collections: HashMap<String, String>,
     /// The name of the method call being visited, spelled once for the SQL and the
     /// behaviour facts (keyed by the call node).
     pub method_name: Option<(usize, String)>,
@@ -596,6 +599,10 @@ fn type_names(ty: &syn::Type, out: &mut Vec<String>) {
             }
         }
         syn::Type::Reference(r) => type_names(&r.elem, out),
+        // A raw payload (`payload: &[u8]`).
+        syn::Type::Slice(s) if matches!(&*s.elem, syn::Type::Path(p) if p.path.is_ident("u8")) => {
+            out.push("[u8]".to_owned());
+        }
         syn::Type::Paren(p) => type_names(&p.elem, out),
         syn::Type::Tuple(t) => t.elems.iter().for_each(|e| type_names(e, out)),
         _ => {}
@@ -2329,6 +2336,9 @@ impl Extractor<'_> {
             };
             return Some((api, effect));
         }
+        if let Some(write) = self.mongo_write(call, method) {
+            return Some(write);
+        }
         // sea-orm active models: `order.insert(&db)`, `model.save(&txn)`.
         if matches!(method, "insert" | "save" | "update" | "delete")
             && call.args.len() == 1
@@ -2411,6 +2421,108 @@ impl Extractor<'_> {
                 urlish.then(|| (String::new(), Some(name)))
             }
         }
+    }
+
+    /// A write through the MongoDB driver's `Collection`: `users.insert_one(user, None)`,
+    /// `db.collection::<Order>("orders").update_one(filter, doc! { "$inc": .. }, None)`. The
+    /// method names are the driver's own and are only read in crates that depend on it.
+    fn mongo_write(
+        &self,
+        call: &ExprMethodCall,
+        method: &str,
+    ) -> Option<(String, StatementEffect)> {
+        let driver_method = matches!(
+            method,
+            "insert_one"
+                | "insert_many"
+                | "update_one"
+                | "update_many"
+                | "find_one_and_update"
+                | "replace_one"
+                | "find_one_and_replace"
+                | "delete_one"
+                | "delete_many"
+                | "find_one_and_delete"
+        );
+        if !driver_method || call.args.is_empty() || !self.has_dependency(&["mongodb"]) {
+            return None;
+        }
+        let effect = match method {
+            "insert_one" | "insert_many" => StatementEffect::Insert,
+            "update_one" | "update_many" | "find_one_and_update" => {
+                // `$inc`/`$push` change the document again on every run; `$set` does not.
+                let relative = call.args.iter().skip(1).take(1).any(|update| {
+                    let text = quote::ToTokens::to_token_stream(update).to_string();
+                    ["\"$inc\"", "\"$push\"", "\"$mul\""]
+                        .iter()
+                        .any(|op| text.contains(op))
+                });
+                if relative {
+                    StatementEffect::RelativeUpdate
+                } else {
+                    StatementEffect::AbsoluteUpdate
+                }
+            }
+            "replace_one" | "find_one_and_replace" => StatementEffect::AbsoluteUpdate,
+            _ => StatementEffect::Delete,
+        };
+        let api = match self.mongo_collection(&call.receiver) {
+            Some(collection) => format!("mongodb {method}({collection})"),
+            None => format!("mongodb `{method}`"),
+        };
+        Some((api, effect))
+    }
+
+    /// The collection a MongoDB receiver names: `db.collection::<T>("users")`, a helper
+    /// called with the name (`get_collection::<T>(session, "users")`), or a local bound to
+    /// either.
+    pub(super) fn mongo_collection(&self, receiver: &Expr) -> Option<String> {
+        let name_argument = |args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>| {
+            args.iter().rev().find_map(|arg| match arg {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(lit), ..
+                }) => Some(lit.value()),
+                _ => None,
+            })
+        };
+        match receiver {
+            Expr::MethodCall(m) if m.method.to_string().contains("collection") => {
+                name_argument(&m.args)
+            }
+            Expr::MethodCall(m) => self.mongo_collection(&m.receiver),
+            Expr::Call(c) => match c.func.as_ref() {
+                Expr::Path(p)
+                    if p.path
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident.to_string().contains("collection")) =>
+                {
+                    name_argument(&c.args)
+                }
+                _ => None,
+            },
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|local| self.flow.mongo_collections.get(&local.to_string()))
+                .cloned(),
+            Expr::Reference(r) => self.mongo_collection(&r.expr),
+            Expr::Paren(p) => self.mongo_collection(&p.expr),
+            Expr::Await(a) => self.mongo_collection(&a.base),
+            Expr::Try(t) => self.mongo_collection(&t.expr),
+            _ => None,
+        }
+    }
+
+    /// Records the collection a local holds, when its initialiser names one.
+    pub(super) fn flow_mongo_collection(&mut self, name: &str, init: &Expr) {
+        match self.mongo_collection(init) {
+            Some(collection) => self
+                .flow
+                .mongo_collections
+                .insert(name.to_owned(), collection),
+            None => self.flow.mongo_collections.remove(name),
+        };
     }
 
     /// Records the entity of a local active model: from the `let`'s type
@@ -2567,6 +2679,9 @@ impl Extractor<'_> {
         attrs: &[Attribute],
         kind: TypeShape<'_>,
     ) {
+        if derives(attrs, &["Deserialize"]) {
+            self.facts.deserialized_types.push(ident.to_string());
+        }
         if !derives(attrs, &["Serialize"]) {
             return;
         }

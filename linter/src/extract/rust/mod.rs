@@ -1476,6 +1476,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             _ => None,
         };
         self.flow_active_model(&name, ty, expr);
+        self.flow_mongo_collection(&name, expr);
         let is_builder = match expr {
             Expr::Call(call) => match call.func.as_ref() {
                 Expr::Path(p) => matches!(
