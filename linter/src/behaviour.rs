@@ -468,6 +468,75 @@ impl<'m> Behaviour<'m> {
         prefer(own, &|f| f.impl_type.is_none())
     }
 
+    /// The `POST` handlers of other crates of the workspace that serve `operation` (a URL
+    /// path, holes as `{}`) called from `caller`: routes whose path, with its parameters as
+    /// holes, ends the operation's path (a route attribute does not show its mount prefix).
+    pub fn post_handlers_serving(&self, caller: usize, operation: &str) -> Vec<usize> {
+        let wanted = path_segments(operation);
+        let serves = |path: &str| {
+            let route = path_segments(path);
+            route.len() >= 2 && route.iter().any(|s| s != "{}") && wanted.ends_with(&route)
+        };
+        let own = self.function(caller).crate_id;
+        let mut out: Vec<usize> = self
+            .model
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                f.crate_id != own
+                    && f.route_attribute == Some(HttpMethod::Post)
+                    && f.route_path.as_deref().is_some_and(serves)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for route in &self.model.routes {
+            if route.crate_id != own
+                && route.method == HttpMethod::Post
+                && route.path.as_deref().is_some_and(serves)
+            {
+                out.extend(self.route_handlers(route));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// True when a handler changes something, in its body or the functions it calls: a
+    /// database write, a publish, a charge or send, a mutating gRPC or client call, or a
+    /// `POST`/`PUT`/`PATCH`/`DELETE` to another service, unless that `POST` is served in the
+    /// workspace by handlers that change nothing themselves (followed `depth` services deep;
+    /// beyond that, a call is taken to change something).
+    pub fn changes_state(&self, f: usize, depth: usize) -> bool {
+        self.reachable(f, 4).iter().any(|&(g, _)| {
+            self.queries_of(g)
+                .any(|q| q.effects.iter().any(|e| e.is_write()))
+                || self.function(g).effects.iter().any(|e| match &e.kind {
+                    EffectKind::OrmWrite { effect, .. } => effect.is_write(),
+                    EffectKind::Publish { .. } | EffectKind::OutboxWrite => true,
+                    EffectKind::Call { name, .. } => is_charge_or_send(name),
+                    EffectKind::Remote {
+                        protocol: RemoteProtocol::Http,
+                        method,
+                        operation,
+                        ..
+                    } => match method {
+                        Some(HttpMethod::Post) => {
+                            let served = self.post_handlers_serving(g, operation);
+                            depth == 0
+                                || served.is_empty()
+                                || served.iter().any(|&h| self.changes_state(h, depth - 1))
+                        }
+                        Some(m) => m.is_mutating(),
+                        None => false,
+                    },
+                    EffectKind::Remote { operation, .. } => is_mutating_operation(operation),
+                    _ => false,
+                })
+        })
+    }
+
     /// Methods of a tonic service implementation that change something: `async fn
     /// create_order(&self, request: Request<CreateOrderRequest>)` in an `impl OrderService for
     /// ..` of a crate that depends on tonic, unless named for asking (`get_*`, `list_*`).
@@ -516,6 +585,21 @@ impl<'m> Behaviour<'m> {
         out.sort();
         out
     }
+}
+
+/// A URL path's segments, lower case, with parameters (`{}`, `{id}`, `<id>`, `:id`) as `{}`.
+fn path_segments(path: &str) -> Vec<String> {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s.starts_with('{') || s.starts_with('<') || s.starts_with(':') {
+                "{}".to_owned()
+            } else {
+                s.to_ascii_lowercase()
+            }
+        })
+        .collect()
 }
 
 /// The table of an ORM write whose api names it (`diesel::insert_into(orders)`).

@@ -507,6 +507,8 @@ pub struct Function {
     pub param_types: Vec<String>,
     /// Set by a route attribute on the function (`#[post("/orders")]`).
     pub route_attribute: Option<HttpMethod>,
+    /// The path of that route attribute (`/orders/<id>`), when it is a string literal.
+    pub route_path: Option<String>,
     pub effects: Vec<Effect>,
     /// Mutually exclusive regions of the body, as byte ranges: each entry is one `match`,
     /// `if`/`else`, or `if` that returns early (its block, then the rest of the enclosing

@@ -1977,3 +1977,75 @@ fn a_mongodb_set_and_a_project_method_named_like_the_driver_are_silent() {
     );
     assert_eq!(found, Vec::<String>::new());
 }
+
+/// `orders` forwards a `POST` to `warranty`'s `/<id>/verdict` route, whose handler runs
+/// `verdict_sql`.
+fn post_to_a_workspace_route(verdict_sql: &str) -> Vec<String> {
+    let orders = r#"
+use actix_web::{post, web, App, HttpServer, HttpResponse};
+
+#[post("/orders/{id}/warranty")]
+async fn ask_warranty(path: web::Path<String>) -> HttpResponse {
+    let host = std::env::var("WARRANTY_URL").unwrap_or_default();
+    let id = path.into_inner();
+    let url = host.to_string() + "/api/v1/warranty/" + id.as_str() + "/verdict";
+    let answer = reqwest::Client::new().post(&url).send().await;
+    HttpResponse::Ok().body(format!("{}", answer.is_ok()))
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(|| App::new().service(ask_warranty)).bind("0.0.0.0:8080")?.run().await
+}
+"#;
+    let warranty = format!(
+        r#"
+use actix_web::{{post, web, App, HttpServer, HttpResponse}};
+
+#[post("/<id>/verdict")]
+async fn verdict(pool: web::Data<sqlx::PgPool>, path: web::Path<String>) -> HttpResponse {{
+    let _ = sqlx::query("{verdict_sql}").bind(path.into_inner()).execute(pool.get_ref()).await;
+    HttpResponse::Ok().finish()
+}}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {{
+    HttpServer::new(|| App::new().service(verdict)).bind("0.0.0.0:8081")?.run().await
+}}
+"#
+    );
+    check(
+        &[
+            ServiceCrate {
+                name: "orders",
+                dependencies: &["actix-web", "reqwest", "tokio"],
+                files: &[("src/main.rs", orders)],
+            },
+            ServiceCrate {
+                name: "warranty",
+                dependencies: &["actix-web", "sqlx", "tokio"],
+                files: &[("src/main.rs", &warranty)],
+            },
+        ],
+        None,
+    )
+    .of(RULE)
+}
+
+#[test]
+fn a_post_to_a_workspace_route_that_changes_nothing_is_a_question_not_an_effect() {
+    let found = post_to_a_workspace_route("SELECT count(*) FROM warranties WHERE item = $1");
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn a_post_to_a_workspace_route_that_writes_is_an_effect() {
+    let found = post_to_a_workspace_route("INSERT INTO warranties (item) VALUES ($1)");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("`ask_warranty`")
+                && f.contains("`POST /api/v1/warranty/{}/verdict`")),
+        "{found:?}"
+    );
+}

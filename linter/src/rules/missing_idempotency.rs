@@ -34,7 +34,8 @@
 //! Non-idempotent: an `INSERT` without `ON CONFLICT` / `INSERT IGNORE`, a relative update
 //! (`SET qty = qty - $1`, diesel `.set(qty.eq(qty - n))`), a MongoDB `insert_one` /
 //! `insert_many` or an update with `$inc` / `$push`, a publish to a broker, an HTTP
-//! `POST` to another service (not one that only asks: `/search`, `/quotes`, `/validate`), and
+//! `POST` to another service (not one that only asks: `/search`, `/quotes`, `/validate`, nor
+//! one that a route of another workspace crate serves with a handler that changes nothing), and
 //! calls that charge or send (`charge`, `refund`, `send_email`, `mailer.send(..)`). A request
 //! that carries an `Idempotency-Key` header is deduplicated by the API it goes to, unless the
 //! handler makes the key afresh (`Uuid::new_v4()`) for each request. A call on a client the
@@ -484,6 +485,13 @@ impl Rule for MissingIdempotency {
             }
         }
     }
+}
+
+/// A `POST` to another service of the workspace whose handlers change nothing (a verdict, a
+/// quote, a search sent as a body): asking again does no harm.
+fn answered_without_change(behaviour: &Behaviour<'_>, caller: usize, operation: &str) -> bool {
+    let served = behaviour.post_handlers_serving(caller, operation);
+    !served.is_empty() && served.iter().all(|&h| !behaviour.changes_state(h, 2))
 }
 
 /// An HTTP middleware function: an actix `from_fn` middleware (`req: ServiceRequest,
@@ -989,7 +997,9 @@ impl MissingIdempotency {
                 } => {
                     let counts = match protocol {
                         RemoteProtocol::Http => {
-                            *method == Some(HttpMethod::Post) && !is_read_like_operation(operation)
+                            *method == Some(HttpMethod::Post)
+                                && !is_read_like_operation(operation)
+                                && !answered_without_change(behaviour, f, operation)
                         }
                         RemoteProtocol::Grpc | RemoteProtocol::Client => {
                             is_charge_or_send(operation)

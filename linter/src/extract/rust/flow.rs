@@ -583,6 +583,25 @@ fn route_attribute(attrs: &[Attribute]) -> Option<HttpMethod> {
     })
 }
 
+/// The path of a route attribute: the first string of `#[post("/orders/<id>")]`, or the
+/// `path = ".."` of `#[oai(..)]` / `#[route(..)]`.
+fn route_attribute_path(attrs: &[Attribute]) -> Option<String> {
+    attrs.iter().find_map(|attr| {
+        let last = attr.path().segments.last()?.ident.to_string();
+        let syn::Meta::List(list) = &attr.meta else {
+            return None;
+        };
+        let tokens = list.tokens.to_string();
+        let from = if last == "oai" || last == "route" {
+            tokens.find("path")?
+        } else {
+            HttpMethod::parse(&last)?;
+            0
+        };
+        tokens[from..].split('"').nth(1).map(str::to_owned)
+    })
+}
+
 /// Identifiers in a type (`Json<CreateOrder>` -> `Json`, `CreateOrder`).
 fn type_names(ty: &syn::Type, out: &mut Vec<String>) {
     match ty {
@@ -668,6 +687,7 @@ impl Extractor<'_> {
             trivial_body: is_trivial_body(block),
             param_types: self.broker_message_params(sig),
             route_attribute: route_attribute(attrs),
+            route_path: route_attribute_path(attrs),
             effects: Vec::new(),
             branches: Vec::new(),
             payloads: Vec::new(),

@@ -98,13 +98,27 @@ impl Extractor<'_> {
                     None
                 }
             }
+            // `host.to_string() + "/v1/items/" + &id`: what is not known becomes a hole, as long
+            // as one side is known.
             Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
-                let mut left = self.resolve(&b.left)?;
-                match self.resolve(&b.right) {
-                    Some(right) => left.push(&right),
-                    None => left.push_hole(Some(self.expr_range(&b.right).start)),
+                let left = self.resolve(&b.left);
+                let right = self.resolve(&b.right);
+                if left.is_none() && right.is_none() {
+                    return None;
                 }
-                Some(left)
+                let mut out = match left {
+                    Some(left) => left,
+                    None => {
+                        let mut hole = Resolved::empty();
+                        hole.push_hole(Some(self.expr_range(&b.left).start));
+                        hole
+                    }
+                };
+                match right {
+                    Some(right) => out.push(&right),
+                    None => out.push_hole(Some(self.expr_range(&b.right).start)),
+                }
+                Some(out)
             }
             Expr::Macro(m) => self.resolve_macro(&m.mac),
             _ => None,
