@@ -1,5 +1,5 @@
 //! Per-connection timers hyper does not have: an idle keep-alive timeout distinct from the
-//! header-read timeout.
+//! header-read timeout; and size limits on a request head answered with a problem.
 //!
 //! hyper's own header-read timer starts whenever a connection waits for a request head, so it
 //! bounds the idle time between requests and the time to send a head as one sum. [`Timed`]
@@ -7,6 +7,15 @@
 //! previous response) until a byte arrives, then *reading a head* until the blank line that
 //! ends it, then *in a request* until the server writes again. Idle and reading a head each
 //! have their own limit; a request being rendered has none (the request timeout bounds it).
+//!
+//! hyper refuses a request target of 64 KiB or more (`414`), a head larger than its read
+//! buffer or with more than 100 header fields (`431`) with an empty body. [`Timed`] counts the
+//! head's bytes as they arrive and refuses such a request first, before hyper has seen all of
+//! it: it answers a `414` or `431` `application/problem+json` itself, closes its sending side,
+//! discards what the client still sends (so that closing does not reset the connection before
+//! the client has read the answer) and then ends the connection. Heads within the limits go to
+//! hyper untouched; targets between 8 KiB and [`MAX_REQUEST_LINE`] get the router's own `414`
+//! problem.
 
 use std::future::Future;
 use std::io;
@@ -17,13 +26,85 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
+/// Longest request line (method, target and version) read; a longer one is answered `414`.
+/// Below hyper's own limit on the target (64 KiB), which answers without a body.
+pub const MAX_REQUEST_LINE: usize = 16 * 1024;
+
+/// Largest request head (request line and header fields) read; a larger one is answered `431`.
+/// Below hyper's read buffer (about 400 KiB), which answers without a body.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Most header fields in one request; more are answered `431` (hyper's own limit, 100, answers
+/// without a body).
+pub const MAX_HEADER_FIELDS: usize = 100;
+
+/// Most bytes discarded after a refusal before the connection is closed anyway.
+const MAX_DISCARD: usize = 1024 * 1024;
+
+/// Why a request head is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Oversized {
+    /// The request line is longer than [`MAX_REQUEST_LINE`]: `414`.
+    RequestLine,
+    /// The head is larger than [`MAX_HEAD_BYTES`] or has more than [`MAX_HEADER_FIELDS`]
+    /// fields: `431`.
+    Head,
+}
+
+impl Oversized {
+    /// The whole HTTP/1.1 answer: status line, headers and problem body.
+    pub fn response(self) -> Vec<u8> {
+        let (status, reason, slug, title, detail) = match self {
+            Oversized::RequestLine => (
+                414,
+                "URI Too Long",
+                "uri-too-long",
+                "Request target too long",
+                format!(
+                    "the request line is longer than {MAX_REQUEST_LINE} bytes; at most {} \
+                     bytes of path and query are read",
+                    crate::app::problem::MAX_URI_BYTES
+                ),
+            ),
+            Oversized::Head => (
+                431,
+                "Request Header Fields Too Large",
+                "headers-too-large",
+                "Request header fields too large",
+                format!(
+                    "the request head is larger than {MAX_HEAD_BYTES} bytes or has more than \
+                     {MAX_HEADER_FIELDS} header fields"
+                ),
+            ),
+        };
+        let body = serde_json::json!({
+            "type": format!("urn:refdata:problem:{slug}"),
+            "title": title,
+            "status": status,
+            "detail": detail,
+        })
+        .to_string();
+        format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: {}\r\nconnection: close\r\n\
+             content-length: {}\r\n\r\n{body}",
+            crate::app::problem::CONTENT_TYPE,
+            body.len()
+        )
+        .into_bytes()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
     /// Waiting for the first byte of a request.
     Idle,
     /// Inside a request head; `newline` counts the line-ending bytes just seen (`\n` = 1,
     /// `\n\r` = 2), so a blank line is found across reads.
     Head { newline: u8 },
+    /// The head went over a limit: the answer is being written (`written` bytes so far).
+    Refusing { response: Vec<u8>, written: usize },
+    /// The answer is sent: what the client still sends is read and thrown away.
+    Discarding { left: usize },
     /// The head is complete; the server has not answered yet.
     Request,
     /// HTTP/2 (prior knowledge): frames, not heads; its own keep-alive pings apply.
@@ -41,6 +122,10 @@ pub struct Timed<IO> {
     deadline: Option<Instant>,
     timer: Option<Pin<Box<Sleep>>>,
     first_read: bool,
+    /// Bytes of the current head, of its current line, and its complete lines so far.
+    head_bytes: usize,
+    line_bytes: usize,
+    lines: usize,
 }
 
 impl<IO> Timed<IO> {
@@ -53,40 +138,67 @@ impl<IO> Timed<IO> {
             deadline: Some(Instant::now() + idle),
             timer: None,
             first_read: true,
+            head_bytes: 0,
+            line_bytes: 0,
+            lines: 0,
         }
     }
 
-    fn received(&mut self, bytes: &[u8]) {
+    /// Follows the bytes of a request head; `Some` when it goes over a limit.
+    fn received(&mut self, bytes: &[u8]) -> Option<Oversized> {
         if std::mem::take(&mut self.first_read) && bytes.starts_with(b"PRI * HTTP/2") {
             self.phase = Phase::Off;
             self.deadline = None;
-            return;
+            return None;
         }
         let mut newline = match self.phase {
             Phase::Idle => {
                 self.deadline = Some(Instant::now() + self.head);
+                self.head_bytes = 0;
+                self.line_bytes = 0;
+                self.lines = 0;
                 0
             }
             Phase::Head { newline } => newline,
-            Phase::Request | Phase::Off => return,
+            _ => return None,
         };
         for &byte in bytes {
             newline = match (byte, newline) {
                 (b'\n', 1 | 2) => {
                     self.phase = Phase::Request;
                     self.deadline = None;
-                    return;
+                    return None;
                 }
                 (b'\n', _) => 1,
                 (b'\r', 1) => 2,
                 _ => 0,
             };
+            self.head_bytes += 1;
+            if byte == b'\n' {
+                // Empty lines before the request line are skipped, as hyper does.
+                if self.line_bytes > 0 || self.lines > 0 {
+                    self.lines += 1;
+                }
+                self.line_bytes = 0;
+            } else if byte != b'\r' {
+                self.line_bytes += 1;
+            }
+            if self.lines == 0 && self.line_bytes > MAX_REQUEST_LINE {
+                return Some(Oversized::RequestLine);
+            }
+            if self.head_bytes > MAX_HEAD_BYTES || self.lines > MAX_HEADER_FIELDS + 1 {
+                return Some(Oversized::Head);
+            }
         }
         self.phase = Phase::Head { newline };
+        None
     }
 
     fn sent(&mut self) {
-        if self.phase != Phase::Off {
+        if matches!(
+            self.phase,
+            Phase::Head { .. } | Phase::Request | Phase::Idle
+        ) {
             self.phase = Phase::Idle;
             self.deadline = Some(Instant::now() + self.idle);
         }
@@ -118,18 +230,87 @@ impl<IO> Timed<IO> {
     }
 }
 
-impl<IO: AsyncRead + Unpin> AsyncRead for Timed<IO> {
+impl<IO: AsyncRead + AsyncWrite + Unpin> Timed<IO> {
+    /// Writes the refusal, closes the sending side, then discards what the client still sends
+    /// until it closes, [`MAX_DISCARD`] bytes or the head timeout; then the connection ends with
+    /// an error, so hyper writes nothing of its own.
+    fn poll_refuse(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let refused = || io::Error::new(io::ErrorKind::InvalidData, "request head too large");
+        loop {
+            match &mut self.phase {
+                Phase::Refusing { response, written } => {
+                    if *written < response.len() {
+                        match Pin::new(&mut self.io).poll_write(cx, &response[*written..]) {
+                            Poll::Ready(Ok(0)) => return Poll::Ready(Err(refused())),
+                            Poll::Ready(Ok(n)) => {
+                                *written += n;
+                                continue;
+                            }
+                            Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                            Poll::Pending => {}
+                        }
+                    } else if Pin::new(&mut self.io).poll_shutdown(cx).is_ready() {
+                        self.phase = Phase::Discarding { left: MAX_DISCARD };
+                        continue;
+                    }
+                }
+                Phase::Discarding { left } => {
+                    let mut scratch = [0u8; 8192];
+                    let mut discard = ReadBuf::new(&mut scratch);
+                    match Pin::new(&mut self.io).poll_read(cx, &mut discard) {
+                        Poll::Ready(Ok(())) => {
+                            let n = discard.filled().len();
+                            if n == 0 || n >= *left {
+                                return Poll::Ready(Err(refused()));
+                            }
+                            *left -= n;
+                            continue;
+                        }
+                        Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                        Poll::Pending => {}
+                    }
+                }
+                _ => return Poll::Ready(Err(refused())),
+            }
+            // Waiting for the socket: bounded by the head timeout set at the refusal.
+            if self.expired(cx) {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "refused request not closed by the client",
+                )));
+            }
+            return Poll::Pending;
+        }
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for Timed<IO> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if matches!(
+            this.phase,
+            Phase::Refusing { .. } | Phase::Discarding { .. }
+        ) {
+            return this.poll_refuse(cx);
+        }
         let before = buf.filled().len();
         match Pin::new(&mut this.io).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if buf.filled().len() > before {
-                    this.received(&buf.filled()[before..]);
+                    if let Some(oversized) = this.received(&buf.filled()[before..]) {
+                        // hyper never sees the bytes that went over the limit.
+                        buf.set_filled(before);
+                        this.phase = Phase::Refusing {
+                            response: oversized.response(),
+                            written: 0,
+                        };
+                        this.deadline = Some(Instant::now() + this.head);
+                        return this.poll_refuse(cx);
+                    }
                 }
                 Poll::Ready(Ok(()))
             }
@@ -209,6 +390,61 @@ mod tests {
 
         conn.received(b"GET / HTTP/1.1\nHost: x\n\n");
         assert_eq!(conn.phase, Phase::Request);
+    }
+
+    #[tokio::test]
+    async fn heads_over_the_limits_are_found_as_they_arrive() {
+        let mut conn = timed();
+        assert_eq!(conn.received(b"GET /"), None);
+        let target = vec![b'a'; MAX_REQUEST_LINE];
+        assert_eq!(conn.received(&target), Some(Oversized::RequestLine));
+
+        let mut conn = timed();
+        let target = vec![b'a'; MAX_REQUEST_LINE - 20];
+        assert_eq!(conn.received(b"GET /"), None);
+        assert_eq!(conn.received(&target), None);
+        assert_eq!(conn.received(b" HTTP/1.1\r\nHost: x\r\n\r\n"), None);
+        assert_eq!(conn.phase, Phase::Request);
+
+        let mut conn = timed();
+        assert_eq!(conn.received(b"GET / HTTP/1.1\r\n"), None);
+        let field = format!("x-big: {}\r\n", "b".repeat(1000));
+        let mut refused = None;
+        for _ in 0..(MAX_HEAD_BYTES / field.len() + 1) {
+            refused = refused.or(conn.received(field.as_bytes()));
+        }
+        assert_eq!(refused, Some(Oversized::Head));
+
+        let mut conn = timed();
+        assert_eq!(conn.received(b"GET / HTTP/1.1\r\n"), None);
+        for i in 0..MAX_HEADER_FIELDS {
+            assert_eq!(conn.received(format!("x-{i}: 1\r\n").as_bytes()), None);
+        }
+        assert_eq!(conn.received(b"x-one-more: 1\r\n"), Some(Oversized::Head));
+
+        // A keep-alive connection starts counting again with each request.
+        let mut conn = timed();
+        for _ in 0..10 {
+            assert_eq!(conn.received(b"GET / HTTP/1.1\r\n"), None);
+            for i in 0..MAX_HEADER_FIELDS {
+                assert_eq!(conn.received(format!("x-{i}: 1\r\n").as_bytes()), None);
+            }
+            assert_eq!(conn.received(b"\r\n"), None);
+            conn.sent();
+        }
+    }
+
+    #[test]
+    fn refusals_are_problem_documents() {
+        for (oversized, status) in [(Oversized::RequestLine, "414"), (Oversized::Head, "431")] {
+            let response = String::from_utf8(oversized.response()).unwrap();
+            let (head, body) = response.split_once("\r\n\r\n").unwrap();
+            assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
+            assert!(head.contains("content-type: application/problem+json"));
+            assert!(head.contains(&format!("content-length: {}", body.len())));
+            let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(problem["status"].to_string(), status);
+        }
     }
 
     #[tokio::test]

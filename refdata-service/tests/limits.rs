@@ -200,6 +200,95 @@ async fn slow_header_and_idle_keep_alive_connections_are_closed() {
     assert!(read_until_closed(&mut silent).await.is_some());
 }
 
+/// The status line and the problem of an answer read to its end.
+fn problem_of(answer: &str) -> (&str, serde_json::Value) {
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a complete answer");
+    let status = head.split(' ').nth(1).unwrap_or_default();
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    let problem = serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON body: {body:?}"));
+    (status, problem)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_request_heads_get_a_problem_not_an_empty_answer() {
+    let address = start(ServiceConfig::default()).await;
+    let client = reqwest::Client::new();
+
+    // Request targets of 64 KiB and more, which hyper itself would refuse with an empty 414,
+    // and one between the router's 8 KiB limit and hyper's.
+    // (reqwest refuses to send targets of 64 KiB, so this speaks HTTP/1.1 itself.)
+    for length in [20_000, 65_536, 70_000, 300_000] {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        let request = format!(
+            "GET /v1/countries?q={} HTTP/1.1\r\nHost: t\r\n\r\n",
+            "a".repeat(length)
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = read_until_closed(&mut stream)
+            .await
+            .expect("the connection is closed after the answer");
+        let (status, problem) = problem_of(&answer);
+        assert_eq!(status, "414", "target of {length} bytes");
+        assert_eq!(problem["type"], "urn:refdata:problem:uri-too-long");
+        assert_eq!(problem["status"], 414);
+        assert!(answer.len() < 500, "no echo: {answer}");
+    }
+    let response = client
+        .get(format!(
+            "http://{address}/v1/countries?q={}",
+            "a".repeat(20_000)
+        ))
+        .send()
+        .await
+        .expect("an answer an HTTP client reads");
+    assert_eq!(response.status(), 414);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    // A head larger than 64 KiB, and one with more header fields than hyper takes.
+    let big_field = format!(
+        "GET /v1/countries/DE HTTP/1.1\r\nHost: t\r\nx-big: {}\r\n\r\n",
+        "b".repeat(200_000)
+    );
+    let mut many_fields = String::from("GET /v1/countries/DE HTTP/1.1\r\nHost: t\r\n");
+    for i in 0..150 {
+        many_fields.push_str(&format!("x-field-{i}: {i}\r\n"));
+    }
+    many_fields.push_str("\r\n");
+    for request in [big_field, many_fields] {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = read_until_closed(&mut stream)
+            .await
+            .expect("the connection is closed after the answer");
+        let (status, problem) = problem_of(&answer);
+        assert_eq!(status, "431", "{answer}");
+        assert_eq!(problem["type"], "urn:refdata:problem:headers-too-large");
+    }
+
+    // Within the limits, 100 fields and a target just under 8 KiB are served.
+    let mut hundred = client.get(format!(
+        "http://{address}/v1/countries?q={}",
+        "a".repeat(8000)
+    ));
+    for i in 0..95 {
+        hundred = hundred.header(format!("x-field-{i}"), "1");
+    }
+    assert_eq!(hundred.send().await.unwrap().status(), 200);
+    let germany = client
+        .get(format!("http://{address}/v1/countries/DE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(germany.status(), 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_over_the_limit_are_answered_503_and_closed() {
     let address = start(with_limits(Limits {
