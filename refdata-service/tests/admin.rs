@@ -441,6 +441,228 @@ async fn countries_currencies_and_ecb_rates_are_edited() {
     );
 }
 
+#[tokio::test]
+async fn subdivisions_are_created_replaced_and_retired() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = start(&dir).await;
+    let base = format!("http://{address}");
+    let listed = |code: &'static str| {
+        let url = format!("{base}/v1/countries/{}/subdivisions", &code[..2]);
+        async move {
+            let page = send(Method::GET, &url, None, None, None).await.body;
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["code"] == code)
+                .cloned()
+        }
+    };
+    let created = send(
+        Method::POST,
+        &format!("{base}/v1/admin/subdivisions"),
+        Some(EDITOR),
+        Some("\"1\""),
+        Some(
+            json!({"code": "FR-ZZ1", "name": "Test Region", "type": "Region",
+                   "parent": null, "reason": "new region"})
+            .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["version"], 2);
+    assert_eq!(
+        listed("FR-ZZ1").await,
+        Some(
+            json!({"code": "FR-ZZ1", "country": "FR", "name": "Test Region",
+                    "type": "Region", "parent": null})
+        )
+    );
+    // A child of it, and a tax rate of it (a new subdivision can carry rates at once).
+    let child = send(
+        Method::POST,
+        &format!("{base}/v1/admin/subdivisions"),
+        Some(EDITOR),
+        None,
+        Some(
+            json!({"code": "FR-ZZ2", "country": "FR", "name": "Test District",
+                   "type": "District", "parent": "FR-ZZ1", "reason": "new district"})
+            .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(child.status, 201, "{}", child.body);
+    let rate = send(
+        Method::POST,
+        &format!("{base}/v1/admin/tax-rates"),
+        Some(EDITOR),
+        None,
+        Some(
+            json!({"country": "FR", "subdivision": "FR-ZZ1", "type": "standard", "rate": "2",
+                   "valid_from": "2031-01-01", "valid_to": null, "source": "arrêté",
+                   "reason": "regional surcharge"})
+            .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(rate.status, 201, "{}", rate.body);
+    let rate_id = rate.body["id"].as_u64().unwrap();
+
+    // Bad changes are refused with every violation, and change nothing.
+    let version = served_version(address).await;
+    let bad: [(Method, &str, Value, u16, &[&str]); 6] = [
+        (
+            Method::POST,
+            "/v1/admin/subdivisions",
+            json!({"code": "fr-1", "country": "DEU", "name": "", "type": 3, "reason": "r",
+                   "extra": true}),
+            422,
+            &["code", "country", "name", "type", "extra"],
+        ),
+        (
+            Method::POST,
+            "/v1/admin/subdivisions",
+            json!({"code": "ZZ-1", "name": "N", "type": "T", "parent": "ZZ-2", "reason": "r"}),
+            422,
+            &["code"],
+        ),
+        (
+            Method::POST,
+            "/v1/admin/subdivisions",
+            json!({"code": "FR-ZZ3", "country": "DE", "name": "N", "type": "T",
+                   "parent": "DE-BY", "reason": "r"}),
+            422,
+            &["country", "parent"],
+        ),
+        (
+            Method::PUT,
+            "/v1/admin/subdivisions/FR-ZZ1",
+            json!({"code": "FR-ZZ1", "name": "Test Region", "type": "Region",
+                   "parent": "FR-ZZ2", "reason": "a cycle"}),
+            422,
+            &["parent"],
+        ),
+        (
+            Method::PUT,
+            "/v1/admin/subdivisions/FR-ZZ9",
+            json!({"code": "FR-ZZ9", "name": "N", "type": "T", "reason": "r"}),
+            404,
+            &[],
+        ),
+        (
+            Method::DELETE,
+            "/v1/admin/subdivisions/FR-ZZ1",
+            json!({"reason": "r"}),
+            422,
+            &[""],
+        ),
+    ];
+    for (method, path, body, status, fields) in bad {
+        let response = send(
+            method.clone(),
+            &format!("{base}{path}"),
+            Some(EDITOR),
+            None,
+            Some(body.to_string()),
+        )
+        .await;
+        assert_eq!(
+            response.status, status,
+            "{method} {path}: {}",
+            response.body
+        );
+        let reported: Vec<&str> = response.body["violations"]
+            .as_array()
+            .map(|v| v.iter().map(|v| v["field"].as_str().unwrap()).collect())
+            .unwrap_or_default();
+        for field in fields {
+            assert!(
+                reported.contains(field),
+                "{method} {path}: {field} in {reported:?}"
+            );
+        }
+    }
+    assert_eq!(served_version(address).await, version, "nothing changed");
+
+    let renamed = send(
+        Method::PUT,
+        &format!("{base}/v1/admin/subdivisions/FR-ZZ2"),
+        Some(EDITOR),
+        Some(&format!("\"{version}\"")),
+        Some(
+            json!({"code": "FR-ZZ2", "name": "Renamed District", "type": "District",
+                   "parent": null, "reason": "renamed"})
+            .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let read = listed("FR-ZZ2").await.unwrap();
+    assert_eq!(read["name"], "Renamed District");
+    assert_eq!(read["parent"], Value::Null);
+
+    // Retired once nothing refers to it; earlier versions keep it.
+    let retired = send(
+        Method::DELETE,
+        &format!("{base}/v1/admin/tax-rates/{rate_id}"),
+        Some(EDITOR),
+        None,
+        Some(json!({"reason": "withdrawn"}).to_string()),
+    )
+    .await;
+    assert_eq!(retired.status, 200, "{}", retired.body);
+    let retired = send(
+        Method::DELETE,
+        &format!("{base}/v1/admin/subdivisions/FR-ZZ1"),
+        Some(EDITOR),
+        None,
+        Some(json!({"reason": "merged"}).to_string()),
+    )
+    .await;
+    assert_eq!(retired.status, 200, "{}", retired.body);
+    assert_eq!(listed("FR-ZZ1").await, None);
+    assert!(listed("FR-ZZ2").await.is_some());
+    let old = send(
+        Method::GET,
+        &format!("{base}/v1/datasets/subdivisions?version=2"),
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert!(old.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["code"] == "FR-ZZ1"));
+    let audit = send(
+        Method::GET,
+        &format!("{base}/v1/admin/audit?since=1"),
+        Some(READER),
+        None,
+        None,
+    )
+    .await;
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "subdivisions.upsert",
+            "subdivisions.upsert",
+            "tax-rates.create",
+            "subdivisions.replace",
+            "tax-rates.retire",
+            "subdivisions.retire"
+        ]
+    );
+}
+
 /// Method, path, If-Match, body, expected status, fields the violations must name.
 type Case<'a> = (
     &'a str,
@@ -701,7 +923,7 @@ async fn bad_admin_input_gets_the_right_4xx_and_changes_nothing() {
 }
 
 /// Every admin route, and `/metrics` (and, for the token checks, what is not a route).
-const ROUTES: [(&str, &str, &str); 19] = [
+const ROUTES: [(&str, &str, &str); 22] = [
     ("GET", "/v1/admin/nothing-here", "reader"),
     ("GET", "/v1/admin/countries", "reader"),
     ("PATCH", "/v1/admin/tax-rates/1", "reader"),
@@ -714,6 +936,9 @@ const ROUTES: [(&str, &str, &str); 19] = [
     ("POST", "/v1/admin/countries", "editor"),
     ("PUT", "/v1/admin/countries/DE", "editor"),
     ("DELETE", "/v1/admin/countries/DE", "editor"),
+    ("POST", "/v1/admin/subdivisions", "editor"),
+    ("PUT", "/v1/admin/subdivisions/US-CA", "editor"),
+    ("DELETE", "/v1/admin/subdivisions/US-CA", "editor"),
     ("POST", "/v1/admin/currencies", "editor"),
     ("PUT", "/v1/admin/currencies/EUR", "editor"),
     ("DELETE", "/v1/admin/currencies/EUR", "editor"),
@@ -722,6 +947,38 @@ const ROUTES: [(&str, &str, &str); 19] = [
     ("GET", "/v1/admin/audit?since=0", "reader"),
     ("GET", "/v1/admin/tax-rates?country=DE", "reader"),
 ];
+
+/// Whether `path` (query ignored) is an instance of the OpenAPI path `template`.
+fn instance_of(path: &str, template: &str) -> bool {
+    let path = path.split('?').next().unwrap_or_default();
+    let (a, b): (Vec<&str>, Vec<&str>) = (path.split('/').collect(), template.split('/').collect());
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(segment, pattern)| pattern.starts_with('{') || segment == pattern)
+}
+
+#[test]
+fn the_token_checks_cover_every_admin_operation_of_the_contract() {
+    let document = refdata::app::openapi::document();
+    let mut operations = 0;
+    for (template, item) in document["paths"].as_object().unwrap() {
+        if !template.starts_with("/v1/admin") && template != "/metrics" {
+            continue;
+        }
+        for method in item.as_object().unwrap().keys() {
+            operations += 1;
+            assert!(
+                ROUTES
+                    .iter()
+                    .any(|(m, path, _)| m.eq_ignore_ascii_case(method)
+                        && instance_of(path, template)),
+                "{method} {template} is not in ROUTES"
+            );
+        }
+    }
+    assert_eq!(operations, 17);
+}
 
 #[tokio::test]
 async fn every_admin_route_refuses_missing_malformed_wrong_and_small_tokens() {

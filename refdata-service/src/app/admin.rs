@@ -547,6 +547,28 @@ pub struct CurrencyChange {
     reason: String,
 }
 
+/// A subdivision (the read API's shape) and a reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"code":"FR-971","country":"FR","name":"Guadeloupe",
+    "type":"Overseas department","parent":null,"reason":"listed separately from 2027"}))]
+#[allow(dead_code)]
+pub struct SubdivisionChange {
+    /// ISO 3166-2 code; its prefix is the country, which must exist.
+    #[schema(pattern = "^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+    code: String,
+    /// Alpha-2 code of the country (optional: the code's prefix).
+    #[schema(pattern = "^[A-Z]{2}$")]
+    country: Option<String>,
+    name: String,
+    /// The ISO 3166-2 category, e.g. `State`, `Province`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// Code of the parent subdivision in the same country, if any.
+    #[schema(pattern = "^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+    parent: Option<String>,
+    reason: String,
+}
+
 macro_rules! record_routes {
     ($upsert:ident, $replace:ident, $retire:ident, $path:literal, $item:literal, $body:ty,
      $input:path, $apply:path, $retire_fn:expr, $what:literal) => {
@@ -658,6 +680,21 @@ record_routes!(
         edit::retire_country(contents, code)
     },
     "countries"
+);
+
+record_routes!(
+    upsert_subdivision,
+    replace_subdivision,
+    retire_subdivision,
+    "/v1/admin/subdivisions",
+    "/v1/admin/subdivisions/{code}",
+    SubdivisionChange,
+    edit::subdivision_input,
+    edit::upsert_subdivision,
+    |contents: &mut Contents, code: &str, _withdrawn: Option<String>| {
+        edit::retire_subdivision(contents, code)
+    },
+    "subdivisions"
 );
 
 record_routes!(

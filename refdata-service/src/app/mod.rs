@@ -396,6 +396,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/admin/countries/{code}",
             put(admin::replace_country).delete(admin::retire_country),
         )
+        .route("/v1/admin/subdivisions", post(admin::upsert_subdivision))
+        .route(
+            "/v1/admin/subdivisions/{code}",
+            put(admin::replace_subdivision).delete(admin::retire_subdivision),
+        )
         .route("/v1/admin/currencies", post(admin::upsert_currency))
         .route(
             "/v1/admin/currencies/{code}",

@@ -297,7 +297,8 @@ impl Contents {
             .map_err(|e| malformed("subdivisions", e.to_string()))
     }
 
-    pub fn set_subdivisions(&mut self, subdivisions: &[Subdivision]) {
+    pub fn set_subdivisions(&mut self, subdivisions: &mut [Subdivision]) {
+        subdivisions.sort_by(|a, b| a.code.cmp(&b.code));
         self.subdivisions = pretty(&subdivisions).into();
     }
 

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::contents::{Contents, RateTable, TaxRow};
 use super::WriteError;
 use crate::domain::tax::{TaxRate, TaxType};
-use crate::domain::{Country, Currency};
+use crate::domain::{Country, Currency, Subdivision};
 use crate::import::ecb::EcbTable;
 
 /// One thing wrong with a change.
@@ -573,7 +573,7 @@ pub fn retire_country(
     let count = subdivisions.len();
     subdivisions.retain(|s| s.country != code);
     if subdivisions.len() != count {
-        contents.set_subdivisions(&subdivisions);
+        contents.set_subdivisions(&mut subdivisions);
     }
     contents.set_countries(&mut countries);
     let mut currencies = contents.currencies()?;
@@ -592,6 +592,155 @@ pub fn retire_country(
                "currencies_unlisted": unlisted}),
         None,
     ))
+}
+
+/// A subdivision from a request body (`{code, country, name, type, parent, reason}`, the read
+/// API's shape); `path_code`, when given, must match its `code`. Its country must exist and
+/// be the code's prefix; its parent, if any, must be another subdivision of that country.
+pub fn subdivision_input(
+    fields: &mut Fields,
+    contents: &Contents,
+    path_code: Option<&str>,
+) -> Result<Subdivision, WriteError> {
+    let code = fields.string("code", true, subdivision_code);
+    let country = fields.string("country", false, alpha2);
+    let name = fields.text("name", true);
+    let kind = fields.text("type", true);
+    let parent = fields.string("parent", false, subdivision_code);
+    reason(fields);
+    let prefix = code
+        .as_deref()
+        .and_then(|c| c.split_once('-'))
+        .map(|(country, _)| country.to_owned());
+    if let (Some(code), Some(path)) = (&code, path_code) {
+        if code != path {
+            fields.bad("code", format!("{code} does not match the path's {path}"));
+        }
+    }
+    if let (Some(country), Some(prefix)) = (&country, &prefix) {
+        if country != prefix {
+            fields.bad(
+                "country",
+                format!("{country} is not the country of the code ({prefix})"),
+            );
+        }
+    }
+    if let Some(prefix) = &prefix {
+        if !contents.countries()?.iter().any(|c| &c.alpha2 == prefix) {
+            fields.bad("code", format!("{prefix} is not a known country"));
+        }
+    }
+    if let (Some(parent), Some(code), Some(prefix)) = (&parent, &code, &prefix) {
+        if parent == code {
+            fields.bad("parent", "a subdivision cannot be its own parent");
+        } else if !parent.starts_with(&format!("{prefix}-")) {
+            fields.bad("parent", format!("{parent} is not in country {prefix}"));
+        } else {
+            let subdivisions = contents.subdivisions()?;
+            let parent_of = |c: &str| {
+                subdivisions
+                    .iter()
+                    .find(|s| s.code == c)
+                    .map(|s| s.parent.clone())
+            };
+            if parent_of(parent).is_none() {
+                fields.bad("parent", format!("{parent} is not a known subdivision"));
+            } else {
+                // Following the parents upwards must not lead back to this subdivision.
+                let mut next = Some(parent.clone());
+                let mut steps = 0;
+                while let Some(current) = next {
+                    if &current == code || steps > subdivisions.len() {
+                        fields.bad("parent", format!("{parent} is below {code}: a cycle"));
+                        break;
+                    }
+                    next = parent_of(&current).flatten();
+                    steps += 1;
+                }
+            }
+        }
+    }
+    fields.check()?;
+    match (code, prefix, name, kind) {
+        (Some(code), Some(country), Some(name), Some(kind)) => Ok(Subdivision {
+            code,
+            country,
+            name: name.trim().to_owned(),
+            kind: kind.trim().to_owned(),
+            parent,
+        }),
+        _ => Err(WriteError::Invalid(vec![Violation::new(
+            "",
+            "incomplete subdivision",
+        )])),
+    }
+}
+
+pub fn upsert_subdivision(
+    contents: &mut Contents,
+    subdivision: Subdivision,
+    must_exist: bool,
+) -> Result<(Value, Option<u64>), WriteError> {
+    let mut subdivisions = contents.subdivisions()?;
+    let before = subdivisions.iter().position(|s| s.code == subdivision.code);
+    if must_exist && before.is_none() {
+        return Err(WriteError::NotFound(format!(
+            "no subdivision {}",
+            subdivision.code
+        )));
+    }
+    let detail = json!({
+        "before": before.map(|i| json!(&subdivisions[i])),
+        "after": &subdivision,
+    });
+    match before {
+        Some(i) => subdivisions[i] = subdivision,
+        None => subdivisions.push(subdivision),
+    }
+    contents.set_subdivisions(&mut subdivisions);
+    Ok((detail, None))
+}
+
+/// Removes a subdivision; refused while tax rates or other subdivisions (as their parent)
+/// refer to it.
+pub fn retire_subdivision(
+    contents: &mut Contents,
+    code: &str,
+) -> Result<(Value, Option<u64>), WriteError> {
+    let mut subdivisions = contents.subdivisions()?;
+    let Some(index) = subdivisions.iter().position(|s| s.code == code) else {
+        return Err(WriteError::NotFound(format!("no subdivision {code}")));
+    };
+    let mut violations = Vec::new();
+    let rates: Vec<u64> = contents
+        .tax_rows()?
+        .iter()
+        .filter(|r| r.rate.subdivision.as_deref() == Some(code))
+        .map(|r| r.id)
+        .collect();
+    if !rates.is_empty() {
+        violations.push(Violation::new(
+            "",
+            format!("tax rates {rates:?} refer to {code}; retire them first"),
+        ));
+    }
+    let children: Vec<&str> = subdivisions
+        .iter()
+        .filter(|s| s.parent.as_deref() == Some(code))
+        .map(|s| s.code.as_str())
+        .collect();
+    if !children.is_empty() {
+        violations.push(Violation::new(
+            "",
+            format!("{children:?} have {code} as their parent; change or retire them first"),
+        ));
+    }
+    if !violations.is_empty() {
+        return Err(WriteError::Invalid(violations));
+    }
+    let before = subdivisions.remove(index);
+    contents.set_subdivisions(&mut subdivisions);
+    Ok((json!({"before": before}), None))
 }
 
 pub fn currency_input(
