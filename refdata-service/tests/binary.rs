@@ -228,3 +228,152 @@ fn hash_token_prints_the_line_a_tokens_file_takes_and_serve_reads_it() {
     let _ = server.wait();
     assert_eq!(statuses, [200, 401, 200, 403]);
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+/// Waits until `port` answers `/readyz` with 200.
+async fn wait_ready(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+            .await
+            .is_ok_and(|r| r.status() == 200);
+        if ready {
+            return;
+        }
+        assert!(Instant::now() < deadline, "ready within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn stop(mut child: std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    assert!(child.wait().expect("process exits").success());
+}
+
+/// The contract's configuration: with no `--database-url` the store is `refdata.db` in the
+/// working directory, created in WAL mode; `REFDATA_ADMIN_TOKEN` grants the admin role to that
+/// token; `REFDATA_DATABASE_URL` names the store.
+#[test]
+fn the_default_store_and_the_admin_token_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "environment-admin-token-0123456789";
+    let port = free_port();
+    let server = Command::new(BINARY)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(dir.path())
+        .env_remove("REFDATA_DATABASE_URL")
+        .env_remove("REFDATA_TOKENS")
+        .env("REFDATA_ADMIN_TOKEN", token)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let rate = serde_json::json!({"country": "DE", "subdivision": null, "type": "standard",
+        "rate": "21", "valid_from": "2032-01-01", "valid_to": null, "source": "gazette",
+        "reason": "announced"})
+    .to_string();
+    let url = format!("http://127.0.0.1:{port}/v1/admin/tax-rates");
+    let (anonymous, wrong, written, author) = runtime.block_on(async {
+        wait_ready(port).await;
+        let client = reqwest::Client::new();
+        let post = |token: Option<&str>| {
+            let mut request = client.post(&url).body(rate.clone());
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        let anonymous = post(None).await.unwrap().status().as_u16();
+        let wrong = post(Some("environment-admin-token-012345678"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        let written = post(Some(token)).await.unwrap();
+        let written = (
+            written.status().as_u16(),
+            written.json::<serde_json::Value>().await.unwrap(),
+        );
+        let audit: serde_json::Value = client
+            .get(format!("http://127.0.0.1:{port}/v1/admin/audit?since=1"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            anonymous,
+            wrong,
+            written,
+            audit["items"][0]["author"].clone(),
+        )
+    });
+    stop(server);
+    assert_eq!((anonymous, wrong), (401, 401));
+    assert_eq!(written.0, 201, "{}", written.1);
+    assert_eq!(written.1["version"], 2);
+    assert_eq!(author, "admin-token");
+    let database = dir.path().join("refdata.db");
+    let header = std::fs::read(&database).expect("refdata.db in the working directory");
+    assert_eq!(&header[..16], b"SQLite format 3\0");
+    assert_eq!(header[18], 2, "WAL mode (file format version 2)");
+
+    // The same store named by REFDATA_DATABASE_URL, from elsewhere, without a token.
+    let port = free_port();
+    let server = Command::new(BINARY)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(std::env::temp_dir())
+        .env(
+            "REFDATA_DATABASE_URL",
+            format!("sqlite://{}", database.display()),
+        )
+        .env_remove("REFDATA_ADMIN_TOKEN")
+        .env_remove("REFDATA_TOKENS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let (version, rate, closed) = runtime.block_on(async {
+        wait_ready(port).await;
+        let get = |path: String| async move {
+            reqwest::get(format!("http://127.0.0.1:{port}{path}"))
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        };
+        let version = get("/v1/datasets".into()).await["version"].clone();
+        let rate = get("/v1/tax-rates?country=DE&date=2032-06-01&type=standard".into()).await;
+        let closed = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/v1/admin/rollback"))
+            .bearer_auth(token)
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        (version, rate[0]["rate"].clone(), closed)
+    });
+    stop(server);
+    assert_eq!(version, 2);
+    assert_eq!(rate, "21");
+    assert_eq!(
+        closed, 401,
+        "without REFDATA_ADMIN_TOKEN the token is unknown"
+    );
+}
