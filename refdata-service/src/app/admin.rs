@@ -26,6 +26,9 @@ use crate::storage::{Contents, Store, VersionInfo, Violation, WriteError, Writte
 /// Largest JSON body of a record change.
 const MAX_JSON_BODY: usize = 64 * 1024;
 
+/// Longest `reason` query parameter of a rate import (characters).
+const MAX_QUERY_REASON: usize = 500;
+
 /// The caller, if its token has at least `needs`; otherwise the 401 or 403 problem.
 pub fn authorize(state: &AppState, headers: &HeaderMap, needs: Role) -> Result<Caller, Problem> {
     let presented = headers
@@ -657,7 +660,12 @@ macro_rules! record_routes {
             let caller = authorize(&state, &headers, Role::Editor)?;
             let body = read_body(body, MAX_JSON_BODY).await?;
             let (mut fields, reason) = json_fields(&body)?;
-            let withdrawn = fields.text("withdrawn", false);
+            // Only a currency is withdrawn in a month; for the others it is an unknown field.
+            let withdrawn = if $what == "currencies" {
+                fields.string("withdrawn", false, edit::year_month)
+            } else {
+                None
+            };
             fields.check().map_err(write_problem)?;
             let retire = $retire_fn;
             commit(&state, &headers, &caller, concat!($what, ".retire"), &reason, false,
@@ -717,8 +725,9 @@ record_routes!(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
-    /// Why the rates are loaded (kept in the audit log).
-    #[param(min_length = 1, max_length = 1000)]
+    /// Why the rates are loaded (kept in the audit log); at most 500 characters, so that the
+    /// request target stays within 8 KiB however it is percent-encoded.
+    #[param(min_length = 1, max_length = 500)]
     reason: Option<String>,
 }
 
@@ -754,10 +763,18 @@ pub async fn import_rates(
     };
     let text = std::str::from_utf8(&body).map_err(|_| not_ecb("not UTF-8 text".into()))?;
     let table = crate::import::ecb::parse_any(text).map_err(not_ecb)?;
-    let reason = query
-        .reason
-        .filter(|r| edit::free_text(r).is_ok())
-        .unwrap_or_else(|| "ECB reference rates".to_owned());
+    let reason = match query.reason {
+        None => "ECB reference rates".to_owned(),
+        Some(reason) if reason.chars().count() > MAX_QUERY_REASON => {
+            return Err(Problem::invalid_parameter(format!(
+                "reason must be at most {MAX_QUERY_REASON} characters"
+            )))
+        }
+        Some(reason) => match edit::free_text(&reason) {
+            Ok(()) => reason,
+            Err(message) => return Err(Problem::invalid_parameter(format!("reason {message}"))),
+        },
+    };
     commit(
         &state,
         &headers,

@@ -90,13 +90,22 @@ pub fn document() -> Value {
         "scheme": "bearer",
         "description": "A token from the tokens file (`--tokens`) or `REFDATA_ADMIN_TOKEN`"
     }});
+    admin_schemas(&mut doc);
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        for operation in paths
-            .values_mut()
-            .filter_map(Value::as_object_mut)
-            .flat_map(|item| item.values_mut())
-        {
-            type_if_match(operation);
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, operation) in item.iter_mut() {
+                type_if_match(operation);
+                type_admin_operation(path, method, operation);
+                operation["responses"]["414"] =
+                    problem("Path and query longer than 8 KiB (`uri-too-long`)");
+                operation["responses"]["431"] = problem(
+                    "Request head over 64 KiB or with more than 100 header fields \
+                     (`headers-too-large`)",
+                );
+            }
         }
         for (path, item) in paths.iter_mut() {
             let Some(operation) = item.get_mut("get") else {
@@ -106,6 +115,176 @@ pub fn document() -> Value {
         }
     }
     doc
+}
+
+/// Characters `str::trim` removes (Unicode `White_Space`): free text must have another one.
+const NOT_BLANK: &str = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+/// Free text as the admin API checks it: not blank, at most 1000 characters.
+fn free_text(nullable: bool) -> Value {
+    json!({
+        "type": if nullable { json!(["string", "null"]) } else { json!("string") },
+        "minLength": 1,
+        "maxLength": crate::storage::edit::MAX_TEXT,
+        "pattern": NOT_BLANK
+    })
+}
+
+fn code(pattern: &str, nullable: bool) -> Value {
+    json!({
+        "type": if nullable { json!(["string", "null"]) } else { json!("string") },
+        "pattern": pattern
+    })
+}
+
+const ALPHA2: &str = "^[A-Z]{2}$";
+const ALPHA3: &str = "^[A-Z]{3}$";
+const NUMERIC3: &str = "^[0-9]{3}$";
+const SUBDIVISION: &str = "^[A-Z]{2}-[A-Z0-9]{1,3}$";
+const YEAR_MONTH: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+
+/// The admin request bodies exactly as the service validates their shape (types, patterns,
+/// enums, bounds, no unknown fields), so that a request valid by the document is refused only
+/// for what depends on the data: unknown codes, overlapping periods, references, a body code
+/// other than the path's, `valid_to` not after `valid_from`.
+fn admin_schemas(doc: &mut Value) {
+    let schemas = &mut doc["components"]["schemas"];
+    let object = |description: &Value, properties: Value, required: &[&str]| {
+        json!({
+            "description": description,
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false
+        })
+    };
+    let described = |schema: Value, description: &str| {
+        let mut schema = schema;
+        schema["description"] = json!(description);
+        schema
+    };
+    let example = schemas["TaxRateChange"]["example"].clone();
+    schemas["TaxRateChange"] = object(
+        &schemas["TaxRateChange"]["description"],
+        json!({
+            "country": described(code(ALPHA2, false), "ISO 3166-1 alpha-2"),
+            "subdivision": described(code(SUBDIVISION, true), "ISO 3166-2 code of a subdivision of `country`, or null for the national rate"),
+            "type": {"type": "string", "enum": ["standard", "reduced", "super_reduced", "parking"]},
+            "rate": {"type": "string", "pattern": "^(100(\\.0{1,4})?|[0-9]{1,2}(\\.[0-9]{1,4})?)$", "description": "Percentage from 0 to 100, at most 4 decimals"},
+            "valid_from": date(),
+            "valid_to": {"type": ["string", "null"], "format": "date", "pattern": DATE, "description": "Inclusive last day, after `valid_from`; null while in force"},
+            "source": described(free_text(false), "Citation of the legal or official source"),
+            "reason": described(free_text(false), "Why the change is made (kept in the audit log)"),
+        }),
+        &["country", "type", "rate", "valid_from", "source", "reason"],
+    );
+    schemas["TaxRateChange"]["example"] = example;
+    let example = schemas["CountryChange"]["example"].clone();
+    schemas["CountryChange"] = object(
+        &schemas["CountryChange"]["description"],
+        json!({
+            "alpha2": code(ALPHA2, false),
+            "alpha3": code(ALPHA3, false),
+            "numeric": code(NUMERIC3, false),
+            "name": free_text(false),
+            "official_name": free_text(true),
+            "common_name": free_text(true),
+            "flag": described(free_text(true), "Default: the regional-indicator flag of `alpha2`"),
+            "currencies": {"type": ["array", "null"], "items": code(ALPHA3, false), "description": "ISO 4217 codes of its legal tenders"},
+            "region": free_text(true),
+            "subregion": free_text(true),
+            "reason": free_text(false),
+        }),
+        &["alpha2", "alpha3", "numeric", "name", "reason"],
+    );
+    schemas["CountryChange"]["example"] = example;
+    let example = schemas["CurrencyChange"]["example"].clone();
+    schemas["CurrencyChange"] = object(
+        &schemas["CurrencyChange"]["description"],
+        json!({
+            "code": code(ALPHA3, false),
+            "numeric": code(NUMERIC3, false),
+            "name": free_text(false),
+            "minor_units": {"type": ["integer", "null"], "minimum": 0, "maximum": 4, "description": "0 to 4, or null where ISO 4217 says N.A."},
+            "countries": {"type": ["array", "null"], "items": code(ALPHA2, false)},
+            "historic": {"type": ["boolean", "null"]},
+            "fund": {"type": ["boolean", "null"]},
+            "metal": {"type": ["boolean", "null"]},
+            "withdrawn": described(code(YEAR_MONTH, true), "`YYYY-MM`"),
+            "reason": free_text(false),
+        }),
+        &["code", "numeric", "name", "reason"],
+    );
+    schemas["CurrencyChange"]["example"] = example;
+    let example = schemas["SubdivisionChange"]["example"].clone();
+    schemas["SubdivisionChange"] = object(
+        &schemas["SubdivisionChange"]["description"],
+        json!({
+            "code": described(code(SUBDIVISION, false), "ISO 3166-2 code; its prefix is the country, which must exist"),
+            "country": described(code(ALPHA2, true), "Alpha-2 code of the country (optional: the code's prefix)"),
+            "name": free_text(false),
+            "type": described(free_text(false), "The ISO 3166-2 category, e.g. `State`, `Province`"),
+            "parent": described(code(SUBDIVISION, true), "Code of the parent subdivision in the same country, if any"),
+            "reason": free_text(false),
+        }),
+        &["code", "name", "type", "reason"],
+    );
+    schemas["SubdivisionChange"]["example"] = example;
+    schemas["Reason"] = object(
+        &json!("Why a record is retired."),
+        json!({"reason": free_text(false)}),
+        &["reason"],
+    );
+    schemas["CurrencyRetirement"] = object(
+        &json!("Why a currency is withdrawn, and since when."),
+        json!({
+            "reason": free_text(false),
+            "withdrawn": described(code(YEAR_MONTH, true), "Month of withdrawal (`YYYY-MM`), default this month"),
+        }),
+        &["reason"],
+    );
+    schemas["RollbackRequest"] = object(
+        &schemas["RollbackRequest"]["description"],
+        json!({
+            "version": {"type": "integer", "minimum": 0, "description": "The version whose contents become current again"},
+            "datasets": {"type": ["array", "null"], "items": {"type": "string", "enum": crate::storage::DATASETS}, "description": "Datasets to restore; all when absent or empty"},
+            "reason": free_text(false),
+        }),
+        &["version", "reason"],
+    );
+}
+
+/// Path codes of the admin routes, and the currency retirement's own body.
+fn type_admin_operation(path: &str, method: &str, operation: &mut Value) {
+    if path == "/v1/admin/exchange-rates" {
+        if let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        {
+            for parameter in parameters.iter_mut().filter(|p| p["name"] == "reason") {
+                parameter["schema"]["pattern"] = json!(NOT_BLANK);
+            }
+        }
+        return;
+    }
+    let pattern = match path {
+        "/v1/admin/countries/{code}" => ALPHA2,
+        "/v1/admin/currencies/{code}" => ALPHA3,
+        "/v1/admin/subdivisions/{code}" => SUBDIVISION,
+        _ => return,
+    };
+    if let Some(parameters) = operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+    {
+        for parameter in parameters.iter_mut().filter(|p| p["name"] == "code") {
+            parameter["schema"] = code(pattern, false);
+        }
+    }
+    if method == "delete" && path == "/v1/admin/currencies/{code}" {
+        operation["requestBody"]["content"]["application/json"]["schema"] =
+            json!({"$ref": "#/components/schemas/CurrencyRetirement"});
+    }
 }
 
 /// The admin routes' `If-Match`: a dataset version, quoted or not, or `*`.
@@ -380,7 +559,6 @@ fn complete_operation(path: &str, operation: &mut Value) {
             }
         }
     }
-    responses["414"] = problem("Path and query longer than 8 KiB (`uri-too-long`)");
 
     let ok_schema = match path {
         "/v1/countries/{code}" => Some(json!({"$ref": "#/components/schemas/CountryProjection"})),

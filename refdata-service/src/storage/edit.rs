@@ -143,7 +143,7 @@ impl Fields {
                 None
             }
             None => None,
-            Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64(),
+            Some(Value::Number(n)) if whole(&n).is_some() => whole(&n),
             Some(_) => {
                 self.bad(field, "must be a whole number");
                 None
@@ -211,6 +211,17 @@ impl Fields {
     }
 }
 
+/// A non-negative whole number, written `3` or `3.0` (JSON Schema's `integer`).
+fn whole(number: &serde_json::Number) -> Option<u64> {
+    number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9_007_199_254_740_992.0)
+            // Exact: a whole f64 below 2^53.
+            .map(|f| f as u64)
+    })
+}
+
 fn parse_date(text: &str) -> Option<NaiveDate> {
     (text.len() == 10)
         .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
@@ -274,7 +285,7 @@ fn tax_type(text: &str) -> Result<(), String> {
     text.parse::<TaxType>().map(|_| ())
 }
 
-fn year_month(text: &str) -> Result<(), String> {
+pub fn year_month(text: &str) -> Result<(), String> {
     if text.len() == 7 && NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").is_ok() {
         Ok(())
     } else {
@@ -753,8 +764,8 @@ pub fn currency_input(
     let name = fields.text("name", true);
     let minor_units = match fields.value("minor_units") {
         None => None,
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|u| u <= 4) => {
-            n.as_u64().and_then(|u| u8::try_from(u).ok())
+        Some(Value::Number(n)) if whole(&n).is_some_and(|u| u <= 4) => {
+            whole(&n).and_then(|u| u8::try_from(u).ok())
         }
         Some(other) => {
             fields.bad(
