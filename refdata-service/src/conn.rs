@@ -126,6 +126,10 @@ pub struct Timed<IO> {
     head_bytes: usize,
     line_bytes: usize,
     lines: usize,
+    /// Whether the bytes read since the connection went idle begin like a request line
+    /// (`METHOD `), so that the size limits apply; `None` until that is known. Bytes that do
+    /// not are the rest of a body the server answered early; hyper deals with them.
+    request_line: Option<bool>,
 }
 
 impl<IO> Timed<IO> {
@@ -141,6 +145,7 @@ impl<IO> Timed<IO> {
             head_bytes: 0,
             line_bytes: 0,
             lines: 0,
+            request_line: None,
         }
     }
 
@@ -157,6 +162,7 @@ impl<IO> Timed<IO> {
                 self.head_bytes = 0;
                 self.line_bytes = 0;
                 self.lines = 0;
+                self.request_line = None;
                 0
             }
             Phase::Head { newline } => newline,
@@ -173,6 +179,14 @@ impl<IO> Timed<IO> {
                 (b'\r', 1) => 2,
                 _ => 0,
             };
+            if self.request_line.is_none() {
+                self.request_line = match byte {
+                    b'A'..=b'Z' => None,
+                    b' ' if self.line_bytes > 0 => Some(true),
+                    b'\r' | b'\n' if self.line_bytes == 0 => None,
+                    _ => Some(false),
+                };
+            }
             self.head_bytes += 1;
             if byte == b'\n' {
                 // Empty lines before the request line are skipped, as hyper does.
@@ -182,6 +196,9 @@ impl<IO> Timed<IO> {
                 self.line_bytes = 0;
             } else if byte != b'\r' {
                 self.line_bytes += 1;
+            }
+            if self.request_line != Some(true) {
+                continue;
             }
             if self.lines == 0 && self.line_bytes > MAX_REQUEST_LINE {
                 return Some(Oversized::RequestLine);
@@ -194,7 +211,12 @@ impl<IO> Timed<IO> {
         None
     }
 
-    fn sent(&mut self) {
+    /// The server wrote `bytes`: its answer has begun, unless they are an interim
+    /// `100 Continue`, after which the request's body follows.
+    fn sent(&mut self, bytes: &[u8]) {
+        if self.phase == Phase::Request && bytes.starts_with(b"HTTP/1.1 100 ") {
+            return;
+        }
         if matches!(
             self.phase,
             Phase::Head { .. } | Phase::Request | Phase::Idle
@@ -337,7 +359,7 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Timed<IO> {
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write(cx, buf);
         if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            self.sent();
+            self.sent(buf);
         }
         written
     }
@@ -349,7 +371,11 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Timed<IO> {
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
         if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            self.sent();
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &b[..]);
+            self.sent(first);
         }
         written
     }
@@ -385,7 +411,7 @@ mod tests {
         conn.received(b"\n");
         assert_eq!(conn.phase, Phase::Request);
         assert_eq!(conn.deadline, None);
-        conn.sent();
+        conn.sent(b"HTTP/1.1 200 OK\r\n");
         assert_eq!(conn.phase, Phase::Idle);
 
         conn.received(b"GET / HTTP/1.1\nHost: x\n\n");
@@ -430,8 +456,44 @@ mod tests {
                 assert_eq!(conn.received(format!("x-{i}: 1\r\n").as_bytes()), None);
             }
             assert_eq!(conn.received(b"\r\n"), None);
-            conn.sent();
+            conn.sent(b"HTTP/1.1 200 OK\r\n");
         }
+    }
+
+    #[tokio::test]
+    async fn bodies_are_not_heads() {
+        // The body that follows a `100 Continue` belongs to the request.
+        let mut conn = timed();
+        assert_eq!(
+            conn.received(
+                b"POST /v1/admin/exchange-rates HTTP/1.1\r\nExpect: 100-continue\r\n\r\n"
+            ),
+            None
+        );
+        conn.sent(b"HTTP/1.1 100 Continue\r\n\r\n");
+        assert_eq!(conn.phase, Phase::Request);
+        assert_eq!(conn.received(&vec![b'x'; 4 * MAX_HEAD_BYTES]), None);
+
+        // Bytes after an early answer that do not begin like a request line are left to hyper.
+        for body in [
+            &b"{\"reason\": \""[..],
+            b"<?xml version",
+            b"Date,USD,JPY",
+            b"ab",
+        ] {
+            let mut conn = timed();
+            assert_eq!(conn.received(b"POST / HTTP/1.1\r\n\r\n"), None);
+            conn.sent(b"HTTP/1.1 413 Payload Too Large\r\n");
+            assert_eq!(conn.received(body), None);
+            assert_eq!(conn.received(&vec![b'x'; 2 * MAX_HEAD_BYTES]), None);
+        }
+        // ... while one that does is held to the limits, leading blank lines skipped.
+        let mut conn = timed();
+        assert_eq!(conn.received(b"\r\nGET /"), None);
+        assert_eq!(
+            conn.received(&vec![b'a'; MAX_REQUEST_LINE]),
+            Some(Oversized::RequestLine)
+        );
     }
 
     #[test]
@@ -452,7 +514,7 @@ mod tests {
         let mut conn = timed();
         conn.received(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
         assert_eq!(conn.phase, Phase::Off);
-        conn.sent();
+        conn.sent(b"HTTP/1.1 200 OK\r\n");
         conn.received(b"\x00\x00\x00\x04");
         assert_eq!(conn.phase, Phase::Off);
         assert_eq!(conn.deadline, None);

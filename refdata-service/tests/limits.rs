@@ -272,6 +272,31 @@ async fn oversized_request_heads_get_a_problem_not_an_empty_answer() {
         assert_eq!(problem["type"], "urn:refdata:problem:headers-too-large");
     }
 
+    // A large body sent after `100 Continue` is a body, not a head: a single 200 KB line is
+    // refused as not an ECB file, not as an oversized request line.
+    let body = "x".repeat(200_000);
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /v1/admin/exchange-rates HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {}\r\n\
+                 Expect: 100-continue\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                common::TOKEN,
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut interim = [0u8; 64];
+    let n = stream.read(&mut interim).await.unwrap();
+    assert!(interim[..n].starts_with(b"HTTP/1.1 100 Continue"));
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut stream).await.expect("an answer");
+    let (status, problem) = problem_of(&answer);
+    assert_eq!(status, "422", "{answer}");
+    assert_eq!(problem["type"], "urn:refdata:problem:invalid-change");
+
     // Within the limits, 100 fields and a target just under 8 KiB are served.
     let mut hundred = client.get(format!(
         "http://{address}/v1/countries?q={}",
