@@ -126,6 +126,8 @@ pub struct Timed<IO> {
     head_bytes: usize,
     line_bytes: usize,
     lines: usize,
+    /// Whether the current line's bytes so far end with `\r`.
+    line_ends_cr: bool,
     /// Whether the bytes read since the connection went idle begin like a request line
     /// (`METHOD `), so that the size limits apply; `None` until that is known. Bytes that do
     /// not are the rest of a body the server answered early; hyper deals with them.
@@ -145,6 +147,7 @@ impl<IO> Timed<IO> {
             head_bytes: 0,
             line_bytes: 0,
             lines: 0,
+            line_ends_cr: false,
             request_line: None,
         }
     }
@@ -162,52 +165,75 @@ impl<IO> Timed<IO> {
                 self.head_bytes = 0;
                 self.line_bytes = 0;
                 self.lines = 0;
+                self.line_ends_cr = false;
                 self.request_line = None;
                 0
             }
             Phase::Head { newline } => newline,
             _ => return None,
         };
-        for &byte in bytes {
-            newline = match (byte, newline) {
-                (b'\n', 1 | 2) => {
-                    self.phase = Phase::Request;
-                    self.deadline = None;
-                    return None;
+        // Line by line rather than byte by byte: this runs for every request.
+        let mut rest = bytes;
+        loop {
+            let end = rest.iter().position(|&b| b == b'\n');
+            let segment = &rest[..end.unwrap_or(rest.len())];
+            if !segment.is_empty() {
+                if self.request_line.is_none() {
+                    self.request_line = self.begins_like_a_request_line(segment);
                 }
-                (b'\n', _) => 1,
-                (b'\r', 1) => 2,
-                _ => 0,
-            };
-            if self.request_line.is_none() {
-                self.request_line = match byte {
-                    b'A'..=b'Z' => None,
-                    b' ' if self.line_bytes > 0 => Some(true),
-                    b'\r' | b'\n' if self.line_bytes == 0 => None,
-                    _ => Some(false),
+                newline = if newline == 1 && segment == b"\r" {
+                    2
+                } else {
+                    0
                 };
+                self.line_bytes += segment.len();
+                self.head_bytes += segment.len();
+                self.line_ends_cr = segment.ends_with(b"\r");
             }
-            self.head_bytes += 1;
-            if byte == b'\n' {
-                // Empty lines before the request line are skipped, as hyper does.
-                if self.line_bytes > 0 || self.lines > 0 {
-                    self.lines += 1;
-                }
-                self.line_bytes = 0;
-            } else if byte != b'\r' {
-                self.line_bytes += 1;
-            }
-            if self.request_line != Some(true) {
-                continue;
-            }
-            if self.lines == 0 && self.line_bytes > MAX_REQUEST_LINE {
+            let checked = self.request_line == Some(true);
+            if checked && self.lines == 0 && self.line_bytes > MAX_REQUEST_LINE {
                 return Some(Oversized::RequestLine);
             }
-            if self.head_bytes > MAX_HEAD_BYTES || self.lines > MAX_HEADER_FIELDS + 1 {
+            let Some(end) = end else {
+                break;
+            };
+            if matches!(newline, 1 | 2) {
+                self.phase = Phase::Request;
+                self.deadline = None;
+                return None;
+            }
+            newline = 1;
+            self.head_bytes += 1;
+            // Empty lines before the request line are skipped, as hyper does.
+            if self.line_bytes > usize::from(self.line_ends_cr) || self.lines > 0 {
+                self.lines += 1;
+            }
+            self.line_bytes = 0;
+            self.line_ends_cr = false;
+            if checked && (self.head_bytes > MAX_HEAD_BYTES || self.lines > MAX_HEADER_FIELDS + 1) {
                 return Some(Oversized::Head);
             }
+            rest = &rest[end + 1..];
+        }
+        if self.request_line == Some(true) && self.head_bytes > MAX_HEAD_BYTES {
+            return Some(Oversized::Head);
         }
         self.phase = Phase::Head { newline };
+        None
+    }
+
+    /// Whether a line's first bytes (`segment`, from `line_bytes` on) are those of a request
+    /// line, `METHOD SP`; `None` while only upper-case letters (or a leading `\r`) were seen.
+    fn begins_like_a_request_line(&self, segment: &[u8]) -> Option<bool> {
+        for (i, &byte) in segment.iter().enumerate() {
+            let at = self.line_bytes + i;
+            match byte {
+                b'A'..=b'Z' => {}
+                b'\r' if at == 0 => {}
+                b' ' if at > 0 => return Some(true),
+                _ => return Some(false),
+            }
+        }
         None
     }
 

@@ -68,61 +68,81 @@ pub struct CacheService<S> {
 /// hit, which is then recorded in the request metrics under the route that rendered it.
 /// Misses, other methods and entries without a recorded route go to `inner`: the router with
 /// the [`CacheLayer`] and the metrics middleware, which render, store and count them.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct HitFirst<S> {
+    /// One reference count per clone (hyper's service takes one per request) and per call,
+    /// instead of a copy of the whole router stack; a miss clones the router.
+    shared: Arc<HitShared<S>>,
+}
+
+#[derive(Debug)]
+struct HitShared<S> {
     inner: S,
     cache: Arc<ResponseCache>,
     generation: DataGeneration,
     metrics: Arc<Metrics>,
 }
 
+impl<S> Clone for HitFirst<S> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
 impl CacheLayer {
     /// Wraps the whole router (which must carry this layer) so hits skip routing.
     pub fn hits_first<S>(&self, router: S, metrics: Arc<Metrics>) -> HitFirst<S> {
         HitFirst {
-            inner: router,
-            cache: Arc::clone(&self.cache),
-            generation: self.generation.clone(),
-            metrics,
+            shared: Arc::new(HitShared {
+                inner: router,
+                cache: Arc::clone(&self.cache),
+                generation: self.generation.clone(),
+                metrics,
+            }),
         }
     }
 }
 
 impl<S> Service<Request<Body>> for HitFirst<S>
 where
-    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S: Service<Request<Body>, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send + 'static>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+    /// Always ready: a miss drives its own copy of the router to readiness (`oneshot`).
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
         if request.method() != Method::GET && request.method() != Method::HEAD {
-            return Box::pin(inner.oneshot(request));
+            return Box::pin(self.shared.inner.clone().oneshot(request));
         }
-        let cache = Arc::clone(&self.cache);
-        let metrics = Arc::clone(&self.metrics);
-        let generation = self.generation.current();
+        let shared = Arc::clone(&self.shared);
+        let generation = shared.generation.current();
         Box::pin(async move {
             let started = std::time::Instant::now();
             let key = CacheKey {
                 generation,
                 target: canonical_target(request.uri()).into(),
             };
+            let cache = &shared.cache;
             let now = cache.clock.now();
             if let Some(entry) = cache.entries.get(&key).await {
                 if let (Some(route), true) = (&entry.route, entry.is_current(now)) {
                     cache.counters.hits.fetch_add(1, Ordering::Relaxed);
                     let (parts, _body) = request.into_parts();
                     let response = respond(&entry, &parts, parts.method == Method::HEAD, now);
-                    metrics.record_request(
+                    shared.metrics.record_request(
                         route,
                         &parts.method,
                         response.status().as_u16(),
@@ -131,7 +151,7 @@ where
                     return Ok(response);
                 }
             }
-            inner.oneshot(request).await
+            shared.inner.clone().oneshot(request).await
         })
     }
 }
