@@ -43,7 +43,7 @@ impl Default for Limits {
             retry_after: Duration::from_secs(1),
             max_series_days: 366 * 5,
             max_response_bytes: 4 * 1024 * 1024,
-            cache_max_bytes: 48 * 1024 * 1024,
+            cache_max_bytes: 40 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 1024,

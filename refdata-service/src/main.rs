@@ -92,7 +92,7 @@ struct ServeArgs {
     /// Largest response body in bytes; larger answers are a 422 problem [default: 4194304].
     #[arg(long, env = "REFDATA_MAX_RESPONSE_BYTES")]
     max_response_bytes: Option<usize>,
-    /// Bytes the response cache may hold [default: 50331648, 48 MiB].
+    /// Bytes the response cache may hold [default: 41943040, 40 MiB].
     #[arg(long, env = "REFDATA_CACHE_MAX_BYTES")]
     cache_max_bytes: Option<u64>,
     /// Time a request head may take from its first byte (slow headers) [default: 10s].
