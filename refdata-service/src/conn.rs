@@ -38,6 +38,23 @@ pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// without a body).
 pub const MAX_HEADER_FIELDS: usize = 100;
 
+/// How hyper answers a request it refuses itself, before any service sees it: a status line,
+/// `connection: close` and an empty body. The service never answers an error without a body.
+const PARSER_REFUSALS: [(&[u8], Oversized); 3] = [
+    (
+        b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n",
+        Oversized::Malformed,
+    ),
+    (
+        b"HTTP/1.1 414 URI Too Long\r\nconnection: close\r\ncontent-length: 0\r\n",
+        Oversized::RequestLine,
+    ),
+    (
+        b"HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n",
+        Oversized::Head,
+    ),
+];
+
 /// Most bytes discarded after a refusal before the connection is closed anyway.
 const MAX_DISCARD: usize = 1024 * 1024;
 
@@ -49,6 +66,9 @@ pub enum Oversized {
     /// The head is larger than [`MAX_HEAD_BYTES`] or has more than [`MAX_HEADER_FIELDS`]
     /// fields: `431`.
     Head,
+    /// hyper could not parse the request (method, target characters, version, header
+    /// syntax): `400`.
+    Malformed,
 }
 
 impl Oversized {
@@ -66,7 +86,7 @@ impl Oversized {
                     crate::app::problem::MAX_URI_BYTES
                 ),
             ),
-            Oversized::Head => (
+            Oversized::Head | Oversized::Malformed => (
                 431,
                 "Request Header Fields Too Large",
                 "headers-too-large",
@@ -76,6 +96,19 @@ impl Oversized {
                      {MAX_HEADER_FIELDS} header fields"
                 ),
             ),
+        };
+        let (status, reason, slug, title, detail) = match self {
+            Oversized::Malformed => (
+                400,
+                "Bad Request",
+                "malformed-request",
+                "Malformed HTTP request",
+                "the request is not valid HTTP/1.1: its method, target (unencoded spaces, \
+                 quotes, angle brackets or control characters), version or a header line \
+                 could not be parsed"
+                    .to_owned(),
+            ),
+            _ => (status, reason, slug, title, detail),
         };
         let body = serde_json::json!({
             "type": format!("urn:refdata:problem:{slug}"),
@@ -128,6 +161,9 @@ pub struct Timed<IO> {
     lines: usize,
     /// Whether the current line's bytes so far end with `\r`.
     line_ends_cr: bool,
+    /// hyper's own empty refusal being replaced by a problem: the answer and how much of it
+    /// is written.
+    replacing: Option<(Vec<u8>, usize)>,
     /// Whether the bytes read since the connection went idle begin like a request line
     /// (`METHOD `), so that the size limits apply; `None` until that is known. Bytes that do
     /// not are the rest of a body the server answered early; hyper deals with them.
@@ -149,6 +185,7 @@ impl<IO> Timed<IO> {
             lines: 0,
             line_ends_cr: false,
             request_line: None,
+            replacing: None,
         }
     }
 
@@ -377,12 +414,48 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for Timed<IO> {
     }
 }
 
+impl<IO: AsyncWrite + Unpin> Timed<IO> {
+    /// Writes the problem that replaces hyper's empty refusal starting with `first`, if it is
+    /// one (or one is under way); `None` for any other answer. hyper is told its `len` bytes
+    /// were written once the whole problem is.
+    fn poll_replace(
+        &mut self,
+        cx: &mut Context<'_>,
+        first: &[u8],
+        len: usize,
+    ) -> Option<Poll<io::Result<usize>>> {
+        if self.replacing.is_none() {
+            let (_, refusal) = PARSER_REFUSALS
+                .iter()
+                .find(|(head, _)| first.starts_with(head))?;
+            self.replacing = Some((refusal.response(), 0));
+        }
+        let (response, written) = self.replacing.as_mut()?;
+        while *written < response.len() {
+            match Pin::new(&mut self.io).poll_write(cx, &response[*written..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Some(Poll::Ready(Err(io::ErrorKind::WriteZero.into())))
+                }
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(error)) => return Some(Poll::Ready(Err(error))),
+                Poll::Pending => return Some(Poll::Pending),
+            }
+        }
+        // Sent; anything hyper writes after its refusal (nothing: the body is empty) is dropped.
+        self.sent(b"");
+        Some(Poll::Ready(Ok(len)))
+    }
+}
+
 impl<IO: AsyncWrite + Unpin> AsyncWrite for Timed<IO> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(replaced) = self.poll_replace(cx, buf, buf.len()) {
+            return replaced;
+        }
         let written = Pin::new(&mut self.io).poll_write(cx, buf);
         if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
             self.sent(buf);
@@ -395,12 +468,16 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Timed<IO> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &b[..]);
+        let len = bufs.iter().map(|b| b.len()).sum();
+        if let Some(replaced) = self.poll_replace(cx, first, len) {
+            return replaced;
+        }
         let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
         if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            let first = bufs
-                .iter()
-                .find(|b| !b.is_empty())
-                .map_or(&[][..], |b| &b[..]);
             self.sent(first);
         }
         written
@@ -524,7 +601,11 @@ mod tests {
 
     #[test]
     fn refusals_are_problem_documents() {
-        for (oversized, status) in [(Oversized::RequestLine, "414"), (Oversized::Head, "431")] {
+        for (oversized, status) in [
+            (Oversized::RequestLine, "414"),
+            (Oversized::Head, "431"),
+            (Oversized::Malformed, "400"),
+        ] {
             let response = String::from_utf8(oversized.response()).unwrap();
             let (head, body) = response.split_once("\r\n\r\n").unwrap();
             assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");

@@ -315,6 +315,37 @@ async fn oversized_request_heads_get_a_problem_not_an_empty_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_hyper_cannot_parse_get_a_400_problem_not_an_empty_answer() {
+    let address = start(ServiceConfig::default()).await;
+    let requests: [&[u8]; 5] = [
+        b"GET /v1/countries/<DE> HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET /v1/countries/\x7f HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"G@T /v1/countries/DE HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET /v1/countries/DE HTTP/9.9\r\nHost: t\r\n\r\n",
+        b"GET /v1/countries/DE HTTP/1.1\r\nBad Header: x\r\n\r\n",
+    ];
+    for request in requests {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let answer = read_until_closed(&mut stream)
+            .await
+            .expect("the connection is closed after the answer");
+        let (status, problem) = problem_of(&answer);
+        assert_eq!(status, "400", "{answer}");
+        assert_eq!(problem["type"], "urn:refdata:problem:malformed-request");
+        assert_eq!(problem["status"], 400);
+    }
+    // A well-formed request on the next connection is served as usual.
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /v1/countries/DE HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut stream).await.expect("an answer");
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_over_the_limit_are_answered_503_and_closed() {
     let address = start(with_limits(Limits {
         max_connections: 2,
