@@ -246,7 +246,7 @@ fn admin_schemas(doc: &mut Value) {
     schemas["RollbackRequest"] = object(
         &schemas["RollbackRequest"]["description"],
         json!({
-            "version": {"type": "integer", "minimum": 0, "description": "The version whose contents become current again"},
+            "version": {"type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991_u64, "description": "The version whose contents become current again"},
             "datasets": {"type": ["array", "null"], "items": {"type": "string", "enum": crate::storage::DATASETS}, "description": "Datasets to restore; all when absent or empty"},
             "reason": free_text(false),
         }),
