@@ -551,10 +551,21 @@ impl<'m> Behaviour<'m> {
                         .is_some_and(|t| !matches!(t, "Service" | "Layer"))
                     && function.param_types.iter().any(|t| t == "Request")
                     && !is_read_rpc(&function.name)
-                    // A client wrapper forwarding the request to the same RPC elsewhere.
+                    // A client wrapper forwarding the request to the same RPC elsewhere (a
+                    // call of that name that is no project function, a generated client's, or
+                    // one that takes the `Request` on), not an RPC delegating to its
+                    // application service's method of that name.
                     && !function.effects.iter().any(|e| match &e.kind {
                         EffectKind::Remote { operation, .. } => *operation == function.name,
-                        EffectKind::Call { name, .. } => *name == function.name,
+                        EffectKind::Call { name, receiver } => {
+                            *name == function.name
+                                && self
+                                    .resolve_call(f, name, receiver.as_deref())
+                                    .iter()
+                                    .all(|&c| {
+                                        self.function(c).param_types.iter().any(|t| t == "Request")
+                                    })
+                        }
                         _ => false,
                     })
                     && self

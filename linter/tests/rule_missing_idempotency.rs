@@ -2049,3 +2049,53 @@ fn a_post_to_a_workspace_route_that_writes_is_an_effect() {
         "{found:?}"
     );
 }
+
+/// An RPC of a tonic service calling `adjust_stock` on `delegate` with `argument`, next to
+/// an application service whose `adjust_stock` moves stock.
+fn tonic_delegating(delegate: &str, argument: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use tonic::{{Request, Response, Status}};
+
+pub struct StockService {{ pool: sqlx::PgPool }}
+
+impl StockService {{
+    pub async fn adjust_stock(&self, command: AdjustCommand) -> Result<(), sqlx::Error> {{
+        sqlx::query("UPDATE stock SET quantity = quantity - $1 WHERE sku = $2")
+            .bind(command.quantity)
+            .bind(&command.sku)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }}
+}}
+
+pub struct Inventory {{ service: StockService, client: InventoryClient }}
+
+#[tonic::async_trait]
+impl inventory_server::Inventory for Inventory {{
+    async fn adjust_stock(&self, request: Request<Adjust>) -> Result<Response<Adjusted>, Status> {{
+        self.{delegate}.adjust_stock({argument}).await.map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(Adjusted {{}}))
+    }}
+}}
+
+#[tokio::main]
+async fn main() {{}}
+"#
+    );
+    one_service(&["tonic", "sqlx", "tokio"], &[("src/main.rs", &main)])
+}
+
+#[test]
+fn an_rpc_delegating_to_its_application_service_method_of_the_same_name_is_judged() {
+    let found = tonic_delegating("service", "AdjustCommand::from(request.into_inner())");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("write RPC `adjust_stock`"), "{found:?}");
+}
+
+#[test]
+fn a_client_forwarding_the_request_to_the_same_rpc_is_not_a_handler() {
+    let found = tonic_delegating("client.clone()", "request");
+    assert_eq!(found, Vec::<String>::new());
+}
