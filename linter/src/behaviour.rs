@@ -29,9 +29,10 @@ const RUNNING_CALLS: &[&str] = &[
     "execute", "exec", "process", "handle", "dispatch", "poll", "next", "connect", "from",
 ];
 
-/// Method names of std collections that are also common repository methods
-/// (`ctx.invoices.insert(&mut tx, &inv)`): followed only into a type named like the receiver.
-pub const CONTAINER_METHODS: &[&str] = &["insert", "get", "remove", "push", "find"];
+/// Method names of std collections (and of query runners) that are also common methods of
+/// project objects (`ctx.invoices.insert(&mut tx, &inv)`, `self.process_movement.execute(..)`):
+/// followed only into the type named most like the receiver.
+pub const CONTAINER_METHODS: &[&str] = &["insert", "get", "remove", "push", "find", "execute"];
 
 /// Tables that hold an outbox of events to relay.
 pub fn is_outbox_table(table: &TableName) -> bool {
@@ -280,18 +281,34 @@ impl<'m> Behaviour<'m> {
         }
         if CONTAINER_METHODS.contains(&name) {
             // `lines.push(..)` is a `Vec`'s; `ctx.invoices.insert(..)` is `InvoiceRepo`'s.
+            // The types sharing the most words with the receiver (`process_movement_use_case`
+            // is `ProcessMovementUseCase`'s, not `CreateUserUseCase`'s).
             return match receiver {
-                Some(r) if r != "self" => reachable
-                    .into_iter()
-                    .filter(|&c| {
+                Some(r) if r != "self" => {
+                    let words = name_words(r);
+                    let score = |c: usize| {
                         let callee = self.function(c);
                         [&callee.impl_type, &callee.impl_trait]
                             .into_iter()
                             .flatten()
-                            .any(|t| receiver_names_type(r, t))
-                    })
-                    .take(3)
-                    .collect(),
+                            .filter(|t| receiver_names_type(r, t))
+                            .map(|t| {
+                                let type_words = name_words(t);
+                                words.iter().filter(|w| type_words.contains(w)).count() + 1
+                            })
+                            .max()
+                            .unwrap_or(0)
+                    };
+                    let scored: Vec<(usize, usize)> =
+                        reachable.into_iter().map(|c| (score(c), c)).collect();
+                    let best = scored.iter().map(|(s, _)| *s).max().unwrap_or(0);
+                    scored
+                        .into_iter()
+                        .filter(|(s, _)| best > 0 && *s == best)
+                        .map(|(_, c)| c)
+                        .take(3)
+                        .collect()
+                }
                 _ => Vec::new(),
             };
         }
@@ -842,9 +859,12 @@ fn is_read_rpc(name: &str) -> bool {
         "authenticate",
         "exists",
     ];
-    name_words(name)
-        .first()
-        .is_some_and(|w| READS.contains(&w.as_str()))
+    // `validate_and_reserve`: a check that goes on to change something is no read.
+    let changes_after = name.split("_and_").skip(1).any(is_mutating_operation);
+    !changes_after
+        && name_words(name)
+            .first()
+            .is_some_and(|w| READS.contains(&w.as_str()))
 }
 
 pub fn is_read_like_operation(operation: &str) -> bool {

@@ -2099,3 +2099,65 @@ fn a_client_forwarding_the_request_to_the_same_rpc_is_not_a_handler() {
     let found = tonic_delegating("client.clone()", "request");
     assert_eq!(found, Vec::<String>::new());
 }
+
+/// A tonic RPC `rpc` handing its request to `self.{use_case}.execute(..)`, with two use
+/// cases: one moving money, one creating a user.
+fn rpc_through_use_case(rpc: &str, use_case: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use tonic::{{Request, Response, Status}};
+
+pub struct ProcessMovementUseCase {{ pool: sqlx::PgPool }}
+impl ProcessMovementUseCase {{
+    pub async fn execute(&self, wallet: String, amount: i64) -> Result<(), sqlx::Error> {{
+        sqlx::query("UPDATE wallets SET balance = balance + $1 WHERE id = $2")
+            .bind(amount)
+            .bind(wallet)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }}
+}}
+
+pub struct CreateUserUseCase {{ pool: sqlx::PgPool }}
+impl CreateUserUseCase {{
+    pub async fn execute(&self, name: String) -> Result<(), sqlx::Error> {{
+        sqlx::query("UPDATE users SET name = $1").bind(name).execute(&self.pool).await?;
+        Ok(())
+    }}
+}}
+
+pub struct Wallets {{ process_movement_use_case: ProcessMovementUseCase, create_user_use_case: CreateUserUseCase }}
+
+#[tonic::async_trait]
+impl wallet_server::Wallet for Wallets {{
+    async fn {rpc}(&self, request: Request<Movement>) -> Result<Response<Moved>, Status> {{
+        let req = request.into_inner();
+        self.{use_case}.execute(req.wallet, req.amount).await.map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(Moved {{}}))
+    }}
+}}
+
+#[tokio::main]
+async fn main() {{}}
+"#
+    );
+    one_service(&["tonic", "sqlx", "tokio"], &[("src/main.rs", &main)])
+}
+
+#[test]
+fn a_use_case_executed_by_an_rpc_is_the_one_its_field_names() {
+    let found = rpc_through_use_case("validate_and_reserve", "process_movement_use_case");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("write RPC `validate_and_reserve`")
+            && found[0].contains("relative `UPDATE wallets`"),
+        "{found:?}"
+    );
+    // The other use case sets a value: nothing to repeat.
+    let found = rpc_through_use_case("rename_user", "create_user_use_case");
+    assert_eq!(found, Vec::<String>::new());
+    // A check that changes nothing is a read RPC, not judged.
+    let found = rpc_through_use_case("validate_movement", "process_movement_use_case");
+    assert_eq!(found, Vec::<String>::new());
+}
