@@ -732,6 +732,9 @@ pub struct Effect {
     /// `let Ok(..) = .. else`), directly or through the variable it is bound to, by an arm
     /// that returns an error: the function stops there when it fails.
     pub error_returned: bool,
+    /// The call's `Ok` value is what the code after it runs on (`if let Ok(order) =
+    /// update(..).await { .. }` with no `else`): when the call fails, that code does not run.
+    pub gates_what_follows: bool,
     /// Inside a closure given to `spawn_blocking`/`block_in_place`.
     pub offloaded: bool,
 }

@@ -2161,3 +2161,57 @@ fn a_use_case_executed_by_an_rpc_is_the_one_its_field_names() {
     let found = rpc_through_use_case("validate_movement", "process_movement_use_case");
     assert_eq!(found, Vec::<String>::new());
 }
+
+/// A Kafka handler that publishes what `transition` (a guarded status update, or a plain
+/// insert) returns, reached through `how` (`if let` or `match`).
+fn publish_after(transition_sql: &str, how: &str) -> Vec<String> {
+    let handler = format!(
+        r#"
+use rdkafka::producer::{{FutureProducer, FutureRecord}};
+
+async fn transition(pool: &sqlx::PgPool, id: &str) -> Result<String, sqlx::Error> {{
+    sqlx::query_scalar("{transition_sql}").bind(id).fetch_one(pool).await
+}}
+
+pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {{
+    let producer: FutureProducer = rdkafka::ClientConfig::new().create()?;
+    let id = String::from_utf8_lossy(payload).to_string();
+    {how}
+    Ok(())
+}}
+"#
+    );
+    one_service(
+        &["rdkafka", "sqlx", "tokio", "serde_json"],
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", &handler)],
+    )
+}
+
+const IF_LET_OK: &str = r#"if let Ok(order) = transition(pool, &id).await {
+        let _ = producer.send(FutureRecord::to("orders.shipped").key(&order).payload(&order), std::time::Duration::from_secs(1)).await;
+    }"#;
+
+const MATCH_OK: &str = r#"match transition(pool, &id).await {
+        Ok(order) => {
+            let _ = producer.send(FutureRecord::to("orders.shipped").key(&order).payload(&order), std::time::Duration::from_secs(1)).await;
+        }
+        Err(e) => eprintln!("not shipped: {e}"),
+    }"#;
+
+#[test]
+fn a_publish_gated_on_a_guarded_transition_is_claimed() {
+    let guarded =
+        "UPDATE orders SET status = 'shipped' WHERE id = $1 AND status = 'paid' RETURNING id";
+    assert_eq!(publish_after(guarded, IF_LET_OK), Vec::<String>::new());
+    assert_eq!(publish_after(guarded, MATCH_OK), Vec::<String>::new());
+    // A plain insert claims nothing: the gated publish repeats.
+    let insert = "INSERT INTO shipments (order_id) VALUES ($1) RETURNING order_id";
+    for how in [IF_LET_OK, MATCH_OK] {
+        let found = publish_after(insert, how);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("publish to `orders.shipped`"),
+            "{found:?}"
+        );
+    }
+}

@@ -671,20 +671,45 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
     reached
 }
 
-/// Lifts each claim to the call that leads to it, callees before callers, when that call's
-/// error is propagated (`?`, or an arm that returns the error).
+/// Lifts each claim to the calls that lead to it, when a call's error is propagated (`?`, or
+/// an arm that returns the error) or its `Ok` value gates what follows (`if let Ok(order) =
+/// claim(..) { .. }`, `match claim(..) { Ok(order) => .., Err(e) => log(e) }`).
 fn propagate_claims(behaviour: &Behaviour<'_>, reached: &[Reached], claims: &mut [Option<u32>]) {
-    for i in (0..reached.len()).rev() {
-        let (Some(_), Some((caller, call))) = (claims[i], reached[i].caller) else {
-            continue;
-        };
-        let propagates = behaviour
-            .function(reached[caller].function)
-            .effects
-            .iter()
-            .any(|e| e.span.start == call && (e.propagates || e.error_returned));
-        if propagates {
-            claims[caller] = Some(claims[caller].map_or(call, |c| c.min(call)));
+    // A function is reached once, through its first caller; other callers that reach it too
+    // are matched by name, so a claim lifts into each of them. Lifting repeats until nothing
+    // changes (a claim can climb several calls).
+    for _ in 0..reached.len().min(CALL_DEPTH + 1) {
+        let mut changed = false;
+        for i in 0..reached.len() {
+            let caller = reached[i].function;
+            for effect in &behaviour.function(caller).effects {
+                let EffectKind::Call { name, receiver } = &effect.kind else {
+                    continue;
+                };
+                if !(effect.propagates || effect.error_returned || effect.gates_what_follows) {
+                    continue;
+                }
+                let call = effect.span.start;
+                if claims[i].is_some_and(|c| c <= call) {
+                    continue;
+                }
+                let claimed_callee = behaviour
+                    .resolve_call(caller, name, receiver.as_deref())
+                    .into_iter()
+                    .any(|callee| {
+                        reached
+                            .iter()
+                            .zip(claims.iter())
+                            .any(|(r, claim)| r.function == callee && claim.is_some())
+                    });
+                if claimed_callee {
+                    claims[i] = Some(claims[i].map_or(call, |c| c.min(call)));
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
         }
     }
 }

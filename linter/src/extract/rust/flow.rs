@@ -111,6 +111,8 @@ pub(super) struct FlowState {
     pub discarded: HashSet<usize>,
     /// Calls whose error an arm returns (see [`crate::model::Effect::error_returned`]).
     pub error_returned: HashSet<usize>,
+    /// Calls whose `Ok` value an `if let` with no `else` runs its block on.
+    pub gating: HashSet<usize>,
     /// Local names bound to tonic clients (`let mut inventory = InventoryClient::connect(..)`).
     pub grpc_bindings: HashSet<String>,
     /// Start offsets of header names being set (`.header("Idempotency-Key", key)` on an
@@ -803,6 +805,7 @@ impl Extractor<'_> {
         let context = self.context();
         let propagates = self.flow.propagated.contains(&key);
         let error_returned = self.flow.error_returned.contains(&key);
+        let gates_what_follows = self.flow.gating.contains(&key);
         let offloaded = self.flow.offloaded > 0;
         let span = self.effect_span(at.into());
         if let Some(builder) = self.flow.stack.last_mut() {
@@ -812,6 +815,7 @@ impl Extractor<'_> {
                 context,
                 propagates,
                 error_returned,
+                gates_what_follows,
                 offloaded,
             });
         }
@@ -1336,6 +1340,33 @@ impl Extractor<'_> {
             _ => None,
         };
         for (i, stmt) in block.stmts.iter().enumerate() {
+            // `if let Ok(order) = update_status(..).await { publish(..) }`, `match
+            // update_status(..).await { Ok(order) => publish(..), Err(e) => log(e) }`: what the
+            // `Ok` block does runs only when the call succeeds.
+            let gated = match stmt {
+                Stmt::Expr(Expr::If(e), _) => match (e.cond.as_ref(), &e.else_branch) {
+                    (Expr::Let(cond), None) if is_result_pattern(&cond.pat, "Ok") => {
+                        Some(cond.expr.as_ref())
+                    }
+                    _ => None,
+                },
+                Stmt::Expr(Expr::Match(m), _)
+                    if m.arms.iter().any(|a| is_result_pattern(&a.pat, "Ok"))
+                        && m.arms.iter().all(|a| {
+                            is_result_pattern(&a.pat, "Ok")
+                                || is_result_pattern(&a.pat, "Err")
+                                || matches!(a.pat, syn::Pat::Wild(_))
+                        }) =>
+                {
+                    Some(m.expr.as_ref())
+                }
+                _ => None,
+            };
+            if let Some(call) = gated {
+                let mut keys = Vec::new();
+                chain_keys(call, &mut keys);
+                self.flow.gating.extend(keys);
+            }
             let scrutinee = match stmt {
                 Stmt::Local(syn::Local {
                     pat,
