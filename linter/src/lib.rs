@@ -20,10 +20,12 @@ pub mod config;
 pub mod discover;
 pub mod extract;
 pub mod model;
+pub mod read;
 pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod source;
+pub mod stack;
 pub mod walk;
 
 use camino::Utf8PathBuf;
@@ -84,13 +86,15 @@ impl Report {
 
 /// Discovers, extracts, resolves and runs every rule.
 pub fn check(options: &Options) -> Result<Report, Error> {
-    let (model, config) = analyze(options)?;
-    let (findings, suppressed) = rules::run(&model, &config);
-    Ok(Report {
-        model,
-        findings,
-        config,
-        suppressed,
+    stack::with_deep_stacks(|| {
+        let (model, config) = analyze(options)?;
+        let (findings, suppressed) = rules::run(&model, &config);
+        Ok(Report {
+            model,
+            findings,
+            config,
+            suppressed,
+        })
     })
 }
 
@@ -100,6 +104,10 @@ pub fn check(options: &Options) -> Result<Report, Error> {
 /// process: the model is built from the manifests, read directly, while it runs, and built
 /// again from cargo's answer in the rare case that the two differ.
 pub fn analyze(options: &Options) -> Result<(Model, Config), Error> {
+    stack::with_deep_stacks(|| analyze_here(options))
+}
+
+fn analyze_here(options: &Options) -> Result<(Model, Config), Error> {
     let speculative = discover::Speculative::start(&options.manifest_path)?;
     let early = match &speculative.guess {
         Ok(guess) => load_config(guess, options)

@@ -461,7 +461,7 @@ pub struct EnvLookup {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NoteKind {
-    /// A file could not be read or is not UTF-8.
+    /// A file could not be read, is not a regular file, or is not UTF-8.
     Unreadable,
     /// Rust that syn cannot parse.
     RustSyntax,
@@ -471,6 +471,21 @@ pub enum NoteKind {
     ConfigSyntax,
     /// A Rust file no `mod` of its crate declares: not compiled, so not judged.
     Undeclared,
+    /// A file nested deeper than the extractor's bound: skipped, not parsed.
+    TooDeep,
+    /// A file over the size cap of its kind ([`crate::read::FileClass::cap`]): skipped.
+    TooLarge,
+}
+
+impl NoteKind {
+    /// The note for a file [`crate::read`] refused.
+    pub fn of_read_error(error: &crate::read::ReadError) -> Self {
+        if error.is_too_large() {
+            NoteKind::TooLarge
+        } else {
+            NoteKind::Unreadable
+        }
+    }
 }
 
 /// Something the linter could not read; reported once, never fatal.

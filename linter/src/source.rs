@@ -3,17 +3,51 @@
 use crate::model::{FileId, Span};
 
 /// Line start offsets of one file, for turning byte ranges into [`Span`]s.
+///
+/// Columns count chars. On an ASCII line a char column is a byte column; a line with other
+/// characters keeps the byte offset of every [`CHECKPOINT`]th char, so a column is found
+/// without counting from the line's start: generated or minified files put thousands of
+/// tokens on one line, and counting from its start for each of them is quadratic.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
+    /// Lines holding a non-ASCII character, with the byte offset of every
+    /// [`CHECKPOINT`]th char on them (the first is the line's start). Empty for ASCII text.
+    wide_lines: rustc_hash::FxHashMap<u32, Vec<u32>>,
 }
+
+/// Chars between two remembered offsets of a non-ASCII line.
+const CHECKPOINT: usize = 256;
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
         line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
-        Self { line_starts }
+        let mut wide_lines = rustc_hash::FxHashMap::default();
+        if !text.is_ascii() {
+            for (line, &start) in line_starts.iter().enumerate() {
+                let end = line_starts
+                    .get(line + 1)
+                    .map_or(text.len(), |&next| next as usize);
+                let Some(content) = text.get(start as usize..end) else {
+                    continue;
+                };
+                if content.is_ascii() {
+                    continue;
+                }
+                let checkpoints = content
+                    .char_indices()
+                    .step_by(CHECKPOINT)
+                    .map(|(i, _)| start + i as u32)
+                    .collect();
+                wide_lines.insert(line as u32, checkpoints);
+            }
+        }
+        Self {
+            line_starts,
+            wide_lines,
+        }
     }
 
     /// 1-based line and column (in chars) of a byte offset.
@@ -21,9 +55,19 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.line_starts.partition_point(|&s| s as usize <= offset) - 1;
         let start = self.line_starts[line] as usize;
-        let column = text
-            .get(start..offset)
-            .map_or(offset - start, |prefix| prefix.chars().count());
+        let column = match self.wide_lines.get(&(line as u32)) {
+            None => offset - start,
+            Some(checkpoints) => {
+                let passed = checkpoints
+                    .partition_point(|&c| c as usize <= offset)
+                    .max(1)
+                    - 1;
+                let from = checkpoints.get(passed).map_or(start, |&c| c as usize);
+                text.get(from..offset).map_or(offset - start, |between| {
+                    passed * CHECKPOINT + between.chars().count()
+                })
+            }
+        };
         (line as u32 + 1, column as u32 + 1)
     }
 
@@ -33,14 +77,19 @@ impl LineIndex {
             return text.len();
         };
         let start = start as usize;
-        let rest = &text[start..];
-        // Source lines are nearly always ASCII, where a char column is a byte column.
-        if rest.as_bytes().get(..column).is_some_and(<[u8]>::is_ascii) {
-            return start + column;
-        }
+        let (from, chars_left) = match self.wide_lines.get(&(line.saturating_sub(1) as u32)) {
+            // Source lines are nearly always ASCII, where a char column is a byte column.
+            None => return (start + column).min(text.len()),
+            Some(checkpoints) => {
+                let passed = (column / CHECKPOINT).min(checkpoints.len().saturating_sub(1));
+                let from = checkpoints.get(passed).map_or(start, |&c| c as usize);
+                (from, column - passed * CHECKPOINT)
+            }
+        };
+        let rest = text.get(from..).unwrap_or("");
         rest.char_indices()
-            .nth(column)
-            .map_or(text.len().min(start + rest.len()), |(i, _)| start + i)
+            .nth(chars_left)
+            .map_or(text.len(), |(i, _)| from + i)
     }
 
     pub fn span(&self, file: FileId, text: &str, start: usize, end: usize) -> Span {
@@ -71,5 +120,20 @@ mod tests {
         assert_eq!(index.offset(text, 2, 3), 7);
         assert_eq!(index.offset(text, 3, 1), 9);
         assert_eq!(index.offset(text, 3, 5), text.len());
+    }
+
+    #[test]
+    fn long_lines_agree_with_counting_from_the_start() {
+        let text = format!("x\n{}\n", "aé🚐b".repeat(1000));
+        let index = LineIndex::new(&text);
+        for (column, (offset, _)) in text[2..].char_indices().enumerate() {
+            let offset = offset + 2;
+            assert_eq!(index.position(&text, offset), (2, column as u32 + 1));
+            assert_eq!(index.offset(&text, 2, column), offset);
+        }
+        let ascii = "a".repeat(5000);
+        let index = LineIndex::new(&ascii);
+        assert_eq!(index.position(&ascii, 4321), (1, 4322));
+        assert_eq!(index.offset(&ascii, 1, 4321), 4321);
     }
 }

@@ -12,6 +12,7 @@ use crate::extract::{self, CrateContext, Facts};
 use crate::model::{
     CrateId, FileId, MigrationRun, MigrationSet, MigrationTool, Model, Note, NoteKind, SourceFile,
 };
+use crate::read::FileClass;
 
 /// What the walker does with a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +116,7 @@ fn crate_roots(model: &Model, krate: CrateId) -> Vec<Utf8PathBuf> {
         }
     }
     let manifest = model.root.join(&model.file(krate.manifest).path);
-    let Ok(text) = std::fs::read_to_string(&manifest) else {
+    let Ok(text) = crate::read::read_text(&manifest, FileClass::Manifest) else {
         return roots;
     };
     let Ok(value) = text.parse::<toml::Table>() else {
@@ -394,14 +395,23 @@ pub fn extract(model: &Model, items: &[WorkItem]) -> Vec<Facts> {
         .map(|item| {
             let mut facts = Facts::default();
             let path = &model.file(item.file).path;
-            let text = match read_text(root, path) {
+            let text = match read_text(root, path, item.kind) {
                 Ok(text) => text,
-                Err(message) => {
+                Err(crate::read::ReadError::NotUtf8) => {
                     facts.notes.push(Note {
                         kind: NoteKind::Unreadable,
                         file: item.file,
                         span: None,
-                        message,
+                        message: "not valid UTF-8; skipped".to_string(),
+                    });
+                    return facts;
+                }
+                Err(error) => {
+                    facts.notes.push(Note {
+                        kind: NoteKind::of_read_error(&error),
+                        file: item.file,
+                        span: None,
+                        message: error.to_string(),
                     });
                     return facts;
                 }
@@ -438,11 +448,20 @@ pub fn extract(model: &Model, items: &[WorkItem]) -> Vec<Facts> {
         .collect()
 }
 
-/// Reads a file; the error message is shown after the file's path.
-fn read_text(root: &Utf8Path, path: &Utf8Path) -> Result<String, String> {
-    let bytes =
-        std::fs::read(root.join(path)).map_err(|e| format!("cannot be read ({e}); skipped"))?;
-    String::from_utf8(bytes).map_err(|_| "not valid UTF-8; skipped".to_string())
+/// Reads a file of the walk; the error is shown after the file's path.
+fn read_text(
+    root: &Utf8Path,
+    path: &Utf8Path,
+    kind: FileKind,
+) -> Result<String, crate::read::ReadError> {
+    let class = match kind {
+        FileKind::Rust => FileClass::Rust,
+        FileKind::Deploy(DeployFileKind::DotEnv | DeployFileKind::ConfigFile) => {
+            FileClass::Settings
+        }
+        FileKind::Deploy(_) | FileKind::MaybeKubernetes => FileClass::Deployment,
+    };
+    crate::read::read_text(root.join(path), class)
 }
 
 /// A migrations directory to read, with the calls that run it.
@@ -455,13 +474,16 @@ struct MigrationDir {
 
 /// The migrations directories next to the manifests (each crate's `migrations/`, or the one
 /// its `diesel.toml` names), known before any code is read.
-fn crate_migration_dirs(model: &Model) -> BTreeMap<Utf8PathBuf, MigrationDir> {
+fn crate_migration_dirs(
+    model: &Model,
+    refused: &mut Vec<RefusedFile>,
+) -> BTreeMap<Utf8PathBuf, MigrationDir> {
     let root = &model.root;
     let mut dirs: BTreeMap<Utf8PathBuf, MigrationDir> = BTreeMap::new();
     for krate in &model.crates {
         let tool = tool_of(krate);
         let mut candidates = vec![krate.dir.join("migrations")];
-        if let Some(dir) = diesel_migrations_dir(root, &krate.dir) {
+        if let Some(dir) = diesel_migrations_dir(root, krate, refused) {
             candidates.push(dir);
         }
         for dir in candidates {
@@ -482,18 +504,32 @@ fn crate_migration_dirs(model: &Model) -> BTreeMap<Utf8PathBuf, MigrationDir> {
 pub struct CrateMigrations {
     dirs: BTreeMap<Utf8PathBuf, MigrationDir>,
     prepared: extract::migrations::Prepared,
+    /// Settings files next to the manifests that were refused, noted when merged.
+    refused: Vec<RefusedFile>,
+}
+
+/// A file the reader refused, found where the model cannot be written to yet.
+struct RefusedFile {
+    path: Utf8PathBuf,
+    crate_id: CrateId,
+    error: crate::read::ReadError,
 }
 
 /// Reads and analyses the migrations directories next to the manifests; run alongside the
 /// code's extraction, whose `migrate!` calls name the directories (the same ones, mostly).
 pub fn prepare_crate_migrations(model: &Model) -> CrateMigrations {
-    let dirs = crate_migration_dirs(model);
+    let mut refused = Vec::new();
+    let dirs = crate_migration_dirs(model, &mut refused);
     let ahead: Vec<(Utf8PathBuf, crate::model::SqlDialect)> = dirs
         .iter()
         .map(|(dir, found)| (dir.clone(), model.krate(found.crate_id).dialect))
         .collect();
     let prepared = extract::migrations::prepare(&model.root, &ahead);
-    CrateMigrations { dirs, prepared }
+    CrateMigrations {
+        dirs,
+        prepared,
+        refused,
+    }
 }
 
 /// Reads every migrations directory: each crate's `migrations/` (or the one `diesel.toml`
@@ -510,7 +546,26 @@ pub fn extract_migrations(
     let CrateMigrations {
         mut dirs,
         mut prepared,
+        refused,
     } = crate_migrations;
+    for RefusedFile {
+        path,
+        crate_id,
+        error,
+    } in refused
+    {
+        let file = model.add_file(SourceFile {
+            path,
+            crate_id: Some(crate_id),
+            is_test: false,
+        });
+        model.notes.push(Note {
+            kind: NoteKind::of_read_error(&error),
+            file,
+            span: None,
+            message: error.to_string(),
+        });
+    }
     let crate_dirs: BTreeMap<Utf8PathBuf, CrateId> =
         model.crates.iter().map(|c| (c.dir.clone(), c.id)).collect();
     for set in requested {
@@ -593,8 +648,25 @@ fn tool_of(krate: &crate::model::Crate) -> Option<MigrationTool> {
 }
 
 /// `[migrations_directory] dir = ".."` of a crate's `diesel.toml`.
-fn diesel_migrations_dir(root: &Utf8Path, crate_dir: &Utf8Path) -> Option<Utf8PathBuf> {
-    let text = std::fs::read_to_string(root.join(crate_dir).join("diesel.toml")).ok()?;
+fn diesel_migrations_dir(
+    root: &Utf8Path,
+    krate: &crate::model::Crate,
+    refused: &mut Vec<RefusedFile>,
+) -> Option<Utf8PathBuf> {
+    let crate_dir = &krate.dir;
+    let path = crate_dir.join("diesel.toml");
+    let text = match crate::read::read_text(root.join(&path), FileClass::Settings) {
+        Ok(text) => text,
+        Err(error) if error.is_missing() => return None,
+        Err(error) => {
+            refused.push(RefusedFile {
+                path,
+                crate_id: krate.id,
+                error,
+            });
+            return None;
+        }
+    };
     let value: toml::Table = toml::from_str(&text).ok()?;
     let dir = value.get("migrations_directory")?.get("dir")?.as_str()?;
     Some(crate_dir.join(dir))

@@ -65,10 +65,13 @@ pub fn extract_dir(
     extract_prepared_dir(model, cx, dir, tool_hint, run_at, &mut Prepared::default())
 }
 
+/// A migration file's text and analysis, or the note saying why it was not read.
+type Analysed = Result<(String, SqlAnalysis), (NoteKind, String)>;
+
 /// Migration files read and analysed ahead of time, in parallel, for [`extract_prepared_dir`].
 #[derive(Default)]
 pub struct Prepared {
-    files: HashMap<Utf8PathBuf, Result<(String, SqlAnalysis), String>>,
+    files: HashMap<Utf8PathBuf, Analysed>,
     dirs: HashSet<Utf8PathBuf>,
 }
 
@@ -110,16 +113,21 @@ pub fn prepare(root: &Utf8Path, dirs: &[(Utf8PathBuf, SqlDialect)]) -> Prepared 
 }
 
 /// A migration file's text and its analysis, or why it could not be read.
-fn read_and_analyse(
-    root: &Utf8Path,
-    path: &Utf8Path,
-    dialect: SqlDialect,
-) -> Result<(String, SqlAnalysis), String> {
-    let text = match std::fs::read(root.join(path)) {
-        Ok(bytes) => {
-            String::from_utf8(bytes).map_err(|_| format!("migration {path} is not UTF-8"))?
+fn read_and_analyse(root: &Utf8Path, path: &Utf8Path, dialect: SqlDialect) -> Analysed {
+    let text = match crate::read::read_text(root.join(path), crate::read::FileClass::Sql) {
+        Ok(text) => text,
+        Err(crate::read::ReadError::NotUtf8) => {
+            return Err((
+                NoteKind::Unreadable,
+                format!("migration {path} is not UTF-8"),
+            ))
         }
-        Err(error) => return Err(format!("cannot read migration {path}: {error}")),
+        Err(error) => {
+            return Err((
+                NoteKind::of_read_error(&error),
+                format!("migration {path} {error}"),
+            ))
+        }
     };
     let analysis = sql::analyze(&text, dialect);
     Ok((text, analysis))
@@ -166,9 +174,9 @@ pub fn extract_prepared_dir(
         };
         let (text, analysis) = match analysed {
             Ok(analysed) => analysed,
-            Err(message) => {
+            Err((kind, message)) => {
                 facts.notes.push(Note {
-                    kind: NoteKind::Unreadable,
+                    kind,
                     file,
                     span: None,
                     message,
@@ -269,7 +277,9 @@ fn list_files(root: &Utf8Path, dir: &Utf8Path) -> (Vec<MigrationFile>, Migration
         if entry.is_dir() {
             // diesel (and similar): one directory per migration holding up.sql.
             let up = entry.join("up.sql");
-            if up.is_file() {
+            // Anything but a directory is listed: the reader refuses, with a note, what is
+            // not a regular file.
+            if up.exists() {
                 diesel_dirs += 1;
                 files.push(MigrationFile {
                     path: relative.join("up.sql"),
@@ -279,7 +289,7 @@ fn list_files(root: &Utf8Path, dir: &Utf8Path) -> (Vec<MigrationFile>, Migration
             } else {
                 for inner in read_dir_sorted(&entry) {
                     let inner_name = inner.as_str().rsplit('/').next().unwrap_or("").to_owned();
-                    if inner.is_file() && is_up_sql(&inner_name) {
+                    if !inner.is_dir() && is_up_sql(&inner_name) {
                         files.push(MigrationFile {
                             path: relative.join(&inner_name),
                             version: version_of(&name),
@@ -290,7 +300,7 @@ fn list_files(root: &Utf8Path, dir: &Utf8Path) -> (Vec<MigrationFile>, Migration
             }
             continue;
         }
-        if !entry.is_file() || !is_up_sql(&name) {
+        if !is_up_sql(&name) {
             continue;
         }
         let refinery = refinery_version(&name);

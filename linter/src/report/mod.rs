@@ -202,6 +202,8 @@ fn note_kind(kind: NoteKind) -> &'static str {
         NoteKind::SqlSyntax => "sql-syntax",
         NoteKind::ConfigSyntax => "config-syntax",
         NoteKind::Undeclared => "undeclared",
+        NoteKind::TooDeep => "too-deep",
+        NoteKind::TooLarge => "too-large",
     }
 }
 

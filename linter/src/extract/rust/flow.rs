@@ -133,6 +133,9 @@ pub(super) struct FlowState {
     /// The path of the call being visited, split once for the SQL and the behaviour facts
     /// (keyed by the call node).
     pub call_path: Option<(usize, Vec<String>)>,
+    /// The last token of the `else if` chain being visited, keyed by the `if` node whose
+    /// `else` it ends: each link asks once, instead of walking the rest of the chain.
+    pub if_chain_end: Option<(usize, PmSpan)>,
 }
 
 /// Methods that never matter across services: std plumbing, builders, iterator adapters and
@@ -364,30 +367,38 @@ pub fn looks_like_event(name: &str) -> bool {
 /// The last name of a receiver: `inventory_client` in `self.clients.inventory_client` or
 /// `inventory_client.clone()`.
 pub(super) fn receiver_name(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        Expr::Field(f) => match &f.member {
-            syn::Member::Named(ident) => Some(ident.to_string()),
-            syn::Member::Unnamed(_) => receiver_name(&f.base),
-        },
-        Expr::MethodCall(m)
-            if m.args.is_empty()
-                && ident_is(
-                    &m.method,
-                    &[
-                        "clone", "as_ref", "as_mut", "lock", "read", "write", "unwrap", "get_ref",
-                    ],
-                ) =>
-        {
-            receiver_name(&m.receiver)
-        }
-        Expr::Await(a) => receiver_name(&a.base),
-        Expr::Try(t) => receiver_name(&t.expr),
-        Expr::Reference(r) => receiver_name(&r.expr),
-        Expr::Paren(p) => receiver_name(&p.expr),
-        Expr::Unary(u) => receiver_name(&u.expr),
-        _ => None,
+    // A loop with a bound: this runs for every call, and a generated chain of thousands of
+    // `.clone()`s would make walking it to the end quadratic.
+    const MAX_STEPS: usize = 64;
+    let mut expr = expr;
+    for _ in 0..MAX_STEPS {
+        expr = match expr {
+            Expr::Path(p) => return p.path.segments.last().map(|s| s.ident.to_string()),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(ident) => return Some(ident.to_string()),
+                syn::Member::Unnamed(_) => &f.base,
+            },
+            Expr::MethodCall(m)
+                if m.args.is_empty()
+                    && ident_is(
+                        &m.method,
+                        &[
+                            "clone", "as_ref", "as_mut", "lock", "read", "write", "unwrap",
+                            "get_ref",
+                        ],
+                    ) =>
+            {
+                &m.receiver
+            }
+            Expr::Await(a) => &a.base,
+            Expr::Try(t) => &t.expr,
+            Expr::Reference(r) => &r.expr,
+            Expr::Paren(p) => &p.expr,
+            Expr::Unary(u) => &u.expr,
+            _ => return None,
+        };
     }
+    None
 }
 
 /// Start offsets of the calls in a method chain (`a.b().c().await?` -> c, b), each keyed by
@@ -1209,7 +1220,16 @@ impl Extractor<'_> {
                 .collect(),
             Expr::If(e) => match &e.else_branch {
                 Some((_, other)) => {
-                    let (first, last) = expr_bounds(other);
+                    let first = ranges::expr_first(other);
+                    let key = std::ptr::from_ref::<syn::ExprIf>(e) as usize;
+                    let last = match self.flow.if_chain_end {
+                        Some((link, last)) if link == key => last,
+                        _ => expr_bounds(other).1,
+                    };
+                    if let Expr::If(next) = &**other {
+                        let next = std::ptr::from_ref::<syn::ExprIf>(next) as usize;
+                        self.flow.if_chain_end = Some((next, last));
+                    }
                     vec![
                         (
                             self.start_of(e.then_branch.brace_token.span.open()),
@@ -1740,8 +1760,10 @@ impl Extractor<'_> {
     /// A method receiver that may be a project object rather than a std collection: a field
     /// (`ctx.invoices`), `self`, or a local or parameter bound to a named type.
     fn may_hold_object(&self, receiver: &Expr) -> bool {
+        // Bounded like `receiver_name`: it runs for every method call.
+        const MAX_STEPS: usize = 64;
         let mut expr = receiver;
-        loop {
+        for _ in 0..MAX_STEPS {
             match expr {
                 Expr::Reference(r) => expr = &r.expr,
                 Expr::Paren(p) => expr = &p.expr,

@@ -8,6 +8,7 @@
 //! `async_stream::stream!`, project macros) are parsed as expressions or statements, and as a
 //! last resort scanned for string literals that read as SQL. Test code is skipped.
 
+pub mod depth;
 mod flow;
 mod iso_lists;
 mod macros;
@@ -70,7 +71,27 @@ pub fn extract_file(
 }
 
 fn run(mut extractor: Extractor<'_>, file: FileId, parse_text: &str, out: &mut Facts) {
-    match parse_without_tests(parse_text) {
+    // Tokenising is iterative; everything after it recurses as deep as the file nests.
+    let tokens = parse_text.parse::<TokenStream>().ok();
+    let nesting = tokens.as_ref().map_or(0, depth::nesting);
+    let max_nesting = crate::stack::max_nesting();
+    if nesting > max_nesting {
+        extractor.facts.notes.push(Note {
+            kind: NoteKind::TooDeep,
+            file,
+            span: None,
+            message: format!(
+                "nested too deeply to parse safely ({nesting} units of blocks, parentheses and \
+                 operator or method chains; the limit is {max_nesting}); skipped"
+            ),
+        });
+        // What it declares is unknown, so the crate's other files are all kept.
+        extractor.modules.opaque = true;
+        drop(tokens);
+        extractor.finish(out);
+        return;
+    }
+    match parse_without_tests(parse_text, tokens) {
         Ok((ast, test_modules)) => {
             extractor.test_modules = test_modules;
             extractor.prepass(&ast);
@@ -112,9 +133,12 @@ fn run(mut extractor: Extractor<'_>, file: FileId, parse_text: &str, out: &mut F
 /// modules left out (they still shadow crates of the same name). Anything unusual about an
 /// item or the rest of the file falls back to parsing the whole text, so the result is what
 /// `syn::parse_file` gives, less the test items.
-fn parse_without_tests(text: &str) -> syn::Result<(syn::File, Vec<String>)> {
+fn parse_without_tests(
+    text: &str,
+    tokens: Option<TokenStream>,
+) -> syn::Result<(syn::File, Vec<String>)> {
     let whole = || syn::parse_file(text).map(|file| (file, Vec::new()));
-    let Ok(tokens) = text.parse::<TokenStream>() else {
+    let Some(tokens) = tokens else {
         return whole();
     };
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
@@ -508,6 +532,9 @@ struct Extractor<'a> {
     /// Env lookups and URL literals already recorded with their default.
     handled_env_calls: HashSet<usize>,
     handled_literals: HashSet<usize>,
+    /// Method calls (by node) that are inner links of a chain whose outer link was already
+    /// examined as connect options: what they hold, the outer link saw.
+    examined_chain_links: HashSet<usize>,
     /// Inside an `impl MigrationTrait` (sea-orm), and whether the file has one.
     migration_impl: bool,
     has_migration_impl: bool,
@@ -567,6 +594,7 @@ impl<'a> Extractor<'a> {
             consumed: Vec::new(),
             handled_env_calls: HashSet::default(),
             handled_literals: HashSet::default(),
+            examined_chain_links: HashSet::default(),
             migration_impl: false,
             has_migration_impl: false,
             migration_up: false,
@@ -1617,7 +1645,8 @@ mod tests {
             mod tests { #[test] fn t() {} }
             pub struct Live;
         "#;
-        let (file, modules) = parse_without_tests(text).expect("the test file parses");
+        let (file, modules) =
+            parse_without_tests(text, text.parse().ok()).expect("the test file parses");
         let kept: Vec<String> = file
             .items
             .iter()
@@ -1636,9 +1665,10 @@ mod tests {
         // A syntax error outside the tests: neither form parses, and the error is the whole
         // file's.
         let broken = "#[cfg(test)] mod tests { fn t() {} } fn f( {}";
-        assert!(parse_without_tests(broken).is_err());
+        assert!(parse_without_tests(broken, broken.parse().ok()).is_err());
         let shebang_free = "#![allow(unused)]\n#[cfg(test)]\nmod tests {}\nfn main() {}";
-        let (file, modules) = parse_without_tests(shebang_free).expect("parses");
+        let (file, modules) =
+            parse_without_tests(shebang_free, shebang_free.parse().ok()).expect("parses");
         assert_eq!(file.attrs.len(), 1);
         assert_eq!(file.items.len(), 1);
         assert_eq!(modules, ["tests"]);

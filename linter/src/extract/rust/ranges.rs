@@ -6,7 +6,9 @@
 
 use proc_macro2::Span as PmSpan;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprCall, ExprMethodCall, Macro, MacroDelimiter, Member, PathArguments, UnOp};
+use syn::{
+    Expr, ExprCall, ExprIf, ExprMethodCall, Macro, MacroDelimiter, Member, PathArguments, UnOp,
+};
 
 /// First and last token of an expression: the same bounds `expr.span()` joins.
 pub(super) fn expr_bounds(expr: &Expr) -> (PmSpan, PmSpan) {
@@ -15,6 +17,25 @@ pub(super) fn expr_bounds(expr: &Expr) -> (PmSpan, PmSpan) {
         _ => {
             let span = expr.span();
             (span, span)
+        }
+    }
+}
+
+/// First token of an expression (what `expr.span()` starts with).
+pub(super) fn expr_first(expr: &Expr) -> PmSpan {
+    first_token(expr).unwrap_or_else(|| expr.span())
+}
+
+/// Last token of an `if` with all its `else if`s: the end of the chain, found by walking it
+/// (a loop, where `span()` would print the whole chain for every link).
+pub(super) fn if_chain_last(mut link: &ExprIf) -> Option<PmSpan> {
+    loop {
+        match &link.else_branch {
+            None => return Some(link.then_branch.brace_token.span.close()),
+            Some((_, next)) => match &**next {
+                Expr::If(next) if next.attrs.is_empty() => link = next,
+                other => return last_token(other),
+            },
         }
     }
 }
@@ -82,6 +103,7 @@ fn first_token(expr: &Expr) -> Option<PmSpan> {
         Expr::Block(e) if e.attrs.is_empty() && e.label.is_none() => {
             Some(e.block.brace_token.span.open())
         }
+        Expr::If(e) if e.attrs.is_empty() => Some(e.if_token.span),
         _ => None,
     }
 }
@@ -129,6 +151,7 @@ fn last_token(expr: &Expr) -> Option<PmSpan> {
         Expr::Block(e) if e.attrs.is_empty() && e.label.is_none() => {
             Some(e.block.brace_token.span.close())
         }
+        Expr::If(e) if e.attrs.is_empty() => if_chain_last(e),
         _ => None,
     }
 }
@@ -159,6 +182,8 @@ mod tests {
             "#[allow(unused)] f()",
             "|x| x + 1",
             "<T as Trait>::NAME",
+            "if a { 1 } else if b { 2 } else { f(3) }",
+            "if a { 1 } else if b { 2 }",
         ];
         for source in sources {
             let expr: Expr = syn::parse_str(source).expect("test expressions parse");

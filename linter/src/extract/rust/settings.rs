@@ -33,8 +33,20 @@ impl Extractor<'_> {
     /// `PgConnectOptions::new().host("db").port(5433).database("orders")` (also MySQL options and
     /// `tokio_postgres::Config::new().host(..).dbname(..)`), seen at the outermost call.
     pub(super) fn connect_options(&mut self, call: &ExprMethodCall) -> bool {
-        // Every method call of every chain comes here: the chain's root is checked first,
-        // without allocating, and the settings are read only for an options builder.
+        // Every method call of every chain comes here, outermost link first: the links below
+        // it hold a part of what it holds, so only the outermost walks the chain (walking it
+        // from every link is quadratic in the chain's length).
+        let node = std::ptr::from_ref::<ExprMethodCall>(call) as usize;
+        let inner_link = self.examined_chain_links.remove(&node);
+        if let Expr::MethodCall(next) = call.receiver.as_ref() {
+            self.examined_chain_links
+                .insert(std::ptr::from_ref::<ExprMethodCall>(next) as usize);
+        }
+        if inner_link {
+            return false;
+        }
+        // The chain's root is checked first, without allocating, and the settings are read
+        // only for an options builder.
         let mut link: &ExprMethodCall = call;
         let root = loop {
             match link.receiver.as_ref() {
