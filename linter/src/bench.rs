@@ -343,7 +343,8 @@ pub fn baseline(root: &Utf8Path) -> (usize, usize) {
     let lines = files
         .par_iter()
         .map(|path| {
-            let Ok(text) = std::fs::read_to_string(path) else {
+            // The same bounded read the walker does.
+            let Ok(text) = crate::read::read_text(path, crate::read::FileClass::Rust) else {
                 return 0;
             };
             let lines = text.lines().count();

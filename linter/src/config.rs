@@ -8,6 +8,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::read::{read_text, FileClass};
 use crate::rules;
 
 /// How a rule's findings are treated.
@@ -238,23 +239,25 @@ impl Config {
     /// `archlint.toml`, else `[workspace.metadata.archlint]` in `Cargo.toml`, else the
     /// recommended preset.
     pub fn load(root: &Utf8Path, explicit: Option<&Utf8Path>) -> Result<Config, ConfigError> {
-        if let Some(path) = explicit {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+        let read = |path: &Utf8Path| {
+            read_text(path, FileClass::Manifest).map_err(|e| ConfigError::Io {
                 path: path.to_owned(),
                 message: e.to_string(),
-            })?;
-            return Config::from_text(&text, path);
+            })
+        };
+        if let Some(path) = explicit {
+            return Config::from_text(&read(path)?, path);
         }
         let file = root.join("archlint.toml");
-        if file.is_file() {
-            let text = std::fs::read_to_string(&file).map_err(|e| ConfigError::Io {
-                path: file.clone(),
-                message: e.to_string(),
-            })?;
-            return Config::from_text(&text, Utf8Path::new("archlint.toml"));
+        let manifest = read(&root.join("Cargo.toml")).ok();
+        if file.exists() {
+            // Two configurations would leave the user guessing which one is in force.
+            if manifest.as_deref().is_some_and(has_manifest_config) {
+                return Err(ConfigError::TwoConfigs);
+            }
+            return Config::from_text(&read(&file)?, Utf8Path::new("archlint.toml"));
         }
-        let manifest = root.join("Cargo.toml");
-        if let Ok(text) = std::fs::read_to_string(&manifest) {
+        if let Some(text) = manifest {
             return Config::from_manifest(&text, Utf8Path::new("Cargo.toml"));
         }
         Ok(Config::default())
@@ -496,6 +499,10 @@ fn toml_error(error: toml::de::Error, text: &str, path: &Utf8Path) -> ConfigErro
 pub enum ConfigError {
     #[error("cannot read {path}: {message}")]
     Io { path: Utf8PathBuf, message: String },
+    #[error(
+        "both archlint.toml and [workspace.metadata.archlint] in Cargo.toml configure archlint"
+    )]
+    TwoConfigs,
     #[error("invalid configuration in {path}")]
     Invalid {
         path: Utf8PathBuf,
@@ -516,6 +523,9 @@ impl miette::Diagnostic for ConfigError {
             ConfigError::Invalid {
                 help: Some(help), ..
             } => Some(Box::new(help.clone())),
+            ConfigError::TwoConfigs => {
+                Some(Box::new("keep one of them (or choose one with --config)"))
+            }
             _ => None,
         }
     }
@@ -523,7 +533,7 @@ impl miette::Diagnostic for ConfigError {
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         match self {
             ConfigError::Invalid { code, .. } => Some(code.as_ref() as &dyn miette::SourceCode),
-            ConfigError::Io { .. } => None,
+            ConfigError::Io { .. } | ConfigError::TwoConfigs => None,
         }
     }
 
@@ -535,9 +545,20 @@ impl miette::Diagnostic for ConfigError {
                     miette::SourceSpan::from(span.start..span.end.max(span.start)),
                 ),
             ))),
-            ConfigError::Io { .. } => None,
+            ConfigError::Io { .. } | ConfigError::TwoConfigs => None,
         }
     }
+}
+
+/// True when a root manifest has a `[workspace.metadata.archlint]` table.
+fn has_manifest_config(manifest: &str) -> bool {
+    manifest.parse::<toml::Table>().is_ok_and(|table| {
+        table
+            .get("workspace")
+            .and_then(|w| w.get("metadata"))
+            .and_then(|m| m.get("archlint"))
+            .is_some()
+    })
 }
 
 #[cfg(test)]

@@ -305,9 +305,11 @@ struct ManifestTarget {
 }
 
 fn read_manifest(path: &Utf8Path) -> Result<Manifest, DiscoverError> {
-    let text = std::fs::read_to_string(path).map_err(|e| DiscoverError::Manifest {
-        path: path.to_owned(),
-        message: e.to_string(),
+    let text = crate::read::read_text(path, crate::read::FileClass::Manifest).map_err(|e| {
+        DiscoverError::Manifest {
+            path: path.to_owned(),
+            message: e.to_string(),
+        }
     })?;
     toml::from_str(&text).map_err(|e| DiscoverError::Manifest {
         path: path.to_owned(),
@@ -579,7 +581,8 @@ pub fn add_crates(model: &mut Model, workspace: &Workspace) {
             is_test: false,
         });
         by_dir.insert(normalize(&abs_dir), CrateId(index as u32));
-        let text = std::fs::read_to_string(&package.manifest_path).ok();
+        let text =
+            crate::read::read_text(&package.manifest_path, crate::read::FileClass::Manifest).ok();
         manifests.push((package.name.clone(), text));
         model.crates.push(Crate {
             id: CrateId(index as u32),

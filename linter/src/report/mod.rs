@@ -65,7 +65,12 @@ impl<'a> Sources<'a> {
     fn named(&mut self, file: FileId) -> Option<NamedSource<String>> {
         let model = self.model;
         let text = self.texts.entry(file).or_insert_with(|| {
-            std::fs::read_to_string(model.root.join(&model.file(file).path)).ok()
+            // Findings only point into files that were read, under the largest cap.
+            crate::read::read_text(
+                model.root.join(&model.file(file).path),
+                crate::read::FileClass::Rust,
+            )
+            .ok()
         });
         text.as_ref()
             .map(|t| NamedSource::new(model.file(file).path.as_str(), t.clone()))

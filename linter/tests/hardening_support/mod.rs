@@ -137,15 +137,67 @@ impl Workspace {
     }
 }
 
+/// Runs the binary on a workspace; a run still going after two minutes is killed and fails
+/// the test (a hang must not hang the suite).
 pub fn run(args: &[&str], workspace: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cargo-archlint"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-archlint"))
         .arg("archlint")
         .args(args)
         .arg("--manifest-path")
         .arg(workspace)
         .env_remove("NO_COLOR")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo-archlint: {e}"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run cargo-archlint: {e}"));
+    // Drain the pipes on their own threads so a large output cannot block the child.
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let out = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(pipe) = stdout.as_mut() {
+            let _ = std::io::Read::read_to_end(pipe, &mut bytes);
+        }
+        bytes
+    });
+    let err = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(pipe) = stderr.as_mut() {
+            let _ = std::io::Read::read_to_end(pipe, &mut bytes);
+        }
+        bytes
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                panic!("cargo-archlint did not finish within two minutes");
+            }
+        }
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+/// Makes a FIFO at `path` (nothing ever writes to it: reading it would wait forever).
+#[cfg(unix)]
+pub fn make_fifo(path: &Path) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir {parent:?}: {e}"));
+    }
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+    assert!(status.success(), "mkfifo {path:?}");
 }
 
 /// One JSON run: exit code, the parsed output and stderr.

@@ -114,7 +114,10 @@ impl Compose<'_> {
             // A service built from a Dockerfile runs what its last stage starts `FROM`.
             let base_image = dockerfile
                 .as_ref()
-                .and_then(|path| std::fs::read_to_string(self.cx.input.root.join(path)).ok())
+                .and_then(|path| {
+                    self.cx
+                        .read_referenced(path, crate::read::FileClass::Deployment)
+                })
                 .and_then(|text| final_base_image(&text));
             let run_image = image.as_deref().or(base_image.as_deref());
             let engine = image
@@ -549,7 +552,7 @@ impl Compose<'_> {
                 vec![absolute]
             };
             for file in files {
-                if let Ok(text) = std::fs::read_to_string(&file) {
+                if let Some(text) = self.cx.read_referenced(&file, crate::read::FileClass::Sql) {
                     databases.extend(created_databases(&text));
                 }
             }

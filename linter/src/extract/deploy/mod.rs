@@ -40,6 +40,7 @@ use crate::model::{
     ConnectionOwner, ConnectionSource, Crate, CrateId, DbConnection, DbEngine, FileId, Note,
     NoteKind, Span,
 };
+use crate::read::FileClass;
 use crate::source::LineIndex;
 
 pub use url::parse_database_url;
@@ -76,6 +77,7 @@ pub fn extract_file(input: &DeployFile<'_>, crates: &[Crate], out: &mut Facts) {
         DeployFileKind::Kubernetes => kubernetes::extract(&context, out),
         DeployFileKind::ConfigFile => config_file::extract(&context, out),
     }
+    out.notes.append(&mut context.refused.borrow_mut());
 }
 
 /// A `.env` file: connections of the crate whose directory holds it. Files outside every
@@ -119,6 +121,9 @@ pub(crate) struct Context<'a> {
     pub crates: &'a [Crate],
     pub text: &'a str,
     index: LineIndex,
+    /// Notes about files this one references that the reader refused (not a regular file,
+    /// over the cap): gathered while reading, added to the file's facts at the end.
+    refused: std::cell::RefCell<Vec<Note>>,
 }
 
 impl<'a> Context<'a> {
@@ -128,6 +133,7 @@ impl<'a> Context<'a> {
             crates,
             text: input.text,
             index: LineIndex::new(input.text),
+            refused: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -198,8 +204,27 @@ impl<'a> Context<'a> {
     /// Reads a file given relative to this file's directory; `None` if it is missing.
     pub fn read_relative(&self, relative: &str) -> Option<(Utf8PathBuf, String)> {
         let path = workspace_relative(self.input.root, self.dir(), relative)?;
-        let text = std::fs::read_to_string(self.input.root.join(&path)).ok()?;
+        let text = self.read_referenced(&path, FileClass::Settings)?;
         Some((path, text))
+    }
+
+    /// Reads a file this one references (workspace-relative, or absolute inside the
+    /// workspace); a missing file is `None`, a refused one a note as well.
+    pub fn read_referenced(&self, path: &Utf8Path, class: FileClass) -> Option<String> {
+        match crate::read::read_text(self.input.root.join(path), class) {
+            Ok(text) => Some(text),
+            Err(error) if error.is_missing() => None,
+            Err(error) => {
+                let shown = path.strip_prefix(self.input.root).unwrap_or(path);
+                self.refused.borrow_mut().push(Note {
+                    kind: NoteKind::of_read_error(&error),
+                    file: self.input.file,
+                    span: None,
+                    message: format!("{}: {shown}, which it references, {error}", self.input.path),
+                });
+                None
+            }
+        }
     }
 }
 

@@ -314,14 +314,22 @@ impl Extractor<'_> {
         let Some(path) = self.crate_relative_dir(&lit.value()) else {
             return;
         };
-        let Ok(content) = std::fs::read_to_string(self.cx.root.join(&path)) else {
-            self.facts.notes.push(Note {
-                kind: NoteKind::Unreadable,
-                file: self.file,
-                span: Some(self.span(range)),
-                message: format!("cannot read query file {path}"),
-            });
-            return;
+        let content = match crate::read::read_text(self.cx.root.join(&path), FileClass::Sql) {
+            Ok(content) => content,
+            Err(error) => {
+                let message = if error.is_missing() {
+                    format!("cannot read query file {path}")
+                } else {
+                    format!("query file {path} {error}")
+                };
+                self.facts.notes.push(Note {
+                    kind: NoteKind::of_read_error(&error),
+                    file: self.file,
+                    span: Some(self.span(range)),
+                    message,
+                });
+                return;
+            }
         };
         let resolved = Resolved::unmapped(content);
         self.emit_sql(&resolved, range, SqlOrigin::QueryFile);

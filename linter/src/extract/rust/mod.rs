@@ -45,6 +45,7 @@ use crate::model::{
     DbConnection, EnvLookup, FileId, MigrationSet, MigrationTool, Note, NoteKind, OrmKind,
     OrmTable, Span, SqlOrigin, SqlQuery, TableName, TableRef,
 };
+use crate::read::FileClass;
 use crate::source::LineIndex;
 
 use flow::{FlowState, TypeShape};
@@ -1019,6 +1020,24 @@ impl<'a> Extractor<'a> {
                     SqlOrigin::Literal
                 };
                 self.emit_analysis(&resolved, &analysis, range, origin);
+            }
+        }
+    }
+
+    /// Reads a file the code includes (`include_str!`), workspace-relative. A missing file is
+    /// `None`; one the reader refuses is `None` and a note.
+    fn read_included(&mut self, path: &Utf8Path) -> Option<String> {
+        match crate::read::read_text(self.cx.root.join(path), FileClass::Sql) {
+            Ok(text) => Some(text),
+            Err(error) if error.is_missing() => None,
+            Err(error) => {
+                self.facts.notes.push(Note {
+                    kind: NoteKind::of_read_error(&error),
+                    file: self.file,
+                    span: None,
+                    message: format!("included file {path} {error}"),
+                });
+                None
             }
         }
     }

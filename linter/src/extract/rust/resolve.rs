@@ -152,7 +152,7 @@ impl Extractor<'_> {
                     normalise_path(base, &relative).into_iter().collect();
                 let content = candidates
                     .iter()
-                    .find_map(|path| std::fs::read_to_string(self.cx.root.join(path)).ok())?;
+                    .find_map(|path| self.read_included(path))?;
                 Some(Resolved::unmapped(content))
             }
             "format" | "formatdoc" | "indoc" | "sql" => {
