@@ -171,7 +171,13 @@ pub struct Config {
     pub compensations: BTreeMap<String, Vec<String>>,
     /// `[vocabulary]`, the preset's lists extended by the configuration's.
     pub vocabulary: Vocabulary,
+    /// The services `[[allow]]` exceptions name, with where, checked against the workspace
+    /// once its services are known ([`Config::validate_allowed_services`]).
+    pub allowed_services: Vec<(String, Declared)>,
 }
+
+/// Where a configuration entry is written: the file, its text and the entry's byte range.
+pub type Declared = (Utf8PathBuf, std::sync::Arc<str>, Range<usize>);
 
 impl Default for Config {
     fn default() -> Self {
@@ -189,6 +195,7 @@ impl Default for Config {
             source: None,
             compensations: BTreeMap::new(),
             vocabulary: Vocabulary::default(),
+            allowed_services: Vec::new(),
         };
         // The embedded preset is part of the binary and covered by tests; if it ever failed to
         // parse, the registry defaults above stay in force.
@@ -227,6 +234,37 @@ impl Config {
                     ),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Checks that every service an `[[allow]]` names is one archlint knows (`known`): an
+    /// exception for a misspelt or removed service silences nothing, and would do so silently.
+    pub fn validate_allowed_services(
+        &self,
+        known: impl Fn(&str) -> bool,
+        all_known: &[String],
+    ) -> Result<(), ConfigError> {
+        for (service, (path, text, span)) in &self.allowed_services {
+            if known(service) {
+                continue;
+            }
+            let help = match did_you_mean(service, all_known) {
+                Some(close) => format!(
+                    "did you mean `{close}`? known services: {}",
+                    all_known.join(", ")
+                ),
+                None => format!("known services: {}", all_known.join(", ")),
+            };
+            return Err(ConfigError::Invalid {
+                path: path.clone(),
+                code: Box::new(miette::NamedSource::new(path.as_str(), text.to_string())),
+                span: span.clone(),
+                message: format!(
+                    "`[[allow]]` names service `{service}`, which is not in the workspace"
+                ),
+                help: Some(help),
+            });
         }
         Ok(())
     }
@@ -393,6 +431,12 @@ impl Config {
             };
             let mut services = exception.services;
             services.extend(exception.service);
+            let declared: Declared = (path.to_owned(), std::sync::Arc::from(text), span.clone());
+            self.allowed_services.extend(
+                services
+                    .iter()
+                    .map(|service| (service.clone(), declared.clone())),
+            );
             if services.is_empty()
                 && exception.table.is_none()
                 && exception.database.is_none()
@@ -548,6 +592,34 @@ impl miette::Diagnostic for ConfigError {
             ConfigError::Io { .. } | ConfigError::TwoConfigs => None,
         }
     }
+}
+
+/// The closest of `candidates` to `name`, if it is close enough to be a likely misspelling
+/// (edit distance at most a third of the name, ignoring case, `-` and `_`).
+pub fn did_you_mean<'c>(name: &str, candidates: &'c [String]) -> Option<&'c str> {
+    let simplify = |s: &str| s.to_ascii_lowercase().replace(['-', '_'], "");
+    let wanted = simplify(name);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&wanted, &simplify(c)), c))
+        .filter(|(distance, _)| *distance <= wanted.chars().count().max(3) / 3)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c.as_str())
+}
+
+/// Levenshtein distance, in chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// True when a root manifest has a `[workspace.metadata.archlint]` table.

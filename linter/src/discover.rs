@@ -64,9 +64,39 @@ pub struct Workspace {
     pub packages: Vec<Package>,
     /// How the members were found (`cargo metadata` or `manifests`).
     pub method: &'static str,
-    /// Member manifests that could not be read (absolute path, message); the members are
-    /// skipped and reported as notes.
-    pub problems: Vec<(Utf8PathBuf, String)>,
+    /// Members that could not be read (absolute manifest path, why); the members are
+    /// skipped, reported as notes, and the run fails unless told to keep going.
+    pub problems: Vec<(Utf8PathBuf, MemberProblem)>,
+    /// Why `cargo metadata` failed, when it ran and failed (its first error line): the
+    /// members were read from the manifests instead.
+    pub cargo_failure: Option<String>,
+}
+
+/// Why a workspace member was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberProblem {
+    /// `members` names a directory without a `Cargo.toml`.
+    Missing { pattern: String },
+    /// The member's manifest cannot be read or does not parse.
+    Invalid(String),
+}
+
+impl std::fmt::Display for MemberProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MemberProblem::Missing { pattern } => write!(
+                f,
+                "workspace member `{pattern}` has no Cargo.toml here; member skipped"
+            ),
+            MemberProblem::Invalid(message) => {
+                write!(
+                    f,
+                    "manifest does not parse ({}); member skipped",
+                    message.trim()
+                )
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,8 +119,9 @@ pub fn discover(manifest_path: &Utf8Path) -> Result<Workspace, DiscoverError> {
 /// once ([`Speculative::guess`]) so that work can start on them, and
 /// [`Speculative::confirm`] says later whether cargo agrees.
 pub struct Speculative {
-    /// Waits for `cargo metadata` and reads its answer, off the thread doing the work.
-    cargo: Option<std::thread::JoinHandle<Option<Workspace>>>,
+    /// Waits for `cargo metadata` and reads its answer (or why it failed), off the thread
+    /// doing the work.
+    cargo: Option<std::thread::JoinHandle<Result<Workspace, String>>>,
     /// The members as read from the manifests (an error when they cannot be read).
     pub guess: Result<Workspace, DiscoverError>,
 }
@@ -109,7 +140,7 @@ impl Speculative {
         let cargo = metadata_command(&manifest)
             .cargo_command()
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .ok()
             .map(|child| std::thread::spawn(move || workspace_from_cargo(child)));
@@ -120,30 +151,41 @@ impl Speculative {
     /// Waits for `cargo metadata` and compares. Without cargo (not installed, failing on a
     /// broken manifest) the manifests are all there is, as in [`discover`].
     pub fn confirm(self) -> Result<Confirmation, DiscoverError> {
-        let from_cargo = self.cargo.and_then(|waiting| waiting.join().ok().flatten());
+        let from_cargo = self.cargo.and_then(|waiting| waiting.join().ok());
         match (self.guess, from_cargo) {
-            (Ok(guess), Some(cargo)) if guess.same_members(&cargo) => {
+            (Ok(guess), Some(Ok(cargo))) if guess.same_members(&cargo) => {
                 Ok(Confirmation::Agrees(Workspace {
                     method: cargo.method,
                     ..guess
                 }))
             }
-            (_, Some(cargo)) => Ok(Confirmation::Differs(cargo)),
+            (_, Some(Ok(cargo))) => Ok(Confirmation::Differs(cargo)),
+            (Ok(guess), Some(Err(failure))) => Ok(Confirmation::Agrees(Workspace {
+                cargo_failure: Some(failure),
+                ..guess
+            })),
             (Ok(guess), None) => Ok(Confirmation::Agrees(guess)),
-            (Err(error), None) => Err(error),
+            (Err(error), _) => Err(error),
         }
     }
 }
 
-/// The workspace as a finished `cargo metadata` child describes it, if it succeeded.
-fn workspace_from_cargo(child: std::process::Child) -> Option<Workspace> {
-    let output = child.wait_with_output().ok()?;
+/// The workspace as a finished `cargo metadata` child describes it, or why it failed.
+fn workspace_from_cargo(child: std::process::Child) -> Result<Workspace, String> {
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
     if !output.status.success() {
-        return None;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // cargo's first `error:` line names the cause; the rest is context.
+        let cause = stderr
+            .lines()
+            .find(|line| line.starts_with("error"))
+            .or_else(|| stderr.lines().find(|line| !line.trim().is_empty()))
+            .map_or_else(|| output.status.to_string(), |line| line.trim().to_string());
+        return Err(cause);
     }
-    let text = String::from_utf8(output.stdout).ok()?;
-    let metadata = cargo_metadata::MetadataCommand::parse(text).ok()?;
-    Some(workspace_of(metadata))
+    let text = String::from_utf8(output.stdout).map_err(|e| e.to_string())?;
+    let metadata = cargo_metadata::MetadataCommand::parse(text).map_err(|e| e.to_string())?;
+    Ok(workspace_of(metadata))
 }
 
 impl Workspace {
@@ -260,6 +302,7 @@ fn workspace_of(metadata: cargo_metadata::Metadata) -> Workspace {
         packages,
         method: "cargo metadata",
         problems: Vec::new(),
+        cargo_failure: None,
     }
 }
 
@@ -351,6 +394,7 @@ fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {
         .unwrap_or_default();
 
     let mut member_dirs: Vec<Utf8PathBuf> = Vec::new();
+    let mut missing: Vec<(Utf8PathBuf, MemberProblem)> = Vec::new();
     if root.package.is_some() {
         member_dirs.push(root_dir.clone());
     }
@@ -358,10 +402,22 @@ fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {
         let excluded: Vec<Utf8PathBuf> =
             workspace.exclude.iter().map(|e| root_dir.join(e)).collect();
         for pattern in &workspace.members {
+            let is_glob = pattern.contains(['*', '?', '[']);
             for dir in expand_member_glob(&root_dir, pattern) {
-                if dir.join("Cargo.toml").is_file() && !excluded.iter().any(|e| dir.starts_with(e))
-                {
+                if excluded.iter().any(|e| dir.starts_with(e)) {
+                    continue;
+                }
+                if dir.join("Cargo.toml").exists() {
                     member_dirs.push(dir);
+                } else if !is_glob {
+                    // Cargo refuses such a workspace; without a note the member's findings
+                    // would vanish silently.
+                    missing.push((
+                        dir.join("Cargo.toml"),
+                        MemberProblem::Missing {
+                            pattern: pattern.clone(),
+                        },
+                    ));
                 }
             }
         }
@@ -370,7 +426,7 @@ fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {
     member_dirs.dedup();
 
     let mut packages = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems = missing;
     for dir in member_dirs {
         let manifest_path = dir.join("Cargo.toml");
         let manifest = if dir == root_dir {
@@ -383,7 +439,7 @@ fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {
                         DiscoverError::Manifest { message, .. } => message,
                         other => other.to_string(),
                     };
-                    problems.push((manifest_path, message));
+                    problems.push((manifest_path, MemberProblem::Invalid(message)));
                     continue;
                 }
             }
@@ -431,6 +487,7 @@ fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {
         packages,
         method: "manifests",
         problems,
+        cargo_failure: None,
     })
 }
 
@@ -595,7 +652,7 @@ pub fn add_crates(model: &mut Model, workspace: &Workspace) {
             dialect: dialect_of(package),
         });
     }
-    for (path, message) in &workspace.problems {
+    for (path, problem) in &workspace.problems {
         let rel = path
             .strip_prefix(&workspace.root)
             .map(Utf8Path::to_owned)
@@ -606,15 +663,17 @@ pub fn add_crates(model: &mut Model, workspace: &Workspace) {
             is_test: false,
         });
         model.notes.push(crate::model::Note {
-            kind: crate::model::NoteKind::ConfigSyntax,
+            kind: match problem {
+                MemberProblem::Missing { .. } => crate::model::NoteKind::MissingMember,
+                MemberProblem::Invalid(_) => crate::model::NoteKind::ConfigSyntax,
+            },
             file,
             span: None,
-            message: format!(
-                "manifest does not parse ({}); member skipped",
-                message.trim()
-            ),
+            message: problem.to_string(),
         });
     }
+    model.skipped_members = workspace.problems.len();
+    note_cargo_failure(model, workspace);
     for (index, package) in workspace.packages.iter().enumerate() {
         let manifest = model.crates[index].manifest;
         let text = manifests[index].1.as_deref().unwrap_or("");
@@ -641,6 +700,26 @@ pub fn add_crates(model: &mut Model, workspace: &Workspace) {
             });
         }
         model.crates[index].dependencies = dependencies;
+    }
+}
+
+/// Notes that `cargo metadata` failed, when it did (known only once it has answered, after
+/// a model may already be built from the manifests).
+pub fn note_cargo_failure(model: &mut Model, workspace: &Workspace) {
+    if let Some(failure) = &workspace.cargo_failure {
+        let file = model.add_file(SourceFile {
+            path: Utf8PathBuf::from("Cargo.toml"),
+            crate_id: None,
+            is_test: false,
+        });
+        model.notes.push(crate::model::Note {
+            kind: crate::model::NoteKind::CargoMetadata,
+            file,
+            span: None,
+            message: format!(
+                "`cargo metadata` failed, so the members were read from the manifests: {failure}"
+            ),
+        });
     }
 }
 
@@ -805,6 +884,7 @@ mod tests {
             packages,
             method: "manifests",
             problems: Vec::new(),
+            cargo_failure: None,
         };
         let a = workspace(vec![package("a", &["axum", "sqlx"]), package("b", &[])]);
         let reordered = workspace(vec![package("b", &[]), package("a", &["sqlx", "axum"])]);

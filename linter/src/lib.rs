@@ -82,6 +82,12 @@ impl Report {
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.level == Level::Deny)
     }
+
+    /// True when a workspace member could not be read (missing or invalid manifest): the
+    /// check is incomplete, and the CLI exits with 2 unless `--keep-going`.
+    pub fn skipped_members(&self) -> bool {
+        self.model.skipped_members > 0
+    }
 }
 
 /// Discovers, extracts, resolves and runs every rule.
@@ -108,6 +114,25 @@ pub fn analyze(options: &Options) -> Result<(Model, Config), Error> {
 }
 
 fn analyze_here(options: &Options) -> Result<(Model, Config), Error> {
+    let (model, config) = build_checked(options)?;
+    let mut known: Vec<String> = model.services.iter().map(|s| s.name.clone()).collect();
+    known.extend(model.crates.iter().map(|c| c.name.clone()));
+    known.extend(
+        model
+            .services
+            .iter()
+            .flat_map(|s| s.deploy_names.iter().cloned()),
+    );
+    known.sort();
+    known.dedup();
+    config.validate_allowed_services(
+        |name| known.binary_search_by(|k| k.as_str().cmp(name)).is_ok(),
+        &known,
+    )?;
+    Ok((model, config))
+}
+
+fn build_checked(options: &Options) -> Result<(Model, Config), Error> {
     let speculative = discover::Speculative::start(&options.manifest_path)?;
     let early = match &speculative.guess {
         Ok(guess) => load_config(guess, options)
@@ -116,7 +141,11 @@ fn analyze_here(options: &Options) -> Result<(Model, Config), Error> {
         Err(_) => None,
     };
     match (speculative.confirm()?, early) {
-        (discover::Confirmation::Agrees(_), Some(built)) => Ok(built),
+        (discover::Confirmation::Agrees(workspace), Some((mut model, config))) => {
+            // The guess the model was built from did not know yet whether cargo failed.
+            discover::note_cargo_failure(&mut model, &workspace);
+            Ok((model, config))
+        }
         (
             discover::Confirmation::Agrees(workspace) | discover::Confirmation::Differs(workspace),
             _,

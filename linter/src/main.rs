@@ -53,6 +53,9 @@ struct CheckArgs {
     /// Lowest confidence reported (default: the config's `min-confidence`, else medium)
     #[arg(long, value_enum, value_name = "LEVEL")]
     min_confidence: Option<ConfidenceArg>,
+    /// Exit by the findings even when a workspace member could not be read (default: exit 2)
+    #[arg(long)]
+    keep_going: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,6 +97,7 @@ enum Command {
     Map {
         #[command(flatten)]
         workspace: WorkspaceArgs,
+        /// Output format: an indented inventory, or the whole model as JSON
         #[arg(long, value_enum, default_value = "text")]
         format: MapFormat,
     },
@@ -102,8 +106,10 @@ enum Command {
     BenchGen {
         /// Output directory
         dir: Utf8PathBuf,
+        /// Number of services to generate
         #[arg(long, default_value_t = 200)]
         services: usize,
+        /// Approximate number of lines of Rust in all
         #[arg(long, default_value_t = 300_000)]
         lines: usize,
     },
@@ -112,6 +118,7 @@ enum Command {
     Bench {
         /// Workspace directory
         dir: Utf8PathBuf,
+        /// Interleaved runs of each side; medians and minimums are reported
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
@@ -269,7 +276,19 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
 fn check(args: &CheckArgs) -> miette::Result<ExitCode> {
     let mut options = options(&args.workspace);
     options.min_confidence = args.min_confidence.map(Into::into);
-    let report = archlint::check(&options)?;
+    let report = match archlint::check(&options) {
+        Ok(report) => report,
+        Err(error) => {
+            // A tool reading JSON or SARIF gets the error in that format too, on stdout.
+            let fatal = report::Fatal::of(&error);
+            if let Some(text) = report::render_fatal(&fatal, args.format) {
+                print!("{text}");
+                eprintln!("{:?}", miette::Report::new(error));
+                return Ok(ExitCode::from(2));
+            }
+            return Err(error.into());
+        }
+    };
     let stdout = std::io::stdout();
     let color = match args.color {
         Color::Always => true,
@@ -286,7 +305,13 @@ fn check(args: &CheckArgs) -> miette::Result<ExitCode> {
     let mut out = stdout.lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
-    let code = if report.has_errors() {
+    let code = if report.skipped_members() && !args.keep_going {
+        eprintln!(
+            "error: a workspace member could not be read (see the notes); its findings are \
+             missing. Fix it, or pass --keep-going to exit by the findings of the rest."
+        );
+        ExitCode::from(2)
+    } else if report.has_errors() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

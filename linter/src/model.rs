@@ -475,6 +475,10 @@ pub enum NoteKind {
     TooDeep,
     /// A file over the size cap of its kind ([`crate::read::FileClass::cap`]): skipped.
     TooLarge,
+    /// A workspace member named in `members` that has no manifest.
+    MissingMember,
+    /// `cargo metadata` failed; the manifests were read instead.
+    CargoMetadata,
 }
 
 impl NoteKind {
@@ -852,6 +856,10 @@ pub struct HardCodedReferenceList {
 #[derive(Debug, Default, Serialize)]
 pub struct Model {
     pub root: Utf8PathBuf,
+    /// Workspace members that could not be read (each also a note): the run fails unless
+    /// told to keep going, so a service that vanished is never a clean pass.
+    #[serde(skip)]
+    pub skipped_members: usize,
     pub files: Vec<SourceFile>,
     pub crates: Vec<Crate>,
     pub services: Vec<Service>,

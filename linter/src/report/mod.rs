@@ -20,7 +20,115 @@ use crate::rules::Finding;
 use crate::Report;
 
 pub use map::map_text;
-pub use sarif::sarif;
+pub use sarif::{fatal_sarif, sarif};
+
+/// An error that stopped the check, in the shape the machine-readable formats print it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fatal {
+    /// `archlint::config`, `archlint::workspace`, `archlint::usage`.
+    pub code: String,
+    pub message: String,
+    /// What is wrong at `location`, when the error points into a file.
+    pub detail: Option<String>,
+    pub help: Option<String>,
+    pub location: Option<FatalLocation>,
+}
+
+/// Where a fatal error points: a path as given or relative to the workspace, 1-based.
+#[derive(Debug, Clone, Serialize)]
+pub struct FatalLocation {
+    pub path: camino::Utf8PathBuf,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Fatal {
+    /// The error of a check that could not run.
+    pub fn of(error: &crate::Error) -> Self {
+        use miette::Diagnostic as _;
+        let code = error
+            .code()
+            .map_or_else(|| "archlint".to_string(), |c| c.to_string());
+        let help = error.help().map(|h| h.to_string());
+        let (detail, location) = match error {
+            crate::Error::Config(crate::config::ConfigError::Invalid {
+                path,
+                code,
+                span,
+                message,
+                ..
+            }) => {
+                let text = code.inner();
+                let index = crate::source::LineIndex::new(text);
+                let (line, column) = index.position(text, span.start);
+                (
+                    Some(message.clone()),
+                    Some(FatalLocation {
+                        path: path.clone(),
+                        line,
+                        column,
+                    }),
+                )
+            }
+            _ => (None, None),
+        };
+        Fatal {
+            code,
+            message: error.to_string(),
+            detail,
+            help,
+            location,
+        }
+    }
+
+    /// A usage error (bad arguments).
+    pub fn usage(message: String) -> Self {
+        Fatal {
+            code: "archlint::usage".to_string(),
+            message,
+            detail: None,
+            help: None,
+            location: None,
+        }
+    }
+
+    /// One line: the message, what is wrong where, and the help.
+    pub fn text(&self) -> String {
+        let mut text = self.message.clone();
+        if let Some(location) = &self.location {
+            let _ = write!(
+                text,
+                " ({}:{}:{}",
+                location.path, location.line, location.column
+            );
+            if let Some(detail) = &self.detail {
+                let _ = write!(text, ": {detail}");
+            }
+            text.push(')');
+        }
+        if let Some(help) = &self.help {
+            let _ = write!(text, "; help: {help}");
+        }
+        text
+    }
+}
+
+/// Renders an error that stopped the check in a machine-readable format: a SARIF run with
+/// the error as a `toolExecutionNotification`, or a JSON object `{"error": {..}}`. `None` for
+/// the formats people read (the error goes to stderr as a diagnostic).
+pub fn render_fatal(fatal: &Fatal, format: Format) -> Option<String> {
+    match format {
+        Format::Json => Some(
+            serde_json::to_string_pretty(&serde_json::json!({ "error": fatal }))
+                .unwrap_or_default()
+                + "\n",
+        ),
+        Format::Sarif => {
+            Some(serde_json::to_string_pretty(&fatal_sarif(fatal)).unwrap_or_default() + "\n")
+        }
+        Format::Human | Format::Github => None,
+    }
+}
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -209,6 +317,8 @@ fn note_kind(kind: NoteKind) -> &'static str {
         NoteKind::Undeclared => "undeclared",
         NoteKind::TooDeep => "too-deep",
         NoteKind::TooLarge => "too-large",
+        NoteKind::MissingMember => "missing-member",
+        NoteKind::CargoMetadata => "cargo-metadata",
     }
 }
 

@@ -117,3 +117,40 @@ pub fn sarif(report: &Report) -> Value {
         }],
     })
 }
+
+/// The SARIF log of a run that could not check the workspace at all: no results, an
+/// unsuccessful invocation and the error as a `toolExecutionNotification`.
+pub fn fatal_sarif(fatal: &super::Fatal) -> Value {
+    let mut notification = json!({
+        "level": "error",
+        "message": { "text": fatal.text() },
+        "descriptor": { "id": fatal.code },
+    });
+    if let Some(location) = &fatal.location {
+        notification["locations"] = json!([{
+            "physicalLocation": {
+                "artifactLocation": { "uri": location.path.as_str() },
+                "region": { "startLine": location.line, "startColumn": location.column },
+            }
+        }]);
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "archlint",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                }
+            },
+            "results": [],
+            "invocations": [{
+                "executionSuccessful": false,
+                "exitCode": 2,
+                "toolExecutionNotifications": [notification],
+            }],
+        }],
+    })
+}
