@@ -24,6 +24,7 @@ pub mod read;
 pub mod report;
 pub mod resolve;
 pub mod rules;
+pub mod scaling;
 pub mod source;
 pub mod stack;
 pub mod walk;

@@ -113,6 +113,19 @@ enum Command {
         #[arg(long, default_value_t = 300_000)]
         lines: usize,
     },
+    /// Grow one input of each kind by 2x steps and report the exponent of the time
+    #[command(hide = true)]
+    BenchScaling {
+        /// Scratch directory for the generated workspaces
+        #[arg(long, default_value = "/tmp/archlint-scaling")]
+        dir: Utf8PathBuf,
+        /// Number of sizes per input (each twice the previous)
+        #[arg(long, default_value_t = 4)]
+        steps: usize,
+        /// Checks per size; the median is reported
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Time archlint against a parallel read + syn::parse_file baseline
     #[command(hide = true)]
     Bench {
@@ -219,6 +232,12 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             archlint::bench::generate(&dir, services, lines)
                 .map_err(|e| miette::miette!("cannot write {dir}: {e}"))?;
             println!("wrote {services} services (~{lines} lines) to {dir}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::BenchScaling { dir, steps, runs }) => {
+            let text = archlint::scaling::run(&dir, steps, runs)
+                .map_err(|e| miette::miette!("cannot write under {dir}: {e}"))?;
+            print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Bench { dir, runs }) => {

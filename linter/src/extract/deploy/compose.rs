@@ -99,11 +99,18 @@ impl Compose<'_> {
             .locator
             .key(all.clone(), "services")
             .map_or(all, |l| l.block);
+        // Each service is looked up in its own lines: searching the whole block for each
+        // is quadratic in the number of services.
+        let service_blocks = self.locator.top_level_blocks(services_block.clone());
         let mut services = Vec::new();
         let mut deployments = Vec::new();
         for (key, definition) in self.services {
             let Some(name) = scalar(key) else { continue };
-            let located = self.locator.key(services_block.clone(), &name);
+            let within = service_blocks
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(|| services_block.clone());
+            let located = self.locator.key(within, &name);
             let service_span = located.as_ref().map_or(0..0, |l| l.key.clone());
             let block = located.as_ref().map_or(0..0, |l| l.block.clone());
             let chain = self.extends_chain(definition);

@@ -181,6 +181,42 @@ impl<'a> Locator<'a> {
         self.lines[first..last.max(first)].iter().copied()
     }
 
+    /// The keys at the shallowest position inside `within`, each with the range from its line
+    /// to the next such key (the first of a repeated key wins, as in [`Locator::key`]).
+    /// Looking up many keys of one block through these ranges reads each line once, where
+    /// calling [`Locator::key`] on the whole block for each would read it once per key.
+    pub fn top_level_blocks(
+        &self,
+        within: Range<usize>,
+    ) -> rustc_hash::FxHashMap<String, Range<usize>> {
+        let infos: Vec<LineInfo> = self
+            .lines_in(&within)
+            .filter_map(|line| self.info(line))
+            .filter(|info| info.dash.is_none())
+            .collect();
+        let Some(shallowest) = infos.iter().map(|i| i.content - i.start).min() else {
+            return rustc_hash::FxHashMap::default();
+        };
+        let keys: Vec<(String, usize)> = infos
+            .iter()
+            .filter(|info| info.content - info.start == shallowest)
+            .filter_map(|info| {
+                let content = &self.text[info.content..info.end];
+                let key = match content.chars().next() {
+                    Some(q @ ('"' | '\'')) => content[1..].split(q).next()?,
+                    _ => content.split(':').next()?.trim_end(),
+                };
+                match_key(content, key).map(|_| (key.to_string(), info.start))
+            })
+            .collect();
+        let mut blocks = rustc_hash::FxHashMap::default();
+        for (index, (key, start)) in keys.iter().enumerate() {
+            let end = keys.get(index + 1).map_or(within.end, |(_, next)| *next);
+            blocks.entry(key.clone()).or_insert(*start..end);
+        }
+        blocks
+    }
+
     /// Finds `key:` at the shallowest position inside `within`.
     pub fn key(&self, within: Range<usize>, key: &str) -> Option<Located> {
         let mut best: Option<(usize, LineInfo, usize)> = None;
