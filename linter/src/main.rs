@@ -169,6 +169,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// A rule name as the registry spells it: lower case, words joined by `-`.
+fn canonical_rule_name(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace(['_', ' '], "-")
+}
+
 fn options(args: &WorkspaceArgs) -> Options {
     Options {
         manifest_path: args
@@ -184,15 +189,20 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     match cli.command {
         None => check(&cli.check),
         Some(Command::Check(args)) => check(&args),
-        Some(Command::Explain { rule }) => match archlint::rules::find(&rule) {
+        // `SHARED_DATABASE` and `Shared-Database` name `shared-database` too.
+        Some(Command::Explain { rule }) => match archlint::rules::find(&canonical_rule_name(&rule))
+        {
             Some(rule) => {
                 println!("# {}\n\n{}", rule.id(), rule.doc());
                 Ok(ExitCode::SUCCESS)
             }
             None => {
-                let known: Vec<&str> = REGISTRY.iter().map(|r| r.id()).collect();
+                let known: Vec<String> = REGISTRY.iter().map(|r| r.id().to_string()).collect();
+                let suggestion = archlint::config::did_you_mean(&rule, &known)
+                    .map(|close| format!("; did you mean `{close}`?"))
+                    .unwrap_or_default();
                 eprintln!(
-                    "error: unknown rule `{rule}` (known rules: {})",
+                    "error: unknown rule `{rule}`{suggestion} (known rules: {})",
                     known.join(", ")
                 );
                 Ok(ExitCode::from(2))

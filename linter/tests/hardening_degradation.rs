@@ -179,3 +179,25 @@ fn fatal_errors_are_machine_readable_in_json_and_sarif() {
         run.value
     );
 }
+
+#[test]
+fn rule_names_are_accepted_in_any_case_and_separator_with_a_suggestion() {
+    let explain = |rule: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cargo-archlint"))
+            .args(["archlint", "explain", rule])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    for spelling in ["SHARED-DATABASE", "shared_database", "Shared_Database"] {
+        let output = explain(spelling);
+        assert_eq!(output.status.code(), Some(0), "{spelling}");
+        assert!(String::from_utf8_lossy(&output.stdout).starts_with("# shared-database"));
+    }
+    let output = explain("shared-databse");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("did you mean `shared-database`?"),
+        "{stderr}"
+    );
+}
