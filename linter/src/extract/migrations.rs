@@ -8,6 +8,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use rayon::prelude::*;
@@ -16,7 +17,7 @@ use crate::extract::sql::SqlAnalysis;
 use crate::extract::{sql, CrateContext, Facts};
 use crate::model::{
     Access, Certainty, MigrationSet, MigrationTool, Model, Note, NoteKind, SourceFile, Span,
-    SqlDialect, SqlOrigin, SqlQuery, StatementEffect, TableRef,
+    SqlDialect, SqlOrigin, SqlQuery, StatementEffect, TableName, TableRef,
 };
 use crate::source::LineIndex;
 
@@ -162,6 +163,9 @@ pub fn extract_prepared_dir(
         holder: None,
         tables: Vec::new(),
     };
+    // What the set already holds, for look-ups that stay constant-time in large migrations.
+    let mut keyed_tables: HashSet<TableName> = HashSet::new();
+    let mut unique_tables: HashSet<TableName> = HashSet::new();
     for migration in files {
         let file = model.add_file(SourceFile {
             path: migration.path.clone(),
@@ -208,33 +212,33 @@ pub fn extract_prepared_dir(
             }
         }
         for key in &analysis.primary_keys {
-            if !set.primary_keys.iter().any(|k| k.table == key.table) {
+            if keyed_tables.insert(key.table.clone()) {
                 set.primary_keys.push(key.clone());
             }
         }
+        // The tables of each statement, found by binary search over the tables in source
+        // order (filtering every table for every statement is quadratic in a large file).
+        let tables_by_start = TablesByStart::new(&analysis.tables);
         // `UNIQUE` in a table's definition or index: a natural key.
         for range in &analysis.statement_ranges {
             let statement = text.get(range.clone()).unwrap_or_default();
             if !has_word_ignore_case(statement, "UNIQUE") {
                 continue;
             }
-            for table in &analysis.tables {
+            for table in tables_by_start.within(&analysis.tables, range) {
                 if matches!(table.access, Access::Create | Access::Alter)
-                    && range.start <= table.range.start
-                    && table.range.end <= range.end
-                    && !set.unique_keys.contains(&table.table)
+                    && unique_tables.insert(table.table.clone())
                 {
                     set.unique_keys.push(table.table.clone());
                 }
             }
         }
+        let scanned: HashSet<&Range<usize>> = analysis.scanned.iter().collect();
         // Data statements (seeds, backfills) and references to other tables (foreign keys).
         for (keyword, range) in analysis.statements.iter().zip(&analysis.statement_ranges) {
-            let tables: Vec<TableRef> = analysis
-                .tables
-                .iter()
+            let tables: Vec<TableRef> = tables_by_start
+                .within(&analysis.tables, range)
                 .filter(|t| matches!(t.access, Access::Read | Access::Write))
-                .filter(|t| range.start <= t.range.start && t.range.end <= range.end)
                 .map(|t| TableRef {
                     table: t.table.clone(),
                     access: t.access,
@@ -248,7 +252,7 @@ pub fn extract_prepared_dir(
                 crate_id: cx.krate.id,
                 span: span(range.start, range.end),
                 origin: SqlOrigin::Migration,
-                certainty: if analysis.scanned.contains(range) {
+                certainty: if scanned.contains(range) {
                     Certainty::Unknown
                 } else {
                     Certainty::Exact
@@ -263,6 +267,40 @@ pub fn extract_prepared_dir(
     }
     facts.migrations.push(set);
     facts
+}
+
+/// The tables of an analysis ordered by where they start, to find those inside a statement
+/// without looking at every table.
+struct TablesByStart {
+    /// Indexes into the analysis' tables, by `range.start`.
+    order: Vec<usize>,
+}
+
+impl TablesByStart {
+    fn new(tables: &[crate::extract::sql::SqlTable]) -> Self {
+        let mut order: Vec<usize> = (0..tables.len()).collect();
+        order.sort_by_key(|&i| tables[i].range.start);
+        TablesByStart { order }
+    }
+
+    /// The tables lying inside `range`, in the analysis' own order.
+    fn within<'t>(
+        &self,
+        tables: &'t [crate::extract::sql::SqlTable],
+        range: &Range<usize>,
+    ) -> impl Iterator<Item = &'t crate::extract::sql::SqlTable> {
+        let first = self
+            .order
+            .partition_point(|&i| tables[i].range.start < range.start);
+        let mut inside: Vec<usize> = self.order[first..]
+            .iter()
+            .copied()
+            .take_while(|&i| tables[i].range.start <= range.end)
+            .filter(|&i| tables[i].range.end <= range.end)
+            .collect();
+        inside.sort_unstable();
+        inside.into_iter().map(move |i| &tables[i])
+    }
 }
 
 /// The migration files of a directory in apply order, and the tool its layout suggests.
