@@ -149,3 +149,48 @@ fn files_over_their_cap_are_skipped_with_a_note() {
         );
     }
 }
+
+#[test]
+fn deep_yaml_flow_nesting_is_a_note_not_minutes_of_parsing() {
+    let workspace = Workspace::new("");
+    let deep = format!("{}1{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+    workspace.write(
+        "k8s/deep.yaml",
+        &format!("apiVersion: v1\nkind: ConfigMap\ndata:\n  nested: {deep}\n"),
+    );
+    workspace.write(
+        "docker-compose.override.yml",
+        &format!("services:\n  orders:\n    labels: {deep}\n"),
+    );
+    let started = std::time::Instant::now();
+    let run = workspace.check_json(&[]);
+    run.assert_other_finding_reported();
+    for path in ["k8s/deep.yaml", "docker-compose.override.yml"] {
+        assert!(
+            run.note_about(path, "config-syntax")
+                .is_some_and(|n| n.contains("nested more than 128 levels")),
+            "{path}: {:?}",
+            run.notes()
+        );
+    }
+    // Quadratic scanning took minutes at this depth; linear takes well under a second.
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_compose_file_with_many_services_is_read_in_linear_time() {
+    let workspace = Workspace::new("");
+    let mut compose = String::from("services:\n  postgres:\n    image: postgres:16\n");
+    for i in 0..20_000 {
+        compose.push_str(&format!(
+            "  svc-{i}:\n    image: example/svc:{i}\n    environment:\n      \
+             DATABASE_URL: postgres://app:app@postgres:5432/svc_{i}\n"
+        ));
+    }
+    workspace.write("deploy/docker-compose.yml", &compose);
+    let started = std::time::Instant::now();
+    let run = workspace.check_json(&[]);
+    run.assert_other_finding_reported();
+    // 20,000 services took minutes when each was looked up by scanning all the others.
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}

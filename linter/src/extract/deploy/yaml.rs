@@ -68,7 +68,22 @@ fn push_document(documents: &mut Vec<Document>, text: &str, range: Range<usize>)
     });
 }
 
+/// The deepest flow nesting (`[[{..}]]`) the YAML parser is given: its own recursion limit,
+/// so nothing it could parse is refused.
+const MAX_FLOW_NESTING: usize = 128;
+
 fn parse_at(text: &str, base: usize) -> Result<Value, ParseError> {
+    // libyaml's scanner keeps a possible key per open flow level and revisits all of them at
+    // every token: deep flow nesting takes quadratic time before the parser's own limit
+    // rejects it, so it is rejected here first, in one pass.
+    if let Some(offset) = flow_nesting_over(text, MAX_FLOW_NESTING) {
+        return Err(ParseError {
+            offset: Some(base + offset),
+            message: format!(
+                "flow collections nested more than {MAX_FLOW_NESTING} levels deep; not parsed"
+            ),
+        });
+    }
     match serde_norway::from_str::<Value>(text) {
         Ok(mut value) => {
             // Merge keys are best effort: an invalid merge leaves the value as written.
@@ -80,6 +95,50 @@ fn parse_at(text: &str, base: usize) -> Result<Value, ParseError> {
             message: error.to_string(),
         }),
     }
+}
+
+/// The offset where `[`/`{` flow collections first nest deeper than `limit`, skipping
+/// quoted scalars and comments. Brackets inside plain scalars are counted too, which can only
+/// make the estimate higher.
+fn flow_nesting_over(text: &str, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let at_token_start = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b':'
+            );
+        match bytes[i] {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n') => {
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            b'"' if at_token_start => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' if at_token_start => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'\'' {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A string, number or boolean as text (`5432` and `"5432"` alike); `None` for null,
@@ -424,6 +483,27 @@ fn strip_comment(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_parsing() {
+        let deep = format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let error = parse_single(&deep).map(|_| ());
+        assert!(
+            error
+                .as_ref()
+                .is_err_and(|e| e.message.contains("nested more than")),
+            "{error:?}"
+        );
+        let shallow = format!("a: {}1{}\n", "[".repeat(100), "]".repeat(100));
+        assert!(parse_single(&shallow).is_ok());
+        let quoted = format!(
+            "a: \"{}\" # {}\nb: '{}'\n",
+            "[".repeat(500),
+            "{".repeat(500),
+            "[".repeat(500)
+        );
+        assert!(parse_single(&quoted).is_ok());
+    }
 
     const COMPOSE: &str = "\
 services:
