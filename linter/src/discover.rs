@@ -354,9 +354,16 @@ fn read_manifest(path: &Utf8Path) -> Result<Manifest, DiscoverError> {
             message: e.to_string(),
         }
     })?;
-    toml::from_str(&text).map_err(|e| DiscoverError::Manifest {
-        path: path.to_owned(),
-        message: e.message().to_string(),
+    toml::from_str(&text).map_err(|e| {
+        // Where the error is, as `line:column`, so an editor can jump to it.
+        let at = e.span().map(|span| {
+            let (line, column) = LineIndex::new(&text).position(&text, span.start);
+            format!("line {line}, column {column}: ")
+        });
+        DiscoverError::Manifest {
+            path: path.to_owned(),
+            message: format!("{}{}", at.unwrap_or_default(), e.message().trim()),
+        }
     })
 }
 

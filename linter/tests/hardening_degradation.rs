@@ -201,3 +201,16 @@ fn rule_names_are_accepted_in_any_case_and_separator_with_a_suggestion() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_invalid_root_manifest_error_gives_line_and_column() {
+    let workspace = Workspace::new("");
+    workspace.write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"orders\", \"inventory\"\n",
+    );
+    let output = workspace.run(&["check", "--color", "never"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 4, column 1"), "{stderr}");
+}
