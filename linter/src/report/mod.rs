@@ -308,6 +308,35 @@ fn rendered_finding(sources: &mut Sources<'_>, finding: &Finding) -> Rendered {
     }
 }
 
+/// Splits a line into words for wrapping at spaces, except spaces inside a `code span`:
+/// a path, a command or a config line stays on one line, so it can be copied.
+fn words_outside_code_spans(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut words = Vec::new();
+    let mut start = 0;
+    let mut in_code = false;
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'`' => in_code = !in_code,
+            b' ' if !in_code => {
+                // The word takes the run of spaces after it.
+                while i + 1 < bytes.len() && bytes[i + 1] == b' ' {
+                    i += 1;
+                }
+                words.push(textwrap::core::Word::from(&line[start..=i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < line.len() {
+        words.push(textwrap::core::Word::from(&line[start..]));
+    }
+    Box::new(words.into_iter())
+}
+
 fn note_kind(kind: NoteKind) -> &'static str {
     match kind {
         NoteKind::Unreadable => "unreadable",
@@ -331,12 +360,20 @@ fn render_human(report: &Report, options: HumanOptions) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false)
-        .with_urls(false);
+        .with_urls(false)
+        .with_word_separator(textwrap::WordSeparator::Custom(words_outside_code_spans))
+        .with_break_words(false);
     let mut sources = Sources::new(&report.model);
     let mut out = String::new();
     for finding in &report.findings {
-        let rendered = rendered_finding(&mut sources, finding);
+        let mut rendered = rendered_finding(&mut sources, finding);
+        // miette heads related diagnostics with their severity ("Advice:"); rendered on
+        // their own they read as what they are: the label, then the place.
+        let related = std::mem::take(&mut rendered.related);
         let _ = handler.render_report(&mut out, &rendered);
+        for other in &related {
+            let _ = handler.render_report(&mut out, other);
+        }
         out.push('\n');
     }
     for note in unique_notes(&report.model) {
@@ -513,6 +550,24 @@ fn github(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_spans_are_single_words() {
+        let words: Vec<String> =
+            words_outside_code_spans("add an `[[allow]] with a reason` to  archlint.toml")
+                .map(|w| w.word.to_string())
+                .collect();
+        assert_eq!(
+            words,
+            [
+                "add",
+                "an",
+                "`[[allow]] with a reason`",
+                "to",
+                "archlint.toml"
+            ]
+        );
+    }
     use crate::config::Config;
     use crate::model::{CrateId, SourceFile};
     use crate::rules::{Confidence, Related};
