@@ -38,13 +38,13 @@ pub const SHAPES: &[Shape] = &[
     Shape {
         name: "one compose file",
         unit: "services",
-        start: 1_000,
+        start: 4_000,
         write: write_big_compose,
     },
     Shape {
         name: "YAML flow nesting",
         unit: "levels",
-        start: 10_000,
+        start: 100_000,
         write: write_nested_yaml,
     },
     Shape {
