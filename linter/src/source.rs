@@ -122,6 +122,43 @@ mod tests {
         assert_eq!(index.offset(text, 3, 5), text.len());
     }
 
+    /// Property: on any text, every char boundary maps to a (line, column) that maps back
+    /// to it. Deterministic pseudo-random texts mixing ASCII, multi-byte chars and newlines,
+    /// with lines longer than a checkpoint.
+    #[test]
+    fn positions_and_offsets_round_trip_on_random_text() {
+        const PIECES: &[&str] = &["a", "bc", " ", "\n", "é", "🚐", "\r\n", "\t", "ß"];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as usize
+        };
+        for _ in 0..200 {
+            let len = next() % 2000;
+            let text: String = (0..len)
+                .map(|_| {
+                    // Mostly letters, so lines grow past a checkpoint.
+                    if next() % 20 == 0 {
+                        PIECES[next() % PIECES.len()]
+                    } else {
+                        PIECES[next() % 2]
+                    }
+                })
+                .collect();
+            let index = LineIndex::new(&text);
+            for (offset, _) in text.char_indices() {
+                let (line, column) = index.position(&text, offset);
+                assert_eq!(
+                    index.offset(&text, line as usize, column as usize - 1),
+                    offset,
+                    "{text:?} at {offset}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn long_lines_agree_with_counting_from_the_start() {
         let text = format!("x\n{}\n", "aé🚐b".repeat(1000));
