@@ -18,6 +18,25 @@ use proc_macro2::{token_stream, Delimiter, Spacing, TokenStream, TokenTree};
 /// operand (about 22 KiB against 800 bytes, unoptimised).
 pub const GROUP_WEIGHT: usize = 30;
 
+/// True when `text` cannot nest deeper than `limit` units, whatever its tokens: every unit
+/// comes from a bracket (a group and a link), an operator character or an `else`/`as`
+/// (at least two bytes each with what separates them), so counting bytes bounds
+/// [`nesting`] from above. One pass over the bytes: most files are settled here, without
+/// walking their tokens.
+pub fn cannot_exceed(text: &str, limit: usize) -> bool {
+    let (mut brackets, mut operators) = (0usize, 0usize);
+    for &byte in text.as_bytes() {
+        match byte {
+            b'{' | b'(' | b'[' => brackets += 1,
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'!' | b'&' | b'|' | b'<' | b'>' | b'='
+            | b'.' | b'?' => operators += 1,
+            _ => {}
+        }
+    }
+    let bound = brackets * (GROUP_WEIGHT + 1) + operators + text.len() / 2;
+    bound <= limit
+}
+
 /// The nesting units of the deepest path through `tokens` (see the module documentation).
 /// Iterative, so it cannot overflow itself, and linear in the number of tokens.
 pub fn nesting(tokens: &TokenStream) -> usize {
@@ -119,6 +138,20 @@ mod tests {
 
     fn units(text: &str) -> usize {
         nesting(&text.parse().unwrap_or_default())
+    }
+
+    #[test]
+    fn the_byte_bound_is_never_below_the_measure() {
+        let texts = [
+            format!("x{}", " + x".repeat(5000)),
+            format!("{}1{}", "(".repeat(300), ")".repeat(300)),
+            format!("if a {{}}{}", " else if a {}".repeat(3000)),
+            "fn f() { a.b().c(); }\n".repeat(300),
+        ];
+        for text in &texts {
+            let units = nesting(&text.parse().unwrap_or_default());
+            assert!(!cannot_exceed(text, units.saturating_sub(1)), "{units}");
+        }
     }
 
     #[test]

@@ -74,8 +74,12 @@ pub fn extract_file(
 fn run(mut extractor: Extractor<'_>, file: FileId, parse_text: &str, out: &mut Facts) {
     // Tokenising is iterative; everything after it recurses as deep as the file nests.
     let tokens = parse_text.parse::<TokenStream>().ok();
-    let nesting = tokens.as_ref().map_or(0, depth::nesting);
     let max_nesting = crate::stack::max_nesting();
+    let nesting = match &tokens {
+        Some(_) if depth::cannot_exceed(parse_text, max_nesting) => 0,
+        Some(tokens) => depth::nesting(tokens),
+        None => 0,
+    };
     if nesting > max_nesting {
         extractor.facts.notes.push(Note {
             kind: NoteKind::TooDeep,
