@@ -648,6 +648,11 @@ pub fn add_crates(model: &mut Model, workspace: &Workspace) {
         let text =
             crate::read::read_text(&package.manifest_path, crate::read::FileClass::Manifest).ok();
         manifests.push((package.name.clone(), text));
+        let dockerfile = package
+            .has_bin
+            .then(|| own_dockerfile(&abs_dir))
+            .flatten()
+            .map(|name| dir.join(name));
         model.crates.push(Crate {
             id: CrateId(index as u32),
             name: package.name.clone(),
@@ -655,6 +660,7 @@ pub fn add_crates(model: &mut Model, workspace: &Workspace) {
             manifest,
             has_bin: package.has_bin,
             has_lib: package.has_lib,
+            dockerfile,
             dependencies: Vec::new(),
             dialect: dialect_of(package),
         });
@@ -813,6 +819,30 @@ fn dialect_of(package: &Package) -> SqlDialect {
 }
 
 /// The framework or broker dependency that makes a binary crate a service, if any.
+/// The Dockerfile (`Dockerfile`, `Dockerfile.prod`, `api.Dockerfile`, `Containerfile`) kept in a
+/// crate's own directory, by file name. Subdirectories are not searched: a Dockerfile there
+/// packages something else (a test database, a sidecar).
+fn own_dockerfile(dir: &Utf8Path) -> Option<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            // Only regular files: a FIFO or a link to a device is not a Dockerfile.
+            entry.file_type().ok()?.is_file().then_some(())?;
+            let name = entry.file_name().into_string().ok()?;
+            let lower = name.to_ascii_lowercase();
+            let is_dockerfile = lower == "dockerfile"
+                || lower == "containerfile"
+                || lower.starts_with("dockerfile.")
+                || lower.ends_with(".dockerfile");
+            is_dockerfile.then_some(name)
+        })
+        .collect();
+    // `Dockerfile` before its variants, so the choice does not depend on directory order.
+    names.sort_by_key(|name| (name.len(), name.clone()));
+    names.into_iter().next()
+}
+
 pub fn service_framework(krate: &Crate, package: &Package) -> Option<String> {
     if !krate.has_bin {
         return None;

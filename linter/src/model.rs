@@ -60,6 +60,8 @@ pub struct Crate {
     pub manifest: FileId,
     pub has_bin: bool,
     pub has_lib: bool,
+    /// The Dockerfile in the crate's own directory, relative to the workspace root.
+    pub dockerfile: Option<Utf8PathBuf>,
     /// Names of every dependency (normal and build), as written in the manifest, `-` kept.
     pub dependencies: Vec<Dependency>,
     /// The SQL dialect its queries are parsed with, from its database crate features.
@@ -86,6 +88,9 @@ pub enum ServiceEvidence {
     Configured,
     /// A binary target depending on a server framework or broker client.
     Framework { dependency: String },
+    /// A binary target whose crate directory holds the Dockerfile that packages it: a worker
+    /// deployed as a container of its own.
+    Dockerfile { path: Utf8PathBuf },
 }
 
 /// A deployed unit: one binary crate plus the library crates it pulls in by path.

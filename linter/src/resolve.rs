@@ -267,14 +267,16 @@ fn build_services(model: &mut Model, workspace: &Workspace, config: &Config) {
             if claimed.contains(&krate.id) {
                 continue;
             }
-            if let Some(dependency) = discover::service_framework(krate, package) {
-                roots.push((
-                    krate.name.clone(),
-                    krate.id,
-                    vec![krate.id],
-                    ServiceEvidence::Framework { dependency },
-                    None,
-                ));
+            let evidence = discover::service_framework(krate, package)
+                .map(|dependency| ServiceEvidence::Framework { dependency })
+                .or_else(|| {
+                    krate
+                        .dockerfile
+                        .clone()
+                        .map(|path| ServiceEvidence::Dockerfile { path })
+                });
+            if let Some(evidence) = evidence {
+                roots.push((krate.name.clone(), krate.id, vec![krate.id], evidence, None));
             }
         }
     }
@@ -314,6 +316,7 @@ fn build_services(model: &mut Model, workspace: &Workspace, config: &Config) {
 
 fn match_deployments(model: &mut Model) {
     let mut names: Vec<Vec<String>> = vec![Vec::new(); model.services.len()];
+    let prefix = common_name_prefix(model.services.iter().map(|s| normalize_name(&s.name)));
     for deployment in &model.deployments {
         if deployment.database_engine.is_some() || deployment.forwards_to.is_some() {
             continue;
@@ -336,14 +339,28 @@ fn match_deployments(model: &mut Model) {
             .max();
         let by_name = |name: &str| {
             let wanted = normalize_name(name);
-            model
-                .services
-                .iter()
-                .find(|s| {
-                    normalize_name(&s.name) == wanted
-                        || normalize_name(&model.krate(s.root_crate).name) == wanted
-                })
-                .map(|s| s.id)
+            let named = |s: &&Service| {
+                normalize_name(&s.name) == wanted
+                    || normalize_name(&model.krate(s.root_crate).name) == wanted
+            };
+            // `gateway` deploys `acme-gateway` when every service is named `acme-..`.
+            let named_without_prefix = |s: &&Service| {
+                !prefix.is_empty()
+                    && normalize_name(&s.name)
+                        .strip_prefix(prefix.as_str())
+                        .is_some_and(|rest| rest == wanted)
+            };
+            let unique = |found: Vec<ServiceId>| (found.len() == 1).then(|| found[0]);
+            model.services.iter().find(named).map(|s| s.id).or_else(|| {
+                unique(
+                    model
+                        .services
+                        .iter()
+                        .filter(named_without_prefix)
+                        .map(|s| s.id)
+                        .collect(),
+                )
+            })
         };
         let service = by_location
             .map(|(_, id)| id)
@@ -364,6 +381,30 @@ fn match_deployments(model: &mut Model) {
     }
     for (service, list) in model.services.iter_mut().zip(names) {
         service.deploy_names = list;
+    }
+}
+
+/// The project prefix every service name starts with (`acme-` for `acme-orders`, `acme-api`),
+/// ending at a `-`; empty with fewer than two services or no such prefix.
+fn common_name_prefix(names: impl Iterator<Item = String>) -> String {
+    let mut prefix: Option<String> = None;
+    let mut count = 0;
+    for name in names {
+        count += 1;
+        prefix = Some(match prefix {
+            None => name,
+            Some(p) => p
+                .chars()
+                .zip(name.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    let prefix = prefix.unwrap_or_default();
+    match prefix.rfind('-') {
+        Some(end) if count >= 2 && end > 0 => prefix[..=end].to_string(),
+        _ => String::new(),
     }
 }
 

@@ -79,6 +79,21 @@ fn migrations_inside_the_running_crate_are_its_own_and_a_reader_reaches_into_the
     assert_eq!(cross.len(), 1, "{cross:?}");
 }
 
+/// A temporary directory (removed when the guard drops) and its UTF-8 path.
+fn temp_root() -> (tempfile::TempDir, camino::Utf8PathBuf) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let root = camino::Utf8Path::from_path(dir.path())
+        .unwrap_or_else(|| panic!("non-UTF-8 temp dir"))
+        .to_owned();
+    (dir, root)
+}
+
+fn write_file(root: &camino::Utf8Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap_or(root)).unwrap_or_else(|e| panic!("mkdir: {e}"));
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {path}: {e}"));
+}
+
 /// A repository whose Cargo workspace sits in `backend/`, with the compose file that runs its
 /// two services at the repository root. `git` says whether the repository has its `.git`;
 /// `compose_dir` is where the compose file lies, relative to the repository root, and
@@ -88,16 +103,8 @@ fn workspace_below_compose(
     compose_dir: &str,
     cargo_project: bool,
 ) -> Vec<(String, String)> {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-    let repo = camino::Utf8Path::from_path(dir.path())
-        .unwrap_or_else(|| panic!("non-UTF-8 temp dir"))
-        .to_owned();
-    let write = |path: &str, text: &str| {
-        let path = repo.join(path);
-        std::fs::create_dir_all(path.parent().unwrap_or(&repo))
-            .unwrap_or_else(|e| panic!("mkdir: {e}"));
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {path}: {e}"));
-    };
+    let (_dir, repo) = temp_root();
+    let write = |path: &str, text: &str| write_file(&repo, path, text);
     if git {
         write(".git/HEAD", "ref: refs/heads/main\n");
     }
@@ -166,4 +173,71 @@ fn nothing_above_the_workspace_is_read_outside_a_repository_or_inside_another_pr
     // A sibling Cargo project's compose file runs that project, not this one.
     assert_eq!(workspace_below_compose(true, "tools", true), []);
     assert_eq!(workspace_below_compose(true, "tools", false).len(), 1);
+}
+
+/// A workspace of `acme-api` (axum), `acme-worker` (no server framework, packaged by its own
+/// Dockerfile) and `acme-cli` (neither), all reading a MongoDB whose database is named beside
+/// its connection string. The compose file runs prebuilt images named without the `acme-`
+/// prefix; `databases` gives each container's `STORE_DATABASE_NAME`.
+fn prefixed_images_on_mongo(databases: [&str; 3]) -> Vec<String> {
+    let (_dir, root) = temp_root();
+    let write = |path: &str, text: &str| write_file(&root, path, text);
+    write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"acme-api\", \"acme-worker\", \"acme-cli\"]\n",
+    );
+    for (name, dependencies) in [
+        ("acme-api", "axum = \"*\"\nmongodb = \"*\"\n"),
+        ("acme-worker", "mongodb = \"*\"\n"),
+        ("acme-cli", "mongodb = \"*\"\n"),
+    ] {
+        write(
+            &format!("{name}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{dependencies}"
+            ),
+        );
+        write(&format!("{name}/src/main.rs"), "fn main() {}\n");
+    }
+    write("acme-api/Dockerfile", "FROM scratch\n");
+    write("acme-worker/Dockerfile", "FROM scratch\n");
+    // A Dockerfile below the crate packages something else (here a test fixture).
+    write("acme-cli/testdata/Dockerfile", "FROM scratch\n");
+    let mut compose = String::from("services:\n");
+    for (name, database) in ["api", "worker", "cli"].iter().zip(databases) {
+        compose.push_str(&format!(
+            "  {name}:\n    image: registry.example.com/acme/{name}:1.0\n    environment:\n      - STORE_DATABASE_URL=mongodb://app:secret@mongo:27017\n      - STORE_DATABASE_NAME={database}\n"
+        ));
+    }
+    compose.push_str("  mongo:\n    image: mongo:7\n");
+    write("docker-compose.yml", &compose);
+    let report = archlint::check(&archlint::Options::new(root.join("Cargo.toml")))
+        .unwrap_or_else(|e| panic!("check failed: {e}"));
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "shared-database")
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_worker_packaged_by_its_own_dockerfile_shares_the_database_named_beside_the_url() {
+    let found = prefixed_images_on_mongo(["events", "events", "events"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`acme-api` and `acme-worker`")
+            && found[0].contains("mongodb://mongo:27017/events"),
+        "{found:?}"
+    );
+    // The CLI is no service: no framework, and the Dockerfile below it is not its own.
+    assert!(!found[0].contains("acme-cli"), "{found:?}");
+}
+
+#[test]
+fn databases_named_apart_on_one_mongo_server_are_not_shared() {
+    assert_eq!(
+        prefixed_images_on_mongo(["orders", "jobs", "orders"]),
+        Vec::<String>::new()
+    );
 }

@@ -19,6 +19,7 @@ pub fn map_text(model: &Model) -> String {
         let why = match &service.evidence {
             ServiceEvidence::Configured => "configured".to_string(),
             ServiceEvidence::Framework { dependency } => format!("binary using {dependency}"),
+            ServiceEvidence::Dockerfile { path } => format!("binary packaged by {path}"),
         };
         let _ = writeln!(out, "\nservice {} ({why})", service.name);
         let crates: Vec<&str> = service

@@ -60,6 +60,7 @@ impl Builder {
             manifest,
             has_bin,
             has_lib: !has_bin,
+            dockerfile: None,
             dependencies,
             dialect: SqlDialect::Postgres,
         });

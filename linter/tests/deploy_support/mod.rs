@@ -38,6 +38,7 @@ pub fn bin_crate(id: u32, name: &str) -> Crate {
         manifest: FileId(0),
         has_bin: true,
         has_lib: false,
+        dockerfile: None,
         dependencies: Vec::new(),
         dialect: SqlDialect::Postgres,
     }

@@ -27,6 +27,7 @@ fn krate(id: u32, name: &str, deps: &[(&str, Option<u32>)], dialect: SqlDialect)
         manifest: FileId(1000 + id),
         has_bin: true,
         has_lib: true,
+        dockerfile: None,
         dependencies: deps.iter().map(|(n, m)| dep(n, *m)).collect(),
         dialect,
     }

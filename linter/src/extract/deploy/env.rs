@@ -327,6 +327,8 @@ pub(crate) fn connections_with(
 ) -> Vec<DbConnection> {
     let mut out = Vec::new();
     let mut url_stems: Vec<String> = Vec::new();
+    // Connection strings by stem, for a database name set beside them.
+    let mut parsed_urls: Vec<(usize, String)> = Vec::new();
     let mut groups: Vec<(String, SplitGroup<'_>)> = Vec::new();
     let mut group_index: HashMap<String, usize> = HashMap::new();
 
@@ -347,6 +349,7 @@ pub(crate) fn connections_with(
         if let Some(target) = parse_database_url(value) {
             if let Some((stem, _, _)) = &class {
                 url_stems.push(stem.clone());
+                parsed_urls.push((out.len(), stem.clone()));
             }
             out.push(DbConnection {
                 owner: owner.clone(),
@@ -399,15 +402,23 @@ pub(crate) fn connections_with(
 
     for (stem, group) in groups {
         if url_stems.contains(&stem) {
+            // A connection string without a database, with the name beside it
+            // (`CONTROL_DATABASE_URL=mongodb://mongo:27017` and `CONTROL_DATABASE_NAME=events`):
+            // the client opens the named database on that server.
+            let name = group.name.and_then(resolved_text);
+            for (index, _) in parsed_urls.iter().filter(|(_, s)| *s == stem) {
+                let target = &mut out[*index].target;
+                if target.database.is_none() && target.engine != DbEngine::Redis {
+                    target.database = name.map(str::to_string);
+                }
+            }
             continue;
         }
         let Some(anchor) = group.host.or(group.name) else {
             continue;
         };
         fn text(var: Option<&EnvVar>) -> Option<&str> {
-            var.and_then(|v| v.value.as_deref())
-                .map(str::trim)
-                .filter(|v| !v.is_empty() && !is_unresolved(v) && !is_placeholder(v))
+            var.and_then(resolved_text)
         }
         let (host, host_port) = match text(group.host) {
             Some(host) => split_host_setting(host),
@@ -470,6 +481,14 @@ pub(crate) fn connections_with(
         });
     }
     out
+}
+
+/// A variable's value when it is set, resolved and not a placeholder.
+fn resolved_text(var: &EnvVar) -> Option<&str> {
+    var.value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && !is_unresolved(v) && !is_placeholder(v))
 }
 
 /// `db`, `db:5433`, `[::1]:5433` as written in a host setting.
