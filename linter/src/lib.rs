@@ -16,6 +16,7 @@
 
 pub mod behaviour;
 pub mod bench;
+pub mod collections;
 pub mod config;
 pub mod discover;
 pub mod extract;

@@ -857,6 +857,106 @@ pub struct HardCodedReferenceList {
     pub span: Span,
 }
 
+// ---------------------------------------------------------------------------------------------
+// Document collections (MongoDB): no migrations declare them, so code names them.
+
+/// How code names a document collection where it opens one or works on one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CollectionName {
+    /// `db.collection("orders")`.
+    Literal { value: String },
+    /// `Store::Orders`: the string the workspace maps the variant to.
+    Variant { enum_name: String, variant: String },
+    /// A setting or field that holds the name (`config.orders_collection_name`).
+    Setting { field: String },
+    /// A handle kept in a field (`self.orders.find_one(..)`), opened where the field is set.
+    HeldBy { field: String },
+}
+
+/// What code does with a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CollectionAccessKind {
+    /// A handle is opened on it (`db.collection::<T>("x")`, `MongoStore::new(&db, &Store::X)`).
+    Open,
+    Read,
+    /// Documents are changed.
+    Update,
+    /// Documents are deleted.
+    Delete,
+    /// New documents are created: what the collection's owner does.
+    Insert,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionAccess {
+    pub crate_id: CrateId,
+    pub name: CollectionName,
+    pub kind: CollectionAccessKind,
+    pub span: Span,
+}
+
+/// A field set to a collection's name or handle where a value is built (`Self { orders:
+/// db.collection("orders") }`), or given a default name (`#[envconfig(default = "events")]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionField {
+    pub crate_id: CrateId,
+    pub field: String,
+    pub name: CollectionName,
+    /// The field holds a handle, not a name.
+    pub handle: bool,
+}
+
+/// The string an enum variant stands for: a `Display`/`as_str` match arm, a serde or strum
+/// rename, or the pairs a macro that declares the enum is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VariantString {
+    pub enum_name: String,
+    pub variant: String,
+    pub value: String,
+}
+
+/// What the Rust files say about document collections, before names are resolved.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CollectionFacts {
+    pub accesses: Vec<CollectionAccess>,
+    pub fields: Vec<CollectionField>,
+    pub variant_strings: Vec<VariantString>,
+    /// Enums whose values are passed to `collection(..)` as the name.
+    pub name_enums: Vec<String>,
+    /// `macro_rules!` macros by name, with the enums their expansion declares.
+    pub enum_macros: Vec<(String, Vec<String>)>,
+    /// Invocations of macros with `Variant, "string"` pairs: macro name and pairs.
+    pub macro_pairs: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl CollectionFacts {
+    pub fn append(&mut self, other: CollectionFacts) {
+        self.accesses.extend(other.accesses);
+        self.fields.extend(other.fields);
+        self.variant_strings.extend(other.variant_strings);
+        self.name_enums.extend(other.name_enums);
+        self.enum_macros.extend(other.enum_macros);
+        self.macro_pairs.extend(other.macro_pairs);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.accesses.is_empty()
+    }
+}
+
+/// A collection access with its name resolved to the collection's own name.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionUse {
+    pub crate_id: CrateId,
+    pub collection: String,
+    pub kind: CollectionAccessKind,
+    pub span: Span,
+    /// The name was found through a field or setting of that name, not at the access.
+    pub through_field: bool,
+}
+
 /// Everything known about a workspace.
 #[derive(Debug, Default, Serialize)]
 pub struct Model {
@@ -896,6 +996,10 @@ pub struct Model {
     file_index: std::collections::HashMap<Utf8PathBuf, FileId>,
     /// ISO code lists written out in code.
     pub hard_coded_lists: Vec<HardCodedReferenceList>,
+    /// Document collections as the Rust files name them.
+    pub collection_facts: CollectionFacts,
+    /// Accesses to document collections whose names resolved.
+    pub collection_uses: Vec<CollectionUse>,
 }
 
 impl Model {

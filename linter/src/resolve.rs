@@ -54,6 +54,7 @@ pub fn resolve_services(model: &mut Model) {
     resolve_destination_consts(model);
     resolve_client_fields(model);
     resolve_project_clients(model);
+    crate::collections::resolve_collections(model);
 }
 
 /// A call taken for another service's client by its receiver's name

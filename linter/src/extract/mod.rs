@@ -12,7 +12,7 @@ pub mod sql;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::model::{
-    ClientField, Crate, CrateUse, DbConnection, Deployment, EnvLookup, Function,
+    ClientField, CollectionFacts, Crate, CrateUse, DbConnection, Deployment, EnvLookup, Function,
     HardCodedReferenceList, MigrationSet, Model, Note, OrmTable, Route, SqlQuery, StringConst,
     TypeDecl,
 };
@@ -46,6 +46,7 @@ pub struct Facts {
     pub string_consts: Vec<StringConst>,
     pub hard_coded_lists: Vec<HardCodedReferenceList>,
     pub client_fields: Vec<ClientField>,
+    pub collections: CollectionFacts,
     /// A Rust file's `mod` declarations; `None` for other files.
     pub modules: Option<ModuleDecls>,
 }
@@ -112,6 +113,7 @@ impl Facts {
         append(&mut self.string_consts, other.string_consts);
         append(&mut self.hard_coded_lists, other.hard_coded_lists);
         append(&mut self.client_fields, other.client_fields);
+        self.collections.append(other.collections);
         if other.modules.is_some() {
             self.modules = other.modules;
         }
@@ -133,5 +135,6 @@ impl Facts {
         model.string_consts.extend(self.string_consts);
         model.hard_coded_lists.extend(self.hard_coded_lists);
         model.client_fields.extend(self.client_fields);
+        model.collection_facts.append(self.collections);
     }
 }

@@ -8,6 +8,7 @@
 //! `async_stream::stream!`, project macros) are parsed as expressions or statements, and as a
 //! last resort scanned for string literals that read as SQL. Test code is skipped.
 
+mod collections;
 pub mod depth;
 mod flow;
 mod iso_lists;
@@ -549,6 +550,7 @@ struct Extractor<'a> {
     /// Trait of the `impl` being visited.
     impl_trait: Option<String>,
     flow: FlowState,
+    collections: collections::CollectionState,
 }
 
 impl<'a> Extractor<'a> {
@@ -607,6 +609,7 @@ impl<'a> Extractor<'a> {
             depth: 0,
             impl_trait: None,
             flow: FlowState::default(),
+            collections: collections::CollectionState::default(),
         }
     }
 
@@ -1362,6 +1365,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if is_test_code(item_attrs(item)) {
             return;
         }
+        if let syn::Item::Macro(m) = item {
+            if m.mac.path.is_ident("macro_rules") {
+                self.collection_macro(&m.mac, m.ident.as_ref());
+            }
+        }
         visit::visit_item(self, item);
     }
 
@@ -1392,7 +1400,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.scopes.push(HashMap::default());
         let range = self.fn_range(&item.sig, &item.block);
         self.enter_function(&item.sig, &item.attrs, &item.block, range, None);
+        self.collections_enter_function(&item.sig);
         visit::visit_item_fn(self, item);
+        self.collections_exit_function();
         self.exit_function(&item.sig, &item.block);
         self.scopes.pop();
         self.functions.pop();
@@ -1439,7 +1449,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let range = self.fn_range(&item.sig, &item.block);
         let impl_trait = self.impl_trait.clone();
         self.enter_function(&item.sig, &item.attrs, &item.block, range, impl_trait);
+        self.collections_enter_function(&item.sig);
         visit::visit_impl_item_fn(self, item);
+        self.collections_exit_function();
         self.exit_function(&item.sig, &item.block);
         self.scopes.pop();
         self.functions.pop();
@@ -1466,16 +1478,19 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_field(&mut self, field: &'ast syn::Field) {
         self.field_attributes(&field.attrs);
+        self.collection_setting_field(field);
         visit::visit_field(self, field);
     }
 
     fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
         self.flow_type(&item.ident, &item.attrs, TypeShape::Enum(item));
         self.iso_list_in_enum(item);
+        self.collection_enum_strings(item);
         visit::visit_item_enum(self, item);
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.collection_variant_arm(arm);
         if !self.flow_arm(arm) {
             visit::visit_arm(self, arm);
         }
@@ -1528,6 +1543,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         };
         self.flow_active_model(&name, ty, expr);
         self.flow_mongo_collection(&name, expr);
+        self.collection_local(&name, expr);
         let is_builder = match expr {
             Expr::Call(call) => match call.func.as_ref() {
                 Expr::Path(p) => matches!(
@@ -1555,8 +1571,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr(&mut self, expr: &'ast Expr) {
         match expr {
-            Expr::Call(call) => self.handle_call(call),
-            Expr::MethodCall(call) => self.handle_method_call(call),
+            Expr::Call(call) => {
+                self.handle_call(call);
+                self.collection_call(call);
+            }
+            Expr::MethodCall(call) => {
+                self.handle_method_call(call);
+                self.collection_method_call(call, &call.method.to_string());
+            }
+            Expr::Struct(literal) => self.collection_struct_fields(literal),
             Expr::Binary(b) if matches!(b.op, syn::BinOp::AddAssign(_)) => {
                 self.append_to_builder(&b.left, &b.right);
             }
@@ -1572,6 +1595,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_macro(&mut self, mac: &'ast Macro) {
         self.visit_path(&mac.path);
         self.handle_macro(mac);
+        self.collection_macro(mac, None);
     }
 
     fn visit_lit_str(&mut self, lit: &'ast LitStr) {

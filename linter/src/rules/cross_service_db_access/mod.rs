@@ -8,7 +8,17 @@
 //!   it with no `use` to show which part (medium confidence);
 //! - the service connects to another service's database (declared with `database = ".."` in
 //!   `archlint.toml`, or inferred: the other service runs its migrations there and this one
-//!   runs none).
+//!   runs none);
+//! - the service reads, changes, deletes or opens a document collection (MongoDB) whose
+//!   documents another service creates. With no migrations to say who owns a collection, the
+//!   services that insert its documents do. Collections are followed however code names them:
+//!   `db.collection::<T>("orders")`, an enum variant (`Store::Orders`, through its `Display`,
+//!   a serde/strum rename or the macro declaring the enum) handed to the driver or to a
+//!   workspace wrapper (`MongoStore::new(&db, &Store::Orders)`), a setting with a default
+//!   (`config.orders_collection`), and the fields and locals holding the handle. Library code
+//!   acts for a service only when the service's own code calls into it. A service that
+//!   deletes documents it publishes to a broker is the owner's outbox relay, not a reader of
+//!   its data. A name found only through a field of that name gives medium confidence.
 //!
 //! A table is owned by the services whose migration sets create it. Tables every service keeps
 //! for itself (outbox, inbox, processed messages, idempotency keys, migration bookkeeping) are
@@ -49,6 +59,8 @@
 //! reason = "nightly read-only export, replaced by the orders event feed in ARCH-31"
 //! ```
 
+mod collections;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{Access, CrateId, Model, ServiceId, Span, SqlOrigin, TableName};
@@ -77,7 +89,7 @@ impl Rule for CrossServiceDbAccess {
     }
 
     fn source(&self) -> &'static str {
-        include_str!("cross_service_db_access.rs")
+        include_str!("mod.rs")
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
@@ -86,6 +98,7 @@ impl Rule for CrossServiceDbAccess {
         self.check_orm_tables(cx, &ownership, out);
         self.check_crate_uses(cx, &ownership, out);
         self.check_connections(cx, out);
+        self.check_collections(cx, out);
         merge_units(out);
     }
 }
