@@ -1585,6 +1585,53 @@ fn a_looked_up_state_checked_before_the_writes_is_a_guard_and_a_request_field_is
     assert_eq!(found.len(), 1, "{found:?}");
 }
 
+#[test]
+fn a_match_on_the_looked_up_state_with_arms_that_return_is_a_guard_too() {
+    let deps = &["axum", "tokio", "sqlx", "serde"];
+    let looked_up = r#"    match order.status.as_str() {
+        "CANCELLED" => return Ok(()),
+        "SHIPPED" => return Err("shipped".to_string()),
+        _ => (),
+    }"#;
+    let found = one_service(deps, &[("src/main.rs", &cancel_endpoint(looked_up))]);
+    assert!(found.is_empty(), "{found:?}");
+
+    // The request's own state says nothing about whether this ran before.
+    let request_field = looked_up.replace("order.status", "req.status");
+    let found = one_service(deps, &[("src/main.rs", &cancel_endpoint(&request_field))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    // A match whose every arm goes on decides nothing.
+    let no_exit = r#"    match order.status.as_str() {
+        "CANCELLED" => tracing::info!("again"),
+        _ => (),
+    }"#;
+    let found = one_service(deps, &[("src/main.rs", &cancel_endpoint(no_exit))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+#[test]
+fn rows_looked_up_by_key_and_walked_in_a_loop_are_checked_state() {
+    let deps = &["axum", "tokio", "sqlx", "serde"];
+    // Each quote of the batch, locked by id, is checked before anything is written.
+    let check = r#"    let quotes: Vec<Order> = repo.get_orders_by_ids(&[req.order_id]).await?;
+    for (id, quote) in [req.order_id].iter().zip(quotes) {
+        match quote.status.as_str() {
+            "CANCELLED" => return Ok(()),
+            _ => (),
+        }
+    }"#;
+    let found = one_service(deps, &[("src/main.rs", &cancel_endpoint(check))]);
+    assert!(found.is_empty(), "{found:?}");
+    // The same loop over the request's own list checks nothing stored.
+    let unchecked = check.replace(
+        "let quotes: Vec<Order> = repo.get_orders_by_ids(&[req.order_id]).await?;",
+        "let quotes: Vec<Order> = req.orders.clone();",
+    );
+    let found = one_service(deps, &[("src/main.rs", &cancel_endpoint(&unchecked))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
 /// A Kafka consumer storing each event in `projections`; `key` is the id it inserts.
 fn projection_consumer(migration: &str, insert: &str, key: &str) -> Vec<String> {
     let main = format!(

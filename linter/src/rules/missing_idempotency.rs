@@ -53,11 +53,14 @@
 //! tests the state it changes (`UPDATE charges SET status = 'refunded' WHERE id = $1 AND
 //! status = 'succeeded' RETURNING ..`, `.. AND processed_at IS NULL`): a redelivery finds
 //! the row already moved on. So does an early return on what the handler looked up: the
-//! state of the row (`if order.status == "CANCELLED" { return .. }`, `if row.released`), or
+//! state of the row (`if order.status == "CANCELLED" { return .. }`, `if row.released`, a
+//! `match quote.state()` with arms that return; rows looked up by key and walked in a loop
+//! count, `for q in repo.get_quotes_by_ids(..)`), or
 //! whether it is there at all (`if existing.is_some()`, `if let Some(_) = repo.find_by_order(..)`,
 //! a `match` on a look-up whose `Ok` arm returns), which a repeat meets after the first run has
-//! written; a test of the message's or the request's own fields is no such check. As with `ON CONFLICT DO NOTHING`, archlint does not check that
-//! the code tests the affected rows before the writes that follow.
+//! written; a test of the message's or the request's own fields is no such check. As with
+//! `ON CONFLICT DO NOTHING`, archlint does not check that the code tests the affected rows
+//! before the writes that follow.
 //!
 //! An insert into a table with a natural key (a `UNIQUE` constraint or unique index in the
 //! migrations) claims like an `ON CONFLICT DO NOTHING`: a repeat fails on the key. So does an

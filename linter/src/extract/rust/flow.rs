@@ -1309,6 +1309,16 @@ impl Extractor<'_> {
                     }
                 }
             }
+            // `for (id, quote) in ids.iter().zip(locked_quotes)`: each item is a looked-up row.
+            if let Stmt::Expr(Expr::ForLoop(f), _) = stmt {
+                if let Some(builder) = self.flow.stack.last_mut() {
+                    if is_lookup(&f.expr) || mentions_any(&f.expr, &builder.looked_up) {
+                        let mut names = Vec::new();
+                        pattern_names(&f.pat, &mut names);
+                        builder.looked_up.extend(names);
+                    }
+                }
+            }
             if let Stmt::Expr(Expr::If(e), _) = stmt {
                 if e.else_branch.is_none() && block_diverges(&e.then_branch) {
                     let then = (
@@ -1337,7 +1347,16 @@ impl Extractor<'_> {
                     (is_result_pattern(&arm.pat, "Ok") || is_result_pattern(&arm.pat, "Some"))
                         && expr_diverges(&arm.body)
                 });
-                if found_returns && is_lookup(&m.expr) {
+                // `match quote.state() { Unpaid => return Err(..), Paid => () }`: the state the
+                // function looked up decides whether it goes on, as with an `if`.
+                let state_decides = m.arms.iter().any(|arm| expr_diverges(&arm.body))
+                    && m.arms.iter().any(|arm| !expr_diverges(&arm.body))
+                    && self
+                        .flow
+                        .stack
+                        .last()
+                        .is_some_and(|b| state_of_looked_up(&m.expr, &b.looked_up));
+                if found_returns && is_lookup(&m.expr) || state_decides {
                     let start = self.start_of(m.match_token.span);
                     let end = self.end_of(m.brace_token.span.close());
                     self.push_effect(EffectKind::StateCheck, At::Bytes(start, end), start);
@@ -3598,6 +3617,11 @@ fn is_lookup_name(name: &str) -> bool {
         || ["find", "get_by", "exists", "lookup", "load_by", "fetch_by"]
             .iter()
             .any(|p| name.starts_with(p))
+        // `get_quotes_by_ids`, `load_order_by_id`: rows by their key.
+        || ["get_", "load_", "fetch_", "read_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            && name.contains("_by_")
 }
 
 fn expr_diverges(expr: &Expr) -> bool {
@@ -3609,36 +3633,40 @@ fn expr_diverges(expr: &Expr) -> bool {
     }
 }
 
+/// The state of a row the function looked up: `order.status`, `quote.state()`,
+/// `order.payment_status`.
+fn state_of_looked_up(e: &Expr, looked_up: &HashSet<String>) -> bool {
+    let mut e = e;
+    while let Expr::MethodCall(m) = e {
+        // `order.status.as_str()`, `order.status()`.
+        if !m.args.is_empty() {
+            return false;
+        }
+        if m.method == "status" || m.method == "state" {
+            return matches!(m.receiver.as_ref(), Expr::Path(p)
+                if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string())));
+        }
+        e = &m.receiver;
+    }
+    let Expr::Field(f) = e else {
+        return false;
+    };
+    let syn::Member::Named(field) = &f.member else {
+        return false;
+    };
+    let name = field.to_string();
+    let is_state = name == "status" || name == "state" || name.ends_with("_status");
+    is_state
+        && matches!(f.base.as_ref(), Expr::Path(p)
+        if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string())))
+}
+
 /// A condition that tests the state of a row the function looked up (a local in
 /// `looked_up`): a `status` or `state` field (`order.status == "CANCELLED"`,
 /// `matches!(p.state, State::Paid)`), whether it is there (`existing.is_some()`), or an `if let`
 /// on the look-up itself; not the request's or the message's own fields.
 fn tests_looked_up_state(cond: &Expr, looked_up: &HashSet<String>) -> bool {
-    let state_of_local = |e: &Expr| {
-        let mut e = e;
-        while let Expr::MethodCall(m) = e {
-            // `order.status.as_str()`, `order.status()`.
-            if !m.args.is_empty() {
-                return false;
-            }
-            if m.method == "status" || m.method == "state" {
-                return matches!(m.receiver.as_ref(), Expr::Path(p)
-                    if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string())));
-            }
-            e = &m.receiver;
-        }
-        let Expr::Field(f) = e else {
-            return false;
-        };
-        let syn::Member::Named(field) = &f.member else {
-            return false;
-        };
-        let name = field.to_string();
-        let is_state = name == "status" || name == "state" || name.ends_with("_status");
-        is_state
-            && matches!(f.base.as_ref(), Expr::Path(p)
-            if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string())))
-    };
+    let state_of_local = |e: &Expr| state_of_looked_up(e, looked_up);
     // `existing.is_some()`, `row.is_none()`: whether the row is there at all.
     let existence_of_local = |e: &Expr| {
         matches!(e, Expr::MethodCall(m)
