@@ -60,6 +60,8 @@ pub(super) struct CollectionState {
     names: HashMap<String, CollectionName>,
     /// Parameter types of the functions being visited (name -> last type name).
     params: Vec<HashMap<String, String>>,
+    /// Whether the crate depends on the driver, asked once per file.
+    enabled: Option<bool>,
 }
 
 /// What a method called on a collection handle does to it: the driver's methods by name, a
@@ -219,8 +221,15 @@ fn attribute_value(attrs: &[Attribute], kinds: &[&str], keys: &[&str]) -> Option
 }
 
 impl Extractor<'_> {
-    fn reads_collections(&self) -> bool {
-        self.has_dependency(&["mongodb"])
+    fn reads_collections(&mut self) -> bool {
+        match self.collections.enabled {
+            Some(enabled) => enabled,
+            None => {
+                let enabled = self.has_dependency(&["mongodb"]);
+                self.collections.enabled = Some(enabled);
+                enabled
+            }
+        }
     }
 
     pub(super) fn collections_enter_function(&mut self, sig: &syn::Signature) {
