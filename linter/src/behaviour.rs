@@ -443,6 +443,15 @@ impl<'m> Behaviour<'m> {
     /// a project function that consumes from a broker and takes a closure. The closure, in
     /// the caller's body, handles each message: the caller is the consumer loop.
     pub fn consumes_through_callback(&self, f: usize) -> Option<Broker> {
+        self.callback_consumer(f).map(|(_, broker)| broker)
+    }
+
+    /// The call handing the closure to the consuming function: its span holds the closure.
+    pub fn callback_consumer_call(&self, f: usize) -> Option<&'m Effect> {
+        self.callback_consumer(f).map(|(call, _)| call)
+    }
+
+    fn callback_consumer(&self, f: usize) -> Option<(&'m Effect, Broker)> {
         self.function(f).effects.iter().find_map(|e| {
             let EffectKind::Call { name, receiver } = &e.kind else {
                 return None;
@@ -454,8 +463,8 @@ impl<'m> Behaviour<'m> {
                     if !wrapper.param_types.iter().any(|t| t == "Callback") {
                         return None;
                     }
-                    wrapper.effects.iter().find_map(|e| match e.kind {
-                        EffectKind::Consume { broker, .. } => Some(broker),
+                    wrapper.effects.iter().find_map(|c| match c.kind {
+                        EffectKind::Consume { broker, .. } => Some((e, broker)),
                         _ => None,
                     })
                 })

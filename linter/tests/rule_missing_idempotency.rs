@@ -2262,3 +2262,135 @@ fn a_publish_gated_on_a_guarded_transition_is_claimed() {
         );
     }
 }
+
+/// A caller that records its start (`before`), then hands a closure running `per_message` to a
+/// consuming wrapper.
+fn callback_consumer_with_setup(before: &str, per_message: &str) -> String {
+    format!(
+        r#"
+mod streams {{
+    pub async fn consume<F, Fut>(url: &str, mut handler: F) -> anyhow::Result<()>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>>,
+    {{
+        let client = redis::Client::open(url)?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        loop {{
+            let reply: Vec<String> = redis::cmd("XREADGROUP").arg("GROUP").query_async(&mut conn).await?;
+            for body in reply {{
+                handler(body).await?;
+            }}
+        }}
+    }}
+}}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let pool = sqlx::PgPool::connect("postgres://db/items").await?;
+    listen(pool).await
+}}
+
+async fn listen(pool: sqlx::PgPool) -> anyhow::Result<()> {{
+    {before}
+    streams::consume("redis://redis", move |body| {{
+        let pool = pool.clone();
+        async move {{
+            {per_message}
+            Ok(())
+        }}
+    }})
+    .await
+}}
+"#
+    )
+}
+
+#[test]
+fn only_the_closure_given_to_a_consuming_wrapper_runs_per_message() {
+    let insert_run =
+        r#"sqlx::query("INSERT INTO runs (started) VALUES (now())").execute(&pool).await?;"#;
+    let insert_item =
+        r#"sqlx::query("INSERT INTO items (body) VALUES ($1)").bind(&body).execute(&pool).await?;"#;
+    // Set-up before the subscription runs once, not per message.
+    let found = one_service(
+        REDIS_DEPS,
+        &[("src/main.rs", &callback_consumer_with_setup(insert_run, ""))],
+    );
+    assert_eq!(found, Vec::<String>::new());
+    // The same kind of insert inside the closure repeats with every redelivery.
+    let found = one_service(
+        REDIS_DEPS,
+        &[(
+            "src/main.rs",
+            &callback_consumer_with_setup("", insert_item),
+        )],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("`INSERT INTO items`"), "{found:?}");
+}
+
+/// A Kafka loop handing each deserialised event to `charge`, then storing and announcing it:
+/// steps of one handler, called one after another.
+const STEPS_IN_ONE_LOOP: &str = r#"
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::Message;
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct OrderPlaced {
+    order_id: i64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect("postgres://db/payments").await?;
+    let producer: FutureProducer = rdkafka::ClientConfig::new().create()?;
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new().create()?;
+    consumer.subscribe(&["orders"])?;
+    loop {
+        let message = consumer.recv().await?;
+        let event: OrderPlaced = serde_json::from_slice(message.payload().unwrap_or_default())?;
+        charge(&event).await?;
+        store_payment(&pool, event.order_id).await?;
+        announce(&producer, &event).await?;
+    }
+}
+
+async fn charge(event: &OrderPlaced) -> anyhow::Result<()> {
+    reqwest::Client::new().post("http://psp/charges").json(event).send().await?;
+    Ok(())
+}
+
+async fn store_payment(pool: &sqlx::PgPool, order_id: i64) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO payments (order_id) VALUES ($1)").bind(order_id).execute(pool).await?;
+    Ok(())
+}
+
+async fn announce(producer: &FutureProducer, event: &OrderPlaced) -> anyhow::Result<()> {
+    let body = serde_json::to_vec(event)?;
+    let _ = producer.send(FutureRecord::to("payments").key("k").payload(&body), None).await;
+    Ok(())
+}
+"#;
+
+#[test]
+fn steps_a_loop_calls_one_after_another_are_one_handler_reported_at_the_loop() {
+    let deps = &[
+        "rdkafka",
+        "sqlx",
+        "tokio",
+        "serde",
+        "serde_json",
+        "reqwest",
+        "anyhow",
+    ];
+    let found = one_service(deps, &[("src/main.rs", STEPS_IN_ONE_LOOP)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("message handler `main`")
+            && found[0].contains("`INSERT INTO payments`")
+            && found[0].contains("POST"),
+        "{found:?}"
+    );
+}

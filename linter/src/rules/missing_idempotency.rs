@@ -9,7 +9,8 @@
 //! imports from async-nats or the SQS SDK, however the stream was built), `handle*` methods of
 //! message-handler trait impls, functions that hand a closure to a project function that
 //! consumes (`streams::consume_json(url, group, move |envelope| async move { .. })`: the
-//! closure is the per-message handler), and functions routed for `POST` (axum `post(handler)`, actix
+//! closure is the per-message handler; what the caller does around it runs once), and
+//! functions routed for `POST` (axum `post(handler)`, actix
 //! `#[post]` / `web::post().to(handler)`, poem `.at(path, post(handler))`, salvo
 //! `Router::with_path(path).post(handler)`). Each handler is followed a few calls deep; a
 //! method named like a collection's (`insert`, `get`, `remove`, `push`, `find`) is followed
@@ -87,8 +88,9 @@
 //!
 //! One finding per handler function, at its name: a consumer loop that dispatches to a
 //! per-event handler (handing it the message, its payload or a deserialised type, or picking
-//! one of several handlers by message kind) is reported at that handler; a loop that takes the
-//! message apart itself and passes fields to a service function is the handler and is reported
+//! one of several handlers in separate arms, by message kind) is reported at that handler; a
+//! loop that takes the message apart itself and passes fields to a service function, or calls
+//! several functions one after another for the same message, is the handler and is reported
 //! at the loop; a handler called by another is reported
 //! once, at the outermost one. Each consumer loop is judged on its own, also when the `main`
 //! that starts it subscribes the consumers: a guard in one loop does not cover another. `PUT`, `PATCH` and `DELETE` handlers are not judged: `PUT` and
@@ -465,15 +467,29 @@ impl Rule for MissingIdempotency {
             let mut branches: Vec<usize> = writes.iter().filter_map(branch_of).collect();
             branches.sort_unstable();
             branches.dedup();
-            let by_kind = branches.len() > 1;
+            // Several per-message functions are one handler each only when the loop picks one
+            // of them per message (they sit in different arms); called one after another for
+            // the same message, they are steps of one handler.
+            let by_kind = branches.len() > 1 && called_apart(behaviour, handler, &branches);
+            // Otherwise a loop handing the message to one function and doing nothing else is
+            // reported there; any other loop is the handler, reported once, at the loop.
+            let receiving: Vec<usize> = branches
+                .iter()
+                .copied()
+                .filter(|&b| behaviour.receives_message(b))
+                .collect();
+            let single = match receiving.as_slice() {
+                [only] if writes.iter().all(|w| branch_of(w) == Some(*only)) => Some(*only),
+                _ => None,
+            };
             let mut groups: Vec<(usize, Vec<Write>)> = Vec::new();
             for write in writes {
-                let at = if is_loop {
-                    branch_of(&write)
-                        .filter(|&branch| by_kind || behaviour.receives_message(branch))
-                        .unwrap_or(handler)
-                } else {
+                let at = if !is_loop {
                     handler
+                } else if by_kind {
+                    branch_of(&write).unwrap_or(handler)
+                } else {
+                    single.unwrap_or(handler)
                 };
                 match groups.iter_mut().find(|(g, _)| *g == at) {
                     Some((_, list)) => list.push(write),
@@ -488,6 +504,34 @@ impl Rule for MissingIdempotency {
             }
         }
     }
+}
+
+/// True when the loop calls each of `branches` only in arms apart from the others' calls
+/// (`match event { Created(e) => on_created(e), Paid(e) => on_paid(e) }`).
+fn called_apart(behaviour: &Behaviour<'_>, handler: usize, branches: &[usize]) -> bool {
+    let function = behaviour.function(handler);
+    let sites: Vec<Vec<u32>> = branches
+        .iter()
+        .map(|&branch| {
+            function
+                .effects
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EffectKind::Call { name, receiver } => behaviour
+                        .resolve_call(handler, name, receiver.as_deref())
+                        .contains(&branch)
+                        .then_some(e.span.start),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    sites.iter().enumerate().all(|(i, mine)| {
+        sites[i + 1..].iter().all(|theirs| {
+            mine.iter()
+                .all(|&a| theirs.iter().all(|&b| function.exclusive(a, b)))
+        })
+    })
 }
 
 /// A `POST` to another service of the workspace whose handlers change nothing (a verdict, a
@@ -560,16 +604,27 @@ fn claims_idempotency_key(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>, f: us
     reads && claims
 }
 
-/// Where a consumer loop's per-message part starts: its first subscription or receive (0 for
-/// other functions).
-fn loop_start(function: &crate::model::Function) -> u32 {
-    function
+/// The part of a function that runs for each message: a consumer loop's, from its first
+/// subscription or receive on; a caller's, the closure it hands a consuming function; all of
+/// any other function.
+fn per_message(behaviour: &Behaviour<'_>, f: usize) -> std::ops::Range<u32> {
+    let function = behaviour.function(f);
+    let consume = function
         .effects
         .iter()
         .filter(|e| matches!(e.kind, EffectKind::Consume { .. }))
         .map(|e| e.span.start)
-        .min()
-        .unwrap_or(0)
+        .min();
+    if let Some(start) = consume {
+        return start..u32::MAX;
+    }
+    // The closure handed to a consuming function handles each message; the rest of the
+    // caller runs once (`tokio::spawn(consume(.., |payload| ..))` beside a loop that
+    // publishes a batch).
+    match behaviour.callback_consumer_call(f) {
+        Some(call) => call.span.start..call.span.end,
+        None => 0..u32::MAX,
+    }
 }
 
 /// Broker client crates: a `Handler` trait impl is a message handler only next to one (an
@@ -640,7 +695,7 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
     let mut seen: HashSet<usize> = std::iter::once(root).collect();
     let mut queue: VecDeque<(usize, usize, usize, usize)> =
         VecDeque::from([(root, CALL_DEPTH, root, 0)]);
-    let root_from = loop_start(behaviour.function(root));
+    let root_region = per_message(behaviour, root);
     while let Some((f, budget, branch, at)) = queue.pop_front() {
         if budget == 0 {
             continue;
@@ -649,7 +704,7 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
             let EffectKind::Call { name, receiver } = &effect.kind else {
                 continue;
             };
-            if f == root && effect.span.start < root_from {
+            if f == root && !root_region.contains(&effect.span.start) {
                 continue;
             }
             for callee in behaviour.resolve_call(f, name, receiver.as_deref()) {
@@ -883,7 +938,7 @@ impl MissingIdempotency {
         }
         // In a consumer loop, the set-up before the first subscription runs once, not per
         // message.
-        let from = loop_start(function);
+        let region = per_message(behaviour, f);
         for query in behaviour.queries_of(f) {
             if !cx.certain_enough(query.certainty) {
                 continue;
@@ -922,7 +977,10 @@ impl MissingIdempotency {
                         });
                         // An outbox row per retry is a duplicate event, which consumers
                         // deduplicate; the handler's own data is what counts here.
-                        if event_row || is_harmless_table(&table) || query.span.start < from {
+                        if event_row
+                            || is_harmless_table(&table)
+                            || !region.contains(&query.span.start)
+                        {
                             continue;
                         }
                         let what = match effect {
@@ -1047,7 +1105,9 @@ impl MissingIdempotency {
                 }
                 _ => continue,
             };
-            if effect.context != crate::model::PathContext::Normal || effect.span.start < from {
+            if effect.context != crate::model::PathContext::Normal
+                || !region.contains(&effect.span.start)
+            {
                 continue;
             }
             let plain_insert = matches!(

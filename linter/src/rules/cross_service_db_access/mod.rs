@@ -6,9 +6,10 @@
 //!   entities or repository code (the modules and items that hold SQL or map tables; its API
 //!   client, protocol types and events are its contract, not its persistence), or depends on
 //!   it with no `use` to show which part (medium confidence);
-//! - the service connects to another service's database (declared with `database = ".."` in
-//!   `archlint.toml`, or inferred: the other service runs its migrations there and this one
-//!   runs none);
+//! - the service connects to the database `archlint.toml` declares another service's
+//!   (`database = ".."`). Without that declaration, two services on one database are
+//!   `shared-database`'s finding, and what one of them touches of the other's schema is
+//!   reported here table by table; the connection is not reported a third time;
 //! - the service reads, changes, deletes or opens a document collection (MongoDB) whose
 //!   documents another service creates. With no migrations to say who owns a collection, the
 //!   services that insert its documents do. Collections are followed however code names them:
@@ -546,8 +547,6 @@ impl CrossServiceDbAccess {
 
     fn check_connections(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         let model = cx.model;
-        let creates_tables =
-            |service: ServiceId| model.table_owners.iter().any(|o| o.service == service);
         for service in &model.services {
             let mut reported: BTreeSet<usize> = BTreeSet::new();
             for connection in &service.connections {
@@ -565,20 +564,7 @@ impl CrossServiceDbAccess {
                             .as_deref()
                             .is_some_and(|d| d.eq_ignore_ascii_case(database))
                 });
-                // Inferred ownership: the other service migrates this database, this one migrates none.
-                let inferred_owner = || {
-                    if !connection.target.is_resolved() || creates_tables(service.id) {
-                        return None;
-                    }
-                    model.services.iter().find(|o| {
-                        o.id != service.id
-                            && creates_tables(o.id)
-                            && o.connections.iter().any(|c| {
-                                c.target == connection.target && c.scope == connection.scope
-                            })
-                    })
-                };
-                let Some(owner) = declared_owner.or_else(inferred_owner) else {
+                let Some(owner) = declared_owner else {
                     continue;
                 };
                 if !reported.insert(connection.connection) {
