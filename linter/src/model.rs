@@ -929,6 +929,9 @@ pub struct CollectionFacts {
     pub enum_macros: Vec<(String, Vec<String>)>,
     /// Invocations of macros with `Variant, "string"` pairs: macro name and pairs.
     pub macro_pairs: Vec<(String, Vec<(String, String)>)>,
+    /// Databases code opens by a literal name (`client.database("shop")`), per crate: the
+    /// database of a connection string that names none.
+    pub databases: Vec<(CrateId, String)>,
 }
 
 impl CollectionFacts {
@@ -939,10 +942,11 @@ impl CollectionFacts {
         self.name_enums.extend(other.name_enums);
         self.enum_macros.extend(other.enum_macros);
         self.macro_pairs.extend(other.macro_pairs);
+        self.databases.extend(other.databases);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.accesses.is_empty()
+        self.accesses.is_empty() && self.databases.is_empty()
     }
 }
 

@@ -572,6 +572,24 @@ fn attach_connections(model: &mut Model) {
     for (service, mut found) in model.services.iter_mut().zip(per_service) {
         let best = found.iter().map(|(tier, _)| *tier).min();
         found.retain(|(tier, _)| Some(*tier) == best);
+        // `mongodb://mongo:27017` names no database: the one the service's code opens by
+        // name (`client.database("shop")`) is it, when there is exactly one.
+        let opened: BTreeSet<&str> = model
+            .collection_facts
+            .databases
+            .iter()
+            .filter(|(krate, _)| service.crates.contains(krate))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        if let [only] = opened.into_iter().collect::<Vec<_>>().as_slice() {
+            for (_, connection) in &mut found {
+                if connection.target.engine == DbEngine::Mongo
+                    && connection.target.database.is_none()
+                {
+                    connection.target.database = Some(only.to_string());
+                }
+            }
+        }
         service.connections = found.into_iter().map(|(_, c)| c).collect();
     }
 }

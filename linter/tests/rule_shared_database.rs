@@ -241,3 +241,53 @@ fn databases_named_apart_on_one_mongo_server_are_not_shared() {
         Vec::<String>::new()
     );
 }
+
+/// Two axum services on `mongodb://mongo:27017` (no database in the URL), each opening the
+/// database its code names.
+fn mongo_services_opening(databases: [&str; 2]) -> Vec<String> {
+    let (_dir, root) = temp_root();
+    let write = |path: &str, text: &str| write_file(&root, path, text);
+    write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"orders\", \"billing\"]\n",
+    );
+    let mut compose = String::from("services:\n");
+    for (name, database) in ["orders", "billing"].iter().zip(databases) {
+        write(
+            &format!("{name}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"*\"\nmongodb = \"*\"\n"
+            ),
+        );
+        write(
+            &format!("{name}/src/main.rs"),
+            &format!(
+                "#[tokio::main]\nasync fn main() {{\n    let client = mongodb::Client::with_uri_str(std::env::var(\"MONGODB_URI\").unwrap_or_default()).await.unwrap();\n    let db = client.database(\"{database}\");\n}}\n"
+            ),
+        );
+        compose.push_str(&format!(
+            "  {name}:\n    build: ./{name}\n    environment:\n      MONGODB_URI: mongodb://mongo:27017\n"
+        ));
+    }
+    compose.push_str("  mongo:\n    image: mongo:7\n");
+    write("docker-compose.yml", &compose);
+    let report = archlint::check(&archlint::Options::new(root.join("Cargo.toml")))
+        .unwrap_or_else(|e| panic!("check failed: {e}"));
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "shared-database")
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_mongo_url_without_a_database_connects_to_the_one_the_code_opens() {
+    let found = mongo_services_opening(["shop", "shop"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("mongodb://mongo:27017/shop"), "{found:?}");
+    assert_eq!(
+        mongo_services_opening(["orders", "billing"]),
+        Vec::<String>::new()
+    );
+}

@@ -448,6 +448,20 @@ impl Extractor<'_> {
             }
             return;
         }
+        // `client.database("shop")`: the database a bare `mongodb://host` connects to.
+        if method == "database" || method == "database_with_options" {
+            if let Some(Expr::Lit(ExprLit {
+                lit: Lit::Str(name),
+                ..
+            })) = call.args.first()
+            {
+                let entry = (self.cx.krate.id, name.value());
+                if !self.facts.collections.databases.contains(&entry) {
+                    self.facts.collections.databases.push(entry);
+                }
+            }
+            return;
+        }
         let Some(kind) = access_kind(method) else {
             return;
         };
