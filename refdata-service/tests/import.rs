@@ -61,6 +61,27 @@ fn import_reproduces_the_committed_snapshot_byte_for_byte() {
     }
 }
 
+/// `sources/regions.csv` is what the importer extracts from world-countries' `countries.json`
+/// (kept in `upstream/world-countries/`): importing from that file instead gives the same
+/// snapshot, byte for byte.
+#[test]
+fn regions_csv_is_the_extraction_of_the_kept_world_countries_file() {
+    let dir = source_dir();
+    let mut from_upstream = sources(&dir);
+    from_upstream.regions = data_dir().join("upstream/world-countries/countries.json");
+    let out = tempfile::tempdir().unwrap();
+    import::run(&from_upstream, out.path()).unwrap();
+    for file in SNAPSHOT_FILES {
+        let fresh = std::fs::read(out.path().join(file)).unwrap();
+        let committed = std::fs::read(data_dir().join(file)).unwrap();
+        assert!(
+            fresh == committed,
+            "{file} differs when the regions come from world-countries' countries.json: \
+             regions.csv is not its extraction"
+        );
+    }
+}
+
 #[test]
 fn every_list_one_entity_maps_to_a_country_unless_supranational() {
     let dir = source_dir();
