@@ -126,7 +126,13 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
-    /// Time archlint against a parallel read + syn::parse_file baseline
+    /// The benchmark's baseline: read and parse every `.rs` file under a directory
+    #[command(hide = true)]
+    BenchBaseline {
+        /// Workspace directory
+        dir: Utf8PathBuf,
+    },
+    /// Time `check` against a parallel read + syn::parse_file baseline, both as whole commands
     #[command(hide = true)]
     Bench {
         /// Workspace directory
@@ -250,57 +256,67 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Bench { dir, runs }) => {
-            let (files, lines) = archlint::bench::baseline(&dir);
-            let options = Options::new(dir.clone());
-            let mut findings = 0;
-            // Interleaved, so a change in machine load hits both sides alike.
-            let mut baseline = Vec::new();
-            let mut check = Vec::new();
-            for _ in 0..runs.max(1) {
-                // On the same deep-stacked threads the check runs on.
-                baseline.push(archlint::bench::median_time(1, || {
-                    archlint::stack::with_deep_stacks(|| archlint::bench::baseline(&dir));
-                }));
-                // Timed up to the findings: the CLI exits without freeing the model (below).
-                let mut report = None;
-                check.push(archlint::bench::median_time(1, || {
-                    report = archlint::check(&options).ok();
-                }));
-                findings = report.as_ref().map_or(0, |r| r.findings.len());
-                drop(report);
-            }
-            baseline.sort();
-            check.sort();
-            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-            let (base_median, check_median) =
-                (baseline[baseline.len() / 2], check[check.len() / 2]);
-            println!(
-                "{files} files, {lines} lines, {} threads, {runs} interleaved runs\n\
-                 {:<36} {:>9} {:>9}\n\
-                 {:<36} {:>9.1} {:>9.1}\n\
-                 {:<36} {:>9.1} {:>9.1}   ({findings} findings)\n\
-                 ratio (median): {:.2}x   ratio (min): {:.2}x",
-                rayon::current_num_threads(),
-                "",
-                "median ms",
-                "min ms",
-                "baseline (read + syn::parse_file)",
-                ms(base_median),
-                ms(baseline[0]),
-                "archlint check",
-                ms(check_median),
-                ms(check[0]),
-                ms(check_median) / ms(base_median).max(1e-9),
-                ms(check[0]) / ms(baseline[0]).max(1e-9),
-            );
-            println!("phases of one check (median of {} runs):", runs.max(1));
-            for (phase, time) in archlint::bench::median_phases(&dir, runs) {
-                println!("  {phase:<34} {:>9.1} ms", ms(time));
-            }
+        Some(Command::BenchBaseline { dir }) => {
+            let (files, lines) =
+                archlint::stack::with_deep_stacks(|| archlint::bench::baseline(&dir));
+            println!("{files} files, {lines} lines parsed");
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Bench { dir, runs }) => bench(&dir, runs),
     }
+}
+
+/// Times both sides as whole commands, as a user runs them: this binary started as
+/// `bench-baseline DIR` and as `check --manifest-path DIR`, the check's human output rendered
+/// and read to the end. Interleaved, so a change in machine load hits both sides alike.
+fn bench(dir: &camino::Utf8Path, runs: usize) -> miette::Result<ExitCode> {
+    let (files, lines) = archlint::stack::with_deep_stacks(|| archlint::bench::baseline(dir));
+    let findings = archlint::check(&Options::new(dir.to_owned()))
+        .map(|report| report.findings.len())
+        .unwrap_or(0);
+    let failed = |e: std::io::Error| miette::miette!("cannot run the benchmark commands: {e}");
+    let mut baseline = Vec::new();
+    let mut check = Vec::new();
+    for _ in 0..runs.max(1) {
+        baseline.push(
+            archlint::bench::time_command(&["bench-baseline", dir.as_str()]).map_err(failed)?,
+        );
+        check.push(
+            archlint::bench::time_command(&["check", "--manifest-path", dir.as_str()])
+                .map_err(failed)?,
+        );
+    }
+    baseline.sort();
+    check.sort();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let (base_median, check_median) = (baseline[baseline.len() / 2], check[check.len() / 2]);
+    println!(
+        "{files} files, {lines} lines, {} threads, {runs} interleaved runs of each command\n\
+         {:<40} {:>9} {:>9}\n\
+         {:<40} {:>9.1} {:>9.1}\n\
+         {:<40} {:>9.1} {:>9.1}   ({findings} findings)\n\
+         ratio (median): {:.2}x   ratio (min): {:.2}x",
+        rayon::current_num_threads(),
+        "",
+        "median ms",
+        "min ms",
+        "baseline: bench-baseline (read + parse)",
+        ms(base_median),
+        ms(baseline[0]),
+        "cargo-archlint check (output included)",
+        ms(check_median),
+        ms(check[0]),
+        ms(check_median) / ms(base_median).max(1e-9),
+        ms(check[0]) / ms(baseline[0]).max(1e-9),
+    );
+    println!(
+        "phases of one check in this process (median of {} runs):",
+        runs.max(1)
+    );
+    for (phase, time) in archlint::bench::median_phases(dir, runs) {
+        println!("  {phase:<58} {:>9.1} ms", ms(time));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(args: &CheckArgs) -> miette::Result<ExitCode> {

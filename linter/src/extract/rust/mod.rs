@@ -139,7 +139,7 @@ fn run(mut extractor: Extractor<'_>, file: FileId, parse_text: &str, out: &mut F
 /// modules left out (they still shadow crates of the same name). Anything unusual about an
 /// item or the rest of the file falls back to parsing the whole text, so the result is what
 /// `syn::parse_file` gives, less the test items.
-fn parse_without_tests(
+pub(crate) fn parse_without_tests(
     text: &str,
     tokens: Option<TokenStream>,
 ) -> syn::Result<(syn::File, Vec<String>)> {
