@@ -478,3 +478,21 @@ fn every_finding_has_a_confidence_and_the_flag_sets_the_lowest_reported() {
         }
     }
 }
+
+/// With `--color auto` (the default) and output to a pipe, neither the findings on stdout nor
+/// a fatal error on stderr carry ANSI colour codes.
+#[test]
+fn no_colours_when_output_is_not_a_terminal() {
+    let shop = repo_root().join("examples/shop");
+    let output = archlint(&["check"], &shop);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stdout(&output).contains("shared-database"));
+    assert!(!stdout(&output).contains('\u{1b}'), "{}", stdout(&output));
+    let missing = archlint(&["check"], &repo_root().join("no-such-workspace"));
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(!stderr(&missing).is_empty());
+    assert!(!stderr(&missing).contains('\u{1b}'), "{}", stderr(&missing));
+    // `--color always` is the way to ask for them.
+    let forced = archlint(&["check", "--color", "always"], &shop);
+    assert!(stdout(&forced).contains('\u{1b}'));
+}

@@ -377,3 +377,46 @@ fn the_default_store_and_the_admin_token_come_from_the_environment() {
         "without REFDATA_ADMIN_TOKEN the token is unknown"
     );
 }
+
+/// Logs written to a pipe or a file carry no ANSI colour codes (the text format colours only
+/// a terminal), also when nothing in the environment says to leave colours out.
+#[test]
+fn text_logs_to_a_pipe_have_no_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("refdata.db").display());
+    let mut child = Command::new(BINARY)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &database,
+        ])
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("readable log");
+        let listening = line.contains("listening");
+        seen.push(line);
+        if listening {
+            break;
+        }
+    }
+    stop(child);
+    assert!(
+        seen.iter()
+            .any(|line| line.contains("listening") && line.contains("INFO")),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.iter().all(|line| !line.contains('\u{1b}')),
+        "escape codes in piped logs: {seen:#?}"
+    );
+}
