@@ -1,9 +1,10 @@
 //! The importer reproduces the committed snapshot from the source files and rejects bad input
 //! with errors that name the file and the line.
 //!
-//! The upstream sources (iso-codes JSON, ISO 4217 list one, ECB history) are the copies kept in
-//! `data/upstream/` (see `data/PROVENANCE.md`); `REFDATA_SOURCE_DIR` points the tests at newer
-//! copies laid out the same way (`iso-codes/`, `iso4217/`, `ecb/`).
+//! The upstream sources (iso-codes JSON, ISO 4217 list one, ECB history, world-countries) are
+//! the copies kept in `data/upstream/` (see `data/PROVENANCE.md`); `REFDATA_SOURCE_DIR` points
+//! the tests at newer copies laid out the same way (`iso-codes/`, `iso4217/`, `ecb/`,
+//! `world-countries/`).
 
 use std::path::{Path, PathBuf};
 
@@ -68,7 +69,7 @@ fn import_reproduces_the_committed_snapshot_byte_for_byte() {
 fn regions_csv_is_the_extraction_of_the_kept_world_countries_file() {
     let dir = source_dir();
     let mut from_upstream = sources(&dir);
-    from_upstream.regions = data_dir().join("upstream/world-countries/countries.json");
+    from_upstream.regions = dir.join("world-countries/countries.json");
     let out = tempfile::tempdir().unwrap();
     import::run(&from_upstream, out.path()).unwrap();
     for file in SNAPSHOT_FILES {
