@@ -37,6 +37,19 @@ impl InventoryClient {
     }
 }
 
+impl InventoryClient {
+    pub async fn batch_reserve_stock(&self, order_id: u64, qty: u32) -> reqwest::Result<u64> {
+        self.http
+            .post(format!("{}/reservations/batch", self.base_url))
+            .json(&serde_json::json!({ "order_id": order_id, "qty": qty }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+}
+
 pub struct PaymentsClient { http: reqwest::Client, base_url: String }
 
 impl PaymentsClient {
@@ -1822,4 +1835,75 @@ pub async fn handler(http: &reqwest::Client, cached: bool) -> Result<Json<u64>, 
         shipment.error_returned && !shipment.propagates,
         "{shipment:#?}"
     );
+}
+
+#[test]
+fn a_batch_reservation_reserves_and_is_released_like_one() {
+    let saga = r#"
+pub struct Orders { inventory: InventoryClient, payments: PaymentsClient }
+
+impl Orders {
+    pub async fn place_order(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        let reservation = self.inventory.batch_reserve_stock(order_id, 2).await?;
+        self.payments.charge_card(order_id, 1200).await?;
+        Ok(())
+    }
+}
+"#;
+    let found = checkout(saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`batch_reserve_stock` (step 1 of `place_order`")
+            && found[0].contains("`release`"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn opening_a_broker_channel_is_no_step_to_undo() {
+    let found = checkout(
+        r#"
+pub struct Relay {
+    rmq_client: lapin::Connection,
+    inventory: InventoryClient,
+}
+
+impl Relay {
+    pub async fn start(&self, order_id: u64) -> Result<(), Box<dyn std::error::Error>> {
+        let channel = self.rmq_client.create_channel().await?;
+        self.inventory.reserve_stock(order_id, 1).await?;
+        Ok(())
+    }
+}
+"#,
+    );
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn a_call_wrapping_another_is_one_step_and_its_error_arm_compensates() {
+    let found = checkout(
+        r#"
+pub struct Gateway { inventory: InventoryClient, clients: Clients }
+pub struct Clients;
+impl Clients {
+    pub async fn call_order<F, Fut>(&self, f: F) -> Result<u64, String> { Err(String::new()) }
+}
+
+impl Gateway {
+    pub async fn create_order(&self, order_id: u64) -> Result<u64, String> {
+        let reservation = self.inventory.reserve_stock(order_id, 1).await.map_err(|e| e.to_string())?;
+        let created = self.clients.call_order(|client| async move { client.create_order(order_id).await }).await;
+        match created {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                let _ = self.inventory.release_stock(reservation).await;
+                Err(e)
+            }
+        }
+    }
+}
+"#,
+    );
+    assert_eq!(found, Vec::<String>::new());
 }

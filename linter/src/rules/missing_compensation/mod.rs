@@ -14,7 +14,9 @@
 //!   `ReserveStock`, `ChargeCardCommand`: a verb of the pairs below first, no past tense, not
 //!   a `*Request`/`*Response` body). Each step gets a verb and a noun from its operation:
 //!   `reserve_stock` is *reserve stock*, `POST /stock/{}/reserve` too, `POST /reservations` is
-//!   *create reservation*, `HoldSeats` is *hold seats*. A step whose verb has a known
+//!   *create reservation*, `HoldSeats` is *hold seats*, `batch_reserve_stock` *reserve stock*.
+//!   A call wrapping another (`call_order(|c| c.create_order(..))`) is one step. Broker
+//!   channels, caches and stores are infrastructure, not steps. A step whose verb has a known
 //!   compensation is flagged, at its call, when a later step can fail the saga and nothing on
 //!   the function's error paths after it (an `Err` arm, `if let Err`, `let .. else`, a
 //!   `map_err`/`or_else` closure, an `Ok` arm or an `if` branch that returns an error, as in

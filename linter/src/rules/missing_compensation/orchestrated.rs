@@ -469,8 +469,19 @@ impl MissingCompensation {
         // that matches it, or handled on an error path after it and before the next step; a
         // step whose result is thrown away (`let _ =`, `.ok()`, a best-effort notification)
         // does not.
+        let sequence: Vec<&Step<'_>> = steps.iter().collect();
+        // The step after the `j`th, past any call nested in it (`call_order(|c| c.create_order(..))`
+        // is one step: the inner call is part of the outer one).
+        let next_after = |j: usize| {
+            let end = sequence[j].effect.span.end;
+            sequence[j + 1..]
+                .iter()
+                .map(|n| n.effect.span.start)
+                .find(|&start| start >= end)
+                .unwrap_or(u32::MAX)
+        };
         let fails_saga = |j: usize, s: &Step<'_>| {
-            let next = steps.get(j + 1).map_or(u32::MAX, |n| n.effect.span.start);
+            let next = next_after(j);
             s.effect.propagates
                 || s.effect.error_returned
                 || effects.iter().any(|e| {
@@ -513,13 +524,14 @@ impl MissingCompensation {
             // there (an `Err` arm after it, before the next step) without this compensation,
             // or, when its error goes further up (`?`), one with no compensation of this step
             // on any error path after it.
-            let uncovered = steps
+            let uncovered = sequence
                 .iter()
+                .copied()
                 .enumerate()
-                .skip(k + 1)
+                .filter(|(_, s)| s.effect.span.start > step.effect.span.start)
                 .filter(|(j, s)| fails_saga(*j, s) && same_message(step, s))
                 .find(|(j, later)| {
-                    let next = steps.get(j + 1).map_or(u32::MAX, |n| n.effect.span.start);
+                    let next = next_after(*j);
                     let local: Vec<&(&Effect, Vec<Action>)> = undo_paths
                         .iter()
                         .filter(|(e, _)| {

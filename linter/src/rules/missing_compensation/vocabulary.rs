@@ -257,8 +257,18 @@ pub(super) fn http_action(method: HttpMethod, operation: &str, lexicon: &Lexicon
 }
 
 /// `reserve_stock` -> reserve stock.
+/// Words before an operation's verb that say how many things it acts on.
+const QUANTITY_QUALIFIERS: &[&str] = &["batch", "bulk", "multi", "mass"];
+
 pub(super) fn name_action(name: &str) -> Action {
     let ws = words(name);
+    // `batch_reserve_stock` reserves: a leading word saying how many is no verb.
+    let skip = ws
+        .iter()
+        .take_while(|w| QUANTITY_QUALIFIERS.contains(&w.as_str()))
+        .count()
+        .min(ws.len().saturating_sub(1));
+    let ws = &ws[skip..];
     let mut action = Action {
         label: name.to_owned(),
         names: vec![name.to_ascii_lowercase()],
