@@ -340,10 +340,18 @@ fn owning_crate(rel: &Utf8Path, crate_dirs: &BTreeMap<Utf8PathBuf, CrateId>) -> 
 }
 
 fn is_test_path(rel: &Utf8Path, crate_dir: &Utf8Path) -> bool {
-    rel.strip_prefix(crate_dir)
-        .ok()
-        .and_then(|inner| inner.components().next())
-        .is_some_and(|first| matches!(first.as_str(), "tests" | "benches" | "examples"))
+    // A workspace member kept under the workspace's `examples/` shows how to use the others;
+    // like a crate's own examples, it is not deployed code.
+    let example_member = crate_dir
+        .components()
+        .next()
+        .is_some_and(|first| matches!(first.as_str(), "examples" | "example"));
+    example_member
+        || rel
+            .strip_prefix(crate_dir)
+            .ok()
+            .and_then(|inner| inner.components().next())
+            .is_some_and(|first| matches!(first.as_str(), "tests" | "benches" | "examples"))
 }
 
 /// Decides a file's kind from its path (relative to the workspace root).

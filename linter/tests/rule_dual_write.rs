@@ -804,3 +804,47 @@ fn deleting_published_documents_of_an_event_collection_is_a_relay() {
         Vec::<String>::new()
     );
 }
+
+/// The same dual-writing handler in a workspace member kept at `dir`.
+fn member_at(dir: &str) -> Vec<String> {
+    let root_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let root = camino::Utf8Path::from_path(root_dir.path())
+        .unwrap_or_else(|| panic!("non-UTF-8 temp dir"))
+        .to_owned();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap_or(&root))
+            .unwrap_or_else(|e| panic!("mkdir: {e}"));
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {path}: {e}"));
+    };
+    write(
+        "Cargo.toml",
+        &format!("[workspace]\nresolver = \"2\"\nmembers = [\"{dir}\"]\n"),
+    );
+    let deps: String = KAFKA_DEPS
+        .iter()
+        .map(|d| format!("{d} = \"*\"\n"))
+        .collect();
+    write(
+        &format!("{dir}/Cargo.toml"),
+        &format!("[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"),
+    );
+    write(
+        &format!("{dir}/src/main.rs"),
+        &kafka_handler(&format!("{INSERT_ORDER}\n{SEND_KAFKA}")),
+    );
+    let report = archlint::check(&archlint::Options::new(root.join("Cargo.toml")))
+        .unwrap_or_else(|e| panic!("check failed: {e}"));
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == RULE)
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_member_kept_under_the_workspace_examples_is_example_code() {
+    assert_eq!(member_at("examples/demo"), Vec::<String>::new());
+    assert_eq!(member_at("services/demo").len(), 1);
+}

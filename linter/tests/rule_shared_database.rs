@@ -291,3 +291,53 @@ fn a_mongo_url_without_a_database_connects_to_the_one_the_code_opens() {
         Vec::<String>::new()
     );
 }
+
+/// `orders`, `billing` and `stock` on one database in `deploy/docker-compose.yml`, and `orders`
+/// and `billing` alone on one in the root compose file (`root_pair_database`).
+fn two_deployments(root_pair_database: &str) -> Vec<String> {
+    let (_dir, root) = temp_root();
+    let write = |path: &str, text: &str| write_file(&root, path, text);
+    write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"orders\", \"billing\", \"stock\"]\n",
+    );
+    for name in ["orders", "billing", "stock"] {
+        write(
+            &format!("{name}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"*\"\nsqlx = \"*\"\n"
+            ),
+        );
+        write(&format!("{name}/src/main.rs"), "fn main() {}\n");
+    }
+    let service = |name: &str, up: &str, database: &str| {
+        format!("  {name}:\n    build: {up}{name}\n    environment:\n      DATABASE_URL: postgres://app:secret@db:5432/{database}\n")
+    };
+    let mut deploy = String::from("services:\n");
+    for name in ["orders", "billing", "stock"] {
+        deploy.push_str(&service(name, "../", "shop"));
+    }
+    deploy.push_str("  db:\n    image: postgres:16\n");
+    write("deploy/docker-compose.yml", &deploy);
+    let mut local = String::from("services:\n");
+    for name in ["orders", "billing"] {
+        local.push_str(&service(name, "./", root_pair_database));
+    }
+    local.push_str("  db:\n    image: postgres:16\n");
+    write("docker-compose.yml", &local);
+    let report = archlint::check(&archlint::Options::new(root.join("Cargo.toml")))
+        .unwrap_or_else(|e| panic!("check failed: {e}"));
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "shared-database")
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_group_inside_a_larger_one_sharing_a_database_elsewhere_is_the_same_unit() {
+    let found = two_deployments("local");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("`stock`"), "{found:?}");
+}

@@ -6,7 +6,8 @@
 //! set (a `migrations/` directory outside every service's crate, run by one of them with
 //! `migrate!("../migrations")`): a schema no single service owns. One finding per group of
 //! services, at the first service's connection, migration run or query, with the others'
-//! as related locations.
+//! as related locations; a smaller group of the same services sharing a database in another
+//! deployment (compose beside Kubernetes) is that unit again and is not reported twice.
 //!
 //! Connections whose host or database name cannot be resolved statically are never compared:
 //! two services reading `DATABASE_URL` from an unknown environment are not assumed to share.
@@ -155,12 +156,17 @@ impl Rule for SharedDatabase {
             groups.push((Shared::Schema(index), services));
         }
 
-        // One finding per group of services: the first evidence is enough.
-        let mut reported: BTreeSet<Vec<ServiceId>> = BTreeSet::new();
+        // One finding per group of services: the first evidence is enough. A group inside a
+        // larger one already reported (the same services on one database in another
+        // deployment, compose and Kubernetes) is that unit again.
+        groups.sort_by_key(|(_, services)| std::cmp::Reverse(services.len()));
+        let mut reported: Vec<BTreeSet<ServiceId>> = Vec::new();
         for (shared, services) in groups {
-            if services.len() < 2 || !reported.insert(services.keys().copied().collect()) {
+            let members: BTreeSet<ServiceId> = services.keys().copied().collect();
+            if services.len() < 2 || reported.iter().any(|r| members.is_subset(r)) {
                 continue;
             }
+            reported.push(members);
             let mut sites = services.iter();
             let Some((&first, &span)) = sites.next() else {
                 continue;
