@@ -1849,27 +1849,31 @@ fn each_loop_a_main_starts_is_judged_on_its_own() {
     assert!(found.is_empty(), "{found:?}");
 }
 
+/// A workspace helper that reads a Redis stream and hands each entry to a closure.
+const STREAMS_MOD: &str = r#"mod streams {
+    pub async fn consume<F, Fut>(url: &str, mut handler: F) -> anyhow::Result<()>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>>,
+    {
+        let client = redis::Client::open(url)?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        loop {
+            let reply: Vec<String> = redis::cmd("XREADGROUP").arg("GROUP").query_async(&mut conn).await?;
+            for body in reply {
+                handler(body).await?;
+            }
+        }
+    }
+}
+"#;
+
 /// A project wrapper consumes a Redis stream and calls a closure per message; the closure
 /// dispatches to `create_item`, whose body starts with `check`.
 fn stream_wrapper_consumer(check: &str) -> String {
     format!(
         r#"
-mod streams {{
-    pub async fn consume<F, Fut>(url: &str, mut handler: F) -> anyhow::Result<()>
-    where
-        F: FnMut(String) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<()>>,
-    {{
-        let client = redis::Client::open(url)?;
-        let mut conn = client.get_multiplexed_async_connection().await?;
-        loop {{
-            let reply: Vec<String> = redis::cmd("XREADGROUP").arg("GROUP").query_async(&mut conn).await?;
-            for body in reply {{
-                handler(body).await?;
-            }}
-        }}
-    }}
-}}
+{STREAMS_MOD}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {{
@@ -2268,22 +2272,7 @@ fn a_publish_gated_on_a_guarded_transition_is_claimed() {
 fn callback_consumer_with_setup(before: &str, per_message: &str) -> String {
     format!(
         r#"
-mod streams {{
-    pub async fn consume<F, Fut>(url: &str, mut handler: F) -> anyhow::Result<()>
-    where
-        F: FnMut(String) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<()>>,
-    {{
-        let client = redis::Client::open(url)?;
-        let mut conn = client.get_multiplexed_async_connection().await?;
-        loop {{
-            let reply: Vec<String> = redis::cmd("XREADGROUP").arg("GROUP").query_async(&mut conn).await?;
-            for body in reply {{
-                handler(body).await?;
-            }}
-        }}
-    }}
-}}
+{STREAMS_MOD}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {{
