@@ -94,6 +94,30 @@ fn write_file(root: &camino::Utf8Path, path: &str, text: &str) {
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {path}: {e}"));
 }
 
+/// A binary member `name` with the given `[dependencies]` lines and `src/main.rs`.
+fn write_member(root: &camino::Utf8Path, name: &str, dependencies: &str, main: &str) {
+    write_file(
+        root,
+        &format!("{name}/Cargo.toml"),
+        &format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{dependencies}"
+        ),
+    );
+    write_file(root, &format!("{name}/src/main.rs"), main);
+}
+
+/// The `shared-database` messages of a zero-config check of the workspace at `root`.
+fn shared_database_messages(root: &camino::Utf8Path) -> Vec<String> {
+    let report = archlint::check(&archlint::Options::new(root.join("Cargo.toml")))
+        .unwrap_or_else(|e| panic!("check failed: {e}"));
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "shared-database")
+        .map(|f| f.message.clone())
+        .collect()
+}
+
 /// A repository whose Cargo workspace sits in `backend/`, with the compose file that runs its
 /// two services at the repository root. `git` says whether the repository has its `.git`;
 /// `compose_dir` is where the compose file lies, relative to the repository root, and
@@ -191,13 +215,7 @@ fn prefixed_images_on_mongo(databases: [&str; 3]) -> Vec<String> {
         ("acme-worker", "mongodb = \"*\"\n"),
         ("acme-cli", "mongodb = \"*\"\n"),
     ] {
-        write(
-            &format!("{name}/Cargo.toml"),
-            &format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{dependencies}"
-            ),
-        );
-        write(&format!("{name}/src/main.rs"), "fn main() {}\n");
+        write_member(&root, name, dependencies, "fn main() {}\n");
     }
     write("acme-api/Dockerfile", "FROM scratch\n");
     write("acme-worker/Dockerfile", "FROM scratch\n");
@@ -211,14 +229,7 @@ fn prefixed_images_on_mongo(databases: [&str; 3]) -> Vec<String> {
     }
     compose.push_str("  mongo:\n    image: mongo:7\n");
     write("docker-compose.yml", &compose);
-    let report = archlint::check(&archlint::Options::new(root.join("Cargo.toml")))
-        .unwrap_or_else(|e| panic!("check failed: {e}"));
-    report
-        .findings
-        .iter()
-        .filter(|f| f.rule == "shared-database")
-        .map(|f| f.message.clone())
-        .collect()
+    shared_database_messages(&root)
 }
 
 #[test]
@@ -253,14 +264,10 @@ fn mongo_services_opening(databases: [&str; 2]) -> Vec<String> {
     );
     let mut compose = String::from("services:\n");
     for (name, database) in ["orders", "billing"].iter().zip(databases) {
-        write(
-            &format!("{name}/Cargo.toml"),
-            &format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"*\"\nmongodb = \"*\"\n"
-            ),
-        );
-        write(
-            &format!("{name}/src/main.rs"),
+        write_member(
+            &root,
+            name,
+            "axum = \"*\"\nmongodb = \"*\"\n",
             &format!(
                 "#[tokio::main]\nasync fn main() {{\n    let client = mongodb::Client::with_uri_str(std::env::var(\"MONGODB_URI\").unwrap_or_default()).await.unwrap();\n    let db = client.database(\"{database}\");\n}}\n"
             ),
@@ -271,14 +278,7 @@ fn mongo_services_opening(databases: [&str; 2]) -> Vec<String> {
     }
     compose.push_str("  mongo:\n    image: mongo:7\n");
     write("docker-compose.yml", &compose);
-    let report = archlint::check(&archlint::Options::new(root.join("Cargo.toml")))
-        .unwrap_or_else(|e| panic!("check failed: {e}"));
-    report
-        .findings
-        .iter()
-        .filter(|f| f.rule == "shared-database")
-        .map(|f| f.message.clone())
-        .collect()
+    shared_database_messages(&root)
 }
 
 #[test]
@@ -302,13 +302,12 @@ fn two_deployments(root_pair_database: &str) -> Vec<String> {
         "[workspace]\nresolver = \"2\"\nmembers = [\"orders\", \"billing\", \"stock\"]\n",
     );
     for name in ["orders", "billing", "stock"] {
-        write(
-            &format!("{name}/Cargo.toml"),
-            &format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"*\"\nsqlx = \"*\"\n"
-            ),
+        write_member(
+            &root,
+            name,
+            "axum = \"*\"\nsqlx = \"*\"\n",
+            "fn main() {}\n",
         );
-        write(&format!("{name}/src/main.rs"), "fn main() {}\n");
     }
     let service = |name: &str, up: &str, database: &str| {
         format!("  {name}:\n    build: {up}{name}\n    environment:\n      DATABASE_URL: postgres://app:secret@db:5432/{database}\n")
@@ -325,14 +324,7 @@ fn two_deployments(root_pair_database: &str) -> Vec<String> {
     }
     local.push_str("  db:\n    image: postgres:16\n");
     write("docker-compose.yml", &local);
-    let report = archlint::check(&archlint::Options::new(root.join("Cargo.toml")))
-        .unwrap_or_else(|e| panic!("check failed: {e}"));
-    report
-        .findings
-        .iter()
-        .filter(|f| f.rule == "shared-database")
-        .map(|f| f.message.clone())
-        .collect()
+    shared_database_messages(&root)
 }
 
 #[test]
