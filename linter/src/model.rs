@@ -229,6 +229,29 @@ pub struct SqlQuery {
     /// The columns its `INSERT` column lists name, lower case.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inserted_columns: Vec<String>,
+    /// The state columns its statements test and set.
+    #[serde(skip_serializing_if = "StateColumns::is_empty")]
+    pub state_columns: StateColumns,
+}
+
+/// Columns that hold a row's state, as one query's statements use them: a sweep that selects
+/// rows by a state (`WHERE released = false`) and sets that state on each (`SET released =
+/// true`) claims the rows it works on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StateColumns {
+    /// Columns a `SELECT`'s `WHERE` compares with a constant (`status = 'pending'`,
+    /// `released = false`, `processed_at IS NULL`), lower case.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tested: Vec<String>,
+    /// Columns an `UPDATE` sets to a value that is not computed from their own, lower case.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<String>,
+}
+
+impl StateColumns {
+    pub fn is_empty(&self) -> bool {
+        self.tested.is_empty() && self.set.is_empty()
+    }
 }
 
 /// What one SQL statement does to data, as far as retries are concerned.

@@ -2383,3 +2383,69 @@ fn steps_a_loop_calls_one_after_another_are_one_handler_reported_at_the_loop() {
         "{found:?}"
     );
 }
+
+/// A consumer that sweeps expired reservations before its own work: the rows it picks by
+/// state (`released = false`) and the update that moves each one on.
+fn sweeping_handler(mark_released: &str) -> String {
+    format!(
+        r#"
+pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {{
+    let _event: serde_json::Value = serde_json::from_slice(payload)?;
+    let mut tx = pool.begin().await?;
+    let expired: Vec<(i64, i64, i32)> = sqlx::query_as(
+        "SELECT id, product_id, qty FROM reservations WHERE expires_at <= now() AND released = false FOR UPDATE",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, product_id, qty) in expired {{
+        sqlx::query("UPDATE inventory SET reserved = reserved - $1 WHERE product_id = $2")
+            .bind(qty)
+            .bind(product_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("{mark_released}")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }}
+    tx.commit().await?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_sweep_that_moves_each_picked_row_out_of_its_state_claims_it() {
+    let found = one_service(
+        KAFKA_DEPS,
+        &[
+            ("src/main.rs", KAFKA_LOOP),
+            (
+                "src/handler.rs",
+                &sweeping_handler("UPDATE reservations SET released = true WHERE id = $1"),
+            ),
+        ],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_sweep_that_leaves_the_picked_rows_in_their_state_is_reported() {
+    // The rows keep `released = false`, so a redelivery releases the same stock again.
+    let found = one_service(
+        KAFKA_DEPS,
+        &[
+            ("src/main.rs", KAFKA_LOOP),
+            (
+                "src/handler.rs",
+                &sweeping_handler("UPDATE reservations SET updated_at = now() WHERE id = $1"),
+            ),
+        ],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("relative `UPDATE inventory`"),
+        "{found:?}"
+    );
+}

@@ -262,6 +262,7 @@ pub fn extract_prepared_dir(
                 function: String::new(),
                 effects: vec![StatementEffect::Other],
                 inserted_columns: Vec::new(),
+                state_columns: Default::default(),
             });
         }
     }

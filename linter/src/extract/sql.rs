@@ -51,6 +51,8 @@ pub struct SqlAnalysis {
     pub inserted_columns: Vec<String>,
     /// `CREATE TABLE` primary keys, parallel to nothing: one entry per table created.
     pub primary_keys: Vec<crate::model::PrimaryKey>,
+    /// The state columns `SELECT`s test and `UPDATE`s set.
+    pub state_columns: crate::model::StateColumns,
 }
 
 impl SqlAnalysis {
@@ -88,9 +90,20 @@ fn analyze_with(sql: &str, dialect: SqlDialect, simple_by_scan: bool) -> SqlAnal
         let keyword = leading_keywords(&prepared, toks);
         let text = &prepared[statement.range.clone()];
         let base = statement.range.start;
-        analysis
-            .effects
-            .push(statement_effect(&prepared, toks, &keyword));
+        let effect = statement_effect(&prepared, toks, &keyword);
+        analysis.effects.push(effect);
+        match keyword.as_str() {
+            "SELECT" => state_tests(&prepared, toks, &mut analysis.state_columns.tested),
+            "UPDATE" if effect != StatementEffect::RelativeUpdate => {
+                if let Some(set_end) = assignments_after_set(&prepared, toks, 1) {
+                    analysis
+                        .state_columns
+                        .set
+                        .extend(assigned_columns(&prepared, toks, 0, set_end));
+                }
+            }
+            _ => {}
+        }
         if keyword.starts_with("INSERT") {
             // A key the database makes in the statement itself is not taken from the caller.
             let lower = text.to_ascii_lowercase();
@@ -1055,28 +1068,11 @@ fn update_effect(text: &str, toks: &[Tok], update: usize, set_end: usize) -> Sta
 /// `WHERE` tests a column the update sets, so only the first run changes the row (a state
 /// transition, `processed_at IS NULL`); the rows it affects tell a retry it was already done.
 fn compare_and_set(text: &str, toks: &[Tok], update: usize, set_end: usize) -> bool {
-    let Some(set) = (update..set_end).find(|&i| toks[i].is_word(text, "SET")) else {
+    let columns = assigned_columns(text, toks, update, set_end);
+    if columns.is_empty() {
         return false;
-    };
-    let name = |t: &Tok| text[t.range.clone()].trim_matches(['"', '`']).to_owned();
-    let mut columns = Vec::new();
-    let mut depth = 0i32;
-    let mut expect_column = true;
-    for i in set + 1..set_end {
-        match toks[i].kind {
-            TokKind::Punct(b'(') => depth += 1,
-            TokKind::Punct(b')') => depth -= 1,
-            TokKind::Punct(b',') if depth == 0 => expect_column = true,
-            TokKind::Punct(b'=') if depth == 0 && expect_column => {
-                let column = &toks[i - 1];
-                if matches!(column.kind, TokKind::Word | TokKind::QuotedIdent) {
-                    columns.push(name(column));
-                }
-                expect_column = false;
-            }
-            _ => {}
-        }
     }
+    let name = |t: &Tok| text[t.range.clone()].trim_matches(['"', '`']).to_owned();
     let end = part_end(toks, set_end);
     let Some(at) = (set_end..end).find(|&i| toks[i].is_word(text, "WHERE")) else {
         return false;
@@ -1094,6 +1090,94 @@ fn compare_and_set(text: &str, toks: &[Tok], update: usize, set_end: usize) -> b
                     .iter()
                     .any(|c| c.eq_ignore_ascii_case(&name(&toks[i])))
         })
+}
+
+/// The columns `UPDATE .. SET a = .., b = ..` assigns (from the `UPDATE` at `update` to
+/// `set_end`), lower case.
+fn assigned_columns(text: &str, toks: &[Tok], update: usize, set_end: usize) -> Vec<String> {
+    let Some(set) = (update..set_end).find(|&i| toks[i].is_word(text, "SET")) else {
+        return Vec::new();
+    };
+    let mut columns = Vec::new();
+    let mut depth = 0i32;
+    let mut expect_column = true;
+    for i in set + 1..set_end {
+        match toks[i].kind {
+            TokKind::Punct(b'(') => depth += 1,
+            TokKind::Punct(b')') => depth -= 1,
+            TokKind::Punct(b',') if depth == 0 => expect_column = true,
+            TokKind::Punct(b'=') if depth == 0 && expect_column => {
+                let column = &toks[i - 1];
+                if matches!(column.kind, TokKind::Word | TokKind::QuotedIdent) {
+                    columns.push(column_name(text, column));
+                }
+                expect_column = false;
+            }
+            _ => {}
+        }
+    }
+    columns
+}
+
+fn column_name(text: &str, tok: &Tok) -> String {
+    text[tok.range.clone()]
+        .trim_matches(['"', '`'])
+        .to_ascii_lowercase()
+}
+
+/// The columns a `SELECT`'s `WHERE` compares with a constant: `status = 'pending'`,
+/// `released = false`, `attempts = 0`, `processed_at IS NULL`. A bound parameter (`= $1`)
+/// or an ordering (`expires_at <= now()`) tests no particular state.
+fn state_tests(text: &str, toks: &[Tok], out: &mut Vec<String>) {
+    let mut depth = 0i32;
+    let mut in_where = false;
+    for (i, tok) in toks.iter().enumerate() {
+        match tok.kind {
+            TokKind::Punct(b'(') => depth += 1,
+            TokKind::Punct(b')') => depth -= 1,
+            TokKind::Word if depth == 0 => {
+                if tok.is_word(text, "WHERE") {
+                    in_where = true;
+                } else if tok.is_one_of(
+                    text,
+                    &[
+                        "ORDER", "GROUP", "LIMIT", "FOR", "HAVING", "UNION", "OFFSET",
+                    ],
+                ) {
+                    in_where = false;
+                }
+            }
+            _ => {}
+        }
+        if !in_where || !matches!(tok.kind, TokKind::Word | TokKind::QuotedIdent) {
+            continue;
+        }
+        let constant = |t: Option<&Tok>| {
+            t.is_some_and(|t| match t.kind {
+                TokKind::Str => true,
+                TokKind::Number => !text[t.range.clone()].starts_with('$'),
+                TokKind::Word => t.is_one_of(text, &["TRUE", "FALSE", "NULL"]),
+                _ => false,
+            })
+        };
+        let next = toks.get(i + 1);
+        let compared = next.is_some_and(|t| t.is_punct(b'=')) && constant(toks.get(i + 2));
+        let is_test = next.is_some_and(|t| t.is_word(text, "IS")) && {
+            let at = if toks.get(i + 2).is_some_and(|t| t.is_word(text, "NOT")) {
+                i + 3
+            } else {
+                i + 2
+            };
+            constant(toks.get(at))
+        };
+        let keyword = tok.is_one_of(text, &["AND", "OR", "NOT", "WHERE"]);
+        if (compared || is_test) && !keyword {
+            let column = column_name(text, tok);
+            if !out.contains(&column) {
+                out.push(column);
+            }
+        }
+    }
 }
 
 /// True when an assignment in `toks[from..end]` computes a column from its own value
@@ -2162,6 +2246,45 @@ mod tests {
 
     fn effects(sql: &str) -> Vec<StatementEffect> {
         analyze(sql, SqlDialect::Postgres).effects
+    }
+
+    #[test]
+    fn state_columns_are_the_constants_a_select_tests_and_an_update_sets() {
+        let state = |sql: &str| {
+            let columns = analyze_known_sql(sql, SqlDialect::Postgres).state_columns;
+            (columns.tested.join(","), columns.set.join(","))
+        };
+        let tested = |sql: &str| state(sql).0;
+        let set = |sql: &str| state(sql).1;
+        assert_eq!(
+            tested("SELECT id, qty FROM reservations WHERE expires_at <= NOW() AND released = false FOR UPDATE"),
+            "released"
+        );
+        assert_eq!(
+            tested("SELECT * FROM jobs j WHERE j.status = 'pending' AND j.processed_at IS NULL ORDER BY id"),
+            "status,processed_at"
+        );
+        assert_eq!(
+            tested("SELECT * FROM jobs WHERE locked_at IS NOT NULL"),
+            "locked_at"
+        );
+        // Parameters and orderings test no particular state; nor does a column list.
+        assert_eq!(
+            tested("SELECT * FROM jobs WHERE status = $1 AND id > 10"),
+            ""
+        );
+        assert_eq!(tested("SELECT status FROM jobs WHERE id = $1"), "");
+        assert_eq!(tested("SELECT * FROM jobs WHERE status != 'done'"), "");
+        assert_eq!(
+            set("UPDATE reservations SET released = true, updated_at = now() WHERE reservation_id = $1"),
+            "released,updated_at"
+        );
+        // A relative update moves an amount, not a state.
+        assert_eq!(
+            set("UPDATE inventory SET reserved = reserved - $1 WHERE product_id = $2"),
+            ""
+        );
+        assert_eq!(set("SELECT 1 FROM t WHERE a = 'x'"), "");
     }
 
     #[test]

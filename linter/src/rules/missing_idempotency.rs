@@ -53,7 +53,10 @@
 //! calls the helper that updates the stock. So does a compare-and-set update, whose `WHERE`
 //! tests the state it changes (`UPDATE charges SET status = 'refunded' WHERE id = $1 AND
 //! status = 'succeeded' RETURNING ..`, `.. AND processed_at IS NULL`): a redelivery finds
-//! the row already moved on. So does an early return on what the handler looked up: the
+//! the row already moved on. So does a sweep that picks rows by their state and sets it on
+//! each (`SELECT .. FROM reservations WHERE released = false FOR UPDATE`, then `UPDATE
+//! reservations SET released = true WHERE id = $1` for each row): a repeat finds no row left
+//! in that state. So does an early return on what the handler looked up: the
 //! state of the row (`if order.status == "CANCELLED" { return .. }`, `if row.released`, a
 //! `match quote.state()` with arms that return; rows looked up by key and walked in a loop
 //! count, `for q in repo.get_quotes_by_ids(..)`), or
@@ -382,6 +385,7 @@ impl Rule for MissingIdempotency {
                 guarded |= guard;
                 claims.push(claim);
             }
+            sweep_claims(cx, behaviour, reached, &mut claims);
             // A claim in a callee whose failure the caller propagates stops the caller too:
             // `AuthService::register(..).await?` inserting on a natural key claims what the
             // handler does after the call.
@@ -727,6 +731,53 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
         }
     }
     reached
+}
+
+/// A sweep claims the rows it works on: a `SELECT` that picks rows by their state (`WHERE
+/// released = false`, `status = 'pending'`) in a handler that sets that state on the same
+/// table (`UPDATE reservations SET released = true WHERE id = $1`), in the same function after
+/// it or in another function of the handler. A repeat finds no row left in that state, so
+/// what the sweep does for each row is not done twice: the claim starts at the `SELECT`.
+fn sweep_claims(
+    cx: &RuleContext<'_>,
+    behaviour: &Behaviour<'_>,
+    reached: &[Reached],
+    claims: &mut [Option<u32>],
+) {
+    let certain = |q: &&SqlQuery| cx.certain_enough(q.certainty);
+    // Every (function, table, column) a handler's `UPDATE`s set.
+    let mut sets: Vec<(usize, &TableName, &str, u32)> = Vec::new();
+    for r in reached {
+        for query in behaviour.queries_of(r.function).filter(certain) {
+            for table in query.tables.iter().filter(|t| t.access == Access::Write) {
+                for column in &query.state_columns.set {
+                    sets.push((r.function, &table.table, column, query.span.start));
+                }
+            }
+        }
+    }
+    if sets.is_empty() {
+        return;
+    }
+    for (i, r) in reached.iter().enumerate() {
+        for query in behaviour.queries_of(r.function).filter(certain) {
+            let reads_only = query.effects.iter().all(|e| *e == StatementEffect::Read);
+            if !reads_only || query.state_columns.tested.is_empty() {
+                continue;
+            }
+            let moves_on = query.tables.iter().any(|read| {
+                sets.iter().any(|&(f, table, column, at)| {
+                    *table == read.table
+                        && (f != r.function || at > query.span.start)
+                        && query.state_columns.tested.iter().any(|t| t == column)
+                })
+            });
+            if moves_on {
+                let at = query.span.start;
+                claims[i] = Some(claims[i].map_or(at, |c| c.min(at)));
+            }
+        }
+    }
 }
 
 /// Lifts each claim to the calls that lead to it, when a call's error is propagated (`?`, or

@@ -158,6 +158,7 @@ impl Builder {
             function: "load".into(),
             effects: vec![StatementEffect::Read],
             inserted_columns: Vec::new(),
+            state_columns: Default::default(),
         });
         at
     }
@@ -702,6 +703,7 @@ fn sql_at(
         function: "transfer::execute".into(),
         effects: vec![StatementEffect::Other; statements.len()],
         inserted_columns: Vec::new(),
+        state_columns: Default::default(),
     });
     at
 }
@@ -902,6 +904,7 @@ fn two_phase_commit_in_migrations_and_tests_is_not_judged() {
         function: "cleans_up".into(),
         effects: vec![StatementEffect::Other],
         inserted_columns: Vec::new(),
+        state_columns: Default::default(),
     });
     let (model, findings) = b.check(&Config::default());
     assert!(findings.is_empty(), "{findings:#?}");
@@ -1171,6 +1174,7 @@ fn runtime_reference_tables_in_tests_do_not_count() {
         function: String::new(),
         effects: vec![StatementEffect::Other],
         inserted_columns: Vec::new(),
+        state_columns: Default::default(),
     });
     let (_, findings) = b.check(&Config::default());
     assert!(findings.is_empty(), "{findings:#?}");
@@ -1198,6 +1202,7 @@ fn runtime_reference_tables_in_tests_do_not_count() {
         function: "init".into(),
         effects: vec![StatementEffect::Other],
         inserted_columns: Vec::new(),
+        state_columns: Default::default(),
     });
     let (_, findings) = b.check(&Config::default());
     assert_eq!(findings.len(), 2, "{findings:#?}");

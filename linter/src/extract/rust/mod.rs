@@ -836,6 +836,7 @@ impl<'a> Extractor<'a> {
             function: self.function_path(),
             effects: analysis.effects.clone(),
             inserted_columns: analysis.inserted_columns.clone(),
+            state_columns: analysis.state_columns.clone(),
         });
     }
 
