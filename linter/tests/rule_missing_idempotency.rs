@@ -2449,3 +2449,89 @@ fn a_sweep_that_leaves_the_picked_rows_in_their_state_is_reported() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_handler_named_for_a_domain_claim_is_no_claim_guard() {
+    // `process_insurance_claim` handles an insurance claim; it claims no message.
+    let handler = r#"
+pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {
+    let event: serde_json::Value = serde_json::from_slice(payload)?;
+    process_insurance_claim(pool, event["policy"].as_str().unwrap_or_default()).await
+}
+
+async fn process_insurance_claim(pool: &sqlx::PgPool, policy: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO claim_payouts (policy, amount) VALUES ($1, 100)")
+        .bind(policy)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+"#;
+    let found = one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", handler)],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`INSERT INTO claim_payouts`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_handler_claiming_the_message_id_first_is_silent() {
+    let handler = r#"
+pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {
+    let event: serde_json::Value = serde_json::from_slice(payload)?;
+    if !try_claim_message(pool, event["id"].as_str().unwrap_or_default()).await? {
+        return Ok(());
+    }
+    sqlx::query("INSERT INTO claim_payouts (policy, amount) VALUES ($1, 100)")
+        .bind(event["policy"].as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn try_claim_message(pool: &sqlx::PgPool, id: &str) -> anyhow::Result<bool> {
+    let _ = (pool, id);
+    Ok(true)
+}
+"#;
+    let found = one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", handler)],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn inserts_into_a_table_named_for_token_transfers_count() {
+    // `refresh_tokens` is a harmless table; `token_transfers` moves money.
+    let handler = |table: &str| {
+        format!(
+            r#"
+pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::Result<()> {{
+    let event: serde_json::Value = serde_json::from_slice(payload)?;
+    sqlx::query("INSERT INTO {table} (account, amount) VALUES ($1, 10)")
+        .bind(event["account"].as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}}
+"#
+        )
+    };
+    let transfers = handler("token_transfers");
+    let found = one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", &transfers)],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    let tokens = handler("refresh_tokens");
+    let found = one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", &tokens)],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}

@@ -154,7 +154,7 @@ use std::collections::VecDeque;
 
 use crate::behaviour::{
     broker_name, contains_any_ignore_case, is_charge_or_send, is_dedup_table, is_outbox_table,
-    is_read_like_operation, orm_write_table, Behaviour, HandlerKind, CALL_DEPTH,
+    is_read_like_operation, name_words, orm_write_table, Behaviour, HandlerKind, CALL_DEPTH,
 };
 use crate::config::Level;
 use crate::model::{
@@ -916,26 +916,7 @@ fn sets_state(cx: &RuleContext<'_>, behaviour: &Behaviour<'_>, f: usize) -> bool
 fn is_guard_effect(effect: &Effect) -> bool {
     match &effect.kind {
         EffectKind::SetIfAbsent | EffectKind::IdempotencyKey => true,
-        EffectKind::Call { name, .. } => {
-            // SQS FIFO `message_deduplication_id` deduplicates what this service sends.
-            let producer_side = contains_any_ignore_case(name, &["deduplication_id"]);
-            !producer_side
-                && contains_any_ignore_case(
-                    name,
-                    &[
-                        "idempot",
-                        "dedup",
-                        "processed",
-                        "inbox",
-                        "already_",
-                        "duplicate",
-                        "_seen",
-                        "seen_",
-                        "claim",
-                        "handled",
-                    ],
-                )
-        }
+        EffectKind::Call { name, .. } => is_guard_call(name),
         EffectKind::OrmWrite { api, .. } => {
             orm_write_table(api).as_ref().is_some_and(is_dedup_table)
         }
@@ -943,17 +924,70 @@ fn is_guard_effect(effect: &Effect) -> bool {
     }
 }
 
-fn is_harmless_table(name: &str) -> bool {
-    let ends_with = |suffix: &str| {
-        name.len() >= suffix.len()
-            && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+/// A call to an idempotency helper, by the words of its name: `check_idempotency`,
+/// `dedupe_event`, `is_already_applied`, `mark_processed`, `was_handled`, `seen_before`,
+/// `try_claim_message`. A name that only mentions a state (`list_processed_orders`) or a
+/// claim as a thing (`process_insurance_claim`, `claim_reward`) guards nothing, nor does the
+/// deduplication id a producer sets on what it sends (SQS FIFO `message_deduplication_id`).
+fn is_guard_call(name: &str) -> bool {
+    let words = name_words(name);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let has_any = |list: &[&str]| list.iter().any(|w| has(w));
+    if has("deduplication") && has("id") {
+        return false;
+    }
+    if has_any(&[
+        "idempotency",
+        "idempotent",
+        "idempotence",
+        "dedup",
+        "dedupe",
+        "deduplicate",
+        "deduplication",
+        "inbox",
+        "already",
+    ]) {
+        return true;
+    }
+    // A state a message reaches once, asked or recorded: `mark_processed`, `is_duplicate`.
+    let state = has_any(&["processed", "handled", "seen", "consumed", "duplicate"]);
+    let asked_or_recorded = has_any(&[
+        "mark", "is", "was", "has", "check", "record", "remember", "insert", "store", "save",
+        "set", "before", "message", "event", "delivery", "id", "key", "detect", "reject", "skip",
+        "if", "not", "ensure",
+    ]);
+    if state && asked_or_recorded {
+        return true;
+    }
+    // `claim`, `try_claim_message`: claiming the message (or a job, a key) for this run.
+    let claim_at = match words.as_slice() {
+        [first, ..] if first == "claim" => Some(1),
+        [first, second, ..] if first == "try" && second == "claim" => Some(2),
+        _ => None,
     };
-    contains_any_ignore_case(
-        name,
-        &["session", "token", "audit", "nonce", "otp", "login"],
-    ) || ends_with("_log")
-        || ends_with("_logs")
-        || name.eq_ignore_ascii_case("logs")
+    claim_at.is_some_and(|at| {
+        words.get(at).is_none_or(|object| {
+            [
+                "message", "event", "delivery", "key", "id", "request", "job", "task", "lock",
+                "slot", "lease", "work", "once",
+            ]
+            .contains(&object.as_str())
+        })
+    })
+}
+
+/// Tables where a duplicate row does no harm: sessions, tokens, nonces, one-time passwords,
+/// logs and audit trails (`user_sessions`, `refresh_tokens`, `audit_events`,
+/// `login_attempts`, `order_status_log`). A table named for something else that mentions
+/// one of them (`token_transfers`, `session_bookings`) holds data that counts.
+fn is_harmless_table(name: &str) -> bool {
+    let table = name.rsplit('.').next().unwrap_or(name);
+    let words = name_words(table);
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
+        return false;
+    };
+    ["session", "token", "nonce", "otp", "log", "audit", "trail"].contains(&last.as_str())
+        || ["audit", "login"].contains(&first.as_str())
 }
 
 /// A query's written table, for messages: the first written one, else the first one.
@@ -1316,6 +1350,67 @@ impl MissingIdempotency {
             services,
             table: None,
             database: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_guard_call, is_harmless_table};
+
+    #[test]
+    fn guard_calls_are_told_by_the_words_of_their_names() {
+        for guard in [
+            "check_idempotency",
+            "markIdempotencyKey",
+            "dedupe_event",
+            "is_already_applied",
+            "mark_processed",
+            "was_handled",
+            "seen_before",
+            "is_duplicate",
+            "insert_inbox",
+            "claim",
+            "try_claim_message",
+            "claim_job",
+        ] {
+            assert!(is_guard_call(guard), "{guard}");
+        }
+        for effect in [
+            "process_insurance_claim",
+            "approve_claim",
+            "claim_reward",
+            "list_processed_orders",
+            "duplicate_order",
+            "set_message_deduplication_id",
+            "handle",
+            "process_payment",
+        ] {
+            assert!(!is_guard_call(effect), "{effect}");
+        }
+    }
+
+    #[test]
+    fn harmless_tables_are_named_for_sessions_tokens_and_logs() {
+        for table in [
+            "user_sessions",
+            "auth.refresh_tokens",
+            "audit_events",
+            "login_attempts",
+            "order_status_log",
+            "logs",
+            "otps",
+        ] {
+            assert!(is_harmless_table(table), "{table}");
+        }
+        for table in [
+            "token_transfers",
+            "session_bookings",
+            "catalog",
+            "blogs",
+            "dialogs",
+        ] {
+            assert!(!is_harmless_table(table), "{table}");
         }
     }
 }
