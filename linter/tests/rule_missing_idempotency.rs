@@ -2535,3 +2535,91 @@ pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::
     );
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// A `POST` handler whose writes run in a closure that a helper runs only for an order in an
+/// expected state: the helper looks the order up and hands `checked` to `check_status`.
+fn state_checked_by_helper(checked: &str) -> String {
+    format!(
+        r#"
+use axum::routing::post;
+use axum::{{extract::State, Router}};
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Status {{ Held, Paid }}
+
+struct Order {{ id: String, status: Status }}
+
+struct OrderStore {{ pool: sqlx::PgPool }}
+
+impl OrderStore {{
+    async fn get_with_lines(&self, id: &str) -> Result<Order, String> {{
+        let _ = sqlx::query("SELECT id, status FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Order {{ id: id.to_owned(), status: Status::Held }})
+    }}
+}}
+
+fn check_status(operation: &str, current: Status, expected: &[Status]) -> Result<(), String> {{
+    if expected.contains(&current) {{ Ok(()) }} else {{ Err(format!("{{operation}}: {{current:?}}")) }}
+}}
+
+async fn in_status<F, Fut>(store: &OrderStore, id: &str, expected: &[Status], operation: F) -> Result<(), String>
+where
+    F: FnOnce(Order) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{{
+    let order = store.get_with_lines(id).await?;
+    let requested = Status::Held;
+    check_status("pay", {checked}, expected)?;
+    operation(order).await
+}}
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
+    let app = Router::new().route("/orders/pay", post(pay_order)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn pay_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
+    let store = OrderStore {{ pool: pool.clone() }};
+    let result = in_status(&store, "o-1", &[Status::Held], |order| async move {{
+        sqlx::query("UPDATE accounts SET balance = balance - 10 WHERE order_id = $1")
+            .bind(&order.id)
+            .execute(&pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }})
+    .await;
+    match result {{
+        Ok(()) => Ok(()),
+        Err(e) => Err(e),
+    }}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_helper_checking_the_looked_up_state_guards_the_work_it_runs() {
+    let found = one_service(
+        AXUM_DEPS,
+        &[("src/main.rs", &state_checked_by_helper("order.status"))],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_helper_checking_a_state_nobody_looked_up_guards_nothing() {
+    let found = one_service(
+        AXUM_DEPS,
+        &[("src/main.rs", &state_checked_by_helper("requested"))],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("relative `UPDATE accounts`"), "{found:?}");
+}

@@ -58,8 +58,10 @@
 //! reservations SET released = true WHERE id = $1` for each row): a repeat finds no row left
 //! in that state. So does an early return on what the handler looked up: the
 //! state of the row (`if order.status == "CANCELLED" { return .. }`, `if row.released`, a
-//! `match quote.state()` with arms that return; rows looked up by key and walked in a loop
-//! count, `for q in repo.get_quotes_by_ids(..)`), or
+//! `match quote.state()` with arms that return, a helper handed that state whose error ends
+//! the function, `check_status("pay", payment.status, &[Held])?`; rows looked up by key and
+//! walked in a loop count, `for q in repo.get_quotes_by_ids(..)`, as do reads of a store,
+//! `self.storage.get_with_items(id)`), or
 //! whether it is there at all (`if existing.is_some()`, `if let Some(_) = repo.find_by_order(..)`,
 //! a `match` on a look-up whose `Ok` arm returns), which a repeat meets after the first run has
 //! written; a test of the message's or the request's own fields is no such check. As with

@@ -1340,6 +1340,25 @@ impl Extractor<'_> {
                     }
                 }
             }
+            // `check_status("approve", payment.status, &[Created])?;`: a helper given the
+            // looked-up state whose error ends the function, like an `if` that returns.
+            let checked = match stmt {
+                Stmt::Expr(e, _) => Some(e),
+                Stmt::Local(local) => local.init.as_ref().map(|init| init.expr.as_ref()),
+                _ => None,
+            };
+            if let Some(Expr::Try(tried)) = checked {
+                let checks = self
+                    .flow
+                    .stack
+                    .last()
+                    .is_some_and(|b| passes_looked_up_state(&tried.expr, &b.looked_up));
+                if checks {
+                    let start = self.expr_range(&tried.expr).start;
+                    let end = self.end_of(tried.question_token.span);
+                    self.push_effect(EffectKind::StateCheck, At::Bytes(start, end), start);
+                }
+            }
             // `match repo.get_by_order_id(..).await { Ok(_) => return Ok(()), Err(NotFound)
             // => {} .. }`: a row already there ends the function.
             if let Stmt::Expr(Expr::Match(m), _) = stmt {
@@ -3590,7 +3609,7 @@ fn is_lookup(expr: &Expr) -> bool {
             Expr::Reference(r) => e = &r.expr,
             Expr::MethodCall(m) => {
                 let name = m.method.to_string();
-                if is_lookup_name(&name) {
+                if is_lookup_name(&name) || reads_from_store(&name, &m.receiver) {
                     return true;
                 }
                 e = &m.receiver;
@@ -3602,6 +3621,29 @@ fn is_lookup(expr: &Expr) -> bool {
             _ => return false,
         }
     }
+}
+
+/// `self.storage.get_with_items(id)`, `repo.load(id)`: a read of a persistence handle.
+fn reads_from_store(method: &str, receiver: &Expr) -> bool {
+    let reads = ["get", "load", "fetch", "read"]
+        .iter()
+        .any(|verb| method == *verb || method.starts_with(&format!("{verb}_")));
+    let store = match receiver {
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(name) => name.to_string(),
+            syn::Member::Unnamed(_) => return false,
+        },
+        Expr::Path(p) => match p.path.get_ident() {
+            Some(ident) => ident.to_string(),
+            None => return false,
+        },
+        _ => return false,
+    };
+    let store = store.to_ascii_lowercase();
+    reads
+        && ["storage", "store", "repo", "repository", "dao", "db"]
+            .iter()
+            .any(|suffix| store.ends_with(suffix))
 }
 
 fn is_lookup_name(name: &str) -> bool {
@@ -3659,6 +3701,25 @@ fn state_of_looked_up(e: &Expr, looked_up: &HashSet<String>) -> bool {
     is_state
         && matches!(f.base.as_ref(), Expr::Path(p)
         if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string())))
+}
+
+/// A call handed the state of a row the function looked up, as an argument or as its
+/// receiver: `check_status(op, payment.status, expected)`, `order.status.ensure(Pending)`,
+/// awaited or not.
+fn passes_looked_up_state(e: &Expr, looked_up: &HashSet<String>) -> bool {
+    let state = |e: &Expr| {
+        let e = match e {
+            Expr::Reference(r) => r.expr.as_ref(),
+            other => other,
+        };
+        state_of_looked_up(e, looked_up)
+    };
+    match e {
+        Expr::Await(a) => passes_looked_up_state(&a.base, looked_up),
+        Expr::Call(c) => c.args.iter().any(state),
+        Expr::MethodCall(m) => state(&m.receiver) || m.args.iter().any(state),
+        _ => false,
+    }
 }
 
 /// A condition that tests the state of a row the function looked up (a local in
