@@ -802,7 +802,64 @@ fn first_word(name: &str) -> String {
     word
 }
 
+/// Words of destinations and publishers that keep a record rather than tell other services
+/// of a change: audit trails, activity feeds kept for review, metrics, telemetry. Analytics
+/// and statistics are not among them: a service builds its own data from those events.
+const RECORD_WORDS: &[&str] = &[
+    "audit",
+    "activity",
+    "metric",
+    "telemetry",
+    "trace",
+    "tracing",
+    "heartbeat",
+];
+
+/// A topic or function named for keeping records: `audit.events`, `publish_mfa_activity`,
+/// `metrics-{env}`.
+pub(crate) fn names_record(name: &str) -> bool {
+    name.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .flat_map(name_words)
+        .any(|w| RECORD_WORDS.contains(&w.as_str()))
+}
+
 impl Behaviour<'_> {
+    /// A publish that keeps a record (an audit trail, an activity feed, metrics) rather than
+    /// propagating a change: its destination is named so, or, when the destination is not
+    /// known, the function that publishes is (`publish_mfa_activity`), or every publish of the
+    /// project wrapper it calls is.
+    pub fn keeps_record(&self, f: usize, effect: &crate::model::Effect) -> bool {
+        self.keeps_record_within(f, effect, 3)
+    }
+
+    fn keeps_record_within(&self, f: usize, effect: &crate::model::Effect, depth: usize) -> bool {
+        let EffectKind::Publish { destination, .. } = &effect.kind else {
+            return false;
+        };
+        if let Some(destination) = destination {
+            return names_record(destination);
+        }
+        if names_record(&self.function(f).name) {
+            return true;
+        }
+        let delegates = self.publish_delegates(f, effect);
+        depth > 0
+            && !delegates.is_empty()
+            && delegates.iter().all(|&d| {
+                let function = self.function(d);
+                if names_record(&function.name) {
+                    return true;
+                }
+                let mut publishes = function
+                    .effects
+                    .iter()
+                    .filter(|e| matches!(e.kind, EffectKind::Publish { .. }))
+                    .peekable();
+                publishes.peek().is_some()
+                    && publishes.all(|e| self.keeps_record_within(d, e, depth - 1))
+            })
+    }
+
     /// The project functions a publisher-wrapper call delegates to (`publish_event(..)`
     /// defined in the project): the extractor records the wrapper as a publish and as a call
     /// at the same place. Empty for real broker publishes and unresolved wrappers.

@@ -550,6 +550,9 @@ pub struct Function {
     pub body: Span,
     /// The body does nothing: `{}`, `Ok(())`, `todo!()`, `unimplemented!()`, only logging.
     pub trivial_body: bool,
+    /// The signature returns nothing (no return type, or `()`): a caller cannot see it fail.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub returns_nothing: bool,
     /// Type names in the parameters (`Json`, `HeaderMap`, `BorrowedMessage`, `Delivery`).
     pub param_types: Vec<String>,
     /// Set by a route attribute on the function (`#[post("/orders")]`).
@@ -562,6 +565,10 @@ pub struct Function {
     /// block), with the range of each arm.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub branches: Vec<Vec<(u32, u32)>>,
+    /// Bodies handed to `tokio::spawn` (or another `spawn`), as byte ranges: each runs as a
+    /// task of its own, apart from the spawner and from the other tasks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<(u32, u32)>,
     /// The types serialized into the messages this function publishes (only in functions
     /// that publish or write an outbox).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -576,6 +583,21 @@ impl Function {
             let arm_of = |x: u32| arms.iter().position(|&(s, e)| s <= x && x < e);
             matches!((arm_of(a), arm_of(b)), (Some(i), Some(j)) if i != j)
         })
+    }
+
+    /// True when `a` and `b` lie in two different spawned tasks: two flows that share only
+    /// the function that started them.
+    pub fn in_separate_tasks(&self, a: u32, b: u32) -> bool {
+        let innermost = |at: u32| {
+            self.tasks
+                .iter()
+                .filter(|(start, end)| *start <= at && at < *end)
+                .min_by_key(|(start, end)| end - start)
+        };
+        match (innermost(a), innermost(b)) {
+            (Some(x), Some(y)) => x != y && !(x.0 <= y.0 && y.1 <= x.1 || y.0 <= x.0 && x.1 <= y.1),
+            _ => false,
+        }
     }
 
     /// True when every arm that holds offset `a` also holds `b`: whenever `a` runs, `b`

@@ -848,3 +848,118 @@ fn a_member_kept_under_the_workspace_examples_is_example_code() {
     assert_eq!(member_at("examples/demo"), Vec::<String>::new());
     assert_eq!(member_at("services/demo").len(), 1);
 }
+
+#[test]
+fn a_publish_to_an_audit_trail_keeps_a_record_and_is_silent() {
+    let audit = SEND_KAFKA.replace("orders.placed", "audit.events");
+    let main = kafka_handler(&format!("{INSERT_ORDER}\n{audit}"));
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
+    assert!(found.is_empty(), "{found:?}");
+    // `orders.audited` is news of the order, not an audit trail.
+    let news = SEND_KAFKA.replace("orders.placed", "orders.audited");
+    let main = kafka_handler(&format!("{INSERT_ORDER}\n{news}"));
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+/// A handler that writes and then hands the topic from configuration to `publisher`.
+fn publisher_of_configured_topic(publisher: &str) -> String {
+    let body = format!(
+        r#"{INSERT_ORDER}
+    {publisher}(&state.producer, &state.topic, id.len()).await?;"#
+    );
+    kafka_handler(&body)
+        .replace(
+            "struct AppState { pool: sqlx::PgPool, producer: FutureProducer }",
+            "struct AppState { pool: sqlx::PgPool, producer: FutureProducer, topic: String }",
+        )
+        .replace(
+            "AppState { pool, producer }",
+            "AppState { pool, producer, topic: std::env::var(\"TOPIC\").unwrap() }",
+        )
+        + &format!(
+            r#"
+async fn {publisher}(producer: &FutureProducer, topic: &str, count: usize) -> Result<(), String> {{
+    let payload = count.to_string();
+    producer
+        .send(FutureRecord::to(topic).key("k").payload(&payload), Duration::from_secs(5))
+        .await
+        .map_err(|(e, _)| e.to_string())?;
+    Ok(())
+}}
+"#
+        )
+}
+
+#[test]
+fn a_publisher_named_for_activity_keeps_a_record_when_its_topic_is_unknown() {
+    let main = publisher_of_configured_topic("publish_login_activity");
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
+    assert!(found.is_empty(), "{found:?}");
+    let main = publisher_of_configured_topic("publish_order_placed");
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+/// Two timers started by one function: one flushes counters to the database, the other
+/// publishes a summary; or one timer that does both.
+fn timers(separate: bool) -> String {
+    let (first, second) = if separate {
+        (
+            "flush_counts(&pool).await;",
+            "publish_summary(&producer).await;",
+        )
+    } else {
+        (
+            "flush_counts(&pool).await;\n            publish_summary(&producer).await;",
+            "",
+        )
+    };
+    format!(
+        r#"
+use rdkafka::producer::{{FutureProducer, FutureRecord}};
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/usage").await.unwrap();
+    let producer: FutureProducer = rdkafka::ClientConfig::new().create().unwrap();
+    start_timers(pool, producer);
+    tokio::signal::ctrl_c().await.unwrap();
+}}
+
+fn start_timers(pool: sqlx::PgPool, producer: FutureProducer) {{
+    tokio::spawn(async move {{
+        loop {{
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            {first}
+        }}
+    }});
+    tokio::spawn(async move {{
+        loop {{
+            tokio::time::sleep(Duration::from_secs(300)).await;
+            {second}
+        }}
+    }});
+}}
+
+async fn flush_counts(pool: &sqlx::PgPool) {{
+    let _ = sqlx::query("INSERT INTO key_usage (window_count) VALUES (1)").execute(pool).await;
+}}
+
+async fn publish_summary(producer: &FutureProducer) {{
+    let _ = producer
+        .send(FutureRecord::to("usage.summary").key("k").payload("1"), Duration::from_secs(5))
+        .await;
+}}
+"#
+    )
+}
+
+#[test]
+fn two_tasks_that_only_share_a_spawner_are_not_one_flow() {
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &timers(true))]);
+    assert!(found.is_empty(), "{found:?}");
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &timers(false))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}

@@ -1907,3 +1907,43 @@ impl Gateway {
     );
     assert_eq!(found, Vec::<String>::new());
 }
+
+#[test]
+fn a_later_step_that_returns_nothing_cannot_fail_the_saga() {
+    // `book_quietly` logs its own failure and returns `()`; `book` returns the error.
+    let saga = format!(
+        "{SAGA_STRUCT}{}",
+        r#"
+impl Checkout {
+    async fn book_quietly(&self, order_id: u64) {
+        if let Err(error) = self.shipping.book_shipment(order_id).await {
+            eprintln!("booking failed: {error}");
+        }
+    }
+
+    async fn book(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.shipping.book_shipment(order_id).await?;
+        Ok(())
+    }
+
+    pub async fn pay_then_book_quietly(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.payments.charge_card(order_id, 1200).await?;
+        self.book_quietly(order_id).await;
+        Ok(())
+    }
+
+    pub async fn pay_then_book(&self, order_id: u64) -> Result<(), reqwest::Error> {
+        self.payments.charge_card(order_id, 1200).await?;
+        self.book(order_id).await?;
+        Ok(())
+    }
+}
+"#
+    );
+    let found = checkout(&saga);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("step 1 of `pay_then_book`") && found[0].contains("`book`"),
+        "{found:#?}"
+    );
+}

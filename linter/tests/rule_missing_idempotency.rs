@@ -2623,3 +2623,47 @@ fn a_helper_checking_a_state_nobody_looked_up_guards_nothing() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("relative `UPDATE accounts`"), "{found:?}");
 }
+
+/// A `POST` handler that creates a row and then calls `helper`, which posts to a webhook.
+fn posting_through(helper: &str) -> String {
+    format!(
+        r#"
+use axum::routing::post;
+use axum::{{extract::State, Router}};
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/auth").await.unwrap();
+    let app = Router::new().route("/login", post(login)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn login(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
+    sqlx::query("INSERT INTO logins (user_id) VALUES ('u')")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    {helper}(&reqwest::Client::new(), "u").await;
+    Ok(())
+}}
+
+async fn {helper}(client: &reqwest::Client, user: &str) {{
+    let url = std::env::var("WEBHOOK_URL").unwrap_or_default();
+    let _ = client.post(url).json(&user).send().await;
+}}
+"#
+    )
+}
+
+#[test]
+fn what_a_helper_named_for_activity_does_keeps_a_record() {
+    let deps = &["axum", "sqlx", "tokio", "reqwest"];
+    let found = one_service(
+        deps,
+        &[("src/main.rs", &posting_through("emit_login_activity"))],
+    );
+    assert!(found.is_empty(), "{found:?}");
+    let found = one_service(deps, &[("src/main.rs", &posting_through("notify_partner"))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}

@@ -15,6 +15,8 @@
 //!   judged by `missing-compensation`;
 //! - a write and a publish in mutually exclusive branches: different arms of a `match` or an
 //!   `if`/`else`, or an `if` that returns early and the code after it;
+//! - a write and a publish in two tasks that only share the function spawning them (two
+//!   `tokio::spawn` timers, one flushing counters to the database, one publishing a summary);
 //! - a publish after the transaction holding the write was rolled back (a failure event about
 //!   work that did not happen);
 //! - the relay of an outbox: code that selects unsent outbox rows (usually `FOR UPDATE SKIP
@@ -22,6 +24,9 @@
 //!   otherwise (an `events` or `pending_messages` table read and updated by the same code, or
 //!   MongoDB documents of an event collection deleted where they are published);
 //! - writes only to bookkeeping tables (inbox, processed messages, idempotency keys);
+//! - publishes that keep a record rather than propagate a change: to a destination named for
+//!   an audit trail, activity, metrics or telemetry (`audit.events`), or, when the destination
+//!   is not known, from a function so named (`publish_mfa_activity`);
 //! - a consumer publishing back to the queue it consumes from (the delivery again, with a
 //!   retry count): a retry of the message, not news of the write;
 //! - publishes on an error path (`Err` arms, `map_err` closures): dead letters and failure
@@ -307,7 +312,11 @@ fn in_flow(behaviour: &Behaviour<'_>, f: usize, at: Span, writes: &[Write]) -> O
             } else {
                 call_leading_to(behaviour, f, w.function)
             };
-            site.is_none_or(|site| !function.exclusive(site.start, at.start) && !rolled_back(site))
+            site.is_none_or(|site| {
+                !function.exclusive(site.start, at.start)
+                    && !function.in_separate_tasks(site.start, at.start)
+                    && !rolled_back(site)
+            })
         })
         .cloned()
 }
@@ -347,6 +356,9 @@ fn sent_description(
         return None;
     }
     match &effect.kind {
+        // An audit trail or activity feed keeps a record; no other service's state hangs
+        // on it.
+        EffectKind::Publish { .. } if behaviour.keeps_record(f, effect) => None,
         EffectKind::Publish {
             broker,
             destination,

@@ -102,7 +102,9 @@
 //! `DELETE` are idempotent by HTTP semantics and `PATCH` bodies usually set fields to given
 //! values, so their relative writes are a different design question.
 //! Writes to sessions, tokens, audit and log tables are not counted (a duplicate row there
-//! does no harm), nor are outbox rows (a duplicate event is the consumers' to drop), nor the
+//! does no harm), nor are publishes that keep a record (to `audit.events`, or from a function
+//! named for activity, audit or metrics, when the topic is not known), nor what helpers named
+//! so do (`emit_mfa_activity(..)`), nor are outbox rows (a duplicate event is the consumers' to drop), nor the
 //! set-up a consumer loop runs before it subscribes.
 //!
 //! Default level: `warn` (`strict`: `deny`). A guard can live where archlint does not look
@@ -156,7 +158,8 @@ use std::collections::VecDeque;
 
 use crate::behaviour::{
     broker_name, contains_any_ignore_case, is_charge_or_send, is_dedup_table, is_outbox_table,
-    is_read_like_operation, name_words, orm_write_table, Behaviour, HandlerKind, CALL_DEPTH,
+    is_read_like_operation, name_words, names_record, orm_write_table, Behaviour, HandlerKind,
+    CALL_DEPTH,
 };
 use crate::config::Level;
 use crate::model::{
@@ -714,7 +717,13 @@ fn scope(behaviour: &Behaviour<'_>, root: usize, handlers: &HashSet<usize>) -> V
                 continue;
             }
             for callee in behaviour.resolve_call(f, name, receiver.as_deref()) {
-                if !same_service(callee) || !seen.insert(callee) {
+                // What a helper named for audit, activity or metrics does keeps a record
+                // (`emit_mfa_activity` publishing and alerting a webhook): repeated, it does
+                // no harm.
+                if !same_service(callee)
+                    || names_record(&behaviour.function(callee).name)
+                    || !seen.insert(callee)
+                {
                     continue;
                 }
                 let branch = if f == root { callee } else { branch };
@@ -1149,6 +1158,9 @@ impl MissingIdempotency {
                         _ => continue,
                     }
                 }
+                // A repeated audit or activity record does no harm, like a duplicate row in
+                // an audit table.
+                EffectKind::Publish { .. } if behaviour.keeps_record(f, effect) => continue,
                 EffectKind::Publish { .. }
                     if !behaviour.publish_delegates(f, effect).is_empty() =>
                 {

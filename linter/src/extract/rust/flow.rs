@@ -698,11 +698,18 @@ impl Extractor<'_> {
             body: self
                 .span(item_range.start.min(self.text.len())..item_range.end.min(self.text.len())),
             trivial_body: is_trivial_body(block),
+            returns_nothing: match &sig.output {
+                syn::ReturnType::Default => true,
+                syn::ReturnType::Type(_, ty) => {
+                    matches!(ty.as_ref(), syn::Type::Tuple(t) if t.elems.is_empty())
+                }
+            },
             param_types: self.broker_message_params(sig),
             route_attribute: route_attribute(attrs),
             route_path: route_attribute_path(attrs),
             effects: Vec::new(),
             branches: Vec::new(),
+            tasks: Vec::new(),
             payloads: Vec::new(),
         };
         self.flow.stack.push(FunctionBuilder {
@@ -1183,6 +1190,18 @@ impl Extractor<'_> {
             }
             Expr::Call(call) => {
                 self.flow_call(call);
+                // `tokio::spawn(async move { .. })`: the body runs as a task of its own.
+                let spawns = matches!(call.func.as_ref(), Expr::Path(p)
+                    if p.path.segments.last().is_some_and(|s| ident_is(&s.ident, &["spawn", "spawn_local"])));
+                if let (true, Some(body)) = (spawns, call.args.first()) {
+                    let range = self.expr_range(body);
+                    if let Some(builder) = self.flow.stack.last_mut() {
+                        builder
+                            .function
+                            .tasks
+                            .push((range.start as u32, range.end as u32));
+                    }
+                }
                 let offload = match call.func.as_ref() {
                     Expr::Path(p) => p.path.segments.last().is_some_and(|s| {
                         ident_is(&s.ident, OFFLOADERS)

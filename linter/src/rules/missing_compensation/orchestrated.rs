@@ -482,13 +482,26 @@ impl MissingCompensation {
         };
         let fails_saga = |j: usize, s: &Step<'_>| {
             let next = next_after(j);
-            s.effect.propagates
-                || s.effect.error_returned
-                || effects.iter().any(|e| {
-                    e.context == PathContext::Error
-                        && e.span.start > s.effect.span.start
-                        && e.span.start < next
-                })
+            // A call of the project's own functions that return nothing cannot fail the saga
+            // (`record_activity(..).await;` logs its own errors).
+            let infallible = match &s.effect.kind {
+                EffectKind::Call { name, receiver } => {
+                    let targets = callees(behaviour, f, name, receiver.as_deref());
+                    !targets.is_empty()
+                        && targets
+                            .iter()
+                            .all(|&g| behaviour.function(g).returns_nothing)
+                }
+                _ => false,
+            };
+            !infallible
+                && (s.effect.propagates
+                    || s.effect.error_returned
+                    || effects.iter().any(|e| {
+                        e.context == PathContext::Error
+                            && e.span.start > s.effect.span.start
+                            && e.span.start < next
+                    }))
         };
         for (k, step) in steps.iter().enumerate() {
             let undo = &undo_of[k];
