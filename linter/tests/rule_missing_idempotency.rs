@@ -2667,3 +2667,23 @@ fn what_a_helper_named_for_activity_does_keeps_a_record() {
     let found = one_service(deps, &[("src/main.rs", &posting_through("notify_partner"))]);
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+#[test]
+fn an_existence_check_asked_of_the_look_up_itself_guards() {
+    let check = |condition: &str| {
+        axum_service(&format!(
+            r#"    let email = "a@b.c";
+    let found = sqlx::query("SELECT id FROM users WHERE email = $1").bind(email);
+    if {condition} {{
+        return Err("exists".to_owned());
+    }}"#
+        ))
+    };
+    let looked_up =
+        check("found.fetch_optional(&pool).await.map_err(|e| e.to_string())?.is_some()");
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &looked_up)]);
+    assert!(found.is_empty(), "{found:?}");
+    let own_field = check("email.is_empty()");
+    let found = one_service(AXUM_DEPS, &[("src/main.rs", &own_field)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}

@@ -3748,11 +3748,13 @@ fn passes_looked_up_state(e: &Expr, looked_up: &HashSet<String>) -> bool {
 fn tests_looked_up_state(cond: &Expr, looked_up: &HashSet<String>) -> bool {
     let state_of_local = |e: &Expr| state_of_looked_up(e, looked_up);
     // `existing.is_some()`, `row.is_none()`: whether the row is there at all.
+    // `repo.find_by_email(&email).await?.is_some()`: the same, asked of the look-up itself.
     let existence_of_local = |e: &Expr| {
         matches!(e, Expr::MethodCall(m)
             if matches!(m.method.to_string().as_str(), "is_some" | "is_none" | "is_ok")
-                && matches!(m.receiver.as_ref(), Expr::Path(p)
-                    if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string()))))
+                && (matches!(m.receiver.as_ref(), Expr::Path(p)
+                    if p.path.get_ident().is_some_and(|i| looked_up.contains(&i.to_string())))
+                    || is_lookup(&m.receiver)))
     };
     if existence_of_local(cond) {
         return true;
