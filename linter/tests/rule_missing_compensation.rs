@@ -1947,3 +1947,169 @@ impl Checkout {
         "{found:#?}"
     );
 }
+
+/// `place_order` reserves stock in inventory and then saves the order in its own database.
+fn reserve_then_save(reserve_call: &str) -> Vec<String> {
+    let saga = format!(
+        r#"mod clients;
+use clients::*;
+
+fn main() {{}}
+
+pub struct Orders {{ pool: sqlx::PgPool }}
+
+impl Orders {{
+    pub async fn save(&self, order_id: u64) -> Result<(), sqlx::Error> {{
+        sqlx::query("INSERT INTO orders (id) VALUES ($1)")
+            .bind(order_id as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }}
+}}
+
+pub struct Checkout {{ inventory: InventoryClient, orders: Orders }}
+
+impl Checkout {{
+    pub async fn place_order(&self, order_id: u64) -> anyhow::Result<()> {{
+        {reserve_call}
+        self.orders.save(order_id).await?;
+        Ok(())
+    }}
+}}
+"#
+    );
+    let clients = format!(
+        "{CLIENTS}{}",
+        r#"
+impl InventoryClient {
+    pub async fn reserve_stock_once(&self, order_id: u64, qty: u32) -> reqwest::Result<u64> {
+        self.http
+            .post(format!("{}/reservations", self.base_url))
+            .header("Idempotency-Key", format!("reserve-{order_id}"))
+            .json(&serde_json::json!({ "order_id": order_id, "qty": qty }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+}
+"#
+    );
+    check(
+        &[ServiceCrate {
+            name: "checkout",
+            dependencies: &[
+                "axum",
+                "reqwest",
+                "serde",
+                "serde_json",
+                "tokio",
+                "sqlx",
+                "anyhow",
+            ],
+            files: &[("src/main.rs", &saga), ("src/clients.rs", &clients)],
+        }],
+        None,
+    )
+    .of(RULE)
+}
+
+#[test]
+fn a_failing_local_write_after_a_remote_step_leaves_the_step_undone() {
+    let found = reserve_then_save("self.inventory.reserve_stock(order_id, 2).await?;");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_stock` (step 1 of `place_order`")
+            && found[0].contains("the local write `orders.save` fails"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_step_sent_with_an_idempotency_key_is_retried_forward_past_a_local_write() {
+    let found = reserve_then_save("self.inventory.reserve_stock_once(order_id, 2).await?;");
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_saga_run_only_while_the_binary_starts_is_not_judged() {
+    // `bootstrap` runs from `main` alone and serves no request; `place_order` is routed.
+    let saga = |routed: bool| {
+        let route = if routed {
+            r#"let _app: axum::Router = axum::Router::new().route("/orders", axum::routing::post(place_order));"#
+        } else {
+            ""
+        };
+        format!(
+            r#"
+#[tokio::main]
+async fn main() {{
+    {route}
+    let checkout = Checkout {{ inventory: todo!(), payments: todo!(), shipping: todo!() }};
+    let _ = bootstrap(&checkout).await;
+}}
+
+async fn place_order() -> &'static str {{
+    let checkout = Checkout {{ inventory: todo!(), payments: todo!(), shipping: todo!() }};
+    let _ = bootstrap(&checkout).await;
+    "ok"
+}}
+
+async fn bootstrap(checkout: &Checkout) -> Result<(), reqwest::Error> {{
+    checkout.inventory.reserve_stock(1, 2).await?;
+    checkout.payments.charge_card(1, 1200).await?;
+    Ok(())
+}}
+{SAGA_STRUCT}"#
+        )
+    };
+    let check_main = |main: &str| {
+        let main = format!("mod clients;\nuse clients::*;\n{main}");
+        check(
+            &[ServiceCrate {
+                name: "checkout",
+                dependencies: HTTP_DEPS,
+                files: &[("src/main.rs", &main), ("src/clients.rs", CLIENTS)],
+            }],
+            None,
+        )
+        .of(RULE)
+    };
+    let found = check_main(&saga(false).replace(
+        "async fn place_order() -> &'static str {\n    let checkout = Checkout { inventory: todo!(), payments: todo!(), shipping: todo!() };\n    let _ = bootstrap(&checkout).await;\n    \"ok\"\n}",
+        "",
+    ));
+    assert!(found.is_empty(), "{found:#?}");
+    let found = check_main(&saga(true));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("step 1 of `bootstrap`"), "{found:#?}");
+}
+
+#[test]
+fn what_a_helper_named_for_activity_sends_is_no_saga_step() {
+    let saga = |helper: &str| {
+        format!(
+            r#"{SAGA_STRUCT}
+async fn {helper}(http: &reqwest::Client, order_id: u64) -> reqwest::Result<()> {{
+    let url = std::env::var("PARTNER_URL").unwrap_or_default();
+    http.post(url).json(&order_id).send().await?.error_for_status()?;
+    Ok(())
+}}
+
+impl Checkout {{
+    pub async fn pay(&self, http: &reqwest::Client, order_id: u64) -> Result<(), reqwest::Error> {{
+        {helper}(http, order_id).await?;
+        self.payments.charge_card(order_id, 1200).await?;
+        Ok(())
+    }}
+}}
+"#
+        )
+    };
+    let found = checkout(&saga("record_order_activity"));
+    assert!(found.is_empty(), "{found:#?}");
+    let found = checkout(&saga("create_partner_order"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+}

@@ -27,13 +27,20 @@
 //!   when its result is matched (directly, or through the variable it is bound to, as in
 //!   `let r = ...send().await.and_then(|r| r.error_for_status()); match r { .. }`) by an arm
 //!   that returns an error, or when it is handled on an error path before the next step; a
-//!   result thrown away with `let _ =`, or an `Err` arm that only logs and goes on, does not
-//!   count.
+//!   result thrown away with `let _ =`, an `Err` arm that only logs and goes on, or a call
+//!   of a project function that returns nothing (it cannot report a failure), does not
+//!   count. A write to the service's own database whose error is propagated
+//!   (`self.orders.save(order).await?`, an ORM write with `?`) is a later step too, unless the
+//!   earlier step is sent with an `Idempotency-Key`: a retry of the handler then repeats that
+//!   step safely and completes the write (forward recovery).
+//!   What a helper named for audit, activity, metrics or telemetry sends
+//!   (`record_order_activity(..)` posting to a webhook) keeps a record and is no step.
 //!   A later step whose failure is handled right where it happens (an `Err` arm or `map_err`
 //!   before the next step) must undo every earlier step there. Steps on different messages
 //!   of a dispatching function (`match` arms on event names) are not a sequence. A binary's
 //!   `main` is not a saga: it wires and starts a service, or drives another service's API as
-//!   a command-line tool.
+//!   a command-line tool; nor is a function that only `main` reaches and no handler of
+//!   requests or messages does (start-up code).
 //!   When the function registers undo actions itself, draining the stack on error is not taken
 //!   for a compensation of every step: each step needs its own registration. Compensations are
 //!   recognised by verb pairs (reserve/release, hold/release, charge|capture/refund,
@@ -167,12 +174,15 @@ impl Rule for MissingCompensation {
         let lexicon = Lexicon::new(cx.config);
         // Functions are judged in parallel, each worker with its own memo of the remote
         // actions behind a call; findings are sorted after every rule ran.
+        let startup_only = startup_only(behaviour);
         let found: Vec<Finding> = (0..cx.model.functions.len())
             .into_par_iter()
             .filter(|&f| !cx.is_test(cx.model.functions[f].span))
             .map_init(RemoteIndex::new, |index, f| {
                 let mut found = Vec::new();
-                self.orchestrated(cx, behaviour, &lexicon, index, f, &mut found);
+                if !startup_only.contains(&f) {
+                    self.orchestrated(cx, behaviour, &lexicon, index, f, &mut found);
+                }
                 self.step_object(cx, behaviour, &lexicon, f, &mut found);
                 found
             })
@@ -215,8 +225,46 @@ fn callees(behaviour: &Behaviour<'_>, f: usize, name: &str, receiver: Option<&st
     found
 }
 
+/// Functions that run only while a binary starts: reached from a `main`, and from no handler
+/// of requests or messages. Like `main` itself, they serve no request that a failure leaves
+/// half done (`start_services(..)` preparing clients and activating a configuration).
+fn startup_only(behaviour: &Behaviour<'_>) -> HashSet<usize> {
+    let functions = &behaviour.model.functions;
+    let reached_from = |roots: &mut dyn Iterator<Item = usize>| -> HashSet<usize> {
+        roots
+            .flat_map(|r| behaviour.reachable(r, CALL_DEPTH))
+            .map(|(g, _)| g)
+            .collect()
+    };
+    let mains = (0..functions.len())
+        .filter(|&f| functions[f].name == "main" && functions[f].impl_type.is_none());
+    let mut startup = reached_from(&mut mains.into_iter());
+    if startup.is_empty() {
+        return startup;
+    }
+    let handlers = behaviour
+        .message_handlers()
+        .into_iter()
+        .map(|(f, _)| f)
+        .chain(behaviour.write_handlers().into_iter().map(|(f, _)| f))
+        .chain(behaviour.write_rpc_handlers());
+    let serving = reached_from(&mut handlers.into_iter());
+    startup.retain(|f| !serving.contains(f));
+    startup
+}
+
 /// `f` and the functions it reaches through [`callees`], up to `depth` calls deep.
 fn reach(behaviour: &Behaviour<'_>, f: usize, depth: usize) -> Vec<usize> {
+    reach_where(behaviour, f, depth, |_| true)
+}
+
+/// [`reach`], entering only the functions `enter` accepts.
+fn reach_where(
+    behaviour: &Behaviour<'_>,
+    f: usize,
+    depth: usize,
+    enter: impl Fn(usize) -> bool,
+) -> Vec<usize> {
     let mut seen = vec![f];
     let mut frontier = vec![f];
     for _ in 0..depth {
@@ -225,7 +273,7 @@ fn reach(behaviour: &Behaviour<'_>, f: usize, depth: usize) -> Vec<usize> {
             for effect in &behaviour.function(g).effects {
                 if let EffectKind::Call { name, receiver } = &effect.kind {
                     for callee in callees(behaviour, g, name, receiver.as_deref()) {
-                        if !seen.contains(&callee) {
+                        if !seen.contains(&callee) && enter(callee) {
                             seen.push(callee);
                             next.push(callee);
                         }

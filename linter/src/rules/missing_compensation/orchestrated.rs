@@ -1,6 +1,7 @@
 //! Orchestrated sagas: one function takes steps on other services in sequence.
 
 use super::*;
+use crate::behaviour::names_record;
 
 // ---------------------------------------------------------------------------------------------
 // Orchestrated sagas.
@@ -11,6 +12,82 @@ pub(super) struct Step<'m> {
     pub(super) action: Action,
     /// The remote call behind a wrapper (`POST /reservations` behind `reserve_stock`).
     pub(super) via: Option<String>,
+    /// A write to the service's own database (`repo.save(order).await?`): a later step that
+    /// can fail, never one that needs undoing by this rule (a transaction undoes it).
+    pub(super) local: bool,
+}
+
+/// The step's request carries an `Idempotency-Key`: set where the saga sends it, or in the
+/// project's client the step calls.
+fn sends_idempotency_key(behaviour: &Behaviour<'_>, f: usize, step: &Effect) -> bool {
+    let sets_key = |g: usize| {
+        behaviour
+            .function(g)
+            .effects
+            .iter()
+            .any(|e| e.kind == EffectKind::IdempotencyKeySent)
+    };
+    match &step.kind {
+        EffectKind::Call { name, receiver } => callees(behaviour, f, name, receiver.as_deref())
+            .into_iter()
+            .any(|callee| {
+                reach(behaviour, callee, CALL_DEPTH - 1)
+                    .into_iter()
+                    .any(sets_key)
+            }),
+        _ => sets_key(f),
+    }
+}
+
+/// A call whose error the saga propagates into a function of the project that writes the
+/// database (`self.orders.save(order).await?`), or an ORM write whose error it propagates:
+/// a local step that can fail after the remote ones.
+pub(super) fn local_write_step<'m>(
+    behaviour: &Behaviour<'m>,
+    f: usize,
+    effect: &'m Effect,
+) -> Option<Step<'m>> {
+    if effect.context != PathContext::Normal || !(effect.propagates || effect.error_returned) {
+        return None;
+    }
+    let writes_in = |g: usize| {
+        behaviour
+            .queries_of(g)
+            .any(|q| q.effects.iter().any(|e| e.is_write()))
+            || behaviour
+                .function(g)
+                .effects
+                .iter()
+                .any(|e| matches!(e.kind, EffectKind::OrmWrite { .. }))
+    };
+    let name = match &effect.kind {
+        EffectKind::OrmWrite { api, .. } => api.clone(),
+        EffectKind::Call { name, receiver } => {
+            let writes = callees(behaviour, f, name, receiver.as_deref())
+                .into_iter()
+                .any(|callee| {
+                    reach(behaviour, callee, CALL_DEPTH - 1)
+                        .into_iter()
+                        .any(writes_in)
+                });
+            if !writes {
+                return None;
+            }
+            match receiver {
+                Some(r) => format!("{r}.{name}"),
+                None => name.clone(),
+            }
+        }
+        _ => return None,
+    };
+    let mut action = name_action(&name);
+    action.label = name;
+    Some(Step {
+        effect,
+        action,
+        via: None,
+        local: true,
+    })
 }
 
 /// Remote actions each function reaches (itself and its callees, up to `CALL_DEPTH - 1` calls
@@ -50,7 +127,15 @@ impl RemoteIndex {
             return found.clone();
         }
         let mut actions = Vec::new();
-        for g in reach(behaviour, callee, CALL_DEPTH - 1) {
+        // What a helper named for audit, activity or metrics does keeps a record (an alert
+        // to a security webhook): nothing a saga undoes.
+        let records = |g: usize| names_record(&behaviour.function(g).name);
+        let reached = if records(callee) {
+            Vec::new()
+        } else {
+            reach_where(behaviour, callee, CALL_DEPTH - 1, |g| !records(g))
+        };
+        for g in reached {
             for effect in &behaviour.function(g).effects {
                 if effect.context != PathContext::Normal {
                     continue;
@@ -100,6 +185,7 @@ pub(super) fn step_of<'m>(
             effect,
             action,
             via: None,
+            local: false,
         });
     }
     let EffectKind::Call { name, receiver } = &effect.kind else {
@@ -137,6 +223,7 @@ pub(super) fn step_of<'m>(
             effect,
             action: Action::clone(&named),
             via: None,
+            local: false,
         });
     }
     let mut action = Action::clone(&named);
@@ -159,6 +246,7 @@ pub(super) fn step_of<'m>(
         effect,
         action,
         via,
+        local: false,
     })
 }
 
@@ -406,7 +494,17 @@ impl MissingCompensation {
             .iter()
             .filter_map(|e| step_of(behaviour, lexicon, index, f, e))
             .collect();
-        if steps.len() < 2 {
+        if steps.is_empty() {
+            return;
+        }
+        // Later steps also include the saga's own database writes whose error it propagates
+        // (`repo.save(order).await?` after the remote steps).
+        let local_writes: Vec<Step<'_>> = effects
+            .iter()
+            .filter(|e| !steps.iter().any(|s| s.effect.span.start == e.span.start))
+            .filter_map(|e| local_write_step(behaviour, f, e))
+            .collect();
+        if steps.len() + local_writes.len() < 2 {
             return;
         }
         // What each effect on an undo path (an error path, a registered undo closure) does.
@@ -469,7 +567,8 @@ impl MissingCompensation {
         // that matches it, or handled on an error path after it and before the next step; a
         // step whose result is thrown away (`let _ =`, `.ok()`, a best-effort notification)
         // does not.
-        let sequence: Vec<&Step<'_>> = steps.iter().collect();
+        let mut sequence: Vec<&Step<'_>> = steps.iter().chain(&local_writes).collect();
+        sequence.sort_by_key(|s| s.effect.span.start);
         // The step after the `j`th, past any call nested in it (`call_order(|c| c.create_order(..))`
         // is one step: the inner call is part of the outer one).
         let next_after = |j: usize| {
@@ -537,11 +636,16 @@ impl MissingCompensation {
             // there (an `Err` arm after it, before the next step) without this compensation,
             // or, when its error goes further up (`?`), one with no compensation of this step
             // on any error path after it.
+            // A step sent with an idempotency key is recovered forward: when only a local
+            // write fails after it (a transient failure), a retry of the handler repeats the
+            // step safely and completes the write.
+            let retry_safe = sends_idempotency_key(behaviour, f, step.effect);
             let uncovered = sequence
                 .iter()
                 .copied()
                 .enumerate()
                 .filter(|(_, s)| s.effect.span.start > step.effect.span.start)
+                .filter(|(_, s)| !(s.local && retry_safe))
                 .filter(|(j, s)| fails_saga(*j, s) && same_message(step, s))
                 .find(|(j, later)| {
                     let next = next_after(*j);
@@ -562,7 +666,12 @@ impl MissingCompensation {
                         !local.into_iter().any(undoes)
                     }
                 });
-            if let Some((j, later)) = uncovered {
+            if let Some((_, later)) = uncovered {
+                // Numbered among the remote steps, as `step` is.
+                let j = steps
+                    .iter()
+                    .position(|s| std::ptr::eq(s, later))
+                    .unwrap_or(k);
                 out.push(self.orchestrated_finding(cx, behaviour, f, (k, step), (j, later), undo));
             }
         }
@@ -584,13 +693,16 @@ impl MissingCompensation {
             .as_deref()
             .map(|v| format!(", `{v}`"))
             .unwrap_or_default();
+        let later_step = if later.local {
+            format!("the local write `{}`", later.action.label)
+        } else {
+            format!("`{}` (step {})", later.action.label, j + 1)
+        };
         let message = format!(
-            "`{}` (step {} of `{}`{via}) is not undone when `{}` (step {}) fails: no {} on the error path",
+            "`{}` (step {} of `{}`{via}) is not undone when {later_step} fails: no {} on the error path",
             step.action.label,
             k + 1,
             function.name,
-            later.action.label,
-            j + 1,
             undo.iter()
                 .map(|u| format!("`{u}`"))
                 .collect::<Vec<_>>()
