@@ -961,6 +961,21 @@ pub fn is_read_like_operation(operation: &str) -> bool {
         "introspect",
         "preview",
         "simulate",
+        // Model inference: the answer is computed, nothing is kept (`/v1/embeddings`,
+        // `/v1/chat/completions`, `:generateContent`).
+        "generate",
+        "completion",
+        "completions",
+        "embed",
+        "embedding",
+        "embeddings",
+        "predict",
+        "infer",
+        "inference",
+        "classify",
+        "translate",
+        "summarize",
+        "transcribe",
     ];
     operation
         .split('/')

@@ -1041,6 +1041,10 @@ pub struct Model {
     /// names used from other files.
     pub string_consts: Vec<StringConst>,
     pub client_fields: Vec<ClientField>,
+    /// `Type::name` of the project's methods whose bodies have no effect: a call of one
+    /// (`TransactionEntry::debit(..)` building a journal line) charges or sends nothing.
+    #[serde(skip)]
+    pub quiet_methods: std::collections::HashSet<String>,
     #[serde(skip)]
     file_index: std::collections::HashMap<Utf8PathBuf, FileId>,
     /// ISO code lists written out in code.

@@ -2113,3 +2113,34 @@ impl Checkout {{
     let found = checkout(&saga("create_partner_order"));
     assert_eq!(found.len(), 1, "{found:#?}");
 }
+
+#[test]
+fn a_request_to_an_unknown_url_is_a_step_only_when_its_wrapper_names_an_action() {
+    let saga = |wrapper: &str| {
+        format!(
+            r#"{SAGA_STRUCT}
+async fn {wrapper}(http: &reqwest::Client, order_id: u64) -> reqwest::Result<()> {{
+    let url = std::env::var("PROVIDER_URL").unwrap_or_default();
+    http.post(url).json(&order_id).send().await?.error_for_status()?;
+    Ok(())
+}}
+
+impl Checkout {{
+    pub async fn pay(&self, http: &reqwest::Client, order_id: u64) -> Result<(), reqwest::Error> {{
+        {wrapper}(http, order_id).await?;
+        self.shipping.book_shipment(order_id).await?;
+        Ok(())
+    }}
+}}
+"#
+        )
+    };
+    let found = checkout(&saga("exchange_code"));
+    assert!(found.is_empty(), "{found:#?}");
+    let found = checkout(&saga("reserve_items"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`reserve_items` (step 1 of `pay`"),
+        "{found:#?}"
+    );
+}

@@ -2687,3 +2687,73 @@ fn an_existence_check_asked_of_the_look_up_itself_guards() {
     let found = one_service(AXUM_DEPS, &[("src/main.rs", &own_field)]);
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+#[test]
+fn a_request_sent_by_a_function_named_for_asking_a_model_changes_nothing() {
+    let deps = &["axum", "sqlx", "tokio", "reqwest"];
+    let found = one_service(
+        deps,
+        &[("src/main.rs", &posting_through("generate_summary"))],
+    );
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// A `POST` handler that builds a journal line with `line` and inserts it.
+fn journal_handler(line: &str) -> String {
+    format!(
+        r#"
+use axum::routing::post;
+use axum::{{extract::State, Router}};
+
+pub struct JournalLine {{ account: String, cents: i64 }}
+
+impl JournalLine {{
+    pub fn debit(account: &str, cents: i64) -> Self {{
+        Self {{ account: account.to_owned(), cents }}
+    }}
+}}
+
+#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/ledger").await.unwrap();
+    let app = Router::new().route("/journal", post(post_journal)).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+
+async fn post_journal(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
+    let line = {line};
+    sqlx::query("INSERT INTO journal (account, cents) VALUES ($1, $2)")
+        .bind(&line.account)
+        .bind(line.cents)
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_project_method_without_effects_charges_nothing_whatever_its_name() {
+    let found = one_service(
+        AXUM_DEPS,
+        &[(
+            "src/main.rs",
+            &journal_handler(r#"JournalLine::debit("ar", 100)"#),
+        )],
+    );
+    assert!(found.is_empty(), "{found:?}");
+    // A client the workspace does not define is judged by its name.
+    let found = one_service(
+        AXUM_DEPS,
+        &[(
+            "src/main.rs",
+            &journal_handler(
+                r#"{ wallet_api::Client::default().debit("ar", 100); JournalLine::debit("ar", 100) }"#,
+            ),
+        )],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+}

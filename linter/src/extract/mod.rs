@@ -46,6 +46,9 @@ pub struct Facts {
     pub string_consts: Vec<StringConst>,
     pub hard_coded_lists: Vec<HardCodedReferenceList>,
     pub client_fields: Vec<ClientField>,
+    /// `Type::name` of the methods whose bodies have no effect (`TransactionEntry::debit`
+    /// building a value): kept by name only, as their bodies tell nothing.
+    pub quiet_methods: Vec<String>,
     pub collections: CollectionFacts,
     /// A Rust file's `mod` declarations; `None` for other files.
     pub modules: Option<ModuleDecls>,
@@ -113,6 +116,7 @@ impl Facts {
         append(&mut self.string_consts, other.string_consts);
         append(&mut self.hard_coded_lists, other.hard_coded_lists);
         append(&mut self.client_fields, other.client_fields);
+        append(&mut self.quiet_methods, other.quiet_methods);
         self.collections.append(other.collections);
         if other.modules.is_some() {
             self.modules = other.modules;
@@ -135,6 +139,7 @@ impl Facts {
         model.string_consts.extend(self.string_consts);
         model.hard_coded_lists.extend(self.hard_coded_lists);
         model.client_fields.extend(self.client_fields);
+        model.quiet_methods.extend(self.quiet_methods);
         model.collection_facts.append(self.collections);
     }
 }

@@ -1122,7 +1122,13 @@ impl MissingIdempotency {
             }
             let what = match &effect.kind {
                 EffectKind::Call { name, receiver } => {
+                    // A project method without effects (`TransactionEntry::debit(..)` building
+                    // a journal line) charges nothing.
+                    let quiet = receiver
+                        .as_ref()
+                        .is_some_and(|r| cx.model.quiet_methods.contains(&format!("{r}::{name}")));
                     if !is_charge_or_send(name)
+                        || quiet
                         || !behaviour
                             .resolve_call(f, name, receiver.as_deref())
                             .is_empty()
@@ -1182,8 +1188,16 @@ impl MissingIdempotency {
                 } => {
                     let counts = match protocol {
                         RemoteProtocol::Http => {
+                            // A URL whose path is unknown is named by the function sending
+                            // it (`generate(..)` asking a model).
+                            let path = operation.split(['?', '&']).next().unwrap_or_default();
+                            let asks = if path.is_empty() {
+                                is_read_like_operation(&function.name)
+                            } else {
+                                is_read_like_operation(path)
+                            };
                             *method == Some(HttpMethod::Post)
-                                && !is_read_like_operation(operation)
+                                && !asks
                                 && !answered_without_change(behaviour, f, operation)
                         }
                         RemoteProtocol::Grpc | RemoteProtocol::Client => {

@@ -794,6 +794,10 @@ impl Extractor<'_> {
             || step_method
         {
             self.facts.functions.push(builder.function);
+        } else if let Some(impl_type) = &builder.function.impl_type {
+            self.facts
+                .quiet_methods
+                .push(format!("{impl_type}::{}", builder.function.name));
         }
     }
 

@@ -198,6 +198,20 @@ impl Rule for MissingCompensation {
 /// of the same name (a step object's `execute`), so only free functions are followed there.
 fn callees(behaviour: &Behaviour<'_>, f: usize, name: &str, receiver: Option<&str>) -> Vec<usize> {
     let mut found = behaviour.resolve_call(f, name, receiver);
+    // `repository.create_transaction(..)`: the method of the type named like the receiver
+    // (`PaymentRepository`), not a client's method of the same name.
+    if let Some(r) = receiver.filter(|r| *r != "self" && found.len() > 1) {
+        let named_like = |&c: &usize| {
+            behaviour
+                .function(c)
+                .impl_type
+                .as_deref()
+                .is_some_and(|t| crate::behaviour::receiver_names_type(r, t))
+        };
+        if found.iter().any(named_like) {
+            found.retain(named_like);
+        }
+    }
     let generic = words(name)
         .first()
         .is_some_and(|w| GENERIC_CALLS.contains(&w.as_str()));

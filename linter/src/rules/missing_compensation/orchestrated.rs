@@ -234,6 +234,14 @@ pub(super) fn step_of<'m>(
         .verbs
         .first()
         .is_some_and(|v| GENERIC_CALLS.contains(&v.as_str()));
+    // A request to a URL whose path is unknown tells only its method: a wrapper whose name
+    // names no forward action (`exchange_code` posting to a token endpoint) is no known step.
+    let vague = behind
+        .iter()
+        .all(|b| b.nouns.is_empty() && b.label.split(' ').count() == 1);
+    if vague && !named_verb_known {
+        return None;
+    }
     if behind.len() == 1 && !generic_name {
         // A thin wrapper: what it calls tells what it does when its name does not.
         if !named_verb_known {
