@@ -716,6 +716,35 @@ pub fn is_charge_or_send(name: &str) -> bool {
         || name.starts_with("send_push")
 }
 
+/// An RPC or client operation that moves money or stock on the other side
+/// (`batch_reserve_stock`, `deposit_account`, `post_transaction`), besides those that charge
+/// or send: a retry does it again.
+pub fn creates_or_moves(operation: &str) -> bool {
+    // Creating one row over there is a plain create, as it would be here; these move money
+    // or stock.
+    const VERBS: &[&str] = &[
+        "reserve",
+        "deduct",
+        "deduction",
+        "withdraw",
+        "deposit",
+        "allocate",
+        "book",
+        "post",
+        "increment",
+        "decrement",
+    ];
+    let words = name_words(operation);
+    let skip = words
+        .iter()
+        .take_while(|w| ["batch", "bulk", "multi", "try"].contains(&w.as_str()))
+        .count();
+    is_charge_or_send(operation)
+        || words
+            .get(skip)
+            .is_some_and(|verb| VERBS.contains(&verb.as_str()))
+}
+
 /// A call to another service that changes something there: an HTTP `POST`/`PUT`/`PATCH`/
 /// `DELETE`, or a gRPC or typed-client call that does not only ask (`get_price`).
 pub fn is_remote_step(effect: &Effect) -> bool {

@@ -2757,3 +2757,43 @@ fn a_project_method_without_effects_charges_nothing_whatever_its_name() {
     );
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+/// A write RPC asking the ledger service to `operation`, handing it `key_argument`.
+fn ledger_call(operation: &str, key_argument: &str) -> String {
+    format!(
+        r#"        let idempotency_key = format!("charge-{{}}", req.sku);
+        let mut ledger_client = ledger::ledger_service_client::LedgerServiceClient::connect("http://ledger:50051")
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        ledger_client
+            .{operation}(tonic::Request::new(ledger::Entry {{ sku: req.sku.clone(), key: {key_argument} }}))
+            .await?;"#
+    )
+}
+
+#[test]
+fn a_write_rpc_moving_money_through_another_service_is_judged_and_a_plain_remote_create_is_not() {
+    let found = tonic_service("book_sale", &ledger_call("reserve_funds", "String::new()"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("reserve_funds"), "{found:?}");
+    let found = tonic_service("book_sale", &ledger_call("create_account", "String::new()"));
+    assert!(found.is_empty(), "a plain create over there: {found:?}");
+}
+
+#[test]
+fn an_idempotency_key_handed_to_the_call_dedupes_it() {
+    let found = tonic_service(
+        "book_sale",
+        &ledger_call("reserve_funds", "idempotency_key.clone()").replace(
+            "key: idempotency_key.clone()",
+            "idempotency_key: idempotency_key.clone()",
+        ),
+    );
+    assert!(found.is_empty(), "a key in the request message: {found:?}");
+    let handed = ledger_call("reserve_funds", "String::new()").replace(
+        ".reserve_funds(tonic::Request::new(",
+        ".reserve_funds(&idempotency_key, tonic::Request::new(",
+    );
+    let found = tonic_service("book_sale", &handed);
+    assert!(found.is_empty(), "a key handed to the client: {found:?}");
+}

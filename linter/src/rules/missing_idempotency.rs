@@ -37,9 +37,12 @@
 //! `insert_many` or an update with `$inc` / `$push`, a publish to a broker, an HTTP
 //! `POST` to another service (not one that only asks: `/search`, `/quotes`, `/validate`, nor
 //! one that a route of another workspace crate serves with a handler that changes nothing), and
-//! calls that charge or send (`charge`, `refund`, `send_email`, `mailer.send(..)`). A request
-//! that carries an `Idempotency-Key` header is deduplicated by the API it goes to, unless the
-//! handler makes the key afresh (`Uuid::new_v4()`) for each request. A call on a client the
+//! calls that charge or send (`charge`, `refund`, `send_email`, `mailer.send(..)`), and RPCs or
+//! typed-client calls to another service that move money or stock (`reserve_funds`,
+//! `batch_reserve_stock`, `deposit`, `post_transaction`; a remote plain create such as
+//! `create_user` is a plain create). A request that carries an `Idempotency-Key` (a header, a
+//! field of the request message, or a key handed to the client's call) is deduplicated by the
+//! API it goes to, unless the handler makes the key afresh (`Uuid::new_v4()`) for each request. A call on a client the
 //! workspace defines itself (`stripe_client.refund(..)` on `StripeClient`) is followed into it. Absolute
 //! updates (`SET status = 'shipped' WHERE id = $1`), upserts, guarded updates (`WHERE
 //! version = $2`) and deletes by key are idempotent and never flagged.
@@ -157,9 +160,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::VecDeque;
 
 use crate::behaviour::{
-    broker_name, contains_any_ignore_case, is_charge_or_send, is_dedup_table, is_outbox_table,
-    is_read_like_operation, name_words, names_record, orm_write_table, Behaviour, HandlerKind,
-    CALL_DEPTH,
+    broker_name, contains_any_ignore_case, creates_or_moves, is_charge_or_send, is_dedup_table,
+    is_outbox_table, is_read_like_operation, name_words, names_record, orm_write_table, Behaviour,
+    HandlerKind, CALL_DEPTH,
 };
 use crate::config::Level;
 use crate::model::{
@@ -1201,7 +1204,7 @@ impl MissingIdempotency {
                                 && !answered_without_change(behaviour, f, operation)
                         }
                         RemoteProtocol::Grpc | RemoteProtocol::Client => {
-                            is_charge_or_send(operation)
+                            creates_or_moves(operation)
                         }
                     };
                     if !counts {

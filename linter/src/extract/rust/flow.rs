@@ -1104,6 +1104,17 @@ impl Extractor<'_> {
             }
             Expr::Struct(s) => {
                 self.constructed_name(&s.path);
+                // `DepositRequest { idempotency_key: Some(key), .. }`: a request message that
+                // carries its key, as a header would.
+                let carries_key = s.fields.iter().any(|field| {
+                    matches!(&field.member, syn::Member::Named(name)
+                        if ident_is(name, &["idempotency_key", "idempotency_token"]))
+                });
+                if carries_key {
+                    let range = self.path_range(&s.path);
+                    let key = range.start;
+                    self.push_effect(EffectKind::IdempotencyKeySent, range, key);
+                }
                 false
             }
             // `.unwrap_or_else(|| Uuid::new_v4())`: the argument runs only when the value is
@@ -2187,6 +2198,21 @@ impl Extractor<'_> {
         if let Some((broker, source)) = consume {
             self.push_effect(EffectKind::Consume { broker, source }, range, key);
             return;
+        }
+
+        // `ledger.post_transaction(.., &idempotency_key, ..)`: the key handed to the client
+        // that sends the request.
+        let hands_key = call.args.iter().any(|arg| {
+            let arg = match arg {
+                Expr::Reference(r) => r.expr.as_ref(),
+                other => other,
+            };
+            matches!(arg, Expr::Path(p) if p.path.get_ident().is_some_and(|i| {
+                i.to_string().to_ascii_lowercase().contains("idempotency")
+            }))
+        });
+        if hands_key {
+            self.push_effect(EffectKind::IdempotencyKeySent, range, key);
         }
 
         // A header set on a request or response names a key sent, not one read.
