@@ -2087,38 +2087,11 @@ async fn bootstrap(checkout: &Checkout) -> Result<(), reqwest::Error> {{
     assert!(found[0].contains("step 1 of `bootstrap`"), "{found:#?}");
 }
 
-#[test]
-fn what_a_helper_named_for_activity_sends_is_no_saga_step() {
-    let saga = |helper: &str| {
-        format!(
-            r#"{SAGA_STRUCT}
-async fn {helper}(http: &reqwest::Client, order_id: u64) -> reqwest::Result<()> {{
-    let url = std::env::var("PARTNER_URL").unwrap_or_default();
-    http.post(url).json(&order_id).send().await?.error_for_status()?;
-    Ok(())
-}}
-
-impl Checkout {{
-    pub async fn pay(&self, http: &reqwest::Client, order_id: u64) -> Result<(), reqwest::Error> {{
-        {helper}(http, order_id).await?;
-        self.payments.charge_card(order_id, 1200).await?;
-        Ok(())
-    }}
-}}
-"#
-        )
-    };
-    let found = checkout(&saga("record_order_activity"));
-    assert!(found.is_empty(), "{found:#?}");
-    let found = checkout(&saga("create_partner_order"));
-    assert_eq!(found.len(), 1, "{found:#?}");
-}
-
-#[test]
-fn a_request_to_an_unknown_url_is_a_step_only_when_its_wrapper_names_an_action() {
-    let saga = |wrapper: &str| {
-        format!(
-            r#"{SAGA_STRUCT}
+/// `Checkout::pay` calls `wrapper`, which posts to a URL from the environment, and then
+/// `later` as its next step.
+fn wrapper_then(wrapper: &str, later: &str) -> Vec<String> {
+    checkout(&format!(
+        r#"{SAGA_STRUCT}
 async fn {wrapper}(http: &reqwest::Client, order_id: u64) -> reqwest::Result<()> {{
     let url = std::env::var("PROVIDER_URL").unwrap_or_default();
     http.post(url).json(&order_id).send().await?.error_for_status()?;
@@ -2128,16 +2101,29 @@ async fn {wrapper}(http: &reqwest::Client, order_id: u64) -> reqwest::Result<()>
 impl Checkout {{
     pub async fn pay(&self, http: &reqwest::Client, order_id: u64) -> Result<(), reqwest::Error> {{
         {wrapper}(http, order_id).await?;
-        self.shipping.book_shipment(order_id).await?;
+        {later}
         Ok(())
     }}
 }}
 "#
-        )
-    };
-    let found = checkout(&saga("exchange_code"));
+    ))
+}
+
+#[test]
+fn what_a_helper_named_for_activity_sends_is_no_saga_step() {
+    let charge = "self.payments.charge_card(order_id, 1200).await?;";
+    let found = wrapper_then("record_order_activity", charge);
     assert!(found.is_empty(), "{found:#?}");
-    let found = checkout(&saga("reserve_items"));
+    let found = wrapper_then("create_partner_order", charge);
+    assert_eq!(found.len(), 1, "{found:#?}");
+}
+
+#[test]
+fn a_request_to_an_unknown_url_is_a_step_only_when_its_wrapper_names_an_action() {
+    let book = "self.shipping.book_shipment(order_id).await?;";
+    let found = wrapper_then("exchange_code", book);
+    assert!(found.is_empty(), "{found:#?}");
+    let found = wrapper_then("reserve_items", book);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(
         found[0].contains("`reserve_items` (step 1 of `pay`"),
