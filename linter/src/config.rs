@@ -8,6 +8,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::date::Date;
 use crate::read::{read_text, FileClass};
 use crate::rules;
 
@@ -63,6 +64,9 @@ struct RawConfig {
     rules: BTreeMap<Spanned<String>, Level>,
     #[serde(default)]
     allow: Vec<Spanned<RawException>>,
+    /// Rule levels for some paths: later entries win.
+    #[serde(default)]
+    overrides: Vec<Spanned<RawOverride>>,
     /// Compensating actions: a forward action (verb or operation name) and what undoes it.
     #[serde(default)]
     compensations: BTreeMap<Spanned<String>, Spanned<RawCompensation>>,
@@ -127,6 +131,17 @@ struct RawException {
     database: Option<String>,
     path: Option<Spanned<String>>,
     reason: String,
+    /// `"YYYY-MM-DD"` (or a TOML date): the last day the exception applies.
+    expires: Option<Spanned<toml::Value>>,
+}
+
+/// `[[overrides]] paths = ["legacy/**"] rules = { dual-write = "warn" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawOverride {
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Level>,
 }
 
 /// A service named in the config.
@@ -150,6 +165,18 @@ pub struct Exception {
     pub database: Option<String>,
     pub path: Option<globset::GlobMatcher>,
     pub reason: String,
+    /// The last day the exception applies; after it, it silences nothing and is reported.
+    pub expires: Option<Date>,
+    /// Where the exception is written, when it comes from a file.
+    pub declared: Option<Declared>,
+}
+
+/// Levels of some rules for the files under some paths (`[[overrides]]`).
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// Paths relative to the workspace root; a pattern also matches everything below it.
+    pub paths: globset::GlobSet,
+    pub rules: BTreeMap<String, Level>,
 }
 
 /// The effective configuration.
@@ -163,6 +190,8 @@ pub struct Config {
     pub services: Vec<ServiceSpec>,
     pub levels: BTreeMap<String, Level>,
     pub exceptions: Vec<Exception>,
+    /// `[[overrides]]`, in file order: a later entry wins over an earlier one.
+    pub overrides: Vec<Override>,
     /// The file the configuration came from, if any.
     pub source: Option<Utf8PathBuf>,
     /// `[compensations]`: forward action (a verb such as `reserve`, or an operation name such
@@ -190,8 +219,14 @@ impl Default for Config {
             levels: rules::REGISTRY
                 .iter()
                 .map(|r| (r.id().to_string(), r.default_level()))
+                .chain(
+                    crate::suppress::CODES
+                        .iter()
+                        .map(|c| (c.id.to_string(), c.default_level)),
+                )
                 .collect(),
             exceptions: Vec::new(),
+            overrides: Vec::new(),
             source: None,
             compensations: BTreeMap::new(),
             vocabulary: Vocabulary::default(),
@@ -271,6 +306,60 @@ impl Config {
 
     pub fn level(&self, rule: &str) -> Level {
         self.levels.get(rule).copied().unwrap_or(Level::Deny)
+    }
+
+    /// The level of a rule's findings in a file (a path relative to the workspace root):
+    /// the configured level, changed by every `[[overrides]]` entry whose paths match.
+    pub fn level_at(&self, rule: &str, path: &Utf8Path) -> Level {
+        let mut level = self.level(rule);
+        for entry in &self.overrides {
+            if let Some(at) = entry.rules.get(rule) {
+                if entry.paths.is_match(path.as_std_path()) {
+                    level = *at;
+                }
+            }
+        }
+        level
+    }
+
+    /// True when a rule is on for some files: its level, or an override's, is not `allow`.
+    pub fn enabled_somewhere(&self, rule: &str) -> bool {
+        self.level(rule) != Level::Allow
+            || self
+                .overrides
+                .iter()
+                .any(|o| o.rules.get(rule).is_some_and(|l| *l != Level::Allow))
+    }
+
+    /// Keeps the rules and codes a command line selects (`--select`, `--ignore`, names
+    /// already checked): every other one is off everywhere, overrides included. A selected
+    /// rule the configuration turns off is turned on at its default level.
+    pub fn select(&mut self, select: &[String], ignore: &[String]) {
+        if select.is_empty() && ignore.is_empty() {
+            return;
+        }
+        let named = |names: &[String], id: &str| names.iter().any(|n| n == id);
+        for id in rules::known_ids() {
+            let keep = (select.is_empty() || named(select, id)) && !named(ignore, id);
+            if !keep {
+                self.levels.insert(id.to_string(), Level::Allow);
+                for entry in &mut self.overrides {
+                    entry.rules.remove(id);
+                }
+            } else if named(select, id) && self.level(id) == Level::Allow {
+                self.levels.insert(id.to_string(), rules::default_level(id));
+            }
+        }
+    }
+
+    /// Takes out the exceptions whose `expires` date is before `today`: they no longer
+    /// apply, and are returned to be reported.
+    pub fn take_expired(&mut self, today: Date) -> Vec<Exception> {
+        let (expired, active) = std::mem::take(&mut self.exceptions)
+            .into_iter()
+            .partition(|e| e.expires.is_some_and(|last| last < today));
+        self.exceptions = active;
+        expired
     }
 
     /// Loads the configuration of the workspace at `root`: `explicit` if given, else
@@ -393,7 +482,7 @@ impl Config {
             });
         }
         for (rule, level) in raw.rules {
-            if rules::find(rule.get_ref()).is_none() {
+            if !rules::is_known(rule.get_ref()) {
                 return Err(invalid(
                     rule.span(),
                     format!("unknown rule `{}`", rule.get_ref()),
@@ -429,9 +518,21 @@ impl Config {
                 ),
                 None => None,
             };
+            let expires = match &exception.expires {
+                Some(value) => Some(parse_expiry(value).map_err(|message| {
+                    invalid(
+                        value.span(),
+                        message,
+                        Some(
+                            "the last day the exception applies: `expires = \"2027-03-31\"`".into(),
+                        ),
+                    )
+                })?),
+                None => None,
+            };
             let mut services = exception.services;
             services.extend(exception.service);
-            let declared: Declared = (path.to_owned(), std::sync::Arc::from(text), span.clone());
+            let declared: Declared = (path.to_owned(), shared_text.clone(), span.clone());
             self.allowed_services.extend(
                 services
                     .iter()
@@ -456,6 +557,57 @@ impl Config {
                 database: exception.database,
                 path: path_matcher,
                 reason: exception.reason,
+                expires,
+                declared: Some(declared),
+            });
+        }
+        for entry in raw.overrides {
+            let span = entry.span();
+            let entry = entry.into_inner();
+            if entry.paths.is_empty() {
+                return Err(invalid(
+                    span,
+                    "an override needs at least one path in `paths`".into(),
+                    Some("for example `paths = [\"legacy/**\"]`".into()),
+                ));
+            }
+            let mut paths = globset::GlobSetBuilder::new();
+            for pattern in &entry.paths {
+                let text = pattern.get_ref().trim_end_matches('/');
+                let glob = globset::Glob::new(text)
+                    .map_err(|e| invalid(pattern.span(), format!("invalid glob: {e}"), None))?;
+                paths.add(glob);
+                // `legacy` and `legacy/*` also cover what is below them.
+                if !text.ends_with("**") {
+                    if let Ok(below) = globset::Glob::new(&format!("{text}/**")) {
+                        paths.add(below);
+                    }
+                }
+            }
+            let paths = paths
+                .build()
+                .map_err(|e| invalid(span.clone(), format!("invalid glob: {e}"), None))?;
+            if entry.rules.is_empty() {
+                return Err(invalid(
+                    span,
+                    "an override needs at least one rule in `rules`".into(),
+                    Some("for example `rules = { dual-write = \"warn\" }`".into()),
+                ));
+            }
+            let mut levels = BTreeMap::new();
+            for (rule, level) in entry.rules {
+                if !rules::is_known(rule.get_ref()) {
+                    return Err(invalid(
+                        rule.span(),
+                        format!("unknown rule `{}`", rule.get_ref()),
+                        Some(known_rules()),
+                    ));
+                }
+                levels.insert(rule.into_inner(), level);
+            }
+            self.overrides.push(Override {
+                paths,
+                rules: levels,
             });
         }
         let lower = |words: Vec<String>| {
@@ -520,8 +672,24 @@ impl Config {
 }
 
 fn known_rules() -> String {
-    let names: Vec<&str> = rules::REGISTRY.iter().map(|r| r.id()).collect();
+    let names: Vec<&str> = rules::known_ids().collect();
     format!("known rules: {}", names.join(", "))
+}
+
+/// An `expires` value: a `"YYYY-MM-DD"` string or a TOML local date.
+fn parse_expiry(value: &Spanned<toml::Value>) -> Result<Date, String> {
+    match value.get_ref() {
+        toml::Value::String(text) => text.parse::<Date>().map_err(|e| e.to_string()),
+        toml::Value::Datetime(toml::value::Datetime {
+            date: Some(date),
+            time: None,
+            offset: None,
+        }) => Date::new(i32::from(date.year), date.month, date.day)
+            .ok_or_else(|| format!("`{date}` is not a date")),
+        other => Err(format!(
+            "`expires` must be a date such as \"2027-03-31\", not `{other}`"
+        )),
+    }
 }
 
 fn parse_raw(text: &str, path: &Utf8Path) -> Result<RawConfig, ConfigError> {

@@ -14,10 +14,12 @@
 //! # Ok::<(), archlint::Error>(())
 //! ```
 
+pub mod baseline;
 pub mod behaviour;
 pub mod bench;
 pub mod collections;
 pub mod config;
+pub mod date;
 pub mod discover;
 pub mod extract;
 pub mod model;
@@ -28,6 +30,7 @@ pub mod rules;
 pub mod scaling;
 pub mod source;
 pub mod stack;
+pub mod suppress;
 pub mod walk;
 
 use camino::Utf8PathBuf;
@@ -46,6 +49,16 @@ pub struct Options {
     pub config_path: Option<Utf8PathBuf>,
     /// Overrides the configured `min-confidence`: the lowest confidence reported.
     pub min_confidence: Option<rules::Confidence>,
+    /// Only these rules and suppression codes run and are reported (`--select`); empty: all.
+    pub select: Vec<String>,
+    /// These are off (`--ignore`).
+    pub ignore: Vec<String>,
+    /// Warnings become errors (`--deny-warnings`).
+    pub deny_warnings: bool,
+    /// Leave out the findings this baseline records (`--baseline`).
+    pub baseline: Option<Utf8PathBuf>,
+    /// The date `[[allow]]` expiries are compared with; default: today in UTC.
+    pub today: Option<date::Date>,
 }
 
 impl Options {
@@ -54,6 +67,11 @@ impl Options {
             manifest_path: manifest_path.into(),
             config_path: None,
             min_confidence: None,
+            select: Vec::new(),
+            ignore: Vec::new(),
+            deny_warnings: false,
+            baseline: None,
+            today: None,
         }
     }
 }
@@ -67,6 +85,51 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Baseline(#[from] baseline::BaselineError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Usage(#[from] UnknownRule),
+}
+
+/// A rule name on the command line (`--select`, `--ignore`) that is no rule.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("unknown rule `{name}` in {flag}")]
+#[diagnostic(code(archlint::usage))]
+pub struct UnknownRule {
+    pub name: String,
+    pub flag: &'static str,
+    #[help]
+    pub help: String,
+}
+
+/// The rule names given to a flag, as the registry spells them (`Dual_Write` is
+/// `dual-write`), each checked to be a rule or suppression code.
+pub fn rule_names(names: &[String], flag: &'static str) -> Result<Vec<String>, UnknownRule> {
+    names
+        .iter()
+        .flat_map(|n| n.split(','))
+        .filter(|n| !n.trim().is_empty())
+        .map(|name| {
+            let canonical = rules::canonical_name(name);
+            if rules::is_known(&canonical) {
+                return Ok(canonical);
+            }
+            let known: Vec<String> = rules::known_ids().map(str::to_string).collect();
+            let help = match config::did_you_mean(name, &known) {
+                Some(close) => {
+                    format!("did you mean `{close}`? `cargo archlint rules` lists them all")
+                }
+                None => "`cargo archlint rules` lists every rule".to_string(),
+            };
+            Err(UnknownRule {
+                name: name.trim().to_string(),
+                flag,
+                help,
+            })
+        })
+        .collect()
 }
 
 /// The outcome of a check: the model, the findings at `warn` or `deny`, and the config used.
@@ -77,12 +140,23 @@ pub struct Report {
     pub config: Config,
     /// Findings silenced by `[[allow]]` exceptions.
     pub suppressed: usize,
+    /// Findings silenced by inline suppression comments.
+    pub silenced_inline: usize,
+    /// The fingerprint of each finding, in the same order (see [`baseline`]).
+    pub fingerprints: Vec<String>,
+    /// What `--baseline` left out, and its entries that no longer occur.
+    pub baseline: Option<baseline::Outcome>,
 }
 
 impl Report {
     /// True when a finding is at `deny` level (the CLI exits with 1).
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.level == Level::Deny)
+    }
+
+    /// The entries of a baseline recording these findings (`--write-baseline`).
+    pub fn baseline_entries(&self) -> Vec<baseline::Entry> {
+        baseline::entries(&self.model, &self.findings, &self.fingerprints)
     }
 
     /// True when a workspace member could not be read (missing or invalid manifest): the
@@ -92,16 +166,42 @@ impl Report {
     }
 }
 
-/// Discovers, extracts, resolves and runs every rule.
+/// Discovers, extracts, resolves and runs every rule; then applies, in turn, the
+/// `[[allow]]` exceptions still in force, the inline suppressions (reporting those that are
+/// unused or wrong), the `min-confidence`, the baseline and `deny_warnings`.
 pub fn check(options: &Options) -> Result<Report, Error> {
+    // Bad arguments and an unusable baseline stop the check before any work.
+    let select = rule_names(&options.select, "--select")?;
+    let ignore = rule_names(&options.ignore, "--ignore")?;
+    let baseline = options
+        .baseline
+        .as_deref()
+        .map(baseline::Baseline::load)
+        .transpose()?;
     stack::with_deep_stacks(|| {
-        let (model, config) = analyze(options)?;
-        let (findings, suppressed) = rules::run(&model, &config);
+        let (mut model, mut config) = analyze(options)?;
+        config.select(&select, &ignore);
+        let expired = config.take_expired(options.today.unwrap_or_else(date::Date::today));
+        let (mut findings, suppressed) = rules::judge(&model, &config);
+        suppress::scan_remaining(&mut model);
+        let silenced_inline = suppress::apply(&mut model, &config, &mut findings, &expired);
+        findings.retain(|f| f.confidence >= config.min_confidence);
+        rules::sort(&model, &mut findings);
+        if options.deny_warnings {
+            for finding in &mut findings {
+                finding.level = Level::Deny;
+            }
+        }
+        let mut fingerprints = baseline::fingerprints(&model, &findings);
+        let baseline = baseline.map(|b| b.filter(&mut findings, &mut fingerprints));
         Ok(Report {
             model,
             findings,
             config,
             suppressed,
+            silenced_inline,
+            fingerprints,
+            baseline,
         })
     })
 }

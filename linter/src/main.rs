@@ -56,6 +56,31 @@ struct CheckArgs {
     /// Exit by the findings even when a workspace member could not be read (default: exit 2)
     #[arg(long)]
     keep_going: bool,
+    /// Check only these rules (names, comma-separated or repeated; the suppression codes
+    /// such as unused-suppression are names too)
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    select: Vec<String>,
+    /// Turn these rules off (names, comma-separated or repeated)
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Treat warnings as errors: any finding exits 1
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Print the number of findings per rule and per service instead of the findings
+    /// (human or json format)
+    #[arg(long)]
+    statistics: bool,
+    /// Report only the findings not recorded in this baseline file (written by
+    /// --write-baseline); list its entries that no longer occur
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<Utf8PathBuf>,
+    /// With --baseline: rewrite the baseline file without its entries that no longer occur
+    #[arg(long, requires = "baseline")]
+    prune_baseline: bool,
+    /// Record today's findings in a baseline file and exit 0 (later runs with --baseline
+    /// report only new ones)
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<Utf8PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -175,11 +200,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// A rule name as the registry spells it: lower case, words joined by `-`.
-fn canonical_rule_name(name: &str) -> String {
-    name.trim().to_ascii_lowercase().replace(['_', ' '], "-")
-}
-
 fn options(args: &WorkspaceArgs) -> Options {
     Options {
         manifest_path: args
@@ -187,7 +207,7 @@ fn options(args: &WorkspaceArgs) -> Options {
             .clone()
             .unwrap_or_else(|| Utf8PathBuf::from(".")),
         config_path: args.config.clone(),
-        min_confidence: None,
+        ..Options::new(".")
     }
 }
 
@@ -196,24 +216,13 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         None => check(&cli.check),
         Some(Command::Check(args)) => check(&args),
         // `SHARED_DATABASE` and `Shared-Database` name `shared-database` too.
-        Some(Command::Explain { rule }) => match archlint::rules::find(&canonical_rule_name(&rule))
-        {
-            Some(rule) => {
-                println!("# {}\n\n{}", rule.id(), rule.doc());
-                Ok(ExitCode::SUCCESS)
-            }
-            None => {
-                let known: Vec<String> = REGISTRY.iter().map(|r| r.id().to_string()).collect();
-                let suggestion = archlint::config::did_you_mean(&rule, &known)
-                    .map(|close| format!("; did you mean `{close}`?"))
-                    .unwrap_or_default();
-                eprintln!(
-                    "error: unknown rule `{rule}`{suggestion} (known rules: {})",
-                    known.join(", ")
-                );
-                Ok(ExitCode::from(2))
-            }
-        },
+        Some(Command::Explain { rule }) => {
+            let name = archlint::rules::canonical_name(&rule);
+            let doc = archlint::rules::find(&name)
+                .map(|rule| rule.doc())
+                .or_else(|| archlint::suppress::code(&name).map(|code| code.doc.to_string()));
+            explain(&rule, &name, doc)
+        }
         Some(Command::Rules(workspace)) => {
             let config = match archlint::discover::discover(&options(&workspace).manifest_path) {
                 Ok(found) => {
@@ -221,13 +230,9 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 }
                 Err(_) => archlint::config::Config::default(),
             };
-            for rule in REGISTRY {
-                println!(
-                    "{:<26} {:<5} {}",
-                    rule.id(),
-                    config.level(rule.id()).to_string(),
-                    rule.summary()
-                );
+            let codes = archlint::suppress::CODES.iter().map(|c| (c.id, c.summary));
+            for (id, summary) in REGISTRY.iter().map(|r| (r.id(), r.summary())).chain(codes) {
+                println!("{:<26} {:<5} {}", id, config.level(id).to_string(), summary);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -264,6 +269,23 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         }
         Some(Command::Bench { dir, runs }) => bench(&dir, runs),
     }
+}
+
+/// `explain`: a rule's or suppression code's documentation, or the closest known name.
+fn explain(written: &str, name: &str, doc: Option<String>) -> miette::Result<ExitCode> {
+    if let Some(doc) = doc {
+        println!("# {name}\n\n{doc}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let known: Vec<String> = archlint::rules::known_ids().map(str::to_string).collect();
+    let suggestion = archlint::config::did_you_mean(written, &known)
+        .map(|close| format!("; did you mean `{close}`?"))
+        .unwrap_or_default();
+    eprintln!(
+        "error: unknown rule `{written}`{suggestion} (known rules: {})",
+        known.join(", ")
+    );
+    Ok(ExitCode::from(2))
 }
 
 /// Times both sides as whole commands, as a user runs them: this binary started as
@@ -320,8 +342,16 @@ fn bench(dir: &camino::Utf8Path, runs: usize) -> miette::Result<ExitCode> {
 }
 
 fn check(args: &CheckArgs) -> miette::Result<ExitCode> {
+    if args.statistics && matches!(args.format, Format::Sarif | Format::Github) {
+        eprintln!("error: --statistics prints human or json output, not sarif or github commands");
+        return Ok(ExitCode::from(2));
+    }
     let mut options = options(&args.workspace);
     options.min_confidence = args.min_confidence.map(Into::into);
+    options.select.clone_from(&args.select);
+    options.ignore.clone_from(&args.ignore);
+    options.deny_warnings = args.deny_warnings;
+    options.baseline.clone_from(&args.baseline);
     let report = match archlint::check(&options) {
         Ok(report) => report,
         Err(error) => {
@@ -347,11 +377,39 @@ fn check(args: &CheckArgs) -> miette::Result<ExitCode> {
             .and_then(|c| c.parse().ok())
             .unwrap_or(100)
     });
-    let text = report::render(&report, args.format, HumanOptions { color, width });
+    let incomplete = report.skipped_members() && !args.keep_going;
+    if let Some(path) = &args.write_baseline {
+        if incomplete {
+            eprintln!(
+                "error: a workspace member could not be read, so its findings would be missing \
+                 from the baseline; nothing written. Fix it, or pass --keep-going."
+            );
+            return Ok(ExitCode::from(2));
+        }
+        let entries = report.baseline_entries();
+        let count = entries.len();
+        archlint::baseline::write(path, entries).map_err(archlint::Error::from)?;
+        eprintln!("archlint: wrote {count} findings to {path}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let (true, Some(baseline)) = (args.prune_baseline, &report.baseline) {
+        let removed = baseline.stale.len();
+        archlint::baseline::write(&baseline.path, baseline.matched.clone())
+            .map_err(archlint::Error::from)?;
+        eprintln!(
+            "archlint: removed {removed} entries that no longer occur from {}",
+            baseline.path
+        );
+    }
+    let text = if args.statistics {
+        report::render_statistics(&report, args.format).unwrap_or_default()
+    } else {
+        report::render(&report, args.format, HumanOptions { color, width })
+    };
     let mut out = stdout.lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
-    let code = if report.skipped_members() && !args.keep_going {
+    let code = if incomplete {
         eprintln!(
             "error: a workspace member could not be read (see the notes); its findings are \
              missing. Fix it, or pass --keep-going to exit by the findings of the rest."

@@ -1053,6 +1053,9 @@ pub struct Model {
     pub collection_facts: CollectionFacts,
     /// Accesses to document collections whose names resolved.
     pub collection_uses: Vec<CollectionUse>,
+    /// Inline suppression comments, per file scanned (see [`crate::suppress`]).
+    #[serde(skip)]
+    pub suppressions: Vec<crate::suppress::FileComments>,
 }
 
 impl Model {

@@ -23,6 +23,8 @@ pub enum FileClass {
     Settings,
     /// A `Cargo.toml` or `archlint.toml`.
     Manifest,
+    /// A baseline written by `--write-baseline`.
+    Baseline,
 }
 
 impl FileClass {
@@ -35,6 +37,7 @@ impl FileClass {
             FileClass::Deployment => 8 * MIB,
             FileClass::Settings => MIB,
             FileClass::Manifest => MIB,
+            FileClass::Baseline => 32 * MIB,
         }
     }
 
@@ -46,16 +49,18 @@ impl FileClass {
             FileClass::Deployment => "deployment files",
             FileClass::Settings => "settings files",
             FileClass::Manifest => "manifests",
+            FileClass::Baseline => "baselines",
         }
     }
 
     /// Every class, for the documentation test.
-    pub const ALL: [FileClass; 5] = [
+    pub const ALL: [FileClass; 6] = [
         FileClass::Rust,
         FileClass::Sql,
         FileClass::Deployment,
         FileClass::Settings,
         FileClass::Manifest,
+        FileClass::Baseline,
     ];
 }
 

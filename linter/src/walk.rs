@@ -424,6 +424,9 @@ pub fn extract(model: &Model, items: &[WorkItem]) -> Vec<Facts> {
                     return facts;
                 }
             };
+            facts
+                .suppressions
+                .push(crate::suppress::scan(item.file, path, &text));
             let deploy_kind = match item.kind {
                 FileKind::Rust => {
                     if let Some(crate_id) = item.crate_id {

@@ -188,6 +188,9 @@ pub fn extract_prepared_dir(
                 continue;
             }
         };
+        facts
+            .suppressions
+            .push(crate::suppress::scan(file, &migration.path, &text));
         let index = LineIndex::new(&text);
         let span = |start: usize, end: usize| index.span(file, &text, start, end);
         if let Some(error) = &analysis.parse_error {

@@ -52,6 +52,8 @@ pub struct Facts {
     pub collections: CollectionFacts,
     /// A Rust file's `mod` declarations; `None` for other files.
     pub modules: Option<ModuleDecls>,
+    /// The suppression comments of each file read (see [`crate::suppress`]).
+    pub suppressions: Vec<crate::suppress::FileComments>,
 }
 
 /// The files a Rust file declares as its modules (`mod db;`), each with the places the
@@ -118,6 +120,7 @@ impl Facts {
         append(&mut self.client_fields, other.client_fields);
         append(&mut self.quiet_methods, other.quiet_methods);
         self.collections.append(other.collections);
+        append(&mut self.suppressions, other.suppressions);
         if other.modules.is_some() {
             self.modules = other.modules;
         }
@@ -141,5 +144,6 @@ impl Facts {
         model.client_fields.extend(self.client_fields);
         model.quiet_methods.extend(self.quiet_methods);
         model.collection_facts.append(self.collections);
+        model.suppressions.extend(self.suppressions);
     }
 }

@@ -4,6 +4,7 @@
 
 mod map;
 mod sarif;
+mod statistics;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -20,7 +21,8 @@ use crate::rules::Finding;
 use crate::Report;
 
 pub use map::map_text;
-pub use sarif::{fatal_sarif, sarif};
+pub use sarif::{fatal_sarif, sarif, FINGERPRINT_KEY};
+pub use statistics::Statistics;
 
 /// An error that stopped the check, in the shape the machine-readable formats print it.
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +72,16 @@ impl Fatal {
                     }),
                 )
             }
+            crate::Error::Baseline(
+                baseline @ crate::baseline::BaselineError::Invalid { path, message, .. },
+            ) => (
+                Some(message.clone()),
+                baseline.position().map(|(line, column)| FatalLocation {
+                    path: path.clone(),
+                    line,
+                    column,
+                }),
+            ),
             _ => (None, None),
         };
         Fatal {
@@ -153,6 +165,17 @@ pub fn render(report: &Report, format: Format, human: HumanOptions) -> String {
         Format::Json => json(report),
         Format::Sarif => serde_json::to_string_pretty(&sarif(report)).unwrap_or_default() + "\n",
         Format::Github => github(report),
+    }
+}
+
+/// `--statistics`: counts per rule and per service instead of the findings, in `human` or
+/// `json`; `None` for the formats that are read by other tools (SARIF, GitHub commands).
+pub fn render_statistics(report: &Report, format: Format) -> Option<String> {
+    let statistics = Statistics::of(report);
+    match format {
+        Format::Human => Some(statistics.human(report)),
+        Format::Json => Some(statistics.json(report)),
+        Format::Sarif | Format::Github => None,
     }
 }
 
@@ -293,10 +316,12 @@ fn rendered_finding(sources: &mut Sources<'_>, finding: &Finding) -> Rendered {
     };
     Rendered {
         message,
-        code: Some(format!(
-            "{} (confidence: {})",
-            finding.rule, finding.confidence
-        )),
+        // Diagnostics about suppressions are not inferred: no confidence to show.
+        code: Some(if crate::suppress::code(finding.rule).is_some() {
+            finding.rule.to_string()
+        } else {
+            format!("{} (confidence: {})", finding.rule, finding.confidence)
+        }),
         severity: match finding.level {
             Level::Deny => Severity::Error,
             Level::Warn | Level::Allow => Severity::Warning,
@@ -385,6 +410,18 @@ fn render_human(report: &Report, options: HumanOptions) -> String {
             note_message(&report.model, note)
         );
     }
+    if let (Some(text), Some(baseline)) = (stale_baseline_text(report), &report.baseline) {
+        let _ = writeln!(out, "note[baseline]: {text}:");
+        for entry in &baseline.stale {
+            let _ = writeln!(out, "  {} {}: {}", entry.rule, entry.path, entry.message);
+        }
+    }
+    out.push_str(&summary_line(report));
+    out
+}
+
+/// `archlint: 2 errors, 1 warning in 4 services (1 silenced by exceptions)`.
+fn summary_line(report: &Report) -> String {
     let denied = report
         .findings
         .iter()
@@ -392,28 +429,32 @@ fn render_human(report: &Report, options: HumanOptions) -> String {
         .count();
     let warned = report.findings.len() - denied;
     let services = report.model.services.len();
-    let _ = write!(
-        out,
-        "archlint: {} error{}, {} warning{} in {services} service{}",
-        denied,
-        plural(denied),
-        warned,
-        plural(warned),
-        plural(services)
+    let mut out = format!(
+        "archlint: {}, {} in {}",
+        counted(denied, "error", "errors"),
+        counted(warned, "warning", "warnings"),
+        counted(services, "service", "services"),
     );
+    let mut aside = Vec::new();
     if report.suppressed > 0 {
-        let _ = write!(out, " ({} silenced by exceptions)", report.suppressed);
+        aside.push(format!("{} silenced by exceptions", report.suppressed));
+    }
+    if report.silenced_inline > 0 {
+        aside.push(format!("{} silenced by comments", report.silenced_inline));
+    }
+    if let Some(baseline) = &report.baseline {
+        aside.push(format!("{} in the baseline", baseline.matched.len()));
+    }
+    if !aside.is_empty() {
+        let _ = write!(out, " ({})", aside.join(", "));
     }
     out.push('\n');
     out
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
+/// `1 error`, `2 errors`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A note's message without a leading copy of its file's path (the path is printed with it).
@@ -459,9 +500,17 @@ fn json(report: &Report) -> String {
     let findings: Vec<serde_json::Value> = report
         .findings
         .iter()
-        .map(|f| {
+        .zip(
+            report
+                .fingerprints
+                .iter()
+                .map(Some)
+                .chain(std::iter::repeat(None)),
+        )
+        .map(|(f, fingerprint)| {
             serde_json::json!({
                 "rule": f.rule,
+                "fingerprint": fingerprint,
                 "level": f.level,
                 "confidence": f.confidence,
                 "message": f.message,
@@ -489,11 +538,19 @@ fn json(report: &Report) -> String {
             })
         })
         .collect();
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "findings": findings,
         "notes": notes,
         "suppressed": report.suppressed,
+        "silenced_inline": report.silenced_inline,
     });
+    if let Some(baseline) = &report.baseline {
+        value["baseline"] = serde_json::json!({
+            "path": baseline.path,
+            "matched": baseline.matched.len(),
+            "stale": baseline.stale,
+        });
+    }
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
 
@@ -544,7 +601,32 @@ fn github(report: &Report) -> String {
             github_escape(note_message(model, note), false)
         );
     }
+    if let Some(text) = stale_baseline_text(report) {
+        let _ = writeln!(
+            out,
+            "::notice title=archlint baseline::{}",
+            github_escape(&text, false)
+        );
+    }
     out
+}
+
+/// One line on the baseline entries that no longer occur, if any.
+pub fn stale_baseline_text(report: &Report) -> Option<String> {
+    let baseline = report.baseline.as_ref()?;
+    (!baseline.stale.is_empty()).then(|| {
+        format!(
+            "{} of {} no longer occur{} (fixed, or the lines changed); --prune-baseline removes {}",
+            counted(baseline.stale.len(), "entry", "entries"),
+            baseline.path,
+            if baseline.stale.len() == 1 { "s" } else { "" },
+            if baseline.stale.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        )
+    })
 }
 
 #[cfg(test)]
@@ -618,6 +700,9 @@ mod tests {
             findings: vec![finding],
             config: Config::default(),
             suppressed: 0,
+            silenced_inline: 0,
+            fingerprints: vec!["0123456789abcdef".into()],
+            baseline: None,
         }
     }
 

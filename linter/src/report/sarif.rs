@@ -5,7 +5,12 @@ use serde_json::{json, Value};
 use crate::config::Level;
 use crate::model::{Model, Span};
 use crate::rules::{Confidence, REGISTRY};
+use crate::suppress::CODES;
 use crate::Report;
+
+/// The key of archlint's fingerprint in `partialFingerprints` (versioned: a new way of
+/// computing it gets a new key).
+pub const FINGERPRINT_KEY: &str = "archlint/v1";
 
 fn physical_location(model: &Model, span: Span) -> Value {
     json!({
@@ -25,20 +30,26 @@ fn physical_location(model: &Model, span: Span) -> Value {
 /// The SARIF log of a report.
 pub fn sarif(report: &Report) -> Value {
     let model = &report.model;
-    let rules: Vec<Value> = REGISTRY
+    // The rules, then the codes about suppressions; `ruleIndex` points into this list.
+    let descriptors: Vec<(&str, &str, String)> = REGISTRY
         .iter()
-        .map(|rule| {
-            let level = match report.config.level(rule.id()) {
+        .map(|rule| (rule.id(), rule.summary(), rule.doc()))
+        .chain(CODES.iter().map(|c| (c.id, c.summary, c.doc.to_string())))
+        .collect();
+    let rules: Vec<Value> = descriptors
+        .iter()
+        .map(|(id, summary, doc)| {
+            let level = match report.config.level(id) {
                 Level::Deny => "error",
                 Level::Warn => "warning",
                 Level::Allow => "none",
             };
             json!({
-                "id": rule.id(),
-                "name": rule.id(),
-                "shortDescription": { "text": rule.summary() },
-                "fullDescription": { "text": rule.summary() },
-                "help": { "text": rule.doc(), "markdown": rule.doc() },
+                "id": id,
+                "name": id,
+                "shortDescription": { "text": summary },
+                "fullDescription": { "text": summary },
+                "help": { "text": doc, "markdown": doc },
                 "defaultConfiguration": { "level": level },
             })
         })
@@ -46,7 +57,8 @@ pub fn sarif(report: &Report) -> Value {
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             let related: Vec<Value> = f
                 .related
                 .iter()
@@ -59,8 +71,11 @@ pub fn sarif(report: &Report) -> Value {
                     })
                 })
                 .collect();
-            let rule_index = REGISTRY.iter().position(|r| r.id() == f.rule).unwrap_or(0);
-            json!({
+            let rule_index = descriptors
+                .iter()
+                .position(|(id, _, _)| *id == f.rule)
+                .unwrap_or(0);
+            let mut result = json!({
                 "ruleId": f.rule,
                 "ruleIndex": rule_index,
                 "level": if f.level == Level::Deny { "error" } else { "warning" },
@@ -77,10 +92,15 @@ pub fn sarif(report: &Report) -> Value {
                     Confidence::Low => 30.0,
                 },
                 "properties": { "confidence": f.confidence },
-            })
+            });
+            // The baseline's fingerprint: code scanning tracks a result across commits by it.
+            if let Some(fingerprint) = report.fingerprints.get(i) {
+                result["partialFingerprints"] = json!({ FINGERPRINT_KEY: fingerprint });
+            }
+            result
         })
         .collect();
-    let notifications: Vec<Value> = super::unique_notes(model)
+    let mut notifications: Vec<Value> = super::unique_notes(model)
         .into_iter()
         .map(|n| {
             let span = n.span.unwrap_or(Span {
@@ -97,6 +117,9 @@ pub fn sarif(report: &Report) -> Value {
             })
         })
         .collect();
+    if let Some(text) = super::stale_baseline_text(report) {
+        notifications.push(json!({ "level": "note", "message": { "text": text } }));
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

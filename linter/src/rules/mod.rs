@@ -71,6 +71,35 @@ pub fn find(id: &str) -> Option<&'static dyn Rule> {
     REGISTRY.iter().copied().find(|r| r.id() == id)
 }
 
+/// Every id a level can be set for: the rules, then the suppression codes
+/// ([`crate::suppress::CODES`]: unused or malformed suppressions, expired exceptions).
+pub fn known_ids() -> impl Iterator<Item = &'static str> {
+    REGISTRY
+        .iter()
+        .map(|r| r.id())
+        .chain(crate::suppress::CODES.iter().map(|c| c.id))
+}
+
+/// True for a rule or a suppression code.
+pub fn is_known(id: &str) -> bool {
+    known_ids().any(|known| known == id)
+}
+
+/// The built-in level of a rule or suppression code (before any preset or configuration).
+pub fn default_level(id: &str) -> Level {
+    match (find(id), crate::suppress::code(id)) {
+        (Some(rule), _) => rule.default_level(),
+        (None, Some(code)) => code.default_level,
+        (None, None) => Level::Deny,
+    }
+}
+
+/// A rule name as the registry spells it: lower case, words joined by `-`
+/// (`SHARED_DATABASE` and `Shared-Database` name `shared-database`).
+pub fn canonical_name(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace(['_', ' '], "-")
+}
+
 /// The leading `//!` block of a module source, without the markers.
 pub fn module_doc(source: &str) -> String {
     let mut doc = String::new();
@@ -230,44 +259,64 @@ pub struct Finding {
 /// Runs every rule not set to `allow`, applies levels and exceptions, and sorts findings by
 /// location. Returns the findings and how many exceptions silenced.
 pub fn run(model: &Model, config: &Config) -> (Vec<Finding>, usize) {
+    let (mut findings, suppressed) = judge(model, config);
+    findings.retain(|f| f.confidence >= config.min_confidence);
+    (findings, suppressed)
+}
+
+/// [`run`] before the `min-confidence` filter: every finding of every rule on for some file,
+/// at the level of its file (`[[overrides]]`), less those `[[allow]]` exceptions silence,
+/// sorted by location. Inline suppressions are matched against these, so one that silences
+/// a finding below the reported confidence is not reported as unused. The count is of the
+/// silenced findings at or above the reported confidence.
+pub fn judge(model: &Model, config: &Config) -> (Vec<Finding>, usize) {
     let cx = RuleContext::new(model, config);
     // Rules are independent: they run in parallel, and their findings are concatenated in
     // registry order before sorting, so output does not depend on scheduling.
     let per_rule: Vec<Vec<Finding>> = REGISTRY
         .par_iter()
         .map(|rule| {
-            let level = config.level(rule.id());
             let mut found = Vec::new();
-            if level != Level::Allow {
+            if config.enabled_somewhere(rule.id()) {
                 rule.check(&cx, &mut found);
             }
-            found.retain(|f| f.confidence >= config.min_confidence);
             for finding in &mut found {
-                finding.level = level;
+                finding.level = config.level_at(rule.id(), &model.file(finding.span.file).path);
             }
+            found.retain(|f| f.level != Level::Allow);
             found
         })
         .collect();
     let mut findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
-    let before = findings.len();
+    let mut suppressed = 0;
     findings.retain(|f| {
-        !config
+        let silenced = config
             .exceptions
             .iter()
-            .any(|e| exception_matches(model, e, f))
+            .any(|e| exception_matches(model, e, f));
+        if silenced && f.confidence >= config.min_confidence {
+            suppressed += 1;
+        }
+        !silenced
     });
-    let suppressed = before - findings.len();
+    sort(model, &mut findings);
+    (findings, suppressed)
+}
+
+/// Sorts findings by file, position, rule and message, and drops exact repeats (keeping the
+/// most confident).
+pub fn sort(model: &Model, findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
         let path = |f: &Finding| &model.file(f.span.file).path;
-        (path(a), a.span.start, a.rule, &a.message).cmp(&(
+        (path(a), a.span.start, a.rule, &a.message, b.confidence).cmp(&(
             path(b),
             b.span.start,
             b.rule,
             &b.message,
+            a.confidence,
         ))
     });
     findings.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
-    (findings, suppressed)
 }
 
 fn exception_matches(

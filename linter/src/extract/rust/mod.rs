@@ -273,7 +273,7 @@ fn is_test_condition(condition: &str) -> bool {
 
 /// Replaces a BOM and a shebang line by spaces so syn's spans stay aligned with the text.
 /// Files without either are parsed as they are, without a copy.
-fn neutralise_prelude(text: &str) -> Cow<'_, str> {
+pub(crate) fn neutralise_prelude(text: &str) -> Cow<'_, str> {
     let has_bom = text.starts_with('\u{feff}');
     let has_shebang = text.starts_with("#!") && !text[2..].trim_start().starts_with('[');
     if !has_bom && !has_shebang {
