@@ -185,24 +185,25 @@ impl Baseline {
         // The version first: a newer format may not parse as this one.
         let value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| invalid(format!("not JSON: {e}"), at_json_error(&e)))?;
-        let version =
-            match value.get("version") {
-                Some(serde_json::Value::Number(n)) if n.as_u64().is_some_and(|v| v >= 1) => {
-                    n.as_u64().unwrap_or(FORMAT_VERSION)
-                }
-                Some(other) => return Err(invalid(
+        let version = match value.get("version") {
+            Some(serde_json::Value::Number(n)) if n.as_u64().is_some_and(|v| v >= 1) => {
+                n.as_u64().unwrap_or(FORMAT_VERSION)
+            }
+            Some(other) => {
+                return Err(invalid(
                     format!(
                         "`version` must be a format version such as {FORMAT_VERSION}, not {other}"
                     ),
                     None,
-                )),
-                None => {
-                    return Err(invalid(
-                        "no `version`: not an archlint baseline".to_string(),
-                        None,
-                    ))
-                }
-            };
+                ))
+            }
+            None => {
+                return Err(invalid(
+                    "no `version`: not an archlint baseline".to_string(),
+                    None,
+                ))
+            }
+        };
         if version > FORMAT_VERSION {
             return Err(BaselineError::FutureVersion {
                 path: path.to_owned(),

@@ -167,7 +167,8 @@ pub struct Exception {
     pub reason: String,
     /// The last day the exception applies; after it, it silences nothing and is reported.
     pub expires: Option<Date>,
-    /// Where the exception is written, when it comes from a file.
+    /// Where the exception is written, when it comes from a file: its `expires` value, else
+    /// the whole entry.
     pub declared: Option<Declared>,
 }
 
@@ -557,8 +558,15 @@ impl Config {
                 database: exception.database,
                 path: path_matcher,
                 reason: exception.reason,
+                declared: Some((
+                    path.to_owned(),
+                    shared_text.clone(),
+                    exception
+                        .expires
+                        .as_ref()
+                        .map_or(span.clone(), Spanned::span),
+                )),
                 expires,
-                declared: Some(declared),
             });
         }
         for entry in raw.overrides {

@@ -500,6 +500,8 @@ fn exceptions_silence_matching_findings_only() {
         database: None,
         path: None,
         reason: "nightly export".into(),
+        expires: None,
+        declared: None,
     });
     let (_, findings) = b.check(&config);
     assert_eq!(findings.len(), 1, "{findings:#?}");

@@ -359,8 +359,8 @@ pub fn apply(
                     rules::list_names(directive.rules.iter().map(String::as_str))
                 ),
                 "no `reason: ...` after the rule list".into(),
-                "say why the finding is acceptable, for the next reader: \
-                 `archlint: allow(rule-name) reason: ...`"
+                "say why the finding is acceptable, for the next reader: `reason: ...` after \
+                 the rule list"
                     .into(),
             );
         }
@@ -455,8 +455,10 @@ impl Diagnostics<'_> {
             )
         } else {
             match did_you_mean(written, &known) {
-                Some(close) => format!("did you mean `{close}`? known rules: {}", known.join(", ")),
-                None => format!("known rules: {}", known.join(", ")),
+                Some(close) => {
+                    format!("did you mean `{close}`? `cargo archlint rules` lists them all")
+                }
+                None => "`cargo archlint rules` lists every rule".to_string(),
             }
         };
         self.push(
