@@ -438,6 +438,13 @@ impl Config {
                 message,
                 help,
             };
+        let unknown_rule = |rule: &Spanned<String>| {
+            invalid(
+                rule.span(),
+                format!("unknown rule `{}`", rule.get_ref()),
+                Some(known_rules()),
+            )
+        };
         if let Some(extends) = &raw.extends {
             let (preset, preset_path) = match extends.get_ref().as_str() {
                 "recommended" => (RECOMMENDED, "rules/recommended.toml"),
@@ -484,11 +491,7 @@ impl Config {
         }
         for (rule, level) in raw.rules {
             if !rules::is_known(rule.get_ref()) {
-                return Err(invalid(
-                    rule.span(),
-                    format!("unknown rule `{}`", rule.get_ref()),
-                    Some(known_rules()),
-                ));
+                return Err(unknown_rule(&rule));
             }
             self.levels.insert(rule.into_inner(), level);
         }
@@ -504,11 +507,7 @@ impl Config {
             }
             if let Some(rule) = &exception.rule {
                 if rules::find(rule.get_ref()).is_none() {
-                    return Err(invalid(
-                        rule.span(),
-                        format!("unknown rule `{}`", rule.get_ref()),
-                        Some(known_rules()),
-                    ));
+                    return Err(unknown_rule(rule));
                 }
             }
             let path_matcher = match &exception.path {
@@ -605,11 +604,7 @@ impl Config {
             let mut levels = BTreeMap::new();
             for (rule, level) in entry.rules {
                 if !rules::is_known(rule.get_ref()) {
-                    return Err(invalid(
-                        rule.span(),
-                        format!("unknown rule `{}`", rule.get_ref()),
-                        Some(known_rules()),
-                    ));
+                    return Err(unknown_rule(&rule));
                 }
                 levels.insert(rule.into_inner(), level);
             }
@@ -914,6 +909,91 @@ mod tests {
             panic!("expected an error");
         };
         assert_eq!(&text[span], "3");
+    }
+
+    fn date(text: &str) -> Date {
+        text.parse().expect("a date")
+    }
+
+    #[test]
+    fn exceptions_expire_after_their_last_day() {
+        let text = "[[allow]]\nrule = \"dual-write\"\npath = \"a/**\"\nreason = \"r\"\nexpires = \"2027-03-31\"\n\n\
+                    [[allow]]\npath = \"b/**\"\nreason = \"r\"\nexpires = 2027-04-30\n\n\
+                    [[allow]]\npath = \"c/**\"\nreason = \"for good\"\n";
+        let config = Config::from_text(text, Utf8Path::new("archlint.toml")).expect("valid");
+        let expires: Vec<Option<String>> = config
+            .exceptions
+            .iter()
+            .map(|e| e.expires.map(|d| d.to_string()))
+            .collect();
+        assert_eq!(
+            expires,
+            [Some("2027-03-31".into()), Some("2027-04-30".into()), None]
+        );
+        let mut on_the_day = config.clone();
+        assert!(on_the_day.take_expired(date("2027-03-31")).is_empty());
+        assert_eq!(on_the_day.exceptions.len(), 3);
+        let mut later = config.clone();
+        let expired = later.take_expired(date("2027-04-01"));
+        assert_eq!(expired.len(), 1);
+        assert_eq!(later.exceptions.len(), 2);
+        // It points at its `expires` value.
+        let (_, source, span) = expired[0].declared.clone().expect("declared");
+        assert_eq!(&source[span], "\"2027-03-31\"");
+    }
+
+    #[test]
+    fn a_bad_expiry_points_at_the_value() {
+        for (value, message) in [
+            ("\"2027-02-29\"", "`2027-02-29` is not a date"),
+            ("\"31.03.2027\"", "`31.03.2027` is not a date"),
+            ("20270331", "must be a date"),
+            ("2027-03-31T10:00:00", "must be a date"),
+        ] {
+            let text = format!("[[allow]]\npath = \"a\"\nreason = \"r\"\nexpires = {value}\n");
+            let Err(ConfigError::Invalid {
+                span,
+                message: found,
+                ..
+            }) = Config::from_text(&text, Utf8Path::new("archlint.toml"))
+            else {
+                panic!("{value}: expected an error");
+            };
+            assert!(found.contains(message), "{value}: {found}");
+            assert_eq!(&text[span], value);
+        }
+    }
+
+    #[test]
+    fn overrides_set_levels_by_path_and_later_ones_win() {
+        let text = "[rules]\ndual-write = \"allow\"\n\n\
+                    [[overrides]]\npaths = [\"legacy\", \"tools/*.rs\"]\nrules = { shared-database = \"warn\", dual-write = \"deny\" }\n\n\
+                    [[overrides]]\npaths = [\"legacy/keep/**\"]\nrules = { shared-database = \"allow\", unused-suppression = \"deny\" }\n";
+        let config = Config::from_text(text, Utf8Path::new("archlint.toml")).expect("valid");
+        let at = |rule: &str, path: &str| config.level_at(rule, Utf8Path::new(path));
+        assert_eq!(at("shared-database", "src/main.rs"), Level::Deny);
+        assert_eq!(at("shared-database", "legacy/a/b.rs"), Level::Warn);
+        assert_eq!(at("shared-database", "tools/x.rs"), Level::Warn);
+        assert_eq!(at("shared-database", "legacy/keep/x.rs"), Level::Allow);
+        assert_eq!(at("unused-suppression", "legacy/keep/x.rs"), Level::Deny);
+        assert_eq!(at("unused-suppression", "legacy/x.rs"), Level::Warn);
+        assert_eq!(at("dual-write", "src/main.rs"), Level::Allow);
+        assert_eq!(at("dual-write", "legacy/x.rs"), Level::Deny);
+        // `dual-write` is off by default but on under `legacy`: it runs.
+        assert!(config.enabled_somewhere("dual-write"));
+        let mut ignored = config.clone();
+        ignored.select(&[], &["dual-write".to_string()]);
+        assert!(!ignored.enabled_somewhere("dual-write"));
+        assert_eq!(
+            ignored.level_at("dual-write", Utf8Path::new("legacy/x.rs")),
+            Level::Allow
+        );
+        let mut selected = config;
+        selected.select(&["dual-write".to_string()], &[]);
+        assert_eq!(selected.level("dual-write"), Level::Deny);
+        assert_eq!(selected.level("shared-database"), Level::Allow);
+        assert_eq!(selected.level("unused-suppression"), Level::Allow);
+        assert!(!selected.enabled_somewhere("unused-suppression"));
     }
 
     #[test]

@@ -12,13 +12,33 @@ use archlint::report::{self, Format, HumanOptions};
 use archlint::rules::REGISTRY;
 use archlint::Options;
 
+/// Suppression comments, the configuration keys for adoption, and exit codes.
+const CHECK_HELP: &str = "\
+Suppressing a finding next to the code (a reason is expected; `cargo archlint explain
+unused-suppression` and the README say more):
+  // archlint: allow(rule-a, rule-b) reason: ...  at a line's end: that line
+  // archlint: allow(rule-a) reason: ...          on its own line: the statement or item below
+  // archlint: allow-file(rule-a) reason: ...     anywhere: the whole file
+  -- archlint: allow(rule-a) reason: ...          in SQL (`#` in YAML, TOML, .env)
+
+In archlint.toml:
+  [[allow]] ... expires = \"2027-03-31\"          an exception's last day
+  [[overrides]] paths = [\"legacy/**\"]            rule levels for some paths
+    rules = { dual-write = \"warn\" }
+
+Exit codes:
+  0  no error-level finding
+  1  an error-level finding (any finding with --deny-warnings)
+  2  a usage, configuration or baseline error, or a member that could not be read";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo-archlint",
     bin_name = "cargo archlint",
     version,
     args_conflicts_with_subcommands = true,
-    about = "Checks a Cargo workspace of services for shared databases and cross-service data access"
+    about = "Checks a Cargo workspace of services for shared databases and cross-service data access",
+    after_help = CHECK_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -110,6 +130,7 @@ enum Color {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check the workspace (the default)
+    #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
     /// Print a rule's documentation
     Explain {
@@ -393,13 +414,13 @@ fn check(args: &CheckArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let (true, Some(baseline)) = (args.prune_baseline, &report.baseline) {
-        let removed = baseline.stale.len();
+        let removed = match baseline.stale.len() {
+            1 => "1 entry that no longer occurs".to_string(),
+            n => format!("{n} entries that no longer occur"),
+        };
         archlint::baseline::write(&baseline.path, baseline.matched.clone())
             .map_err(archlint::Error::from)?;
-        eprintln!(
-            "archlint: removed {removed} entries that no longer occur from {}",
-            baseline.path
-        );
+        eprintln!("archlint: removed {removed} from {}", baseline.path);
     }
     let text = if args.statistics {
         report::render_statistics(&report, args.format).unwrap_or_default()

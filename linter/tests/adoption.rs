@@ -100,6 +100,21 @@ impl Workspace {
         (output.status.code().unwrap_or(-1), value)
     }
 
+    /// Writes `archlint-baseline.json` with `--write-baseline` and returns it.
+    fn write_baseline(&self) -> Value {
+        let written = self.archlint(&["--write-baseline", BASELINE]);
+        assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+        let baseline = self.baseline();
+        let count = baseline["entries"].as_array().map_or(0, Vec::len);
+        let said = format!("wrote {count} findings to {BASELINE}");
+        assert!(stderr(&written).contains(&said), "{}", stderr(&written));
+        baseline
+    }
+
+    fn baseline(&self) -> Value {
+        serde_json::from_str(&self.read(BASELINE)).unwrap_or_else(|e| panic!("baseline: {e}"))
+    }
+
     /// The library's check of the workspace, with options set by `with`.
     fn check(&self, with: impl FnOnce(&mut archlint::Options)) -> archlint::Report {
         let root = camino::Utf8PathBuf::from_path_buf(self.dir.path().to_path_buf())
@@ -109,6 +124,8 @@ impl Workspace {
         archlint::check(&options).unwrap_or_else(|e| panic!("check failed: {e}"))
     }
 }
+
+const BASELINE: &str = "archlint-baseline.json";
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -398,19 +415,11 @@ fn a_bad_expiry_date_is_a_config_error_pointing_at_it() {
 #[test]
 fn a_baseline_accepts_todays_findings_and_fails_on_new_ones_only() {
     let shop = Workspace::copy_of("shop");
-    let written = shop.archlint(&["--write-baseline", "archlint-baseline.json"]);
-    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
-    assert!(
-        stderr(&written).contains("wrote 21 findings"),
-        "{}",
-        stderr(&written)
-    );
-    let baseline: Value =
-        serde_json::from_str(&shop.read("archlint-baseline.json")).unwrap_or_default();
+    let baseline = shop.write_baseline();
     assert_eq!(baseline["version"], 1);
     assert_eq!(baseline["entries"].as_array().map(Vec::len), Some(21));
 
-    let (code, value) = shop.json(&["--baseline", "archlint-baseline.json"]);
+    let (code, value) = shop.json(&["--baseline", BASELINE]);
     assert_eq!(code, 0, "{value:#}");
     assert_eq!(value["findings"], serde_json::json!([]));
     assert_eq!(value["baseline"]["matched"], 21);
@@ -439,7 +448,7 @@ fn a_baseline_accepts_todays_findings_and_fails_on_new_ones_only() {
             ),
         );
     }
-    let (code, value) = shop.json(&["--baseline", "archlint-baseline.json"]);
+    let (code, value) = shop.json(&["--baseline", BASELINE]);
     assert_eq!(code, 0, "{value:#}");
     assert_eq!(value["baseline"]["stale"], serde_json::json!([]));
 
@@ -448,7 +457,7 @@ fn a_baseline_accepts_todays_findings_and_fails_on_new_ones_only() {
         "services/shipping/src/dispatch.rs",
         &ORDER_TOTALS.replace("COMMENT", ""),
     );
-    let (code, value) = shop.json(&["--baseline", "archlint-baseline.json"]);
+    let (code, value) = shop.json(&["--baseline", BASELINE]);
     assert_eq!(code, 1);
     let new = findings(&value);
     assert_eq!(new.len(), 1, "{new:#?}");
@@ -456,7 +465,7 @@ fn a_baseline_accepts_todays_findings_and_fails_on_new_ones_only() {
         new[0].starts_with("cross-service-db-access services/shipping/src/dispatch.rs:"),
         "{new:#?}"
     );
-    let human = shop.archlint(&["--baseline", "archlint-baseline.json", "--color", "never"]);
+    let human = shop.archlint(&["--baseline", BASELINE, "--color", "never"]);
     assert!(
         stdout(&human)
             .ends_with("archlint: 1 error, 0 warnings in 4 services (21 in the baseline)\n"),
@@ -468,18 +477,17 @@ fn a_baseline_accepts_todays_findings_and_fails_on_new_ones_only() {
 #[test]
 fn fixed_findings_are_listed_and_pruned_from_the_baseline() {
     let shop = Workspace::copy_of("shop");
-    let written = shop.archlint(&["--write-baseline", "archlint-baseline.json"]);
-    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    shop.write_baseline();
     // Fix the blocking call: its baseline entry no longer occurs.
     shop.edit(
         "services/shipping/src/fulfilment.rs",
         "ureq::post",
         "reqwest::blocking_free_post",
     );
-    let output = shop.archlint(&["--baseline", "archlint-baseline.json", "--color", "never"]);
+    let output = shop.archlint(&["--baseline", BASELINE, "--color", "never"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     insta::assert_snapshot!("stale_baseline__human", stdout(&output));
-    let (_, value) = shop.json(&["--baseline", "archlint-baseline.json"]);
+    let (_, value) = shop.json(&["--baseline", BASELINE]);
     let stale = value["baseline"]["stale"]
         .as_array()
         .cloned()
@@ -487,17 +495,18 @@ fn fixed_findings_are_listed_and_pruned_from_the_baseline() {
     assert_eq!(stale.len(), 1, "{value:#}");
     assert_eq!(stale[0]["rule"], "blocking-saga-step");
 
-    let pruned = shop.archlint(&["--baseline", "archlint-baseline.json", "--prune-baseline"]);
+    let pruned = shop.archlint(&["--baseline", BASELINE, "--prune-baseline"]);
     assert_eq!(pruned.status.code(), Some(0));
+    let message = stderr(&pruned);
     assert!(
-        stderr(&pruned).contains("removed 1 entries"),
-        "{}",
-        stderr(&pruned)
+        message.contains("removed 1 entry that no longer occurs"),
+        "{message}"
     );
-    let baseline: Value =
-        serde_json::from_str(&shop.read("archlint-baseline.json")).unwrap_or_default();
-    assert_eq!(baseline["entries"].as_array().map(Vec::len), Some(20));
-    let (code, value) = shop.json(&["--baseline", "archlint-baseline.json"]);
+    assert_eq!(
+        shop.baseline()["entries"].as_array().map(Vec::len),
+        Some(20)
+    );
+    let (code, value) = shop.json(&["--baseline", BASELINE]);
     assert_eq!(code, 0);
     assert_eq!(value["baseline"]["stale"], serde_json::json!([]));
     assert_eq!(value["baseline"]["matched"], 20);
@@ -567,8 +576,7 @@ fn sarif_validates_against_the_schema_and_carries_the_baseline_fingerprints() {
         "archlint.toml",
         &EXPIRING.replace("2027-03-31", "2020-01-01"),
     );
-    let written = shop.archlint(&["--write-baseline", "archlint-baseline.json"]);
-    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    shop.write_baseline();
     shop.edit(
         "services/shipping/src/fulfilment.rs",
         "ureq::post",
@@ -577,7 +585,7 @@ fn sarif_validates_against_the_schema_and_carries_the_baseline_fingerprints() {
     let logs = [
         (shop.archlint(&["--format", "sarif"]), "shop"),
         (
-            shop.archlint(&["--format", "sarif", "--baseline", "archlint-baseline.json"]),
+            shop.archlint(&["--format", "sarif", "--baseline", BASELINE]),
             "shop with a stale baseline entry",
         ),
         (clean.archlint(&["--format", "sarif"]), "bad suppressions"),
@@ -608,8 +616,7 @@ fn sarif_validates_against_the_schema_and_carries_the_baseline_fingerprints() {
                 .map(str::to_string)
         })
         .collect();
-    let baseline: Value =
-        serde_json::from_str(&shop.read("archlint-baseline.json")).unwrap_or_default();
+    let baseline = shop.baseline();
     let mut recorded: Vec<String> = baseline["entries"]
         .as_array()
         .into_iter()

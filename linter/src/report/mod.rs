@@ -541,9 +541,16 @@ fn json(report: &Report) -> String {
     let mut value = serde_json::json!({
         "findings": findings,
         "notes": notes,
-        "suppressed": report.suppressed,
-        "silenced_inline": report.silenced_inline,
     });
+    add_silenced(report, &mut value);
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}
+
+/// What `[[allow]]` exceptions (`suppressed`), comments (`silenced_inline`) and the baseline
+/// left out, added to a JSON document.
+fn add_silenced(report: &Report, value: &mut serde_json::Value) {
+    value["suppressed"] = report.suppressed.into();
+    value["silenced_inline"] = report.silenced_inline.into();
     if let Some(baseline) = &report.baseline {
         value["baseline"] = serde_json::json!({
             "path": baseline.path,
@@ -551,7 +558,6 @@ fn json(report: &Report) -> String {
             "stale": baseline.stale,
         });
     }
-    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
 
 /// Escapes a GitHub workflow command's data (`%`, CR, LF) or property (also `:` and `,`).

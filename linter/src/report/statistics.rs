@@ -114,16 +114,8 @@ impl Statistics {
                 "services": rows("service", &self.services),
                 "total": self.total,
             },
-            "suppressed": report.suppressed,
-            "silenced_inline": report.silenced_inline,
         });
-        if let Some(baseline) = &report.baseline {
-            value["baseline"] = serde_json::json!({
-                "path": baseline.path,
-                "matched": baseline.matched.len(),
-                "stale": baseline.stale.len(),
-            });
-        }
+        super::add_silenced(report, &mut value);
         serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
     }
 }
