@@ -22,8 +22,8 @@ unused-suppression` and the README say more):
   -- archlint: allow(rule-a) reason: ...          in SQL (`#` in YAML, TOML, .env)
 
 In archlint.toml:
-  [[allow]] ... expires = \"2027-03-31\"          an exception's last day
-  [[overrides]] paths = [\"legacy/**\"]            rule levels for some paths
+  [[allow]] ... expires = \"2027-03-31\"            an exception's last day
+  [[overrides]] paths = [\"legacy/**\"]             rule levels for some paths
     rules = { dual-write = \"warn\" }
 
 Exit codes:
