@@ -785,34 +785,3 @@ fn statistics_count_findings_per_rule_and_service() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--statistics prints human or json"));
 }
-
-#[test]
-fn suppression_codes_are_explained_and_listed() {
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_cargo-archlint"))
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
-    let output = run(&["archlint", "explain", "unused_suppression"]);
-    assert_eq!(output.status.code(), Some(0));
-    let text = stdout(&output);
-    assert!(text.starts_with("# unused-suppression"), "{text}");
-    for section in [
-        "## What it does",
-        "## Why is this bad",
-        "## Example",
-        "## How to fix",
-    ] {
-        assert!(text.contains(section), "{text}");
-    }
-    let listed = stdout(&run(&["archlint", "rules"]));
-    for code in archlint::suppress::CODES {
-        assert!(
-            listed
-                .lines()
-                .any(|l| l.split_whitespace().take(2).eq([code.id, "warn"])),
-            "{listed}"
-        );
-    }
-}

@@ -419,10 +419,15 @@ fn every_rule_is_listed_and_explained() {
         .output()
         .expect("runs");
     let listed = stdout(&output);
+    // The codes about suppressions are listed and explained like rules.
+    let codes = archlint::suppress::CODES.iter().map(|c| (c.id, "warn"));
     for (rule, level) in [
         ("distributed-transaction", "deny"),
         ("duplicated-reference-data", "warn"),
-    ] {
+    ]
+    .into_iter()
+    .chain(codes)
+    {
         assert!(
             listed
                 .lines()
