@@ -187,13 +187,13 @@ pub fn check(options: &Options) -> Result<Report, Error> {
         let silenced_inline = suppress::apply(&mut model, &config, &mut findings, &expired);
         findings.retain(|f| f.confidence >= config.min_confidence);
         rules::sort(&model, &mut findings);
+        let mut fingerprints = baseline::fingerprints(&model, &findings);
+        let baseline = baseline.map(|b| b.filter(&mut findings, &mut fingerprints));
         if options.deny_warnings {
             for finding in &mut findings {
                 finding.level = Level::Deny;
             }
         }
-        let mut fingerprints = baseline::fingerprints(&model, &findings);
-        let baseline = baseline.map(|b| b.filter(&mut findings, &mut fingerprints));
         Ok(Report {
             model,
             findings,
