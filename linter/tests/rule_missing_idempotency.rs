@@ -42,6 +42,14 @@ async fn main() -> anyhow::Result<()> {
 }
 "#;
 
+/// The findings of a Kafka consumer loop dispatching to `handler` (`src/handler.rs`).
+fn kafka_consumer(handler: &str) -> Vec<String> {
+    one_service(
+        KAFKA_DEPS,
+        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", handler)],
+    )
+}
+
 #[test]
 fn kafka_consumer_inserting_without_dedup_is_reported_at_the_dispatched_handler() {
     let handler = r#"
@@ -55,10 +63,7 @@ pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::
     Ok(())
 }
 "#;
-    let found = one_service(
-        KAFKA_DEPS,
-        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", handler)],
-    );
+    let found = kafka_consumer(handler);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
         found[0].starts_with("line 2: `on_order_completed`"),
@@ -98,10 +103,7 @@ pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::
     Ok(())
 }
 "#;
-    let found = one_service(
-        KAFKA_DEPS,
-        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", handler)],
-    );
+    let found = kafka_consumer(handler);
     assert!(found.is_empty(), "{found:?}");
 }
 
@@ -1031,10 +1033,7 @@ async fn refund_once(pool: &sqlx::PgPool, psp: &Psp, payload: &[u8]) -> anyhow::
 }}
 "#
     );
-    one_service(
-        KAFKA_DEPS,
-        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", &handler)],
-    )
+    kafka_consumer(&handler)
 }
 
 #[test]
@@ -2467,10 +2466,7 @@ async fn process_insurance_claim(pool: &sqlx::PgPool, policy: &str) -> anyhow::R
     Ok(())
 }
 "#;
-    let found = one_service(
-        KAFKA_DEPS,
-        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", handler)],
-    );
+    let found = kafka_consumer(handler);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
         found[0].contains("`INSERT INTO claim_payouts`"),
@@ -2498,10 +2494,7 @@ async fn try_claim_message(pool: &sqlx::PgPool, id: &str) -> anyhow::Result<bool
     Ok(true)
 }
 "#;
-    let found = one_service(
-        KAFKA_DEPS,
-        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", handler)],
-    );
+    let found = kafka_consumer(handler);
     assert!(found.is_empty(), "{found:?}");
 }
 
@@ -2523,16 +2516,10 @@ pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::
         )
     };
     let transfers = handler("token_transfers");
-    let found = one_service(
-        KAFKA_DEPS,
-        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", &transfers)],
-    );
+    let found = kafka_consumer(&transfers);
     assert_eq!(found.len(), 1, "{found:?}");
     let tokens = handler("refresh_tokens");
-    let found = one_service(
-        KAFKA_DEPS,
-        &[("src/main.rs", KAFKA_LOOP), ("src/handler.rs", &tokens)],
-    );
+    let found = kafka_consumer(&tokens);
     assert!(found.is_empty(), "{found:?}");
 }
 
