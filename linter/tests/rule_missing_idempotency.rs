@@ -375,20 +375,28 @@ fn redis_streams_consumer_inserting_is_reported_and_delete_by_key_is_silent() {
 
 const AXUM_DEPS: &[&str] = &["axum", "sqlx", "tokio"];
 
+/// An axum `main` serving `handler` for `POST path` with a pool on `database`.
+fn axum_pool_main(database: &str, path: &str, handler: &str) -> String {
+    format!(
+        r#"#[tokio::main]
+async fn main() {{
+    let pool = sqlx::PgPool::connect("postgres://db/{database}").await.unwrap();
+    let app = Router::new().route("{path}", post({handler})).with_state(pool);
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}"#
+    )
+}
+
 fn axum_service(guard: &str) -> String {
+    let main = axum_pool_main("orders", "/orders", "create_order");
     format!(
         r#"
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{{extract::State, Router}};
 
-#[tokio::main]
-async fn main() {{
-    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
-    let app = Router::new().route("/orders", post(create_order)).with_state(pool);
-    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
-    axum::serve(listener, app).await.unwrap();
-}}
+{main}
 
 async fn create_order(State(pool): State<sqlx::PgPool>, headers: HeaderMap) -> Result<(), String> {{
 {guard}
@@ -1055,6 +1063,7 @@ fn an_unconditional_status_update_does_not_claim_the_refund_after_it() {
 
 /// An axum service with a tower `Service` middleware whose `call` runs `claim`.
 fn axum_with_tower_service(claim: &str) -> Vec<String> {
+    let serve = axum_pool_main("orders", "/orders", "create_order");
     let main = format!(
         r#"
 use axum::{{body::Body, extract::State, http::Request, routing::post, Router}};
@@ -1092,13 +1101,7 @@ where
     }}
 }}
 
-#[tokio::main]
-async fn main() {{
-    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
-    let app = Router::new().route("/orders", post(create_order)).with_state(pool);
-    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
-    axum::serve(listener, app).await.unwrap();
-}}
+{serve}
 
 async fn create_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
     sqlx::query("UPDATE stock SET quantity = quantity - 1 WHERE sku = 'a'")
@@ -1514,6 +1517,7 @@ fn a_helper_call_resolves_to_its_own_module_s_function() {
 
 /// A cancel endpoint that restores stock; `check` runs after the order is looked up.
 fn cancel_endpoint(check: &str) -> String {
+    let main = axum_pool_main("orders", "/orders/cancel", "cancel_order");
     format!(
         r#"
 use axum::extract::{{Json, State}};
@@ -1532,13 +1536,7 @@ struct Order {{
     status: String,
 }}
 
-#[tokio::main]
-async fn main() {{
-    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
-    let app = Router::new().route("/orders/cancel", post(cancel_order)).with_state(pool);
-    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
-    axum::serve(listener, app).await.unwrap();
-}}
+{main}
 
 async fn cancel_order(State(pool): State<sqlx::PgPool>, Json(req): Json<Cancel>) -> Result<(), String> {{
     let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
@@ -2526,6 +2524,7 @@ pub async fn on_order_completed(pool: &sqlx::PgPool, payload: &[u8]) -> anyhow::
 /// A `POST` handler whose writes run in a closure that a helper runs only for an order in an
 /// expected state: the helper looks the order up and hands `checked` to `check_status`.
 fn state_checked_by_helper(checked: &str) -> String {
+    let main = axum_pool_main("orders", "/orders/pay", "pay_order");
     format!(
         r#"
 use axum::routing::post;
@@ -2564,13 +2563,7 @@ where
     operation(order).await
 }}
 
-#[tokio::main]
-async fn main() {{
-    let pool = sqlx::PgPool::connect("postgres://db/orders").await.unwrap();
-    let app = Router::new().route("/orders/pay", post(pay_order)).with_state(pool);
-    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
-    axum::serve(listener, app).await.unwrap();
-}}
+{main}
 
 async fn pay_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
     let store = OrderStore {{ pool: pool.clone() }};
@@ -2613,18 +2606,13 @@ fn a_helper_checking_a_state_nobody_looked_up_guards_nothing() {
 
 /// A `POST` handler that creates a row and then calls `helper`, which posts to a webhook.
 fn posting_through(helper: &str) -> String {
+    let main = axum_pool_main("auth", "/login", "login");
     format!(
         r#"
 use axum::routing::post;
 use axum::{{extract::State, Router}};
 
-#[tokio::main]
-async fn main() {{
-    let pool = sqlx::PgPool::connect("postgres://db/auth").await.unwrap();
-    let app = Router::new().route("/login", post(login)).with_state(pool);
-    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
-    axum::serve(listener, app).await.unwrap();
-}}
+{main}
 
 async fn login(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
     sqlx::query("INSERT INTO logins (user_id) VALUES ('u')")
@@ -2687,6 +2675,7 @@ fn a_request_sent_by_a_function_named_for_asking_a_model_changes_nothing() {
 
 /// A `POST` handler that builds a journal line with `line` and inserts it.
 fn journal_handler(line: &str) -> String {
+    let main = axum_pool_main("ledger", "/journal", "post_journal");
     format!(
         r#"
 use axum::routing::post;
@@ -2700,13 +2689,7 @@ impl JournalLine {{
     }}
 }}
 
-#[tokio::main]
-async fn main() {{
-    let pool = sqlx::PgPool::connect("postgres://db/ledger").await.unwrap();
-    let app = Router::new().route("/journal", post(post_journal)).with_state(pool);
-    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
-    axum::serve(listener, app).await.unwrap();
-}}
+{main}
 
 async fn post_journal(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
     let line = {line};

@@ -3674,9 +3674,11 @@ fn is_lookup(expr: &Expr) -> bool {
 
 /// `self.storage.get_with_items(id)`, `repo.load(id)`: a read of a persistence handle.
 fn reads_from_store(method: &str, receiver: &Expr) -> bool {
-    let reads = ["get", "load", "fetch", "read"]
-        .iter()
-        .any(|verb| method == *verb || method.starts_with(&format!("{verb}_")));
+    let reads = ["get", "load", "fetch", "read"].iter().any(|verb| {
+        method
+            .strip_prefix(verb)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
+    });
     let store = match receiver {
         Expr::Field(f) => match &f.member {
             syn::Member::Named(name) => name.to_string(),
