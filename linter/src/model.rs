@@ -771,6 +771,10 @@ pub enum EffectKind {
     /// An `Idempotency-Key` header is set on an outgoing request: the remote API drops the
     /// repeats of what this function asks of it.
     IdempotencyKeySent,
+    /// A request message carries the id of a prepared transaction
+    /// (`PaymentCreateRequest { prepared_transaction_id: Some(gid), .. }`): the receiving service
+    /// prepares its part of a two-phase commit and waits for the coordinator's verdict.
+    PreparedTransactionSent,
     /// An `if` that tests the state of a row the function looked up and returns early
     /// (`if order.status == "CANCELLED" { return .. }`): what follows runs only in that state.
     StateCheck,

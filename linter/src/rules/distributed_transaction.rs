@@ -25,6 +25,15 @@
 //! `begin`: a two-phase commit done by hand, without the prepare phase that would make it
 //! recoverable.
 //!
+//! Also flagged: a service function that coordinates a two-phase commit across services over
+//! RPC, located at its first verdict call (or its first such request when it sends none): it
+//! sends the services it calls requests that carry a prepared-transaction id
+//! (`PaymentCreateRequest { prepared_transaction_id: Some(gid), .. }`), or it asks a
+//! transaction manager to commit or roll back (`self.payments_tpc.commit(..)` on a
+//! `TwoPhaseCommitServiceClient`, a client named for `tpc`, `2pc`, `xa`, a transaction or a
+//! coordinator). A `commit` RPC of a client named for nothing of the kind (a catalog's
+//! change sets) is not one, and neither is a participant that only reads the id it was sent.
+//!
 //! Not flagged: prepared statements (`PREPARE stmt AS SELECT ..`, `EXECUTE`, `DEALLOCATE`),
 //! ordinary `BEGIN` / `COMMIT` / `ROLLBACK`, `SET TRANSACTION ISOLATION LEVEL ..`, and text
 //! that only mentions 2PC (comments inside the SQL, log messages, UI strings).
@@ -148,10 +157,138 @@ impl Rule for DistributedTransaction {
             }
         }
         self.transactions_on_two_databases(cx, out);
+        self.coordinators(cx, out);
     }
 }
 
+/// The verdict RPCs of a two-phase commit.
+fn is_verdict_operation(operation: &str) -> bool {
+    matches!(
+        operation,
+        "commit"
+            | "rollback"
+            | "abort"
+            | "commit_prepared"
+            | "rollback_prepared"
+            | "commit_transaction"
+            | "rollback_transaction"
+            | "abort_transaction"
+    )
+}
+
+/// A client (field or type) named for a transaction manager: `payment_tpc_client`,
+/// `TwoPhaseCommitServiceClient`, `TransactionCoordinatorClient`, `xa_client`.
+fn names_transaction_manager(name: &str) -> bool {
+    let words = crate::behaviour::name_words(name);
+    words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "tpc" | "2pc" | "xa" | "transaction" | "txn" | "tx" | "coordinator"
+        )
+    }) || words
+        .windows(2)
+        .any(|pair| pair[0] == "two" && pair[1] == "phase")
+}
+
 impl DistributedTransaction {
+    /// A service function that coordinates a two-phase commit across services: it hands
+    /// prepared-transaction ids to the services it calls, or asks a transaction manager's RPCs
+    /// to commit or roll back.
+    fn coordinators(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
+        let model = cx.model;
+        for function in &model.functions {
+            if cx.is_test(function.span) {
+                continue;
+            }
+            let client_type = |target: &str| {
+                model
+                    .client_fields
+                    .iter()
+                    .find(|f| f.crate_id == function.crate_id && f.name == target)
+                    .map(|f| f.client.as_str())
+            };
+            let mut remote_calls = false;
+            let mut verdict: Option<(&str, &str, Span)> = None;
+            let mut prepared_ids: Vec<Span> = Vec::new();
+            for effect in &function.effects {
+                match &effect.kind {
+                    EffectKind::Remote {
+                        operation, target, ..
+                    } => {
+                        remote_calls = true;
+                        let Some(target) = target.as_deref() else {
+                            continue;
+                        };
+                        let manager = names_transaction_manager(target)
+                            || client_type(target).is_some_and(names_transaction_manager);
+                        if verdict.is_none() && manager && is_verdict_operation(operation) {
+                            verdict = Some((operation, target, effect.span));
+                        }
+                    }
+                    EffectKind::PreparedTransactionSent => prepared_ids.push(effect.span),
+                    _ => {}
+                }
+            }
+            let sends_prepared_ids = remote_calls && !prepared_ids.is_empty();
+            if verdict.is_none() && !sends_prepared_ids {
+                continue;
+            }
+            let services: Vec<ServiceId> = cx
+                .services_of_crate(function.crate_id)
+                .map(|s| s.id)
+                .collect();
+            if services.is_empty() {
+                continue;
+            }
+            let names = list_names(services.iter().map(|s| cx.service_name(*s)));
+            let mut what = Vec::new();
+            if sends_prepared_ids {
+                what.push("hands prepared-transaction ids to the services it calls".to_string());
+            }
+            if let Some((operation, target, _)) = verdict {
+                what.push(format!(
+                    "asks the transaction manager `{target}` to `{operation}`"
+                ));
+            }
+            let mut related: Vec<Related> = prepared_ids
+                .iter()
+                .map(|span| Related {
+                    span: *span,
+                    label: "request carrying a prepared-transaction id".to_string(),
+                })
+                .collect();
+            let (span, label) = match verdict {
+                Some((operation, _, span)) => {
+                    (span, format!("`{operation}` of a two-phase commit"))
+                }
+                None => (
+                    related.remove(0).span,
+                    "prepared-transaction id sent here".to_string(),
+                ),
+            };
+            out.push(Finding {
+                confidence: Confidence::High,
+                rule: self.id(),
+                level: self.default_level(),
+                message: format!(
+                    "`{}` in {names} coordinates a two-phase commit across services: it {}",
+                    function.path,
+                    what.join(" and ")
+                ),
+                span,
+                label,
+                help: HELP.to_string(),
+                related,
+                services: services
+                    .iter()
+                    .map(|s| cx.service_name(*s).to_owned())
+                    .collect(),
+                table: None,
+                database: None,
+            });
+        }
+    }
+
     /// Service code only: not migrations, not tests, and SQL resolved well enough.
     /// One function opening transactions on two different pools or connections and
     /// committing them: a hand-made distributed transaction without a protocol.

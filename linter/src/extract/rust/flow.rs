@@ -295,6 +295,25 @@ const CLIENT_PLUMBING: &[&str] = &[
     "version",
 ];
 
+/// Methods of a generated gRPC client (tonic) that are not RPCs, and the std methods called on
+/// it. Sorted, for binary search.
+const GRPC_CLIENT_PLUMBING: &[&str] = &[
+    "accept_compressed",
+    "as_mut",
+    "as_ref",
+    "borrow",
+    "clone",
+    "connect",
+    "into_inner",
+    "max_decoding_message_size",
+    "max_encoding_message_size",
+    "new",
+    "poll_ready",
+    "ready",
+    "send_compressed",
+    "to_owned",
+];
+
 /// HTTP client crates besides `ureq`, whose requests do not block.
 const ASYNC_HTTP_CLIENT_CRATES: &[&str] = &[
     "reqwest",
@@ -335,6 +354,17 @@ const ERROR_COMBINATORS: &[&str] = &[
 
 fn ident_is(ident: &syn::Ident, names: &[&str]) -> bool {
     names.iter().any(|n| ident == n)
+}
+
+/// A field naming the id of a transaction prepared for two-phase commit
+/// (`prepared_transaction_id`, `prepared_tx_id`, `prepared_xact`).
+fn names_prepared_transaction(field: &str) -> bool {
+    let lower = field.to_ascii_lowercase();
+    let mut words = lower.split('_');
+    words.any(|w| w == "prepared")
+        && lower
+            .split('_')
+            .any(|w| matches!(w, "transaction" | "tx" | "txn" | "xact" | "xid" | "gid"))
 }
 
 /// True for constant names (`ORDER_PLACED`).
@@ -1114,6 +1144,15 @@ impl Extractor<'_> {
                     let range = self.path_range(&s.path);
                     let key = range.start;
                     self.push_effect(EffectKind::IdempotencyKeySent, range, key);
+                }
+                let carries_prepared_id = s.fields.iter().any(|field| {
+                    matches!(&field.member, syn::Member::Named(name)
+                        if names_prepared_transaction(&name.to_string()))
+                });
+                if carries_prepared_id {
+                    let range = self.path_range(&s.path);
+                    let key = range.start;
+                    self.push_effect(EffectKind::PreparedTransactionSent, range, key);
                 }
                 false
             }
@@ -2325,9 +2364,16 @@ impl Extractor<'_> {
         let is_grpc = receiver
             .as_deref()
             .is_some_and(|r| self.flow.grpc_bindings.contains(r));
+        // A generated client's methods are the service's RPCs, whatever their names
+        // (`commit`, `get`, `send`): only the generated plumbing is no call.
+        let plumbing = if is_grpc {
+            GRPC_CLIENT_PLUMBING.binary_search(&method.as_str()).is_ok()
+        } else {
+            CLIENT_PLUMBING.binary_search(&method.as_str()).is_ok()
+                || PLUMBING.binary_search(&method.as_str()).is_ok()
+        };
         if (is_grpc || receiver_has("client") || receiver_has("stub"))
-            && CLIENT_PLUMBING.binary_search(&method.as_str()).is_err()
-            && PLUMBING.binary_search(&method.as_str()).is_err()
+            && !plumbing
             && !method.starts_with("with_")
         {
             let protocol = if is_grpc {
@@ -3941,7 +3987,7 @@ mod tests {
 
     #[test]
     fn name_lists_searched_by_halves_are_sorted() {
-        for list in [PLUMBING, CLIENT_PLUMBING] {
+        for list in [PLUMBING, CLIENT_PLUMBING, GRPC_CLIENT_PLUMBING] {
             assert!(list.windows(2).all(|pair| pair[0] < pair[1]), "{list:?}");
         }
     }
