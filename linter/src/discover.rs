@@ -375,17 +375,47 @@ fn find_root(manifest: &Utf8Path) -> Utf8PathBuf {
             return manifest.to_owned();
         }
     }
-    let mut dir = manifest.parent().and_then(Utf8Path::parent);
+    let Some(package_dir) = manifest.parent() else {
+        return manifest.to_owned();
+    };
+    let mut dir = package_dir.parent();
     while let Some(current) = dir {
         let candidate = current.join("Cargo.toml");
         if let Ok(m) = read_manifest(&candidate) {
-            if m.workspace.is_some() {
-                return candidate;
+            if let Some(workspace) = &m.workspace {
+                // Cargo stops at the nearest `[workspace]`: a package it does not list is in no
+                // workspace (cargo refuses to build it as it stands), so it is linted on its own
+                // rather than as the unrelated workspace around it.
+                return if lists_member(current, workspace, package_dir) {
+                    candidate
+                } else {
+                    manifest.to_owned()
+                };
             }
         }
         dir = current.parent();
     }
     manifest.to_owned()
+}
+
+/// True when a workspace's `members` (globs expanded) name the package directory and its
+/// `exclude` does not.
+fn lists_member(
+    root_dir: &Utf8Path,
+    workspace: &ManifestWorkspace,
+    package_dir: &Utf8Path,
+) -> bool {
+    let package_dir = normalize(package_dir);
+    let excluded = workspace
+        .exclude
+        .iter()
+        .any(|e| package_dir.starts_with(normalize(&root_dir.join(e))));
+    !excluded
+        && workspace.members.iter().any(|pattern| {
+            expand_member_glob(root_dir, pattern)
+                .iter()
+                .any(|dir| normalize(dir) == package_dir)
+        })
 }
 
 fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {

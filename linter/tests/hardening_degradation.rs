@@ -2,7 +2,8 @@
 //! failed `cargo metadata`, are notes naming the cause; a member that cannot be read fails
 //! the run (exit 2) unless `--keep-going`; two configurations at once, or an `[[allow]]` for a
 //! service or rule that does not exist, are errors; with `--format json|sarif` an error that
-//! stops the run is still machine-readable.
+//! stops the run is still machine-readable; a package its enclosing workspace does not list is
+//! linted on its own.
 
 mod hardening_support;
 use hardening_support::{Run, Workspace};
@@ -213,4 +214,45 @@ fn an_invalid_root_manifest_error_gives_line_and_column() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("line 4, column 1"), "{stderr}");
+}
+
+#[test]
+fn a_package_its_enclosing_workspace_does_not_list_is_linted_on_its_own() {
+    // `tools/notes` sits under the workspace root but is no member of it: cargo refuses it as
+    // it stands, and what the user asked for is that package, not the workspace around it.
+    let workspace = with_members("\"orders\", \"inventory\"");
+    workspace.write(
+        "tools/notes/Cargo.toml",
+        "[package]\nname = \"notes\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\naxum = \"0.7\"\nsqlx = \"0.7\"\nrdkafka = \"0.36\"\ntokio = \"1\"\n",
+    );
+    workspace.write(
+        "tools/notes/src/main.rs",
+        r#"use axum::{routing::post, Router};
+
+async fn create(pool: sqlx::PgPool, producer: rdkafka::producer::FutureProducer) {
+    sqlx::query("INSERT INTO notes (id) VALUES (1)").execute(&pool).await.ok();
+    let record = rdkafka::producer::FutureRecord::to("notes.created").key("1").payload("{}");
+    let _ = producer.send(record, std::time::Duration::from_secs(1)).await;
+}
+
+#[tokio::main]
+async fn main() {
+    let app: Router = Router::new().route("/notes", post(create));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#,
+    );
+    let run = hardening_support::Run::new(hardening_support::run(
+        &["check", "--format", "json"],
+        &workspace.join("tools/notes"),
+    ));
+    let rules = run.rules();
+    assert!(rules.iter().any(|r| r == "dual-write"), "{:#}", run.value);
+    assert!(
+        !rules.iter().any(|r| r == "cross-service-db-access"),
+        "the enclosing workspace was linted: {:#}",
+        run.value
+    );
 }

@@ -305,6 +305,52 @@ async fn notify(producer: &FutureProducer, id: &str) -> Result<(), String> {{
 }
 
 #[test]
+fn each_caller_that_writes_before_a_shared_publishing_callee_is_its_own_unit() {
+    let body = format!(
+        r#"{INSERT_ORDER}
+    notify(&state.producer, id).await?;"#
+    );
+    let main = format!(
+        r#"{}
+async fn cancel_order(State(state): State<AppState>) -> Result<(), String> {{
+    let id = "o-1";
+    sqlx::query("UPDATE orders SET status = 'cancelled' WHERE id = $1")
+        .bind(id)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    notify(&state.producer, id).await?;
+    Ok(())
+}}
+
+// Reaches `cancel_order`'s flow from further out: the same unit, not a third.
+async fn cancel_expired(State(state): State<AppState>) -> Result<(), String> {{
+    cancel_order(State(state)).await
+}}
+
+async fn notify(producer: &FutureProducer, id: &str) -> Result<(), String> {{
+    producer
+        .send(FutureRecord::to("orders.changed").key(id).payload(id), Duration::from_secs(5))
+        .await
+        .map_err(|(e, _)| e.to_string())?;
+    Ok(())
+}}
+"#,
+        kafka_handler(&body)
+    );
+    let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found.iter().any(|f| f.contains("`place_order` writes `INSERT INTO orders`")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|f| f.contains("`cancel_order` writes `UPDATE orders`")),
+        "{found:#?}"
+    );
+}
+
+#[test]
 fn a_publish_wrapper_that_writes_the_outbox_is_silent() {
     let body = format!(
         r#"{INSERT_ORDER}

@@ -184,13 +184,11 @@ impl Rule for DualWrite {
                 if own.relay {
                     continue;
                 }
-                let mut evidence = in_flow(behaviour, p, effect.span, &own.business)
-                    .map(|w| (w, p, own.discarded_commit));
-                if evidence.is_none() {
-                    evidence =
-                        self.caller_write(cx, behaviour, p, &reach[p], &callers[p], &handlers);
-                }
-                let Some((
+                let evidence = match in_flow(behaviour, p, effect.span, &own.business) {
+                    Some(write) => vec![(write, p, own.discarded_commit)],
+                    None => self.caller_writes(cx, behaviour, p, &reach[p], &callers[p], &handlers),
+                };
+                for (
                     Write {
                         span: write_span,
                         what: write,
@@ -198,92 +196,91 @@ impl Rule for DualWrite {
                     },
                     writer,
                     discarded_commit,
-                )) = evidence
-                else {
-                    continue;
-                };
-                if let Some((_, unit)) = units.iter_mut().find(|(u, _)| *u == writer) {
-                    if unit.span != effect.span {
-                        unit.related.push(Related {
-                            span: effect.span,
-                            label: format!("also {sent} here"),
-                        });
+                ) in evidence
+                {
+                    if let Some((_, unit)) = units.iter_mut().find(|(u, _)| *u == writer) {
+                        if unit.span != effect.span {
+                            unit.related.push(Related {
+                                span: effect.span,
+                                label: format!("also {sent} here"),
+                            });
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                let mut worse = Vec::new();
-                if publishes_before_commit(function, effect) {
-                    worse.push(
+                    let mut worse = Vec::new();
+                    if publishes_before_commit(function, effect) {
+                        worse.push(
                         "it runs before the transaction commits, so a rollback leaves an event \
                          about a change that never happened",
                     );
-                }
-                if discarded_commit {
-                    worse.push("`let _ = tx.commit()` throws the commit's result away");
-                }
-                if !effect.propagates {
-                    worse.push(
+                    }
+                    if discarded_commit {
+                        worse.push("`let _ = tx.commit()` throws the commit's result away");
+                    }
+                    if !effect.propagates {
+                        worse.push(
                         "its error is not propagated with `?`, so a failed publish may only be \
                          logged while the write stays",
                     );
-                }
-                let writer_name = &behaviour.function(writer).name;
-                let at = cx.location(write_span);
-                // Reported inside the unit: at the publish, or at the writer's call that
-                // leads to it.
-                let (span, both) = if writer == p {
-                    (
-                        effect.span,
-                        format!("`{}` writes {write} ({at}) and {sent} here", function.name),
-                    )
-                } else {
-                    (
-                        call_leading_to(behaviour, writer, p).unwrap_or(write_span),
-                        format!(
-                            "`{writer_name}` writes {write} ({at}) and, through `{}`, {sent},",
-                            function.name
-                        ),
-                    )
-                };
-                let mut message = format!(
+                    }
+                    let writer_name = &behaviour.function(writer).name;
+                    let at = cx.location(write_span);
+                    // Reported inside the unit: at the publish, or at the writer's call that
+                    // leads to it.
+                    let (span, both) = if writer == p {
+                        (
+                            effect.span,
+                            format!("`{}` writes {write} ({at}) and {sent} here", function.name),
+                        )
+                    } else {
+                        (
+                            call_leading_to(behaviour, writer, p).unwrap_or(write_span),
+                            format!(
+                                "`{writer_name}` writes {write} ({at}) and, through `{}`, {sent},",
+                                function.name
+                            ),
+                        )
+                    };
+                    let mut message = format!(
                     "{both} without a transactional outbox: a crash or a failed publish between \
                      the two leaves the database and the other services out of step"
                 );
-                if !worse.is_empty() {
-                    message.push_str("; ");
-                    message.push_str(&worse.join("; "));
+                    if !worse.is_empty() {
+                        message.push_str("; ");
+                        message.push_str(&worse.join("; "));
+                    }
+                    let services = behaviour
+                        .services_of(p)
+                        .iter()
+                        .map(|s| cx.service_name(*s).to_owned())
+                        .collect();
+                    let mut related = vec![Related {
+                        span: write_span,
+                        label: format!("database write: {write}"),
+                    }];
+                    if span != effect.span {
+                        related.push(Related {
+                            span: effect.span,
+                            label: format!("{sent} here"),
+                        });
+                    }
+                    units.push((
+                        writer,
+                        Finding {
+                            confidence,
+                            rule: self.id(),
+                            level: self.default_level(),
+                            message,
+                            span,
+                            label: "published outside the database transaction".to_owned(),
+                            help: HELP.to_owned(),
+                            related,
+                            services,
+                            table: None,
+                            database: None,
+                        },
+                    ));
                 }
-                let services = behaviour
-                    .services_of(p)
-                    .iter()
-                    .map(|s| cx.service_name(*s).to_owned())
-                    .collect();
-                let mut related = vec![Related {
-                    span: write_span,
-                    label: format!("database write: {write}"),
-                }];
-                if span != effect.span {
-                    related.push(Related {
-                        span: effect.span,
-                        label: format!("{sent} here"),
-                    });
-                }
-                units.push((
-                    writer,
-                    Finding {
-                        confidence,
-                        rule: self.id(),
-                        level: self.default_level(),
-                        message,
-                        span,
-                        label: "published outside the database transaction".to_owned(),
-                        help: HELP.to_owned(),
-                        related,
-                        services,
-                        table: None,
-                        database: None,
-                    },
-                ));
             }
         }
         out.extend(units.into_iter().map(|(_, finding)| finding));
@@ -540,7 +537,7 @@ impl DualWrite {
     /// A business write in a handler (or a direct caller) that calls the publishing function
     /// `p`, when that caller has no outbox and is no relay.
     #[allow(clippy::type_complexity)]
-    fn caller_write(
+    fn caller_writes(
         &self,
         cx: &RuleContext<'_>,
         behaviour: &Behaviour<'_>,
@@ -548,7 +545,7 @@ impl DualWrite {
         publisher_scope: &[(usize, usize)],
         callers: &[(usize, usize)],
         handlers: &HashSet<usize>,
-    ) -> Option<(Write, usize, bool)> {
+    ) -> Vec<(Write, usize, bool)> {
         // A publisher wrapper (`emit`, `publish_event`) is reported at its call sites, each
         // with the writes around it; its own publish is not reported again for a caller
         // further up.
@@ -560,8 +557,9 @@ impl DualWrite {
                 .any(|e| behaviour.publish_delegates(caller, e).contains(&p))
         });
         if is_wrapper {
-            return None;
+            return Vec::new();
         }
+        let mut found: Vec<(Write, usize, bool)> = Vec::new();
         for &(caller, depth) in callers {
             let caller_fn = behaviour.function(caller);
             if cx.is_test(caller_fn.span) {
@@ -587,9 +585,19 @@ impl DualWrite {
                 .business
                 .retain(|w| !publisher_scope.iter().any(|&(g, _)| g == w.function));
             if let Some(write) = in_flow(behaviour, caller, call, &writes.business) {
-                return Some((write, caller, writes.discarded_commit));
+                found.push((write, caller, writes.discarded_commit));
             }
         }
-        None
+        // Each caller that writes before calling the publisher is a flow of its own (`create`
+        // and `update` both calling `send_event`); a caller that reaches another of them is
+        // that flow seen from further out, reported once, at the innermost writer.
+        let writers: Vec<usize> = found.iter().map(|(_, w, _)| *w).collect();
+        found.retain(|(_, writer, _)| {
+            !behaviour
+                .reachable(*writer, CALL_DEPTH)
+                .iter()
+                .any(|&(g, _)| g != *writer && writers.contains(&g))
+        });
+        found
     }
 }
