@@ -558,6 +558,20 @@ fn attach_connections(model: &mut Model) {
             }
         };
         let (target, scope) = resolve_target(model, connection);
+        // `POSTS_DATABASE_URL` in an `env_file` every container loads is the posts service's
+        // database, not that of the users service that receives it too and never reads it.
+        let key = connection
+            .key
+            .as_deref()
+            .filter(|_| matches!(connection.owner, ConnectionOwner::Deployment(_)));
+        let named_for = key.and_then(|key| service_named_by_variable(model, key));
+        let services: Vec<ServiceId> = match (key, named_for) {
+            (Some(key), Some(named)) => services
+                .into_iter()
+                .filter(|s| *s == named || reads_variable(model, *s, key))
+                .collect(),
+            _ => services,
+        };
         for service in services {
             per_service[service.0 as usize].push((
                 source_tier(connection.source),
@@ -592,6 +606,58 @@ fn attach_connections(model: &mut Model) {
         }
         service.connections = found.into_iter().map(|(_, c)| c).collect();
     }
+}
+
+/// The service a connection variable is named for: the words before its database words
+/// (`POSTS` in `POSTS_DATABASE_URL`, `ORDER_SERVICE` in `ORDER_SERVICE_DB_DSN`), when they name
+/// exactly one service of the workspace.
+fn service_named_by_variable(model: &Model, key: &str) -> Option<ServiceId> {
+    const DATABASE_WORDS: &[&str] = &[
+        "database",
+        "db",
+        "url",
+        "uri",
+        "dsn",
+        "conn",
+        "connection",
+        "string",
+        "pg",
+        "postgres",
+        "postgresql",
+        "mysql",
+        "mongo",
+        "mongodb",
+        "host",
+        "name",
+        "address",
+        "addr",
+    ];
+    let lower = key.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
+    let first_database_word = words.iter().position(|w| DATABASE_WORDS.contains(w))?;
+    if first_database_word == 0
+        || !words[first_database_word..]
+            .iter()
+            .all(|w| DATABASE_WORDS.contains(w))
+    {
+        return None;
+    }
+    let prefix = normalize_name(&words[..first_database_word].join("-"));
+    let mut named = model.services.iter().filter(|s| {
+        normalize_name(&s.name) == prefix
+            || s.deploy_names.iter().any(|d| normalize_name(d) == prefix)
+    });
+    let service = named.next()?;
+    named.next().is_none().then_some(service.id)
+}
+
+/// True when the code of a service reads an environment variable by that name.
+fn reads_variable(model: &Model, service: ServiceId, key: &str) -> bool {
+    let crates = &model.services[service.0 as usize].crates;
+    model
+        .env_lookups
+        .iter()
+        .any(|lookup| lookup.name == key && crates.contains(&lookup.crate_id))
 }
 
 /// A migration macro held by a library's const, static, function or module only defines the

@@ -341,11 +341,15 @@ async fn notify(producer: &FutureProducer, id: &str) -> Result<(), String> {{
     let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
     assert_eq!(found.len(), 2, "{found:#?}");
     assert!(
-        found.iter().any(|f| f.contains("`place_order` writes `INSERT INTO orders`")),
+        found
+            .iter()
+            .any(|f| f.contains("`place_order` writes `INSERT INTO orders`")),
         "{found:#?}"
     );
     assert!(
-        found.iter().any(|f| f.contains("`cancel_order` writes `UPDATE orders`")),
+        found
+            .iter()
+            .any(|f| f.contains("`cancel_order` writes `UPDATE orders`")),
         "{found:#?}"
     );
 }
@@ -1008,4 +1012,68 @@ fn two_tasks_that_only_share_a_spawner_are_not_one_flow() {
     assert!(found.is_empty(), "{found:?}");
     let found = one_service(KAFKA_DEPS, &[("src/main.rs", &timers(false))]);
     assert_eq!(found.len(), 1, "{found:?}");
+}
+
+/// A poller in module `module` that publishes each row it finds and then marks it sent through
+/// the module's own sea-orm `ActiveModel`.
+fn sea_orm_poller(module: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+mod {module};
+
+#[tokio::main]
+async fn main() {{
+    let app: axum::Router = axum::Router::new();
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}}
+"#
+    );
+    let poller = r#"
+use sea_orm::entity::prelude::*;
+use sea_orm::ActiveValue::Set;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "TABLE")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: Uuid,
+    pub payload: String,
+    pub send_at: Option<DateTimeWithTimeZone>,
+}
+
+pub struct Poller { conn: DatabaseConnection, producer: FutureProducer }
+
+impl Poller {
+    pub async fn poll_and_publish(&self) -> Result<(), DbErr> {
+        let rows = Entity::find().filter(Column::SendAt.is_null()).all(&self.conn).await?;
+        for row in rows {
+            let record = FutureRecord::to("blog-events").key("k").payload(&row.payload);
+            let _ = self.producer.send(record, std::time::Duration::from_secs(1)).await;
+            let mut active: ActiveModel = row.into();
+            active.send_at = Set(Some(chrono::Utc::now().into()));
+            active.update(&self.conn).await?;
+        }
+        Ok(())
+    }
+}
+"#
+    .replace("TABLE", module);
+    one_service(
+        &["axum", "sea-orm", "rdkafka", "tokio", "chrono"],
+        &[
+            ("src/main.rs", &main),
+            (&format!("src/{module}.rs"), &poller),
+        ],
+    )
+}
+
+#[test]
+fn a_relay_marking_rows_sent_through_its_modules_active_model_is_silent() {
+    assert_eq!(sea_orm_poller("outbox"), Vec::<String>::new());
+    // The same loop on a business table publishes after each committed write.
+    let found = sea_orm_poller("posts");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("sea_orm update(posts)"), "{found:#?}");
 }

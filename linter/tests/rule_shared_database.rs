@@ -333,3 +333,47 @@ fn a_group_inside_a_larger_one_sharing_a_database_elsewhere_is_the_same_unit() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("`stock`"), "{found:?}");
 }
+
+/// `posts` and `users` both load one `.env` that holds `POSTS_DATABASE_URL`; `users_code` is
+/// the users service's `main.rs`.
+fn one_env_file_for_every_container(users_code: &str) -> Vec<String> {
+    let (_dir, root) = temp_root();
+    let write = |path: &str, text: &str| write_file(&root, path, text);
+    write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"posts\", \"users\"]\n",
+    );
+    let read_posts_url = "fn main() { let _ = std::env::var(\"POSTS_DATABASE_URL\"); }\n";
+    write_member(
+        &root,
+        "posts",
+        "axum = \"*\"\nsqlx = \"*\"\n",
+        read_posts_url,
+    );
+    write_member(&root, "users", "axum = \"*\"\nsqlx = \"*\"\n", users_code);
+    write(
+        ".env",
+        "POSTS_DATABASE_URL=postgresql://app:secret@db:5432/blog\nPOSTGRES_DB=blog\n",
+    );
+    write(
+        "docker-compose.yml",
+        "services:\n  posts:\n    build: ./posts\n    env_file:\n      - .env\n  users:\n    build: ./users\n    env_file:\n      - .env\n  db:\n    image: postgres:16\n",
+    );
+    shared_database_messages(&root)
+}
+
+#[test]
+fn a_variable_named_for_another_service_is_that_services_unless_the_code_reads_it() {
+    // The users service receives the whole file but reads its own configuration.
+    let found = one_env_file_for_every_container("fn main() {}\n");
+    assert_eq!(found, Vec::<String>::new());
+    // Read by the users code too: both services open the posts database.
+    let found = one_env_file_for_every_container(
+        "fn main() { let _ = std::env::var(\"POSTS_DATABASE_URL\"); }\n",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`posts`") && found[0].contains("`users`"),
+        "{found:?}"
+    );
+}

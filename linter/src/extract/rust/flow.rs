@@ -2563,7 +2563,7 @@ impl Extractor<'_> {
                 };
                 // `processed_message::ActiveModel { .. }.insert(&txn)`: the entity's module.
                 let entity_module = match &*call.receiver {
-                    Expr::Struct(st) => active_model_module(&st.path),
+                    Expr::Struct(st) => active_model_module(&st.path, self.module.last()),
                     Expr::Path(p) => p
                         .path
                         .get_ident()
@@ -2735,11 +2735,11 @@ impl Extractor<'_> {
     /// (`let mut row: outbox::ActiveModel = model.into()`) or its struct literal.
     pub(super) fn flow_active_model(&mut self, name: &str, ty: Option<&syn::Type>, init: &Expr) {
         let from_type = match ty {
-            Some(syn::Type::Path(tp)) => active_model_module(&tp.path),
+            Some(syn::Type::Path(tp)) => active_model_module(&tp.path, self.module.last()),
             _ => None,
         };
         let module = from_type.or_else(|| match init {
-            Expr::Struct(st) => active_model_module(&st.path),
+            Expr::Struct(st) => active_model_module(&st.path, self.module.last()),
             _ => None,
         });
         match module {
@@ -3261,10 +3261,15 @@ fn blocking_client(segs: &[String]) -> Option<String> {
     }
 }
 
-/// `outbox::ActiveModel` -> `outbox`.
-fn active_model_module(path: &syn::Path) -> Option<String> {
+/// The entity module of an active model: `orders` in `orders::ActiveModel`; a bare
+/// `ActiveModel` is the entity of the module the code is in (sea-orm's one entity per module).
+fn active_model_module(path: &syn::Path, current_module: Option<&String>) -> Option<String> {
     let segs = path_segments(path);
-    (segs.len() >= 2 && segs[segs.len() - 1] == "ActiveModel").then(|| segs[segs.len() - 2].clone())
+    match segs.as_slice() {
+        [.., module, last] if last == "ActiveModel" => Some(module.clone()),
+        [only] if only == "ActiveModel" => current_module.cloned(),
+        _ => None,
+    }
 }
 
 /// The expression that builds a URL, without what only passes it on: `&`, `(..)`, `?`,
