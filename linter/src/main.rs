@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand};
 
-use archlint::report::{self, Format, HumanOptions};
+use archlint::report::{self, Format, HumanOptions, MapFormat};
 use archlint::rules::REGISTRY;
 use archlint::Options;
 
@@ -139,11 +139,13 @@ enum Command {
     },
     /// List every rule with its level
     Rules(WorkspaceArgs),
-    /// Print the inventory of services, databases, tables and connections
+    /// Print the architecture: services, databases, tables, calls and topics, with the
+    /// findings marked (mermaid, dot, html)
     Map {
         #[command(flatten)]
         workspace: WorkspaceArgs,
-        /// Output format: an indented inventory, or the whole model as JSON
+        /// Output format: an indented inventory, the whole model as JSON, a Mermaid or
+        /// Graphviz graph, or one self-contained HTML page with the findings
         #[arg(long, value_enum, default_value = "text")]
         format: MapFormat,
     },
@@ -187,12 +189,6 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum MapFormat {
-    Text,
-    Json,
 }
 
 fn main() -> ExitCode {
@@ -258,12 +254,9 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Map { workspace, format }) => {
-            let (model, _) = archlint::analyze(&options(&workspace))?;
-            let text = match format {
-                MapFormat::Json => serde_json::to_string_pretty(&model).unwrap_or_default() + "\n",
-                MapFormat::Text => archlint::report::map_text(&model),
-            };
-            print!("{text}");
+            // The drawings mark the findings, so the rules run as for `check`.
+            let report = archlint::check(&options(&workspace))?;
+            print!("{}", report::render_map(&report, format));
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::BenchGen {

@@ -1,8 +1,9 @@
-//! Reporters: human (miette), JSON, SARIF 2.1.0 and GitHub workflow commands. Every finding
+//! Reporters: human (miette), JSON, SARIF 2.1.0 and GitHub workflow commands, and the
+//! architecture map (`map`). Every finding
 //! at `warn` or `deny` appears in every format; notes (files that could not be read or
 //! parsed) appear once, as notes.
 
-mod map;
+pub mod map;
 mod sarif;
 mod statistics;
 
@@ -20,7 +21,7 @@ use crate::model::{FileId, Model, Note, NoteKind, Span};
 use crate::rules::Finding;
 use crate::Report;
 
-pub use map::map_text;
+pub use map::{map_text, render_map, ArchMap, MapFormat};
 pub use sarif::{fatal_sarif, sarif, FINGERPRINT_KEY};
 pub use statistics::Statistics;
 
