@@ -254,9 +254,16 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Map { workspace, format }) => {
-            // The drawings mark the findings, so the rules run as for `check`.
-            let report = archlint::check(&options(&workspace))?;
-            print!("{}", report::render_map(&report, format));
+            let options = options(&workspace);
+            let text = if format == MapFormat::Text {
+                // The inventory shows no findings: the rules need not run.
+                let (model, _) = archlint::analyze(&options)?;
+                report::map_text(&model)
+            } else {
+                // The drawings mark the findings, so the rules run as for `check`.
+                report::render_map(&archlint::check(&options)?, format)
+            };
+            print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::BenchGen {

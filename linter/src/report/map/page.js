@@ -21,7 +21,9 @@
       rules: list(element, "data-rules"),
       services: list(element, "data-services"),
       findings: list(element, "data-findings"),
-      finding: Number(element.getAttribute("data-finding"))
+      finding: Number(element.getAttribute("data-finding")),
+      node: element.getAttribute("data-node"),
+      ends: list(element, "data-ends")
     };
   }
 
@@ -44,8 +46,16 @@
         count += 1;
       }
     });
+    // The ends of an edge the filter keeps stay in view with it.
+    var kept = {};
     marks.forEach(function (mark) {
-      mark.element.classList.toggle("dim", Boolean(rule || service) && !matches(mark, rule, service));
+      if (matches(mark, rule, service)) {
+        mark.ends.forEach(function (end) { kept[end] = true; });
+      }
+    });
+    marks.forEach(function (mark) {
+      var on = matches(mark, rule, service) || (mark.node !== null && kept[mark.node] === true);
+      mark.element.classList.toggle("dim", Boolean(rule || service) && !on);
     });
     shown.textContent = count + " of " + rows.length + " findings shown";
     var parts = [];

@@ -348,17 +348,19 @@ pub fn render(map: &ArchMap) -> String {
         );
         let _ = writeln!(
             out,
-            "<g class=\"edge {}{}\" {}><title>{}</title><path d=\"M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}\"{marker}/></g>",
+            "<g class=\"edge {}{}\" {} data-ends=\"[{},{}]\"><title>{}</title><path d=\"M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}\"{marker}/></g>",
             edge.kind.as_str(),
             if violation { " violation" } else { "" },
             data_attributes(map, &edge.services, &edge.findings),
+            edge.from,
+            edge.to,
             tooltip(map, &what, &edge.findings),
             p0.x, p0.y, p1.x, p1.y, p2.x, p2.y, p3.x, p3.y,
         );
     }
     out.push_str("</g>\n<g class=\"nodes\">\n");
-    for (id, node) in map.nodes.iter().enumerate() {
-        render_node(&mut out, map, node, layout.rects[id]);
+    for (id, &rect) in layout.rects.iter().enumerate() {
+        render_node(&mut out, map, id, rect);
     }
     out.push_str("</g>\n<g class=\"edge-labels\">\n");
     let positions = label_positions(map);
@@ -384,8 +386,10 @@ pub fn render(map: &ArchMap) -> String {
         let top = middle.y - (lines.len() as f64 * LINE_HEIGHT) / 2.0 + 12.0;
         let _ = write!(
             out,
-            "<g class=\"edge-label\" {}>",
-            data_attributes(map, &edge.services, &edge.findings)
+            "<g class=\"edge-label\" {} data-ends=\"[{},{}]\">",
+            data_attributes(map, &edge.services, &edge.findings),
+            edge.from,
+            edge.to
         );
         for (i, (line, class)) in lines.iter().enumerate() {
             let _ = write!(
@@ -402,7 +406,8 @@ pub fn render(map: &ArchMap) -> String {
     out
 }
 
-fn render_node(out: &mut String, map: &ArchMap, node: &Node, rect: Rect) {
+fn render_node(out: &mut String, map: &ArchMap, id: usize, rect: Rect) {
+    let node = &map.nodes[id];
     let violation = !node.findings.is_empty();
     let service = match node.kind {
         NodeKind::Service => format!(" data-service=\"{}\" tabindex=\"0\"", escape(&node.label)),
@@ -410,7 +415,7 @@ fn render_node(out: &mut String, map: &ArchMap, node: &Node, rect: Rect) {
     };
     let _ = write!(
         out,
-        "<g class=\"node {}{}\" {}{service}><title>{}</title>",
+        "<g class=\"node {}{}\" {} data-node=\"{id}\"{service}><title>{}</title>",
         node.kind.as_str(),
         if violation { " violation" } else { "" },
         data_attributes(map, &node.services, &node.findings),
