@@ -573,49 +573,123 @@ fn github_escape(text: &str, property: bool) -> String {
     out
 }
 
+/// How many annotations of each type (error, warning, notice) GitHub shows for one step;
+/// it drops the rest.
+pub const GITHUB_ANNOTATIONS_PER_TYPE: usize = 10;
+
+/// GitHub workflow commands. GitHub shows only the first ten annotations of each type a step
+/// prints, so errors come first, at most ten of each level (and nine notices) are printed as
+/// annotations, the rest as plain lines in the step's log, and a summary notice always ends
+/// the output, saying how many were left unannotated.
 fn github(report: &Report) -> String {
     let model = &report.model;
     let mut out = String::new();
-    for f in &report.findings {
-        let command = if f.level == Level::Deny {
-            "error"
-        } else {
-            "warning"
-        };
-        let path = model.file(f.span.file).path.as_str();
-        let message = format!(
-            "{} (confidence: {}; help: {})",
-            f.message, f.confidence, f.help
-        );
-        let _ = writeln!(
-            out,
-            "::{command} file={},line={},col={},title={}::{}",
-            github_escape(path, true),
-            f.span.line,
-            f.span.column,
-            github_escape(f.rule, true),
-            github_escape(&message, false)
-        );
+    let mut in_log: Vec<String> = Vec::new();
+    let mut unannotated = (0, 0);
+    for (command, deny) in [("error", true), ("warning", false)] {
+        let findings = report
+            .findings
+            .iter()
+            .filter(|f| (f.level == Level::Deny) == deny);
+        for (shown, f) in findings.enumerate() {
+            let path = model.file(f.span.file).path.as_str();
+            if shown < GITHUB_ANNOTATIONS_PER_TYPE {
+                let message = format!(
+                    "{} (confidence: {}; help: {})",
+                    f.message, f.confidence, f.help
+                );
+                let _ = writeln!(
+                    out,
+                    "::{command} file={},line={},col={},title={}::{}",
+                    github_escape(path, true),
+                    f.span.line,
+                    f.span.column,
+                    github_escape(f.rule, true),
+                    github_escape(&message, false)
+                );
+                continue;
+            }
+            in_log.push(one_line(&format!(
+                "{command}[{}] {path}:{}:{}: {} (confidence: {})",
+                f.rule, f.span.line, f.span.column, f.message, f.confidence
+            )));
+            if deny {
+                unannotated.0 += 1;
+            } else {
+                unannotated.1 += 1;
+            }
+        }
     }
+    // The summary is the last notice shown.
+    let mut notices = 0;
     for note in unique_notes(model) {
         let path = model.file(note.file).path.as_str();
-        let line = note.span.map_or(1, |s| s.line);
-        let _ = writeln!(
-            out,
-            "::notice file={},line={line},title=archlint {}::{}",
-            github_escape(path, true),
-            note_kind(note.kind),
-            github_escape(note_message(model, note), false)
-        );
+        let kind = note_kind(note.kind);
+        let message = note_message(model, note);
+        if notices + 1 < GITHUB_ANNOTATIONS_PER_TYPE {
+            notices += 1;
+            let line = note.span.map_or(1, |s| s.line);
+            let _ = writeln!(
+                out,
+                "::notice file={},line={line},title=archlint {kind}::{}",
+                github_escape(path, true),
+                github_escape(message, false)
+            );
+        } else {
+            in_log.push(one_line(&format!("note[{kind}]: {path}: {message}")));
+        }
     }
     if let Some(text) = stale_baseline_text(report) {
-        let _ = writeln!(
-            out,
-            "::notice title=archlint baseline::{}",
-            github_escape(&text, false)
-        );
+        if notices + 1 < GITHUB_ANNOTATIONS_PER_TYPE {
+            let _ = writeln!(
+                out,
+                "::notice title=archlint baseline::{}",
+                github_escape(&text, false)
+            );
+        } else {
+            in_log.push(one_line(&format!("note[baseline]: {text}")));
+        }
     }
+    for line in &in_log {
+        let _ = writeln!(out, "{line}");
+    }
+    let mut summary = summary_line(report).trim_end().to_string();
+    let left = match unannotated {
+        (0, 0) => None,
+        (errors, 0) => Some(counted(errors, "error", "errors")),
+        (0, warnings) => Some(counted(warnings, "warning", "warnings")),
+        (errors, warnings) => Some(format!(
+            "{} and {}",
+            counted(errors, "error", "errors"),
+            counted(warnings, "warning", "warnings")
+        )),
+    };
+    if let Some(left) = left {
+        let _ = write!(
+            summary,
+            "; GitHub shows the first {GITHUB_ANNOTATIONS_PER_TYPE} errors and \
+             {GITHUB_ANNOTATIONS_PER_TYPE} warnings of a step as annotations, so {left} \
+             {} listed in this step's log only (--format sarif has every finding)",
+            if unannotated.0 + unannotated.1 == 1 {
+                "is"
+            } else {
+                "are"
+            }
+        );
+    } else if !in_log.is_empty() {
+        summary.push_str("; more notes are listed in this step's log");
+    }
+    let _ = writeln!(
+        out,
+        "::notice title=archlint summary::{}",
+        github_escape(&summary, false)
+    );
     out
+}
+
+/// A line of the log: no line break inside, and never a workflow command.
+fn one_line(text: &str) -> String {
+    text.replace(['\r', '\n'], " ")
 }
 
 /// One line on the baseline entries that no longer occur, if any.
@@ -778,6 +852,74 @@ mod tests {
                 "::error file=orders/src/stock.rs,line=2,col=45,title=cross-service-db-access::"
             ),
             "{github}"
+        );
+    }
+
+    #[test]
+    fn github_annotations_stop_at_githubs_limits_and_end_with_a_summary() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root =
+            camino::Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8 temp dir");
+        let mut report = report_with_one_finding(&root);
+        let finding = report.findings[0].clone();
+        report.findings.clear();
+        // Warnings first in the file: annotations still take the errors first.
+        for (level, count) in [(Level::Warn, 12), (Level::Deny, 25)] {
+            for line in 0..count {
+                let mut f = finding.clone();
+                f.level = level;
+                f.span.line = 100 + line;
+                report.findings.push(f);
+            }
+        }
+        let file = report.findings[0].span.file;
+        for n in 0..12 {
+            report.model.notes.push(Note {
+                kind: NoteKind::RustSyntax,
+                file,
+                span: None,
+                message: format!("does not parse ({n})"),
+            });
+        }
+        let out = github(&report);
+        let lines: Vec<&str> = out.lines().collect();
+        let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+        assert_eq!(count("::error "), GITHUB_ANNOTATIONS_PER_TYPE);
+        assert_eq!(count("::warning "), GITHUB_ANNOTATIONS_PER_TYPE);
+        assert_eq!(count("::notice "), GITHUB_ANNOTATIONS_PER_TYPE);
+        assert_eq!(count("error[cross-service-db-access] "), 15);
+        assert_eq!(count("warning[cross-service-db-access] "), 2);
+        assert_eq!(count("note[rust-syntax]: "), 3);
+        let first_warning = lines.iter().position(|l| l.starts_with("::warning "));
+        let last_error = lines.iter().rposition(|l| l.starts_with("::error "));
+        assert!(last_error < first_warning, "{out}");
+        assert!(
+            lines[0].contains("line=100,"),
+            "the first error in file order: {out}"
+        );
+        assert_eq!(
+            lines.last().copied(),
+            Some(
+                "::notice title=archlint summary::archlint: 25 errors, 12 warnings in 0 services; \
+                 GitHub shows the first 10 errors and 10 warnings of a step as annotations, so 15 \
+                 errors and 2 warnings are listed in this step's log only (--format sarif has \
+                 every finding)"
+            )
+        );
+    }
+
+    #[test]
+    fn github_output_within_the_limits_is_all_annotations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root =
+            camino::Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8 temp dir");
+        let out = github(&report_with_one_finding(&root));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(lines[0].starts_with("::error "));
+        assert_eq!(
+            lines[1],
+            "::notice title=archlint summary::archlint: 1 error, 0 warnings in 0 services"
         );
     }
 
