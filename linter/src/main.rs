@@ -144,8 +144,7 @@ enum Command {
     Map {
         #[command(flatten)]
         workspace: WorkspaceArgs,
-        /// Output format: an indented inventory, the whole model as JSON, a Mermaid or
-        /// Graphviz graph, or one self-contained HTML page with the findings
+        /// Output format (html: one self-contained page with the findings)
         #[arg(long, value_enum, default_value = "text")]
         format: MapFormat,
     },

@@ -4,7 +4,6 @@
 //! `target/archlint-test-artifacts/`.
 
 use std::collections::HashSet;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -216,24 +215,20 @@ fn names_that_need_escaping_come_out_valid_and_whole() {
         "orders",
     ];
 
-    let mermaid = map("mermaid", dir.path());
-    let labels = check_mermaid(&mermaid).unwrap_or_else(|e| panic!("{e}\n{mermaid}"));
-    for name in names {
-        assert!(
-            labels.iter().any(|l| l.split('\n').next() == Some(name)),
-            "`{name}` is not a Mermaid label: {labels:?}\n{mermaid}"
-        );
+    type Check = fn(&str) -> Result<Vec<String>, String>;
+    for (format, check) in [("mermaid", check_mermaid as Check), ("dot", check_dot)] {
+        let text = map(format, dir.path());
+        let labels = check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        for name in names {
+            assert!(
+                labels.iter().any(|l| l.split('\n').next() == Some(name)),
+                "`{name}` is not a {format} label: {labels:?}\n{text}"
+            );
+        }
+        if format == "dot" {
+            graphviz_accepts(&text);
+        }
     }
-
-    let dot = map("dot", dir.path());
-    let labels = check_dot(&dot).unwrap_or_else(|e| panic!("{e}\n{dot}"));
-    for name in names {
-        assert!(
-            labels.iter().any(|l| l.split('\n').next() == Some(name)),
-            "`{name}` is not a DOT label: {labels:?}\n{dot}"
-        );
-    }
-    graphviz_accepts(&dot);
 
     let html = map("html", dir.path());
     for name in names {
@@ -328,18 +323,9 @@ fn headless(browser: &Path, extra: &[String], url: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
-    let mut stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let mut stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
+    // Read while it runs, so a full pipe never blocks it.
+    let reader = read_in_background(child.stdout.take());
+    let errors = read_in_background(child.stderr.take());
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap_or_else(|e| panic!("wait: {e}")) {
@@ -455,6 +441,18 @@ fn the_html_map_renders_in_a_headless_browser() {
         "the screenshot is nearly empty ({} bytes)",
         png.len()
     );
+}
+
+fn read_in_background(
+    pipe: Option<impl std::io::Read + Send + 'static>,
+) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        text
+    })
 }
 
 /// Rows of the findings table the script did not hide.

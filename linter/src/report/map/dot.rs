@@ -72,23 +72,15 @@ pub fn render(map: &ArchMap) -> String {
 
 /// Lines of a label, each escaped, joined by Graphviz's centred line break.
 fn label(lines: &[String]) -> String {
-    lines
-        .iter()
-        .map(|line| quoted(line))
-        .collect::<Vec<_>>()
-        .join("\\n")
+    super::join_lines(lines, quoted, "\\n")
 }
 
 /// Text for inside a double-quoted DOT string: `"` and `\` escaped, line breaks as spaces.
-pub(super) fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+fn quoted(text: &str) -> String {
+    super::replace_chars(text, |c| match c {
+        '"' => Some("\\\""),
+        '\\' => Some("\\\\"),
+        c if c.is_control() => Some(" "),
+        _ => None,
+    })
 }

@@ -124,20 +124,16 @@ fn findings_section(out: &mut String, report: &Report, map: &ArchMap) {
     out.push_str("</tbody>\n</table>\n</section>\n");
 }
 
-/// Text for HTML content or a quoted attribute value.
+/// Text for HTML content or a quoted attribute value (line breaks kept: tooltips use them).
 pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::replace_chars(text, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        _ => None,
+    })
 }
 
 /// A list as JSON, escaped for a quoted attribute (the script reads it with `JSON.parse`).

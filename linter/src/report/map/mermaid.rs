@@ -102,31 +102,23 @@ fn ids(ids: impl Iterator<Item = usize>) -> String {
 
 /// Lines of a label, each escaped, joined by Mermaid's line break.
 fn label(lines: &[String]) -> String {
-    lines
-        .iter()
-        .map(|line| escape(line))
-        .collect::<Vec<_>>()
-        .join("<br/>")
+    super::join_lines(lines, escape, "<br/>")
 }
 
 /// Text for inside a quoted Mermaid label: characters that end the string, start an entity
 /// code or read as markup become entity codes (`#quot;`), line breaks become spaces.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("#quot;"),
-            '#' => out.push_str("#35;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            '&' => out.push_str("#amp;"),
-            '|' => out.push_str("#124;"),
-            '`' => out.push_str("#96;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+fn escape(text: &str) -> String {
+    super::replace_chars(text, |c| match c {
+        '"' => Some("#quot;"),
+        '#' => Some("#35;"),
+        '<' => Some("#lt;"),
+        '>' => Some("#gt;"),
+        '&' => Some("#amp;"),
+        '|' => Some("#124;"),
+        '`' => Some("#96;"),
+        c if c.is_control() => Some(" "),
+        _ => None,
+    })
 }
 
 /// A name for a `%%` comment, which ends at the line's end.

@@ -17,18 +17,16 @@ pub use text::map_text;
 use crate::model::Model;
 use crate::Report;
 
-/// Output format of `cargo archlint map`.
+/// Output format of `cargo archlint map`: the indented inventory, the whole model with the
+/// drawn graph under `map`, a Mermaid flowchart, a Graphviz digraph, or one self-contained
+/// page with the map as SVG and the findings. (No doc comments on the variants: clap would
+/// print them in `--help` on lines of their own.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MapFormat {
-    /// Services with their crates, connections, migrations and tables, indented.
     Text,
-    /// The whole model, plus the drawn graph under `map`.
     Json,
-    /// A Mermaid flowchart.
     Mermaid,
-    /// A Graphviz digraph.
     Dot,
-    /// One self-contained page: the map as SVG and the findings, filterable.
     Html,
 }
 
@@ -38,6 +36,28 @@ struct ModelWithMap<'a> {
     #[serde(flatten)]
     model: &'a Model,
     map: ArchMap,
+}
+
+/// `text` with each character that `replacement` has a replacement for replaced: the one
+/// loop under every format's escaping.
+fn replace_chars(text: &str, replacement: impl Fn(char) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match replacement(c) {
+            Some(replaced) => out.push_str(replaced),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// The lines of a label, each escaped, joined by the format's line break.
+fn join_lines(lines: &[String], escape: impl Fn(&str) -> String, line_break: &str) -> String {
+    lines
+        .iter()
+        .map(|line| escape(line))
+        .collect::<Vec<_>>()
+        .join(line_break)
 }
 
 /// Renders a checked workspace's map in the given format.
