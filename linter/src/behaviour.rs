@@ -923,6 +923,7 @@ pub fn broker_name(broker: Broker) -> &'static str {
         Broker::Nats => "NATS",
         Broker::Sqs => "SQS",
         Broker::Sns => "SNS",
+        Broker::PubSub => "Pub/Sub",
         Broker::Redis => "Redis",
         Broker::Wrapper => "broker",
     }

@@ -30,6 +30,7 @@ pub const BROKER_CLIENTS: &[&str] = &[
     "async-nats",
     "nats",
     "aws-sdk-sqs",
+    "google-cloud-pubsub",
     "pulsar",
     "fe2o3-amqp",
 ];

@@ -704,6 +704,8 @@ pub enum Broker {
     Nats,
     Sqs,
     Sns,
+    /// Google Cloud Pub/Sub (`google-cloud-pubsub`).
+    PubSub,
     Redis,
     /// A project function named like a publisher (`publish_event`, `emit`).
     Wrapper,

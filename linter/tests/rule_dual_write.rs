@@ -1077,3 +1077,41 @@ fn a_relay_marking_rows_sent_through_its_modules_active_model_is_silent() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("sea_orm update(posts)"), "{found:#?}");
 }
+
+#[test]
+fn sqlx_insert_then_pubsub_publish_is_reported() {
+    let main = |deps_note: &str| {
+        format!(
+            r#"
+// {deps_note}
+use axum::{{extract::State, routing::post, Router}};
+
+#[derive(Clone)]
+struct AppState {{ pool: sqlx::PgPool, publisher: Publisher }}
+
+async fn create_post(State(state): State<AppState>) -> Result<(), String> {{
+    sqlx::query("INSERT INTO posts (id) VALUES (gen_random_uuid())")
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let awaiter = state.publisher.publish(PubsubMessage {{ data: b"created".to_vec(), ..Default::default() }}).await;
+    awaiter.get().await.map_err(|e| e.to_string())?;
+    Ok(())
+}}
+
+#[tokio::main]
+async fn main() {{
+    let app: Router<AppState> = Router::new().route("/posts", post(create_post));
+    let _ = app;
+}}
+"#
+        )
+    };
+    let with_pubsub = main("google-cloud-pubsub publisher");
+    let found = one_service(
+        &["axum", "sqlx", "tokio", "google-cloud-pubsub"],
+        &[("src/main.rs", &with_pubsub)],
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("(Pub/Sub)"), "{found:#?}");
+}

@@ -320,6 +320,77 @@ fn sqs_consumer_that_charges_is_reported_and_set_nx_silences_it() {
     assert!(found.is_empty(), "{found:?}");
 }
 
+/// A Google Cloud Pub/Sub subscriber pulling messages in a wrapper and handing each to a
+/// closure that runs `record_notification`, which starts with `guard`.
+fn pubsub_subscriber(guard: &str) -> String {
+    format!(
+        r#"
+use google_cloud_pubsub::subscription::Subscription;
+
+pub struct Subscriber {{ subscription: Subscription }}
+
+impl Subscriber {{
+    pub async fn listen<F, Fut>(&self, handler: F) -> anyhow::Result<()>
+    where
+        F: Fn(google_cloud_pubsub::subscriber::ReceivedMessage) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {{
+        loop {{
+            for message in self.subscription.pull(10, None).await? {{
+                handler(message).await;
+            }}
+        }}
+    }}
+}}
+
+async fn record_notification(pool: &sqlx::PgPool, event_id: &str, user_id: &str) -> anyhow::Result<()> {{
+{guard}
+    sqlx::query("INSERT INTO notifications (id, user_id) VALUES (gen_random_uuid(), $1)")
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let pool = sqlx::PgPool::connect(&std::env::var("DATABASE_URL")?).await?;
+    let subscriber: Subscriber = todo!();
+    subscriber
+        .listen(move |message| {{
+            let pool = pool.clone();
+            async move {{
+                let data = String::from_utf8_lossy(&message.message.data).to_string();
+                let _ = record_notification(&pool, &message.message.message_id, &data).await;
+                let _ = message.ack().await;
+            }}
+        }})
+        .await
+}}
+"#
+    )
+}
+
+#[test]
+fn pubsub_subscriber_inserting_is_reported_and_a_processed_events_claim_silences_it() {
+    const DEPS: &[&str] = &["google-cloud-pubsub", "sqlx", "tokio", "anyhow"];
+    let found = one_service(DEPS, &[("src/main.rs", &pubsub_subscriber(""))]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`record_notification`") && found[0].contains("Pub/Sub messages"),
+        "{found:?}"
+    );
+    let guarded = pubsub_subscriber(
+        r#"    let claimed = sqlx::query("INSERT INTO processed_events (id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(event_id)
+        .execute(pool)
+        .await?;
+    if claimed.rows_affected() == 0 { return Ok(()); }"#,
+    );
+    let found = one_service(DEPS, &[("src/main.rs", &guarded)]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
 // `redis` makes a service only with its `streams` feature; the health endpoint does here.
 const REDIS_DEPS: &[&str] = &["redis", "sqlx", "tokio", "axum"];
 

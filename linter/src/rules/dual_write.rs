@@ -3,7 +3,8 @@
 //! outbox between them: the publish and the write can each succeed without the other.
 //!
 //! The publish is a broker send (rdkafka `send` with `FutureRecord::to(..)`, lapin
-//! `basic_publish`, async-nats / JetStream `publish`, SQS `send_message`, SNS `publish`, Redis
+//! `basic_publish`, async-nats / JetStream `publish`, SQS `send_message`, SNS `publish`, Google
+//! Cloud Pub/Sub `publisher.publish`, Redis
 //! `XADD` / `PUBLISH`, project wrappers named `publish*` / `emit*`). The database write is any
 //! `INSERT` / `UPDATE` / `DELETE` / upsert or ORM write on a business table, in the function
 //! that publishes or in the functions it calls, or in a handler that calls the publishing

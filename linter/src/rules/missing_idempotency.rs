@@ -4,7 +4,8 @@
 //!
 //! Handlers are consumer loops and what they dispatch to (rdkafka `StreamConsumer` /
 //! `BaseConsumer` loops, lapin `basic_consume`, async-nats subscriptions and JetStream
-//! consumers, aws-sdk-sqs `receive_message`, Redis streams `XREADGROUP`), functions taking a
+//! consumers, aws-sdk-sqs `receive_message`, Google Cloud Pub/Sub `subscription.pull` /
+//! `receive`, Redis streams `XREADGROUP`), functions taking a
 //! broker message (`BorrowedMessage`, `Delivery`, `jetstream::Message`, or a `Message` the file
 //! imports from async-nats or the SQS SDK, however the stream was built), `handle*` methods of
 //! message-handler trait impls, functions that hand a closure to a project function that

@@ -2155,6 +2155,13 @@ impl Extractor<'_> {
             "publish" if call.args.is_empty() && self.has_dependency(&["aws_sdk_sns"]) => {
                 Some((Broker::Sns, None))
             }
+            // `publisher.publish(PubsubMessage { .. })`, `topic.new_publisher(..).publish(..)`.
+            "publish" | "publish_bulk" | "publish_immediately"
+                if self.has_dependency(&["google_cloud_pubsub"])
+                    && (receiver_has("publisher") || receiver_has("topic")) =>
+            {
+                Some((Broker::PubSub, None))
+            }
             _ if is_publisher_name(&method) => {
                 let broker = if self.has_dependency(&["async_nats", "nats"]) {
                     Broker::Nats
@@ -2204,6 +2211,13 @@ impl Extractor<'_> {
             })
         };
         let consume = match method.as_str() {
+            // `subscription.pull(10, None)`, `subscription.receive(|message, cancel| .., ..)`.
+            "pull" | "receive" | "subscribe"
+                if self.has_dependency(&["google_cloud_pubsub"])
+                    && (receiver_has("subscription") || receiver_has("subscriber")) =>
+            {
+                Some((Broker::PubSub, None))
+            }
             "subscribe" | "queue_subscribe" | "psubscribe" => {
                 let broker = if self.has_dependency(&["rdkafka"]) {
                     Some(Broker::Kafka)
