@@ -26,6 +26,7 @@ pub const SERVER_FRAMEWORKS: &[&str] = &[
 /// Broker clients: a binary depending on one of these consumes or produces messages.
 pub const BROKER_CLIENTS: &[&str] = &[
     "rdkafka",
+    "kafka",
     "lapin",
     "async-nats",
     "nats",

@@ -1115,3 +1115,55 @@ async fn main() {{
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("(Pub/Sub)"), "{found:#?}");
 }
+
+/// A handler that inserts a post with a sea-orm statement built in a local and run later,
+/// then sends it with the `kafka` crate.
+fn sea_orm_builder_then_kafka_crate(statement: &str) -> Vec<String> {
+    let main = format!(
+        r#"
+use axum::{{extract::State, routing::post, Router}};
+use kafka::producer::{{Producer, Record}};
+use sea_orm::{{entity::prelude::*, DatabaseConnection}};
+
+#[derive(Clone)]
+struct AppState {{ db: DatabaseConnection }}
+
+async fn create_post(State(state): State<AppState>, mut producer: Producer) -> Result<(), DbErr> {{
+    let db = &state.db;
+{statement}
+    producer.send(&Record::from_value("posts", b"created".as_slice())).ok();
+    Ok(())
+}}
+
+#[tokio::main]
+async fn main() {{
+    let app: Router<AppState> = Router::new().route("/posts", post(create_post));
+    let _ = app;
+}}
+"#
+    );
+    one_service(
+        &["axum", "sea-orm", "kafka", "tokio"],
+        &[("src/main.rs", &main)],
+    )
+}
+
+#[test]
+fn a_sea_orm_statement_built_in_a_local_and_run_later_is_the_write() {
+    let found = sea_orm_builder_then_kafka_crate(
+        r#"    let mut insert = post::Entity::insert(post::ActiveModel::default());
+    insert.query();
+    insert.exec(db).await?;"#,
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("post::Entity::insert(post)") && found[0].contains("`posts` (Kafka)"),
+        "{found:#?}"
+    );
+    // A query built in a local and run later reads.
+    let found = sea_orm_builder_then_kafka_crate(
+        r#"    let select = post::Entity::find();
+    let _ = select.all(db).await?;"#,
+    );
+    assert!(found.is_empty(), "{found:#?}");
+}

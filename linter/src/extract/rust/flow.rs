@@ -124,6 +124,9 @@ pub(super) struct FlowState {
     /// Locals holding a sea-orm active model, with its entity module
     /// (`let mut row: outbox::ActiveModel = model.into();` -> `row` -> `outbox`).
     pub active_models: HashMap<String, String>,
+    /// Locals holding an ORM statement built in one place and run in another
+    /// (`let mut insert = wb_post::Entity::insert(model); .. insert.exec(db)`): its builder.
+    pub orm_statements: HashMap<String, Expr>,
     /// Locals holding a MongoDB collection, with the collection's name
     /// (`let users = db.collection::<User>("users")` -> `users` -> `users`).
     pub mongo_collections: HashMap<String, String>,
@@ -2506,7 +2509,16 @@ impl Extractor<'_> {
         );
         if runs {
             let mut methods = Vec::new();
-            let root = chain_root(&call.receiver, &mut methods);
+            let mut root = chain_root(&call.receiver, &mut methods);
+            if let Expr::Path(local) = root {
+                if let Some(built) = local
+                    .path
+                    .get_ident()
+                    .and_then(|i| self.flow.orm_statements.get(&i.to_string()))
+                {
+                    root = chain_root(built, &mut methods);
+                }
+            }
             let Expr::Call(root) = root else {
                 return None;
             };
@@ -2743,6 +2755,29 @@ impl Extractor<'_> {
                 .insert(name.to_owned(), collection),
             None => self.flow.mongo_collections.remove(name),
         };
+    }
+
+    /// Records a local bound to an ORM statement builder (`Entity::insert(..)`,
+    /// `diesel::update(..)`) so that running it later is the write it builds.
+    pub(super) fn flow_orm_statement(&mut self, name: &str, init: &Expr) {
+        let mut methods = Vec::new();
+        let builds = match chain_root(init, &mut methods) {
+            Expr::Call(call) => matches!(call.func.as_ref(), Expr::Path(p)
+            if p.path.segments.len() >= 2
+                && p.path.segments.last().is_some_and(|s| matches!(
+                    s.ident.to_string().as_str(),
+                    "insert" | "insert_many" | "update" | "update_many" | "delete_many"
+                        | "delete_by_id" | "insert_into" | "delete"
+                ))),
+            _ => false,
+        };
+        if builds {
+            self.flow
+                .orm_statements
+                .insert(name.to_owned(), init.clone());
+        } else {
+            self.flow.orm_statements.remove(name);
+        }
     }
 
     /// Records the entity of a local active model: from the `let`'s type
@@ -3066,9 +3101,10 @@ fn record_topic(expr: &Expr) -> Option<&Expr> {
         return None;
     };
     let segs = path_segments(&p.path);
+    // rdkafka `FutureRecord::to(topic)`; the kafka crate's `Record::from_value(topic, ..)`.
     matches!(
         segs_tail(&segs, 2).as_slice(),
-        ["FutureRecord" | "BaseRecord", "to"]
+        ["FutureRecord" | "BaseRecord", "to"] | ["Record", "from_value" | "from_key_value"]
     )
     .then(|| call.args.first())
     .flatten()

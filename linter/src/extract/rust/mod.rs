@@ -1543,6 +1543,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             _ => None,
         };
         self.flow_active_model(&name, ty, expr);
+        self.flow_orm_statement(&name, expr);
         self.flow_mongo_collection(&name, expr);
         self.collection_local(&name, expr);
         let is_builder = match expr {
