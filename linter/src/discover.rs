@@ -126,6 +126,8 @@ pub struct Speculative {
     cargo: Option<std::thread::JoinHandle<Result<Workspace, String>>>,
     /// The members as read from the manifests (an error when they cannot be read).
     pub guess: Result<Workspace, DiscoverError>,
+    /// `cargo metadata` was not run: an earlier run's answer on the same manifests stands.
+    trusted: bool,
 }
 
 /// What `cargo metadata` said about a [`Speculative::guess`].
@@ -139,15 +141,38 @@ pub enum Confirmation {
 impl Speculative {
     pub fn start(manifest_path: &Utf8Path) -> Result<Self, DiscoverError> {
         let manifest = locate(manifest_path)?;
-        let cargo = metadata_command(&manifest)
-            .cargo_command()
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .ok()
-            .map(|child| std::thread::spawn(move || workspace_from_cargo(child)));
+        let cargo = spawn_cargo(&manifest);
         let guess = from_manifests(&manifest);
-        Ok(Speculative { cargo, guess })
+        Ok(Speculative {
+            cargo,
+            guess,
+            trusted: false,
+        })
+    }
+
+    /// Like [`Speculative::start`], but reads the manifests first and starts `cargo
+    /// metadata` only when `trusted` (handed the members read and what was read for them)
+    /// does not vouch that cargo agreed with exactly these members before. A trusted guess is
+    /// confirmed as cargo's answer.
+    pub fn start_unless(
+        manifest_path: &Utf8Path,
+        trusted: impl FnOnce(&Result<Workspace, DiscoverError>, &[crate::cache::Dep]) -> bool,
+    ) -> Result<Self, DiscoverError> {
+        let manifest = locate(manifest_path)?;
+        let (guess, reads) = crate::cache::deps::recording(|| from_manifests(&manifest));
+        if trusted(&guess, &reads) {
+            return Ok(Speculative {
+                cargo: None,
+                guess,
+                trusted: true,
+            });
+        }
+        let cargo = spawn_cargo(&manifest);
+        Ok(Speculative {
+            cargo,
+            guess,
+            trusted: false,
+        })
     }
 
     /// Waits for `cargo metadata` and compares. Without cargo (not installed, failing on a
@@ -166,10 +191,25 @@ impl Speculative {
                 cargo_failure: Some(failure),
                 ..guess
             })),
+            (Ok(guess), None) if self.trusted => Ok(Confirmation::Agrees(Workspace {
+                method: "cargo metadata",
+                ..guess
+            })),
             (Ok(guess), None) => Ok(Confirmation::Agrees(guess)),
             (Err(error), _) => Err(error),
         }
     }
+}
+
+/// Starts `cargo metadata` and a thread that waits for its answer; `None` without cargo.
+fn spawn_cargo(manifest: &Utf8Path) -> Option<std::thread::JoinHandle<Result<Workspace, String>>> {
+    metadata_command(manifest)
+        .cargo_command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()
+        .map(|child| std::thread::spawn(move || workspace_from_cargo(child)))
 }
 
 /// The workspace as a finished `cargo metadata` child describes it, or why it failed.
@@ -446,7 +486,7 @@ fn from_manifests(start: &Utf8Path) -> Result<Workspace, DiscoverError> {
                 if excluded.iter().any(|e| dir.starts_with(e)) {
                     continue;
                 }
-                if dir.join("Cargo.toml").exists() {
+                if crate::read::exists(&dir.join("Cargo.toml")) {
                     member_dirs.push(dir);
                 } else if !is_glob {
                     // Cargo refuses such a workspace; without a note the member's findings

@@ -17,6 +17,7 @@
 pub mod baseline;
 pub mod behaviour;
 pub mod bench;
+pub mod cache;
 pub mod collections;
 pub mod config;
 pub mod date;
@@ -35,6 +36,7 @@ pub mod walk;
 
 use camino::Utf8PathBuf;
 
+use crate::cache::Cache;
 use crate::config::{Config, ConfigError, Level};
 use crate::discover::{DiscoverError, Workspace};
 use crate::model::{MigrationSet, Model};
@@ -59,6 +61,9 @@ pub struct Options {
     pub baseline: Option<Utf8PathBuf>,
     /// The date `[[allow]]` expiries are compared with; default: today in UTC.
     pub today: Option<date::Date>,
+    /// Reuse the facts of unchanged files from the workspace's `target/archlint/` and keep
+    /// this run's there ([`cache`]). On in the CLI unless `--no-cache`; off by default here.
+    pub cache: bool,
 }
 
 impl Options {
@@ -72,6 +77,7 @@ impl Options {
             deny_warnings: false,
             baseline: None,
             today: None,
+            cache: false,
         }
     }
 }
@@ -235,17 +241,41 @@ fn analyze_here(options: &Options) -> Result<(Model, Config), Error> {
 }
 
 fn build_checked(options: &Options) -> Result<(Model, Config), Error> {
-    let speculative = discover::Speculative::start(&options.manifest_path)?;
-    let early = match &speculative.guess {
-        Ok(guess) => load_config(guess, options)
-            .ok()
-            .map(|config| (build_model(guess, &config), config)),
-        Err(_) => None,
+    // The configuration and the cache of the members read from the manifests, and the key
+    // under which the cache remembers whether `cargo metadata` agreed with them.
+    let mut early: Option<(Config, Option<Cache>, Option<String>)> = None;
+    let speculative =
+        discover::Speculative::start_unless(&options.manifest_path, |guess, reads| {
+            let Ok(guess) = guess else {
+                return false;
+            };
+            let Ok(config) = load_config(guess, options) else {
+                return false;
+            };
+            let cache = open_cache(options, guess, &config);
+            let key = cache.as_ref().map(|cache| cache.cargo_key(guess, reads));
+            let agreed = match (&cache, &key) {
+                (Some(cache), Some(key)) => cache.cargo_agreed(key),
+                _ => false,
+            };
+            early = Some((config, cache, key));
+            agreed
+        })?;
+    let early = match (&speculative.guess, early) {
+        (Ok(guess), Some((config, mut cache, key))) => {
+            let model = build_model_cached(guess, &config, cache.as_mut());
+            Some((model, config, cache, key))
+        }
+        _ => None,
     };
     match (speculative.confirm()?, early) {
-        (discover::Confirmation::Agrees(workspace), Some((mut model, config))) => {
+        (discover::Confirmation::Agrees(workspace), Some((mut model, config, cache, key))) => {
             // The guess the model was built from did not know yet whether cargo failed.
             discover::note_cargo_failure(&mut model, &workspace);
+            if let (Some(cache), Some(key), None) = (&cache, &key, &workspace.cargo_failure) {
+                cache.remember_cargo(key);
+            }
+            model.cache = cache.map(|cache| cache.finish());
             Ok((model, config))
         }
         (
@@ -253,10 +283,20 @@ fn build_checked(options: &Options) -> Result<(Model, Config), Error> {
             _,
         ) => {
             let config = load_config(&workspace, options)?;
-            let model = build_model(&workspace, &config);
+            let mut cache = open_cache(options, &workspace, &config);
+            let mut model = build_model_cached(&workspace, &config, cache.as_mut());
+            model.cache = cache.map(|cache| cache.finish());
             Ok((model, config))
         }
     }
+}
+
+/// The workspace's cache, when the options ask for one and the tool can be identified.
+fn open_cache(options: &Options, workspace: &Workspace, config: &Config) -> Option<Cache> {
+    if !options.cache {
+        return None;
+    }
+    Cache::open(&workspace.root, options.config_path.as_deref(), config)
 }
 
 /// Loads (and validates against the workspace's members) the configuration.
@@ -280,12 +320,25 @@ fn load_config(workspace: &Workspace, options: &Options) -> Result<Config, Error
 
 /// Runs the extraction pipeline on a discovered workspace.
 pub fn build_model(workspace: &Workspace, config: &Config) -> Model {
+    build_model_cached(workspace, config, None)
+}
+
+/// [`build_model`], taking the facts of unchanged files from `cache` and writing the others'.
+pub fn build_model_cached(
+    workspace: &Workspace,
+    config: &Config,
+    mut cache: Option<&mut Cache>,
+) -> Model {
     let mut model = Model::default();
     discover::add_crates(&mut model, workspace);
+    if let Some(cache) = cache.as_deref_mut() {
+        cache.set_crates(&model.crates);
+    }
+    let cache = cache.as_deref();
     let items = walk::collect(&mut model, config);
     // The migrations next to the manifests are read while the code is.
     let (mut facts, migrations) = rayon::join(
-        || walk::extract(&model, &items),
+        || walk::extract_cached(&model, &items, cache),
         || walk::prepare_crate_migrations(&model),
     );
     walk::leave_out_undeclared(&model, &items, &mut facts);

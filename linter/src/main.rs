@@ -101,6 +101,12 @@ struct CheckArgs {
     /// report only new ones)
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     write_baseline: Option<Utf8PathBuf>,
+    /// Neither read nor write the cache of extracted facts in target/archlint/
+    #[arg(long, env = "ARCHLINT_NO_CACHE")]
+    no_cache: bool,
+    /// Say on stderr how many files came from the cache
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -372,6 +378,7 @@ fn check(args: &CheckArgs) -> miette::Result<ExitCode> {
     options.ignore.clone_from(&args.ignore);
     options.deny_warnings = args.deny_warnings;
     options.baseline.clone_from(&args.baseline);
+    options.cache = !args.no_cache;
     let report = match archlint::check(&options) {
         Ok(report) => report,
         Err(error) => {
@@ -397,6 +404,12 @@ fn check(args: &CheckArgs) -> miette::Result<ExitCode> {
             .and_then(|c| c.parse().ok())
             .unwrap_or(100)
     });
+    if args.verbose {
+        match &report.model.cache {
+            Some(stats) => eprintln!("{}", stats.summary()),
+            None => eprintln!("archlint: {} files, cache off", report.model.files.len()),
+        }
+    }
     let incomplete = report.skipped_members() && !args.keep_going;
     if let Some(path) = &args.write_baseline {
         if incomplete {

@@ -5,23 +5,33 @@
 //! facts, not with the size of the workspace. Reporters re-read the few files they render.
 
 use camino::Utf8PathBuf;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Index into [`Model::files`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct FileId(pub u32);
 
+/// Read back from the warm cache, a file's id is the one the file has in this run (files
+/// added or removed before it move it); see [`crate::cache::file_id`].
+impl<'de> Deserialize<'de> for FileId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = u32::deserialize(deserializer)?;
+        crate::cache::file_id(stored)
+            .ok_or_else(|| serde::de::Error::custom("the id of a file other than the entry's"))
+    }
+}
+
 /// Index into [`Model::crates`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CrateId(pub u32);
 
 /// Index into [`Model::services`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ServiceId(pub u32);
 
 /// A location in a workspace file. `start`/`end` are byte offsets into the file;
 /// `line`/`column` are the 1-based position of `start` (column counted in chars).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Span {
     pub file: FileId,
     pub start: u32,
@@ -31,7 +41,7 @@ pub struct Span {
 }
 
 /// A file the extractors read. `path` is relative to the workspace root, with `/` separators.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceFile {
     pub path: Utf8PathBuf,
     /// The crate whose directory holds the file, if any (deployment files at the root have none).
@@ -40,7 +50,7 @@ pub struct SourceFile {
     pub is_test: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SqlDialect {
     Postgres,
@@ -50,7 +60,7 @@ pub enum SqlDialect {
 }
 
 /// A workspace member.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Crate {
     pub id: CrateId,
     pub name: String,
@@ -68,7 +78,7 @@ pub struct Crate {
     pub dialect: SqlDialect,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dependency {
     /// The name the crate is known by in code (`rename` applied, `-` replaced by `_`).
     pub code_name: String,
@@ -81,7 +91,7 @@ pub struct Dependency {
 }
 
 /// Why a crate is a service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ServiceEvidence {
     /// Named in `archlint.toml` / `[workspace.metadata.archlint]`.
@@ -94,7 +104,7 @@ pub enum ServiceEvidence {
 }
 
 /// A deployed unit: one binary crate plus the library crates it pulls in by path.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Service {
     pub id: ServiceId,
     pub name: String,
@@ -114,7 +124,7 @@ pub struct Service {
 
 /// A connection attributed to a service, with its target resolved through poolers and
 /// database containers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceConnection {
     /// Index into [`Model::connections`].
     pub connection: usize,
@@ -125,7 +135,7 @@ pub struct ServiceConnection {
 }
 
 /// A call that runs a migration set (`sqlx::migrate!("..")`, `embed_migrations!`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MigrationRun {
     /// Index into [`Model::migrations`].
     pub set: usize,
@@ -133,13 +143,13 @@ pub struct MigrationRun {
     pub crate_id: CrateId,
     pub span: Span,
     /// The item holding the call (see [`MigrationSet::holder`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
 }
 
 /// A service owns a table because a migration set it runs (or a runtime `CREATE TABLE` in
 /// its code) creates it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableOwner {
     pub table: TableName,
     pub service: ServiceId,
@@ -148,7 +158,7 @@ pub struct TableOwner {
 }
 
 /// A table name, normalised: lower case, default schema (`public`, `dbo`, `main`) dropped.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TableName {
     pub schema: Option<String>,
     pub name: String,
@@ -163,7 +173,7 @@ impl std::fmt::Display for TableName {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Access {
     Read,
@@ -174,7 +184,7 @@ pub enum Access {
 }
 
 /// How sure an extractor is of a piece of text it resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Certainty {
     /// Fully known at compile time (literals, consts, `concat!`, `include_str!`).
@@ -187,14 +197,14 @@ pub enum Certainty {
 
 /// A table mentioned by SQL or an ORM declaration, with the span of the table name itself
 /// (inside the literal when it can be located, otherwise the whole literal).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableRef {
     pub table: TableName,
     pub access: Access,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SqlOrigin {
     SqlxMacro,
@@ -212,7 +222,7 @@ pub enum SqlOrigin {
 }
 
 /// One piece of SQL found in code or in a `.sql` file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SqlQuery {
     pub crate_id: CrateId,
     /// The literal (or file) holding the SQL.
@@ -227,24 +237,24 @@ pub struct SqlQuery {
     /// What each statement does to data, parallel to `statements`.
     pub effects: Vec<StatementEffect>,
     /// The columns its `INSERT` column lists name, lower case.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inserted_columns: Vec<String>,
     /// The state columns its statements test and set.
-    #[serde(skip_serializing_if = "StateColumns::is_empty")]
+    #[serde(default, skip_serializing_if = "StateColumns::is_empty")]
     pub state_columns: StateColumns,
 }
 
 /// Columns that hold a row's state, as one query's statements use them: a sweep that selects
 /// rows by a state (`WHERE released = false`) and sets that state on each (`SET released =
 /// true`) claims the rows it works on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateColumns {
     /// Columns a `SELECT`'s `WHERE` compares with a constant (`status = 'pending'`,
     /// `released = false`, `processed_at IS NULL`), lower case.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tested: Vec<String>,
     /// Columns an `UPDATE` sets to a value that is not computed from their own, lower case.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub set: Vec<String>,
 }
 
@@ -255,7 +265,7 @@ impl StateColumns {
 }
 
 /// What one SQL statement does to data, as far as retries are concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StatementEffect {
     /// `SELECT`, `SHOW`, ... : no write.
@@ -290,7 +300,7 @@ impl StatementEffect {
 }
 
 /// The primary key a `CREATE TABLE` declares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrimaryKey {
     pub table: TableName,
     /// Its columns, lower case.
@@ -300,7 +310,7 @@ pub struct PrimaryKey {
     pub generated: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MigrationTool {
     Sqlx,
@@ -311,7 +321,7 @@ pub enum MigrationTool {
 }
 
 /// A migrations directory and what it creates.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MigrationSet {
     /// The crate whose migrations these are (the crate holding the directory, or the crate
     /// whose `migrate!`/`embed_migrations!` call names it).
@@ -324,20 +334,20 @@ pub struct MigrationSet {
     /// The const, static, function or module holding that call (`MIGRATOR` in
     /// `pub static MIGRATOR: Migrator = sqlx::migrate!()`). In a library the call only defines
     /// the set: the crates that use this name are the ones running it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
     /// Tables created, altered or dropped, each at its name in the migration file.
     pub tables: Vec<TableRef>,
     /// Tables given a `UNIQUE` constraint or a unique index: a natural key, on which a
     /// repeated insert fails.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unique_keys: Vec<TableName>,
     /// The primary keys of the tables it creates.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub primary_keys: Vec<PrimaryKey>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OrmKind {
     /// `diesel::table!`
@@ -347,7 +357,7 @@ pub enum OrmKind {
 }
 
 /// A table declared for an ORM in some crate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrmTable {
     pub crate_id: CrateId,
     pub kind: OrmKind,
@@ -359,7 +369,7 @@ pub struct OrmTable {
 
 /// Code in one crate that names an item of another workspace crate (`use other::schema::t`,
 /// `other::entity::Entity::find()`), with the table it reaches when known.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CrateUse {
     pub crate_id: CrateId,
     pub used_crate: CrateId,
@@ -370,7 +380,7 @@ pub struct CrateUse {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DbEngine {
     Postgres,
@@ -382,7 +392,7 @@ pub enum DbEngine {
 }
 
 /// A database a service connects to, normalised. Credentials are never stored.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DbTarget {
     pub engine: DbEngine,
     /// Lower-cased host; `None` when unresolved. Poolers are followed to the real host.
@@ -418,7 +428,7 @@ impl std::fmt::Display for DbTarget {
 }
 
 /// Where a connection was declared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConnectionSource {
     RustLiteral,
@@ -430,7 +440,7 @@ pub enum ConnectionSource {
 }
 
 /// Who a connection belongs to, before services are resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
 pub enum ConnectionOwner {
     Crate(CrateId),
@@ -438,7 +448,7 @@ pub enum ConnectionOwner {
     Deployment(String),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DbConnection {
     pub owner: ConnectionOwner,
     pub target: DbTarget,
@@ -448,7 +458,7 @@ pub struct DbConnection {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeploymentKind {
     Compose,
@@ -457,7 +467,7 @@ pub enum DeploymentKind {
 
 /// A deployed container found in docker-compose or Kubernetes files. The model matches it to a
 /// service crate by build context, Dockerfile location or name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deployment {
     /// Compose service name, or k8s workload/container name.
     pub name: String,
@@ -477,7 +487,7 @@ pub struct Deployment {
 }
 
 /// An `env::var("X")` (or `dotenvy::var`, `std::env::var_os`) lookup in code.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnvLookup {
     pub crate_id: CrateId,
     pub name: String,
@@ -486,7 +496,7 @@ pub struct EnvLookup {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NoteKind {
     /// A file could not be read, is not a regular file, or is not UTF-8.
@@ -521,7 +531,7 @@ impl NoteKind {
 }
 
 /// Something the linter could not read; reported once, never fatal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Note {
     pub kind: NoteKind,
     pub file: FileId,
@@ -534,7 +544,7 @@ pub struct Note {
 
 /// A function or method with a body, and the effects in it that matter across services, in
 /// source order. SQL in the body is in [`Model::queries`], found by [`Function::body`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Function {
     pub crate_id: CrateId,
     /// `module::Type::name`, the same path [`SqlQuery::function`] uses.
@@ -551,7 +561,7 @@ pub struct Function {
     /// The body does nothing: `{}`, `Ok(())`, `todo!()`, `unimplemented!()`, only logging.
     pub trivial_body: bool,
     /// The signature returns nothing (no return type, or `()`): a caller cannot see it fail.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub returns_nothing: bool,
     /// Type names in the parameters (`Json`, `HeaderMap`, `BorrowedMessage`, `Delivery`).
     pub param_types: Vec<String>,
@@ -563,15 +573,15 @@ pub struct Function {
     /// Mutually exclusive regions of the body, as byte ranges: each entry is one `match`,
     /// `if`/`else`, or `if` that returns early (its block, then the rest of the enclosing
     /// block), with the range of each arm.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub branches: Vec<Vec<(u32, u32)>>,
     /// Bodies handed to `tokio::spawn` (or another `spawn`), as byte ranges: each runs as a
     /// task of its own, apart from the spawner and from the other tasks.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<(u32, u32)>,
     /// The types serialized into the messages this function publishes (only in functions
     /// that publish or write an outbox).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payloads: Vec<Payload>,
 }
 
@@ -613,7 +623,7 @@ impl Function {
 /// A type that flows into a message: constructed in (or bound to a local or parameter that
 /// reaches) the payload of a publish, a publishing wrapper or an outbox write, or what a
 /// serializer (`serde_json::to_vec`) turns into bytes before the publish.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Payload {
     /// The type as written: `OrderPlaced`, `events::OrderEvent::Placed`, `Envelope`; for
     /// [`PayloadKind::Text`], the string.
@@ -623,7 +633,7 @@ pub struct Payload {
     pub kind: PayloadKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PayloadKind {
     /// A type constructed or passed into the message.
@@ -633,7 +643,7 @@ pub enum PayloadKind {
     Text,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum HttpMethod {
     Get,
@@ -683,7 +693,7 @@ impl HttpMethod {
 }
 
 /// Where in a function an effect runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PathContext {
     Normal,
@@ -696,7 +706,7 @@ pub enum PathContext {
     Deferred,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Broker {
     Kafka,
@@ -711,7 +721,7 @@ pub enum Broker {
     Wrapper,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RemoteProtocol {
     /// reqwest (or another HTTP client) with a method and URL.
@@ -722,7 +732,7 @@ pub enum RemoteProtocol {
     Client,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EventRole {
     /// Constructed or named as a payload: `OrderPlaced { .. }`, `Event::PaymentFailed`.
@@ -731,7 +741,7 @@ pub enum EventRole {
     Matched,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum EffectKind {
     /// A call to a named function or method of the project (the call graph).
@@ -796,7 +806,7 @@ pub enum EffectKind {
 }
 
 /// One effect in a function.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Effect {
     pub kind: EffectKind,
     pub span: Span,
@@ -815,7 +825,7 @@ pub struct Effect {
 }
 
 /// An HTTP route registration.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Route {
     pub crate_id: CrateId,
     pub method: HttpMethod,
@@ -826,7 +836,7 @@ pub struct Route {
 }
 
 /// A struct or enum that derives `Serialize` (or is otherwise serialized).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TypeDecl {
     pub crate_id: CrateId,
     pub name: String,
@@ -844,14 +854,14 @@ pub struct TypeDecl {
     /// segments and generic arguments (`meta: EventMeta` -> (`meta`, [`EventMeta`]);
     /// `total: Option<Money>` -> (`total`, [`Option`, `Money`])). Tuple fields have an empty
     /// name.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub field_types: Vec<(String, Vec<String>)>,
 }
 
 /// A struct field holding a generated gRPC client (`pricing: PricingClient<Channel>`). Calls on
 /// a receiver of that name, in any file of the crates that can see the struct, go to another
 /// service.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClientField {
     pub crate_id: CrateId,
     pub name: String,
@@ -860,7 +870,7 @@ pub struct ClientField {
 }
 
 /// A `const`/`static` string item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StringConst {
     pub crate_id: CrateId,
     pub name: String,
@@ -868,7 +878,7 @@ pub struct StringConst {
 }
 
 /// An ISO code list a hard-coded list in code copies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IsoCodeList {
     /// ISO 4217 currency codes (`USD`), withdrawn ones included.
@@ -880,7 +890,7 @@ pub enum IsoCodeList {
 }
 
 /// How a hard-coded list is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReferenceListShape {
     /// An array, `vec!` or set macro of code literals.
@@ -895,7 +905,7 @@ pub enum ReferenceListShape {
 }
 
 /// A list of ISO codes written out in code: nearly every entry is a code of one ISO list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HardCodedReferenceList {
     pub crate_id: CrateId,
     pub kind: IsoCodeList,
@@ -912,7 +922,7 @@ pub struct HardCodedReferenceList {
 // Document collections (MongoDB): no migrations declare them, so code names them.
 
 /// How code names a document collection where it opens one or works on one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum CollectionName {
     /// `db.collection("orders")`.
@@ -926,7 +936,7 @@ pub enum CollectionName {
 }
 
 /// What code does with a collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CollectionAccessKind {
     /// A handle is opened on it (`db.collection::<T>("x")`, `MongoStore::new(&db, &Store::X)`).
@@ -940,7 +950,7 @@ pub enum CollectionAccessKind {
     Insert,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CollectionAccess {
     pub crate_id: CrateId,
     pub name: CollectionName,
@@ -950,7 +960,7 @@ pub struct CollectionAccess {
 
 /// A field set to a collection's name or handle where a value is built (`Self { orders:
 /// db.collection("orders") }`), or given a default name (`#[envconfig(default = "events")]`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CollectionField {
     pub crate_id: CrateId,
     pub field: String,
@@ -961,7 +971,7 @@ pub struct CollectionField {
 
 /// The string an enum variant stands for: a `Display`/`as_str` match arm, a serde or strum
 /// rename, or the pairs a macro that declares the enum is given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariantString {
     pub enum_name: String,
     pub variant: String,
@@ -969,7 +979,7 @@ pub struct VariantString {
 }
 
 /// What the Rust files say about document collections, before names are resolved.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CollectionFacts {
     pub accesses: Vec<CollectionAccess>,
     pub fields: Vec<CollectionField>,
@@ -1002,7 +1012,7 @@ impl CollectionFacts {
 }
 
 /// A collection access with its name resolved to the collection's own name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CollectionUse {
     pub crate_id: CrateId,
     pub collection: String,
@@ -1062,6 +1072,9 @@ pub struct Model {
     /// Inline suppression comments, per file scanned (see [`crate::suppress`]).
     #[serde(skip)]
     pub suppressions: Vec<crate::suppress::FileComments>,
+    /// What the run did with the warm cache, when it used one (see [`crate::cache`]).
+    #[serde(skip)]
+    pub cache: Option<crate::cache::Stats>,
 }
 
 impl Model {

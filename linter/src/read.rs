@@ -10,8 +10,15 @@
 use std::io::Read;
 use std::path::Path;
 
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::cache::deps::{self, Dep};
+
 /// What a file is read as; decides its size cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum FileClass {
     /// A `.rs` file of a member.
     Rust,
@@ -25,6 +32,8 @@ pub enum FileClass {
     Manifest,
     /// A baseline written by `--write-baseline`.
     Baseline,
+    /// An entry of the warm cache (`target/archlint/`).
+    Cache,
 }
 
 impl FileClass {
@@ -38,6 +47,7 @@ impl FileClass {
             FileClass::Settings => MIB,
             FileClass::Manifest => MIB,
             FileClass::Baseline => 32 * MIB,
+            FileClass::Cache => 64 * MIB,
         }
     }
 
@@ -50,17 +60,19 @@ impl FileClass {
             FileClass::Settings => "settings files",
             FileClass::Manifest => "manifests",
             FileClass::Baseline => "baselines",
+            FileClass::Cache => "cache entries",
         }
     }
 
     /// Every class, for the documentation test.
-    pub const ALL: [FileClass; 6] = [
+    pub const ALL: [FileClass; 7] = [
         FileClass::Rust,
         FileClass::Sql,
         FileClass::Deployment,
         FileClass::Settings,
         FileClass::Manifest,
         FileClass::Baseline,
+        FileClass::Cache,
     ];
 }
 
@@ -91,10 +103,69 @@ impl ReadError {
     }
 }
 
-/// Reads a UTF-8 file of the given class.
+/// Reads a UTF-8 file of the given class. While an extraction is recorded for the cache
+/// ([`crate::cache::deps::recording`]), the read and its outcome are recorded.
 pub fn read_text(path: impl AsRef<Path>, class: FileClass) -> Result<String, ReadError> {
+    let path = path.as_ref();
+    let result = read_text_unrecorded(path, class);
+    deps::record(|| Dep::Read {
+        path: utf8(path),
+        class,
+        outcome: deps::read_outcome(&result),
+    });
+    result
+}
+
+/// [`read_text`] without recording it.
+pub fn read_text_unrecorded(path: impl AsRef<Path>, class: FileClass) -> Result<String, ReadError> {
     let bytes = read_bytes(path, class)?;
     String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)
+}
+
+/// True when `path` is a regular file (after following links); recorded like a read.
+pub fn is_file(path: &Utf8Path) -> bool {
+    let answer = path.is_file();
+    deps::record(|| Dep::IsFile {
+        path: path.to_owned(),
+        answer,
+    });
+    answer
+}
+
+/// True when `path` is a directory (after following links); recorded like a read.
+pub fn is_dir(path: &Utf8Path) -> bool {
+    let answer = path.is_dir();
+    deps::record(|| Dep::IsDir {
+        path: path.to_owned(),
+        answer,
+    });
+    answer
+}
+
+/// True when anything is at `path` (after following links); recorded like a read.
+pub fn exists(path: &Utf8Path) -> bool {
+    let answer = path.exists();
+    deps::record(|| Dep::Exists {
+        path: path.to_owned(),
+        answer,
+    });
+    answer
+}
+
+/// The entries of a directory, sorted by name (empty when it cannot be listed); recorded
+/// like a read.
+pub fn list_dir(path: &Utf8Path) -> Vec<Utf8PathBuf> {
+    let names = deps::list_names(path);
+    let entries = names.iter().flatten().map(|name| path.join(name)).collect();
+    deps::record(|| Dep::List {
+        path: path.to_owned(),
+        names,
+    });
+    entries
+}
+
+fn utf8(path: &Path) -> Utf8PathBuf {
+    Utf8PathBuf::from(path.to_string_lossy().into_owned())
 }
 
 /// Reads a file of the given class: follows symbolic links, then refuses anything that is

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 use rayon::prelude::*;
 
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::extract::deploy::{DeployFile, DeployFileKind};
 use crate::extract::{self, CrateContext, Facts};
@@ -21,6 +22,20 @@ pub enum FileKind {
     Deploy(DeployFileKind),
     /// A `.yaml`/`.yml` that is a Kubernetes manifest if it has `apiVersion:` and `kind:`.
     MaybeKubernetes,
+}
+
+impl FileKind {
+    /// How the kind is named in cache keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Rust => "rust",
+            FileKind::Deploy(DeployFileKind::DotEnv) => "dotenv",
+            FileKind::Deploy(DeployFileKind::Compose) => "compose",
+            FileKind::Deploy(DeployFileKind::Kubernetes) => "kubernetes",
+            FileKind::Deploy(DeployFileKind::ConfigFile) => "config-file",
+            FileKind::MaybeKubernetes => "maybe-kubernetes",
+        }
+    }
 }
 
 /// A file to extract.
@@ -397,66 +412,88 @@ fn looks_like_kubernetes(text: &str) -> bool {
 
 /// Reads every work item and runs its extractor, in parallel; facts come back in item order.
 pub fn extract(model: &Model, items: &[WorkItem]) -> Vec<Facts> {
+    extract_cached(model, items, None)
+}
+
+/// [`extract`], taking the facts of each file whose entry in `cache` is current from there,
+/// and writing the entries of the others.
+pub fn extract_cached(model: &Model, items: &[WorkItem], cache: Option<&Cache>) -> Vec<Facts> {
     let root = model.root.as_path();
     items
         .par_iter()
         .map(|item| {
-            let mut facts = Facts::default();
             let path = &model.file(item.file).path;
             let text = match read_text(root, path, item.kind) {
                 Ok(text) => text,
-                Err(crate::read::ReadError::NotUtf8) => {
-                    facts.notes.push(Note {
-                        kind: NoteKind::Unreadable,
-                        file: item.file,
-                        span: None,
-                        message: "not valid UTF-8; skipped".to_string(),
-                    });
-                    return facts;
-                }
-                Err(error) => {
-                    facts.notes.push(Note {
-                        kind: NoteKind::of_read_error(&error),
-                        file: item.file,
-                        span: None,
-                        message: error.to_string(),
-                    });
-                    return facts;
-                }
+                Err(error) => return unread(item.file, error),
             };
-            facts
-                .suppressions
-                .push(crate::suppress::scan(item.file, path, &text));
-            let deploy_kind = match item.kind {
-                FileKind::Rust => {
-                    if let Some(crate_id) = item.crate_id {
-                        let cx = CrateContext {
-                            root,
-                            krate: model.krate(crate_id),
-                            crates: &model.crates,
-                        };
-                        extract::rust::extract_file(&cx, item.file, path, &text, &mut facts);
-                    }
-                    return facts;
-                }
-                FileKind::Deploy(kind) => kind,
-                FileKind::MaybeKubernetes if looks_like_kubernetes(&text) => {
-                    DeployFileKind::Kubernetes
-                }
-                FileKind::MaybeKubernetes => return facts,
+            let Some(cache) = cache else {
+                return extract_text(model, item, &text);
             };
-            let input = DeployFile {
-                kind: deploy_kind,
-                file: item.file,
-                root,
-                path,
-                owner: item.crate_id,
-                text: &text,
-            };
-            extract::deploy::extract_file(&input, &model.crates, &mut facts);
+            let slot = cache.slot(path, item.kind.name(), item.crate_id);
+            let content = crate::cache::content_hash(&text);
+            if let Some(facts) = cache.load(&slot, &content, item.file) {
+                return facts;
+            }
+            let (facts, deps) = crate::cache::deps::recording(|| extract_text(model, item, &text));
+            cache.store(&slot, &content, item.file, deps, &facts);
             facts
         })
         .collect()
+}
+
+/// The note for a file of the walk that could not be read.
+fn unread(file: FileId, error: crate::read::ReadError) -> Facts {
+    let mut facts = Facts::default();
+    let (kind, message) = match error {
+        crate::read::ReadError::NotUtf8 => {
+            (NoteKind::Unreadable, "not valid UTF-8; skipped".to_string())
+        }
+        error => (NoteKind::of_read_error(&error), error.to_string()),
+    };
+    facts.notes.push(Note {
+        kind,
+        file,
+        span: None,
+        message,
+    });
+    facts
+}
+
+/// Runs a file's extractor on its text (and scans it for suppression comments).
+fn extract_text(model: &Model, item: &WorkItem, text: &str) -> Facts {
+    let root = model.root.as_path();
+    let path = &model.file(item.file).path;
+    let mut facts = Facts::default();
+    facts
+        .suppressions
+        .push(crate::suppress::scan(item.file, path, text));
+    let deploy_kind = match item.kind {
+        FileKind::Rust => {
+            if let Some(crate_id) = item.crate_id {
+                let cx = CrateContext {
+                    root,
+                    krate: model.krate(crate_id),
+                    crates: &model.crates,
+                };
+                extract::rust::extract_file(&cx, item.file, path, text, &mut facts);
+            }
+            return facts;
+        }
+        FileKind::Deploy(kind) => kind,
+        FileKind::MaybeKubernetes if looks_like_kubernetes(text) => DeployFileKind::Kubernetes,
+        FileKind::MaybeKubernetes => return facts,
+    };
+    let input = DeployFile {
+        kind: deploy_kind,
+        file: item.file,
+        root,
+        path,
+        owner: item.crate_id,
+        text,
+    };
+    extract::deploy::extract_file(&input, &model.crates, &mut facts);
+    facts
 }
 
 /// Reads a file of the walk; the error is shown after the file's path.

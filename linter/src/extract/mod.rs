@@ -27,8 +27,9 @@ pub struct CrateContext<'a> {
     pub crates: &'a [Crate],
 }
 
-/// Facts found in one file (or one directory of migrations).
-#[derive(Debug, Default)]
+/// Facts found in one file (or one directory of migrations). A file's facts are what the
+/// warm cache keeps ([`crate::cache`]).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     pub queries: Vec<SqlQuery>,
     pub migrations: Vec<MigrationSet>,
@@ -58,7 +59,7 @@ pub struct Facts {
 
 /// The files a Rust file declares as its modules (`mod db;`), each with the places the
 /// compiler looks for it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ModuleDecls {
     /// Candidate paths of each declared module, relative to the workspace root.
     pub children: Vec<Utf8PathBuf>,

@@ -118,7 +118,7 @@ pub fn code(id: &str) -> Option<&'static Code> {
 }
 
 /// A suppression comment: the rules it names and the lines it covers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Directive {
     /// The directive's text in its comment (`archlint: allow(..) reason: ..`).
     pub span: Span,
@@ -138,7 +138,7 @@ impl Directive {
 }
 
 /// A comment that starts with `archlint:` but does not say anything archlint understands.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Malformed {
     pub span: Span,
     pub message: String,
@@ -146,7 +146,7 @@ pub struct Malformed {
 
 /// The suppression comments of one file. A file was scanned when it has one of these, even
 /// an empty one.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileComments {
     pub file: FileId,
     pub directives: Vec<Directive>,

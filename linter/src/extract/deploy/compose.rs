@@ -273,12 +273,7 @@ impl Compose<'_> {
             Some(file) => workspace_relative(self.cx.input.root, &context, &file),
             None => {
                 let default = context.join("Dockerfile");
-                self.cx
-                    .input
-                    .root
-                    .join(&default)
-                    .is_file()
-                    .then_some(default)
+                crate::read::is_file(&self.cx.input.root.join(&default)).then_some(default)
             }
         };
         (Some(context), dockerfile)
@@ -541,20 +536,12 @@ impl Compose<'_> {
                 continue;
             };
             let absolute = self.cx.input.root.join(&relative);
-            let files: Vec<camino::Utf8PathBuf> = if absolute.is_dir() {
-                let mut files: Vec<_> = absolute
-                    .read_dir_utf8()
-                    .map(|entries| {
-                        entries
-                            .filter_map(Result::ok)
-                            .map(|e| e.path().to_path_buf())
-                            .filter(|p| matches!(p.extension(), Some("sql" | "sh")))
-                            .take(64)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                files.sort();
-                files
+            let files: Vec<camino::Utf8PathBuf> = if crate::read::is_dir(&absolute) {
+                crate::read::list_dir(&absolute)
+                    .into_iter()
+                    .filter(|p| matches!(p.extension(), Some("sql" | "sh")))
+                    .take(64)
+                    .collect()
             } else {
                 vec![absolute]
             };

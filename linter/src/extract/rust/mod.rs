@@ -1208,11 +1208,11 @@ impl<'a> Extractor<'a> {
     /// else to the workspace root.
     fn runtime_dir(&self, relative: &str) -> Option<Utf8PathBuf> {
         let in_crate = self.crate_relative_dir(relative)?;
-        if self.cx.root.join(&in_crate).is_dir() {
+        if crate::read::is_dir(&self.cx.root.join(&in_crate)) {
             return Some(in_crate);
         }
         let at_root = normalise_path(Utf8Path::new(""), relative)?;
-        if self.cx.root.join(&at_root).is_dir() {
+        if crate::read::is_dir(&self.cx.root.join(&at_root)) {
             Some(at_root)
         } else {
             Some(in_crate)
