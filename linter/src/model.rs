@@ -31,13 +31,73 @@ pub struct ServiceId(pub u32);
 
 /// A location in a workspace file. `start`/`end` are byte offsets into the file;
 /// `line`/`column` are the 1-based position of `start` (column counted in chars).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     pub file: FileId,
     pub start: u32,
     pub end: u32,
     pub line: u32,
     pub column: u32,
+}
+
+/// Spans as JSON shows them: `{"file": .., "start": .., "end": .., "line": .., "column": ..}`.
+#[derive(Serialize, Deserialize)]
+struct NamedSpan {
+    file: FileId,
+    start: u32,
+    end: u32,
+    line: u32,
+    column: u32,
+}
+
+/// Named fields in human-readable formats (JSON); in the warm cache's binary entries, where
+/// spans are the most frequent value, five numbers.
+impl Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Span {
+            file,
+            start,
+            end,
+            line,
+            column,
+        } = *self;
+        if serializer.is_human_readable() {
+            NamedSpan {
+                file,
+                start,
+                end,
+                line,
+                column,
+            }
+            .serialize(serializer)
+        } else {
+            (file, start, end, line, column).serialize(serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (file, start, end, line, column) = if deserializer.is_human_readable() {
+            let NamedSpan {
+                file,
+                start,
+                end,
+                line,
+                column,
+            } = NamedSpan::deserialize(deserializer)?;
+            (file, start, end, line, column)
+        } else {
+            Deserialize::deserialize(deserializer)?
+        };
+        Ok(Span {
+            file,
+            start,
+            end,
+            line,
+            column,
+        })
+    }
 }
 
 /// A file the extractors read. `path` is relative to the workspace root, with `/` separators.

@@ -139,7 +139,9 @@ pub struct Slot {
     key: String,
 }
 
-/// What an entry starts with (one line of JSON), before the facts (another line).
+/// What an entry starts with (one line of JSON), before the facts (MessagePack, with field
+/// names: the model's serde attributes leave out empty fields and tag some enums internally,
+/// which only a self-describing format reads back).
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     format: u32,
@@ -255,7 +257,7 @@ impl Cache {
             return None;
         }
         with_file_id(header.file, file.0, || {
-            serde_json::from_slice(&bytes[newline + 1..]).ok()
+            rmp_serde::from_slice(&bytes[newline + 1..]).ok()
         })
     }
 
@@ -271,7 +273,7 @@ impl Cache {
         let written = self.ensure_dir() && {
             let mut bytes = serde_json::to_vec(&header).unwrap_or_default();
             bytes.push(b'\n');
-            serde_json::to_writer(&mut bytes, facts).is_ok()
+            rmp_serde::encode::write_named(&mut bytes, facts).is_ok()
                 && write_atomically(&self.dir, &slot.name, &bytes)
         };
         if !written {
