@@ -364,9 +364,23 @@ pub fn baseline(root: &Utf8Path) -> (usize, usize) {
     (files.len(), lines)
 }
 
+/// One run of a command: its wall-clock time and, where the platform says, its peak
+/// resident memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub time: Duration,
+    /// Maximum resident set size, in KiB.
+    pub peak_rss_kib: Option<u64>,
+}
+
 /// Wall-clock time of one run of this binary with `args`, its output read to the end and
 /// thrown away (as a terminal or a file would take it). Fails when the command cannot start.
 pub fn time_command(args: &[&str]) -> std::io::Result<Duration> {
+    run_command(args).map(|run| run.time)
+}
+
+/// [`time_command`], with the peak resident memory of the process.
+pub fn run_command(args: &[&str]) -> std::io::Result<Run> {
     let exe = std::env::current_exe()?;
     let start = Instant::now();
     let mut child = std::process::Command::new(exe)
@@ -379,8 +393,54 @@ pub fn time_command(args: &[&str]) -> std::io::Result<Duration> {
     if let Some(mut out) = child.stdout.take() {
         std::io::copy(&mut out, &mut std::io::sink())?;
     }
+    let peak_rss_kib = wait_with_peak_rss(&mut child)?;
+    Ok(Run {
+        time: start.elapsed(),
+        peak_rss_kib,
+    })
+}
+
+/// Waits for `child`; on Linux, returns its peak resident memory (from `wait4`).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn wait_with_peak_rss(child: &mut std::process::Child) -> std::io::Result<Option<u64>> {
+    let Ok(pid) = libc::pid_t::try_from(child.id()) else {
+        child.wait()?;
+        return Ok(None);
+    };
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that `wait4` fills in; an all-zero value is valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: both pointers are to live locals; `pid` is our own child, not yet reaped
+        // (std's `Child` only reaps in `wait`/`try_wait`, which are not called on it).
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            // Linux reports `ru_maxrss` in KiB.
+            return Ok(u64::try_from(usage.ru_maxrss).ok());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn wait_with_peak_rss(child: &mut std::process::Child) -> std::io::Result<Option<u64>> {
     child.wait()?;
-    Ok(start.elapsed())
+    Ok(None)
+}
+
+/// The file the one-file-changed runs edit: the first handler module, or the first `.rs`.
+pub fn file_to_change(root: &Utf8Path) -> Option<Utf8PathBuf> {
+    let mut files = rust_files(root);
+    files.sort();
+    files
+        .iter()
+        .find(|p| p.as_str().contains("/handlers/h"))
+        .or(files.first())
+        .cloned()
 }
 
 /// Median of `runs` timings of `f`.

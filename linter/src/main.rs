@@ -102,7 +102,7 @@ struct CheckArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     write_baseline: Option<Utf8PathBuf>,
     /// Neither read nor write the cache of extracted facts in target/archlint/
-    #[arg(long, env = "ARCHLINT_NO_CACHE")]
+    #[arg(long, env = "ARCHLINT_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
     no_cache: bool,
     /// Say on stderr how many files came from the cache
     #[arg(long, short)]
@@ -185,7 +185,8 @@ enum Command {
         /// Workspace directory
         dir: Utf8PathBuf,
     },
-    /// Time `check` against a parallel read + syn::parse_file baseline, both as whole commands
+    /// Time `check` (without the cache, cold, warm, one file changed) against a parallel read
+    /// + syn::parse_file baseline, all as whole commands
     #[command(hide = true)]
     Bench {
         /// Workspace directory
@@ -314,51 +315,100 @@ fn explain(written: &str, name: &str, doc: Option<String>) -> miette::Result<Exi
     Ok(ExitCode::from(2))
 }
 
-/// Times both sides as whole commands, as a user runs them: this binary started as
-/// `bench-baseline DIR` and as `check --manifest-path DIR`, the check's human output rendered
-/// and read to the end. Interleaved, so a change in machine load hits both sides alike.
+/// Times the check against the baseline as whole commands, as a user runs them: this binary
+/// started as `bench-baseline DIR` and as `check --manifest-path DIR` (its human output
+/// rendered and read to the end) without the cache, with the cache cleared (cold: every
+/// entry written), warm (nothing changed) and with one file changed. Interleaved, so a
+/// change in machine load hits every side alike.
 fn bench(dir: &camino::Utf8Path, runs: usize) -> miette::Result<ExitCode> {
+    use archlint::bench::{run_command, Run};
+    let failed = |e: std::io::Error| miette::miette!("cannot run the benchmark commands: {e}");
+    let root = dir.canonicalize_utf8().unwrap_or_else(|_| dir.to_owned());
+    let cache_dir = archlint::cache::dir_for(&root);
+    let changed = archlint::bench::file_to_change(dir)
+        .ok_or_else(|| miette::miette!("no Rust file under {dir} to change"))?;
+    let original = std::fs::read_to_string(&changed)
+        .map_err(|e| miette::miette!("cannot read {changed}: {e}"))?;
+    let check = ["check", "--manifest-path", dir.as_str()];
+    let no_cache = ["check", "--no-cache", "--manifest-path", dir.as_str()];
+    let sides = [
+        "baseline: bench-baseline (read + parse)",
+        "check --no-cache",
+        "check, cold (cache cleared, entries written)",
+        "check, warm (nothing changed)",
+        "check, warm, one file changed",
+    ];
+    let mut times: Vec<Vec<Run>> = vec![Vec::new(); sides.len()];
+    for run in 0..runs.max(1) {
+        times[0].push(run_command(&["bench-baseline", dir.as_str()]).map_err(failed)?);
+        times[1].push(run_command(&no_cache).map_err(failed)?);
+        let _ = std::fs::remove_dir_all(&cache_dir);
+        times[2].push(run_command(&check).map_err(failed)?);
+        times[3].push(run_command(&check).map_err(failed)?);
+        std::fs::write(&changed, format!("{original}// bench edit {run}\n"))
+            .map_err(|e| miette::miette!("cannot write {changed}: {e}"))?;
+        let one_changed = run_command(&check);
+        std::fs::write(&changed, &original)
+            .map_err(|e| miette::miette!("cannot restore {changed}: {e}"))?;
+        times[4].push(one_changed.map_err(failed)?);
+    }
+    // Counted after the timed runs: a parent grown by a check in process would count in the
+    // children's peak memory (a forked child starts as a copy of it).
     let (files, lines) = archlint::stack::with_deep_stacks(|| archlint::bench::baseline(dir));
     let findings = archlint::check(&Options::new(dir.to_owned()))
         .map(|report| report.findings.len())
         .unwrap_or(0);
-    let failed = |e: std::io::Error| miette::miette!("cannot run the benchmark commands: {e}");
-    let mut baseline = Vec::new();
-    let mut check = Vec::new();
-    for _ in 0..runs.max(1) {
-        baseline.push(
-            archlint::bench::time_command(&["bench-baseline", dir.as_str()]).map_err(failed)?,
-        );
-        check.push(
-            archlint::bench::time_command(&["check", "--manifest-path", dir.as_str()])
-                .map_err(failed)?,
-        );
-    }
-    baseline.sort();
-    check.sort();
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-    let (base_median, check_median) = (baseline[baseline.len() / 2], check[check.len() / 2]);
+    let median = |runs: &[Run]| {
+        let mut sorted: Vec<f64> = runs.iter().map(|r| ms(r.time)).collect();
+        sorted.sort_by(f64::total_cmp);
+        (sorted[sorted.len() / 2], sorted[0])
+    };
+    let peak = |runs: &[Run]| {
+        runs.iter()
+            .filter_map(|r| r.peak_rss_kib)
+            .max()
+            .map_or_else(
+                || "-".to_string(),
+                |kib| format!("{:.1}", kib as f64 / 1024.0),
+            )
+    };
     println!(
-        "{files} files, {lines} lines, {} threads, {runs} interleaved runs of each command\n\
-         {:<40} {:>9} {:>9}\n\
-         {:<40} {:>9.1} {:>9.1}\n\
-         {:<40} {:>9.1} {:>9.1}   ({findings} findings)\n\
-         ratio (median): {:.2}x   ratio (min): {:.2}x",
+        "{files} files, {lines} lines, {} threads, {runs} interleaved runs of each command \
+         ({findings} findings; one-file runs edit {changed})\n{:<46} {:>9} {:>9} {:>13}",
         rayon::current_num_threads(),
         "",
         "median ms",
         "min ms",
-        "baseline: bench-baseline (read + parse)",
-        ms(base_median),
-        ms(baseline[0]),
-        "cargo-archlint check (output included)",
-        ms(check_median),
-        ms(check[0]),
-        ms(check_median) / ms(base_median).max(1e-9),
-        ms(check[0]) / ms(baseline[0]).max(1e-9),
+        "peak RSS MiB"
     );
+    let stats: Vec<(f64, f64)> = times.iter().map(|runs| median(runs)).collect();
+    for ((side, runs), (med, min)) in sides.iter().zip(&times).zip(&stats) {
+        println!("{side:<46} {med:>9.1} {min:>9.1} {:>13}", peak(runs));
+    }
+    let ratio = |a: usize, b: usize| {
+        (
+            stats[a].0 / stats[b].0.max(1e-9),
+            stats[a].1 / stats[b].1.max(1e-9),
+        )
+    };
+    for (label, a, b, target) in [
+        ("check --no-cache / baseline", 1, 0, ""),
+        ("cold / baseline", 2, 0, "   (target 1.3x)"),
+        (
+            "cold / check --no-cache (cost of writing the cache)",
+            2,
+            1,
+            "",
+        ),
+        ("warm / cold", 3, 2, "   (target 0.1x)"),
+        ("one file changed / cold", 4, 2, "   (target 0.2x)"),
+    ] {
+        let (med, min) = ratio(a, b);
+        println!("{label:<52} median {med:.2}x   min {min:.2}x{target}");
+    }
     println!(
-        "phases of one check in this process (median of {} runs):",
+        "phases of one check in this process, without the cache (median of {} runs):",
         runs.max(1)
     );
     for (phase, time) in archlint::bench::median_phases(dir, runs) {

@@ -47,7 +47,7 @@ impl FileClass {
             FileClass::Settings => MIB,
             FileClass::Manifest => MIB,
             FileClass::Baseline => 32 * MIB,
-            FileClass::Cache => 64 * MIB,
+            FileClass::Cache => 512 * MIB,
         }
     }
 

@@ -3,92 +3,15 @@
 //! `cargo-archlint` binary (or the library, to set the date) on a copy of `examples/shop` or
 //! `examples/clean` that it edits.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod example_support;
+
+use std::process::Output;
 
 use serde_json::Value;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("mkdir {}: {e}", to.display()));
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
-        let entry = entry.unwrap_or_else(|e| panic!("{e}"));
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            if entry.file_name() != "target" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
-        }
-    }
-}
-
-/// A copy of one of the example workspaces, removed when dropped.
-struct Workspace {
-    dir: tempfile::TempDir,
-}
+use example_support::{repo_root, stderr, stdout, Workspace};
 
 impl Workspace {
-    fn copy_of(example: &str) -> Workspace {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-        copy_dir(&repo_root().join("examples").join(example), dir.path());
-        // Path dependencies out of the example (`../../refdata-client`) still resolve.
-        let manifest = dir.path().join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| panic!("{e}"));
-        let outside = format!("path = \"{}/", repo_root().display());
-        std::fs::write(&manifest, text.replace("path = \"../../", &outside))
-            .unwrap_or_else(|e| panic!("{e}"));
-        Workspace { dir }
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.path().join(file)
-    }
-
-    fn read(&self, file: &str) -> String {
-        std::fs::read_to_string(self.path(file)).unwrap_or_else(|e| panic!("read {file}: {e}"))
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        let path = self.path(file);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir: {e}"));
-        }
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {file}: {e}"));
-    }
-
-    /// Replaces the one occurrence of `from` in `file` by `to`.
-    fn edit(&self, file: &str, from: &str, to: &str) {
-        let text = self.read(file);
-        assert_eq!(text.matches(from).count(), 1, "{file}: `{from}`");
-        self.write(file, &text.replacen(from, to, 1));
-    }
-
-    fn append(&self, file: &str, text: &str) {
-        let mut all = self.read(file);
-        all.push_str(text);
-        self.write(file, &all);
-    }
-
-    /// Runs `cargo archlint check ARGS` in the workspace's directory.
-    fn archlint(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_cargo-archlint"))
-            .args(["archlint", "check"])
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("NO_COLOR")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run cargo-archlint: {e}"))
-    }
-
     /// The exit code and JSON output of a check with these extra arguments.
     fn json(&self, args: &[&str]) -> (i32, Value) {
         let mut all = vec!["--format", "json"];
@@ -126,14 +49,6 @@ impl Workspace {
 }
 
 const BASELINE: &str = "archlint-baseline.json";
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// `rule path:line` of every finding of a JSON report.
 fn findings(value: &Value) -> Vec<String> {

@@ -19,9 +19,16 @@
 //!
 //! Anything else is a miss: the file is extracted again and its entry rewritten. An entry
 //! that cannot be read, does not parse, or comes from another format version is a miss too,
-//! never an error; entries are written to a temporary file and renamed, so concurrent runs
-//! and interrupted writes never leave a half-written entry under an entry's name. Entries of
-//! files that are no longer in the workspace are deleted at the end of each run.
+//! never an error.
+//!
+//! The entries live in one file, `facts` ([`Pack`]), read once at the start of a run. When a
+//! run extracted anything, or found entries of files that are no longer in the workspace, it
+//! writes a new `facts` with the entries of this run's files only (the unchanged ones copied
+//! as they were read) to a temporary file and renames it over the old one: concurrent runs
+//! and interrupted writes never leave a half-written `facts`, and the cache never grows past
+//! the workspace. (One file rather than one per source file: creating and deleting a file per
+//! entry costs more than the parse it saves on some file systems, and a warm run opens one
+//! file instead of one per source file.)
 //!
 //! One more thing is kept: whether `cargo metadata` agreed with the members read from the
 //! manifests. While every manifest read is byte-identical (and the tool is the same), a warm
@@ -30,11 +37,12 @@
 pub mod deps;
 
 use std::cell::Cell;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use camino::{Utf8Path, Utf8PathBuf};
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -54,6 +62,14 @@ pub const TOOL_VERSION_VAR: &str = "ARCHLINT_CACHE_TOOL_VERSION";
 
 /// The name of the record of what `cargo metadata` said last.
 const CARGO_RECORD: &str = "cargo-metadata";
+
+/// The name of the file holding the entries.
+const PACK: &str = "facts";
+
+/// What the entries file starts with; another format's file is not read at all.
+fn pack_magic() -> String {
+    format!("archlint facts {FORMAT}\n")
+}
 
 /// What one run did with the cache.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -126,22 +142,79 @@ pub struct Cache {
     from_cache: AtomicUsize,
     files: AtomicUsize,
     unwritten: AtomicUsize,
-    dir_ready: AtomicBool,
     cargo_skipped: AtomicBool,
-    /// The entry names of this run's files: the others are deleted at the end.
-    kept: Mutex<FxHashSet<String>>,
+    /// The entries as this run found them.
+    pack: Pack,
+    /// This run's files, with the entries written for them (`None`: the one read is current).
+    written: Mutex<FxHashMap<String, Option<Vec<u8>>>>,
 }
 
-/// Where one file's entry is and what it must have been written under.
+/// Which file an entry is for and what it must have been written under.
 #[derive(Debug, Clone)]
 pub struct Slot {
-    name: String,
+    /// The file's workspace-relative path.
+    path: String,
     key: String,
 }
 
-/// What an entry starts with (one line of JSON), before the facts (MessagePack, with field
-/// names: the model's serde attributes leave out empty fields and tag some enums internally,
-/// which only a self-describing format reads back).
+/// The entries file: after [`pack_magic`], one record per file, each its path, its
+/// [`Header`] (JSON) and its facts (MessagePack), every part preceded by its length as four
+/// little-endian bytes.
+#[derive(Debug, Default)]
+struct Pack {
+    bytes: Vec<u8>,
+    /// Per path: the whole record, the header and the facts, as ranges of `bytes`.
+    records: FxHashMap<String, [Range<usize>; 3]>,
+}
+
+impl Pack {
+    /// Reads the entries file; what cannot be read is left out (a missing, unreadable or
+    /// other-format file has no entries, a damaged one keeps those before the damage).
+    fn read(path: &Utf8Path) -> Pack {
+        let Ok(bytes) = crate::read::read_bytes(path, FileClass::Cache) else {
+            return Pack::default();
+        };
+        let magic = pack_magic();
+        if !bytes.starts_with(magic.as_bytes()) {
+            return Pack::default();
+        }
+        let mut records = FxHashMap::default();
+        let mut at = magic.len();
+        while at < bytes.len() {
+            let start = at;
+            let mut part = || {
+                let length = bytes.get(at..at + 4)?;
+                let length = u32::from_le_bytes(length.try_into().ok()?) as usize;
+                let range = at + 4..(at + 4).checked_add(length)?;
+                bytes.get(range.clone())?;
+                at = range.end;
+                Some(range)
+            };
+            let (Some(path), Some(header), Some(facts)) = (part(), part(), part()) else {
+                break;
+            };
+            let Ok(path) = std::str::from_utf8(&bytes[path]) else {
+                break;
+            };
+            records.insert(path.to_string(), [start..at, header, facts]);
+        }
+        Pack { bytes, records }
+    }
+
+    /// One record's bytes.
+    fn record(path: &str, header: &[u8], facts: &[u8]) -> Vec<u8> {
+        let mut record = Vec::with_capacity(12 + path.len() + header.len() + facts.len());
+        for part in [path.as_bytes(), header, facts] {
+            record.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            record.extend_from_slice(part);
+        }
+        record
+    }
+}
+
+/// What an entry is checked against before its facts are read (JSON). The facts are
+/// MessagePack with field names: the model's serde attributes leave out empty fields and tag
+/// some enums internally, which only a self-describing format reads back.
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     format: u32,
@@ -172,16 +245,16 @@ impl Cache {
             hasher.update([0]);
         }
         Some(Cache {
-            dir,
             base: hasher.finalize().into(),
             crate_keys: Vec::new(),
             tool,
             from_cache: AtomicUsize::new(0),
             files: AtomicUsize::new(0),
             unwritten: AtomicUsize::new(0),
-            dir_ready: AtomicBool::new(false),
             cargo_skipped: AtomicBool::new(false),
-            kept: Mutex::new(FxHashSet::default()),
+            pack: Pack::read(&dir.join(PACK)),
+            written: Mutex::new(FxHashMap::default()),
+            dir,
         })
     }
 
@@ -227,12 +300,12 @@ impl Cache {
         hasher.update(path.as_str().as_bytes());
         hasher.update([0]);
         hasher.update(kind.as_bytes());
-        let name = entry_name(path);
-        if let Ok(mut kept) = self.kept.lock() {
-            kept.insert(name.clone());
+        let path = path.as_str().to_string();
+        if let Ok(mut written) = self.written.lock() {
+            written.insert(path.clone(), None);
         }
         Slot {
-            name,
+            path,
             key: hex(&hasher.finalize()),
         }
     }
@@ -248,20 +321,19 @@ impl Cache {
     }
 
     fn read_entry(&self, slot: &Slot, content: &str, file: FileId) -> Option<Facts> {
-        let bytes = crate::read::read_bytes(self.dir.join(&slot.name), FileClass::Cache).ok()?;
-        let newline = memchr::memchr(b'\n', &bytes)?;
-        let header: Header = serde_json::from_slice(&bytes[..newline]).ok()?;
+        let [_, header, facts] = self.pack.records.get(&slot.path)?;
+        let header: Header = serde_json::from_slice(&self.pack.bytes[header.clone()]).ok()?;
         let current =
             header.format == FORMAT && header.key == slot.key && header.content == content;
         if !current || !header.deps.iter().all(Dep::holds) {
             return None;
         }
         with_file_id(header.file, file.0, || {
-            rmp_serde::from_slice(&bytes[newline + 1..]).ok()
+            rmp_serde::from_slice(&self.pack.bytes[facts.clone()]).ok()
         })
     }
 
-    /// Writes a file's entry; a failure only counts as unwritten.
+    /// Keeps a file's new entry, written out by [`Cache::finish`].
     pub fn store(&self, slot: &Slot, content: &str, file: FileId, deps: Vec<Dep>, facts: &Facts) {
         let header = Header {
             format: FORMAT,
@@ -270,48 +342,38 @@ impl Cache {
             file: file.0,
             deps,
         };
-        let written = self.ensure_dir() && {
-            let mut bytes = serde_json::to_vec(&header).unwrap_or_default();
-            bytes.push(b'\n');
-            rmp_serde::encode::write_named(&mut bytes, facts).is_ok()
-                && write_atomically(&self.dir, &slot.name, &bytes)
-        };
-        if !written {
-            self.unwritten.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    fn ensure_dir(&self) -> bool {
-        if self.dir_ready.load(Ordering::Relaxed) {
-            return true;
-        }
-        let ready = std::fs::create_dir_all(&self.dir).is_ok();
-        self.dir_ready.store(ready, Ordering::Relaxed);
-        ready
-    }
-
-    /// Deletes the entries (and leftover temporary files) of files this run did not read,
-    /// then says what the run did.
-    pub fn finish(&self) -> Stats {
-        let mut pruned = 0;
-        let kept = self
-            .kept
-            .lock()
-            .map(|kept| kept.clone())
-            .unwrap_or_default();
-        // Without the list of this run's files nothing is known to be stale.
-        let entries = std::fs::read_dir(&self.dir)
+        let encoded = serde_json::to_vec(&header)
             .ok()
-            .filter(|_| !kept.is_empty());
-        if let Some(entries) = entries {
-            for entry in entries.filter_map(Result::ok) {
-                let name = entry.file_name();
-                let Some(name) = name.to_str() else { continue };
-                let ours = is_entry_name(name) || name.starts_with(".tmp-");
-                if ours && !kept.contains(name) && std::fs::remove_file(entry.path()).is_ok() {
-                    pruned += 1;
-                }
-            }
+            .zip(rmp_serde::to_vec_named(facts).ok());
+        let Some((header, facts)) = encoded else {
+            self.unwritten.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        if let Ok(mut written) = self.written.lock() {
+            written.insert(
+                slot.path.clone(),
+                Some(Pack::record(&slot.path, &header, &facts)),
+            );
+        }
+    }
+
+    /// Writes the entries of this run's files, when anything changed, and says what the run
+    /// did with the cache.
+    pub fn finish(&self) -> Stats {
+        let written = self
+            .written
+            .lock()
+            .map(|mut written| std::mem::take(&mut *written))
+            .unwrap_or_default();
+        let pruned = self
+            .pack
+            .records
+            .keys()
+            .filter(|path| !written.contains_key(*path))
+            .count();
+        let new = written.values().filter(|entry| entry.is_some()).count();
+        if (new > 0 || pruned > 0) && !self.write_pack(written) {
+            self.unwritten.fetch_add(new, Ordering::Relaxed);
         }
         Stats {
             dir: self.dir.clone(),
@@ -321,6 +383,24 @@ impl Cache {
             pruned,
             cargo_skipped: self.cargo_skipped.load(Ordering::Relaxed),
         }
+    }
+
+    /// Writes `facts` anew: the new entries, and the entries read that are still current.
+    fn write_pack(&self, written: FxHashMap<String, Option<Vec<u8>>>) -> bool {
+        let mut paths: Vec<&String> = written.keys().collect();
+        paths.sort();
+        let mut bytes = pack_magic().into_bytes();
+        for path in paths {
+            match &written[path] {
+                Some(record) => bytes.extend_from_slice(record),
+                None => {
+                    if let Some([record, _, _]) = self.pack.records.get(path) {
+                        bytes.extend_from_slice(&self.pack.bytes[record.clone()]);
+                    }
+                }
+            }
+        }
+        std::fs::create_dir_all(&self.dir).is_ok() && write_atomically(&self.dir, PACK, &bytes)
     }
 
     /// The key under which `cargo metadata`'s agreement with members read from manifests is
@@ -344,9 +424,9 @@ impl Cache {
 
     /// Remembers that `cargo metadata` agreed under this key.
     pub fn remember_cargo(&self, key: &str) {
-        if self.ensure_dir() && !write_atomically(&self.dir, CARGO_RECORD, key.as_bytes()) {
-            self.unwritten.fetch_add(1, Ordering::Relaxed);
-        }
+        // Not written, the next run asks cargo again.
+        let _ = std::fs::create_dir_all(&self.dir).is_ok()
+            && write_atomically(&self.dir, CARGO_RECORD, key.as_bytes());
     }
 }
 
@@ -406,17 +486,6 @@ fn config_key(root: &Utf8Path, explicit: Option<&Utf8Path>, config: &Config) -> 
         }
         None => "defaults".to_string(),
     }
-}
-
-/// An entry's file name: 32 hex digits of the hash of the file's path.
-fn entry_name(path: &Utf8Path) -> String {
-    let mut name = hex(&sha256(path.as_str().as_bytes()));
-    name.truncate(32);
-    name
-}
-
-fn is_entry_name(name: &str) -> bool {
-    name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Writes `bytes` to `dir/name` through a temporary file renamed over it.
@@ -486,13 +555,5 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_214), "1,214");
         assert_eq!(thousands(1_234_567), "1,234,567");
-    }
-
-    #[test]
-    fn entry_names_are_recognised() {
-        let name = entry_name(Utf8Path::new("svc/src/main.rs"));
-        assert!(is_entry_name(&name));
-        assert!(!is_entry_name(CARGO_RECORD));
-        assert!(!is_entry_name("README"));
     }
 }
