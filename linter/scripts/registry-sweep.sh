@@ -56,7 +56,7 @@ for dir in "${crates[@]}"; do
   lines=$((lines + $(find "$dir" -name '*.rs' -type f -exec cat {} + 2>/dev/null | wc -l)))
   start=$(date +%s%N)
   set +e
-  timeout --kill-after=5 "$timeout_secs" "$bin" check --manifest-path "$dir" --format json \
+  timeout --kill-after=5 "$timeout_secs" "$bin" check --no-cache --manifest-path "$dir" --format json \
     > /dev/null 2> "$out/$name.stderr"
   code=$?
   set -e

@@ -37,6 +37,7 @@
 pub mod deps;
 
 use std::cell::Cell;
+use std::io::Write;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -389,18 +390,24 @@ impl Cache {
     fn write_pack(&self, written: FxHashMap<String, Option<Vec<u8>>>) -> bool {
         let mut paths: Vec<&String> = written.keys().collect();
         paths.sort();
-        let mut bytes = pack_magic().into_bytes();
-        for path in paths {
-            match &written[path] {
-                Some(record) => bytes.extend_from_slice(record),
-                None => {
-                    if let Some([record, _, _]) = self.pack.records.get(path) {
-                        bytes.extend_from_slice(&self.pack.bytes[record.clone()]);
-                    }
-                }
+        let write = |out: &mut dyn Write| {
+            out.write_all(pack_magic().as_bytes())?;
+            for path in paths {
+                let record = match &written[path] {
+                    Some(record) => record.as_slice(),
+                    None => match self.pack.records.get(path) {
+                        Some([record, _, _]) => &self.pack.bytes[record.clone()],
+                        None => continue,
+                    },
+                };
+                out.write_all(record)?;
             }
-        }
-        std::fs::create_dir_all(&self.dir).is_ok() && write_atomically(&self.dir, PACK, &bytes)
+            Ok(())
+        };
+        let written =
+            std::fs::create_dir_all(&self.dir).is_ok() && write_atomically(&self.dir, PACK, write);
+        remove_leftovers(&self.dir);
+        written
     }
 
     /// The key under which `cargo metadata`'s agreement with members read from manifests is
@@ -426,7 +433,7 @@ impl Cache {
     pub fn remember_cargo(&self, key: &str) {
         // Not written, the next run asks cargo again.
         let _ = std::fs::create_dir_all(&self.dir).is_ok()
-            && write_atomically(&self.dir, CARGO_RECORD, key.as_bytes());
+            && write_atomically(&self.dir, CARGO_RECORD, |out| out.write_all(key.as_bytes()));
     }
 }
 
@@ -488,16 +495,45 @@ fn config_key(root: &Utf8Path, explicit: Option<&Utf8Path>, config: &Config) -> 
     }
 }
 
-/// Writes `bytes` to `dir/name` through a temporary file renamed over it.
-fn write_atomically(dir: &Utf8Path, name: &str, bytes: &[u8]) -> bool {
+/// Deletes the temporary files of runs that stopped before renaming them (an hour old: a
+/// younger one may be another run's, still being written).
+fn remove_leftovers(dir: &Utf8Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if old && entry.file_name().to_string_lossy().starts_with(".tmp-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes `dir/name` through a temporary file renamed over it.
+fn write_atomically(
+    dir: &Utf8Path,
+    name: &str,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> bool {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let temporary = dir.join(format!(
         ".tmp-{}-{}-{name}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
-    let written = std::fs::write(&temporary, bytes).is_ok()
-        && std::fs::rename(&temporary, dir.join(name)).is_ok();
+    let written = std::fs::File::create(&temporary)
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            write(&mut out)?;
+            out.flush()
+        })
+        .and_then(|()| std::fs::rename(&temporary, dir.join(name)))
+        .is_ok();
     if !written {
         let _ = std::fs::remove_file(&temporary);
     }
