@@ -459,8 +459,11 @@ pub fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
 /// Times each phase of one `archlint check` on `root` (discovery, configuration, file walk,
 /// parallel extraction, migrations, resolution, waiting for `cargo metadata`, rules).
 /// Median time of each phase over `runs` checks.
-pub fn median_phases(root: &Utf8Path, runs: usize) -> Vec<(&'static str, Duration)> {
-    let all: Vec<Vec<(&'static str, Duration)>> = (0..runs.max(1)).map(|_| phases(root)).collect();
+/// With `cached`, the checks take their facts from the workspace's warm cache (filled by a
+/// check before the first) and do not run `cargo metadata`, as a warm CLI check does.
+pub fn median_phases(root: &Utf8Path, runs: usize, cached: bool) -> Vec<(&'static str, Duration)> {
+    let all: Vec<Vec<(&'static str, Duration)>> =
+        (0..runs.max(1)).map(|_| phases(root, cached)).collect();
     let Some(first) = all.first() else {
         return Vec::new();
     };
@@ -477,14 +480,19 @@ pub fn median_phases(root: &Utf8Path, runs: usize) -> Vec<(&'static str, Duratio
         .collect()
 }
 
-pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
+pub fn phases(root: &Utf8Path, cached: bool) -> Vec<(&'static str, Duration)> {
     let mut timings = Vec::new();
     let mut lap = Instant::now();
     let mut mark = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
         timings.push((name, lap.elapsed()));
         lap = Instant::now();
     };
-    let Ok(speculative) = crate::discover::Speculative::start(root) else {
+    let started = if cached {
+        crate::discover::Speculative::start_unless(root, |_, _| true)
+    } else {
+        crate::discover::Speculative::start(root)
+    };
+    let Ok(speculative) = started else {
         return timings;
     };
     let Ok(workspace) = speculative.guess.as_ref().map(Clone::clone) else {
@@ -492,16 +500,28 @@ pub fn phases(root: &Utf8Path) -> Vec<(&'static str, Duration)> {
     };
     mark("discovery (manifests; cargo metadata starts)", &mut timings);
     let config = crate::config::Config::load(&workspace.root, None).unwrap_or_default();
-    mark("configuration", &mut timings);
+    let mut cache = cached
+        .then(|| crate::cache::Cache::open(&workspace.root, None, &config))
+        .flatten();
+    mark("configuration (and reading the cache)", &mut timings);
     let mut model = crate::model::Model::default();
     crate::discover::add_crates(&mut model, &workspace);
+    if let Some(cache) = cache.as_mut() {
+        cache.set_crates(&model.crates);
+    }
     let items = crate::walk::collect(&mut model, &config);
     mark("walk and register files", &mut timings);
     let (facts, migrations) = rayon::join(
-        || crate::walk::extract(&model, &items),
+        || crate::walk::extract_cached(&model, &items, cache.as_ref()),
         || crate::walk::prepare_crate_migrations(&model),
     );
-    mark("extract code and migrations (parallel)", &mut timings);
+    if let Some(cache) = &cache {
+        cache.finish();
+    }
+    mark(
+        "extract code (or read it from the cache) and migrations",
+        &mut timings,
+    );
     crate::merge_facts(&mut model, facts, migrations);
     mark("merge facts, read migrations code names", &mut timings);
     crate::resolve::resolve(&mut model, &workspace, &config);

@@ -407,12 +407,15 @@ fn bench(dir: &camino::Utf8Path, runs: usize) -> miette::Result<ExitCode> {
         let (med, min) = ratio(a, b);
         println!("{label:<52} median {med:.2}x   min {min:.2}x{target}");
     }
-    println!(
-        "phases of one check in this process, without the cache (median of {} runs):",
-        runs.max(1)
-    );
-    for (phase, time) in archlint::bench::median_phases(dir, runs) {
-        println!("  {phase:<58} {:>9.1} ms", ms(time));
+    for cached in [false, true] {
+        println!(
+            "phases of one check in this process, {} (median of {} runs):",
+            if cached { "warm" } else { "without the cache" },
+            runs.max(1)
+        );
+        for (phase, time) in archlint::bench::median_phases(dir, runs, cached) {
+            println!("  {phase:<58} {:>9.1} ms", ms(time));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,11 +5,11 @@
 
 mod example_support;
 
-use std::process::Output;
+use std::path::Path;
 
 use serde_json::Value;
 
-use example_support::{repo_root, stderr, stdout, Workspace};
+use example_support::{stderr, stdout, Workspace};
 
 impl Workspace {
     /// The exit code and JSON output of a check with these extra arguments.

@@ -286,6 +286,7 @@ impl Cache {
             .collect();
     }
 
+    /// Where the entries file is.
     pub fn dir(&self) -> &Utf8Path {
         &self.dir
     }
