@@ -209,7 +209,8 @@ fn a_corrupt_or_unreadable_cache_is_rebuilt_silently() {
     let read = || std::fs::read(&pack).unwrap_or_else(|e| panic!("{e}"));
     let write = |bytes: &[u8]| std::fs::write(&pack, bytes).unwrap_or_else(|e| panic!("{e}"));
     // Each damage, the number of entries it costs, and whether the run can write the cache.
-    let damages: Vec<(&str, Box<dyn Fn()>, usize, bool)> = vec![
+    type Damage<'a> = (&'a str, Box<dyn Fn() + 'a>, usize, bool);
+    let damages: Vec<Damage<'_>> = vec![
         (
             "truncated in the last entry",
             Box::new(|| {
