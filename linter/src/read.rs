@@ -12,7 +12,7 @@ use std::path::Path;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::cache::deps::{self, Dep};
+use crate::cache::deps::{self, Dep, Probe};
 
 /// What a file is read as; decides its size cap.
 #[derive(
@@ -124,28 +124,23 @@ pub fn read_text_unrecorded(path: impl AsRef<Path>, class: FileClass) -> Result<
 
 /// True when `path` is a regular file (after following links); recorded like a read.
 pub fn is_file(path: &Utf8Path) -> bool {
-    let answer = path.is_file();
-    deps::record(|| Dep::IsFile {
-        path: path.to_owned(),
-        answer,
-    });
-    answer
+    probe(Probe::IsFile, path)
 }
 
 /// True when `path` is a directory (after following links); recorded like a read.
 pub fn is_dir(path: &Utf8Path) -> bool {
-    let answer = path.is_dir();
-    deps::record(|| Dep::IsDir {
-        path: path.to_owned(),
-        answer,
-    });
-    answer
+    probe(Probe::IsDir, path)
 }
 
 /// True when anything is at `path` (after following links); recorded like a read.
 pub fn exists(path: &Utf8Path) -> bool {
-    let answer = path.exists();
-    deps::record(|| Dep::Exists {
+    probe(Probe::Exists, path)
+}
+
+fn probe(probe: Probe, path: &Utf8Path) -> bool {
+    let answer = probe.ask(path);
+    deps::record(|| Dep::Probe {
+        probe,
         path: path.to_owned(),
         answer,
     });

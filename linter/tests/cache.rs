@@ -45,6 +45,11 @@ fn check(shop: &Workspace, args: &[&str]) -> Output {
     output
 }
 
+/// Asserts that a command's output says `needle`.
+fn assert_says(text: &str, needle: &str) {
+    assert!(text.contains(needle), "`{needle}` not in: {text}");
+}
+
 /// How many findings a JSON check reported.
 fn findings(output: &Output) -> usize {
     let value: serde_json::Value = serde_json::from_slice(&output.stdout)
@@ -92,11 +97,7 @@ fn a_warm_run_reports_byte_for_byte_what_a_cold_run_does() {
     let mut cold_human = human.to_vec();
     cold_human.push("--no-cache");
     assert_eq!(stdout(&warm_human), stdout(&shop.archlint(&cold_human)));
-    assert!(
-        stdout(&warm_human).contains("╭─["),
-        "{}",
-        stdout(&warm_human)
-    );
+    assert_says(&stdout(&warm_human), "╭─[");
 }
 
 #[test]
@@ -299,11 +300,7 @@ fn a_corrupt_or_unreadable_cache_is_rebuilt_silently() {
     let without = check(&shop, &[]);
     assert_eq!(cache_counts(&without), (files, 0));
     assert_eq!(without.stdout, cold.stdout);
-    assert!(
-        stderr(&without).contains("could not be written"),
-        "{}",
-        stderr(&without)
-    );
+    assert_says(&stderr(&without), "could not be written");
 }
 
 #[test]
@@ -312,11 +309,7 @@ fn entries_of_removed_files_are_deleted() {
     let (files, _) = cache_counts(&check(&shop, &[]));
     std::fs::remove_file(shop.path(".env")).unwrap_or_else(|e| panic!("{e}"));
     let after = check(&shop, &[]);
-    assert!(
-        stderr(&after).contains("1 stale entries removed"),
-        "{}",
-        stderr(&after)
-    );
+    assert_says(&stderr(&after), "1 stale entries removed");
     assert_eq!(cache_counts(&after).0, files - 1);
     let again = check(&shop, &[]);
     assert_eq!(cache_counts(&again), (files - 1, files - 1));
@@ -327,7 +320,7 @@ fn entries_of_removed_files_are_deleted() {
 fn no_cache_writes_nothing() {
     let shop = Workspace::copy_of("shop");
     let output = shop.archlint(&["--no-cache", "--verbose"]);
-    assert!(stderr(&output).contains("cache off"), "{}", stderr(&output));
+    assert_says(&stderr(&output), "cache off");
     let by_env = shop
         .command(&["--format", "json"])
         .env("ARCHLINT_NO_CACHE", "1")

@@ -26,12 +26,12 @@ pub enum Dep {
         class: FileClass,
         outcome: String,
     },
-    /// Whether a regular file is there.
-    IsFile { path: Utf8PathBuf, answer: bool },
-    /// Whether a directory is there.
-    IsDir { path: Utf8PathBuf, answer: bool },
-    /// Whether anything is there.
-    Exists { path: Utf8PathBuf, answer: bool },
+    /// A yes-or-no question about a path.
+    Probe {
+        probe: Probe,
+        path: Utf8PathBuf,
+        answer: bool,
+    },
     /// The names in a directory, sorted; `None` when it could not be listed.
     List {
         path: Utf8PathBuf,
@@ -48,10 +48,34 @@ impl Dep {
                 class,
                 outcome,
             } => read_outcome(&crate::read::read_text_unrecorded(path, *class)) == *outcome,
-            Dep::IsFile { path, answer } => path.is_file() == *answer,
-            Dep::IsDir { path, answer } => path.is_dir() == *answer,
-            Dep::Exists { path, answer } => path.exists() == *answer,
+            Dep::Probe {
+                probe,
+                path,
+                answer,
+            } => probe.ask(path) == *answer,
             Dep::List { path, names } => list_names(path) == *names,
+        }
+    }
+}
+
+/// What is asked of a path (links followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Probe {
+    /// Is a regular file there?
+    IsFile,
+    /// Is a directory there?
+    IsDir,
+    /// Is anything there?
+    Exists,
+}
+
+impl Probe {
+    pub fn ask(self, path: &Utf8Path) -> bool {
+        match self {
+            Probe::IsFile => path.is_file(),
+            Probe::IsDir => path.is_dir(),
+            Probe::Exists => path.exists(),
         }
     }
 }
