@@ -57,6 +57,19 @@ fn findings(output: &Output) -> usize {
     value["findings"].as_array().map_or(0, Vec::len)
 }
 
+/// Checks again after a change that concerns one file of `files`: that file alone is
+/// extracted, and the output is what a check without the cache reports.
+fn check_one_changed(shop: &Workspace, files: usize) -> Output {
+    let changed = check(shop, &[]);
+    assert_eq!(cache_counts(&changed), (files, files - 1));
+    assert_eq!(changed.stdout, uncached(shop));
+    changed
+}
+
+fn one_more_finding(after: &Output, before: &Output) {
+    assert_eq!(findings(after), findings(before) + 1, "{}", stdout(after));
+}
+
 /// The output of a check that does not use the cache, to compare with.
 fn uncached(shop: &Workspace) -> Vec<u8> {
     shop.archlint(&["--format", "json", "--no-cache"]).stdout
@@ -106,21 +119,11 @@ fn a_content_change_re_extracts_that_file_only() {
     let cold = check(&shop, &[]);
     let (files, _) = cache_counts(&cold);
     shop.append(STOCK, NEW_VIOLATION);
-    let changed = check(&shop, &[]);
-    assert_eq!(cache_counts(&changed), (files, files - 1));
-    assert_eq!(changed.stdout, uncached(&shop));
-    assert_eq!(
-        findings(&changed),
-        findings(&cold) + 1,
-        "{}",
-        stdout(&changed)
-    );
+    one_more_finding(&check_one_changed(&shop, files), &cold);
     // Lines inserted above every fact of a file move its spans: nothing stale is reported.
     let text = shop.read(STOCK);
     shop.write(STOCK, &format!("// moved\n// down\n{text}"));
-    let moved = check(&shop, &[]);
-    assert_eq!(cache_counts(&moved), (files, files - 1));
-    assert_eq!(moved.stdout, uncached(&shop));
+    check_one_changed(&shop, files);
     // The same text again is the same entry.
     assert_eq!(cache_counts(&check(&shop, &[])), (files, files));
 }
@@ -143,15 +146,7 @@ fn a_change_in_a_file_that_extraction_read_re_extracts_the_file_that_read_it() {
         "services/orders/src/report.sql",
         "SELECT id FROM payments WHERE amount > 0",
     );
-    let changed = check(&shop, &[]);
-    assert_eq!(cache_counts(&changed), (files, files - 1));
-    assert_eq!(changed.stdout, uncached(&shop));
-    assert_eq!(
-        findings(&changed),
-        findings(&cold) + 1,
-        "{}",
-        stdout(&changed)
-    );
+    one_more_finding(&check_one_changed(&shop, files), &cold);
 }
 
 #[test]
