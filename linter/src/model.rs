@@ -7,6 +7,41 @@
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
+/// A field JSON leaves out when it is empty.
+trait Omissible {
+    fn is_empty_value(&self) -> bool;
+}
+
+impl<T> Omissible for Vec<T> {
+    fn is_empty_value(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T> Omissible for Option<T> {
+    fn is_empty_value(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl Omissible for bool {
+    fn is_empty_value(&self) -> bool {
+        !*self
+    }
+}
+
+impl Omissible for StateColumns {
+    fn is_empty_value(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+/// `skip_serializing_if`: an empty field is left out of JSON, but never out of the warm
+/// cache's entries, whose structs are written as arrays (fields by position, not by name).
+fn omitted<T: Omissible>(value: &T) -> bool {
+    value.is_empty_value() && !crate::cache::writing_entries()
+}
+
 /// Index into [`Model::files`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct FileId(pub u32);
@@ -31,73 +66,13 @@ pub struct ServiceId(pub u32);
 
 /// A location in a workspace file. `start`/`end` are byte offsets into the file;
 /// `line`/`column` are the 1-based position of `start` (column counted in chars).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Span {
     pub file: FileId,
     pub start: u32,
     pub end: u32,
     pub line: u32,
     pub column: u32,
-}
-
-/// Spans as JSON shows them: `{"file": .., "start": .., "end": .., "line": .., "column": ..}`.
-#[derive(Serialize, Deserialize)]
-struct NamedSpan {
-    file: FileId,
-    start: u32,
-    end: u32,
-    line: u32,
-    column: u32,
-}
-
-/// Named fields in human-readable formats (JSON); in the warm cache's binary entries, where
-/// spans are the most frequent value, five numbers.
-impl Serialize for Span {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let Span {
-            file,
-            start,
-            end,
-            line,
-            column,
-        } = *self;
-        if serializer.is_human_readable() {
-            NamedSpan {
-                file,
-                start,
-                end,
-                line,
-                column,
-            }
-            .serialize(serializer)
-        } else {
-            (file, start, end, line, column).serialize(serializer)
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Span {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (file, start, end, line, column) = if deserializer.is_human_readable() {
-            let NamedSpan {
-                file,
-                start,
-                end,
-                line,
-                column,
-            } = NamedSpan::deserialize(deserializer)?;
-            (file, start, end, line, column)
-        } else {
-            Deserialize::deserialize(deserializer)?
-        };
-        Ok(Span {
-            file,
-            start,
-            end,
-            line,
-            column,
-        })
-    }
 }
 
 /// A file the extractors read. `path` is relative to the workspace root, with `/` separators.
@@ -203,7 +178,7 @@ pub struct MigrationRun {
     pub crate_id: CrateId,
     pub span: Span,
     /// The item holding the call (see [`MigrationSet::holder`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub holder: Option<String>,
 }
 
@@ -297,10 +272,10 @@ pub struct SqlQuery {
     /// What each statement does to data, parallel to `statements`.
     pub effects: Vec<StatementEffect>,
     /// The columns its `INSERT` column lists name, lower case.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub inserted_columns: Vec<String>,
     /// The state columns its statements test and set.
-    #[serde(default, skip_serializing_if = "StateColumns::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub state_columns: StateColumns,
 }
 
@@ -311,10 +286,10 @@ pub struct SqlQuery {
 pub struct StateColumns {
     /// Columns a `SELECT`'s `WHERE` compares with a constant (`status = 'pending'`,
     /// `released = false`, `processed_at IS NULL`), lower case.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub tested: Vec<String>,
     /// Columns an `UPDATE` sets to a value that is not computed from their own, lower case.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub set: Vec<String>,
 }
 
@@ -394,16 +369,16 @@ pub struct MigrationSet {
     /// The const, static, function or module holding that call (`MIGRATOR` in
     /// `pub static MIGRATOR: Migrator = sqlx::migrate!()`). In a library the call only defines
     /// the set: the crates that use this name are the ones running it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub holder: Option<String>,
     /// Tables created, altered or dropped, each at its name in the migration file.
     pub tables: Vec<TableRef>,
     /// Tables given a `UNIQUE` constraint or a unique index: a natural key, on which a
     /// repeated insert fails.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub unique_keys: Vec<TableName>,
     /// The primary keys of the tables it creates.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub primary_keys: Vec<PrimaryKey>,
 }
 
@@ -621,7 +596,7 @@ pub struct Function {
     /// The body does nothing: `{}`, `Ok(())`, `todo!()`, `unimplemented!()`, only logging.
     pub trivial_body: bool,
     /// The signature returns nothing (no return type, or `()`): a caller cannot see it fail.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub returns_nothing: bool,
     /// Type names in the parameters (`Json`, `HeaderMap`, `BorrowedMessage`, `Delivery`).
     pub param_types: Vec<String>,
@@ -633,15 +608,15 @@ pub struct Function {
     /// Mutually exclusive regions of the body, as byte ranges: each entry is one `match`,
     /// `if`/`else`, or `if` that returns early (its block, then the rest of the enclosing
     /// block), with the range of each arm.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub branches: Vec<Vec<(u32, u32)>>,
     /// Bodies handed to `tokio::spawn` (or another `spawn`), as byte ranges: each runs as a
     /// task of its own, apart from the spawner and from the other tasks.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub tasks: Vec<(u32, u32)>,
     /// The types serialized into the messages this function publishes (only in functions
     /// that publish or write an outbox).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub payloads: Vec<Payload>,
 }
 
@@ -914,7 +889,7 @@ pub struct TypeDecl {
     /// segments and generic arguments (`meta: EventMeta` -> (`meta`, [`EventMeta`]);
     /// `total: Option<Money>` -> (`total`, [`Option`, `Money`])). Tuple fields have an empty
     /// name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "omitted")]
     pub field_types: Vec<(String, Vec<String>)>,
 }
 

@@ -214,8 +214,8 @@ impl Pack {
 }
 
 /// What an entry is checked against before its facts are read (JSON). The facts are
-/// MessagePack with field names: the model's serde attributes leave out empty fields and tag
-/// some enums internally, which only a self-describing format reads back.
+/// MessagePack, structs as arrays of every field ([`encode_entry`]); a self-describing format,
+/// as some of the model's enums are tagged internally, which serde reads back only from one.
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     format: u32,
@@ -346,7 +346,7 @@ impl Cache {
         };
         let encoded = serde_json::to_vec(&header)
             .ok()
-            .zip(rmp_serde::to_vec_named(facts).ok());
+            .zip(encode_entry(facts).ok());
         let Some((header, facts)) = encoded else {
             self.unwritten.fetch_add(1, Ordering::Relaxed);
             return;
@@ -558,6 +558,26 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         out.push(DIGITS[usize::from(byte & 15)] as char);
     }
     out
+}
+
+thread_local! {
+    /// While an entry's facts are written.
+    static WRITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The facts of an entry in MessagePack, structs as arrays: every field is written (see
+/// [`writing_entries`]), so none needs its name.
+fn encode_entry(facts: &Facts) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+    WRITING.with(|writing| writing.set(true));
+    let encoded = rmp_serde::to_vec(facts);
+    WRITING.with(|writing| writing.set(false));
+    encoded
+}
+
+/// True while this thread writes a cache entry: fields that JSON leaves out when empty are
+/// written all the same, as the entries read fields by position.
+pub fn writing_entries() -> bool {
+    WRITING.with(Cell::get)
 }
 
 thread_local! {
