@@ -277,6 +277,17 @@ fn diesel_insert_then_nats_publish_is_reported_and_an_outbox_call_is_silent() {
     assert!(found.is_empty(), "{found:?}");
 }
 
+/// A publishing callee: sends `orders.placed` for an order id.
+const NOTIFY: &str = r#"
+async fn notify(producer: &FutureProducer, id: &str) -> Result<(), String> {
+    producer
+        .send(FutureRecord::to("orders.placed").key(id).payload(id), Duration::from_secs(5))
+        .await
+        .map_err(|(e, _)| e.to_string())?;
+    Ok(())
+}
+"#;
+
 #[test]
 fn a_publishing_callee_is_reported_with_its_callers_write() {
     let body = format!(
@@ -285,14 +296,7 @@ fn a_publishing_callee_is_reported_with_its_callers_write() {
     );
     let main = format!(
         r#"{}
-async fn notify(producer: &FutureProducer, id: &str) -> Result<(), String> {{
-    producer
-        .send(FutureRecord::to("orders.placed").key(id).payload(id), Duration::from_secs(5))
-        .await
-        .map_err(|(e, _)| e.to_string())?;
-    Ok(())
-}}
-"#,
+{NOTIFY}"#,
         kafka_handler(&body)
     );
     let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);
@@ -328,14 +332,7 @@ async fn cancel_expired(State(state): State<AppState>) -> Result<(), String> {{
     cancel_order(State(state)).await
 }}
 
-async fn notify(producer: &FutureProducer, id: &str) -> Result<(), String> {{
-    producer
-        .send(FutureRecord::to("orders.changed").key(id).payload(id), Duration::from_secs(5))
-        .await
-        .map_err(|(e, _)| e.to_string())?;
-    Ok(())
-}}
-"#,
+{NOTIFY}"#,
         kafka_handler(&body)
     );
     let found = one_service(KAFKA_DEPS, &[("src/main.rs", &main)]);

@@ -72,7 +72,7 @@
 //! reason = "archive copy to the cold database; in-doubt transactions resolved by runbook OPS-7"
 //! ```
 
-use crate::model::{Access, EffectKind, ServiceId, Span, SqlOrigin, SqlQuery, TableName};
+use crate::model::{Access, CrateId, EffectKind, ServiceId, Span, SqlOrigin, SqlQuery, TableName};
 use crate::rules::{list_names, Confidence, Finding, Related, Rule, RuleContext};
 
 pub struct DistributedTransaction;
@@ -190,6 +190,14 @@ fn names_transaction_manager(name: &str) -> bool {
         .any(|pair| pair[0] == "two" && pair[1] == "phase")
 }
 
+/// The services a crate belongs to, with their names listed for a message; `None` for a crate
+/// of no service (a library implementing a transaction manager coordinates nothing).
+fn services_of(cx: &RuleContext<'_>, krate: CrateId) -> Option<(Vec<ServiceId>, String)> {
+    let services: Vec<ServiceId> = cx.services_of_crate(krate).map(|s| s.id).collect();
+    let names = list_names(services.iter().map(|s| cx.service_name(*s)));
+    (!services.is_empty()).then_some((services, names))
+}
+
 impl DistributedTransaction {
     /// A service function that coordinates a two-phase commit across services: it hands
     /// prepared-transaction ids to the services it calls, or asks a transaction manager's RPCs
@@ -233,14 +241,9 @@ impl DistributedTransaction {
             if verdict.is_none() && !sends_prepared_ids {
                 continue;
             }
-            let services: Vec<ServiceId> = cx
-                .services_of_crate(function.crate_id)
-                .map(|s| s.id)
-                .collect();
-            if services.is_empty() {
+            let Some((services, names)) = services_of(cx, function.crate_id) else {
                 continue;
-            }
-            let names = list_names(services.iter().map(|s| cx.service_name(*s)));
+            };
             let mut what = Vec::new();
             if sends_prepared_ids {
                 what.push("hands prepared-transaction ids to the services it calls".to_string());
@@ -317,16 +320,11 @@ impl DistributedTransaction {
             if opened.len() < 2 || commits < 2 {
                 continue;
             }
-            let services: Vec<ServiceId> = cx
-                .services_of_crate(function.crate_id)
-                .map(|s| s.id)
-                .collect();
-            if services.is_empty() {
+            let Some((services, names)) = services_of(cx, function.crate_id) else {
                 continue;
-            }
+            };
             let (first, first_span) = opened[0];
             let (second, second_span) = opened[1];
-            let names = list_names(services.iter().map(|s| cx.service_name(*s)));
             out.push(Finding {
                 confidence: Confidence::High,
                 rule: self.id(),
