@@ -192,9 +192,12 @@ fn names_transaction_manager(name: &str) -> bool {
 
 /// The services a crate belongs to, with their names listed for a message; `None` for a crate
 /// of no service (a library implementing a transaction manager coordinates nothing).
-fn services_of(cx: &RuleContext<'_>, krate: CrateId) -> Option<(Vec<ServiceId>, String)> {
-    let services: Vec<ServiceId> = cx.services_of_crate(krate).map(|s| s.id).collect();
-    let names = list_names(services.iter().map(|s| cx.service_name(*s)));
+fn services_of(cx: &RuleContext<'_>, krate: CrateId) -> Option<(Vec<String>, String)> {
+    let services: Vec<String> = cx
+        .services_of_crate(krate)
+        .map(|s| cx.service_name(s.id).to_owned())
+        .collect();
+    let names = list_names(services.iter().map(String::as_str));
     (!services.is_empty()).then_some((services, names))
 }
 
@@ -282,10 +285,7 @@ impl DistributedTransaction {
                 label,
                 help: HELP.to_string(),
                 related,
-                services: services
-                    .iter()
-                    .map(|s| cx.service_name(*s).to_owned())
-                    .collect(),
+                services,
                 table: None,
                 database: None,
             });
@@ -342,10 +342,7 @@ impl DistributedTransaction {
                     span: first_span,
                     label: format!("first transaction, on `{first}`"),
                 }],
-                services: services
-                    .iter()
-                    .map(|s| cx.service_name(*s).to_owned())
-                    .collect(),
+                services,
                 table: None,
                 database: None,
             });
