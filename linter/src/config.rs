@@ -86,6 +86,8 @@ struct RawVocabulary {
     #[serde(default)]
     not_undone: Vec<String>,
     #[serde(default)]
+    action_verbs: Vec<String>,
+    #[serde(default)]
     nominals: BTreeMap<String, String>,
 }
 
@@ -98,6 +100,9 @@ pub struct Vocabulary {
     pub infrastructure_clients: std::collections::BTreeSet<String>,
     /// What is sent rather than created: a `POST /notifications` is not undone.
     pub not_undone: std::collections::BTreeSet<String>,
+    /// Last path segments that name an action on what precedes them (`POST
+    /// /orders/{id}/confirm`) rather than a resource (`POST /api/v1/warehouse` creates).
+    pub action_verbs: std::collections::BTreeSet<String>,
     /// Nouns naming the result of a forward verb: `reservation` -> `reserve`.
     pub nominals: BTreeMap<String, String>,
 }
@@ -629,6 +634,9 @@ impl Config {
         self.vocabulary
             .not_undone
             .extend(lower(vocabulary.not_undone));
+        self.vocabulary
+            .action_verbs
+            .extend(lower(vocabulary.action_verbs));
         for (noun, verb) in vocabulary.nominals {
             self.vocabulary.nominals.insert(
                 noun.trim().to_ascii_lowercase(),

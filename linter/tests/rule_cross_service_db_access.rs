@@ -355,3 +355,37 @@ fn main() {}
         "{found:?}"
     );
 }
+
+#[test]
+fn a_table_several_services_migrations_create_has_no_single_owner() {
+    let reads = r#"
+async fn report(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT status FROM orders").execute(pool).await?;
+    Ok(())
+}
+fn main() {}
+"#;
+    let reporting_files = [("src/main.rs", reads)];
+    let reporting = || ServiceCrate {
+        name: "reporting",
+        dependencies: AXUM,
+        files: &reporting_files,
+    };
+    // billing keeps its own copy of the orders schema: the table is shared, not one
+    // service's, and `shared-database` judges the services where they share a database.
+    let copy = [
+        ("src/main.rs", "fn main() {}\n"),
+        ("migrations/0001_orders.sql", ORDERS_MIGRATION),
+    ];
+    let found = check(&[orders(), billing_reading(&copy), reporting()], None).of(RULE);
+    assert!(found.is_empty(), "{found:?}");
+
+    // With one owner, the same read is reported.
+    let own = [("src/main.rs", "fn main() {}\n")];
+    let found = check(&[orders(), billing_reading(&own), reporting()], None).of(RULE);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("service `reporting` reads table `orders`"),
+        "{found:?}"
+    );
+}

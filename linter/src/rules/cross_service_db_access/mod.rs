@@ -21,7 +21,9 @@
 //!   deletes documents it publishes to a broker is the owner's outbox relay, not a reader of
 //!   its data. A name found only through a field of that name gives medium confidence.
 //!
-//! A table is owned by the services whose migration sets create it. Tables every service keeps
+//! A table is owned by the service whose migration sets create it. A table that the migration
+//! sets of several services each create (copies of one schema) belongs to none of them: the
+//! services share it, which `shared-database` judges. Tables every service keeps
 //! for itself (outbox, inbox, processed messages, idempotency keys, migration bookkeeping) are
 //! never anyone's shared data. A service that runs no migrations of its own and is known to
 //! connect only to databases other than the owner's has a table of that name of its own and
@@ -174,6 +176,13 @@ impl Ownership {
                 .or_default()
                 .push((owner.service, owner.span));
         }
+        // A table that the schemas of several services create (each keeps a copy of one
+        // schema) has no single owner: the services share it, which `shared-database`
+        // judges where they share a database.
+        tables.retain(|_, owners| {
+            let first = owners[0].0;
+            owners.iter().all(|(s, _)| *s == first)
+        });
         let mut crates: BTreeMap<CrateId, BTreeSet<ServiceId>> = BTreeMap::new();
         let mut declare = |krate: CrateId, table: &TableName| {
             if let Some(owners) = tables.get(table) {

@@ -14,7 +14,8 @@
 //!   `ReserveStock`, `ChargeCardCommand`: a verb of the pairs below first, no past tense, not
 //!   a `*Request`/`*Response` body). Each step gets a verb and a noun from its operation:
 //!   `reserve_stock` is *reserve stock*, `POST /stock/{}/reserve` too, `POST /reservations` is
-//!   *create reservation*, `HoldSeats` is *hold seats*, `batch_reserve_stock` *reserve stock*.
+//!   *create reservation*, `POST /api/v1/warehouse` *create warehouse* (a singular last
+//!   segment is an action only when it is a verb: `[vocabulary] action-verbs`), `HoldSeats` is *hold seats*, `batch_reserve_stock` *reserve stock*.
 //!   A call wrapping another (`call_order(|c| c.create_order(..))`) is one step. Broker
 //!   channels, caches and stores are infrastructure, not steps. A step whose verb has a known
 //!   compensation is flagged, at its call, when a later step can fail the saga and nothing on
@@ -36,8 +37,11 @@
 //!   What a helper named for audit, activity, metrics or telemetry sends
 //!   (`record_order_activity(..)` posting to a webhook) keeps a record and is no step.
 //!   A later step whose failure is handled right where it happens (an `Err` arm or `map_err`
-//!   before the next step) must undo every earlier step there. Steps on different messages
-//!   of a dispatching function (`match` arms on event names) are not a sequence. A binary's
+//!   before the next step) must undo every earlier step there; one whose error goes further up
+//!   (`?`) is covered only by an error path after it (a compensation in an earlier branch,
+//!   `else { release(..)?; return Err(..) }`, does not run when a later write fails). Steps on
+//!   different messages of a dispatching function (`match` arms on event names, not error
+//!   variants matched on an error path) are not a sequence. A binary's
 //!   `main` is not a saga: it wires and starts a service, or drives another service's API as
 //!   a command-line tool; nor is a function that only `main` reaches and no handler of
 //!   requests or messages does (start-up code).
@@ -77,8 +81,10 @@
 //!   (`HoldSeats` holds, `ReleaseSeats` releases the seats) is silent too. Flagged at the
 //!   action's call in the handler.
 //!
-//! Each message names its evidence: the step, the later step that can fail and the missing
-//! compensation (or the failure events left unhandled). Test code is not judged.
+//! One finding per saga function, at its first undone step; the other undone steps of the
+//! function are named in the message and listed beside it. Each message names its evidence: the
+//! step, the later step that can fail and the missing compensation (or the failure events left
+//! unhandled). Test code is not judged.
 //!
 //! The rule warns by default (`strict` denies): steps and compensations are paired by name, so
 //! a compensation the naming does not reveal (run by a caller, by a workflow engine, by a
@@ -433,6 +439,11 @@ mod tests {
         assert_eq!(a.verbs, ["send"]);
         let a = http_action(HttpMethod::Put, "/bookings/{id}", &lexicon);
         assert_eq!(a.verbs, ["update", "book"]);
+        let a = http_action(HttpMethod::Post, "/api/v1/warehouse", &lexicon);
+        assert_eq!(a.verbs, ["create"]);
+        assert_eq!(a.nouns, ["warehouse"]);
+        let a = http_action(HttpMethod::Post, "/payments/{id}/capture", &lexicon);
+        assert_eq!(a.verbs, ["capture"]);
         let a = http_action(HttpMethod::Put, "/users/{id}", &lexicon);
         assert_eq!(a.verbs, ["update"]);
     }

@@ -17,6 +17,18 @@ pub(super) struct Step<'m> {
     pub(super) local: bool,
 }
 
+/// A step left undone when a later one fails.
+pub(super) struct Undone<'s, 'm> {
+    /// The step's number among the remote steps, from 0.
+    k: usize,
+    step: &'s Step<'m>,
+    /// The later step's number among the remote steps (its own when it is a local write).
+    j: usize,
+    later: &'s Step<'m>,
+    /// What would undo the step.
+    undo: &'s [String],
+}
+
 /// The step's request carries an `Idempotency-Key`: set where the saga sends it, or in the
 /// project's client the step calls.
 fn sends_idempotency_key(behaviour: &Behaviour<'_>, f: usize, step: &Effect) -> bool {
@@ -552,8 +564,11 @@ impl MissingCompensation {
             });
         // In a dispatching function, steps run on different messages (`match` arms on event
         // names) are alternatives, not a sequence.
+        // An error variant matched on an error path (`map_err(|e| match e { .. })`) is no
+        // message.
         let matched: Vec<u32> = effects
             .iter()
+            .filter(|e| e.context == PathContext::Normal)
             .filter(|e| {
                 matches!(
                     e.kind,
@@ -610,6 +625,7 @@ impl MissingCompensation {
                             && e.span.start < next
                     }))
         };
+        let mut undone: Vec<Undone<'_, '_>> = Vec::new();
         for (k, step) in steps.iter().enumerate() {
             let undo = &undo_of[k];
             if undo.is_empty() {
@@ -634,12 +650,17 @@ impl MissingCompensation {
             if registered {
                 continue;
             }
-            let on_any_error_path = undo_paths
-                .iter()
-                .filter(|(e, _)| {
-                    e.context == PathContext::Error && e.span.start > step.effect.span.start
-                })
-                .any(undoes);
+            // An error path can handle only the failures of what runs before it: a
+            // compensation in an earlier branch (`else { release(..)?; return Err(..) }`) does
+            // not cover a `?` further down.
+            let on_error_path_after = |later: &Step<'_>| {
+                undo_paths
+                    .iter()
+                    .filter(|(e, _)| {
+                        e.context == PathContext::Error && e.span.start > later.effect.span.start
+                    })
+                    .any(undoes)
+            };
             // The first later step whose failure leaves this one undone: one handled right
             // there (an `Err` arm after it, before the next step) without this compensation,
             // or, when its error goes further up (`?`), one with no compensation of this step
@@ -669,7 +690,7 @@ impl MissingCompensation {
                         // Its error arm returns: the undo must run there.
                         !local.into_iter().any(undoes)
                     } else if later.effect.propagates || local.is_empty() {
-                        !on_any_error_path
+                        !on_error_path_after(later)
                     } else {
                         !local.into_iter().any(undoes)
                     }
@@ -680,54 +701,82 @@ impl MissingCompensation {
                     .iter()
                     .position(|s| std::ptr::eq(s, later))
                     .unwrap_or(k);
-                out.push(self.orchestrated_finding(cx, behaviour, f, (k, step), (j, later), undo));
+                undone.push(Undone {
+                    k,
+                    step,
+                    j,
+                    later,
+                    undo,
+                });
             }
+        }
+        // One saga function, one finding: its first undone step, with the others beside it.
+        if !undone.is_empty() {
+            out.push(self.orchestrated_finding(cx, behaviour, f, &undone));
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn orchestrated_finding(
         &self,
         cx: &RuleContext<'_>,
         behaviour: &Behaviour<'_>,
         f: usize,
-        (k, step): (usize, &Step<'_>),
-        (j, later): (usize, &Step<'_>),
-        undo: &[String],
+        undone: &[Undone<'_, '_>],
     ) -> Finding {
         let function = behaviour.function(f);
-        let via = step
+        let describe = |u: &Undone<'_, '_>| {
+            let later_step = if u.later.local {
+                format!("the local write `{}`", u.later.action.label)
+            } else {
+                format!("`{}` (step {})", u.later.action.label, u.j + 1)
+            };
+            let undo = u
+                .undo
+                .iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join("/");
+            (later_step, undo)
+        };
+        let first = &undone[0];
+        let via = first
+            .step
             .via
             .as_deref()
             .map(|v| format!(", `{v}`"))
             .unwrap_or_default();
-        let later_step = if later.local {
-            format!("the local write `{}`", later.action.label)
-        } else {
-            format!("`{}` (step {})", later.action.label, j + 1)
-        };
-        let message = format!(
-            "`{}` (step {} of `{}`{via}) is not undone when {later_step} fails: no {} on the error path",
-            step.action.label,
-            k + 1,
+        let (later_step, undo) = describe(first);
+        let mut message = format!(
+            "`{}` (step {} of `{}`{via}) is not undone when {later_step} fails: no {undo} on the error path",
+            first.step.action.label,
+            first.k + 1,
             function.name,
-            undo.iter()
-                .map(|u| format!("`{u}`"))
-                .collect::<Vec<_>>()
-                .join("/"),
         );
+        let mut related = vec![Related {
+            span: first.later.effect.span,
+            label: "a later step that can fail".into(),
+        }];
+        for other in &undone[1..] {
+            let (later_step, undo) = describe(other);
+            message.push_str(&format!(
+                "; nor is `{}` (step {}) when {later_step} fails (no {undo})",
+                other.step.action.label,
+                other.k + 1,
+            ));
+            related.push(Related {
+                span: other.step.effect.span,
+                label: "another completed step without compensation".into(),
+            });
+        }
         Finding {
             confidence: Confidence::High,
             rule: self.id(),
             level: self.default_level(),
             message,
-            span: step.effect.span,
+            span: first.step.effect.span,
             label: "completed step without compensation".into(),
             help: HELP.into(),
-            related: vec![Related {
-                span: later.effect.span,
-                label: "a later step that can fail".into(),
-            }],
+            related,
             services: service_names(cx, behaviour.services_of(f)),
             table: None,
             database: None,

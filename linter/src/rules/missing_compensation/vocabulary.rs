@@ -176,6 +176,18 @@ impl<'c> Lexicon<'c> {
                 && !gives_back(verb)
     }
 
+    /// A path segment that names an action rather than a resource: a verb of the compensation
+    /// pairs (either side), a read verb, or a configured action verb.
+    pub(super) fn is_action_verb(&self, word: &str) -> bool {
+        let vocabulary = self.vocabulary();
+        VERB_PAIRS
+            .iter()
+            .any(|(v, undo)| *v == word || undo.contains(&word))
+            || vocabulary.read_verbs.contains(word)
+            || vocabulary.action_verbs.contains(word)
+            || self.config.compensations.contains_key(word)
+    }
+
     /// A verb that has a compensation: a command verb.
     pub(super) fn is_forward(&self, verb: &str) -> bool {
         VERB_PAIRS.iter().any(|(v, _)| *v == verb) || self.config.compensations.contains_key(verb)
@@ -216,7 +228,12 @@ pub(super) fn http_action(method: HttpMethod, operation: &str, lexicon: &Lexicon
     // `/reservations/{id}`); a singular last segment names an action on what precedes it
     // (`/stock/{}/reserve`, `/orders/{id}/confirm`).
     let collection = last_words.last().is_some_and(|w| singular(w) != *w);
-    if ends_in_hole || collection || last_words.is_empty() {
+    // A singular segment is an action only when it is a verb (`/orders/{id}/confirm`);
+    // `POST /api/v1/warehouse` creates a warehouse record as `POST /warehouses` would.
+    let action_word = last_words
+        .first()
+        .is_some_and(|w| lexicon.is_action_verb(w));
+    if ends_in_hole || collection || last_words.is_empty() || !action_word {
         action.nouns = nouns(&last_words);
         let verb = match method {
             // A `PUT` may create or replace: only its noun (`/reservations/{id}`) says it holds

@@ -210,8 +210,17 @@ pub async fn reprice(
         return Err(AppError::Upstream(err.to_string()));
     }
 
-    orders::ActiveModel { id: Set(order_id), total_minor: Set(quote.total_minor), ..Default::default() }
-        .update(&state.db)
-        .await?;
+    // The quote and the authorisation already hold the new total: a failed save is left to
+    // the nightly reconciliation, which copies the locked quote's total onto the order.
+    if let Err(err) = (orders::ActiveModel {
+        id: Set(order_id),
+        total_minor: Set(quote.total_minor),
+        ..Default::default()
+    })
+    .update(&state.db)
+    .await
+    {
+        tracing::error!(%order_id, error = %err, "order total not saved; reconciliation will copy it");
+    }
     Ok(Json(serde_json::json!({ "total_minor": quote.total_minor })))
 }
