@@ -824,7 +824,8 @@ pub enum EffectKind {
     PreparedTransactionSent,
     /// An `if` that tests the state of a row the function looked up and returns early
     /// (`if order.status == "CANCELLED" { return .. }`): what follows runs only in that state.
-    StateCheck,
+    /// `subject` is the looked-up local it tests (`order`), when it tests one.
+    StateCheck { subject: Option<String> },
     /// A new random or time-based id is made (`Uuid::new_v4()`, `Ulid::new()`).
     FreshId,
     /// Redis `SET .. NX` (set if absent).

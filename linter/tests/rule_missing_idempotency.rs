@@ -2644,6 +2644,11 @@ async fn pay_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
             .execute(&pool)
             .await
             .map_err(|e| e.to_string())?;
+        sqlx::query("UPDATE orders SET status = 'paid' WHERE id = $1")
+            .bind(&order.id)
+            .execute(&pool)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(())
     }})
     .await;
@@ -2837,4 +2842,84 @@ fn an_idempotency_key_handed_to_the_call_dedupes_it() {
     );
     let found = tonic_service("book_sale", &handed);
     assert!(found.is_empty(), "a key handed to the client: {found:?}");
+}
+
+/// A POST handler that checks `precondition`, makes sure the customer's holdings row exists
+/// (`INSERT .. ON CONFLICT DO NOTHING`, read back), sums the open orders, places an order and
+/// moves shares.
+fn place_order_service(record: &str, precondition: &str, table: &str) -> String {
+    let main = axum_pool_main("exchange", "/orders", "place_order");
+    format!(
+        r#"
+use axum::routing::post;
+use axum::{{extract::State, Router}};
+
+{main}
+
+async fn place_order(State(pool): State<sqlx::PgPool>) -> Result<(), String> {{
+    let {record} = sqlx::query_as::<_, (String,)>("SELECT status FROM {table} WHERE id = 7")
+        .fetch_optional(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+{precondition}
+    sqlx::query("INSERT INTO holdings (user_id, shares) VALUES (1, 0) ON CONFLICT (user_id) DO NOTHING")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _shares = sqlx::query_as::<_, (i64,)>("SELECT shares FROM holdings WHERE user_id = 1")
+        .fetch_one(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _locked = sqlx::query_as::<_, (i64,)>("SELECT SUM(price) FROM orders WHERE user_id = 1 AND status = 'open'")
+        .fetch_one(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::query("UPDATE holdings SET shares = shares - 1 WHERE user_id = 1")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::query("UPDATE orders SET status = 'open' WHERE id = 7")
+        .execute(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn a_precondition_on_another_table_a_get_or_create_and_an_aggregate_guard_nothing() {
+    // The market's state decides whether an order may be placed, not whether this one was:
+    // a retry finds the market open again, the holdings row there, the sum computed.
+    let precondition = r#"    if market.is_none() { return Err("no market".into()); }
+    if market.unwrap().0 == "settled" { return Err("market settled".into()); }"#;
+    let found = one_service(
+        AXUM_DEPS,
+        &[(
+            "src/main.rs",
+            &place_order_service("market", precondition, "markets"),
+        )],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("POST handler `place_order`")
+            && found[0].contains("relative `UPDATE holdings`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_state_check_of_the_row_the_handler_moves_on_is_a_guard() {
+    // The order's own status, which the handler sets: a retry finds it moved on and stops.
+    let precondition = r#"    if order.is_none() { return Err("no order".into()); }
+    if order.unwrap().0 != "pending" { return Ok(()); }"#;
+    let found = one_service(
+        AXUM_DEPS,
+        &[(
+            "src/main.rs",
+            &place_order_service("order", precondition, "orders"),
+        )],
+    );
+    assert!(found.is_empty(), "{found:?}");
 }

@@ -1129,6 +1129,9 @@ fn column_name(text: &str, tok: &Tok) -> String {
 /// `released = false`, `attempts = 0`, `processed_at IS NULL`. A bound parameter (`= $1`)
 /// or an ordering (`expires_at <= now()`) tests no particular state.
 fn state_tests(text: &str, toks: &[Tok], out: &mut Vec<String>) {
+    if always_one_row(text, toks) {
+        return;
+    }
     let mut depth = 0i32;
     let mut in_where = false;
     for (i, tok) in toks.iter().enumerate() {
@@ -1178,6 +1181,33 @@ fn state_tests(text: &str, toks: &[Tok], out: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// `SELECT SUM(..) FROM .. WHERE ..` with no `GROUP BY`: an aggregate answers one row whatever
+/// matches, so the columns it tests decide nothing about whether a row is found.
+fn always_one_row(text: &str, toks: &[Tok]) -> bool {
+    let mut depth = 0i32;
+    let mut projection_starts = None;
+    let mut aggregate_first = false;
+    for (i, tok) in toks.iter().enumerate() {
+        match tok.kind {
+            TokKind::Punct(b'(') => depth += 1,
+            TokKind::Punct(b')') => depth -= 1,
+            TokKind::Word if depth == 0 => {
+                if projection_starts.is_none() && tok.is_word(text, "SELECT") {
+                    projection_starts = Some(i + 1);
+                    aggregate_first = toks
+                        .get(i + 1)
+                        .is_some_and(|t| t.is_one_of(text, &["SUM", "COUNT", "AVG", "MIN", "MAX"]))
+                        && toks.get(i + 2).is_some_and(|t| t.is_punct(b'('));
+                } else if tok.is_word(text, "GROUP") {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    aggregate_first
 }
 
 /// True when an assignment in `toks[from..end]` computes a column from its own value
@@ -2274,6 +2304,17 @@ mod tests {
             ""
         );
         assert_eq!(tested("SELECT status FROM jobs WHERE id = $1"), "");
+        // An aggregate answers one row whatever matches.
+        assert_eq!(
+            tested(
+                "SELECT SUM(price * quantity) FROM orders WHERE user_id = $1 AND status = 'open'"
+            ),
+            ""
+        );
+        assert_eq!(
+            tested("SELECT COUNT(*) FROM jobs WHERE status = 'pending' GROUP BY owner"),
+            "status"
+        );
         assert_eq!(tested("SELECT * FROM jobs WHERE status != 'done'"), "");
         assert_eq!(
             set("UPDATE reservations SET released = true, updated_at = now() WHERE reservation_id = $1"),

@@ -68,9 +68,13 @@
 //! `self.storage.get_with_items(id)`), or
 //! whether it is there at all (`if existing.is_some()`, `if let Some(_) = repo.find_by_order(..)`,
 //! a `match` on a look-up whose `Ok` arm returns), which a repeat meets after the first run has
-//! written; a test of the message's or the request's own fields is no such check. As with
+//! written; a test of the message's or the request's own fields is no such check, nor is a
+//! precondition on a row of a table the handler never writes (`if market.status == SETTLED`
+//! before placing an order, the local named for the table): a repeat passes it again. As with
 //! `ON CONFLICT DO NOTHING`, archlint does not check that the code tests the affected rows
-//! before the writes that follow.
+//! before the writes that follow; but an upsert followed by a `SELECT` of the same table makes
+//! sure a row exists and reads it (get-or-create) and claims nothing, and a sweep's `SELECT
+//! SUM(..)` (an aggregate with no `GROUP BY`, one row whatever matches) picks no rows.
 //!
 //! An insert into a table with a natural key (a `UNIQUE` constraint or unique index in the
 //! migrations) claims like an `ON CONFLICT DO NOTHING`: a repeat fails on the key. So does an
@@ -215,6 +219,37 @@ struct Keys<'a> {
     primary: &'a HashMap<&'a TableName, &'a PrimaryKey>,
     /// The handler's code makes a fresh id, which may become a key.
     fresh_ids: bool,
+    /// The workspace's tables, by [`record_name`].
+    tables: &'a HashSet<String>,
+    /// The tables the handler's code writes, by [`record_name`].
+    written: HashSet<String>,
+}
+
+/// A table's or a record's name, singular and without schema (`polymarket.markets` and
+/// `market` are both `market`), to tell which table a looked-up local is a row of.
+fn record_name(name: &str) -> String {
+    let base = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
+    match base.strip_suffix("ies") {
+        Some(stem) if !stem.is_empty() => format!("{stem}y"),
+        _ if base.ends_with("ss") || base.ends_with("us") => base,
+        _ => base.strip_suffix('s').map(str::to_owned).unwrap_or(base),
+    }
+}
+
+/// The tables a function writes, by [`record_name`]: its SQL and its ORM writes.
+fn written_records(behaviour: &Behaviour<'_>, f: usize, out: &mut HashSet<String>) {
+    for query in behaviour.queries_of(f) {
+        for table in query.tables.iter().filter(|t| t.access == Access::Write) {
+            out.insert(record_name(&table.table.name));
+        }
+    }
+    for effect in &behaviour.function(f).effects {
+        if let EffectKind::OrmWrite { api, .. } = &effect.kind {
+            if let Some(table) = crate::behaviour::orm_write_table(api) {
+                out.insert(record_name(&table.name));
+            }
+        }
+    }
 }
 
 impl Keys<'_> {
@@ -336,6 +371,21 @@ impl Rule for MissingIdempotency {
             .flat_map(|set| &set.primary_keys)
             .map(|key| (&key.table, key))
             .collect();
+        let tables: HashSet<String> = cx
+            .model
+            .migrations
+            .iter()
+            .flat_map(|set| &set.tables)
+            .map(|t| &t.table)
+            .chain(
+                cx.model
+                    .queries
+                    .iter()
+                    .flat_map(|q| q.tables.iter().map(|t| &t.table)),
+            )
+            .chain(cx.model.orm_tables.iter().map(|t| &t.table))
+            .map(|t| record_name(&t.name))
+            .collect();
         // A handler function two loops dispatch to is reported once.
         let mut reported: HashSet<usize> = HashSet::default();
         for &(handler, judged) in &handlers {
@@ -388,6 +438,14 @@ impl Rule for MissingIdempotency {
                 fresh_ids: reached
                     .iter()
                     .any(|r| makes_fresh_key(behaviour.function(r.function))),
+                tables: &tables,
+                written: {
+                    let mut written = HashSet::default();
+                    for r in reached {
+                        written_records(behaviour, r.function, &mut written);
+                    }
+                    written
+                },
             };
             for r in reached {
                 let (guard, claim) = self.collect(cx, behaviour, r.function, &keys, &mut writes);
@@ -1039,7 +1097,36 @@ impl MissingIdempotency {
         // In a consumer loop, the set-up before the first subscription runs once, not per
         // message.
         let region = per_message(behaviour, f);
-        for query in behaviour.queries_of(f) {
+        let queries: Vec<&SqlQuery> = behaviour.queries_of(f).collect();
+        // `INSERT .. ON CONFLICT DO NOTHING` and then a `SELECT` of the same table makes sure a
+        // row exists and reads it (get-or-create): a repeat passes through it, it claims
+        // nothing. A `SELECT` in an arm the insert is not in (`None => { read the existing
+        // row; return }`) is the duplicate's path: the insert's outcome decides, a claim.
+        let in_other_arm = |at: u32, of: u32| {
+            function
+                .branches
+                .iter()
+                .flatten()
+                .any(|&(start, end)| (start..end).contains(&at) && !(start..end).contains(&of))
+        };
+        let read_back = |query: &SqlQuery| {
+            let written: Vec<&TableName> = query
+                .tables
+                .iter()
+                .filter(|t| t.access == Access::Write)
+                .map(|t| &t.table)
+                .collect();
+            queries.iter().any(|later| {
+                later.span.start > query.span.start
+                    && !in_other_arm(later.span.start, query.span.start)
+                    && later.effects.iter().all(|e| *e == StatementEffect::Read)
+                    && later
+                        .tables
+                        .iter()
+                        .any(|t| t.access == Access::Read && written.contains(&&t.table))
+            })
+        };
+        for query in queries.iter().copied() {
             if !cx.certain_enough(query.certainty) {
                 continue;
             }
@@ -1049,6 +1136,7 @@ impl MissingIdempotency {
             }
             for (statement, effect) in query.statements.iter().zip(&query.effects) {
                 match effect {
+                    StatementEffect::Upsert if read_back(query) => {}
                     // A conditional state transition (`WHERE status = 'succeeded'`) or an
                     // optimistic lock claims what follows like an `ON CONFLICT DO NOTHING`.
                     StatementEffect::Upsert | StatementEffect::GuardedUpdate => {
@@ -1118,8 +1206,17 @@ impl MissingIdempotency {
                 continue;
             }
             // `if order.status == "CANCELLED" { return .. }`: a repeat finds the row moved on
-            // and stops before the writes that follow, like a compare-and-set update.
-            if effect.kind == EffectKind::StateCheck {
+            // and stops before the writes that follow, like a compare-and-set update. A check
+            // of a row of a table the handler never writes (`if market.status == SETTLED`
+            // before inserting an order) is a precondition: a repeat passes it again.
+            if let EffectKind::StateCheck { subject } = &effect.kind {
+                let precondition = subject.as_deref().is_some_and(|s| {
+                    let record = record_name(s);
+                    keys.tables.contains(&record) && !keys.written.contains(&record)
+                });
+                if precondition {
+                    continue;
+                }
                 claimed_from =
                     Some(claimed_from.map_or(effect.span.start, |c| c.min(effect.span.start)));
                 continue;

@@ -1404,15 +1404,18 @@ impl Extractor<'_> {
                     self.push_branch(vec![then, (then.1, block_end)]);
                     // `if order.status == "CANCELLED" { return .. }`: the state the function
                     // looked up decides whether it goes on to write.
-                    let looked_up = self
-                        .flow
-                        .stack
-                        .last()
-                        .is_some_and(|b| tests_looked_up_state(&e.cond, &b.looked_up));
-                    if looked_up {
+                    let subject = self.flow.stack.last().and_then(|b| {
+                        tests_looked_up_state(&e.cond, &b.looked_up)
+                            .then(|| first_mentioned(&e.cond, &b.looked_up))
+                    });
+                    if let Some(subject) = subject {
                         let start = self.start_of(e.if_token.span);
                         let end = self.end_of(e.then_branch.brace_token.span.close());
-                        self.push_effect(EffectKind::StateCheck, At::Bytes(start, end), start);
+                        self.push_effect(
+                            EffectKind::StateCheck { subject },
+                            At::Bytes(start, end),
+                            start,
+                        );
                     }
                 }
             }
@@ -1424,15 +1427,18 @@ impl Extractor<'_> {
                 _ => None,
             };
             if let Some(Expr::Try(tried)) = checked {
-                let checks = self
-                    .flow
-                    .stack
-                    .last()
-                    .is_some_and(|b| passes_looked_up_state(&tried.expr, &b.looked_up));
-                if checks {
+                let subject = self.flow.stack.last().and_then(|b| {
+                    passes_looked_up_state(&tried.expr, &b.looked_up)
+                        .then(|| first_mentioned(&tried.expr, &b.looked_up))
+                });
+                if let Some(subject) = subject {
                     let start = self.expr_range(&tried.expr).start;
                     let end = self.end_of(tried.question_token.span);
-                    self.push_effect(EffectKind::StateCheck, At::Bytes(start, end), start);
+                    self.push_effect(
+                        EffectKind::StateCheck { subject },
+                        At::Bytes(start, end),
+                        start,
+                    );
                 }
             }
             // `match repo.get_by_order_id(..).await { Ok(_) => return Ok(()), Err(NotFound)
@@ -1452,9 +1458,21 @@ impl Extractor<'_> {
                         .last()
                         .is_some_and(|b| state_of_looked_up(&m.expr, &b.looked_up));
                 if found_returns && is_lookup(&m.expr) || state_decides {
+                    let subject = if state_decides {
+                        self.flow
+                            .stack
+                            .last()
+                            .and_then(|b| first_mentioned(&m.expr, &b.looked_up))
+                    } else {
+                        None
+                    };
                     let start = self.start_of(m.match_token.span);
                     let end = self.end_of(m.brace_token.span.close());
-                    self.push_effect(EffectKind::StateCheck, At::Bytes(start, end), start);
+                    self.push_effect(
+                        EffectKind::StateCheck { subject },
+                        At::Bytes(start, end),
+                        start,
+                    );
                 }
             }
         }
@@ -3938,27 +3956,30 @@ fn tests_looked_up_state(cond: &Expr, looked_up: &HashSet<String>) -> bool {
 
 /// The expression names one of `names` (a local it reads).
 fn mentions_any(expr: &Expr, names: &HashSet<String>) -> bool {
+    first_mentioned(expr, names).is_some()
+}
+
+/// The first of `names` the expression reads (`market` in `market.unwrap().status == ..`).
+fn first_mentioned(expr: &Expr, names: &HashSet<String>) -> Option<String> {
     struct Finder<'n> {
         names: &'n HashSet<String>,
-        found: bool,
+        found: Option<String>,
     }
     impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
-            if e.path
-                .get_ident()
-                .is_some_and(|i| self.names.contains(&i.to_string()))
-            {
-                self.found = true;
+            if self.found.is_none() {
+                if let Some(ident) = e.path.get_ident().map(|i| i.to_string()) {
+                    if self.names.contains(&ident) {
+                        self.found = Some(ident);
+                    }
+                }
             }
         }
     }
     if names.is_empty() {
-        return false;
+        return None;
     }
-    let mut finder = Finder {
-        names,
-        found: false,
-    };
+    let mut finder = Finder { names, found: None };
     finder.visit_expr(expr);
     finder.found
 }
