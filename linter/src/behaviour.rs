@@ -11,8 +11,8 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{
-    Broker, CrateId, Effect, EffectKind, Function, HttpMethod, Model, PathContext, RemoteProtocol,
-    ServiceId, SqlQuery, TableName,
+    Broker, CrateId, Effect, EffectKind, EventRole, Function, HttpMethod, Model, PathContext,
+    RemoteProtocol, ServiceId, SqlQuery, TableName,
 };
 
 /// How deep handlers are followed into their callees.
@@ -231,6 +231,9 @@ impl<'m> Behaviour<'m> {
             .into_iter()
             .filter(|&c| c != f)
             .collect();
+        if reachable.is_empty() && receiver.is_some() && ACTOR_SENDS.contains(&name) {
+            return self.actor_handlers(f);
+        }
         // `OrderRepo::insert(..)`, `Self::load(..)`: the type is known, so only its own
         // (or its trait's) function is followed, never another type's of the same name.
         if let Some(type_name) = receiver.filter(|r| is_type_name(r)) {
@@ -316,6 +319,41 @@ impl<'m> Behaviour<'m> {
             return Vec::new();
         }
         reachable
+    }
+
+    /// `addr.send(Publish { .. })` to an actor (actix's `Addr`, kameo's and xtra's actor
+    /// references): the actor's `handle` of a message type the caller builds (`impl
+    /// Handler<Publish<T>> for Publisher`).
+    fn actor_handlers(&self, f: usize) -> Vec<usize> {
+        let caller = self.function(f);
+        let built: Vec<&str> = caller
+            .effects
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EffectKind::Event {
+                    name,
+                    role: EventRole::Constructed,
+                } => Some(name.rsplit("::").next().unwrap_or(name)),
+                _ => None,
+            })
+            .collect();
+        if built.is_empty() {
+            return Vec::new();
+        }
+        self.named_in_reach(caller.crate_id, "handle")
+            .into_iter()
+            .filter(|&c| {
+                let handler = self.function(c);
+                handler
+                    .impl_trait
+                    .as_deref()
+                    .is_some_and(|t| matches!(t, "Handler" | "Message"))
+                    && handler
+                        .param_types
+                        .first()
+                        .is_some_and(|message| built.contains(&message.as_str()))
+            })
+            .collect()
     }
 
     /// `f` and the project functions it calls, breadth first, up to `depth` calls deep, each
@@ -695,6 +733,13 @@ pub fn is_mutating_operation(operation: &str) -> bool {
 
 /// Verbs of calls that move money or send something to a person: repeated, they charge or
 /// notify twice (`charge`, `send_email`, `mailer.send`).
+/// Receivers that send e-mail or text messages (`mailer`, `smtp`, `sms_client`), lower case.
+pub(crate) fn is_mail_sender(receiver: &str) -> bool {
+    ["mail", "smtp", "sms", "twilio", "sendgrid", "ses_client"]
+        .iter()
+        .any(|w| receiver.contains(w))
+}
+
 pub fn is_charge_or_send(name: &str) -> bool {
     let first = first_word(name);
     matches!(
@@ -788,6 +833,10 @@ fn module_of(function: &Function) -> &str {
 }
 
 /// The words of a snake_case or CamelCase name, lower case and singular.
+/// Methods that hand a message to an actor (actix `send`/`do_send`/`try_send`, kameo
+/// `tell`/`ask`).
+pub(crate) const ACTOR_SENDS: &[&str] = &["ask", "do_send", "send", "tell", "try_send"];
+
 pub(crate) fn name_words(name: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut word = String::new();

@@ -1164,3 +1164,86 @@ fn a_sea_orm_statement_built_in_a_local_and_run_later_is_the_write() {
     );
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// An actix service whose `Publisher` actor runs `ACTION` for each `Publish` message handed to
+/// it with `publisher.send(..)`, after the handler stored the customer in MongoDB.
+const ACTOR_SERVICE: &str = r#"
+use actix::prelude::*;
+use actix_web::{post, web, Error, HttpResponse};
+
+pub struct Publisher { pub channel: lapin::Channel }
+impl Actor for Publisher { type Context = Context<Self>; }
+
+#[derive(Message)]
+#[rtype(result = "Result<(), ()>")]
+pub struct Publish { pub routing_key: String, pub payload: String }
+
+impl Handler<Publish> for Publisher {
+    type Result = ResponseActFuture<Self, Result<(), ()>>;
+    fn handle(&mut self, msg: Publish, _ctx: &mut Context<Self>) -> Self::Result {
+        let channel = self.channel.clone();
+        Box::pin(async move {
+            ACTION
+            Ok(())
+        }.into_actor(self))
+    }
+}
+
+pub struct Store { customers: mongodb::Collection<String> }
+
+impl Store {
+    async fn create(&self, name: String) -> Result<String, String> {
+        self.customers.insert_one(name.clone(), None).await.map_err(|e| e.to_string())?;
+        Ok(name)
+    }
+}
+
+#[post("/customers")]
+async fn create_customer(store: web::Data<Store>, publisher: web::Data<Addr<Publisher>>, body: String) -> Result<HttpResponse, Error> {
+    match store.create(body).await {
+        Ok(created) => {
+            let msg = Publish { routing_key: "customer.created".to_string(), payload: created.clone() };
+            if publisher.send(msg).await.is_err() {
+                return Ok(HttpResponse::InternalServerError().finish());
+            }
+            Ok(HttpResponse::Ok().body(created))
+        }
+        Err(e) => Ok(HttpResponse::InternalServerError().body(e)),
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    actix_web::HttpServer::new(|| actix_web::App::new().service(create_customer))
+        .bind("0.0.0.0:8080")?
+        .run()
+        .await
+}
+"#;
+
+const ACTOR_DEPS: &[&str] = &["actix", "actix-web", "lapin", "mongodb"];
+
+#[test]
+fn a_message_handed_to_an_actor_that_publishes_is_a_publish_of_the_handler() {
+    let main = ACTOR_SERVICE.replace(
+        "ACTION",
+        r#"channel.basic_publish("customers", &msg.routing_key, Default::default(), msg.payload.as_bytes(), Default::default()).await.map_err(|_| ())?;"#,
+    );
+    let found = one_service(ACTOR_DEPS, &[("src/main.rs", &main)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("`create_customer` writes `mongodb `insert_one``")
+            && found[0].contains("through `handle`, publishes to `customers`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_message_handed_to_an_actor_that_only_logs_is_silent() {
+    let main = ACTOR_SERVICE.replace(
+        "ACTION",
+        r#"println!("{} {} on {}", msg.routing_key, msg.payload, channel.id());"#,
+    );
+    let found = one_service(ACTOR_DEPS, &[("src/main.rs", &main)]);
+    assert!(found.is_empty(), "{found:?}");
+}

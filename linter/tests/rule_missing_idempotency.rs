@@ -2923,3 +2923,33 @@ fn a_state_check_of_the_row_the_handler_moves_on_is_a_guard() {
     );
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn a_message_to_an_actor_the_project_does_not_define_sends_nothing_out() {
+    // `sessions.send(..)` hands a message to another crate's actor; only the plain insert
+    // is seen, which alone does not make a POST handler's retry harmful.
+    let main = r#"
+use actix_web::{post, web, HttpResponse};
+
+pub struct Joined { pub user: String }
+
+#[post("/rooms")]
+async fn join_room(pool: web::Data<sqlx::PgPool>, sessions: web::Data<actix::Addr<chat::Sessions>>, body: String) -> HttpResponse {
+    if sqlx::query("INSERT INTO members (name) VALUES ($1)").bind(&body).execute(pool.get_ref()).await.is_err() {
+        return HttpResponse::InternalServerError().finish();
+    }
+    let _ = sessions.send(Joined { user: body }).await;
+    HttpResponse::Ok().finish()
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    actix_web::HttpServer::new(|| actix_web::App::new().service(join_room))
+        .bind("0.0.0.0:8080")?
+        .run()
+        .await
+}
+"#;
+    let found = one_service(&["actix", "actix-web", "sqlx"], &[("src/main.rs", main)]);
+    assert!(found.is_empty(), "{found:?}");
+}

@@ -5,7 +5,9 @@
 //! The publish is a broker send (rdkafka `send` with `FutureRecord::to(..)`, lapin
 //! `basic_publish`, async-nats / JetStream `publish`, SQS `send_message`, SNS `publish`, Google
 //! Cloud Pub/Sub `publisher.publish`, Redis
-//! `XADD` / `PUBLISH`, project wrappers named `publish*` / `emit*`). The database write is any
+//! `XADD` / `PUBLISH`, project wrappers named `publish*` / `emit*`, and a message handed to an
+//! actor of the project whose `handle` publishes it: actix `addr.send(Publish { .. })`, kameo
+//! `tell`/`ask`). The database write is any
 //! `INSERT` / `UPDATE` / `DELETE` / upsert or ORM write on a business table, in the function
 //! that publishes or in the functions it calls, or in a handler that calls the publishing
 //! function. One finding per function that holds both (the publish or the call that leads to

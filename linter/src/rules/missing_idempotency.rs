@@ -1228,7 +1228,14 @@ impl MissingIdempotency {
                     let quiet = receiver
                         .as_ref()
                         .is_some_and(|r| cx.model.quiet_methods.contains(&format!("{r}::{name}")));
+                    // `addr.send(msg)` to an actor the project does not define sends nothing
+                    // out by itself; a mailer's `send` does.
+                    let actor_dispatch = name == "send"
+                        && !receiver.as_deref().is_some_and(|r| {
+                            crate::behaviour::is_mail_sender(&r.to_ascii_lowercase())
+                        });
                     if !is_charge_or_send(name)
+                        || actor_dispatch
                         || quiet
                         || !behaviour
                             .resolve_call(f, name, receiver.as_deref())

@@ -141,6 +141,10 @@ pub(super) struct FlowState {
     pub if_chain_end: Option<(usize, PmSpan)>,
 }
 
+/// Actor frameworks whose actors run the messages handed to them (`addr.send(msg)`) in a
+/// `handle` of the project's.
+const ACTOR_CRATES: &[&str] = &["actix", "kameo", "xtra"];
+
 /// Methods that never matter across services: std plumbing, builders, iterator adapters and
 /// the database calls already recorded as SQL.
 /// Sorted, for binary search.
@@ -802,7 +806,13 @@ impl Extractor<'_> {
                 .retain(|s| !s.serializer || (s.span.start as usize) < limit);
             function.payloads = payloads(&builder.sinks, sig, block, function.impl_type.as_deref());
         }
-        if !publishes {
+        // A message handed to an actor names the handler that runs it.
+        let sends_to_actor = self.has_dependency(ACTOR_CRATES)
+            && function.effects.iter().any(|e| {
+                matches!(&e.kind, EffectKind::Call { name, receiver: Some(_) }
+                    if crate::behaviour::ACTOR_SENDS.contains(&name.as_str()))
+            });
+        if !publishes && !sends_to_actor {
             // Constructed names only matter next to a publish, or when registered as a
             // compensation (`undo.push(Box::new(ReleaseStock { .. }))`).
             function.effects.retain(|e| {
@@ -2433,8 +2443,17 @@ impl Extractor<'_> {
         if is_sql_execution(call, &method) {
             return;
         }
-        // `mailer.send(email)`: a message leaves the service (`send` is plumbing elsewhere).
-        if method == "send" && receiver_lower.as_deref().is_some_and(is_mail_sender) {
+        // `mailer.send(email)`: a message leaves the service (`send` is plumbing elsewhere);
+        // `publisher.send(Publish { .. })` hands a message to an actor, whose `handle` runs it.
+        let to_actor = crate::behaviour::ACTOR_SENDS.contains(&method.as_str())
+            && receiver.is_some()
+            && self.has_dependency(ACTOR_CRATES);
+        if to_actor
+            || method == "send"
+                && receiver_lower
+                    .as_deref()
+                    .is_some_and(crate::behaviour::is_mail_sender)
+        {
             self.push_effect(
                 EffectKind::Call {
                     name: method,
@@ -3085,13 +3104,6 @@ fn is_sql_execution(call: &ExprMethodCall, method: &str) -> bool {
         _ => false,
     };
     sql_argument || sql_chain
-}
-
-/// Receivers that send e-mail or text messages (`mailer`, `smtp`, `sms_client`).
-fn is_mail_sender(receiver: &str) -> bool {
-    ["mail", "smtp", "sms", "twilio", "sendgrid", "ses_client"]
-        .iter()
-        .any(|w| receiver.contains(w))
 }
 
 /// The table a diesel statement targets: `orders::table`, `orders::table.find(id)`, `orders`
