@@ -423,3 +423,56 @@ services:
         connections_of(&facts, "billing")
     );
 }
+
+#[test]
+fn a_missing_env_is_read_from_its_committed_template_for_variables_without_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = camino::Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap();
+    let compose = r#"services:
+  orders:
+    build: ./orders
+    environment:
+      - DATABASE_URL=${DATABASE_URL}
+  billing:
+    build: ./billing
+    env_file: .env
+  reports:
+    build: ./reports
+    environment:
+      DATABASE_URL: postgres://app:secret@db:5432/${REPORTS_DB:-reports}
+"#;
+    std::fs::write(
+        root.join(".env.example"),
+        "DATABASE_URL=postgres://app:secret@db:5432/shop\nREPORTS_DB=shop\n",
+    )
+    .unwrap();
+    let facts = extract_text(
+        &root,
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+        compose,
+    );
+    // `.env` is not committed: compose would see the template once it is copied into place.
+    assert_eq!(connections_of(&facts, "orders"), [pg("db", "shop")]);
+    assert_eq!(connections_of(&facts, "billing"), [pg("db", "shop")]);
+    // A default in the compose file is what its author expects without a `.env`.
+    assert_eq!(connections_of(&facts, "reports"), [pg("db", "reports")]);
+    assert!(facts.notes.is_empty(), "{:?}", facts.notes);
+
+    // A real `.env` wins, and the template is not read.
+    std::fs::write(
+        root.join(".env"),
+        "DATABASE_URL=postgres://app:secret@db:5432/orders\n",
+    )
+    .unwrap();
+    let facts = extract_text(
+        &root,
+        "docker-compose.yml",
+        DeployFileKind::Compose,
+        None,
+        compose,
+    );
+    assert_eq!(connections_of(&facts, "orders"), [pg("db", "orders")]);
+    assert_eq!(connections_of(&facts, "billing"), [pg("db", "orders")]);
+}

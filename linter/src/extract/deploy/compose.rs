@@ -3,7 +3,8 @@
 //!
 //! Values are evaluated as compose does: `${VAR}`, `${VAR:-default}`, `${VAR-default}` and
 //! `$$` from the `.env` next to the compose file; `env_file:` files are read from disk and
-//! overridden by `environment:`. A service whose host is a connection pooler in the same
+//! overridden by `environment:`. A `.env` that is not committed is read from the template
+//! committed in its place (`.env.example`, `.sample`, `.template`, `.dist`). A service whose host is a connection pooler in the same
 //! file (pgbouncer, pgpool, haproxy) is followed to the database the pooler forwards to.
 
 use std::borrow::Cow;
@@ -40,16 +41,44 @@ pub(crate) fn extract(cx: &Context<'_>, out: &mut Facts) {
     };
     let project_env = cx
         .read_relative(".env")
-        .map(|(_, text)| dotenv::parse(&text, &|_| None))
-        .unwrap_or_default();
+        .map(|(_, text)| dotenv::parse(&text, &|_| None));
+    // Without a `.env`, the committed template fills the variables the compose file gives
+    // no default (`${DATABASE_URL}`); a default (`${DB:-auth_db}`) is what its author
+    // expects without one.
+    let template_env = match project_env {
+        Some(_) => DotEnv::default(),
+        None => read_env_or_template(cx, ".env")
+            .map(|text| dotenv::parse(&text, &|_| None))
+            .unwrap_or_default(),
+    };
+    let project_env = project_env.unwrap_or_default();
     let compose = Compose {
         cx,
         locator: Locator::new(cx.text),
         services,
         secrets: get(&document, "secrets").and_then(Value::as_mapping),
         project_env,
+        template_env,
     };
     compose.extract(out);
+}
+
+/// Suffixes of the template a project commits in place of its `.env` (which holds secrets
+/// and is ignored by git): the README says to copy it to `.env`.
+const ENV_TEMPLATES: &[&str] = &[".example", ".sample", ".template", ".dist"];
+
+/// An env file, or when it is absent, the template committed beside it (`.env.example`):
+/// the values compose would see once the template is copied into place.
+fn read_env_or_template(cx: &Context<'_>, path: &str) -> Option<String> {
+    if let Some((_, text)) = cx.read_relative(path) {
+        return Some(text);
+    }
+    let is_dotenv = path.rsplit('/').next() == Some(".env");
+    ENV_TEMPLATES
+        .iter()
+        .filter(|_| is_dotenv)
+        .find_map(|suffix| cx.read_relative(&format!("{path}{suffix}")))
+        .map(|(_, text)| text)
 }
 
 struct Compose<'a> {
@@ -59,6 +88,8 @@ struct Compose<'a> {
     /// Top-level `secrets:`, for `*_FILE=/run/secrets/<name>` variables.
     secrets: Option<&'a Mapping>,
     project_env: DotEnv,
+    /// The template committed in place of a missing `.env` (`.env.example`).
+    template_env: DotEnv,
 }
 
 /// What one service says, before connections are followed through poolers.
@@ -80,12 +111,23 @@ impl Compose<'_> {
     }
 
     fn interpolate(&self, text: &str) -> String {
-        interpolate(
+        let once = interpolate(
             text,
             Syntax::Shell {
                 dollar_escape: true,
             },
             &|name| self.lookup(name),
+        );
+        // What is left unresolved had no default: the template fills it.
+        if self.template_env.entries.is_empty() || !once.contains("${") {
+            return once;
+        }
+        interpolate(
+            &once,
+            Syntax::Shell {
+                dollar_escape: false,
+            },
+            &|name| self.template_env.get(name).map(str::to_string),
         )
     }
 
@@ -423,7 +465,7 @@ impl Compose<'_> {
                 .or_else(|| key.as_ref().map(|k| k.key.clone()))
                 .unwrap_or_else(|| fallback.clone());
             let span = self.cx.span(span_range.clone());
-            let Some((_, text)) = self.cx.read_relative(&path) else {
+            let Some(text) = read_env_or_template(self.cx, &path) else {
                 if required {
                     out.notes.push(self.cx.unreadable(
                         span_range,
