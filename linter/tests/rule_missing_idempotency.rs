@@ -2953,3 +2953,23 @@ async fn main() -> std::io::Result<()> {
     let found = one_service(&["actix", "actix-web", "sqlx"], &[("src/main.rs", main)]);
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn rows_already_listed_end_the_handler_and_a_missing_list_does_not() {
+    let listing = r#"    let done = sqlx::query("SELECT id FROM stock_changes WHERE request_id = 'r-1'")
+        .fetch_all(&pool)
+        .await
+        .map_err(|e| e.to_string())?;"#;
+    // A repeat finds the change it made and stops.
+    for found_rows in ["!done.is_empty()", "done.len() > 0", "done.len() >= 1"] {
+        let guard = format!("{listing}\n    if {found_rows} {{ return Ok(()); }}");
+        let found = one_service(AXUM_DEPS, &[("src/main.rs", &axum_service(&guard))]);
+        assert!(found.is_empty(), "{found_rows}: {found:?}");
+    }
+    // Nothing found, or fewer than asked for: a precondition a repeat passes again.
+    for precondition in ["done.is_empty()", "done.len() < 2"] {
+        let guard = format!("{listing}\n    if {precondition} {{ return Err(\"none\".into()); }}");
+        let found = one_service(AXUM_DEPS, &[("src/main.rs", &axum_service(&guard))]);
+        assert_eq!(found.len(), 1, "{precondition}: {found:?}");
+    }
+}

@@ -67,7 +67,8 @@
 //! walked in a loop count, `for q in repo.get_quotes_by_ids(..)`, as do reads of a store,
 //! `self.storage.get_with_items(id)`), or
 //! whether it is there at all (`if existing.is_some()`, `if let Some(_) = repo.find_by_order(..)`,
-//! a `match` on a look-up whose `Ok` arm returns), which a repeat meets after the first run has
+//! a `match` on a look-up whose `Ok` arm returns, `if !rows.is_empty()` or `rows.len() > 0` on
+//! the rows a `fetch_all`/`load` found; not `rows.is_empty()` or a count compared with another), which a repeat meets after the first run has
 //! written; a test of the message's or the request's own fields is no such check, nor is a
 //! precondition on a row of a table the handler never writes (`if market.status == SETTLED`
 //! before placing an order, the local named for the table): a repeat passes it again. As with

@@ -58,6 +58,9 @@ pub(super) struct FunctionBuilder {
     /// Locals holding a row the function looked up (`let order = sqlx::query_as(..)
     /// .fetch_optional(..).await?`), or a value taken from one.
     looked_up: HashSet<String>,
+    /// Locals holding every row a query found (`let rows = ..fetch_all(..)`): whether any
+    /// is there is an existence check.
+    listed: HashSet<String>,
 }
 
 /// The arguments of one payload sink.
@@ -759,6 +762,7 @@ impl Extractor<'_> {
             transactions: HashSet::default(),
             body_start: self.start_of(block.brace_token.span.open()),
             looked_up: HashSet::default(),
+            listed: HashSet::default(),
         });
         // Contexts do not cross into a nested function.
         self.flow.contexts.push(PathContext::Normal);
@@ -1392,6 +1396,10 @@ impl Extractor<'_> {
                         let mut names = Vec::new();
                         pattern_names(&local.pat, &mut names);
                         builder.looked_up.extend(names);
+                    } else if is_listing(&init.expr) {
+                        let mut names = Vec::new();
+                        pattern_names(&local.pat, &mut names);
+                        builder.listed.extend(names);
                     }
                 }
             }
@@ -1415,8 +1423,12 @@ impl Extractor<'_> {
                     // `if order.status == "CANCELLED" { return .. }`: the state the function
                     // looked up decides whether it goes on to write.
                     let subject = self.flow.stack.last().and_then(|b| {
-                        tests_looked_up_state(&e.cond, &b.looked_up)
-                            .then(|| first_mentioned(&e.cond, &b.looked_up))
+                        if tests_looked_up_state(&e.cond, &b.looked_up) {
+                            Some(first_mentioned(&e.cond, &b.looked_up))
+                        } else {
+                            // `if rows.len() > 0 { return .. }` on the rows a query found.
+                            finds_listed_rows(&e.cond, &b.listed).then_some(None)
+                        }
                     });
                     if let Some(subject) = subject {
                         let start = self.start_of(e.if_token.span);
@@ -3826,6 +3838,60 @@ fn reads_from_store(method: &str, receiver: &Expr) -> bool {
         && ["storage", "store", "repo", "repository", "dao", "db"]
             .iter()
             .any(|suffix| store.ends_with(suffix))
+}
+
+/// `!rows.is_empty()`, `rows.len() > 0`, `rows.len() >= 1`, `rows.len() != 0`: the query found
+/// rows (a duplicate's), asked of the rows a query listed. `rows.is_empty()` (nothing found)
+/// or a count compared with another count is a precondition, not a duplicate found.
+fn finds_listed_rows(cond: &Expr, listed: &HashSet<String>) -> bool {
+    let listed_call = |e: &Expr, method: &str| {
+        matches!(e, Expr::MethodCall(m) if m.method == method
+            && matches!(m.receiver.as_ref(), Expr::Path(p)
+                if p.path.get_ident().is_some_and(|i| listed.contains(&i.to_string()))))
+    };
+    let small = |e: &Expr, max: u64| {
+        matches!(e, Expr::Lit(ExprLit { lit: Lit::Int(i), .. })
+            if i.base10_parse::<u64>().is_ok_and(|n| n <= max))
+    };
+    match cond {
+        Expr::Paren(p) => finds_listed_rows(&p.expr, listed),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => listed_call(&u.expr, "is_empty"),
+        Expr::Binary(b) => match b.op {
+            syn::BinOp::Gt(_) | syn::BinOp::Ne(_) => {
+                listed_call(&b.left, "len") && small(&b.right, 0)
+                    || listed_call(&b.right, "len") && small(&b.left, 0)
+            }
+            syn::BinOp::Ge(_) => listed_call(&b.left, "len") && small(&b.right, 1),
+            syn::BinOp::Lt(_) => listed_call(&b.right, "len") && small(&b.left, 0),
+            syn::BinOp::Or(_) | syn::BinOp::And(_) => {
+                finds_listed_rows(&b.left, listed) || finds_listed_rows(&b.right, listed)
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// `sqlx::query(..).fetch_all(..)`, diesel `.load(conn)`: every row a query finds.
+fn is_listing(expr: &Expr) -> bool {
+    let mut e = expr;
+    loop {
+        match e {
+            Expr::Await(a) => e = &a.base,
+            Expr::Try(t) => e = &t.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::MethodCall(m) => {
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "fetch_all" | "get_results" | "load"
+                ) {
+                    return true;
+                }
+                e = &m.receiver;
+            }
+            _ => return false,
+        }
+    }
 }
 
 fn is_lookup_name(name: &str) -> bool {
