@@ -49,7 +49,8 @@
 //!   for a compensation of every step: each step needs its own registration. Compensations are
 //!   recognised by verb pairs (reserve/release, hold/release, charge|capture/refund,
 //!   debit/credit, book/cancel, create|place/cancel|delete, authorize/void,
-//!   allocate/deallocate, lock/unlock, provision/deprovision, apply/revert), by pairs declared
+//!   allocate/deallocate, lock/unlock, provision/deprovision, apply/revert,
+//!   approve/cancel|reject|revoke|void), by pairs declared
 //!   in `[compensations]`, and by generic names (`compensate*`, `rollback*`, `undo*`,
 //!   `revert*`; a database transaction's `rollback` does not count); a compensating command is
 //!   recognised by its payload (`FlightCommand::ReleaseSeats`). A request to a URL whose path
@@ -439,6 +440,10 @@ mod tests {
         assert_eq!(a.verbs, ["send"]);
         let a = http_action(HttpMethod::Put, "/bookings/{id}", &lexicon);
         assert_eq!(a.verbs, ["update", "book"]);
+        // Approving a payment holds the customer's funds: cancelling it releases them.
+        assert!(lexicon
+            .undo_of(&["approve".to_string()], &[])
+            .contains(&"cancel".to_string()));
         let a = http_action(HttpMethod::Post, "/api/v1/warehouse", &lexicon);
         assert_eq!(a.verbs, ["create"]);
         assert_eq!(a.nouns, ["warehouse"]);

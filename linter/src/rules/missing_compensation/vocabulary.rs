@@ -20,6 +20,7 @@ pub(super) const VERB_PAIRS: &[(&str, &[&str])] = &[
     ("lock", &["unlock", "release"]),
     ("provision", &["deprovision"]),
     ("apply", &["revert"]),
+    ("approve", &["cancel", "reject", "revoke", "void"]),
 ];
 
 /// Forward verbs that give something back rather than take it: a credit undoes a debit.
