@@ -2973,3 +2973,54 @@ fn rows_already_listed_end_the_handler_and_a_missing_list_does_not() {
         assert_eq!(found.len(), 1, "{precondition}: {found:?}");
     }
 }
+
+/// A JetStream consumer handing each message to `forward`, in a crate with socket.io.
+fn socket_forwarding_consumer(forward: &str) -> String {
+    format!(
+        r#"
+use futures::StreamExt;
+
+pub struct Bus;
+
+impl Bus {{
+    pub async fn emit(&self, subject: &str, body: &[u8]) {{
+        let _ = (subject, body);
+    }}
+}}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {{
+    let (_layer, socket) = socketioxide::SocketIo::new_layer();
+    let bus = Bus;
+    let client = async_nats::connect("nats://nats:4222").await?;
+    let jetstream = async_nats::jetstream::new(client);
+    let consumer: async_nats::jetstream::consumer::PullConsumer =
+        jetstream.get_consumer_from_stream("items", "ITEMS").await?;
+    let mut messages = consumer.messages().await?;
+    while let Some(message) = messages.next().await {{
+        let message = message?;
+        relay(&socket, &bus, &message.payload).await;
+        message.ack().await.ok();
+    }}
+    Ok(())
+}}
+
+async fn relay(socket: &socketioxide::SocketIo, bus: &Bus, payload: &[u8]) {{
+    let _ = (socket, bus);
+    {forward}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_socket_io_emit_to_connected_clients_is_no_publish() {
+    let deps = &["async-nats", "socketioxide", "tokio", "futures", "anyhow"];
+    let to_clients = socket_forwarding_consumer(r#"let _ = socket.emit("/", payload.to_vec());"#);
+    let found = one_service(deps, &[("src/main.rs", &to_clients)]);
+    assert!(found.is_empty(), "{found:?}");
+    // The project's own `emit` wrapper on another receiver is still a publish.
+    let to_bus = socket_forwarding_consumer(r#"bus.emit("items.seen", payload).await;"#);
+    let found = one_service(deps, &[("src/main.rs", &to_bus)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+}

@@ -2205,6 +2205,18 @@ impl Extractor<'_> {
             {
                 Some((Broker::PubSub, None))
             }
+            // `socket.emit("/", ..)`, `io.to(room).emit(..)`: socket.io pushes to the clients
+            // connected to this process; no broker carries it.
+            _ if method.starts_with("emit")
+                && self.has_dependency(&["socketioxide", "rust_socketio"])
+                && receiver_lower.as_deref().is_some_and(|r| {
+                    crate::behaviour::name_words(r)
+                        .iter()
+                        .any(|w| matches!(w.as_str(), "socket" | "io" | "sio" | "ws"))
+                }) =>
+            {
+                return;
+            }
             _ if is_publisher_name(&method) => {
                 let broker = if self.has_dependency(&["async_nats", "nats"]) {
                     Broker::Nats
